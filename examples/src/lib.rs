@@ -1,0 +1,1 @@
+//! Runnable examples of kms-rotation; see the `[[example]]` targets.

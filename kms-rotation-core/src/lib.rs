@@ -1,0 +1,63 @@
+//! # kms-rotation-core
+//!
+//! Checks that every AWS KMS key that can rotate is set to rotate
+//! automatically, often enough, across an account's regions — and safely
+//! turns rotation on where it is off.
+//!
+//! * [`check_key`] and [`check_account`] apply the decision table in
+//!   [`rules`] to the facts a [`KmsClient`] reads, giving one [`Finding`] per key.
+//! * [`remediate`] enables rotation for `FAIL` findings, re-reading before and
+//!   verifying after, dry run by default.
+//! * [`Snapshot`] serves an account's facts from memory or a JSON file:
+//!   offline audits, tests, benches.
+//!
+//! ```
+//! use kms_rotation_core::{check_account, CheckOptions, Snapshot, Status};
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let snapshot = Snapshot::load("../examples/data/demo-account.json")?;
+//! let report = check_account(&snapshot.clients(), &CheckOptions::default()).await?;
+//! for finding in report.findings_with(Status::Fail) {
+//!     println!("{} {}: {}", finding.region, finding.key_arn, finding.message);
+//! }
+//! # Ok::<(), kms_rotation_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod check;
+mod client;
+mod error;
+mod key_ref;
+mod model;
+mod policy;
+mod remediate;
+mod report;
+pub mod rules;
+mod snapshot;
+
+pub use check::{
+    CheckOptions, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig,
+    check_account, check_key,
+};
+pub use client::{ApiError, ClientFactory, Clients, ErrorKind, KmsClient, Operation};
+pub use error::{Error, Result};
+pub use key_ref::{Arn, KeyRef, check_region};
+pub use model::{
+    Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState,
+    KeySummary, KeyUsage, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan,
+    RotationStatus, Status, Tag, Timestamp,
+};
+pub use policy::{
+    DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, ROTATION_PERIOD_RANGE,
+    check_rotation_period,
+};
+pub use remediate::{
+    Outcome, RemediateOptions, RemediationAction, RemediationReport, remediate, remediate_keys,
+};
+pub use report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
+pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey};
+
+/// Re-exported so implementers of [`KmsClient`] use the same attribute.
+pub use async_trait::async_trait;

@@ -1,0 +1,210 @@
+//! What the user's policy asks of keys: the maximum period, disabled keys, exemptions.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::key_ref::KeyRef;
+
+/// The rotation periods KMS accepts, in days.
+pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
+
+/// The default maximum rotation period: yearly, as CIS and the seed check ask.
+pub const DEFAULT_MAX_ROTATION_PERIOD_DAYS: u32 = 365;
+
+/// Checks a rotation period against KMS's 90..=2560 days.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `what` and the value.
+pub fn check_rotation_period(what: &'static str, days: u32) -> Result<u32> {
+    if ROTATION_PERIOD_RANGE.contains(&days) {
+        Ok(days)
+    } else {
+        Err(Error::invalid(
+            what,
+            days.to_string(),
+            "KMS accepts rotation periods of 90 to 2560 days",
+        ))
+    }
+}
+
+/// One exemption rule: keys it matches are `EXEMPT`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Exemption {
+    /// A key id.
+    KeyId(String),
+    /// A key ARN.
+    KeyArn(String),
+    /// An alias name (`alias/…`) pointing at the key.
+    Alias(String),
+    /// A resource tag with this key and value (needs `ListResourceTags`).
+    Tag {
+        /// Tag key.
+        key: String,
+        /// Tag value.
+        value: String,
+    },
+}
+
+impl std::str::FromStr for Exemption {
+    type Err = Error;
+
+    /// Parses `tag:KEY=VALUE`, `alias/NAME`, a key ARN or a key id.
+    fn from_str(text: &str) -> Result<Self> {
+        if let Some(tag) = text.strip_prefix("tag:") {
+            let (key, value) = tag.split_once('=').ok_or_else(|| {
+                Error::invalid("exemption", text, "a tag exemption is tag:KEY=VALUE")
+            })?;
+            if key.is_empty() {
+                return Err(Error::invalid("exemption", text, "the tag key is empty"));
+            }
+            return Ok(Exemption::Tag {
+                key: key.to_owned(),
+                value: value.to_owned(),
+            });
+        }
+        let parsed = text.parse::<KeyRef>().map_err(|e| match e {
+            Error::InvalidInput { reason, .. } => Error::invalid("exemption", text, reason),
+            other => other,
+        })?;
+        Ok(match parsed {
+            KeyRef::KeyId(id) => Exemption::KeyId(id),
+            KeyRef::KeyArn(arn) => Exemption::KeyArn(arn.text),
+            KeyRef::AliasName(name) => Exemption::Alias(name),
+            KeyRef::AliasArn(arn) => Exemption::Alias(arn.resource),
+        })
+    }
+}
+
+impl fmt::Display for Exemption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exemption::KeyId(s) | Exemption::KeyArn(s) | Exemption::Alias(s) => f.write_str(s),
+            Exemption::Tag { key, value } => write!(f, "tag:{key}={value}"),
+        }
+    }
+}
+
+impl Serialize for Exemption {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Exemption {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The rules a key is held to. Build with the `with_*` methods; they validate.
+///
+/// ```
+/// use kms_rotation_core::Policy;
+/// let policy = Policy::default()
+///     .with_max_rotation_period_days(180)?
+///     .with_exemption("tag:rotation-exempt=true")?;
+/// assert_eq!(policy.max_rotation_period_days(), 180);
+/// assert!(Policy::default().with_max_rotation_period_days(89).is_err());
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyFields")]
+pub struct Policy {
+    max_rotation_period_days: u32,
+    evaluate_disabled_keys: bool,
+    exemptions: Vec<Exemption>,
+}
+
+/// The serialized fields, validated on the way in.
+#[derive(Deserialize)]
+struct PolicyFields {
+    max_rotation_period_days: u32,
+    evaluate_disabled_keys: bool,
+    #[serde(default)]
+    exemptions: Vec<Exemption>,
+}
+
+impl TryFrom<PolicyFields> for Policy {
+    type Error = Error;
+
+    fn try_from(fields: PolicyFields) -> Result<Self> {
+        Ok(Policy::default()
+            .with_max_rotation_period_days(fields.max_rotation_period_days)?
+            .with_evaluate_disabled_keys(fields.evaluate_disabled_keys)
+            .with_exemptions(fields.exemptions))
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_rotation_period_days: DEFAULT_MAX_ROTATION_PERIOD_DAYS,
+            evaluate_disabled_keys: true,
+            exemptions: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Sets the longest acceptable rotation period (90..=2560 days).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `max_rotation_period_days` when out of range.
+    pub fn with_max_rotation_period_days(mut self, days: u32) -> Result<Self> {
+        self.max_rotation_period_days = check_rotation_period("max_rotation_period_days", days)?;
+        Ok(self)
+    }
+
+    /// Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`.
+    pub fn with_evaluate_disabled_keys(mut self, evaluate: bool) -> Self {
+        self.evaluate_disabled_keys = evaluate;
+        self
+    }
+
+    /// Adds an exemption written as `tag:KEY=VALUE`, `alias/NAME`, a key ARN or a key id.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the exemption when it is none of those.
+    pub fn with_exemption(mut self, rule: &str) -> Result<Self> {
+        self.exemptions.push(rule.parse()?);
+        Ok(self)
+    }
+
+    /// Adds parsed exemptions.
+    pub fn with_exemptions(mut self, rules: impl IntoIterator<Item = Exemption>) -> Self {
+        self.exemptions.extend(rules);
+        self
+    }
+
+    /// The longest acceptable rotation period in days.
+    pub fn max_rotation_period_days(&self) -> u32 {
+        self.max_rotation_period_days
+    }
+
+    /// Whether disabled keys are evaluated.
+    pub fn evaluate_disabled_keys(&self) -> bool {
+        self.evaluate_disabled_keys
+    }
+
+    /// The exemption rules.
+    pub fn exemptions(&self) -> &[Exemption] {
+        &self.exemptions
+    }
+
+    /// True when a rule needs the key's tags (and so `ListResourceTags`).
+    pub fn needs_tags(&self) -> bool {
+        self.exemptions
+            .iter()
+            .any(|e| matches!(e, Exemption::Tag { .. }))
+    }
+
+    /// The period remediation sets by default: yearly, or the maximum if shorter.
+    pub fn default_remediation_period_days(&self) -> u32 {
+        DEFAULT_MAX_ROTATION_PERIOD_DAYS.min(self.max_rotation_period_days)
+    }
+}

@@ -1,0 +1,543 @@
+//! Turning rotation on where a check found it off or too slow: plan, apply, verify.
+//!
+//! Rules: only `FAIL` findings are acted on; a replica's fix goes to its primary,
+//! once; the status is re-read right before acting; `EnableKeyRotation` always
+//! gets an explicit period, never longer than the current one and never above
+//! the policy maximum; rotation is never disabled; disabled and
+//! pending-deletion keys are skipped; every change is read back.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::check::{Caller, Counters, RetryConfig};
+use crate::client::{ApiError, Clients, KmsClient, Operation};
+use crate::error::{Error, Result};
+use crate::key_ref::KeyRef;
+use crate::model::{ErrorInfo, KeyState, RotationStatus, Status, Timestamp};
+use crate::policy::{Policy, check_rotation_period};
+use crate::report::{AccountReport, SCHEMA_VERSION, Stats};
+use crate::rules::{self, KeyFacts};
+
+/// Options of [`remediate`]. The default is a dry run.
+///
+/// ```
+/// use kms_rotation_core::RemediateOptions;
+/// let options = RemediateOptions::default().with_rotation_period_days(180)?.with_dry_run(false);
+/// assert!(!options.dry_run());
+/// assert!(RemediateOptions::default().with_rotation_period_days(2561).is_err());
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RemediateOptions {
+    rotation_period_days: Option<u32>,
+    dry_run: bool,
+    verify_attempts: u32,
+    verify_delay: Duration,
+    retry: RetryConfig,
+    enable_rate: f64,
+    max_in_flight: usize,
+}
+
+impl Default for RemediateOptions {
+    fn default() -> Self {
+        Self {
+            rotation_period_days: None,
+            dry_run: true,
+            verify_attempts: 5,
+            verify_delay: Duration::from_millis(500),
+            retry: RetryConfig::default(),
+            enable_rate: Operation::EnableKeyRotation.aws_quota_rps()
+                * crate::check::DEFAULT_QUOTA_FRACTION,
+            max_in_flight: 8,
+        }
+    }
+}
+
+impl RemediateOptions {
+    /// The period to set (90..=2560; default: 365, or the policy maximum if lower).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `rotation_period_days` when out of range.
+    pub fn with_rotation_period_days(mut self, days: u32) -> Result<Self> {
+        self.rotation_period_days = Some(check_rotation_period("rotation_period_days", days)?);
+        Ok(self)
+    }
+
+    /// `true` (the default) reports what would change without changing anything.
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// How often to read a change back, and the wait between reads (reads may lag).
+    pub fn with_verification(mut self, attempts: u32, delay: Duration) -> Self {
+        self.verify_attempts = attempts.max(1);
+        self.verify_delay = delay;
+        self
+    }
+
+    /// Sets the retry behaviour.
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// `EnableKeyRotation` requests per second per region (quota 15; default 7.5).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] unless `0 < rps <= 15`.
+    pub fn with_enable_rate(mut self, rps: f64) -> Result<Self> {
+        let quota = Operation::EnableKeyRotation.aws_quota_rps();
+        if !(rps.is_finite() && rps > 0.0 && rps <= quota) {
+            return Err(Error::invalid(
+                "EnableKeyRotation rate",
+                rps.to_string(),
+                format!("must be in (0, {quota}]"),
+            ));
+        }
+        self.enable_rate = rps;
+        Ok(self)
+    }
+
+    /// Whether this is a dry run.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// The requested period, if set.
+    pub fn rotation_period_days(&self) -> Option<u32> {
+        self.rotation_period_days
+    }
+}
+
+/// What happened to one target key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    /// Dry run: this change would be made.
+    WouldChange,
+    /// Rotation was enabled (see `verified`).
+    Changed,
+    /// The key was compliant when re-read; nothing done.
+    AlreadyCompliant,
+    /// KMS would refuse (disabled, pending deletion, not eligible); nothing done.
+    Skipped,
+    /// A call failed; see `error`.
+    Failed,
+}
+
+impl Outcome {
+    /// The report spelling, e.g. `WOULD_CHANGE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::WouldChange => "WOULD_CHANGE",
+            Outcome::Changed => "CHANGED",
+            Outcome::AlreadyCompliant => "ALREADY_COMPLIANT",
+            Outcome::Skipped => "SKIPPED",
+            Outcome::Failed => "FAILED",
+        }
+    }
+}
+
+/// One target key and what was done to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemediationAction {
+    /// The target's region.
+    pub region: String,
+    /// The key changed (a replica's primary for replicas).
+    pub target_arn: String,
+    /// The `FAIL` findings' key ARNs this action covers (the key, or its replicas).
+    pub finding_arns: Vec<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// One human sentence.
+    pub message: String,
+    /// The period requested from `EnableKeyRotation`.
+    pub rotation_period_days: u32,
+    /// The status re-read right before acting.
+    pub before: Option<RotationStatus>,
+    /// The status read back after acting (predicted, for a dry run).
+    pub after: Option<RotationStatus>,
+    /// Whether reading back confirmed the change.
+    pub verified: bool,
+    /// The API error behind `FAILED` or `SKIPPED`.
+    pub error: Option<ErrorInfo>,
+}
+
+/// The result of [`remediate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemediationReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// When the report was made.
+    pub generated_at: Timestamp,
+    /// Whether anything was changed.
+    pub dry_run: bool,
+    /// The period requested.
+    pub rotation_period_days: u32,
+    /// One action per target key, sorted by region then ARN.
+    pub actions: Vec<RemediationAction>,
+    /// Actions counted by outcome.
+    pub summary: BTreeMap<Outcome, u64>,
+    /// API calls, retries, duration.
+    pub stats: Stats,
+}
+
+impl RemediationReport {
+    /// The canonical JSON, pretty-printed.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a remediation report always serializes")
+    }
+
+    /// True when every target ended compliant: changed and verified, or already compliant.
+    pub fn all_compliant(&self) -> bool {
+        self.actions.iter().all(|a| {
+            a.outcome == Outcome::AlreadyCompliant || (a.outcome == Outcome::Changed && a.verified)
+        })
+    }
+}
+
+/// A target key and the findings that lead to it.
+struct Target {
+    region: String,
+    arn: String,
+    finding_arns: Vec<String>,
+}
+
+/// Fixes the `FAIL` findings of a report.
+///
+/// # Errors
+/// Before any API call: [`Error::InvalidInput`] when the period is outside
+/// 90..=2560 or above the report's policy maximum; [`Error::Configuration`]
+/// when there is no client for a target's region. API failures become
+/// `FAILED` actions.
+///
+/// # Example
+/// ```
+/// use kms_rotation_core::{check_account, remediate, CheckOptions, Outcome, RemediateOptions, Snapshot};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let snapshot = Snapshot::load("../examples/data/demo-account.json")?;
+/// let report = check_account(&snapshot.clients(), &CheckOptions::default()).await?;
+/// let plan = remediate(&snapshot.clients(), &report, &RemediateOptions::default()).await?;
+/// assert!(plan.dry_run);
+/// assert!(plan.actions.iter().all(|a| a.outcome != Outcome::Changed));
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn remediate(
+    clients: &Clients,
+    report: &AccountReport,
+    options: &RemediateOptions,
+) -> Result<RemediationReport> {
+    let started = Instant::now();
+    let policy = &report.policy;
+    let period = options
+        .rotation_period_days
+        .unwrap_or_else(|| policy.default_remediation_period_days());
+    check_rotation_period("rotation_period_days", period)?;
+    if period > policy.max_rotation_period_days() {
+        return Err(Error::invalid(
+            "rotation_period_days",
+            period.to_string(),
+            format!(
+                "it is above the policy maximum of {} days",
+                policy.max_rotation_period_days()
+            ),
+        ));
+    }
+
+    let mut targets: BTreeMap<(String, String), Target> = BTreeMap::new();
+    for finding in report.findings_with(Status::Fail) {
+        let (region, arn) = match &finding.remediation {
+            Some(plan) => (plan.region.clone(), plan.target_arn.clone()),
+            None => (finding.region.clone(), finding.key_arn.clone()),
+        };
+        targets
+            .entry((region.clone(), arn.clone()))
+            .or_insert_with(|| Target {
+                region,
+                arn,
+                finding_arns: Vec::new(),
+            })
+            .finding_arns
+            .push(finding.key_arn.clone());
+    }
+
+    let mut region_clients: HashMap<String, Arc<dyn KmsClient>> = HashMap::new();
+    for target in targets.values() {
+        if !region_clients.contains_key(&target.region) {
+            region_clients.insert(target.region.clone(), clients.get(&target.region)?);
+        }
+    }
+    let counters = Counters::default();
+    let enable_rate = options.enable_rate;
+    let callers: HashMap<&str, Caller<'_>> = region_clients
+        .iter()
+        .map(|(region, client)| {
+            let rate = move |op: Operation| match op {
+                Operation::EnableKeyRotation => enable_rate,
+                other => other.aws_quota_rps() * crate::check::DEFAULT_QUOTA_FRACTION,
+            };
+            (
+                region.as_str(),
+                Caller::new(client.as_ref(), rate, options.retry.clone(), &counters),
+            )
+        })
+        .collect();
+
+    let mut actions: Vec<RemediationAction> = futures::stream::iter(targets.into_values())
+        .map(|target| {
+            let caller = &callers[target.region.as_str()];
+            act(caller, target, period, policy, options)
+        })
+        .buffer_unordered(options.max_in_flight)
+        .collect()
+        .await;
+    actions.sort_by(|a, b| (&a.region, &a.target_arn).cmp(&(&b.region, &b.target_arn)));
+    let mut summary = BTreeMap::new();
+    for action in &actions {
+        *summary.entry(action.outcome).or_insert(0) += 1;
+    }
+    Ok(RemediationReport {
+        schema_version: SCHEMA_VERSION,
+        generated_at: Timestamp::now(),
+        dry_run: options.dry_run,
+        rotation_period_days: period,
+        actions,
+        summary,
+        stats: counters.stats(started),
+    })
+}
+
+/// Checks the named keys, then fixes those that fail.
+///
+/// Key ARNs select their own region; key ids and alias names are looked up in `region`.
+///
+/// # Errors
+/// As [`remediate`], plus [`Error::InvalidInput`] for a malformed key reference.
+pub async fn remediate_keys(
+    clients: &Clients,
+    region: &str,
+    keys: &[&str],
+    policy: &Policy,
+    options: &RemediateOptions,
+) -> Result<RemediationReport> {
+    let mut parsed = Vec::with_capacity(keys.len());
+    for key in keys {
+        let key_ref: KeyRef = key.parse()?;
+        let key_region = key_ref.region().unwrap_or(region).to_owned();
+        parsed.push((key, clients.get(&key_region)?));
+    }
+    let mut findings = Vec::with_capacity(parsed.len());
+    for (key, client) in parsed {
+        findings.push(crate::check::check_key(client.as_ref(), key, policy).await?);
+    }
+    let mut report = AccountReport {
+        schema_version: SCHEMA_VERSION,
+        generated_at: Timestamp::now(),
+        account_id: None,
+        policy: policy.clone(),
+        regions: Vec::new(),
+        findings,
+        summary: Default::default(),
+        stats: Stats::default(),
+    };
+    report.normalize();
+    remediate(clients, &report, options).await
+}
+
+async fn act(
+    caller: &Caller<'_>,
+    target: Target,
+    period: u32,
+    policy: &Policy,
+    options: &RemediateOptions,
+) -> RemediationAction {
+    let mut action = RemediationAction {
+        region: target.region.clone(),
+        target_arn: target.arn.clone(),
+        finding_arns: target.finding_arns,
+        outcome: Outcome::Failed,
+        message: String::new(),
+        rotation_period_days: period,
+        before: None,
+        after: None,
+        verified: false,
+        error: None,
+    };
+    let arn = target.arn.as_str();
+    let client = caller.client;
+    let fail = |mut action: RemediationAction, outcome: Outcome, op: Operation, error: ApiError| {
+        action.outcome = outcome;
+        action.message = format!("{op} failed with {}: {}", error.code, error.message);
+        action.error = Some(ErrorInfo {
+            code: error.code,
+            message: error.message,
+            operation: Some(op.as_str().to_owned()),
+        });
+        action
+    };
+
+    let metadata = match caller
+        .call(Operation::DescribeKey, || client.describe_key(arn))
+        .await
+    {
+        Ok(metadata) => metadata,
+        Err(error) => return fail(action, Outcome::Failed, Operation::DescribeKey, error),
+    };
+    let skip = |mut action: RemediationAction, message: String| {
+        action.outcome = Outcome::Skipped;
+        action.message = message;
+        action
+    };
+    match metadata.state {
+        KeyState::Disabled => {
+            return skip(
+                action,
+                "The key is disabled: KMS answers DisabledException until it is re-enabled.".into(),
+            );
+        }
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+            return skip(
+                action,
+                format!(
+                    "The key is {}: KMS answers KMSInvalidStateException.",
+                    metadata.state
+                ),
+            );
+        }
+        _ => {}
+    }
+    if metadata.is_replica() {
+        return skip(
+            action,
+            "The key is a multi-Region replica: rotation can be changed only on its primary."
+                .into(),
+        );
+    }
+    // Exemptions were applied by the check; here only what KMS allows matters.
+    let eligibility = Policy::default().with_evaluate_disabled_keys(true);
+    let facts = KeyFacts {
+        region: target.region.clone(),
+        metadata,
+        aliases: Vec::new(),
+        tags: None,
+    };
+    if !rules::needs_rotation_status(&facts, &eligibility) {
+        let verdict = rules::evaluate(&facts, None, &eligibility);
+        return skip(
+            action,
+            format!(
+                "KMS cannot rotate this key automatically: {}",
+                verdict.message
+            ),
+        );
+    }
+
+    let before = match caller
+        .call(Operation::GetKeyRotationStatus, || {
+            client.get_key_rotation_status(arn)
+        })
+        .await
+    {
+        Ok(status) => status,
+        Err(error) => {
+            return fail(
+                action,
+                Outcome::Failed,
+                Operation::GetKeyRotationStatus,
+                error,
+            );
+        }
+    };
+    action.before = Some(before.clone());
+    if rules::is_compliant(&before, policy) {
+        action.outcome = Outcome::AlreadyCompliant;
+        action.message = "Rotation is already on within the policy; nothing to do.".into();
+        return action;
+    }
+    if before.enabled && period > before.effective_period_days() {
+        // Unreachable with a consistent policy; kept because lengthening a period weakens the key.
+        return skip(
+            action,
+            format!(
+                "Refusing to lengthen the rotation period from {} to {period} days.",
+                before.effective_period_days()
+            ),
+        );
+    }
+    let predicted = RotationStatus::enabled_with_period(period);
+    let change = if before.enabled {
+        format!(
+            "shorten the rotation period from {} to {period} days",
+            before.effective_period_days()
+        )
+    } else {
+        format!("enable rotation every {period} days")
+    };
+    if options.dry_run {
+        action.outcome = Outcome::WouldChange;
+        action.message = format!("Would {change}.");
+        action.after = Some(predicted);
+        return action;
+    }
+
+    if let Err(error) = caller
+        .call(Operation::EnableKeyRotation, || {
+            client.enable_key_rotation(arn, period)
+        })
+        .await
+    {
+        let outcome = match error.code.as_str() {
+            "DisabledException" | "KMSInvalidStateException" | "UnsupportedOperationException" => {
+                Outcome::Skipped
+            }
+            _ => Outcome::Failed,
+        };
+        return fail(action, outcome, Operation::EnableKeyRotation, error);
+    }
+    action.outcome = Outcome::Changed;
+    for attempt in 0..options.verify_attempts {
+        if attempt > 0 {
+            tokio::time::sleep(options.verify_delay).await;
+        }
+        match caller
+            .call(Operation::GetKeyRotationStatus, || {
+                client.get_key_rotation_status(arn)
+            })
+            .await
+        {
+            Ok(after) => {
+                let confirmed = rules::is_compliant(&after, policy)
+                    && after.period_days.is_none_or(|p| p == period);
+                action.after = Some(after);
+                if confirmed {
+                    action.verified = true;
+                    break;
+                }
+            }
+            Err(error) => {
+                action.error = Some(ErrorInfo {
+                    code: error.code,
+                    message: error.message,
+                    operation: Some(Operation::GetKeyRotationStatus.as_str().to_owned()),
+                });
+            }
+        }
+    }
+    action.message = if action.verified {
+        action.error = None;
+        format!("Changed: {change}; read back and verified.")
+    } else {
+        format!(
+            "EnableKeyRotation succeeded ({change}) but {} read-backs did not confirm it.",
+            options.verify_attempts
+        )
+    };
+    action
+}

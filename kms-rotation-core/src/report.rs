@@ -1,0 +1,174 @@
+//! The account report and its canonical JSON (`schema_version` 1).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{ErrorInfo, Finding, Status, Timestamp};
+use crate::policy::Policy;
+
+/// The report format version this crate writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How the scan of one region ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionState {
+    /// Every key was listed.
+    Scanned,
+    /// The region is not enabled for the account (`UnrecognizedClientException`).
+    NotEnabled,
+    /// Listing failed; `error` says how, `keys_listed` how far it got.
+    Error,
+}
+
+/// One requested region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionReport {
+    /// The region.
+    pub region: String,
+    /// How its scan ended.
+    pub state: RegionState,
+    /// Keys `ListKeys` returned (each has a finding).
+    pub keys_listed: u64,
+    /// The listing error, or a `ListAliases` failure that left aliases unknown.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<ErrorInfo>,
+}
+
+/// Findings counted by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// All findings.
+    pub total: u64,
+    /// `PASS`.
+    #[serde(rename = "PASS")]
+    pub pass: u64,
+    /// `FAIL`.
+    #[serde(rename = "FAIL")]
+    pub fail: u64,
+    /// `NOT_APPLICABLE`.
+    #[serde(rename = "NOT_APPLICABLE")]
+    pub not_applicable: u64,
+    /// `EXEMPT`.
+    #[serde(rename = "EXEMPT")]
+    pub exempt: u64,
+    /// `ERROR`.
+    #[serde(rename = "ERROR")]
+    pub error: u64,
+}
+
+impl Summary {
+    /// Counts the findings.
+    pub fn of(findings: &[Finding]) -> Self {
+        let mut summary = Summary::default();
+        for finding in findings {
+            summary.total += 1;
+            *match finding.status {
+                Status::Pass => &mut summary.pass,
+                Status::Fail => &mut summary.fail,
+                Status::NotApplicable => &mut summary.not_applicable,
+                Status::Exempt => &mut summary.exempt,
+                Status::Error => &mut summary.error,
+            } += 1;
+        }
+        summary
+    }
+
+    /// The count for one status.
+    pub fn count(&self, status: Status) -> u64 {
+        match status {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::NotApplicable => self.not_applicable,
+            Status::Exempt => self.exempt,
+            Status::Error => self.error,
+        }
+    }
+}
+
+/// What a run cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Requests sent, per operation (retries included).
+    pub api_calls: BTreeMap<String, u64>,
+    /// Requests repeated after a retryable error.
+    pub retries: u64,
+    /// `ThrottlingException` answers received.
+    pub throttled: u64,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl Stats {
+    /// All requests sent.
+    pub fn total_calls(&self) -> u64 {
+        self.api_calls.values().sum()
+    }
+}
+
+/// The result of [`crate::check_account`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// When the report was made.
+    pub generated_at: Timestamp,
+    /// The account, when known.
+    pub account_id: Option<String>,
+    /// The policy the keys were held to.
+    pub policy: Policy,
+    /// One entry per requested region, sorted by name.
+    pub regions: Vec<RegionReport>,
+    /// One finding per listed key, sorted by region then key ARN.
+    pub findings: Vec<Finding>,
+    /// Counts per status.
+    pub summary: Summary,
+    /// API calls, retries, duration.
+    pub stats: Stats,
+}
+
+impl AccountReport {
+    /// Sorts regions and findings into canonical order and recounts the summary.
+    pub(crate) fn normalize(&mut self) {
+        self.regions.sort_by(|a, b| a.region.cmp(&b.region));
+        self.findings.sort_by(|a, b| {
+            (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id))
+        });
+        self.summary = Summary::of(&self.findings);
+    }
+
+    /// The canonical JSON, pretty-printed; the same input gives the same bytes
+    /// apart from `generated_at` and `stats.duration_ms`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// Reads a report written by [`AccountReport::to_json`] (e.g. to remediate it later).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] with line and column when the text is not such a report.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let report: AccountReport = serde_json::from_str(text).map_err(|e| {
+            Error::invalid(
+                "report",
+                format!("line {}, column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })?;
+        if report.schema_version != SCHEMA_VERSION {
+            return Err(Error::invalid(
+                "report schema_version",
+                report.schema_version.to_string(),
+                format!("this version reads schema_version {SCHEMA_VERSION}"),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Findings with the given status.
+    pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.status == status)
+    }
+}

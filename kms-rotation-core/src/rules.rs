@@ -1,0 +1,313 @@
+//! The decision table: pure, synchronous, no I/O.
+//!
+//! | # | condition | status / reason |
+//! |---|---|---|
+//! | 1 | exempt by policy (key id, ARN, alias, tag) | EXEMPT `exempted` |
+//! | 2 | KeyManager AWS | NOT_APPLICABLE `aws_managed` |
+//! | 3 | PendingDeletion / PendingReplicaDeletion | NOT_APPLICABLE `pending_deletion` |
+//! | 4 | Origin AWS_CLOUDHSM / EXTERNAL_KEY_STORE | NOT_APPLICABLE `custom_key_store` |
+//! | 5 | Origin EXTERNAL (incl. PendingImport) | NOT_APPLICABLE `imported_key_material` |
+//! | 6 | KeySpec not SYMMETRIC_DEFAULT | NOT_APPLICABLE `unsupported_key_spec` |
+//! | 7 | Disabled and the policy skips disabled keys | NOT_APPLICABLE `disabled` |
+//! | 8 | rotation off | FAIL `rotation_disabled` |
+//! | 9 | period above the policy maximum | FAIL `rotation_period_too_long` |
+//! | 10 | otherwise | PASS `rotation_enabled` |
+//!
+//! Only rows 8–10 need `GetKeyRotationStatus`; [`needs_rotation_status`] says so
+//! before the call is made.
+
+use crate::client::ApiError;
+use crate::model::{
+    ErrorInfo, Finding, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, Origin, Reason,
+    RemediationPlan, RotationStatus, Status, Tag,
+};
+use crate::policy::{Exemption, Policy};
+
+/// Everything known about a key before its rotation status is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    /// The region the key was listed in.
+    pub region: String,
+    /// `DescribeKey`'s answer.
+    pub metadata: KeyMetadata,
+    /// Alias names pointing at the key.
+    pub aliases: Vec<String>,
+    /// The key's tags; `None` when not fetched (no tag exemption configured).
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// A verdict reached without the rotation status (rows 1–7).
+fn decide_early(facts: &KeyFacts, policy: &Policy) -> Option<(Status, Reason, String)> {
+    let meta = &facts.metadata;
+    if let Some(rule) = matching_exemption(facts, policy) {
+        return Some((
+            Status::Exempt,
+            Reason::Exempted,
+            format!("Exempted by policy rule {rule}."),
+        ));
+    }
+    if meta.manager == KeyManager::Aws {
+        return Some((
+            Status::NotApplicable,
+            Reason::AwsManaged,
+            "AWS managed key: AWS rotates it every year and its rotation cannot be configured."
+                .to_owned(),
+        ));
+    }
+    if matches!(
+        meta.state,
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+    ) {
+        return Some((
+            Status::NotApplicable,
+            Reason::PendingDeletion,
+            format!(
+                "Key is {}: it will be deleted, so rotation no longer matters.",
+                meta.state
+            ),
+        ));
+    }
+    if matches!(meta.origin, Origin::AwsCloudhsm | Origin::ExternalKeyStore) {
+        return Some((
+            Status::NotApplicable,
+            Reason::CustomKeyStore,
+            format!(
+                "Key material lives in a custom key store ({}): KMS cannot rotate it automatically.",
+                meta.origin
+            ),
+        ));
+    }
+    if meta.origin == Origin::External {
+        return Some((
+            Status::NotApplicable,
+            Reason::ImportedKeyMaterial,
+            "Key uses imported key material: it can only be rotated on demand by importing new material.".to_owned(),
+        ));
+    }
+    if meta.spec != KeySpec::SymmetricDefault {
+        return Some((
+            Status::NotApplicable,
+            Reason::UnsupportedKeySpec,
+            format!(
+                "Key spec {} does not support automatic rotation (only SYMMETRIC_DEFAULT does).",
+                meta.spec
+            ),
+        ));
+    }
+    if meta.state == KeyState::Disabled && !policy.evaluate_disabled_keys() {
+        return Some((
+            Status::NotApplicable,
+            Reason::Disabled,
+            "Key is disabled and the policy skips disabled keys.".to_owned(),
+        ));
+    }
+    None
+}
+
+/// The first exemption rule matching the key, if any.
+fn matching_exemption<'p>(facts: &KeyFacts, policy: &'p Policy) -> Option<&'p Exemption> {
+    let meta = &facts.metadata;
+    policy.exemptions().iter().find(|rule| match rule {
+        Exemption::KeyId(id) => *id == meta.key_id,
+        Exemption::KeyArn(arn) => *arn == meta.arn,
+        Exemption::Alias(name) => facts.aliases.iter().any(|a| a == name),
+        Exemption::Tag { key, value } => facts
+            .tags
+            .iter()
+            .flatten()
+            .any(|tag| tag.key == *key && tag.value == *value),
+    })
+}
+
+/// Whether the decision for this key needs `GetKeyRotationStatus` (rows 8–10).
+pub fn needs_rotation_status(facts: &KeyFacts, policy: &Policy) -> bool {
+    decide_early(facts, policy).is_none()
+}
+
+/// Whether a rotation status meets the policy: on, with a period at most the maximum.
+/// A status without a period counts as KMS's legacy yearly rotation.
+pub fn is_compliant(rotation: &RotationStatus, policy: &Policy) -> bool {
+    rotation.enabled && rotation.effective_period_days() <= policy.max_rotation_period_days()
+}
+
+/// Applies the decision table to one key.
+///
+/// `rotation` is the `GetKeyRotationStatus` answer; pass `None` when
+/// [`needs_rotation_status`] is false. If it is needed but missing, the
+/// finding is `ERROR` rather than a guess.
+///
+/// ```
+/// use kms_rotation_core::{rules, KeyMetadata, Policy, RotationStatus, Status};
+/// let facts = rules::KeyFacts {
+///     region: "us-east-1".into(),
+///     metadata: KeyMetadata::symmetric("us-east-1", "111122223333", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+///     aliases: vec![],
+///     tags: None,
+/// };
+/// let finding = rules::evaluate(&facts, Some(&RotationStatus::enabled_with_period(730)), &Policy::default());
+/// assert_eq!(finding.status, Status::Fail);
+/// ```
+pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Policy) -> Finding {
+    let meta = &facts.metadata;
+    let max = policy.max_rotation_period_days();
+    let (status, reason, message) = match (decide_early(facts, policy), rotation) {
+        (Some(early), _) => early,
+        (None, None) => {
+            return error_finding(
+                facts,
+                ApiError::new(
+                    "RotationStatusNotRead",
+                    "the rotation status was needed but not read",
+                ),
+                "GetKeyRotationStatus",
+            );
+        }
+        (None, Some(r)) if !r.enabled => (
+            Status::Fail,
+            Reason::RotationDisabled,
+            "Automatic key rotation is disabled.".to_owned(),
+        ),
+        (None, Some(r)) if r.effective_period_days() > max => (
+            Status::Fail,
+            Reason::RotationPeriodTooLong,
+            format!(
+                "Rotation is enabled every {} days, longer than the policy's {max}.",
+                r.effective_period_days()
+            ),
+        ),
+        (None, Some(r)) => {
+            let period = match r.period_days {
+                Some(days) => format!("every {days} days"),
+                None => "yearly (no period reported; KMS's legacy default)".to_owned(),
+            };
+            (
+                Status::Pass,
+                Reason::RotationEnabled,
+                format!("Rotation is enabled {period}."),
+            )
+        }
+    };
+    let message = with_context(message, meta, status);
+    let remediation = (status == Status::Fail).then(|| remediation_plan(meta, policy));
+    Finding {
+        region: facts.region.clone(),
+        key_id: meta.key_id.clone(),
+        key_arn: meta.arn.clone(),
+        aliases: sorted(&facts.aliases),
+        status,
+        reason,
+        message,
+        key: Some(KeySummary::from(meta)),
+        rotation: rotation.cloned(),
+        remediation,
+        error: None,
+    }
+}
+
+/// Adds what a reader must know about a disabled key or a replica.
+fn with_context(mut message: String, meta: &KeyMetadata, status: Status) -> String {
+    let evaluated = matches!(status, Status::Pass | Status::Fail);
+    if evaluated && meta.state == KeyState::Disabled {
+        message.push_str(" The key is disabled: KMS does not rotate it until it is re-enabled.");
+    }
+    if let Some(info) = meta
+        .multi_region
+        .as_ref()
+        .filter(|_| evaluated && meta.is_replica())
+    {
+        message.push_str(&format!(
+            " This is a multi-Region replica: its rotation follows the primary {} in {}.",
+            info.primary_arn, info.primary_region
+        ));
+    }
+    message
+}
+
+fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
+    let (target_arn, region) = match meta.multi_region.as_ref().filter(|_| meta.is_replica()) {
+        Some(info) => (info.primary_arn.clone(), info.primary_region.clone()),
+        None => (
+            meta.arn.clone(),
+            region_of_arn(&meta.arn).unwrap_or_default(),
+        ),
+    };
+    let blocked_by = (meta.state == KeyState::Disabled && !meta.is_replica()).then(|| {
+        "the key is disabled; KMS answers DisabledException until it is re-enabled".to_owned()
+    });
+    RemediationPlan {
+        target_arn,
+        region,
+        rotation_period_days: policy.default_remediation_period_days(),
+        blocked_by,
+    }
+}
+
+/// The region field of an ARN.
+pub(crate) fn region_of_arn(arn: &str) -> Option<String> {
+    arn.split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+}
+
+fn sorted(aliases: &[String]) -> Vec<String> {
+    let mut aliases = aliases.to_vec();
+    aliases.sort();
+    aliases.dedup();
+    aliases
+}
+
+/// An `ERROR` finding for a key whose facts could not all be read.
+pub fn error_finding(facts: &KeyFacts, error: ApiError, operation: &str) -> Finding {
+    let meta = &facts.metadata;
+    Finding {
+        region: facts.region.clone(),
+        key_id: meta.key_id.clone(),
+        key_arn: meta.arn.clone(),
+        aliases: sorted(&facts.aliases),
+        status: Status::Error,
+        reason: Reason::ApiError,
+        message: format!(
+            "Could not tell: {operation} failed with {}: {}",
+            error.code, error.message
+        ),
+        key: Some(KeySummary::from(meta)),
+        rotation: None,
+        remediation: None,
+        error: Some(ErrorInfo {
+            code: error.code,
+            message: error.message,
+            operation: Some(operation.to_owned()),
+        }),
+    }
+}
+
+/// An `ERROR` finding for a listed key whose `DescribeKey` failed.
+pub fn describe_error_finding(
+    region: &str,
+    key_id: &str,
+    key_arn: &str,
+    aliases: &[String],
+    error: ApiError,
+) -> Finding {
+    Finding {
+        region: region.to_owned(),
+        key_id: key_id.to_owned(),
+        key_arn: key_arn.to_owned(),
+        aliases: sorted(aliases),
+        status: Status::Error,
+        reason: Reason::ApiError,
+        message: format!(
+            "Could not tell: DescribeKey failed with {}: {}",
+            error.code, error.message
+        ),
+        key: None,
+        rotation: None,
+        remediation: None,
+        error: Some(ErrorInfo {
+            code: error.code,
+            message: error.message,
+            operation: Some("DescribeKey".to_owned()),
+        }),
+    }
+}

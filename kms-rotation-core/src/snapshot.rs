@@ -1,0 +1,987 @@
+//! The snapshot client: an account's KMS facts held in memory, served through
+//! [`KmsClient`], loaded from and saved to the snapshot JSON of `DESIGN.md`.
+//!
+//! The file keeps the AWS API's own PascalCase shapes, so the output of
+//! `aws kms describe-key` can be pasted in as a key. Used for offline audits,
+//! the demo, tests and benches; it can replay errors, add latency, enforce
+//! request quotas and log every call it receives.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::client::{ApiError, Clients, KmsClient, Operation};
+use crate::error::{Error, Result};
+use crate::key_ref::check_region;
+use crate::model::{
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo,
+    MultiRegionRole, Origin, Page, RotationStatus, Tag, Timestamp,
+};
+use crate::policy::ROTATION_PERIOD_RANGE;
+
+// ---------------------------------------------------------------------------
+// The file format (AWS PascalCase shapes).
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct AccountFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    regions: BTreeMap<String, RegionFile>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RegionFile {
+    #[serde(default)]
+    keys: Vec<KeyFile>,
+    #[serde(rename = "Errors", default, skip_serializing_if = "BTreeMap::is_empty")]
+    errors: BTreeMap<Operation, ErrorFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyFile {
+    key_metadata: KeyMetadataFile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotation_status: Option<RotationFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<TagFile>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    errors: BTreeMap<Operation, ErrorFile>,
+}
+
+/// `DescribeKey`'s `KeyMetadata`; fields we do not model are kept for saving.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyMetadataFile {
+    #[serde(
+        rename = "AWSAccountId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    aws_account_id: Option<String>,
+    key_id: String,
+    arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    creation_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    key_usage: KeyUsage,
+    key_state: KeyState,
+    origin: Origin,
+    key_manager: KeyManager,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_spec: Option<KeySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    customer_master_key_spec: Option<KeySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    custom_key_store_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    multi_region: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    multi_region_configuration: Option<MultiRegionFile>,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionFile {
+    multi_region_key_type: MultiRegionRole,
+    primary_key: RegionalKeyFile,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    replica_keys: Vec<RegionalKeyFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegionalKeyFile {
+    arn: String,
+    region: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RotationFile {
+    key_rotation_enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotation_period_in_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_rotation_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on_demand_rotation_start_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagFile {
+    tag_key: String,
+    tag_value: String,
+}
+
+/// A failure to replay: `Times` fails only the first N calls, then answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorFile {
+    code: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    times: Option<u32>,
+}
+
+impl From<&RotationFile> for RotationStatus {
+    fn from(file: &RotationFile) -> Self {
+        RotationStatus {
+            enabled: file.key_rotation_enabled,
+            period_days: file.rotation_period_in_days,
+            next_rotation_date: file.next_rotation_date,
+            on_demand_rotation_started_at: file.on_demand_rotation_start_date,
+        }
+    }
+}
+
+impl From<&RotationStatus> for RotationFile {
+    fn from(status: &RotationStatus) -> Self {
+        RotationFile {
+            key_rotation_enabled: status.enabled,
+            rotation_period_in_days: status.period_days,
+            next_rotation_date: status.next_rotation_date,
+            on_demand_rotation_start_date: status.on_demand_rotation_started_at,
+        }
+    }
+}
+
+impl KeyMetadataFile {
+    fn to_model(&self) -> std::result::Result<KeyMetadata, String> {
+        let spec = self
+            .key_spec
+            .clone()
+            .or_else(|| self.customer_master_key_spec.clone())
+            .ok_or_else(|| {
+                format!(
+                    "key {} has neither KeySpec nor CustomerMasterKeySpec",
+                    self.key_id
+                )
+            })?;
+        let multi_region = self
+            .multi_region_configuration
+            .as_ref()
+            .map(|mrc| MultiRegionInfo {
+                role: mrc.multi_region_key_type.clone(),
+                primary_arn: mrc.primary_key.arn.clone(),
+                primary_region: mrc.primary_key.region.clone(),
+            });
+        Ok(KeyMetadata {
+            key_id: self.key_id.clone(),
+            arn: self.arn.clone(),
+            account_id: self.aws_account_id.clone(),
+            manager: self.key_manager.clone(),
+            state: self.key_state.clone(),
+            spec,
+            usage: self.key_usage.clone(),
+            origin: self.origin.clone(),
+            custom_key_store_id: self.custom_key_store_id.clone(),
+            multi_region,
+            creation_date: self.creation_date,
+            description: self.description.clone(),
+        })
+    }
+
+    fn from_model(meta: &KeyMetadata) -> Self {
+        KeyMetadataFile {
+            aws_account_id: meta.account_id.clone(),
+            key_id: meta.key_id.clone(),
+            arn: meta.arn.clone(),
+            creation_date: meta.creation_date,
+            enabled: Some(meta.state == KeyState::Enabled),
+            description: meta.description.clone(),
+            key_usage: meta.usage.clone(),
+            key_state: meta.state.clone(),
+            origin: meta.origin.clone(),
+            key_manager: meta.manager.clone(),
+            key_spec: Some(meta.spec.clone()),
+            customer_master_key_spec: Some(meta.spec.clone()),
+            custom_key_store_id: meta.custom_key_store_id.clone(),
+            multi_region: Some(meta.multi_region.is_some()),
+            multi_region_configuration: meta.multi_region.as_ref().map(|info| MultiRegionFile {
+                multi_region_key_type: info.role.clone(),
+                primary_key: RegionalKeyFile {
+                    arn: info.primary_arn.clone(),
+                    region: info.primary_region.clone(),
+                },
+                replica_keys: Vec::new(),
+            }),
+            other: serde_json::Map::new(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The in-memory account.
+
+/// One key of a snapshot, for building snapshots in code (and by `collect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SnapshotKey {
+    /// What `DescribeKey` answers.
+    pub metadata: KeyMetadata,
+    /// What `GetKeyRotationStatus` answers; `None` when never read.
+    pub rotation: Option<RotationStatus>,
+    /// Alias names pointing at the key.
+    pub aliases: Vec<String>,
+    /// Resource tags.
+    pub tags: Vec<Tag>,
+    /// Errors replayed on every call of an operation for this key.
+    pub errors: Vec<(Operation, ApiError)>,
+}
+
+impl SnapshotKey {
+    /// A key with these facts and nothing else.
+    pub fn new(metadata: KeyMetadata, rotation: Option<RotationStatus>) -> Self {
+        Self {
+            metadata,
+            rotation,
+            aliases: Vec::new(),
+            tags: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Adds alias names.
+    pub fn with_aliases<S: Into<String>>(mut self, aliases: impl IntoIterator<Item = S>) -> Self {
+        self.aliases.extend(aliases.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a tag.
+    pub fn with_tag(mut self, key: &str, value: &str) -> Self {
+        self.tags.push(Tag {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
+        self
+    }
+
+    /// Replays `error` on every call of `op` for this key.
+    pub fn with_error(mut self, op: Operation, error: ApiError) -> Self {
+        self.errors.push((op, error));
+        self
+    }
+}
+
+/// A call the snapshot client received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The client's region.
+    pub region: String,
+    /// The operation.
+    pub operation: Operation,
+    /// The key argument, for per-key operations.
+    pub key: Option<String>,
+}
+
+#[derive(Debug)]
+struct KeyEntry {
+    file: KeyFile,
+    meta: KeyMetadata,
+    /// Per operation: the error and how many more times to answer it (`None`: always).
+    errors: HashMap<Operation, (ApiError, Option<u32>)>,
+}
+
+#[derive(Debug, Default)]
+struct RegionData {
+    keys: Vec<KeyEntry>,
+    /// Key id, key ARN, alias name and alias ARN → index in `keys`.
+    index: HashMap<String, usize>,
+    errors: HashMap<Operation, (ApiError, Option<u32>)>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Settings {
+    page_size: Option<usize>,
+    latency: Option<Duration>,
+    rate_limits: HashMap<Operation, f64>,
+    record_calls: bool,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    account_id: Option<String>,
+    regions: Mutex<BTreeMap<String, RegionData>>,
+    settings: Mutex<Settings>,
+    calls: Mutex<Vec<Call>>,
+    buckets: Mutex<HashMap<(String, Operation), Bucket>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded data stays consistent even if a holder panicked.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An account's KMS facts in memory; [`Snapshot::client`] serves one region of it.
+///
+/// Cloning shares the same state: a change made through one client (e.g.
+/// `EnableKeyRotation`) is seen by all.
+///
+/// ```
+/// use kms_rotation_core::{Snapshot, SnapshotKey, KeyMetadata, RotationStatus};
+/// let snapshot = Snapshot::new(Some("111122223333"));
+/// let key = KeyMetadata::symmetric("us-east-1", "111122223333", "1234abcd-12ab-34cd-56ef-1234567890ab");
+/// snapshot.add_key("us-east-1", SnapshotKey::new(key, Some(RotationStatus::default())).with_aliases(["alias/app"]))?;
+/// let again = kms_rotation_core::Snapshot::from_json(&snapshot.to_json())?;
+/// assert_eq!(again.regions(), vec!["us-east-1".to_string()]);
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    shared: Arc<Shared>,
+}
+
+impl Snapshot {
+    /// An empty account.
+    pub fn new(account_id: Option<&str>) -> Self {
+        let shared = Shared {
+            account_id: account_id.map(str::to_owned),
+            ..Shared::default()
+        };
+        lock(&shared.settings).record_calls = true;
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// Parses snapshot JSON.
+    ///
+    /// # Errors
+    /// [`Error::MalformedSnapshot`] with line and column when the text is not a
+    /// snapshot; [`Error::InvalidInput`] when a key is inconsistent with its region.
+    pub fn from_json(text: &str) -> Result<Self> {
+        Self::parse(text, None)
+    }
+
+    /// Reads a snapshot file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; otherwise as [`Snapshot::from_json`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, Some(path.display().to_string()))
+    }
+
+    fn parse(text: &str, source_name: Option<String>) -> Result<Self> {
+        let file: AccountFile =
+            serde_json::from_str(text).map_err(|e| Error::MalformedSnapshot {
+                source_name: source_name.clone(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        let snapshot = Snapshot::new(file.account_id.as_deref());
+        for (region, region_file) in file.regions {
+            check_region(&region)?;
+            snapshot.add_region(&region);
+            for key in region_file.keys {
+                let meta = key.key_metadata.to_model().map_err(|reason| {
+                    Error::invalid("snapshot key", &key.key_metadata.arn, reason)
+                })?;
+                snapshot.insert(&region, key, meta)?;
+            }
+            let mut regions = lock(&snapshot.shared.regions);
+            let data = regions.entry(region).or_default();
+            for (op, error) in region_file.errors {
+                data.errors
+                    .insert(op, (ApiError::new(error.code, error.message), error.times));
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Adds an empty region (a region with no keys still answers `ListKeys`).
+    pub fn add_region(&self, region: &str) {
+        lock(&self.shared.regions)
+            .entry(region.to_owned())
+            .or_default();
+    }
+
+    /// Adds a key to a region.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the key's ARN is not in `region`, or the key is already there.
+    pub fn add_key(&self, region: &str, key: SnapshotKey) -> Result<()> {
+        check_region(region)?;
+        let file = KeyFile {
+            key_metadata: KeyMetadataFile::from_model(&key.metadata),
+            rotation_status: key.rotation.as_ref().map(RotationFile::from),
+            aliases: key.aliases.clone(),
+            tags: key
+                .tags
+                .iter()
+                .map(|t| TagFile {
+                    tag_key: t.key.clone(),
+                    tag_value: t.value.clone(),
+                })
+                .collect(),
+            errors: key
+                .errors
+                .iter()
+                .map(|(op, e)| {
+                    (
+                        *op,
+                        ErrorFile {
+                            code: e.code.clone(),
+                            message: e.message.clone(),
+                            times: None,
+                        },
+                    )
+                })
+                .collect(),
+        };
+        self.insert(region, file, key.metadata)
+    }
+
+    fn insert(&self, region: &str, file: KeyFile, meta: KeyMetadata) -> Result<()> {
+        let arn_region = meta.arn.split(':').nth(3).unwrap_or_default();
+        if arn_region != region {
+            return Err(Error::invalid(
+                "snapshot key",
+                &meta.arn,
+                format!("its ARN is not in region {region}"),
+            ));
+        }
+        let mut regions = lock(&self.shared.regions);
+        let data = regions.entry(region.to_owned()).or_default();
+        if data.index.contains_key(&meta.key_id) {
+            return Err(Error::invalid(
+                "snapshot key",
+                &meta.key_id,
+                format!("listed twice in {region}"),
+            ));
+        }
+        let position = data.keys.len();
+        let alias_arn_prefix = meta
+            .arn
+            .rsplit_once(":key/")
+            .map(|(prefix, _)| prefix.to_owned());
+        data.index.insert(meta.key_id.clone(), position);
+        data.index.insert(meta.arn.clone(), position);
+        for alias in &file.aliases {
+            data.index.insert(alias.clone(), position);
+            if let Some(prefix) = &alias_arn_prefix {
+                data.index.insert(format!("{prefix}:{alias}"), position);
+            }
+        }
+        let errors = file
+            .errors
+            .iter()
+            .map(|(op, e)| {
+                (
+                    *op,
+                    (ApiError::new(e.code.clone(), e.message.clone()), e.times),
+                )
+            })
+            .collect();
+        data.keys.push(KeyEntry { file, meta, errors });
+        Ok(())
+    }
+
+    /// Makes every call of `op` in `region` fail with `error` (e.g. `UnrecognizedClientException` on `ListKeys`).
+    pub fn set_region_error(&self, region: &str, op: Operation, error: ApiError) {
+        lock(&self.shared.regions)
+            .entry(region.to_owned())
+            .or_default()
+            .errors
+            .insert(op, (error, None));
+    }
+
+    /// The snapshot JSON, pretty-printed, with any changes made through the clients.
+    pub fn to_json(&self) -> String {
+        let regions = lock(&self.shared.regions);
+        let file = AccountFile {
+            account_id: self.shared.account_id.clone(),
+            regions: regions
+                .iter()
+                .map(|(name, data)| {
+                    let region_file = RegionFile {
+                        keys: data.keys.iter().map(|k| k.file.clone()).collect(),
+                        errors: data
+                            .errors
+                            .iter()
+                            .map(|(op, (e, times))| {
+                                (
+                                    *op,
+                                    ErrorFile {
+                                        code: e.code.clone(),
+                                        message: e.message.clone(),
+                                        times: *times,
+                                    },
+                                )
+                            })
+                            .collect(),
+                    };
+                    (name.clone(), region_file)
+                })
+                .collect(),
+        };
+        serde_json::to_string_pretty(&file).expect("a snapshot always serializes")
+    }
+
+    /// Writes the snapshot JSON to a file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_json() + "\n").map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// The account id, when the file names one.
+    pub fn account_id(&self) -> Option<String> {
+        self.shared.account_id.clone()
+    }
+
+    /// The regions in the snapshot, sorted.
+    pub fn regions(&self) -> Vec<String> {
+        lock(&self.shared.regions).keys().cloned().collect()
+    }
+
+    /// The client for one region of the snapshot.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the snapshot has no such region.
+    pub fn client(&self, region: &str) -> Result<Arc<dyn KmsClient>> {
+        if !lock(&self.shared.regions).contains_key(region) {
+            return Err(Error::Configuration(format!(
+                "the snapshot has no region {region:?} (it has {})",
+                self.regions().join(", ")
+            )));
+        }
+        Ok(Arc::new(SnapshotClient {
+            region: region.to_owned(),
+            shared: self.shared.clone(),
+        }))
+    }
+
+    /// Clients for every region of the snapshot; other regions are an error when asked for.
+    pub fn clients(&self) -> Clients {
+        let mut clients = Clients::new();
+        for region in self.regions() {
+            if let Ok(client) = self.client(&region) {
+                clients = clients.with_client(client);
+            }
+        }
+        let this = self.clone();
+        clients.with_factory(move |region| this.client(region))
+    }
+
+    /// Serves at most `size` entries per listing page (AWS's own maxima still apply).
+    pub fn set_page_size(&self, size: usize) {
+        lock(&self.shared.settings).page_size = Some(size.max(1));
+    }
+
+    /// Waits this long before answering each call.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.shared.settings).latency = Some(latency);
+    }
+
+    /// Answers `ThrottlingException` beyond `rps` requests per second of `op` per region.
+    pub fn set_rate_limit(&self, op: Operation, rps: f64) {
+        lock(&self.shared.settings).rate_limits.insert(op, rps);
+        lock(&self.shared.buckets).clear();
+    }
+
+    /// Enforces AWS's own request quotas for every operation.
+    pub fn set_aws_quotas(&self) {
+        for op in Operation::ALL {
+            self.set_rate_limit(op, op.aws_quota_rps());
+        }
+    }
+
+    /// Keeps (`true`, the default) or stops keeping the call log.
+    pub fn set_record_calls(&self, record: bool) {
+        lock(&self.shared.settings).record_calls = record;
+    }
+
+    /// The calls received so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// Forgets the calls received so far.
+    pub fn clear_calls(&self) {
+        lock(&self.shared.calls).clear();
+    }
+
+    /// The current rotation status of a key as stored (not as a replica mirrors it).
+    pub fn stored_rotation(&self, region: &str, key: &str) -> Option<RotationStatus> {
+        let regions = lock(&self.shared.regions);
+        let data = regions.get(region)?;
+        let entry = &data.keys[*data.index.get(key)?];
+        entry
+            .file
+            .rotation_status
+            .as_ref()
+            .map(RotationStatus::from)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The client.
+
+/// Serves one region of a [`Snapshot`] the way KMS would.
+#[derive(Debug)]
+pub struct SnapshotClient {
+    region: String,
+    shared: Arc<Shared>,
+}
+
+fn not_found(key: &str) -> ApiError {
+    ApiError::new("NotFoundException", format!("Key '{key}' does not exist"))
+}
+
+/// The replayed error for `op`, if one is due; counts down `Times`.
+fn due_error(
+    errors: &mut HashMap<Operation, (ApiError, Option<u32>)>,
+    op: Operation,
+) -> Option<ApiError> {
+    let (error, times) = errors.get_mut(&op)?;
+    match times {
+        None => Some(error.clone()),
+        Some(0) => None,
+        Some(n) => {
+            *n -= 1;
+            Some(error.clone())
+        }
+    }
+}
+
+fn page<T: Clone>(items: &[T], marker: Option<&str>, size: usize) -> Result<Page<T>, ApiError> {
+    let start = match marker {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| {
+                ApiError::new("InvalidMarkerException", format!("Invalid marker {m:?}"))
+            })?,
+    };
+    let end = (start + size).min(items.len());
+    Ok(Page {
+        items: items[start..end].to_vec(),
+        next_marker: (end < items.len()).then(|| end.to_string()),
+    })
+}
+
+impl SnapshotClient {
+    /// Logs the call, applies the rate limit and latency.
+    async fn arrive(&self, operation: Operation, key: Option<&str>) -> Result<(), ApiError> {
+        let (latency, limit, record) = {
+            let settings = lock(&self.shared.settings);
+            (
+                settings.latency,
+                settings.rate_limits.get(&operation).copied(),
+                settings.record_calls,
+            )
+        };
+        if record {
+            lock(&self.shared.calls).push(Call {
+                region: self.region.clone(),
+                operation,
+                key: key.map(str::to_owned),
+            });
+        }
+        let throttled = limit.is_some_and(|rate| {
+            let now = Instant::now();
+            let mut buckets = lock(&self.shared.buckets);
+            let bucket = buckets
+                .entry((self.region.clone(), operation))
+                .or_insert(Bucket {
+                    rate,
+                    tokens: rate,
+                    last: now,
+                });
+            bucket.tokens = (bucket.tokens
+                + now.duration_since(bucket.last).as_secs_f64() * bucket.rate)
+                .min(bucket.rate);
+            bucket.last = now;
+            if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+                false
+            } else {
+                true
+            }
+        });
+        if let Some(latency) = latency {
+            tokio::time::sleep(latency).await;
+        }
+        if throttled {
+            return Err(ApiError::throttling(format!(
+                "Rate exceeded for {operation}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn with_region<T>(
+        &self,
+        f: impl FnOnce(&mut RegionData) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut regions = lock(&self.shared.regions);
+        let data = regions.entry(self.region.clone()).or_default();
+        f(data)
+    }
+
+    fn with_key<T>(
+        &self,
+        op: Operation,
+        key: &str,
+        f: impl FnOnce(&mut RegionData, usize) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.with_region(|data| {
+            let position = *data.index.get(key).ok_or_else(|| not_found(key))?;
+            if let Some(error) = due_error(&mut data.keys[position].errors, op) {
+                return Err(error);
+            }
+            f(data, position)
+        })
+    }
+
+    fn page_size(&self, aws_max: usize) -> usize {
+        lock(&self.shared.settings)
+            .page_size
+            .unwrap_or(aws_max)
+            .min(aws_max)
+    }
+}
+
+/// What KMS answers for `GetKeyRotationStatus` on a key whose status the file omits.
+fn default_rotation(meta: &KeyMetadata) -> Result<RotationStatus, ApiError> {
+    let unsupported = meta.origin != Origin::AwsKms
+        || meta.spec != KeySpec::SymmetricDefault
+        || meta.state == KeyState::PendingImport;
+    if unsupported {
+        return Err(ApiError::new(
+            "UnsupportedOperationException",
+            format!(
+                "{} is not supported for this KMS key",
+                Operation::GetKeyRotationStatus
+            ),
+        ));
+    }
+    if meta.manager == KeyManager::Aws {
+        return Ok(RotationStatus::enabled_with_period(365));
+    }
+    Ok(RotationStatus::default())
+}
+
+#[async_trait]
+impl KmsClient for SnapshotClient {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn list_keys(&self, marker: Option<&str>) -> Result<Page<KeyListEntry>, ApiError> {
+        self.arrive(Operation::ListKeys, None).await?;
+        let size = self.page_size(1000);
+        self.with_region(|data| {
+            if let Some(error) = due_error(&mut data.errors, Operation::ListKeys) {
+                return Err(error);
+            }
+            let entries: Vec<KeyListEntry> = data
+                .keys
+                .iter()
+                .map(|k| KeyListEntry {
+                    key_id: k.meta.key_id.clone(),
+                    key_arn: k.meta.arn.clone(),
+                })
+                .collect();
+            page(&entries, marker, size)
+        })
+    }
+
+    async fn list_aliases(
+        &self,
+        key_id: Option<&str>,
+        marker: Option<&str>,
+    ) -> Result<Page<Alias>, ApiError> {
+        self.arrive(Operation::ListAliases, key_id).await?;
+        let size = self.page_size(100);
+        self.with_region(|data| {
+            if let Some(error) = due_error(&mut data.errors, Operation::ListAliases) {
+                return Err(error);
+            }
+            let only = match key_id {
+                Some(key) => Some(*data.index.get(key).ok_or_else(|| not_found(key))?),
+                None => None,
+            };
+            let aliases: Vec<Alias> = data
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| only.is_none_or(|o| o == *i))
+                .flat_map(|(_, k)| {
+                    let prefix = k.meta.arn.rsplit_once(":key/").map(|(p, _)| p.to_owned());
+                    k.file.aliases.iter().map(move |name| Alias {
+                        alias_name: name.clone(),
+                        alias_arn: prefix.as_ref().map(|p| format!("{p}:{name}")),
+                        target_key_id: Some(k.meta.key_id.clone()),
+                    })
+                })
+                .collect();
+            page(&aliases, marker, size)
+        })
+    }
+
+    async fn describe_key(&self, key_id: &str) -> Result<KeyMetadata, ApiError> {
+        self.arrive(Operation::DescribeKey, Some(key_id)).await?;
+        self.with_key(Operation::DescribeKey, key_id, |data, i| {
+            Ok(data.keys[i].meta.clone())
+        })
+    }
+
+    async fn get_key_rotation_status(&self, key_id: &str) -> Result<RotationStatus, ApiError> {
+        self.arrive(Operation::GetKeyRotationStatus, Some(key_id))
+            .await?;
+        let (own, primary) =
+            self.with_key(Operation::GetKeyRotationStatus, key_id, |data, i| {
+                let entry = &data.keys[i];
+                if matches!(
+                    entry.meta.state,
+                    KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+                ) {
+                    return Ok((Ok(RotationStatus::default()), None));
+                }
+                let own = match &entry.file.rotation_status {
+                    Some(file) => Ok(RotationStatus::from(file)),
+                    None => default_rotation(&entry.meta),
+                };
+                let primary = entry
+                    .meta
+                    .multi_region
+                    .clone()
+                    .filter(|_| entry.meta.is_replica());
+                Ok((own, primary))
+            })?;
+        // Rotation is a shared property of multi-Region keys: a replica reads its primary's.
+        if let Some(info) = primary {
+            let regions = lock(&self.shared.regions);
+            let primary_entry = regions
+                .get(&info.primary_region)
+                .and_then(|data| data.index.get(&info.primary_arn).map(|i| &data.keys[*i]));
+            if let Some(entry) = primary_entry {
+                return match &entry.file.rotation_status {
+                    Some(file) => Ok(RotationStatus::from(file)),
+                    None => default_rotation(&entry.meta),
+                };
+            }
+        }
+        own
+    }
+
+    async fn enable_key_rotation(
+        &self,
+        key_id: &str,
+        rotation_period_days: u32,
+    ) -> Result<(), ApiError> {
+        self.arrive(Operation::EnableKeyRotation, Some(key_id))
+            .await?;
+        if !ROTATION_PERIOD_RANGE.contains(&rotation_period_days) {
+            return Err(ApiError::new(
+                "ValidationException",
+                format!(
+                    "1 validation error detected: Value '{rotation_period_days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560"
+                ),
+            ));
+        }
+        self.with_key(Operation::EnableKeyRotation, key_id, |data, i| {
+            let entry = &mut data.keys[i];
+            let meta = &entry.meta;
+            let unsupported = |why: &str| {
+                Err(ApiError::new(
+                    "UnsupportedOperationException",
+                    why.to_owned(),
+                ))
+            };
+            match meta.state {
+                KeyState::Disabled => {
+                    return Err(ApiError::new(
+                        "DisabledException",
+                        format!("{} is disabled.", meta.arn),
+                    ));
+                }
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+                    return Err(ApiError::new(
+                        "KMSInvalidStateException",
+                        format!("{} is pending deletion.", meta.arn),
+                    ));
+                }
+                _ => {}
+            }
+            if meta.manager == KeyManager::Aws {
+                return unsupported("You cannot change the rotation of an AWS managed key.");
+            }
+            if meta.origin != Origin::AwsKms
+                || meta.spec != KeySpec::SymmetricDefault
+                || meta.state == KeyState::PendingImport
+            {
+                return unsupported("EnableKeyRotation is not supported for this KMS key.");
+            }
+            if meta.is_replica() {
+                return unsupported(
+                    "Rotation of a multi-Region key can be managed only on its primary key.",
+                );
+            }
+            let next = Timestamp::from_epoch_seconds(
+                Timestamp::now().epoch_seconds() + i64::from(rotation_period_days) * 86_400,
+            );
+            entry.file.rotation_status = Some(RotationFile {
+                key_rotation_enabled: true,
+                rotation_period_in_days: Some(rotation_period_days),
+                next_rotation_date: Some(next),
+                on_demand_rotation_start_date: None,
+            });
+            Ok(())
+        })
+    }
+
+    async fn list_resource_tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError> {
+        self.arrive(Operation::ListResourceTags, Some(key_id))
+            .await?;
+        self.with_key(Operation::ListResourceTags, key_id, |data, i| {
+            Ok(data.keys[i]
+                .file
+                .tags
+                .iter()
+                .map(|t| Tag {
+                    key: t.tag_key.clone(),
+                    value: t.tag_value.clone(),
+                })
+                .collect())
+        })
+    }
+}
