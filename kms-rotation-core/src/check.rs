@@ -251,10 +251,7 @@ impl CheckOptions {
     }
 
     /// Subscribes to progress events.
-    pub fn with_progress(
-        mut self,
-        progress: impl Fn(&ProgressEvent) + Send + Sync + 'static,
-    ) -> Self {
+    pub fn with_progress(mut self, progress: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
         self
     }
@@ -288,31 +285,62 @@ impl CheckOptions {
     }
 }
 
-/// Spaces calls at a fixed rate; no burst builds up while idle.
+/// Spaces calls at a fixed rate; no burst builds up while idle. Throttling
+/// answers stretch the spacing (other callers share the quota), successes
+/// shrink it back towards the budget.
 #[derive(Debug)]
 struct RateLimiter {
+    budget_interval: Duration,
+    state: Mutex<LimiterState>,
+}
+
+#[derive(Debug)]
+struct LimiterState {
+    next_slot: Option<Instant>,
     interval: Duration,
-    next_slot: Mutex<Option<Instant>>,
 }
 
 impl RateLimiter {
+    /// How far throttling may slow a limiter below its budget.
+    const MAX_SLOWDOWN: u32 = 64;
+
     fn new(rps: f64) -> Self {
+        let interval = Duration::from_secs_f64(1.0 / rps);
         Self {
-            interval: Duration::from_secs_f64(1.0 / rps),
-            next_slot: Mutex::new(None),
+            budget_interval: interval,
+            state: Mutex::new(LimiterState {
+                next_slot: None,
+                interval,
+            }),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn acquire(&self) {
         let now = Instant::now();
         let slot = {
-            let mut next = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.interval);
+            let mut state = self.lock();
+            let slot = state.next_slot.map_or(now, |n| n.max(now));
+            state.next_slot = Some(slot + state.interval);
             slot
         };
         if slot > now {
             tokio::time::sleep_until(slot).await;
+        }
+    }
+
+    fn on_throttled(&self) {
+        let mut state = self.lock();
+        state.interval = (state.interval * 2).min(self.budget_interval * Self::MAX_SLOWDOWN);
+    }
+
+    fn on_success(&self) {
+        let mut state = self.lock();
+        if state.interval > self.budget_interval {
+            state.interval = state.interval.mul_f64(0.98).max(self.budget_interval);
         }
     }
 }
@@ -331,12 +359,7 @@ impl Counters {
             api_calls: Operation::ALL
                 .iter()
                 .enumerate()
-                .map(|(i, op)| {
-                    (
-                        op.as_str().to_owned(),
-                        self.calls[i].load(Ordering::Relaxed),
-                    )
-                })
+                .map(|(i, op)| (op.as_str().to_owned(), self.calls[i].load(Ordering::Relaxed)))
                 .filter(|(_, n)| *n > 0)
                 .collect(),
             retries: self.retries.load(Ordering::Relaxed),
@@ -386,16 +409,19 @@ impl<'a> Caller<'a> {
     {
         let mut retry = 0;
         loop {
-            if let Some(limiter) = self.limiters.get(&op) {
-                limiter.acquire().await;
-            }
+            let limiter = &self.limiters[&op];
+            limiter.acquire().await;
             self.counters.calls[op as usize].fetch_add(1, Ordering::Relaxed);
             let error = match attempt().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    limiter.on_success();
+                    return Ok(value);
+                }
                 Err(error) => error,
             };
             if error.kind == ErrorKind::Throttling {
                 self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                limiter.on_throttled();
             }
             if !error.retryable || retry + 1 >= self.retry.max_attempts {
                 return Err(error);
@@ -407,10 +433,7 @@ impl<'a> Caller<'a> {
     }
 
     /// Every page of `ListAliases` (optionally for one key), as key id → alias names.
-    pub(crate) async fn aliases(
-        &self,
-        key_id: Option<&str>,
-    ) -> Result<HashMap<String, Vec<String>>, ApiError> {
+    pub(crate) async fn aliases(&self, key_id: Option<&str>) -> Result<HashMap<String, Vec<String>>, ApiError> {
         let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
         let mut marker: Option<String> = None;
         loop {
@@ -436,18 +459,12 @@ impl<'a> Caller<'a> {
         let key_id = facts.metadata.key_id.clone();
         if policy.needs_tags() {
             match self
-                .call(Operation::ListResourceTags, || {
-                    self.client.list_resource_tags(&key_id)
-                })
+                .call(Operation::ListResourceTags, || self.client.list_resource_tags(&key_id))
                 .await
             {
                 Ok(tags) => facts.tags = Some(tags),
                 Err(error) => {
-                    return rules::error_finding(
-                        &facts,
-                        error,
-                        Operation::ListResourceTags.as_str(),
-                    );
+                    return rules::error_finding(&facts, error, Operation::ListResourceTags.as_str());
                 }
             }
         }
@@ -461,9 +478,7 @@ impl<'a> Caller<'a> {
             .await
         {
             Ok(rotation) => rules::evaluate(&facts, Some(&rotation), policy),
-            Err(error) => {
-                rules::error_finding(&facts, error, Operation::GetKeyRotationStatus.as_str())
-            }
+            Err(error) => rules::error_finding(&facts, error, Operation::GetKeyRotationStatus.as_str()),
         }
     }
 }
@@ -493,31 +508,17 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Re
         return Err(Error::invalid(
             "key reference",
             key,
-            format!(
-                "the ARN is in {region} but the client is for {}",
-                client.region()
-            ),
+            format!("the ARN is in {region} but the client is for {}", client.region()),
         ));
     }
     let counters = Counters::default();
     let options = CheckOptions::default();
-    let caller = Caller::new(
-        client,
-        |op| options.rate(op),
-        options.retry.clone(),
-        &counters,
-    );
+    let caller = Caller::new(client, |op| options.rate(op), options.retry.clone(), &counters);
     let region = client.region().to_owned();
-    let named_arn = if matches!(key_ref, KeyRef::KeyArn(_)) {
-        key
-    } else {
-        ""
-    };
+    let named_arn = if matches!(key_ref, KeyRef::KeyArn(_)) { key } else { "" };
     let given_alias: Vec<String> = key_ref.alias_name().into_iter().collect();
     let metadata = match caller
-        .call(Operation::DescribeKey, || {
-            client.describe_key(key_ref.as_str())
-        })
+        .call(Operation::DescribeKey, || client.describe_key(key_ref.as_str()))
         .await
     {
         Ok(metadata) => metadata,
@@ -541,11 +542,7 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Re
                 aliases,
                 tags: None,
             };
-            return Ok(rules::error_finding(
-                &facts,
-                error,
-                Operation::ListAliases.as_str(),
-            ));
+            return Ok(rules::error_finding(&facts, error, Operation::ListAliases.as_str()));
         }
     }
     let facts = KeyFacts {
@@ -615,23 +612,17 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
         report.regions.push(entry);
         report.findings.extend(findings);
     }
-    report.account_id = report
-        .findings
-        .iter()
-        .find_map(|f| account_of_arn(&f.key_arn));
+    report.account_id = report.findings.iter().find_map(|f| account_of_arn(&f.key_arn));
     report.normalize();
     report.stats = counters.stats(started);
     Ok(report)
 }
 
 fn account_of_arn(arn: &str) -> Option<String> {
-    arn.split(':')
-        .nth(4)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned)
+    arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned)
 }
 
-fn emit(options: &CheckOptions, event: ProgressEvent) {
+pub(crate) fn emit(options: &CheckOptions, event: ProgressEvent) {
     if let Some(progress) = &options.progress {
         progress(&event);
     }
@@ -642,22 +633,11 @@ async fn scan_region(
     options: &CheckOptions,
     counters: &Counters,
 ) -> (RegionReport, Vec<Finding>) {
-    let caller = Caller::new(
-        client,
-        |op| options.rate(op),
-        options.retry.clone(),
-        counters,
-    );
+    let caller = Caller::new(client, |op| options.rate(op), options.retry.clone(), counters);
     let region = client.region().to_owned();
-    emit(
-        options,
-        ProgressEvent::RegionStarted {
-            region: region.clone(),
-        },
-    );
+    emit(options, ProgressEvent::RegionStarted { region: region.clone() });
 
-    let ((keys, list_error), aliases) =
-        futures::join!(list_keys(&caller, options), caller.aliases(None));
+    let ((keys, list_error), aliases) = futures::join!(list_keys(&caller, options), caller.aliases(None));
     let (aliases, alias_error) = match aliases {
         Ok(aliases) => (aliases, None),
         Err(error) => (HashMap::new(), Some(error)),
@@ -720,17 +700,12 @@ async fn scan_region(
 }
 
 /// Every `ListKeys` page; on failure, the keys listed so far and the error.
-async fn list_keys(
-    caller: &Caller<'_>,
-    options: &CheckOptions,
-) -> (Vec<KeyListEntry>, Option<ApiError>) {
+pub(crate) async fn list_keys(caller: &Caller<'_>, options: &CheckOptions) -> (Vec<KeyListEntry>, Option<ApiError>) {
     let mut keys = Vec::new();
     let mut marker: Option<String> = None;
     loop {
         match caller
-            .call(Operation::ListKeys, || {
-                caller.client.list_keys(marker.as_deref())
-            })
+            .call(Operation::ListKeys, || caller.client.list_keys(marker.as_deref()))
             .await
         {
             Ok(page) => {
@@ -752,27 +727,14 @@ async fn list_keys(
     }
 }
 
-async fn assess_listed_key(
-    caller: &Caller<'_>,
-    entry: KeyListEntry,
-    aliases: Vec<String>,
-    policy: &Policy,
-) -> Finding {
+async fn assess_listed_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<String>, policy: &Policy) -> Finding {
     let metadata = match caller
-        .call(Operation::DescribeKey, || {
-            caller.client.describe_key(&entry.key_id)
-        })
+        .call(Operation::DescribeKey, || caller.client.describe_key(&entry.key_id))
         .await
     {
         Ok(metadata) => metadata,
         Err(error) => {
-            return rules::describe_error_finding(
-                caller.region(),
-                &entry.key_id,
-                &entry.key_arn,
-                &aliases,
-                error,
-            );
+            return rules::describe_error_finding(caller.region(), &entry.key_id, &entry.key_arn, &aliases, error);
         }
     };
     let facts = KeyFacts {

@@ -97,11 +97,9 @@ impl ErrorKind {
     /// Classifies an AWS error code.
     pub fn from_code(code: &str) -> Self {
         match code {
-            "ThrottlingException"
-            | "Throttling"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "SlowDown" => ErrorKind::Throttling,
+            "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" => {
+                ErrorKind::Throttling
+            }
             "KMSInternalException"
             | "DependencyTimeoutException"
             | "InternalFailure"
@@ -117,9 +115,7 @@ impl ErrorKind {
             "NotFoundException" => ErrorKind::NotFound,
             "UnsupportedOperationException" => ErrorKind::Unsupported,
             "KMSInvalidStateException" | "DisabledException" => ErrorKind::InvalidState,
-            "UnrecognizedClientException" | "InvalidClientTokenId" | "OptInRequired" => {
-                ErrorKind::RegionNotEnabled
-            }
+            "UnrecognizedClientException" | "InvalidClientTokenId" | "OptInRequired" => ErrorKind::RegionNotEnabled,
             _ => ErrorKind::Other,
         }
     }
@@ -177,11 +173,7 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
     async fn list_keys(&self, marker: Option<&str>) -> Result<Page<KeyListEntry>, ApiError>;
 
     /// One `ListAliases` page (maximum 100 entries), optionally only the aliases of `key_id`.
-    async fn list_aliases(
-        &self,
-        key_id: Option<&str>,
-        marker: Option<&str>,
-    ) -> Result<Page<Alias>, ApiError>;
+    async fn list_aliases(&self, key_id: Option<&str>, marker: Option<&str>) -> Result<Page<Alias>, ApiError>;
 
     /// `DescribeKey` for a key id, key ARN, alias name or alias ARN.
     async fn describe_key(&self, key_id: &str) -> Result<KeyMetadata, ApiError>;
@@ -190,11 +182,7 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
     async fn get_key_rotation_status(&self, key_id: &str) -> Result<RotationStatus, ApiError>;
 
     /// `EnableKeyRotation` with an explicit period.
-    async fn enable_key_rotation(
-        &self,
-        key_id: &str,
-        rotation_period_days: u32,
-    ) -> Result<(), ApiError>;
+    async fn enable_key_rotation(&self, key_id: &str, rotation_period_days: u32) -> Result<(), ApiError>;
 
     /// `ListResourceTags`, all pages.
     async fn list_resource_tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError>;
@@ -277,8 +265,6 @@ impl Clients {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<dyn KmsClient>>> {
         // A panic while holding this lock cannot leave the map inconsistent.
-        self.by_region
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.by_region.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -61,11 +61,7 @@ pub enum Error {
 
 impl Error {
     /// Shorthand for [`Error::InvalidInput`].
-    pub(crate) fn invalid(
-        what: &'static str,
-        value: impl Into<String>,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn invalid(what: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
             what,
             value: value.into(),

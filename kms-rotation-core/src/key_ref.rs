@@ -94,8 +94,7 @@ fn parse_key_ref(text: &str) -> Result<KeyRef> {
             validate_key_id(id).map_err(|reason| Error::invalid(WHAT, text, reason))?;
             Ok(KeyRef::KeyArn(arn))
         } else if arn.resource.starts_with("alias/") {
-            validate_alias_name(&arn.resource)
-                .map_err(|reason| Error::invalid(WHAT, text, reason))?;
+            validate_alias_name(&arn.resource).map_err(|reason| Error::invalid(WHAT, text, reason))?;
             Ok(KeyRef::AliasArn(arn))
         } else {
             Err(Error::invalid(
@@ -127,8 +126,7 @@ fn parse_arn(text: &str) -> Result<Arn> {
             "an ARN has six colon-separated parts: arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE",
         ));
     }
-    let (partition, service, region, account, resource) =
-        (parts[1], parts[2], parts[3], parts[4], parts[5]);
+    let (partition, service, region, account, resource) = (parts[1], parts[2], parts[3], parts[4], parts[5]);
     if !partition.starts_with("aws") {
         return Err(bad(
             "the partition must be aws, aws-cn, aws-us-gov or another aws-* partition",
@@ -154,14 +152,10 @@ fn parse_arn(text: &str) -> Result<Arn> {
 pub(crate) fn validate_region(region: &str) -> std::result::Result<(), String> {
     let parts: Vec<&str> = region.split('-').collect();
     let shaped = parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
         && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
     if shaped {
         Ok(())
     } else {
@@ -183,18 +177,11 @@ fn validate_key_id(id: &str) -> std::result::Result<(), String> {
         if rest.len() == 32 && is_hex(rest) {
             return Ok(());
         }
-        return Err(format!(
-            "{id:?} is not a multi-Region key id (mrk- and 32 hex digits)"
-        ));
+        return Err(format!("{id:?} is not a multi-Region key id (mrk- and 32 hex digits)"));
     }
     let groups: Vec<&str> = id.split('-').collect();
     let lengths = [8, 4, 4, 4, 12];
-    if groups.len() == 5
-        && groups
-            .iter()
-            .zip(lengths)
-            .all(|(g, n)| g.len() == n && is_hex(g))
-    {
+    if groups.len() == 5 && groups.iter().zip(lengths).all(|(g, n)| g.len() == n && is_hex(g)) {
         Ok(())
     } else {
         Err(format!(
@@ -233,9 +220,7 @@ mod tests {
         let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
         assert_eq!(id.parse::<KeyRef>().unwrap(), KeyRef::KeyId(id.into()));
         assert!(matches!(
-            "mrk-1234abcd12ab34cd56ef1234567890ab"
-                .parse::<KeyRef>()
-                .unwrap(),
+            "mrk-1234abcd12ab34cd56ef1234567890ab".parse::<KeyRef>().unwrap(),
             KeyRef::KeyId(_)
         ));
         assert!(matches!(
@@ -243,10 +228,7 @@ mod tests {
             KeyRef::AliasName(_)
         ));
         let arn = format!("arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/{id}");
-        assert_eq!(
-            arn.parse::<KeyRef>().unwrap().region(),
-            Some("us-gov-west-1")
-        );
+        assert_eq!(arn.parse::<KeyRef>().unwrap().region(), Some("us-gov-west-1"));
         let alias_arn = "arn:aws:kms:us-east-1:111122223333:alias/app";
         assert_eq!(
             alias_arn.parse::<KeyRef>().unwrap().alias_name().as_deref(),

@@ -26,8 +26,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod check;
 mod client;
+mod collect;
 mod error;
 mod key_ref;
 mod model;
@@ -38,24 +41,18 @@ pub mod rules;
 mod snapshot;
 
 pub use check::{
-    CheckOptions, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig,
-    check_account, check_key,
+    CheckOptions, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig, check_account, check_key,
 };
 pub use client::{ApiError, ClientFactory, Clients, ErrorKind, KmsClient, Operation};
+pub use collect::collect;
 pub use error::{Error, Result};
 pub use key_ref::{Arn, KeyRef, check_region};
 pub use model::{
-    Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState,
-    KeySummary, KeyUsage, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan,
-    RotationStatus, Status, Tag, Timestamp,
+    Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,
+    MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status, Tag, Timestamp,
 };
-pub use policy::{
-    DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, ROTATION_PERIOD_RANGE,
-    check_rotation_period,
-};
-pub use remediate::{
-    Outcome, RemediateOptions, RemediationAction, RemediationReport, remediate, remediate_keys,
-};
+pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, ROTATION_PERIOD_RANGE, check_rotation_period};
+pub use remediate::{Outcome, RemediateOptions, RemediationAction, RemediationReport, remediate, remediate_keys};
 pub use report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey};
 

@@ -175,9 +175,7 @@ pub struct Timestamp {
 impl Timestamp {
     /// The timestamp `seconds` after the Unix epoch.
     pub fn from_epoch_seconds(seconds: i64) -> Self {
-        Self {
-            epoch_seconds: seconds,
-        }
+        Self { epoch_seconds: seconds }
     }
 
     /// Seconds since the Unix epoch.
@@ -204,12 +202,9 @@ impl Timestamp {
             Some(rest) => format!("{rest}Z"),
             None => text.to_owned(),
         };
-        aws_smithy_types::DateTime::from_str(
-            &normalized,
-            aws_smithy_types::date_time::Format::DateTime,
-        )
-        .map(|dt| Self::from_epoch_seconds(dt.secs()))
-        .map_err(|e| format!("{text:?} is not an RFC 3339 date-time: {e}"))
+        aws_smithy_types::DateTime::from_str(&normalized, aws_smithy_types::date_time::Format::DateTime)
+            .map(|dt| Self::from_epoch_seconds(dt.secs()))
+            .map_err(|e| format!("{text:?} is not an RFC 3339 date-time: {e}"))
     }
 
     /// RFC 3339 text in UTC.

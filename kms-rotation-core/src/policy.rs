@@ -54,9 +54,9 @@ impl std::str::FromStr for Exemption {
     /// Parses `tag:KEY=VALUE`, `alias/NAME`, a key ARN or a key id.
     fn from_str(text: &str) -> Result<Self> {
         if let Some(tag) = text.strip_prefix("tag:") {
-            let (key, value) = tag.split_once('=').ok_or_else(|| {
-                Error::invalid("exemption", text, "a tag exemption is tag:KEY=VALUE")
-            })?;
+            let (key, value) = tag
+                .split_once('=')
+                .ok_or_else(|| Error::invalid("exemption", text, "a tag exemption is tag:KEY=VALUE"))?;
             if key.is_empty() {
                 return Err(Error::invalid("exemption", text, "the tag key is empty"));
             }
@@ -198,9 +198,7 @@ impl Policy {
 
     /// True when a rule needs the key's tags (and so `ListResourceTags`).
     pub fn needs_tags(&self) -> bool {
-        self.exemptions
-            .iter()
-            .any(|e| matches!(e, Exemption::Tag { .. }))
+        self.exemptions.iter().any(|e| matches!(e, Exemption::Tag { .. }))
     }
 
     /// The period remediation sets by default: yearly, or the maximum if shorter.

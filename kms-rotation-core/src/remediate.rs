@@ -51,8 +51,7 @@ impl Default for RemediateOptions {
             verify_attempts: 5,
             verify_delay: Duration::from_millis(500),
             retry: RetryConfig::default(),
-            enable_rate: Operation::EnableKeyRotation.aws_quota_rps()
-                * crate::check::DEFAULT_QUOTA_FRACTION,
+            enable_rate: Operation::EnableKeyRotation.aws_quota_rps() * crate::check::DEFAULT_QUOTA_FRACTION,
             max_in_flight: 8,
         }
     }
@@ -196,9 +195,9 @@ impl RemediationReport {
 
     /// True when every target ended compliant: changed and verified, or already compliant.
     pub fn all_compliant(&self) -> bool {
-        self.actions.iter().all(|a| {
-            a.outcome == Outcome::AlreadyCompliant || (a.outcome == Outcome::Changed && a.verified)
-        })
+        self.actions
+            .iter()
+            .all(|a| a.outcome == Outcome::AlreadyCompliant || (a.outcome == Outcome::Changed && a.verified))
     }
 }
 
@@ -383,10 +382,7 @@ async fn act(
         action
     };
 
-    let metadata = match caller
-        .call(Operation::DescribeKey, || client.describe_key(arn))
-        .await
-    {
+    let metadata = match caller.call(Operation::DescribeKey, || client.describe_key(arn)).await {
         Ok(metadata) => metadata,
         Err(error) => return fail(action, Outcome::Failed, Operation::DescribeKey, error),
     };
@@ -405,10 +401,7 @@ async fn act(
         KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
             return skip(
                 action,
-                format!(
-                    "The key is {}: KMS answers KMSInvalidStateException.",
-                    metadata.state
-                ),
+                format!("The key is {}: KMS answers KMSInvalidStateException.", metadata.state),
             );
         }
         _ => {}
@@ -416,8 +409,7 @@ async fn act(
     if metadata.is_replica() {
         return skip(
             action,
-            "The key is a multi-Region replica: rotation can be changed only on its primary."
-                .into(),
+            "The key is a multi-Region replica: rotation can be changed only on its primary.".into(),
         );
     }
     // Exemptions were applied by the check; here only what KMS allows matters.
@@ -432,27 +424,17 @@ async fn act(
         let verdict = rules::evaluate(&facts, None, &eligibility);
         return skip(
             action,
-            format!(
-                "KMS cannot rotate this key automatically: {}",
-                verdict.message
-            ),
+            format!("KMS cannot rotate this key automatically: {}", verdict.message),
         );
     }
 
     let before = match caller
-        .call(Operation::GetKeyRotationStatus, || {
-            client.get_key_rotation_status(arn)
-        })
+        .call(Operation::GetKeyRotationStatus, || client.get_key_rotation_status(arn))
         .await
     {
         Ok(status) => status,
         Err(error) => {
-            return fail(
-                action,
-                Outcome::Failed,
-                Operation::GetKeyRotationStatus,
-                error,
-            );
+            return fail(action, Outcome::Failed, Operation::GetKeyRotationStatus, error);
         }
     };
     action.before = Some(before.clone());
@@ -488,15 +470,11 @@ async fn act(
     }
 
     if let Err(error) = caller
-        .call(Operation::EnableKeyRotation, || {
-            client.enable_key_rotation(arn, period)
-        })
+        .call(Operation::EnableKeyRotation, || client.enable_key_rotation(arn, period))
         .await
     {
         let outcome = match error.code.as_str() {
-            "DisabledException" | "KMSInvalidStateException" | "UnsupportedOperationException" => {
-                Outcome::Skipped
-            }
+            "DisabledException" | "KMSInvalidStateException" | "UnsupportedOperationException" => Outcome::Skipped,
             _ => Outcome::Failed,
         };
         return fail(action, outcome, Operation::EnableKeyRotation, error);
@@ -507,14 +485,11 @@ async fn act(
             tokio::time::sleep(options.verify_delay).await;
         }
         match caller
-            .call(Operation::GetKeyRotationStatus, || {
-                client.get_key_rotation_status(arn)
-            })
+            .call(Operation::GetKeyRotationStatus, || client.get_key_rotation_status(arn))
             .await
         {
             Ok(after) => {
-                let confirmed = rules::is_compliant(&after, policy)
-                    && after.period_days.is_none_or(|p| p == period);
+                let confirmed = rules::is_compliant(&after, policy) && after.period_days.is_none_or(|p| p == period);
                 action.after = Some(after);
                 if confirmed {
                     action.verified = true;

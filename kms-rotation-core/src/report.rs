@@ -133,9 +133,8 @@ impl AccountReport {
     /// Sorts regions and findings into canonical order and recounts the summary.
     pub(crate) fn normalize(&mut self) {
         self.regions.sort_by(|a, b| a.region.cmp(&b.region));
-        self.findings.sort_by(|a, b| {
-            (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id))
-        });
+        self.findings
+            .sort_by(|a, b| (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id)));
         self.summary = Summary::of(&self.findings);
     }
 

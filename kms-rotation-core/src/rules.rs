@@ -18,8 +18,8 @@
 
 use crate::client::ApiError;
 use crate::model::{
-    ErrorInfo, Finding, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, Origin, Reason,
-    RemediationPlan, RotationStatus, Status, Tag,
+    ErrorInfo, Finding, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, Origin, Reason, RemediationPlan,
+    RotationStatus, Status, Tag,
 };
 use crate::policy::{Exemption, Policy};
 
@@ -50,14 +50,10 @@ fn decide_early(facts: &KeyFacts, policy: &Policy) -> Option<(Status, Reason, St
         return Some((
             Status::NotApplicable,
             Reason::AwsManaged,
-            "AWS managed key: AWS rotates it every year and its rotation cannot be configured."
-                .to_owned(),
+            "AWS managed key: AWS rotates it every year and its rotation cannot be configured.".to_owned(),
         ));
     }
-    if matches!(
-        meta.state,
-        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
-    ) {
+    if matches!(meta.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
         return Some((
             Status::NotApplicable,
             Reason::PendingDeletion,
@@ -155,10 +151,7 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         (None, None) => {
             return error_finding(
                 facts,
-                ApiError::new(
-                    "RotationStatusNotRead",
-                    "the rotation status was needed but not read",
-                ),
+                ApiError::new("RotationStatusNotRead", "the rotation status was needed but not read"),
                 "GetKeyRotationStatus",
             );
         }
@@ -210,11 +203,7 @@ fn with_context(mut message: String, meta: &KeyMetadata, status: Status) -> Stri
     if evaluated && meta.state == KeyState::Disabled {
         message.push_str(" The key is disabled: KMS does not rotate it until it is re-enabled.");
     }
-    if let Some(info) = meta
-        .multi_region
-        .as_ref()
-        .filter(|_| evaluated && meta.is_replica())
-    {
+    if let Some(info) = meta.multi_region.as_ref().filter(|_| evaluated && meta.is_replica()) {
         message.push_str(&format!(
             " This is a multi-Region replica: its rotation follows the primary {} in {}.",
             info.primary_arn, info.primary_region
@@ -226,14 +215,10 @@ fn with_context(mut message: String, meta: &KeyMetadata, status: Status) -> Stri
 fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
     let (target_arn, region) = match meta.multi_region.as_ref().filter(|_| meta.is_replica()) {
         Some(info) => (info.primary_arn.clone(), info.primary_region.clone()),
-        None => (
-            meta.arn.clone(),
-            region_of_arn(&meta.arn).unwrap_or_default(),
-        ),
+        None => (meta.arn.clone(), region_of_arn(&meta.arn).unwrap_or_default()),
     };
-    let blocked_by = (meta.state == KeyState::Disabled && !meta.is_replica()).then(|| {
-        "the key is disabled; KMS answers DisabledException until it is re-enabled".to_owned()
-    });
+    let blocked_by = (meta.state == KeyState::Disabled && !meta.is_replica())
+        .then(|| "the key is disabled; KMS answers DisabledException until it is re-enabled".to_owned());
     RemediationPlan {
         target_arn,
         region,
@@ -244,10 +229,7 @@ fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
 
 /// The region field of an ARN.
 pub(crate) fn region_of_arn(arn: &str) -> Option<String> {
-    arn.split(':')
-        .nth(3)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
+    arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned)
 }
 
 fn sorted(aliases: &[String]) -> Vec<String> {

@@ -19,8 +19,8 @@ use crate::client::{ApiError, Clients, KmsClient, Operation};
 use crate::error::{Error, Result};
 use crate::key_ref::check_region;
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo,
-    MultiRegionRole, Origin, Page, RotationStatus, Tag, Timestamp,
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
+    Origin, Page, RotationStatus, Tag, Timestamp,
 };
 use crate::policy::ROTATION_PERIOD_RANGE;
 
@@ -60,11 +60,7 @@ struct KeyFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyMetadataFile {
-    #[serde(
-        rename = "AWSAccountId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AWSAccountId", default, skip_serializing_if = "Option::is_none")]
     aws_account_id: Option<String>,
     key_id: String,
     arn: String,
@@ -166,20 +162,12 @@ impl KeyMetadataFile {
             .key_spec
             .clone()
             .or_else(|| self.customer_master_key_spec.clone())
-            .ok_or_else(|| {
-                format!(
-                    "key {} has neither KeySpec nor CustomerMasterKeySpec",
-                    self.key_id
-                )
-            })?;
-        let multi_region = self
-            .multi_region_configuration
-            .as_ref()
-            .map(|mrc| MultiRegionInfo {
-                role: mrc.multi_region_key_type.clone(),
-                primary_arn: mrc.primary_key.arn.clone(),
-                primary_region: mrc.primary_key.region.clone(),
-            });
+            .ok_or_else(|| format!("key {} has neither KeySpec nor CustomerMasterKeySpec", self.key_id))?;
+        let multi_region = self.multi_region_configuration.as_ref().map(|mrc| MultiRegionInfo {
+            role: mrc.multi_region_key_type.clone(),
+            primary_arn: mrc.primary_key.arn.clone(),
+            primary_region: mrc.primary_key.region.clone(),
+        });
         Ok(KeyMetadata {
             key_id: self.key_id.clone(),
             arn: self.arn.clone(),
@@ -331,9 +319,7 @@ struct Shared {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded data stays consistent even if a holder panicked.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// An account's KMS facts in memory; [`Snapshot::client`] serves one region of it.
@@ -391,21 +377,21 @@ impl Snapshot {
     }
 
     fn parse(text: &str, source_name: Option<String>) -> Result<Self> {
-        let file: AccountFile =
-            serde_json::from_str(text).map_err(|e| Error::MalformedSnapshot {
-                source_name: source_name.clone(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+        let file: AccountFile = serde_json::from_str(text).map_err(|e| Error::MalformedSnapshot {
+            source_name: source_name.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
         let snapshot = Snapshot::new(file.account_id.as_deref());
         for (region, region_file) in file.regions {
             check_region(&region)?;
             snapshot.add_region(&region);
             for key in region_file.keys {
-                let meta = key.key_metadata.to_model().map_err(|reason| {
-                    Error::invalid("snapshot key", &key.key_metadata.arn, reason)
-                })?;
+                let meta = key
+                    .key_metadata
+                    .to_model()
+                    .map_err(|reason| Error::invalid("snapshot key", &key.key_metadata.arn, reason))?;
                 snapshot.insert(&region, key, meta)?;
             }
             let mut regions = lock(&snapshot.shared.regions);
@@ -420,9 +406,7 @@ impl Snapshot {
 
     /// Adds an empty region (a region with no keys still answers `ListKeys`).
     pub fn add_region(&self, region: &str) {
-        lock(&self.shared.regions)
-            .entry(region.to_owned())
-            .or_default();
+        lock(&self.shared.regions).entry(region.to_owned()).or_default();
     }
 
     /// Adds a key to a region.
@@ -480,10 +464,7 @@ impl Snapshot {
             ));
         }
         let position = data.keys.len();
-        let alias_arn_prefix = meta
-            .arn
-            .rsplit_once(":key/")
-            .map(|(prefix, _)| prefix.to_owned());
+        let alias_arn_prefix = meta.arn.rsplit_once(":key/").map(|(prefix, _)| prefix.to_owned());
         data.index.insert(meta.key_id.clone(), position);
         data.index.insert(meta.arn.clone(), position);
         for alias in &file.aliases {
@@ -495,12 +476,7 @@ impl Snapshot {
         let errors = file
             .errors
             .iter()
-            .map(|(op, e)| {
-                (
-                    *op,
-                    (ApiError::new(e.code.clone(), e.message.clone()), e.times),
-                )
-            })
+            .map(|(op, e)| (*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
             .collect();
         data.keys.push(KeyEntry { file, meta, errors });
         Ok(())
@@ -641,11 +617,7 @@ impl Snapshot {
         let regions = lock(&self.shared.regions);
         let data = regions.get(region)?;
         let entry = &data.keys[*data.index.get(key)?];
-        entry
-            .file
-            .rotation_status
-            .as_ref()
-            .map(RotationStatus::from)
+        entry.file.rotation_status.as_ref().map(RotationStatus::from)
     }
 }
 
@@ -664,10 +636,7 @@ fn not_found(key: &str) -> ApiError {
 }
 
 /// The replayed error for `op`, if one is due; counts down `Times`.
-fn due_error(
-    errors: &mut HashMap<Operation, (ApiError, Option<u32>)>,
-    op: Operation,
-) -> Option<ApiError> {
+fn due_error(errors: &mut HashMap<Operation, (ApiError, Option<u32>)>, op: Operation) -> Option<ApiError> {
     let (error, times) = errors.get_mut(&op)?;
     match times {
         None => Some(error.clone()),
@@ -686,9 +655,7 @@ fn page<T: Clone>(items: &[T], marker: Option<&str>, size: usize) -> Result<Page
             .parse::<usize>()
             .ok()
             .filter(|s| *s <= items.len())
-            .ok_or_else(|| {
-                ApiError::new("InvalidMarkerException", format!("Invalid marker {m:?}"))
-            })?,
+            .ok_or_else(|| ApiError::new("InvalidMarkerException", format!("Invalid marker {m:?}")))?,
     };
     let end = (start + size).min(items.len());
     Ok(Page {
@@ -718,16 +685,13 @@ impl SnapshotClient {
         let throttled = limit.is_some_and(|rate| {
             let now = Instant::now();
             let mut buckets = lock(&self.shared.buckets);
-            let bucket = buckets
-                .entry((self.region.clone(), operation))
-                .or_insert(Bucket {
-                    rate,
-                    tokens: rate,
-                    last: now,
-                });
-            bucket.tokens = (bucket.tokens
-                + now.duration_since(bucket.last).as_secs_f64() * bucket.rate)
-                .min(bucket.rate);
+            let bucket = buckets.entry((self.region.clone(), operation)).or_insert(Bucket {
+                rate,
+                tokens: rate,
+                last: now,
+            });
+            bucket.tokens =
+                (bucket.tokens + now.duration_since(bucket.last).as_secs_f64() * bucket.rate).min(bucket.rate);
             bucket.last = now;
             if bucket.tokens >= 1.0 {
                 bucket.tokens -= 1.0;
@@ -740,17 +704,12 @@ impl SnapshotClient {
             tokio::time::sleep(latency).await;
         }
         if throttled {
-            return Err(ApiError::throttling(format!(
-                "Rate exceeded for {operation}"
-            )));
+            return Err(ApiError::throttling(format!("Rate exceeded for {operation}")));
         }
         Ok(())
     }
 
-    fn with_region<T>(
-        &self,
-        f: impl FnOnce(&mut RegionData) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+    fn with_region<T>(&self, f: impl FnOnce(&mut RegionData) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let mut regions = lock(&self.shared.regions);
         let data = regions.entry(self.region.clone()).or_default();
         f(data)
@@ -772,10 +731,7 @@ impl SnapshotClient {
     }
 
     fn page_size(&self, aws_max: usize) -> usize {
-        lock(&self.shared.settings)
-            .page_size
-            .unwrap_or(aws_max)
-            .min(aws_max)
+        lock(&self.shared.settings).page_size.unwrap_or(aws_max).min(aws_max)
     }
 }
 
@@ -787,10 +743,7 @@ fn default_rotation(meta: &KeyMetadata) -> Result<RotationStatus, ApiError> {
     if unsupported {
         return Err(ApiError::new(
             "UnsupportedOperationException",
-            format!(
-                "{} is not supported for this KMS key",
-                Operation::GetKeyRotationStatus
-            ),
+            format!("{} is not supported for this KMS key", Operation::GetKeyRotationStatus),
         ));
     }
     if meta.manager == KeyManager::Aws {
@@ -824,11 +777,7 @@ impl KmsClient for SnapshotClient {
         })
     }
 
-    async fn list_aliases(
-        &self,
-        key_id: Option<&str>,
-        marker: Option<&str>,
-    ) -> Result<Page<Alias>, ApiError> {
+    async fn list_aliases(&self, key_id: Option<&str>, marker: Option<&str>) -> Result<Page<Alias>, ApiError> {
         self.arrive(Operation::ListAliases, key_id).await?;
         let size = self.page_size(100);
         self.with_region(|data| {
@@ -859,34 +808,26 @@ impl KmsClient for SnapshotClient {
 
     async fn describe_key(&self, key_id: &str) -> Result<KeyMetadata, ApiError> {
         self.arrive(Operation::DescribeKey, Some(key_id)).await?;
-        self.with_key(Operation::DescribeKey, key_id, |data, i| {
-            Ok(data.keys[i].meta.clone())
-        })
+        self.with_key(Operation::DescribeKey, key_id, |data, i| Ok(data.keys[i].meta.clone()))
     }
 
     async fn get_key_rotation_status(&self, key_id: &str) -> Result<RotationStatus, ApiError> {
-        self.arrive(Operation::GetKeyRotationStatus, Some(key_id))
-            .await?;
-        let (own, primary) =
-            self.with_key(Operation::GetKeyRotationStatus, key_id, |data, i| {
-                let entry = &data.keys[i];
-                if matches!(
-                    entry.meta.state,
-                    KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
-                ) {
-                    return Ok((Ok(RotationStatus::default()), None));
-                }
-                let own = match &entry.file.rotation_status {
-                    Some(file) => Ok(RotationStatus::from(file)),
-                    None => default_rotation(&entry.meta),
-                };
-                let primary = entry
-                    .meta
-                    .multi_region
-                    .clone()
-                    .filter(|_| entry.meta.is_replica());
-                Ok((own, primary))
-            })?;
+        self.arrive(Operation::GetKeyRotationStatus, Some(key_id)).await?;
+        let (own, primary) = self.with_key(Operation::GetKeyRotationStatus, key_id, |data, i| {
+            let entry = &data.keys[i];
+            if matches!(
+                entry.meta.state,
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+            ) {
+                return Ok((Ok(RotationStatus::default()), None));
+            }
+            let own = match &entry.file.rotation_status {
+                Some(file) => Ok(RotationStatus::from(file)),
+                None => default_rotation(&entry.meta),
+            };
+            let primary = entry.meta.multi_region.clone().filter(|_| entry.meta.is_replica());
+            Ok((own, primary))
+        })?;
         // Rotation is a shared property of multi-Region keys: a replica reads its primary's.
         if let Some(info) = primary {
             let regions = lock(&self.shared.regions);
@@ -903,13 +844,8 @@ impl KmsClient for SnapshotClient {
         own
     }
 
-    async fn enable_key_rotation(
-        &self,
-        key_id: &str,
-        rotation_period_days: u32,
-    ) -> Result<(), ApiError> {
-        self.arrive(Operation::EnableKeyRotation, Some(key_id))
-            .await?;
+    async fn enable_key_rotation(&self, key_id: &str, rotation_period_days: u32) -> Result<(), ApiError> {
+        self.arrive(Operation::EnableKeyRotation, Some(key_id)).await?;
         if !ROTATION_PERIOD_RANGE.contains(&rotation_period_days) {
             return Err(ApiError::new(
                 "ValidationException",
@@ -921,18 +857,10 @@ impl KmsClient for SnapshotClient {
         self.with_key(Operation::EnableKeyRotation, key_id, |data, i| {
             let entry = &mut data.keys[i];
             let meta = &entry.meta;
-            let unsupported = |why: &str| {
-                Err(ApiError::new(
-                    "UnsupportedOperationException",
-                    why.to_owned(),
-                ))
-            };
+            let unsupported = |why: &str| Err(ApiError::new("UnsupportedOperationException", why.to_owned()));
             match meta.state {
                 KeyState::Disabled => {
-                    return Err(ApiError::new(
-                        "DisabledException",
-                        format!("{} is disabled.", meta.arn),
-                    ));
+                    return Err(ApiError::new("DisabledException", format!("{} is disabled.", meta.arn)));
                 }
                 KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
                     return Err(ApiError::new(
@@ -952,9 +880,7 @@ impl KmsClient for SnapshotClient {
                 return unsupported("EnableKeyRotation is not supported for this KMS key.");
             }
             if meta.is_replica() {
-                return unsupported(
-                    "Rotation of a multi-Region key can be managed only on its primary key.",
-                );
+                return unsupported("Rotation of a multi-Region key can be managed only on its primary key.");
             }
             let next = Timestamp::from_epoch_seconds(
                 Timestamp::now().epoch_seconds() + i64::from(rotation_period_days) * 86_400,
@@ -970,8 +896,7 @@ impl KmsClient for SnapshotClient {
     }
 
     async fn list_resource_tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError> {
-        self.arrive(Operation::ListResourceTags, Some(key_id))
-            .await?;
+        self.arrive(Operation::ListResourceTags, Some(key_id)).await?;
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
             Ok(data.keys[i]
                 .file

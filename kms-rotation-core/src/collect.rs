@@ -1,0 +1,175 @@
+//! `collect`: read an account's KMS facts into a [`Snapshot`] for offline audits.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+use tokio::time::Instant;
+
+use crate::check::{Caller, CheckOptions, Counters, ProgressEvent, emit, list_keys};
+use crate::client::{Clients, KmsClient, Operation};
+use crate::error::{Error, Result};
+use crate::key_ref::check_region;
+use crate::model::{KeyListEntry, KeyMetadata};
+use crate::policy::Policy;
+use crate::rules::{self, KeyFacts};
+use crate::snapshot::{Snapshot, SnapshotKey};
+
+/// Reads every requested region's keys into a snapshot that, evaluated later
+/// with [`crate::check_account`], gives the same findings.
+///
+/// It makes the calls a check makes, with two differences so that the
+/// snapshot can be evaluated under another policy: the rotation status is read
+/// for every key KMS can rotate (exempt and disabled keys included), and tags
+/// are read when the options' policy has a tag exemption. A failed call is
+/// recorded in the snapshot's `Errors` and replayed on evaluation.
+///
+/// # Errors
+/// As [`crate::check_account`]: configuration problems before any call.
+///
+/// # Example
+/// ```
+/// use kms_rotation_core::{check_account, collect, CheckOptions, Snapshot};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let live = Snapshot::load("../examples/data/demo-account.json")?; // stands in for a live account
+/// let collected = collect(&live.clients(), &CheckOptions::default()).await?;
+/// let a = check_account(&live.clients(), &CheckOptions::default()).await?;
+/// let b = check_account(&collected.clients(), &CheckOptions::default()).await?;
+/// assert_eq!(a.findings, b.findings);
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapshot> {
+    let regions = match options.regions() {
+        Some(regions) => regions.to_vec(),
+        None => clients.regions(),
+    };
+    if regions.is_empty() {
+        return Err(Error::Configuration(
+            "no regions to collect: give a region or a client".to_owned(),
+        ));
+    }
+    let mut region_clients = Vec::with_capacity(regions.len());
+    for region in &regions {
+        check_region(region)?;
+        region_clients.push(clients.get(region)?);
+    }
+    let counters = Counters::default();
+    let started = Instant::now();
+    let per_region = region_clients
+        .iter()
+        .map(|client| collect_region(client.as_ref(), options, &counters));
+    let results = futures::future::join_all(per_region).await;
+
+    let account_id = results
+        .iter()
+        .flat_map(|(_, keys, _)| keys)
+        .find_map(|k| k.metadata.account_id.clone());
+    let snapshot = Snapshot::new(account_id.as_deref());
+    for (region, keys, region_errors) in results {
+        snapshot.add_region(&region);
+        for key in keys {
+            snapshot.add_key(&region, key)?;
+        }
+        for (op, error) in region_errors {
+            snapshot.set_region_error(&region, op, error);
+        }
+    }
+    let _ = counters.stats(started);
+    Ok(snapshot)
+}
+
+type RegionFacts = (String, Vec<SnapshotKey>, Vec<(Operation, crate::client::ApiError)>);
+
+async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters: &Counters) -> RegionFacts {
+    let caller = Caller::new(client, |op| options.rate(op), options.retry().clone(), counters);
+    let region = client.region().to_owned();
+    emit(options, ProgressEvent::RegionStarted { region: region.clone() });
+    let ((keys, list_error), aliases) = futures::join!(list_keys(&caller, options), caller.aliases(None));
+    let mut region_errors = Vec::new();
+    if let Some(error) = list_error {
+        region_errors.push((Operation::ListKeys, error));
+    }
+    let aliases = aliases.unwrap_or_else(|error| {
+        region_errors.push((Operation::ListAliases, error));
+        Default::default()
+    });
+    let listed = keys.len() as u64;
+    let evaluated = AtomicU64::new(0);
+    let eligibility = Policy::default();
+    let needs_tags = options.policy().needs_tags();
+    let collected = futures::stream::iter(keys)
+        .map(|entry| {
+            let aliases = aliases.get(&entry.key_id).cloned().unwrap_or_default();
+            let (caller, eligibility, evaluated, region) = (&caller, &eligibility, &evaluated, &region);
+            async move {
+                let key = collect_key(caller, entry, aliases, eligibility, needs_tags).await;
+                let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
+                emit(
+                    options,
+                    ProgressEvent::KeyEvaluated {
+                        region: region.clone(),
+                        evaluated: done,
+                        listed,
+                    },
+                );
+                key
+            }
+        })
+        .buffered(options.max_in_flight())
+        .collect::<Vec<_>>()
+        .await;
+    (region, collected, region_errors)
+}
+
+async fn collect_key(
+    caller: &Caller<'_>,
+    entry: KeyListEntry,
+    aliases: Vec<String>,
+    eligibility: &Policy,
+    needs_tags: bool,
+) -> SnapshotKey {
+    let client = caller.client;
+    let metadata = match caller
+        .call(Operation::DescribeKey, || client.describe_key(&entry.key_id))
+        .await
+    {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            // The metadata is never served: the recorded error answers every DescribeKey.
+            let mut placeholder = KeyMetadata::symmetric(caller.region(), "000000000000", &entry.key_id);
+            placeholder.arn = entry.key_arn;
+            placeholder.account_id = None;
+            return SnapshotKey::new(placeholder, None)
+                .with_aliases(aliases)
+                .with_error(Operation::DescribeKey, error);
+        }
+    };
+    let mut key = SnapshotKey::new(metadata.clone(), None).with_aliases(aliases.clone());
+    if needs_tags {
+        match caller
+            .call(Operation::ListResourceTags, || client.list_resource_tags(&entry.key_id))
+            .await
+        {
+            Ok(tags) => key.tags = tags,
+            Err(error) => key = key.with_error(Operation::ListResourceTags, error),
+        }
+    }
+    let facts = KeyFacts {
+        region: caller.region().to_owned(),
+        metadata,
+        aliases,
+        tags: None,
+    };
+    if rules::needs_rotation_status(&facts, eligibility) {
+        match caller
+            .call(Operation::GetKeyRotationStatus, || {
+                client.get_key_rotation_status(&entry.key_id)
+            })
+            .await
+        {
+            Ok(rotation) => key.rotation = Some(rotation),
+            Err(error) => key = key.with_error(Operation::GetKeyRotationStatus, error),
+        }
+    }
+    key
+}

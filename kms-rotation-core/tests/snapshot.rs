@@ -1,0 +1,183 @@
+//! The snapshot client behaves like KMS, round-trips its file, and `collect` reproduces findings.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use kms_rotation_core::{
+    ApiError, CheckOptions, Operation, Policy, Snapshot, SnapshotKey, check_account, check_key, collect,
+};
+
+#[tokio::test]
+async fn the_demo_file_loads_and_round_trips() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/demo-account.json");
+    let snapshot = Snapshot::load(path).unwrap();
+    assert_eq!(snapshot.account_id().as_deref(), Some("111122223333"));
+    assert_eq!(snapshot.regions(), ["eu-west-1", "us-east-1"]);
+    let again = Snapshot::from_json(&snapshot.to_json()).unwrap();
+    assert_eq!(again.to_json(), snapshot.to_json());
+    // Fields we do not model survive the round trip (the file is the AWS shape).
+    assert!(again.to_json().contains("EncryptionAlgorithms"));
+    let a = check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    let b = check_account(&again.clients(), &CheckOptions::default()).await.unwrap();
+    assert_eq!(a.findings, b.findings);
+}
+
+#[tokio::test]
+async fn the_demo_shows_all_five_statuses() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/demo-account.json");
+    let snapshot = Snapshot::load(path).unwrap();
+    let policy = Policy::default().with_exemption("tag:rotation-exempt=true").unwrap();
+    let report = check_account(&snapshot.clients(), &CheckOptions::default().with_policy(policy))
+        .await
+        .unwrap();
+    for status in kms_rotation_core::Status::ALL {
+        assert!(
+            report.summary.count(status) > 0,
+            "{status} missing: {:?}",
+            report.summary
+        );
+    }
+}
+
+#[tokio::test]
+async fn keys_are_found_by_id_arn_alias_and_alias_arn() {
+    let snapshot = load(&every_category());
+    let client = snapshot.client("us-east-1").unwrap();
+    let id = key_id(12);
+    for name in [
+        id.clone(),
+        arn("us-east-1", &id),
+        "alias/off".into(),
+        format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/off"),
+    ] {
+        assert_eq!(client.describe_key(&name).await.unwrap().key_id, id, "{name}");
+        let finding = check_key(client.as_ref(), &name, &Policy::default()).await.unwrap();
+        assert_eq!(
+            (finding.key_id.as_str(), finding.aliases.as_slice()),
+            (id.as_str(), ["alias/off".to_string()].as_slice())
+        );
+    }
+    let missing = client.describe_key("alias/none").await.unwrap_err();
+    assert_eq!(missing.code, "NotFoundException");
+    let finding = check_key(client.as_ref(), "alias/none", &Policy::default())
+        .await
+        .unwrap();
+    assert_eq!(finding.status, kms_rotation_core::Status::Error);
+    assert_eq!(finding.error.unwrap().code, "NotFoundException");
+}
+
+#[tokio::test]
+async fn enable_key_rotation_is_refused_where_kms_refuses_it() {
+    let snapshot = load(&every_category());
+    let east = snapshot.client("us-east-1").unwrap();
+    let west = snapshot.client("eu-west-1").unwrap();
+    let code = |r: Result<(), ApiError>| r.unwrap_err().code;
+    assert_eq!(
+        code(east.enable_key_rotation(&key_id(11), 365).await),
+        "DisabledException"
+    );
+    assert_eq!(
+        code(east.enable_key_rotation(&key_id(9), 365).await),
+        "KMSInvalidStateException"
+    );
+    assert_eq!(
+        code(east.enable_key_rotation(&key_id(2), 365).await),
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        code(east.enable_key_rotation(&key_id(5), 365).await),
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        code(east.enable_key_rotation(&key_id(1), 365).await),
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        code(west.enable_key_rotation(&mrk_id(19), 365).await),
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        code(east.enable_key_rotation(&key_id(12), 89).await),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(east.get_key_rotation_status(&key_id(2)).await.map(|_| ())),
+        "UnsupportedOperationException"
+    );
+    // The replica mirrors its primary.
+    east.enable_key_rotation(&mrk_id(19), 180).await.unwrap();
+    assert_eq!(
+        west.get_key_rotation_status(&mrk_id(19)).await.unwrap().period_days,
+        Some(180)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_replay_latency_and_rate_limits() {
+    let snapshot = Snapshot::new(Some(ACCOUNT));
+    let meta = kms_rotation_core::KeyMetadata::symmetric("us-east-1", ACCOUNT, &key_id(1));
+    let key = SnapshotKey::new(meta, None).with_error(
+        Operation::GetKeyRotationStatus,
+        ApiError::new("KMSInternalException", "boom"),
+    );
+    snapshot.add_key("us-east-1", key).unwrap();
+    let client = snapshot.client("us-east-1").unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            client.get_key_rotation_status(&key_id(1)).await.unwrap_err().code,
+            "KMSInternalException"
+        );
+    }
+    snapshot.set_latency(Duration::from_millis(20));
+    let started = tokio::time::Instant::now();
+    client.describe_key(&key_id(1)).await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_millis(20));
+    snapshot.set_rate_limit(Operation::DescribeKey, 5.0);
+    let mut throttled = 0;
+    for _ in 0..10 {
+        if let Err(e) = client.describe_key(&key_id(1)).await {
+            assert_eq!(e.code, "ThrottlingException");
+            throttled += 1;
+        }
+    }
+    // A full bucket of 5, and under one token refilled in the 180 ms the calls span.
+    assert_eq!(throttled, 5);
+    // A retryable error is retried by the engine, then reported as ERROR.
+    let report = check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.findings[0].error.as_ref().unwrap().code, "KMSInternalException");
+    assert_eq!(report.stats.retries, 7, "8 attempts in all");
+}
+
+#[tokio::test(start_paused = true)]
+async fn collect_gives_a_snapshot_with_the_same_findings() {
+    let live = load(&every_category());
+    let options = CheckOptions::default();
+    let collected = collect(&live.clients(), &options).await.unwrap();
+    let live = load(&every_category()); // fresh: the throttled key replays its errors again
+    let a = check_account(&live.clients(), &options).await.unwrap();
+    let b = check_account(&Snapshot::from_json(&collected.to_json()).unwrap().clients(), &options)
+        .await
+        .unwrap();
+    assert_eq!(a.findings, b.findings);
+    assert_eq!(a.regions, b.regions);
+    // Under another policy too (exemptions, a tag rule, disabled keys skipped).
+    let policy = Policy::default()
+        .with_exemption("alias/off")
+        .unwrap()
+        .with_exemption("tag:x=y")
+        .unwrap()
+        .with_evaluate_disabled_keys(false);
+    let options = CheckOptions::default().with_policy(policy);
+    let collected = collect(&load(&every_category()).clients(), &options).await.unwrap();
+    let a = check_account(&load(&every_category()).clients(), &options)
+        .await
+        .unwrap();
+    let b = check_account(&collected.clients(), &options).await.unwrap();
+    assert_eq!(a.findings, b.findings);
+}
