@@ -28,6 +28,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod aws_json;
 mod check;
 mod client;
 mod collect;
@@ -55,6 +56,11 @@ pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, ROTATION_P
 pub use remediate::{Outcome, RemediateOptions, RemediationAction, RemediationReport, remediate, remediate_keys};
 pub use report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey};
+
+/// The README's Rust example, compiled as a doc test so it cannot drift.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// Re-exported so implementers of [`KmsClient`] use the same attribute.
 pub use async_trait::async_trait;

@@ -15,12 +15,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
 use crate::client::{ApiError, Clients, KmsClient, Operation};
 use crate::error::{Error, Result};
 use crate::key_ref::check_region;
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
-    Origin, Page, RotationStatus, Tag, Timestamp,
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, Origin, Page, RotationStatus, Tag, Timestamp,
 };
 use crate::policy::ROTATION_PERIOD_RANGE;
 
@@ -56,73 +56,6 @@ struct KeyFile {
     errors: BTreeMap<Operation, ErrorFile>,
 }
 
-/// `DescribeKey`'s `KeyMetadata`; fields we do not model are kept for saving.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyMetadataFile {
-    #[serde(rename = "AWSAccountId", default, skip_serializing_if = "Option::is_none")]
-    aws_account_id: Option<String>,
-    key_id: String,
-    arn: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    creation_date: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    key_usage: KeyUsage,
-    key_state: KeyState,
-    origin: Origin,
-    key_manager: KeyManager,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    key_spec: Option<KeySpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    customer_master_key_spec: Option<KeySpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    custom_key_store_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    multi_region: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    multi_region_configuration: Option<MultiRegionFile>,
-    #[serde(flatten)]
-    other: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct MultiRegionFile {
-    multi_region_key_type: MultiRegionRole,
-    primary_key: RegionalKeyFile,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    replica_keys: Vec<RegionalKeyFile>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RegionalKeyFile {
-    arn: String,
-    region: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RotationFile {
-    key_rotation_enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    rotation_period_in_days: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    next_rotation_date: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    on_demand_rotation_start_date: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagFile {
-    tag_key: String,
-    tag_value: String,
-}
-
 /// A failure to replay: `Times` fails only the first N calls, then answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -132,85 +65,6 @@ struct ErrorFile {
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     times: Option<u32>,
-}
-
-impl From<&RotationFile> for RotationStatus {
-    fn from(file: &RotationFile) -> Self {
-        RotationStatus {
-            enabled: file.key_rotation_enabled,
-            period_days: file.rotation_period_in_days,
-            next_rotation_date: file.next_rotation_date,
-            on_demand_rotation_started_at: file.on_demand_rotation_start_date,
-        }
-    }
-}
-
-impl From<&RotationStatus> for RotationFile {
-    fn from(status: &RotationStatus) -> Self {
-        RotationFile {
-            key_rotation_enabled: status.enabled,
-            rotation_period_in_days: status.period_days,
-            next_rotation_date: status.next_rotation_date,
-            on_demand_rotation_start_date: status.on_demand_rotation_started_at,
-        }
-    }
-}
-
-impl KeyMetadataFile {
-    fn to_model(&self) -> std::result::Result<KeyMetadata, String> {
-        let spec = self
-            .key_spec
-            .clone()
-            .or_else(|| self.customer_master_key_spec.clone())
-            .ok_or_else(|| format!("key {} has neither KeySpec nor CustomerMasterKeySpec", self.key_id))?;
-        let multi_region = self.multi_region_configuration.as_ref().map(|mrc| MultiRegionInfo {
-            role: mrc.multi_region_key_type.clone(),
-            primary_arn: mrc.primary_key.arn.clone(),
-            primary_region: mrc.primary_key.region.clone(),
-        });
-        Ok(KeyMetadata {
-            key_id: self.key_id.clone(),
-            arn: self.arn.clone(),
-            account_id: self.aws_account_id.clone(),
-            manager: self.key_manager.clone(),
-            state: self.key_state.clone(),
-            spec,
-            usage: self.key_usage.clone(),
-            origin: self.origin.clone(),
-            custom_key_store_id: self.custom_key_store_id.clone(),
-            multi_region,
-            creation_date: self.creation_date,
-            description: self.description.clone(),
-        })
-    }
-
-    fn from_model(meta: &KeyMetadata) -> Self {
-        KeyMetadataFile {
-            aws_account_id: meta.account_id.clone(),
-            key_id: meta.key_id.clone(),
-            arn: meta.arn.clone(),
-            creation_date: meta.creation_date,
-            enabled: Some(meta.state == KeyState::Enabled),
-            description: meta.description.clone(),
-            key_usage: meta.usage.clone(),
-            key_state: meta.state.clone(),
-            origin: meta.origin.clone(),
-            key_manager: meta.manager.clone(),
-            key_spec: Some(meta.spec.clone()),
-            customer_master_key_spec: Some(meta.spec.clone()),
-            custom_key_store_id: meta.custom_key_store_id.clone(),
-            multi_region: Some(meta.multi_region.is_some()),
-            multi_region_configuration: meta.multi_region.as_ref().map(|info| MultiRegionFile {
-                multi_region_key_type: info.role.clone(),
-                primary_key: RegionalKeyFile {
-                    arn: info.primary_arn.clone(),
-                    region: info.primary_region.clone(),
-                },
-                replica_keys: Vec::new(),
-            }),
-            other: serde_json::Map::new(),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,345 @@
+//! The AWS KMS API's own JSON shapes (PascalCase), and their conversion to
+//! this crate's model.
+//!
+//! Used by the snapshot file, and by clients that receive the API's responses
+//! as JSON-like data: the Python binding (boto3 response dicts) and the Node
+//! binding (AWS SDK v3 response objects). Timestamps may be RFC 3339 text or
+//! epoch seconds.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::ApiError;
+use crate::model::{
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
+    Origin, Page, RotationStatus, Tag, Timestamp,
+};
+
+/// `DescribeKey`'s `KeyMetadata`; fields we do not model are kept for saving.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyMetadataFile {
+    #[serde(rename = "AWSAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) aws_account_id: Option<String>,
+    pub(crate) key_id: String,
+    pub(crate) arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) creation_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    pub(crate) key_usage: KeyUsage,
+    pub(crate) key_state: KeyState,
+    pub(crate) origin: Origin,
+    pub(crate) key_manager: KeyManager,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_spec: Option<KeySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_master_key_spec: Option<KeySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) custom_key_store_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) multi_region: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) multi_region_configuration: Option<MultiRegionFile>,
+    #[serde(flatten)]
+    pub(crate) other: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MultiRegionFile {
+    pub(crate) multi_region_key_type: MultiRegionRole,
+    pub(crate) primary_key: RegionalKeyFile,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) replica_keys: Vec<RegionalKeyFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct RegionalKeyFile {
+    pub(crate) arn: String,
+    pub(crate) region: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct RotationFile {
+    pub(crate) key_rotation_enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation_period_in_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next_rotation_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) on_demand_rotation_start_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct TagFile {
+    pub(crate) tag_key: String,
+    pub(crate) tag_value: String,
+}
+
+impl From<&RotationFile> for RotationStatus {
+    fn from(file: &RotationFile) -> Self {
+        RotationStatus {
+            enabled: file.key_rotation_enabled,
+            period_days: file.rotation_period_in_days,
+            next_rotation_date: file.next_rotation_date,
+            on_demand_rotation_started_at: file.on_demand_rotation_start_date,
+        }
+    }
+}
+
+impl From<&RotationStatus> for RotationFile {
+    fn from(status: &RotationStatus) -> Self {
+        RotationFile {
+            key_rotation_enabled: status.enabled,
+            rotation_period_in_days: status.period_days,
+            next_rotation_date: status.next_rotation_date,
+            on_demand_rotation_start_date: status.on_demand_rotation_started_at,
+        }
+    }
+}
+
+impl KeyMetadataFile {
+    pub(crate) fn to_model(&self) -> std::result::Result<KeyMetadata, String> {
+        let spec = self
+            .key_spec
+            .clone()
+            .or_else(|| self.customer_master_key_spec.clone())
+            .ok_or_else(|| format!("key {} has neither KeySpec nor CustomerMasterKeySpec", self.key_id))?;
+        let multi_region = self.multi_region_configuration.as_ref().map(|mrc| MultiRegionInfo {
+            role: mrc.multi_region_key_type.clone(),
+            primary_arn: mrc.primary_key.arn.clone(),
+            primary_region: mrc.primary_key.region.clone(),
+        });
+        Ok(KeyMetadata {
+            key_id: self.key_id.clone(),
+            arn: self.arn.clone(),
+            account_id: self.aws_account_id.clone(),
+            manager: self.key_manager.clone(),
+            state: self.key_state.clone(),
+            spec,
+            usage: self.key_usage.clone(),
+            origin: self.origin.clone(),
+            custom_key_store_id: self.custom_key_store_id.clone(),
+            multi_region,
+            creation_date: self.creation_date,
+            description: self.description.clone(),
+        })
+    }
+
+    pub(crate) fn from_model(meta: &KeyMetadata) -> Self {
+        KeyMetadataFile {
+            aws_account_id: meta.account_id.clone(),
+            key_id: meta.key_id.clone(),
+            arn: meta.arn.clone(),
+            creation_date: meta.creation_date,
+            enabled: Some(meta.state == KeyState::Enabled),
+            description: meta.description.clone(),
+            key_usage: meta.usage.clone(),
+            key_state: meta.state.clone(),
+            origin: meta.origin.clone(),
+            key_manager: meta.manager.clone(),
+            key_spec: Some(meta.spec.clone()),
+            customer_master_key_spec: Some(meta.spec.clone()),
+            custom_key_store_id: meta.custom_key_store_id.clone(),
+            multi_region: Some(meta.multi_region.is_some()),
+            multi_region_configuration: meta.multi_region.as_ref().map(|info| MultiRegionFile {
+                multi_region_key_type: info.role.clone(),
+                primary_key: RegionalKeyFile {
+                    arn: info.primary_arn.clone(),
+                    region: info.primary_region.clone(),
+                },
+                replica_keys: Vec::new(),
+            }),
+            other: serde_json::Map::new(),
+        }
+    }
+}
+
+/// The error for a response that does not have the shape the API documents.
+fn malformed(operation: &str, error: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        "MalformedResponse",
+        format!("{operation} response does not match the KMS API shape: {error}"),
+    )
+}
+
+fn parse<T: serde::de::DeserializeOwned>(operation: &str, value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| malformed(operation, e))
+}
+
+/// A `NextMarker` that counts only when `Truncated` says so (absent `Truncated`: the marker decides).
+fn next_marker(truncated: Option<bool>, marker: Option<String>) -> Option<String> {
+    match truncated {
+        Some(false) => None,
+        _ => marker.filter(|m| !m.is_empty()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListKeysResponse {
+    #[serde(default)]
+    keys: Vec<KeyListEntryJson>,
+    next_marker: Option<String>,
+    truncated: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyListEntryJson {
+    key_id: String,
+    key_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListAliasesResponse {
+    #[serde(default)]
+    aliases: Vec<AliasJson>,
+    next_marker: Option<String>,
+    truncated: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AliasJson {
+    alias_name: String,
+    alias_arn: Option<String>,
+    target_key_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeKeyResponse {
+    key_metadata: KeyMetadataFile,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListResourceTagsResponse {
+    #[serde(default)]
+    tags: Vec<TagFile>,
+    next_marker: Option<String>,
+    truncated: Option<bool>,
+}
+
+/// Reads a `ListKeys` response (`Keys`, `NextMarker`, `Truncated`).
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn list_keys_response(value: Value) -> Result<Page<KeyListEntry>, ApiError> {
+    let response: ListKeysResponse = parse("ListKeys", value)?;
+    Ok(Page {
+        items: response
+            .keys
+            .into_iter()
+            .map(|k| KeyListEntry {
+                key_id: k.key_id,
+                key_arn: k.key_arn,
+            })
+            .collect(),
+        next_marker: next_marker(response.truncated, response.next_marker),
+    })
+}
+
+/// Reads a `ListAliases` response (`Aliases`, `NextMarker`, `Truncated`).
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn list_aliases_response(value: Value) -> Result<Page<Alias>, ApiError> {
+    let response: ListAliasesResponse = parse("ListAliases", value)?;
+    Ok(Page {
+        items: response
+            .aliases
+            .into_iter()
+            .map(|a| Alias {
+                alias_name: a.alias_name,
+                alias_arn: a.alias_arn,
+                target_key_id: a.target_key_id,
+            })
+            .collect(),
+        next_marker: next_marker(response.truncated, response.next_marker),
+    })
+}
+
+/// Reads a `DescribeKey` response (`{"KeyMetadata": {...}}`).
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn describe_key_response(value: Value) -> Result<KeyMetadata, ApiError> {
+    let response: DescribeKeyResponse = parse("DescribeKey", value)?;
+    response
+        .key_metadata
+        .to_model()
+        .map_err(|e| malformed("DescribeKey", e))
+}
+
+/// Reads a `GetKeyRotationStatus` response.
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn rotation_status_response(value: Value) -> Result<RotationStatus, ApiError> {
+    let response: RotationFile = parse("GetKeyRotationStatus", value)?;
+    Ok(RotationStatus::from(&response))
+}
+
+/// Reads a `ListResourceTags` response (`Tags`, `NextMarker`, `Truncated`).
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn list_resource_tags_response(value: Value) -> Result<Page<Tag>, ApiError> {
+    let response: ListResourceTagsResponse = parse("ListResourceTags", value)?;
+    Ok(Page {
+        items: response
+            .tags
+            .into_iter()
+            .map(|t| Tag {
+                key: t.tag_key,
+                value: t.tag_value,
+            })
+            .collect(),
+        next_marker: next_marker(response.truncated, response.next_marker),
+    })
+}
+
+/// `DescribeKey`'s `KeyMetadata` as the API writes it (e.g. to answer as a fake client).
+pub fn key_metadata_json(metadata: &KeyMetadata) -> Value {
+    serde_json::to_value(KeyMetadataFile::from_model(metadata)).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn boto3_and_sdk_v3_shaped_responses() {
+        let page =
+            list_keys_response(json!({"Keys": [{"KeyId": "k", "KeyArn": "a"}], "NextMarker": "m", "Truncated": true}))
+                .unwrap();
+        assert_eq!(page.next_marker.as_deref(), Some("m"));
+        let last = list_keys_response(json!({"Keys": [], "Truncated": false, "NextMarker": "stale"})).unwrap();
+        assert_eq!(last.next_marker, None);
+        let status = rotation_status_response(json!({
+            "KeyRotationEnabled": true, "RotationPeriodInDays": 730, "KeyId": "k",
+            "NextRotationDate": "2027-01-02T03:04:05.678000+00:00",
+            "OnDemandRotationStartDate": 1_767_225_600.5
+        }))
+        .unwrap();
+        assert_eq!(status.period_days, Some(730));
+        assert_eq!(status.next_rotation_date.unwrap().to_rfc3339(), "2027-01-02T03:04:05Z");
+        assert_eq!(
+            status.on_demand_rotation_started_at.unwrap().epoch_seconds(),
+            1_767_225_600
+        );
+        let err = describe_key_response(json!({"KeyMetadata": {"KeyId": "k"}})).unwrap_err();
+        assert_eq!(err.code, "MalformedResponse");
+        assert!(err.message.contains("Arn"), "{}", err.message);
+    }
+}
