@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use crate::client::{ApiError, Clients, ErrorKind, KmsClient, Operation};
 use crate::error::{Error, Result};
 use crate::key_ref::{KeyRef, check_region};
-use crate::model::{ErrorInfo, Finding, KeyListEntry, Timestamp};
+use crate::model::{ErrorInfo, Finding, KeyListEntry, Tag, Timestamp};
 use crate::policy::Policy;
 use crate::report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
 use crate::rules::{self, KeyFacts};
@@ -454,14 +454,29 @@ impl<'a> Caller<'a> {
         }
     }
 
+    /// Every page of `ListResourceTags` for one key.
+    pub(crate) async fn tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError> {
+        let mut tags = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .call(Operation::ListResourceTags, || {
+                    self.client.list_resource_tags(key_id, marker.as_deref())
+                })
+                .await?;
+            tags.extend(page.items);
+            match page.next_marker {
+                Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
+                _ => return Ok(tags),
+            }
+        }
+    }
+
     /// Reads what the decision table needs about one key and decides.
     pub(crate) async fn assess(&self, mut facts: KeyFacts, policy: &Policy) -> Finding {
         let key_id = facts.metadata.key_id.clone();
         if policy.needs_tags() {
-            match self
-                .call(Operation::ListResourceTags, || self.client.list_resource_tags(&key_id))
-                .await
-            {
+            match self.tags(&key_id).await {
                 Ok(tags) => facts.tags = Some(tags),
                 Err(error) => {
                     return rules::error_finding(&facts, error, Operation::ListResourceTags.as_str());

@@ -184,8 +184,8 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
     /// `EnableKeyRotation` with an explicit period.
     async fn enable_key_rotation(&self, key_id: &str, rotation_period_days: u32) -> Result<(), ApiError>;
 
-    /// `ListResourceTags`, all pages.
-    async fn list_resource_tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError>;
+    /// One `ListResourceTags` page (maximum 50 entries).
+    async fn list_resource_tags(&self, key_id: &str, marker: Option<&str>) -> Result<Page<Tag>, ApiError>;
 }
 
 /// Makes a client for a region on demand.

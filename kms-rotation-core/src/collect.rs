@@ -146,10 +146,7 @@ async fn collect_key(
     };
     let mut key = SnapshotKey::new(metadata.clone(), None).with_aliases(aliases.clone());
     if needs_tags {
-        match caller
-            .call(Operation::ListResourceTags, || client.list_resource_tags(&entry.key_id))
-            .await
-        {
+        match caller.tags(&entry.key_id).await {
             Ok(tags) => key.tags = tags,
             Err(error) => key = key.with_error(Operation::ListResourceTags, error),
         }

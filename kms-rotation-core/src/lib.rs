@@ -37,6 +37,7 @@ mod key_ref;
 mod model;
 mod policy;
 mod remediate;
+mod render;
 mod report;
 pub mod rules;
 mod snapshot;
@@ -54,6 +55,9 @@ pub use model::{
 };
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, ROTATION_PERIOD_RANGE, check_rotation_period};
 pub use remediate::{Outcome, RemediateOptions, RemediationAction, RemediationReport, remediate, remediate_keys};
+pub use render::{
+    CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RenderOptions, render, render_remediation,
+};
 pub use report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey};
 

@@ -749,10 +749,11 @@ impl KmsClient for SnapshotClient {
         })
     }
 
-    async fn list_resource_tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError> {
+    async fn list_resource_tags(&self, key_id: &str, marker: Option<&str>) -> Result<Page<Tag>, ApiError> {
         self.arrive(Operation::ListResourceTags, Some(key_id)).await?;
+        let size = self.page_size(50);
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
-            Ok(data.keys[i]
+            let tags: Vec<Tag> = data.keys[i]
                 .file
                 .tags
                 .iter()
@@ -760,7 +761,8 @@ impl KmsClient for SnapshotClient {
                     key: t.tag_key.clone(),
                     value: t.tag_value.clone(),
                 })
-                .collect())
+                .collect();
+            page(&tags, marker, size)
         })
     }
 }

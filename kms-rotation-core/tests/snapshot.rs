@@ -181,3 +181,26 @@ async fn collect_gives_a_snapshot_with_the_same_findings() {
     let b = check_account(&collected.clients(), &options).await.unwrap();
     assert_eq!(a.findings, b.findings);
 }
+
+#[tokio::test]
+async fn tags_are_read_page_by_page_only_when_a_tag_rule_needs_them() {
+    let snapshot = Snapshot::new(Some(ACCOUNT));
+    let meta = kms_rotation_core::KeyMetadata::symmetric("us-east-1", ACCOUNT, &key_id(1));
+    let mut key = SnapshotKey::new(meta, Some(Default::default()));
+    for n in 0..120 {
+        key = key.with_tag(&format!("k{n}"), "v");
+    }
+    snapshot
+        .add_key("us-east-1", key.with_tag("rotation-exempt", "true"))
+        .unwrap();
+    let policy = Policy::default().with_exemption("tag:rotation-exempt=true").unwrap();
+    let report = check_account(&snapshot.clients(), &CheckOptions::default().with_policy(policy))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.findings[0].status,
+        kms_rotation_core::Status::Exempt,
+        "the 121st tag is on the third page"
+    );
+    assert_eq!(report.stats.api_calls["ListResourceTags"], 3, "pages of 50");
+}

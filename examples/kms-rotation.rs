@@ -1,0 +1,370 @@
+//! The `kms-rotation` command line: `check`, `remediate` and `collect` over a live
+//! account (AWS SDK) or a snapshot file, in six output formats.
+//!
+//! Run: `cargo run --example kms-rotation -- check --snapshot examples/data/demo-account.json`
+//! (`--help` lists every flag and the exit codes).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use kms_rotation_core::aws::{self, AwsOptions};
+use kms_rotation_core::{
+    AccountReport, CheckOptions, Clients, Format, Outcome, Policy, ProgressEvent, RemediateOptions, RemediationReport,
+    RenderOptions, Snapshot, Status, Timestamp, check_account, collect, remediate, render, render_remediation,
+};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  check: no FAIL and no ERROR finding; remediate: every target ended (or, in a dry run, would end) compliant
+  1  usage or configuration error (bad flag or value, unreadable file, no credentials or region)
+  2  check: at least one FAIL finding; remediate: a target was skipped, failed or not verified
+  3  check: at least one ERROR finding (an API error after retries) and no FAIL
+
+Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration (reproducible output).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kms-rotation",
+    version,
+    about = "Checks that every AWS KMS key that can rotate is set to rotate automatically, often enough - and turns rotation on where it is off.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every key of the selected regions and print the findings.
+    Check(CheckArgs),
+    /// Enable rotation for the keys a check found failing (dry run unless --apply).
+    Remediate(RemediateArgs),
+    /// Save an account's KMS facts as a snapshot file, to check offline later.
+    Collect(CollectArgs),
+}
+
+#[derive(Debug, Args)]
+struct Selection {
+    /// A region to check (repeatable). Default: the configured region, or every region of the snapshot.
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// Every region enabled for the account (discovered at run time).
+    #[arg(long, conflicts_with = "regions")]
+    all_regions: bool,
+    /// The AWS shared config profile to use.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Send every AWS request to this endpoint (an emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Assume this role first, e.g. an audit role in another account.
+    #[arg(long, value_name = "ARN")]
+    role_arn: Option<String>,
+    /// The external id the role's trust policy requires.
+    #[arg(long, requires = "role_arn")]
+    external_id: Option<String>,
+    /// Read the account from a snapshot file instead of AWS (offline).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
+    snapshot: Option<PathBuf>,
+    /// Requests per second per region and operation, at most (default: half of each KMS quota).
+    #[arg(long, value_name = "RPS")]
+    max_rps: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+struct PolicyArgs {
+    /// The longest acceptable rotation period, 90..=2560 days.
+    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    max_rotation_period_days: u32,
+    /// Report disabled keys NOT_APPLICABLE instead of checking them.
+    #[arg(long)]
+    skip_disabled: bool,
+    /// Exempt a key: key id, key ARN, alias/NAME or tag:KEY=VALUE (repeatable).
+    #[arg(long, value_name = "RULE")]
+    exempt: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Output format: table, json, csv, ocsf, asff or cloudsploit.
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RemediateArgs {
+    /// A JSON report written by `check --format json`; without it, a check runs first.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Make the changes (the default is a dry run). With --snapshot, the file is updated.
+    #[arg(long)]
+    apply: bool,
+    /// The rotation period to set, 90..=2560 days and at most the policy maximum (default 365).
+    #[arg(long, value_name = "DAYS")]
+    rotation_period_days: Option<u32>,
+    /// Output format: table or json.
+    #[arg(long, default_value = "table", value_parser = parse_remediation_format)]
+    format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CollectArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// The snapshot file to write.
+    #[arg(long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse().map_err(|e: kms_rotation_core::Error| e.to_string())
+}
+
+fn parse_remediation_format(text: &str) -> Result<Format, String> {
+    match parse_format(text)? {
+        format @ (Format::Table | Format::Json) => Ok(format),
+        _ => Err(format!("remediate writes table or json, not {text:?}")),
+    }
+}
+
+/// A usage or configuration error: exit code 1.
+type Failure = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 1 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Check(args) => {
+            let policy = policy(&args.policy)?;
+            let source = Source::open(&args.selection).await?;
+            let report = source.check(&args.selection, policy).await?;
+            emit(
+                &render(&report, args.format, render_options(args.format, &args.output)),
+                &args.output,
+            )?;
+            Ok(check_exit_code(&report))
+        }
+        Command::Remediate(args) => {
+            let policy = policy(&args.policy)?;
+            let mut options = RemediateOptions::default().with_dry_run(!args.apply);
+            if let Some(days) = args.rotation_period_days {
+                options = options.with_rotation_period_days(days)?;
+            }
+            let source = Source::open(&args.selection).await?;
+            let report = match &args.report {
+                Some(path) => AccountReport::from_json(&read(path)?)?,
+                None => source.check(&args.selection, policy).await?,
+            };
+            let outcome = remediate(&source.clients, &report, &options).await?;
+            if args.apply {
+                source.save_changes()?;
+            }
+            emit(&render_remediation(&outcome, args.format), &args.output)?;
+            Ok(remediation_exit_code(&outcome))
+        }
+        Command::Collect(args) => {
+            let policy = policy(&args.policy)?;
+            let source = Source::open(&args.selection).await?;
+            let options = source.check_options(&args.selection, policy)?;
+            let snapshot = collect(&source.clients, &options).await?;
+            snapshot.save(&args.output)?;
+            eprintln!("wrote {} ({} regions)", args.output.display(), snapshot.regions().len());
+            Ok(0)
+        }
+    }
+}
+
+fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
+    let mut policy = Policy::default()
+        .with_max_rotation_period_days(args.max_rotation_period_days)?
+        .with_evaluate_disabled_keys(!args.skip_disabled);
+    for rule in &args.exempt {
+        policy = policy.with_exemption(rule)?;
+    }
+    Ok(policy)
+}
+
+/// Where the account's facts come from: AWS, or a snapshot file.
+struct Source {
+    clients: Clients,
+    snapshot: Option<(Snapshot, PathBuf)>,
+}
+
+impl Source {
+    async fn open(selection: &Selection) -> Result<Self, Failure> {
+        if let Some(path) = &selection.snapshot {
+            let snapshot = Snapshot::load(path)?;
+            return Ok(Source {
+                clients: snapshot.clients(),
+                snapshot: Some((snapshot, path.clone())),
+            });
+        }
+        let mut options = AwsOptions::default();
+        if let Some(profile) = &selection.profile {
+            options = options.with_profile(profile);
+        }
+        if selection.all_regions {
+            options = options.with_all_regions();
+        } else if !selection.regions.is_empty() {
+            options = options.with_regions(&selection.regions)?;
+        }
+        if let Some(url) = &selection.endpoint_url {
+            options = options.with_endpoint_url(url)?;
+        }
+        if let Some(role) = &selection.role_arn {
+            options = options.with_role(role, selection.external_id.as_deref(), None)?;
+        }
+        Ok(Source {
+            clients: aws::clients(&options).await?,
+            snapshot: None,
+        })
+    }
+
+    fn check_options(&self, selection: &Selection, policy: Policy) -> Result<CheckOptions, Failure> {
+        let mut options = CheckOptions::default().with_policy(policy);
+        // For AWS the regions are already the clients'; a snapshot is narrowed here.
+        if self.snapshot.is_some() && !selection.regions.is_empty() {
+            options = options.with_regions(&selection.regions)?;
+        }
+        if let Some(rps) = selection.max_rps {
+            options = options.with_max_requests_per_second(rps)?;
+        }
+        if std::io::stderr().is_terminal() {
+            options = with_progress_bar(options);
+        }
+        Ok(options)
+    }
+
+    async fn check(&self, selection: &Selection, policy: Policy) -> Result<AccountReport, Failure> {
+        let options = self.check_options(selection, policy)?;
+        let mut report = check_account(&self.clients, &options).await?;
+        if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()) {
+            report.generated_at = Timestamp::from_epoch_seconds(epoch);
+            report.stats.duration_ms = 0;
+        }
+        Ok(report)
+    }
+
+    /// Writes the changes `remediate --apply` made back to the snapshot file.
+    fn save_changes(&self) -> Result<(), Failure> {
+        if let Some((snapshot, path)) = &self.snapshot {
+            snapshot.save(path)?;
+        }
+        Ok(())
+    }
+}
+
+/// A progress bar on stderr over all regions: keys evaluated of keys listed.
+fn with_progress_bar(options: CheckOptions) -> CheckOptions {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} keys [{elapsed}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let listed = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
+    options.with_progress(move |event| match event {
+        ProgressEvent::KeysListed { region, listed: n } => {
+            let mut by_region = listed.lock().unwrap_or_else(|p| p.into_inner());
+            by_region.insert(region.clone(), *n);
+            bar.set_length(by_region.values().sum());
+        }
+        ProgressEvent::KeyEvaluated { .. } => bar.inc(1),
+        ProgressEvent::RegionFinished { region, .. } => {
+            bar.set_message(format!("{region} done"));
+            if bar.length().is_some_and(|len| bar.position() >= len) {
+                bar.finish_and_clear();
+            }
+        }
+        _ => {}
+    })
+}
+
+fn render_options(format: Format, output: &Option<PathBuf>) -> RenderOptions {
+    let color = format == Format::Table
+        && output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    RenderOptions::default().with_color(color)
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+fn emit(text: &str, output: &Option<PathBuf>) -> Result<(), Failure> {
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            Ok(stdout.flush()?)
+        }
+    }
+}
+
+fn check_exit_code(report: &AccountReport) -> u8 {
+    if report.summary.count(Status::Fail) > 0 {
+        2
+    } else if report.summary.count(Status::Error) > 0 {
+        3
+    } else {
+        0
+    }
+}
+
+fn remediation_exit_code(report: &RemediationReport) -> u8 {
+    let fine = |outcome: Outcome, verified: bool| match outcome {
+        Outcome::AlreadyCompliant | Outcome::WouldChange => true,
+        Outcome::Changed => verified,
+        _ => false,
+    };
+    if report.actions.iter().all(|a| fine(a.outcome, a.verified)) {
+        0
+    } else {
+        2
+    }
+}

@@ -1,0 +1,304 @@
+//! Runs the built `kms-rotation` command line: exit codes, help, bad input,
+//! golden output for every format, exemptions, remediation on a copy of a snapshot.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo-account.json");
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/golden");
+/// The fixed report time of the golden files (SOURCE_DATE_EPOCH).
+const EPOCH: &str = "1767225600";
+
+/// The example binary `cargo test` builds next to this test's own directory.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let path = dir
+        .join("examples")
+        .join(format!("kms-rotation{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test -p examples` (it builds the examples)",
+        path.display()
+    );
+    path
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("NO_COLOR", "1")
+        // No ambient AWS configuration may leak into a test.
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .expect("run kms-rotation")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 output")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+/// A scratch copy of a file, removed at the end of the test.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn copy_of(source: &str, name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("kms-rotation-cli-{}-{name}", std::process::id()));
+        std::fs::copy(source, &path).expect("copy snapshot");
+        Scratch(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 path")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn every_format_matches_its_golden_file() {
+    for format in ["table", "json", "csv", "ocsf", "asff", "cloudsploit"] {
+        let out = run(&[
+            "check",
+            "--snapshot",
+            DEMO,
+            "--exempt",
+            "tag:rotation-exempt=true",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code(&out), 2, "{format}: {}", stderr(&out));
+        let golden = std::fs::read_to_string(format!("{GOLDEN}/demo.{format}"))
+            .unwrap_or_else(|e| panic!("golden file for {format}: {e}; regenerate with scripts/regen-golden.sh"));
+        assert!(
+            stdout(&out) == golden,
+            "{format} differs from examples/golden/demo.{format}; if the change is intended, run scripts/regen-golden.sh and review the diff"
+        );
+    }
+}
+
+#[test]
+fn the_table_shows_all_five_statuses_and_the_summary() {
+    let out = run(&["check", "--snapshot", DEMO, "--exempt", "tag:rotation-exempt=true"]);
+    let text = stdout(&out);
+    for status in ["PASS", "FAIL", "NOT_APPLICABLE", "EXEMPT", "ERROR"] {
+        assert!(text.contains(status), "{status} missing:\n{text}");
+    }
+    assert!(
+        text.contains("36 keys: 11 PASS, 9 FAIL, 13 NOT_APPLICABLE, 1 EXEMPT, 2 ERROR"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+#[test]
+fn exit_codes() {
+    // Any FAIL: 2.
+    assert_eq!(code(&run(&["check", "--snapshot", DEMO])), 2);
+    // ERROR and no FAIL: 3 (us-east-1 has denied keys; exempt every failing key there by alias).
+    let mut args = vec!["check", "--snapshot", DEMO, "--region", "us-east-1"];
+    for alias in [
+        "alias/analytics-staging",
+        "alias/build-artifacts",
+        "alias/tmp-migration",
+        "alias/archive-cold",
+        "alias/reports",
+        "alias/retired-app",
+        "alias/vendor-escrow",
+        "alias/global-config",
+    ] {
+        args.extend(["--exempt", alias]);
+    }
+    let out = run(&args);
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    // Nothing FAIL or ERROR: 0 (eu-west-1 with its one failing key exempt).
+    let out = run(&[
+        "check",
+        "--snapshot",
+        DEMO,
+        "--region",
+        "eu-west-1",
+        "--exempt",
+        "alias/eu-customer-data",
+        "--exempt",
+        "alias/global-config",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    // Usage and configuration errors: 1.
+    assert_eq!(code(&run(&["check", "--snapshot", DEMO, "--bogus-flag"])), 1);
+    assert_eq!(code(&run(&[])), 1);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = run(&["--help"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Exit codes") && text.contains("check") && text.contains("remediate"),
+        "{text}"
+    );
+    let out = run(&["check", "--help"]);
+    assert_eq!(code(&out), 0);
+    for flag in [
+        "--region",
+        "--all-regions",
+        "--profile",
+        "--endpoint-url",
+        "--role-arn",
+        "--snapshot",
+        "--exempt",
+        "--format",
+        "--output",
+        "--max-rps",
+        "--skip-disabled",
+        "--max-rotation-period-days",
+    ] {
+        assert!(stdout(&out).contains(flag), "{flag} missing from check --help");
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_code_1() {
+    let out = run(&["check", "--snapshot", DEMO, "--max-rotation-period-days", "89"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("89") && stderr(&out).contains("max_rotation_period_days"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["check", "--snapshot", "/no/such/snapshot.json"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("/no/such/snapshot.json"), "{}", stderr(&out));
+    let out = run(&["check", "--snapshot", DEMO, "--format", "xml"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("xml"), "{}", stderr(&out));
+    let out = run(&["check", "--snapshot", DEMO, "--exempt", "tag:oops"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("tag:oops"), "{}", stderr(&out));
+    let out = run(&["remediate", "--snapshot", DEMO, "--rotation-period-days", "2561"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("2561"), "{}", stderr(&out));
+    let out = run(&["check", "--snapshot", DEMO, "--region", "mars-1"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("mars-1"), "{}", stderr(&out));
+}
+
+#[test]
+fn exempt_turns_a_key_exempt() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "csv",
+        "--exempt",
+        "alias/reports",
+    ]);
+    let line = stdout(&out)
+        .lines()
+        .find(|l| l.contains("alias/reports"))
+        .expect("alias/reports row")
+        .to_owned();
+    assert!(line.contains(",EXEMPT,exempted,"), "{line}");
+    let out = run(&["check", "--snapshot", DEMO, "--format", "csv"]);
+    let line = stdout(&out)
+        .lines()
+        .find(|l| l.contains("alias/reports"))
+        .expect("alias/reports row")
+        .to_owned();
+    assert!(line.contains(",FAIL,rotation_period_too_long,"), "{line}");
+}
+
+#[test]
+fn remediate_dry_run_then_apply_on_a_copy_of_a_snapshot() {
+    let copy = Scratch::copy_of(DEMO, "remediate.json");
+    let before = std::fs::read_to_string(copy.path()).unwrap();
+
+    let dry = run(&["remediate", "--snapshot", copy.path()]);
+    assert_eq!(code(&dry), 2, "the disabled key would be skipped: {}", stdout(&dry));
+    let text = stdout(&dry);
+    assert!(
+        text.contains("WOULD_CHANGE") && text.contains("dry run, nothing changed"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(copy.path()).unwrap(),
+        before,
+        "a dry run leaves the file alone"
+    );
+
+    let applied = run(&["remediate", "--snapshot", copy.path(), "--apply"]);
+    let text = stdout(&applied);
+    assert!(text.contains("CHANGED") && text.contains("SKIPPED"), "{text}");
+    assert!(!text.contains("WOULD_CHANGE"));
+    assert_ne!(
+        std::fs::read_to_string(copy.path()).unwrap(),
+        before,
+        "--apply writes the changes back"
+    );
+
+    // Afterwards the only FAIL left is the disabled key.
+    let out = run(&["check", "--snapshot", copy.path(), "--format", "csv"]);
+    let text = stdout(&out);
+    let failing: Vec<&str> = text.lines().filter(|l| l.contains(",FAIL,")).collect();
+    assert_eq!(failing.len(), 1, "only the disabled key still fails:\n{text}");
+    assert!(failing[0].contains("alias/retired-app"));
+
+    // From a saved report, as JSON.
+    let report = Scratch::copy_of(DEMO, "report.json");
+    let out = run(&[
+        "check",
+        "--snapshot",
+        copy.path(),
+        "--format",
+        "json",
+        "--output",
+        report.path(),
+    ]);
+    assert_eq!(code(&out), 2);
+    let out = run(&[
+        "remediate",
+        "--snapshot",
+        copy.path(),
+        "--report",
+        report.path(),
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("remediation JSON");
+    assert_eq!(json["dry_run"], true);
+    assert!(
+        json["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["outcome"] != "CHANGED")
+    );
+}
+
+#[test]
+fn collect_writes_a_snapshot_that_checks_the_same() {
+    let out_path = std::env::temp_dir().join(format!("kms-rotation-cli-{}-collected.json", std::process::id()));
+    let out = run(&["collect", "--snapshot", DEMO, "--output", out_path.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let a = run(&["check", "--snapshot", DEMO, "--format", "csv"]);
+    let b = run(&["check", "--snapshot", out_path.to_str().unwrap(), "--format", "csv"]);
+    let _ = std::fs::remove_file(&out_path);
+    assert_eq!(stdout(&a), stdout(&b));
+}

@@ -1,0 +1,363 @@
+//! Connecting: configuration, credentials, an assumed role, region discovery, identity.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_account::types::RegionOptStatus;
+use aws_sdk_kms::config::retry::RetryConfig;
+use aws_sdk_kms::config::timeout::TimeoutConfig;
+use aws_sdk_kms::error::DisplayErrorContext;
+
+use super::client::AwsClient;
+use super::error::{api_error, invalid_response};
+use super::options::{AwsOptions, RegionSelection};
+use crate::client::{ApiError, Clients, KmsClient};
+use crate::error::{Error, Result};
+use crate::key_ref::check_region;
+
+/// `ListRegions` page size: the API's maximum.
+const LIST_REGIONS_LIMIT: i32 = 50;
+
+/// Who the credentials belong to (`sts:GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallerIdentity {
+    /// The account the credentials act in.
+    pub account_id: String,
+    /// The caller's ARN (an assumed role shows as `arn:aws:sts::…:assumed-role/…`).
+    pub arn: String,
+    /// The partition of that ARN: `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: String,
+}
+
+/// A connection to one AWS account: resolved configuration and credentials,
+/// from which KMS clients for any region are made.
+///
+/// ```no_run
+/// use kms_rotation_core::aws::{AwsOptions, AwsSession};
+/// use kms_rotation_core::{check_account, CheckOptions};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = AwsSession::connect(&AwsOptions::default().with_all_regions()).await?;
+/// let identity = session.identity().await?;
+/// let regions = session.regions().await?;
+/// println!("account {} ({}), {} regions", identity.account_id, identity.partition, regions.len());
+/// let report = check_account(&session.clients_for(&regions)?, &CheckOptions::default()).await?;
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct AwsSession {
+    config: SdkConfig,
+    home_region: String,
+    regions: RegionSelection,
+    kms_endpoint_url: Option<String>,
+    timeouts: TimeoutConfig,
+    setup_timeout: Duration,
+}
+
+impl fmt::Debug for AwsSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsSession")
+            .field("home_region", &self.home_region)
+            .field("regions", &self.regions)
+            .field("kms_endpoint_url", &self.kms_endpoint_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects with `options` and returns a client per selected region, plus a
+/// factory for any other region (remediation reaches a replica's primary there).
+///
+/// # Errors
+/// As [`AwsSession::connect`] and [`AwsSession::regions`].
+pub async fn clients(options: &AwsOptions) -> Result<Clients> {
+    let session = AwsSession::connect(options).await?;
+    let regions = session.regions().await?;
+    session.clients_for(&regions)
+}
+
+impl AwsSession {
+    /// Loads the configuration (profile, region, endpoint), sets up the role to
+    /// assume, and resolves credentials once, so that a missing region or
+    /// missing credentials fail here, clearly, instead of on every call.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when no region is configured or given, when no
+    /// credentials can be found or the role cannot be assumed, or when that
+    /// takes longer than the setup timeout (an unreachable instance metadata
+    /// service, a stalled SSO login).
+    pub async fn connect(options: &AwsOptions) -> Result<Self> {
+        let timeout = options.setup_timeout;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = options.explicit_home_region() {
+            loader = loader.region(Region::new(region.to_owned()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(credentials) = &options.credentials {
+            loader = loader.credentials_provider(credentials.clone());
+        }
+        let mut config = bounded(timeout, "loading the AWS configuration", loader.load()).await?;
+        let home_region = config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                Error::Configuration(
+                    "no AWS region: set AWS_REGION or the profile's region, or give regions".to_owned(),
+                )
+            })?;
+        // A region from the environment or a profile is configuration, not an argument.
+        check_region(&home_region).map_err(|_| {
+            Error::Configuration(format!(
+                "the configured AWS region {home_region:?} is not a region name like us-east-1"
+            ))
+        })?;
+
+        if let Some(role) = &options.role {
+            let mut builder = AssumeRoleProvider::builder(&role.role_arn)
+                .session_name(&role.session_name)
+                .configure(&config);
+            if let Some(id) = &role.external_id {
+                builder = builder.external_id(id);
+            }
+            let provider = builder.build().await;
+            config = config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+
+        let provider = config
+            .credentials_provider()
+            .ok_or_else(|| Error::Configuration("no AWS credentials provider is configured".to_owned()))?;
+        let resolved = bounded(timeout, "resolving AWS credentials", provider.provide_credentials()).await?;
+        if let Err(error) = resolved {
+            let what = match &options.role {
+                Some(role) => format!("cannot assume role {}", role.role_arn),
+                None => "no usable AWS credentials (looked at the environment, the shared \
+                         config and credentials files, SSO, web identity, ECS and EC2 \
+                         instance metadata)"
+                    .to_owned(),
+            };
+            return Err(Error::Configuration(format!("{what}: {}", DisplayErrorContext(&error))));
+        }
+
+        Ok(Self {
+            config,
+            home_region,
+            regions: options.regions.clone(),
+            kms_endpoint_url: options.kms_endpoint_url.clone(),
+            timeouts: TimeoutConfig::builder()
+                .connect_timeout(options.connect_timeout)
+                .operation_attempt_timeout(options.attempt_timeout)
+                .build(),
+            setup_timeout: timeout,
+        })
+    }
+
+    /// A session over an `SdkConfig` you loaded yourself (its region is the home
+    /// region; credentials are resolved on the first call).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the config has no region.
+    pub fn from_sdk_config(config: SdkConfig) -> Result<Self> {
+        let home_region = config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .ok_or_else(|| Error::Configuration("the SdkConfig has no region".to_owned()))?;
+        let defaults = AwsOptions::default();
+        Ok(Self {
+            config,
+            home_region,
+            regions: RegionSelection::Configured,
+            kms_endpoint_url: None,
+            timeouts: TimeoutConfig::builder()
+                .connect_timeout(defaults.connect_timeout)
+                .operation_attempt_timeout(defaults.attempt_timeout)
+                .build(),
+            setup_timeout: defaults.setup_timeout,
+        })
+    }
+
+    /// The region STS and Account calls go to; also the region checked by default.
+    pub fn home_region(&self) -> &str {
+        &self.home_region
+    }
+
+    /// The resolved SDK configuration (credentials provider, home region, endpoint).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    /// A KMS client for `region`, with SDK retries disabled (the engine retries).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a name not shaped like `us-east-1`.
+    pub fn client(&self, region: &str) -> Result<AwsClient> {
+        check_region(region)?;
+        let mut builder = aws_sdk_kms::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            // One retry layer: the engine's `Caller` retries with backoff and
+            // jitter on `ApiError::retryable`; the SDK must not retry underneath.
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(self.timeouts.clone());
+        if let Some(url) = &self.kms_endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        AwsClient::new(aws_sdk_kms::Client::from_conf(builder.build()))
+    }
+
+    /// Clients for `regions`, plus a factory that makes a client for any other
+    /// region on demand (a replica's primary may live outside the scan).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a region not shaped like `us-east-1`.
+    pub fn clients_for<S: AsRef<str>>(&self, regions: &[S]) -> Result<Clients> {
+        let mut clients = Clients::new();
+        for region in regions {
+            clients = clients.with_client(Arc::new(self.client(region.as_ref())?));
+        }
+        let session = self.clone();
+        Ok(clients.with_factory(move |region| {
+            session
+                .client(region)
+                .map(|client| Arc::new(client) as Arc<dyn KmsClient>)
+        }))
+    }
+
+    /// The regions the options selected: the home region, the given list, or
+    /// the account's enabled regions.
+    ///
+    /// # Errors
+    /// As [`AwsSession::enabled_regions`] when all regions were asked for.
+    pub async fn regions(&self) -> Result<Vec<String>> {
+        match &self.regions {
+            RegionSelection::List(list) => Ok(list.clone()),
+            RegionSelection::AllEnabled => self.enabled_regions().await,
+            RegionSelection::Configured => Ok(vec![self.home_region.clone()]),
+        }
+    }
+
+    /// The regions enabled for the account (`account:ListRegions` in the home
+    /// region's partition), sorted.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when the call fails (e.g. `AccessDeniedException`: allow
+    /// `account:ListRegions` or name the regions), [`Error::Configuration`] on timeout.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>> {
+        let account = aws_sdk_account::Client::new(&self.config);
+        bounded(
+            self.setup_timeout,
+            "listing the account's regions",
+            enabled_regions(&account),
+        )
+        .await?
+    }
+
+    /// Who the credentials belong to, with the partition of their ARN.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when `sts:GetCallerIdentity` fails, [`Error::Configuration`] on timeout.
+    pub async fn identity(&self) -> Result<CallerIdentity> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        bounded(self.setup_timeout, "reading the caller identity", caller_identity(&sts)).await?
+    }
+}
+
+/// The enabled regions (`ENABLED` or `ENABLED_BY_DEFAULT`) that an Account
+/// client's `ListRegions` reports, all pages, sorted. Regions that are
+/// disabled, or still being enabled or disabled, are left out.
+///
+/// # Errors
+/// [`Error::Api`] with the AWS error when a call fails.
+pub async fn enabled_regions(account: &aws_sdk_account::Client) -> Result<Vec<String>> {
+    let region = account
+        .config()
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .unwrap_or_default();
+    let failed = |source: ApiError| Error::Api {
+        operation: "ListRegions",
+        region: region.clone(),
+        source,
+    };
+    let mut regions = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = account
+            .list_regions()
+            .max_results(LIST_REGIONS_LIMIT)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| failed(api_error(e)))?;
+        for entry in out.regions.unwrap_or_default() {
+            let enabled = matches!(
+                entry.region_opt_status,
+                Some(RegionOptStatus::Enabled | RegionOptStatus::EnabledByDefault)
+            );
+            if let (true, Some(name)) = (enabled, entry.region_name) {
+                regions.push(name);
+            }
+        }
+        match out.next_token {
+            Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+            _ => break,
+        }
+    }
+    regions.sort();
+    regions.dedup();
+    if regions.is_empty() {
+        return Err(failed(invalid_response("ListRegions reported no enabled region")));
+    }
+    Ok(regions)
+}
+
+/// `sts:GetCallerIdentity` through an STS client (a call no IAM policy can deny).
+///
+/// # Errors
+/// [`Error::Api`] with the AWS error when the call fails or the answer lacks the account or ARN.
+pub async fn caller_identity(sts: &aws_sdk_sts::Client) -> Result<CallerIdentity> {
+    let region = sts.config().region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+    let failed = |source: ApiError| Error::Api {
+        operation: "GetCallerIdentity",
+        region: region.clone(),
+        source,
+    };
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| failed(api_error(e)))?;
+    let (Some(account_id), Some(arn)) = (out.account, out.arn) else {
+        return Err(failed(invalid_response(
+            "GetCallerIdentity answered without Account or Arn",
+        )));
+    };
+    let partition = arn.split(':').nth(1).unwrap_or_default().to_owned();
+    Ok(CallerIdentity {
+        account_id,
+        arn,
+        partition,
+    })
+}
+
+/// Runs `future`, or fails with [`Error::Configuration`] when it takes longer than `timeout`.
+async fn bounded<T>(timeout: Duration, what: &str, future: impl Future<Output = T>) -> Result<T> {
+    tokio::time::timeout(timeout, future).await.map_err(|_| {
+        Error::Configuration(format!(
+            "{what} took longer than {timeout:?}; check the profile, the network, \
+             or whether the instance metadata service is reachable"
+        ))
+    })
+}

@@ -1,0 +1,494 @@
+//! Renderings of an [`AccountReport`]: canonical JSON, CSV, OCSF, ASFF,
+//! CloudSploit-style results and a table for people.
+//!
+//! Everything here reads the report only; no rule is decided here.
+
+use std::fmt;
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::model::RotationStatus;
+use crate::model::{Finding, Status};
+use crate::remediate::RemediationReport;
+use crate::report::AccountReport;
+
+/// The check's identity in the formats that name it.
+pub const CHECK_ID: &str = "kms_key_rotation";
+/// The check's title.
+pub const CHECK_TITLE: &str = "KMS keys that can rotate are set to rotate automatically, often enough";
+/// What to do about a `FAIL`.
+pub const RECOMMENDATION: &str = "Enable automatic rotation for the KMS key with a rotation period no longer than the policy maximum (yearly by default): aws kms enable-key-rotation --key-id KEY --rotation-period-in-days 365";
+/// AWS's documentation of key rotation.
+pub const REFERENCE_URL: &str = "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html";
+/// The compliance requirements the check maps to.
+pub const COMPLIANCE: [(&str, &str); 5] = [
+    ("CIS AWS Foundations Benchmark v3.0.0", "3.6"),
+    ("CIS AWS Foundations Benchmark v1.4.0", "3.8"),
+    ("AWS Foundational Security Best Practices", "KMS.4"),
+    ("NIST 800-53 r5", "SC-12"),
+    ("PCI DSS v4.0", "3.7.4"),
+];
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// The canonical report JSON.
+    Json,
+    /// One row per finding, with a header.
+    Csv,
+    /// OCSF 1.x Detection Finding records (class_uid 2004), as Prowler emits them.
+    Ocsf,
+    /// AWS Security Finding Format documents for `BatchImportFindings`.
+    Asff,
+    /// CloudSploit-style results (plugin `kmsKeyRotation`).
+    Cloudsploit,
+    /// Aligned columns and the summary, for people.
+    Table,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Csv,
+        Format::Ocsf,
+        Format::Asff,
+        Format::Cloudsploit,
+    ];
+
+    /// The name used on command lines and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Ocsf => "ocsf",
+            Format::Asff => "asff",
+            Format::Cloudsploit => "cloudsploit",
+            Format::Table => "table",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        Format::ALL.into_iter().find(|f| f.name() == text).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            Error::invalid("format", text, format!("expected one of {}", names.join(", ")))
+        })
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// Colour the table (only sensible on a terminal).
+    pub color: bool,
+}
+
+impl RenderOptions {
+    /// With or without colour.
+    pub fn with_color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
+    }
+}
+
+/// Renders a report; the output ends with a newline.
+///
+/// ```
+/// use kms_rotation_core::{render, check_account, CheckOptions, Format, RenderOptions, Snapshot};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let snapshot = Snapshot::load("../examples/data/demo-account.json")?;
+/// let report = check_account(&snapshot.clients(), &CheckOptions::default()).await?;
+/// let csv = render(&report, Format::Csv, RenderOptions::default());
+/// assert_eq!(csv.lines().count(), report.findings.len() + 1);
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn render(report: &AccountReport, format: Format, options: RenderOptions) -> String {
+    let mut text = match format {
+        Format::Json => report.to_json(),
+        Format::Csv => csv(report),
+        Format::Ocsf => pretty(&Value::Array(report.findings.iter().map(|f| ocsf(report, f)).collect())),
+        Format::Asff => pretty(&Value::Array(report.findings.iter().map(|f| asff(report, f)).collect())),
+        Format::Cloudsploit => pretty(&Value::Array(report.findings.iter().filter_map(cloudsploit).collect())),
+        Format::Table => table(report, options.color),
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON values always serialize")
+}
+
+fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+}
+
+fn account_of(report: &AccountReport, finding: &Finding) -> String {
+    finding
+        .key_arn
+        .split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .or_else(|| report.account_id.clone())
+        .unwrap_or_default()
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn csv(report: &AccountReport) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "region",
+        "key_id",
+        "key_arn",
+        "aliases",
+        "status",
+        "reason",
+        "message",
+        "key_manager",
+        "key_state",
+        "key_spec",
+        "key_origin",
+        "multi_region",
+        "primary_arn",
+        "rotation_enabled",
+        "rotation_period_days",
+        "next_rotation_date",
+        "remediation_target_arn",
+        "remediation_period_days",
+        "error_code",
+        "error_message",
+    ];
+    // Writing to a Vec cannot fail.
+    writer.write_record(header).expect("in-memory CSV");
+    for f in &report.findings {
+        let key = f.key.as_ref();
+        let rotation = f.rotation.as_ref();
+        let remediation = f.remediation.as_ref();
+        let error = f.error.as_ref();
+        writer
+            .write_record([
+                f.region.clone(),
+                f.key_id.clone(),
+                f.key_arn.clone(),
+                f.aliases.join(";"),
+                f.status.to_string(),
+                f.reason.to_string(),
+                f.message.clone(),
+                opt(key.map(|k| &k.manager)),
+                opt(key.map(|k| &k.state)),
+                opt(key.map(|k| &k.spec)),
+                opt(key.map(|k| &k.origin)),
+                opt(key.and_then(|k| k.multi_region.as_ref())),
+                opt(key.and_then(|k| k.primary_arn.as_ref())),
+                opt(rotation.map(|r| r.enabled)),
+                opt(rotation.and_then(|r| r.period_days)),
+                opt(rotation.and_then(|r| r.next_rotation_date)),
+                opt(remediation.map(|r| &r.target_arn)),
+                opt(remediation.map(|r| r.rotation_period_days)),
+                opt(error.map(|e| &e.code)),
+                opt(error.map(|e| &e.message)),
+            ])
+            .expect("in-memory CSV");
+    }
+    String::from_utf8(writer.into_inner().expect("in-memory CSV")).expect("CSV of UTF-8 fields is UTF-8")
+}
+
+/// OCSF severity for a status: FAIL is Medium, as Security Hub rates KMS.4.
+fn severity(status: Status) -> (u8, &'static str) {
+    match status {
+        Status::Fail => (3, "Medium"),
+        _ => (1, "Informational"),
+    }
+}
+
+fn compliance_strings() -> Vec<String> {
+    COMPLIANCE
+        .iter()
+        .map(|(framework, id)| format!("{framework}: {id}"))
+        .collect()
+}
+
+fn ocsf(report: &AccountReport, f: &Finding) -> Value {
+    let (severity_id, severity) = severity(f.status);
+    let time = report.generated_at;
+    let status_code = match f.status {
+        Status::Pass | Status::Exempt => "PASS",
+        Status::Fail => "FAIL",
+        Status::NotApplicable | Status::Error => "MANUAL",
+    };
+    let (status_id, status) = match f.status {
+        Status::Exempt => (3, "Suppressed"),
+        Status::Pass | Status::NotApplicable => (4, "Resolved"),
+        Status::Fail | Status::Error => (1, "New"),
+    };
+    let key = f.key.as_ref();
+    json!({
+        "message": f.message,
+        "metadata": {
+            "event_code": CHECK_ID,
+            "product": {"name": "kms-rotation", "uid": "kms-rotation", "vendor_name": "kms-rotation", "version": env!("CARGO_PKG_VERSION")},
+            "profiles": ["cloud", "datetime"],
+            "tenant_uid": "",
+            "version": "1.4.0",
+        },
+        "severity_id": severity_id,
+        "severity": severity,
+        "status": status,
+        "status_code": status_code,
+        "status_detail": f.message,
+        "status_id": status_id,
+        "unmapped": {
+            "check_status": f.status,
+            "reason": f.reason,
+            "compliance": COMPLIANCE.iter().map(|(framework, id)| (framework.to_string(), json!([id]))).collect::<serde_json::Map<_, _>>(),
+            "error": f.error,
+        },
+        "activity_name": "Create",
+        "activity_id": 1,
+        "finding_info": {
+            "created_time": time.epoch_seconds(),
+            "created_time_dt": time,
+            "desc": "Ensures every KMS key that can rotate automatically is set to rotate, at least as often as the policy requires.",
+            "product_uid": "kms-rotation",
+            "title": CHECK_TITLE,
+            "types": ["Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark"],
+            "uid": format!("kms-rotation-{CHECK_ID}-{}-{}", f.region, f.key_arn),
+        },
+        "resources": [{
+            "cloud_partition": partition_of(&f.key_arn),
+            "region": f.region,
+            "data": {"details": f.aliases.join(", "), "metadata": {"key": key, "rotation": f.rotation, "remediation": f.remediation}},
+            "group": {"name": "kms"},
+            "labels": f.aliases,
+            "name": f.aliases.first().cloned().unwrap_or_else(|| f.key_id.clone()),
+            "type": "AwsKmsKey",
+            "uid": f.key_arn,
+        }],
+        "category_name": "Findings",
+        "category_uid": 2,
+        "class_name": "Detection Finding",
+        "class_uid": 2004,
+        "cloud": {
+            "account": {"name": "", "type": "AWS Account", "type_id": 10, "uid": account_of(report, f), "labels": []},
+            "provider": "aws",
+            "region": f.region,
+        },
+        "remediation": {"desc": RECOMMENDATION, "references": [REFERENCE_URL]},
+        "risk_details": "Without automatic rotation, the same key material protects data indefinitely, widening the impact of a key compromise.",
+        "time": time.epoch_seconds(),
+        "time_dt": time,
+        "type_uid": 200401,
+        "type_name": "Detection Finding: Create",
+        "compliance": {"requirements": compliance_strings(), "standards": COMPLIANCE.iter().map(|(framework, _)| framework).collect::<Vec<_>>()},
+    })
+}
+
+fn asff(report: &AccountReport, f: &Finding) -> Value {
+    let account = account_of(report, f);
+    let partition = partition_of(&f.key_arn);
+    let time = report.generated_at;
+    let (compliance, workflow, label) = match f.status {
+        Status::Pass => ("PASSED", "RESOLVED", "INFORMATIONAL"),
+        Status::Exempt => ("PASSED", "SUPPRESSED", "INFORMATIONAL"),
+        Status::Fail => ("FAILED", "NEW", "MEDIUM"),
+        Status::NotApplicable | Status::Error => ("NOT_AVAILABLE", "RESOLVED", "INFORMATIONAL"),
+    };
+    let workflow = if f.status == Status::Error { "NEW" } else { workflow };
+    let key = f.key.as_ref();
+    let mut details = serde_json::Map::new();
+    details.insert("KeyId".into(), json!(f.key_id));
+    if let Some(key) = key {
+        details.insert("KeyManager".into(), json!(key.manager));
+        details.insert("KeyState".into(), json!(key.state));
+        details.insert("Origin".into(), json!(key.origin));
+    }
+    if let Some(rotation) = &f.rotation {
+        details.insert("KeyRotationStatus".into(), json!(rotation.enabled));
+    }
+    json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": format!("kms-rotation/{}/{}/{CHECK_ID}", f.region, f.key_arn),
+        "ProductArn": format!("arn:{partition}:securityhub:{}:{account}:product/{account}/default", f.region),
+        "GeneratorId": format!("kms-rotation-{CHECK_ID}"),
+        "AwsAccountId": account,
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark"],
+        "CreatedAt": time,
+        "UpdatedAt": time,
+        "Severity": {"Label": label},
+        "Title": CHECK_TITLE,
+        "Description": f.message,
+        "Remediation": {"Recommendation": {"Text": RECOMMENDATION, "Url": REFERENCE_URL}},
+        "ProductFields": {"ProviderName": "kms-rotation", "Status": f.status, "Reason": f.reason},
+        "Resources": [{
+            "Type": "AwsKmsKey",
+            "Id": f.key_arn,
+            "Partition": partition,
+            "Region": f.region,
+            "Details": {"AwsKmsKey": details},
+        }],
+        "Compliance": {
+            "Status": compliance,
+            "RelatedRequirements": compliance_strings(),
+            "StatusReasons": [{"ReasonCode": f.reason.as_str().to_uppercase(), "Description": f.message}],
+        },
+        "Workflow": {"Status": workflow},
+        "RecordState": "ACTIVE",
+    })
+}
+
+/// CloudSploit reports 0 OK, 2 FAIL, 3 UNKNOWN, and nothing for keys that cannot rotate.
+fn cloudsploit(f: &Finding) -> Option<Value> {
+    let (code, status) = match f.status {
+        Status::Pass | Status::Exempt => (0, "OK"),
+        Status::Fail => (2, "FAIL"),
+        Status::Error => (3, "UNKNOWN"),
+        Status::NotApplicable => return None,
+    };
+    Some(json!({
+        "plugin": "kmsKeyRotation",
+        "category": "KMS",
+        "title": "KMS Key Rotation",
+        "description": "Ensures KMS keys are set to rotate on a regular schedule",
+        "resource": f.key_arn,
+        "region": f.region,
+        "status": status,
+        "statusCode": code,
+        "message": f.message,
+    }))
+}
+
+fn table(report: &AccountReport, color: bool) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if !color {
+        table.force_no_tty();
+    }
+    table.set_header(["STATUS", "REGION", "KEY", "ALIAS", "REASON"]);
+    for f in &report.findings {
+        let mut status = Cell::new(f.status.as_str());
+        if color {
+            status = status.fg(match f.status {
+                Status::Pass => Color::Green,
+                Status::Fail => Color::Red,
+                Status::Error => Color::Yellow,
+                Status::Exempt => Color::Cyan,
+                Status::NotApplicable => Color::Grey,
+            });
+        }
+        let alias = f.aliases.first().cloned().unwrap_or_else(|| "-".to_owned());
+        table.add_row([
+            status,
+            Cell::new(&f.region),
+            Cell::new(&f.key_id),
+            Cell::new(alias),
+            Cell::new(f.reason),
+        ]);
+    }
+    let mut out = lines_of(table);
+    out.push('\n');
+    for region in &report.regions {
+        let error = region
+            .error
+            .as_ref()
+            .map(|e| format!(" ({}: {})", e.code, e.message))
+            .unwrap_or_default();
+        let state = serde_json::to_value(region.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "region {}: {state}, {} keys listed{error}\n",
+            region.region, region.keys_listed
+        ));
+    }
+    let counts: Vec<String> = Status::ALL
+        .iter()
+        .map(|s| format!("{} {}", report.summary.count(*s), s.as_str()))
+        .collect();
+    out.push_str(&format!("{} keys: {}\n", report.summary.total, counts.join(", ")));
+    out
+}
+
+/// Renders a remediation report as its JSON or as a before/after table
+/// (every other format is a table); the output ends with a newline.
+pub fn render_remediation(report: &RemediationReport, format: Format) -> String {
+    if format == Format::Json {
+        return report.to_json() + "\n";
+    }
+    let describe = |status: &Option<RotationStatus>| match status {
+        None => "-".to_owned(),
+        Some(s) if !s.enabled => "off".to_owned(),
+        Some(s) => s
+            .period_days
+            .map_or_else(|| "on".to_owned(), |days| format!("on, {days} days")),
+    };
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty();
+    table.set_header(["OUTCOME", "REGION", "KEY", "BEFORE", "AFTER", "VERIFIED", "MESSAGE"]);
+    for a in &report.actions {
+        let key = a.target_arn.rsplit('/').next().unwrap_or(&a.target_arn);
+        let verified = if a.verified { "yes" } else { "no" };
+        table.add_row([
+            a.outcome.as_str(),
+            &a.region,
+            key,
+            &describe(&a.before),
+            &describe(&a.after),
+            verified,
+            &a.message,
+        ]);
+    }
+    let mut out = lines_of(table);
+    let counts: Vec<String> = report
+        .summary
+        .iter()
+        .map(|(o, n)| format!("{n} {}", o.as_str()))
+        .collect();
+    let mode = if report.dry_run {
+        "dry run, nothing changed"
+    } else {
+        "applied"
+    };
+    out.push_str(&format!(
+        "\n{} targets ({mode}; period {} days): {}\n",
+        report.actions.len(),
+        report.rotation_period_days,
+        counts.join(", ")
+    ));
+    out
+}
+
+/// The table's lines: columns two spaces apart, no margin, no trailing spaces.
+fn lines_of(mut table: Table) -> String {
+    table.column_iter_mut().for_each(|column| {
+        column.set_padding((0, 2));
+    });
+    table.lines().map(|line| line.trim_end().to_owned() + "\n").collect()
+}
