@@ -1,63 +1,159 @@
-//! How close a one-region scan gets to the AWS quota floor.
+//! How close scans and remediation get to the AWS quota floor, and what they cost.
 //!
-//! Builds an in-memory account of `KEYS` keys (70 % eligible for rotation),
-//! serves it with 20 ms of simulated latency per call and AWS's own request
-//! quotas (beyond the rate the snapshot client answers ThrottlingException),
-//! and prints wall time, API calls per operation, the floor
-//! `max(DescribeKey/2000, GetKeyRotationStatus/1000)` seconds and the ratio,
-//! once at the default budget (half the quota) and once at the full quota.
+//! Each scenario runs against generated in-memory accounts served like AWS:
+//! 20 ms of latency per call (`LATENCY_MS` to change) and AWS's request quotas
+//! (ListKeys 500, ListAliases 500, DescribeKey 2000, GetKeyRotationStatus 1000,
+//! EnableKeyRotation 15 rps per region; beyond them the snapshot client answers
+//! ThrottlingException). 70 % of keys can rotate. Every scenario runs at the
+//! default budget (half of each quota) and at the full quota, each in its own
+//! process so that peak memory is its own. Printed per run: wall time, the
+//! floor (the calls made divided by the budgeted rates, slowest operation of
+//! one region), their ratio, API calls per operation and per key, throttling
+//! answers, retries, ERROR findings and peak resident memory.
 //!
-//! Run: `cargo bench -p benches --bench scale` (`KEYS=10000` for a larger account).
+//! Run: `cargo bench -p benches --bench scale` (all scenarios, ~2 minutes), or
+//! `SCENARIO=scan-10000 cargo bench -p benches --bench scale` for one.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use benches::{AccountShape, account, floor_seconds, like_aws, peak_memory_mib};
 use kms_rotation_core::{
-    CheckOptions, KeyMetadata, KeySpec, KeyUsage, Operation, RotationStatus, Snapshot, SnapshotKey, check_account,
+    CheckOptions, Operation, Outcome, Policy, RemediateOptions, Stats, Status, check_account, remediate,
 };
 
-fn account(keys: usize) -> Snapshot {
-    let snapshot = Snapshot::new(Some("111122223333"));
-    for n in 0..keys {
-        let id = format!("{n:08x}-0000-4000-8000-{n:012x}");
-        let mut meta = KeyMetadata::symmetric("us-east-1", "111122223333", &id);
-        let eligible = n % 10 < 7;
-        if !eligible {
-            meta.spec = KeySpec::Rsa2048;
-            meta.usage = KeyUsage::SignVerify;
-        }
-        let rotation = eligible.then(|| RotationStatus::enabled_with_period(365));
-        snapshot
-            .add_key("us-east-1", SnapshotKey::new(meta, rotation))
-            .expect("generated keys are valid");
+/// (name, regions, keys per region, remediate?)
+const SCENARIOS: [(&str, usize, usize, bool); 4] = [
+    ("scan-1000", 1, 1_000, false),
+    ("scan-10000", 1, 10_000, false),
+    ("scan-17x1000", 17, 1_000, false),
+    ("remediate-300", 1, 300, true),
+];
+
+const FRACTIONS: [f64; 2] = [0.5, 1.0];
+
+fn main() {
+    match std::env::var("BENCH_RUN") {
+        Ok(run) => run_one(&run),
+        Err(_) => run_all(),
     }
-    snapshot.set_latency(Duration::from_millis(20));
-    snapshot.set_aws_quotas();
-    snapshot.set_record_calls(false);
-    snapshot
 }
 
-#[tokio::main]
-async fn main() -> kms_rotation_core::Result<()> {
-    let keys: usize = std::env::var("KEYS").ok().and_then(|k| k.parse().ok()).unwrap_or(1_000);
-    for (label, fraction) in [("default budget (50 % of quota)", 0.5), ("full quota", 1.0)] {
-        let snapshot = account(keys);
-        let options = CheckOptions::default()
-            .with_quota_fraction(fraction)?
-            .with_max_in_flight(256);
-        let started = Instant::now();
-        let report = check_account(&snapshot.clients(), &options).await?;
-        let wall = started.elapsed().as_secs_f64();
-        let calls = |op: Operation| report.stats.api_calls.get(op.as_str()).copied().unwrap_or(0) as f64;
-        let floor = (calls(Operation::DescribeKey) / (Operation::DescribeKey.aws_quota_rps() * fraction))
-            .max(calls(Operation::GetKeyRotationStatus) / (Operation::GetKeyRotationStatus.aws_quota_rps() * fraction));
-        println!(
-            "{keys} keys, {label}: {wall:.2} s, floor {floor:.2} s, ratio {:.2}; calls {:?}; throttled {}, retries {}, errors {}",
-            wall / floor,
-            report.stats.api_calls,
-            report.stats.throttled,
-            report.stats.retries,
-            report.summary.error,
-        );
+/// Runs every selected scenario in a child process of this binary.
+fn run_all() {
+    let only = std::env::var("SCENARIO").ok();
+    let exe = std::env::current_exe().expect("own path");
+    println!(
+        "| scenario | budget | wall s | floor s | ratio | calls per op | calls/key | throttled | retries | errors | peak MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (name, ..) in SCENARIOS.iter().filter(|s| only.as_deref().is_none_or(|o| o == s.0)) {
+        for fraction in FRACTIONS {
+            let output = Command::new(&exe)
+                .env("BENCH_RUN", format!("{name}:{fraction}"))
+                .output()
+                .expect("run scenario");
+            print!("{}", String::from_utf8_lossy(&output.stdout));
+            if !output.status.success() {
+                eprintln!(
+                    "{name} at {fraction} failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                std::process::exit(1);
+            }
+        }
     }
-    Ok(())
+}
+
+fn run_one(run: &str) {
+    let (name, fraction) = run.split_once(':').expect("BENCH_RUN is name:fraction");
+    let fraction: f64 = fraction.parse().expect("fraction");
+    let &(name, regions, keys, remediates) = SCENARIOS.iter().find(|s| s.0 == name).expect("known scenario");
+    let latency = Duration::from_millis(
+        std::env::var("LATENCY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20),
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let row = runtime.block_on(async {
+        if remediates {
+            remediation(name, keys, fraction, latency).await
+        } else {
+            scan(name, regions, keys, fraction, latency).await
+        }
+    });
+    println!("{row}");
+}
+
+async fn scan(name: &str, regions: usize, keys: usize, fraction: f64, latency: Duration) -> String {
+    let snapshot = account(AccountShape {
+        regions,
+        keys_per_region: keys,
+        eligible: 0.7,
+        non_compliant: 0.1,
+    });
+    like_aws(&snapshot, latency);
+    let options = CheckOptions::default()
+        .with_quota_fraction(fraction)
+        .expect("valid fraction");
+    let started = Instant::now();
+    let report = check_account(&snapshot.clients(), &options).await.expect("scan");
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(report.findings.len(), regions * keys, "one finding per key");
+    let errors = report.summary.count(Status::Error);
+    row(name, fraction, wall, &report.stats, regions, regions * keys, errors)
+}
+
+async fn remediation(name: &str, keys: usize, fraction: f64, latency: Duration) -> String {
+    let snapshot = account(AccountShape {
+        regions: 1,
+        keys_per_region: keys,
+        eligible: 1.0,
+        non_compliant: 1.0,
+    });
+    let report = check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .expect("check");
+    assert_eq!(report.summary.count(Status::Fail), keys as u64);
+    like_aws(&snapshot, latency);
+    let options = RemediateOptions::default()
+        .with_dry_run(false)
+        .with_enable_rate(Operation::EnableKeyRotation.aws_quota_rps() * fraction)
+        .expect("valid rate");
+    let started = Instant::now();
+    let done = remediate(&snapshot.clients(), &report, &options)
+        .await
+        .expect("remediate");
+    let wall = started.elapsed().as_secs_f64();
+    let changed = done
+        .actions
+        .iter()
+        .filter(|a| a.outcome == Outcome::Changed && a.verified)
+        .count();
+    assert_eq!(changed, keys, "every key changed and verified");
+    let recheck = check_account(
+        &snapshot.clients(),
+        &CheckOptions::default().with_policy(Policy::default()),
+    )
+    .await
+    .expect("recheck");
+    assert_eq!(recheck.summary.count(Status::Pass), keys as u64);
+    let errors = done.actions.len() - changed;
+    row(name, fraction, wall, &done.stats, 1, keys, errors as u64)
+}
+
+fn row(name: &str, fraction: f64, wall: f64, stats: &Stats, regions: usize, keys: usize, errors: u64) -> String {
+    let floor = floor_seconds(stats, regions, fraction);
+    let calls: Vec<String> = stats.api_calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    let per_key = stats.total_calls() as f64 / keys as f64;
+    let peak = peak_memory_mib().map_or_else(|| "-".to_owned(), |m| format!("{m:.0}"));
+    format!(
+        "| {name} | {:.0} % | {wall:.2} | {floor:.2} | {:.2} | {} | {per_key:.2} | {} | {} | {errors} | {peak} |",
+        fraction * 100.0,
+        wall / floor,
+        calls.join(", "),
+        stats.throttled,
+        stats.retries,
+    )
 }

@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::client::{ApiError, Clients, ErrorKind, KmsClient, Operation};
 use crate::error::{Error, Result};
 use crate::key_ref::{KeyRef, check_region};
-use crate::model::{ErrorInfo, Finding, KeyListEntry, Tag, Timestamp};
+use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Tag, Timestamp};
 use crate::policy::Policy;
 use crate::report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
 use crate::rules::{self, KeyFacts};
@@ -146,7 +146,7 @@ impl Default for CheckOptions {
         Self {
             policy: Policy::default(),
             regions: None,
-            max_in_flight: 64,
+            max_in_flight: 128,
             rates: Operation::ALL
                 .iter()
                 .map(|op| (*op, op.aws_quota_rps() * DEFAULT_QUOTA_FRACTION))
@@ -186,7 +186,7 @@ impl CheckOptions {
         Ok(self)
     }
 
-    /// Sets how many calls may be in flight per region (default 64).
+    /// Sets how many keys may be in flight per region (default 128).
     pub fn with_max_in_flight(mut self, calls: usize) -> Self {
         self.max_in_flight = calls.max(1);
         self
@@ -472,29 +472,38 @@ impl<'a> Caller<'a> {
         }
     }
 
-    /// Reads what the decision table needs about one key and decides.
+    /// Reads what the decision table needs about one key and decides; the
+    /// facts carry the key's aliases.
     pub(crate) async fn assess(&self, mut facts: KeyFacts, policy: &Policy) -> Finding {
+        let read = self.read_rotation(&mut facts, policy).await;
+        decide(&facts, read, policy)
+    }
+
+    /// Reads the tags (for tag exemptions) and the rotation status, where the decision table needs them.
+    async fn read_rotation(&self, facts: &mut KeyFacts, policy: &Policy) -> RotationRead {
         let key_id = facts.metadata.key_id.clone();
         if policy.needs_tags() {
-            match self.tags(&key_id).await {
-                Ok(tags) => facts.tags = Some(tags),
-                Err(error) => {
-                    return rules::error_finding(&facts, error, Operation::ListResourceTags.as_str());
-                }
-            }
+            facts.tags = Some(self.tags(&key_id).await.map_err(|e| (e, Operation::ListResourceTags))?);
         }
-        if !rules::needs_rotation_status(&facts, policy) {
-            return rules::evaluate(&facts, None, policy);
+        if !rules::needs_rotation_status(facts, policy) {
+            return Ok(None);
         }
-        match self
-            .call(Operation::GetKeyRotationStatus, || {
-                self.client.get_key_rotation_status(&key_id)
-            })
-            .await
-        {
-            Ok(rotation) => rules::evaluate(&facts, Some(&rotation), policy),
-            Err(error) => rules::error_finding(&facts, error, Operation::GetKeyRotationStatus.as_str()),
-        }
+        self.call(Operation::GetKeyRotationStatus, || {
+            self.client.get_key_rotation_status(&key_id)
+        })
+        .await
+        .map(Some)
+        .map_err(|e| (e, Operation::GetKeyRotationStatus))
+    }
+}
+
+/// What was read about a key: the rotation status where needed, or the call that failed.
+type RotationRead = Result<Option<RotationStatus>, (ApiError, Operation)>;
+
+fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {
+    match read {
+        Ok(rotation) => rules::evaluate(facts, rotation.as_ref(), policy),
+        Err((error, op)) => rules::error_finding(facts, error, op.as_str()),
     }
 }
 
@@ -560,12 +569,7 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Re
             return Ok(rules::error_finding(&facts, error, Operation::ListAliases.as_str()));
         }
     }
-    let facts = KeyFacts {
-        region,
-        metadata,
-        aliases,
-        tags: None,
-    };
+    let facts = KeyFacts { region, metadata, aliases, tags: None };
     Ok(caller.assess(facts, policy).await)
 }
 
@@ -652,22 +656,56 @@ async fn scan_region(
     let region = client.region().to_owned();
     emit(options, ProgressEvent::RegionStarted { region: region.clone() });
 
-    let ((keys, list_error), aliases) = futures::join!(list_keys(&caller, options), caller.aliases(None));
-    let (aliases, alias_error) = match aliases {
-        Ok(aliases) => (aliases, None),
-        Err(error) => (HashMap::new(), Some(error)),
-    };
-    let listed = keys.len() as u64;
+    // Keys are read as their ListKeys page arrives, while ListAliases runs
+    // alongside. A key's finding needs its alias names, but waiting for them
+    // would hold a slot of the in-flight budget: the calls for every key are
+    // made first and the findings decided once the aliases are in (unless an
+    // alias exemption must be known before deciding which calls to make).
+    let alias_listing = caller.aliases(None).map(|listing| listing.map(Arc::new)).shared();
+    let list_error: Mutex<Option<ApiError>> = Mutex::new(None);
+    let listed = AtomicU64::new(0);
     let evaluated = AtomicU64::new(0);
-    let findings: Vec<Finding> = futures::stream::iter(keys)
+    let keys = futures::stream::unfold(Some(None::<String>), |next| {
+        let (caller, list_error, listed, region) = (&caller, &list_error, &listed, &region);
+        async move {
+            let marker = next?;
+            match caller
+                .call(Operation::ListKeys, || caller.client.list_keys(marker.as_deref()))
+                .await
+            {
+                Ok(page) => {
+                    let total = listed.fetch_add(page.items.len() as u64, Ordering::Relaxed) + page.items.len() as u64;
+                    emit(
+                        options,
+                        ProgressEvent::KeysListed {
+                            region: region.clone(),
+                            listed: total,
+                        },
+                    );
+                    // A marker that repeats would loop forever: treat it as the end.
+                    let next = page.next_marker.filter(|m| marker.as_ref() != Some(m)).map(Some);
+                    Some((futures::stream::iter(page.items), next))
+                }
+                Err(error) => {
+                    *list_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                    None
+                }
+            }
+        }
+    })
+    .flatten();
+    let reads = keys
         .map(|entry| {
-            let aliases = aliases.get(&entry.key_id).cloned().unwrap_or_default();
-            let evaluated = &evaluated;
-            let caller = &caller;
-            let region = &region;
+            let (caller, evaluated, listed, region, alias_listing) =
+                (&caller, &evaluated, &listed, &region, &alias_listing);
             async move {
-                let finding = assess_listed_key(caller, entry, aliases, &options.policy).await;
+                let early_aliases = match options.policy.needs_aliases() {
+                    true => Some(aliases_of(&alias_listing.clone().await, &entry.key_id)),
+                    false => None,
+                };
+                let read = read_listed_key(caller, entry, early_aliases, &options.policy).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
+                let listed = listed.load(Ordering::Relaxed);
                 emit(
                     options,
                     ProgressEvent::KeyEvaluated {
@@ -676,14 +714,28 @@ async fn scan_region(
                         listed,
                     },
                 );
-                finding
+                read
             }
         })
         .buffer_unordered(options.max_in_flight)
-        .collect()
-        .await;
+        .collect::<Vec<KeyRead>>();
+    let (reads, aliases) = futures::join!(reads, alias_listing.clone());
+    let findings = reads
+        .into_iter()
+        .map(|read| match read {
+            KeyRead::Described { mut facts, read } => {
+                facts.aliases = aliases_of(&aliases, &facts.metadata.key_id);
+                decide(&facts, read, &options.policy)
+            }
+            KeyRead::NotDescribed { entry, error } => {
+                let names = aliases_of(&aliases, &entry.key_id);
+                rules::describe_error_finding(&region, &entry.key_id, &entry.key_arn, &names, error)
+            }
+        })
+        .collect();
 
-    let (state, error) = match (list_error, alias_error) {
+    let list_error = list_error.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (state, error) = match (list_error, aliases.err()) {
         (Some(e), _) if e.kind == ErrorKind::RegionNotEnabled => {
             (RegionState::NotEnabled, Some((e, Operation::ListKeys)))
         }
@@ -703,11 +755,12 @@ async fn scan_region(
             state,
         },
     );
+    let keys_listed = listed.load(Ordering::Relaxed);
     (
         RegionReport {
             region,
             state,
-            keys_listed: listed,
+            keys_listed,
             error,
         },
         findings,
@@ -742,21 +795,42 @@ pub(crate) async fn list_keys(caller: &Caller<'_>, options: &CheckOptions) -> (V
     }
 }
 
-async fn assess_listed_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<String>, policy: &Policy) -> Finding {
-    let metadata = match caller
+/// A listed key whose API calls are done; its finding waits only for the alias names.
+enum KeyRead {
+    Described { facts: Box<KeyFacts>, read: RotationRead },
+    NotDescribed { entry: KeyListEntry, error: ApiError },
+}
+
+/// The alias names of a key, from a region's listing (none if the listing failed).
+fn aliases_of(listing: &Result<Arc<HashMap<String, Vec<String>>>, ApiError>, key_id: &str) -> Vec<String> {
+    listing
+        .as_ref()
+        .ok()
+        .and_then(|by_key| by_key.get(key_id).cloned())
+        .unwrap_or_default()
+}
+
+async fn read_listed_key(
+    caller: &Caller<'_>,
+    entry: KeyListEntry,
+    aliases: Option<Vec<String>>,
+    policy: &Policy,
+) -> KeyRead {
+    match caller
         .call(Operation::DescribeKey, || caller.client.describe_key(&entry.key_id))
         .await
     {
-        Ok(metadata) => metadata,
-        Err(error) => {
-            return rules::describe_error_finding(caller.region(), &entry.key_id, &entry.key_arn, &aliases, error);
+        Ok(metadata) => {
+            let region = caller.region().to_owned();
+            let mut facts = KeyFacts {
+                region,
+                metadata,
+                aliases: aliases.unwrap_or_default(),
+                tags: None,
+            };
+            let read = caller.read_rotation(&mut facts, policy).await;
+            KeyRead::Described { facts: Box::new(facts), read }
         }
-    };
-    let facts = KeyFacts {
-        region: caller.region().to_owned(),
-        metadata,
-        aliases,
-        tags: None,
-    };
-    caller.assess(facts, policy).await
+        Err(error) => KeyRead::NotDescribed { entry, error },
+    }
 }

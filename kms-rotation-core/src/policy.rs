@@ -201,6 +201,11 @@ impl Policy {
         self.exemptions.iter().any(|e| matches!(e, Exemption::Tag { .. }))
     }
 
+    /// True when a rule names an alias (so aliases must be known before deciding).
+    pub fn needs_aliases(&self) -> bool {
+        self.exemptions.iter().any(|e| matches!(e, Exemption::Alias(_)))
+    }
+
     /// The period remediation sets by default: yearly, or the maximum if shorter.
     pub fn default_remediation_period_days(&self) -> u32 {
         DEFAULT_MAX_ROTATION_PERIOD_DAYS.min(self.max_rotation_period_days)

@@ -502,19 +502,25 @@ fn due_error(errors: &mut HashMap<Operation, (ApiError, Option<u32>)>, op: Opera
     }
 }
 
-fn page<T: Clone>(items: &[T], marker: Option<&str>, size: usize) -> Result<Page<T>, ApiError> {
+/// One page of `total` items: only the page's items are built (pages of large accounts stay cheap).
+fn page<T>(
+    items: impl Iterator<Item = T>,
+    total: usize,
+    marker: Option<&str>,
+    size: usize,
+) -> Result<Page<T>, ApiError> {
     let start = match marker {
         None => 0,
         Some(m) => m
             .parse::<usize>()
             .ok()
-            .filter(|s| *s <= items.len())
+            .filter(|s| *s <= total)
             .ok_or_else(|| ApiError::new("InvalidMarkerException", format!("Invalid marker {m:?}")))?,
     };
-    let end = (start + size).min(items.len());
+    let end = (start + size).min(total);
     Ok(Page {
-        items: items[start..end].to_vec(),
-        next_marker: (end < items.len()).then(|| end.to_string()),
+        items: items.skip(start).take(end - start).collect(),
+        next_marker: (end < total).then(|| end.to_string()),
     })
 }
 
@@ -619,15 +625,11 @@ impl KmsClient for SnapshotClient {
             if let Some(error) = due_error(&mut data.errors, Operation::ListKeys) {
                 return Err(error);
             }
-            let entries: Vec<KeyListEntry> = data
-                .keys
-                .iter()
-                .map(|k| KeyListEntry {
-                    key_id: k.meta.key_id.clone(),
-                    key_arn: k.meta.arn.clone(),
-                })
-                .collect();
-            page(&entries, marker, size)
+            let entries = data.keys.iter().map(|k| KeyListEntry {
+                key_id: k.meta.key_id.clone(),
+                key_arn: k.meta.arn.clone(),
+            });
+            page(entries, data.keys.len(), marker, size)
         })
     }
 
@@ -642,21 +644,23 @@ impl KmsClient for SnapshotClient {
                 Some(key) => Some(*data.index.get(key).ok_or_else(|| not_found(key))?),
                 None => None,
             };
-            let aliases: Vec<Alias> = data
-                .keys
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| only.is_none_or(|o| o == *i))
-                .flat_map(|(_, k)| {
-                    let prefix = k.meta.arn.rsplit_once(":key/").map(|(p, _)| p.to_owned());
-                    k.file.aliases.iter().map(move |name| Alias {
-                        alias_name: name.clone(),
-                        alias_arn: prefix.as_ref().map(|p| format!("{p}:{name}")),
-                        target_key_id: Some(k.meta.key_id.clone()),
-                    })
+            let selected = || {
+                data.keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| only.is_none_or(|o| o == *i))
+                    .map(|(_, k)| k)
+            };
+            let total = selected().map(|k| k.file.aliases.len()).sum();
+            let aliases = selected().flat_map(|k| {
+                let prefix = k.meta.arn.rsplit_once(":key/").map(|(p, _)| p);
+                k.file.aliases.iter().map(move |name| Alias {
+                    alias_name: name.clone(),
+                    alias_arn: prefix.map(|p| format!("{p}:{name}")),
+                    target_key_id: Some(k.meta.key_id.clone()),
                 })
-                .collect();
-            page(&aliases, marker, size)
+            });
+            page(aliases, total, marker, size)
         })
     }
 
@@ -753,16 +757,12 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListResourceTags, Some(key_id)).await?;
         let size = self.page_size(50);
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
-            let tags: Vec<Tag> = data.keys[i]
-                .file
-                .tags
-                .iter()
-                .map(|t| Tag {
-                    key: t.tag_key.clone(),
-                    value: t.tag_value.clone(),
-                })
-                .collect();
-            page(&tags, marker, size)
+            let tags = &data.keys[i].file.tags;
+            let items = tags.iter().map(|t| Tag {
+                key: t.tag_key.clone(),
+                value: t.tag_value.clone(),
+            });
+            page(items, tags.len(), marker, size)
         })
     }
 }
