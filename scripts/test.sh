@@ -23,4 +23,7 @@ export CI="${CI:-1}"
 step "cargo test (unit, integration against the emulator, doc tests)"
 cargo test --workspace --locked
 
+step "Node package (napi build, tsc, node --test)"
+scripts/test-node.sh
+
 step "all tests passed"

@@ -29,7 +29,8 @@ pub(crate) struct KeyMetadataFile {
     pub(crate) enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
-    pub(crate) key_usage: KeyUsage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_usage: Option<KeyUsage>,
     pub(crate) key_state: KeyState,
     pub(crate) origin: Origin,
     pub(crate) key_manager: KeyManager,
@@ -122,8 +123,8 @@ impl KeyMetadataFile {
             account_id: self.aws_account_id.clone(),
             manager: self.key_manager.clone(),
             state: self.key_state.clone(),
+            usage: self.key_usage.clone().unwrap_or_else(|| KeyUsage::implied_by(&spec)),
             spec,
-            usage: self.key_usage.clone(),
             origin: self.origin.clone(),
             custom_key_store_id: self.custom_key_store_id.clone(),
             multi_region,
@@ -140,7 +141,7 @@ impl KeyMetadataFile {
             creation_date: meta.creation_date,
             enabled: Some(meta.state == KeyState::Enabled),
             description: meta.description.clone(),
-            key_usage: meta.usage.clone(),
+            key_usage: Some(meta.usage.clone()),
             key_state: meta.state.clone(),
             origin: meta.origin.clone(),
             key_manager: meta.manager.clone(),

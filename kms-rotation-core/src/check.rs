@@ -244,6 +244,15 @@ impl CheckOptions {
         Ok(self)
     }
 
+    /// Lifts every request budget: for clients that are not AWS (a snapshot file
+    /// audited offline), where pacing would only slow the evaluation down.
+    pub fn without_rate_limits(mut self) -> Self {
+        for op in Operation::ALL {
+            self.rates.insert(op, f64::INFINITY);
+        }
+        self
+    }
+
     /// Sets the retry behaviour.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
@@ -385,9 +394,11 @@ impl<'a> Caller<'a> {
         retry: RetryConfig,
         counters: &'a Counters,
     ) -> Self {
+        // A client without quotas (an offline snapshot) is not paced at all.
+        let paced = client.has_request_quotas();
         let limiters = Operation::ALL
             .iter()
-            .map(|op| (*op, RateLimiter::new(rate(*op))))
+            .map(|op| (*op, RateLimiter::new(if paced { rate(*op) } else { f64::INFINITY })))
             .collect();
         Self {
             client,
@@ -569,7 +580,12 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Re
             return Ok(rules::error_finding(&facts, error, Operation::ListAliases.as_str()));
         }
     }
-    let facts = KeyFacts { region, metadata, aliases, tags: None };
+    let facts = KeyFacts {
+        region,
+        metadata,
+        aliases,
+        tags: None,
+    };
     Ok(caller.assess(facts, policy).await)
 }
 
@@ -662,38 +678,10 @@ async fn scan_region(
     // made first and the findings decided once the aliases are in (unless an
     // alias exemption must be known before deciding which calls to make).
     let alias_listing = caller.aliases(None).map(|listing| listing.map(Arc::new)).shared();
-    let list_error: Mutex<Option<ApiError>> = Mutex::new(None);
     let listed = AtomicU64::new(0);
     let evaluated = AtomicU64::new(0);
-    let keys = futures::stream::unfold(Some(None::<String>), |next| {
-        let (caller, list_error, listed, region) = (&caller, &list_error, &listed, &region);
-        async move {
-            let marker = next?;
-            match caller
-                .call(Operation::ListKeys, || caller.client.list_keys(marker.as_deref()))
-                .await
-            {
-                Ok(page) => {
-                    let total = listed.fetch_add(page.items.len() as u64, Ordering::Relaxed) + page.items.len() as u64;
-                    emit(
-                        options,
-                        ProgressEvent::KeysListed {
-                            region: region.clone(),
-                            listed: total,
-                        },
-                    );
-                    // A marker that repeats would loop forever: treat it as the end.
-                    let next = page.next_marker.filter(|m| marker.as_ref() != Some(m)).map(Some);
-                    Some((futures::stream::iter(page.items), next))
-                }
-                Err(error) => {
-                    *list_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-                    None
-                }
-            }
-        }
-    })
-    .flatten();
+    let (sender, keys) = futures::channel::mpsc::unbounded();
+    let listing = list_keys_into(&caller, options, &listed, sender);
     let reads = keys
         .map(|entry| {
             let (caller, evaluated, listed, region, alias_listing) =
@@ -719,7 +707,7 @@ async fn scan_region(
         })
         .buffer_unordered(options.max_in_flight)
         .collect::<Vec<KeyRead>>();
-    let (reads, aliases) = futures::join!(reads, alias_listing.clone());
+    let (list_error, reads, aliases) = futures::join!(listing, reads, alias_listing.clone());
     let findings = reads
         .into_iter()
         .map(|read| match read {
@@ -734,7 +722,6 @@ async fn scan_region(
         })
         .collect();
 
-    let list_error = list_error.into_inner().unwrap_or_else(|p| p.into_inner());
     let (state, error) = match (list_error, aliases.err()) {
         (Some(e), _) if e.kind == ErrorKind::RegionNotEnabled => {
             (RegionState::NotEnabled, Some((e, Operation::ListKeys)))
@@ -795,6 +782,44 @@ pub(crate) async fn list_keys(caller: &Caller<'_>, options: &CheckOptions) -> (V
     }
 }
 
+/// Lists a region's keys page by page into the scan pipeline; the error that
+/// stopped the listing, if any.
+async fn list_keys_into(
+    caller: &Caller<'_>,
+    options: &CheckOptions,
+    listed: &AtomicU64,
+    keys: futures::channel::mpsc::UnboundedSender<KeyListEntry>,
+) -> Option<ApiError> {
+    let mut marker: Option<String> = None;
+    loop {
+        let page = match caller
+            .call(Operation::ListKeys, || caller.client.list_keys(marker.as_deref()))
+            .await
+        {
+            Ok(page) => page,
+            Err(error) => return Some(error),
+        };
+        let count = page.items.len() as u64;
+        let total = listed.fetch_add(count, Ordering::Relaxed) + count;
+        emit(
+            options,
+            ProgressEvent::KeysListed {
+                region: caller.region().to_owned(),
+                listed: total,
+            },
+        );
+        for entry in page.items {
+            // The receiver lives until every key is read; a send cannot fail before that.
+            let _ = keys.unbounded_send(entry);
+        }
+        match page.next_marker {
+            // A marker that repeats would loop forever: treat it as the end.
+            Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
+            _ => return None,
+        }
+    }
+}
+
 /// A listed key whose API calls are done; its finding waits only for the alias names.
 enum KeyRead {
     Described { facts: Box<KeyFacts>, read: RotationRead },
@@ -829,8 +854,20 @@ async fn read_listed_key(
                 tags: None,
             };
             let read = caller.read_rotation(&mut facts, policy).await;
-            KeyRead::Described { facts: Box::new(facts), read }
+            KeyRead::Described {
+                facts: Box::new(facts),
+                read,
+            }
         }
         Err(error) => KeyRead::NotDescribed { entry, error },
     }
+}
+
+/// The bindings run these futures on multi-threaded runtimes: they must stay `Send`.
+#[allow(dead_code)]
+fn futures_are_send(clients: &Clients, options: &CheckOptions, client: &dyn KmsClient, policy: &Policy) {
+    fn send<T: Send>(_: T) {}
+    send(check_account(clients, options));
+    send(check_key(client, "alias/x", policy));
+    send(crate::collect::collect(clients, options));
 }

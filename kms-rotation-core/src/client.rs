@@ -169,6 +169,12 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
     /// The region this client talks to, e.g. `us-east-1`.
     fn region(&self) -> &str;
 
+    /// Whether calls count against AWS's request quotas, so the engine paces them
+    /// within its budget. `true` unless the client is not AWS (an offline snapshot).
+    fn has_request_quotas(&self) -> bool {
+        true
+    }
+
     /// One `ListKeys` page (ask for the maximum, 1000 entries).
     async fn list_keys(&self, marker: Option<&str>) -> Result<Page<KeyListEntry>, ApiError>;
 

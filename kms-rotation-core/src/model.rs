@@ -142,6 +142,19 @@ aws_enum! {
     }
 }
 
+impl KeyUsage {
+    /// The usage a spec allows when it allows only one; empty otherwise. KMS always
+    /// reports `KeyUsage`, but an emulator may not (moto answers null when none was
+    /// given at creation), and no verdict depends on it.
+    pub fn implied_by(spec: &KeySpec) -> Self {
+        match spec {
+            KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
+            _ => KeyUsage::Other(String::new()),
+        }
+    }
+}
+
 aws_enum! {
     /// Where the key material comes from (`Origin`).
     Origin {

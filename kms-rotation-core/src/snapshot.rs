@@ -502,12 +502,14 @@ fn due_error(errors: &mut HashMap<Operation, (ApiError, Option<u32>)>, op: Opera
     }
 }
 
-/// One page of `total` items: only the page's items are built (pages of large accounts stay cheap).
-fn page<T>(
-    items: impl Iterator<Item = T>,
+/// One page of `total` items; only the page's items are converted, so that
+/// paging through a large account stays linear.
+fn page<R, T>(
+    items: impl Iterator<Item = R>,
     total: usize,
     marker: Option<&str>,
     size: usize,
+    convert: impl FnMut(R) -> T,
 ) -> Result<Page<T>, ApiError> {
     let start = match marker {
         None => 0,
@@ -519,7 +521,7 @@ fn page<T>(
     };
     let end = (start + size).min(total);
     Ok(Page {
-        items: items.skip(start).take(end - start).collect(),
+        items: items.skip(start).take(end - start).map(convert).collect(),
         next_marker: (end < total).then(|| end.to_string()),
     })
 }
@@ -618,6 +620,11 @@ impl KmsClient for SnapshotClient {
         &self.region
     }
 
+    /// Only when simulating AWS's quotas ([`Snapshot::set_rate_limit`]).
+    fn has_request_quotas(&self) -> bool {
+        !lock(&self.shared.settings).rate_limits.is_empty()
+    }
+
     async fn list_keys(&self, marker: Option<&str>) -> Result<Page<KeyListEntry>, ApiError> {
         self.arrive(Operation::ListKeys, None).await?;
         let size = self.page_size(1000);
@@ -625,11 +632,10 @@ impl KmsClient for SnapshotClient {
             if let Some(error) = due_error(&mut data.errors, Operation::ListKeys) {
                 return Err(error);
             }
-            let entries = data.keys.iter().map(|k| KeyListEntry {
+            page(data.keys.iter(), data.keys.len(), marker, size, |k| KeyListEntry {
                 key_id: k.meta.key_id.clone(),
                 key_arn: k.meta.arn.clone(),
-            });
-            page(entries, data.keys.len(), marker, size)
+            })
         })
     }
 
@@ -652,15 +658,16 @@ impl KmsClient for SnapshotClient {
                     .map(|(_, k)| k)
             };
             let total = selected().map(|k| k.file.aliases.len()).sum();
-            let aliases = selected().flat_map(|k| {
-                let prefix = k.meta.arn.rsplit_once(":key/").map(|(p, _)| p);
-                k.file.aliases.iter().map(move |name| Alias {
-                    alias_name: name.clone(),
-                    alias_arn: prefix.map(|p| format!("{p}:{name}")),
-                    target_key_id: Some(k.meta.key_id.clone()),
-                })
-            });
-            page(aliases, total, marker, size)
+            let names = selected().flat_map(|k| k.file.aliases.iter().map(move |name| (k, name)));
+            page(names, total, marker, size, |(k, name)| Alias {
+                alias_name: name.clone(),
+                alias_arn: k
+                    .meta
+                    .arn
+                    .rsplit_once(":key/")
+                    .map(|(prefix, _)| format!("{prefix}:{name}")),
+                target_key_id: Some(k.meta.key_id.clone()),
+            })
         })
     }
 
@@ -758,11 +765,10 @@ impl KmsClient for SnapshotClient {
         let size = self.page_size(50);
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
             let tags = &data.keys[i].file.tags;
-            let items = tags.iter().map(|t| Tag {
+            page(tags.iter(), tags.len(), marker, size, |t| Tag {
                 key: t.tag_key.clone(),
                 value: t.tag_value.clone(),
-            });
-            page(items, tags.len(), marker, size)
+            })
         })
     }
 }

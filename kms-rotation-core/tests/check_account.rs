@@ -505,3 +505,37 @@ async fn a_rate_budget_keeps_calls_under_the_service_quota() {
     assert!(report.stats.throttled > 0);
     assert_eq!(report.summary.fail, 600, "{:?}", report.summary);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_without_quotas_is_not_paced() {
+    let e = "us-east-1";
+    let snapshot = Snapshot::new(Some(ACCOUNT));
+    for n in 0..3_000 {
+        let meta = kms_rotation_core::KeyMetadata::symmetric(e, ACCOUNT, &key_id(n));
+        snapshot
+            .add_key(e, SnapshotKey::new(meta, Some(Default::default())))
+            .unwrap();
+    }
+    let started = tokio::time::Instant::now();
+    let report = check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.fail, 3_000);
+    // Paced at the default budget, 3,000 DescribeKey calls would take 3 s of (virtual) time.
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
+    );
+    // With AWS's quotas simulated, the same scan is paced.
+    snapshot.set_aws_quotas();
+    let started = tokio::time::Instant::now();
+    check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(2_900),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -254,11 +254,7 @@ fn key_metadata(meta: sdk::KeyMetadata, region: &str) -> Result<KeyMetadata, Api
     // failing the key: the usage its spec allows when there is only one, else empty.
     let usage = match meta.key_usage {
         Some(v) => KeyUsage::from(v.as_str()),
-        None => match &spec {
-            KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
-            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
-            _ => KeyUsage::Other(String::new()),
-        },
+        None => KeyUsage::implied_by(&spec),
     };
     let origin = meta
         .origin

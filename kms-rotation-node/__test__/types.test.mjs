@@ -1,0 +1,83 @@
+// The report types in index.d.ts describe what the addon really returns:
+// real results are written into a TypeScript file as object literals of the
+// declared types and compiled, so an undeclared, missing or mistyped field in
+// the JSON is a type error (object literals get excess-property checks).
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+import ts from 'typescript'
+
+import { Snapshot, checkAccount, checkKey, loadSnapshot, remediate } from '../index.js'
+import { DEMO } from './helpers.mjs'
+
+const index = join(dirname(fileURLToPath(import.meta.url)), '..', 'index.js')
+
+async function samples() {
+  const snapshot = loadSnapshot(DEMO)
+  const events = []
+  const report = await checkAccount({ client: snapshot, onProgress: (e) => events.push(e) })
+  // A region that cannot be listed, for the region-level error.
+  const closed = Snapshot.fromJson(
+    JSON.stringify({
+      regions: {
+        'ap-east-1': { keys: [], Errors: { ListKeys: { Code: 'UnrecognizedClientException', Message: 'invalid token' } } },
+      },
+    }),
+  )
+  const closedReport = await checkAccount({ client: closed })
+  const errors = []
+  for (const attempt of [
+    () => checkAccount({ client: snapshot, maxRotationPeriodDays: 1 }),
+    () => checkAccount({ client: snapshot, regions: ['ap-south-1'] }),
+    async () => loadSnapshot('/nonexistent/snapshot.json'),
+    async () => Snapshot.fromJson('{'),
+  ]) {
+    try {
+      await attempt()
+    } catch (error) {
+      errors.push({ name: error.name, message: error.message, ...error })
+    }
+  }
+  assert.equal(errors.length, 4)
+  return {
+    AccountReport: [report, closedReport],
+    Finding: [await checkKey('alias/payments-db', { client: snapshot, region: 'us-east-1' })],
+    RemediationReport: [
+      await remediate(report, { client: snapshot }),
+      await remediate(report, { client: snapshot, dryRun: false }),
+    ],
+    ProgressEvent: events,
+    SnapshotFile: [snapshot.toJSON()],
+    KmsRotationError: errors,
+  }
+}
+
+it('index.d.ts declares exactly the fields the results have', async () => {
+  const typed = await samples()
+  const names = Object.keys(typed)
+  let source = `import type { ${names.join(', ')} } from ${JSON.stringify(index)}\n`
+  for (const [type, values] of Object.entries(typed)) {
+    values.forEach((value, i) => {
+      source += `export const ${type}${i}: ${type} = ${JSON.stringify(value, null, 2)}\n`
+    })
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'kms-rotation-types-')), 'results.ts')
+  writeFileSync(file, source)
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  })
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : ''
+    return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
+  })
+  assert.deepEqual(diagnostics, [], `the results do not fit index.d.ts (${file}):\n${diagnostics.join('\n')}`)
+})

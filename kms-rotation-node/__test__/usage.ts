@@ -1,0 +1,86 @@
+// Compiled with `tsc --noEmit -p __test__` (scripts/test-node.sh): the README's
+// usage, typed against the generated index.d.ts. Never run.
+import { KMS } from '@aws-sdk/client-kms'
+
+import {
+  type AccountReport,
+  type Finding,
+  type KmsClientLike,
+  type KmsRotationError,
+  type ProgressEvent,
+  type RemediationReport,
+  Snapshot,
+  checkAccount,
+  checkKey,
+  collect,
+  loadSnapshot,
+  remediate,
+} from '../index.js'
+
+export async function audit(): Promise<number> {
+  // An AWS SDK for JavaScript v3 client, passed as is.
+  const kms = new KMS({ region: 'us-east-1', maxAttempts: 1 })
+  const report: AccountReport = await checkAccount({
+    client: kms,
+    maxRotationPeriodDays: 365,
+    exemptions: ['tag:rotation-exempt=true', 'alias/vendor-escrow'],
+    onProgress: (event: ProgressEvent) => {
+      if (event.type === 'keyEvaluated') console.log(`${event.evaluated}/${event.listed}`)
+    },
+  })
+  for (const finding of report.findings.filter((f) => f.status === 'FAIL')) {
+    console.log(finding.region, finding.key_arn, finding.message, finding.remediation?.target_arn)
+  }
+  const plan: RemediationReport = await remediate(report, { client: kms })
+  const applied = await remediate(JSON.stringify(report), {
+    clientFactory: (region) => new KMS({ region }),
+    dryRun: false,
+    rotationPeriodDays: 180,
+  })
+  console.log(plan.summary.WOULD_CHANGE ?? 0, applied.actions.map((a) => a.outcome))
+  return report.summary.FAIL
+}
+
+export async function builtIn(): Promise<Finding> {
+  const everywhere = await checkAccount({ regions: 'all', profile: 'audit', roleArn: 'arn:aws:iam::111122223333:role/Audit' })
+  console.log(everywhere.regions.map((r) => `${r.region}: ${r.state}`))
+  return checkKey('alias/payments-db', { region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:5000' })
+}
+
+export async function offline(): Promise<void> {
+  const snapshot: Snapshot = loadSnapshot('examples/data/demo-account.json')
+  const collected: Snapshot = await collect('/tmp/account.json', { client: snapshot, regions: snapshot.regions })
+  collected.save('/tmp/copy.json')
+  console.log(Snapshot.fromJson(JSON.stringify(collected)).accountId, collected.toJSON().regions)
+  const fake: KmsClientLike = {
+    listKeys: async () => ({ Keys: [] }),
+    listAliases: async () => ({ Aliases: [] }),
+    describeKey: async () => ({}),
+    getKeyRotationStatus: async () => ({ KeyRotationEnabled: false }),
+    config: { region: 'us-east-1' },
+  }
+  await checkAccount({ client: fake })
+}
+
+export function errors(error: unknown): string | undefined {
+  const e = error as KmsRotationError
+  switch (e.code) {
+    case 'INVALID_INPUT':
+      return e.argument
+    case 'API_ERROR':
+      return `${e.awsCode} ${e.operation} ${e.region}`
+    default:
+      return e.message
+  }
+}
+
+export async function misuse(): Promise<void> {
+  // @ts-expect-error maxRotationPeriodDays is a number of days
+  await checkAccount({ maxRotationPeriodDays: '365' })
+  // @ts-expect-error an unknown option
+  await checkAccount({ maxRotationDays: 365 })
+  // @ts-expect-error regions is a list or 'all'
+  await checkAccount({ regions: 'us-east-1' })
+  // @ts-expect-error remediate needs a report
+  await remediate()
+}
