@@ -23,6 +23,9 @@ export CI="${CI:-1}"
 step "cargo test (unit, integration against the emulator, doc tests)"
 cargo test --workspace --locked
 
+step "Python package (maturin wheel in a fresh venv, ruff, stubtest, pytest)"
+scripts/test-python.sh
+
 step "Node package (napi build, tsc, node --test)"
 scripts/test-node.sh
 

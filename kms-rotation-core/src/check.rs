@@ -865,9 +865,24 @@ async fn read_listed_key(
 
 /// The bindings run these futures on multi-threaded runtimes: they must stay `Send`.
 #[allow(dead_code)]
-fn futures_are_send(clients: &Clients, options: &CheckOptions, client: &dyn KmsClient, policy: &Policy) {
+fn futures_are_send(
+    clients: &Clients,
+    options: &CheckOptions,
+    client: &dyn KmsClient,
+    policy: &Policy,
+    report: &AccountReport,
+    remediation: &crate::remediate::RemediateOptions,
+) {
     fn send<T: Send>(_: T) {}
     send(check_account(clients, options));
     send(check_key(client, "alias/x", policy));
     send(crate::collect::collect(clients, options));
+    send(crate::remediate::remediate(clients, report, remediation));
+    send(crate::remediate::remediate_keys(
+        clients,
+        "us-east-1",
+        &[],
+        policy,
+        remediation,
+    ));
 }

@@ -103,6 +103,15 @@ impl RemediateOptions {
         Ok(self)
     }
 
+    /// The period remediation under `policy` will set: the requested one, else 365
+    /// or the policy maximum if lower.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `rotation_period_days` when it is above the policy maximum.
+    pub fn rotation_period_for(&self, policy: &Policy) -> Result<u32> {
+        period_for(policy, self)
+    }
+
     /// Whether this is a dry run.
     pub fn dry_run(&self) -> bool {
         self.dry_run
@@ -193,6 +202,20 @@ impl RemediationReport {
         serde_json::to_string_pretty(self).expect("a remediation report always serializes")
     }
 
+    /// Reads a remediation report written by [`RemediationReport::to_json`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] with line and column when the text is not such a report.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::invalid(
+                "remediation report",
+                format!("line {}, column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })
+    }
+
     /// True when every target ended compliant: changed and verified, or already compliant.
     pub fn all_compliant(&self) -> bool {
         self.actions
@@ -235,20 +258,7 @@ pub async fn remediate(
 ) -> Result<RemediationReport> {
     let started = Instant::now();
     let policy = &report.policy;
-    let period = options
-        .rotation_period_days
-        .unwrap_or_else(|| policy.default_remediation_period_days());
-    check_rotation_period("rotation_period_days", period)?;
-    if period > policy.max_rotation_period_days() {
-        return Err(Error::invalid(
-            "rotation_period_days",
-            period.to_string(),
-            format!(
-                "it is above the policy maximum of {} days",
-                policy.max_rotation_period_days()
-            ),
-        ));
-    }
+    let period = period_for(policy, options)?;
 
     let mut targets: BTreeMap<(String, String), Target> = BTreeMap::new();
     for finding in report.findings_with(Status::Fail) {
@@ -313,6 +323,25 @@ pub async fn remediate(
     })
 }
 
+/// The period to set: the requested one, else the default, checked against KMS's range and the policy.
+fn period_for(policy: &Policy, options: &RemediateOptions) -> Result<u32> {
+    let period = options
+        .rotation_period_days
+        .unwrap_or_else(|| policy.default_remediation_period_days());
+    check_rotation_period("rotation_period_days", period)?;
+    if period > policy.max_rotation_period_days() {
+        return Err(Error::invalid(
+            "rotation_period_days",
+            period.to_string(),
+            format!(
+                "it is above the policy maximum of {} days",
+                policy.max_rotation_period_days()
+            ),
+        ));
+    }
+    Ok(period)
+}
+
 /// Checks the named keys, then fixes those that fail.
 ///
 /// Key ARNs select their own region; key ids and alias names are looked up in `region`.
@@ -326,6 +355,7 @@ pub async fn remediate_keys(
     policy: &Policy,
     options: &RemediateOptions,
 ) -> Result<RemediationReport> {
+    period_for(policy, options)?;
     let mut parsed = Vec::with_capacity(keys.len());
     for key in keys {
         let key_ref: KeyRef = key.parse()?;

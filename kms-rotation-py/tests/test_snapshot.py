@@ -1,0 +1,253 @@
+"""Offline: the demo snapshot through every public function, and the report JSON
+compared with the Rust core's own output for the same input."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+import kms_rotation
+from conftest import DEMO_EXEMPTIONS, REPO
+from kms_rotation import (
+    AccountReport,
+    Finding,
+    Outcome,
+    ProgressEvent,
+    Reason,
+    RegionState,
+    RemediationReport,
+    Snapshot,
+    Status,
+)
+
+# The Rust core's report for the demo snapshot with the demo's exemption, as the
+# core's CLI wrote it (kept current by the CLI's golden tests: scripts/regen-golden.sh).
+RUST_GOLDEN = REPO / "examples" / "golden" / "demo.json"
+
+
+def without_timing(text: str) -> str:
+    """Report JSON text with the fields that vary between runs blanked."""
+    text = re.sub(r'"generated_at": "[^"]*"', '"generated_at": "-"', text)
+    return re.sub(r'"duration_ms": \d+', '"duration_ms": 0', text)
+
+
+def demo_report(demo_path: Path) -> AccountReport:
+    return kms_rotation.check_account(
+        client=kms_rotation.load_snapshot(demo_path), exemptions=DEMO_EXEMPTIONS
+    )
+
+
+def test_report_json_equals_the_rust_json(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    rust = RUST_GOLDEN.read_text()
+    # Byte for byte, apart from the timing fields.
+    assert without_timing(report.to_json()) == without_timing(rust.rstrip("\n"))
+    expected = json.loads(rust)
+    actual = report.to_dict()
+    for document in (expected, actual):
+        del document["generated_at"]
+        del document["stats"]["duration_ms"]
+    assert actual == expected
+    # Each nested object's to_dict() is its slice of the Rust JSON.
+    assert [f.to_dict() for f in report.findings] == expected["findings"]
+    assert [r.to_dict() for r in report.regions] == expected["regions"]
+    assert report.policy.to_dict() == expected["policy"]
+    assert report.summary.to_dict() == expected["summary"]
+    assert [json.loads(f.to_json()) for f in report.findings] == expected["findings"]
+
+
+def test_report_attributes_are_typed(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    assert report.schema_version == 1
+    assert report.account_id == "111122223333"
+    assert isinstance(report.generated_at, datetime)
+    assert report.generated_at.tzinfo is not None
+    assert report.policy.max_rotation_period_days == 365
+    assert report.policy.evaluate_disabled_keys is True
+    assert report.policy.exemptions == ("tag:rotation-exempt=true",)
+    assert [r.region for r in report.regions] == ["eu-west-1", "us-east-1"]
+    assert all(r.state is RegionState.SCANNED for r in report.regions)
+    assert sum(r.keys_listed for r in report.regions) == len(report.findings) == report.summary.total == 36
+    assert list(report) == list(report.findings)
+    assert all(isinstance(f, Finding) for f in report)
+    assert report.summary.pass_ == report.summary[Status.PASS] == report.summary["PASS"] == 11
+    assert (report.summary.fail, report.summary.error, report.summary.exempt) == (9, 2, 1)
+    assert report.summary.not_applicable == 13
+    assert report.stats.api_calls["DescribeKey"] == 36
+    assert report.stats.total_calls == sum(report.stats.api_calls.values())
+
+    failing = report.findings_with(Status.FAIL)
+    assert len(failing) == 9 and failing == report.findings_with("FAIL")
+    for finding in failing:
+        assert finding.remediation is not None
+        assert finding.remediation.rotation_period_days == 365
+        assert finding.reason in (Reason.ROTATION_DISABLED, Reason.ROTATION_PERIOD_TOO_LONG)
+    errors = report.findings_with(Status.ERROR)
+    assert {f.error.code for f in errors if f.error} == {"AccessDeniedException"}
+    passing = report.findings_with(Status.PASS)[0]
+    assert passing.rotation is not None and passing.rotation.enabled
+    assert isinstance(passing.rotation.next_rotation_date, datetime)
+    assert passing.key is not None and passing.key.spec == "SYMMETRIC_DEFAULT"
+    replicas = [f for f in report if f.key and f.key.multi_region == "REPLICA"]
+    assert replicas and all(f.key and f.key.primary_arn for f in replicas)
+    # Enums compare equal to their JSON spelling and print as it.
+    assert Status.FAIL == "FAIL" and str(Status.NOT_APPLICABLE) == "NOT_APPLICABLE"
+    assert str(Reason.AWS_MANAGED) == "aws_managed"
+
+
+def test_reprs_are_readable(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    text = repr(report)
+    assert text.startswith("AccountReport(account_id='111122223333', regions=['eu-west-1', 'us-east-1'], ")
+    assert "findings=36" in text and "FAIL=9" in text and "ERROR=2" in text
+    finding = report.findings_with("FAIL")[0]
+    assert repr(finding).startswith("Finding(FAIL rotation_disabled, region=")
+    assert finding.key_id in repr(finding)
+    assert repr(kms_rotation.load_snapshot(demo_path)) == (
+        "Snapshot(account_id='111122223333', regions=['eu-west-1', 'us-east-1'])"
+    )
+
+
+def test_check_key_by_alias_arn_and_id(demo_path: Path) -> None:
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    by_alias = kms_rotation.check_key("alias/payments-db", client=snapshot, region="us-east-1")
+    assert by_alias.status is Status.PASS
+    assert "alias/payments-db" in by_alias.aliases
+    by_arn = kms_rotation.check_key(by_alias.key_arn, client=snapshot)  # region from the ARN
+    by_id = kms_rotation.check_key(by_alias.key_id, client=snapshot, region="us-east-1")
+    assert by_arn.to_dict() == by_id.to_dict()
+    assert by_arn.key_arn == by_alias.key_arn
+    stricter = kms_rotation.check_key(by_alias.key_arn, client=snapshot, max_rotation_period_days=180)
+    assert stricter.status is Status.FAIL and stricter.reason is Reason.ROTATION_PERIOD_TOO_LONG
+    exempt = kms_rotation.check_key(by_alias.key_arn, client=snapshot, exemptions=[by_alias.key_id])
+    assert exempt.status is Status.EXEMPT
+
+
+def test_check_key_needs_a_region_for_a_multi_region_snapshot(demo_path: Path) -> None:
+    with pytest.raises(kms_rotation.ConfigurationError, match="region"):
+        kms_rotation.check_key("alias/payments-db", client=kms_rotation.load_snapshot(demo_path))
+
+
+def test_policy_options_change_verdicts(demo_path: Path) -> None:
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    default = kms_rotation.check_account(client=snapshot)
+    assert default.summary.exempt == 0
+    skip_disabled = kms_rotation.check_account(client=snapshot, evaluate_disabled_keys=False)
+    assert any(f.reason is Reason.DISABLED for f in skip_disabled)
+    assert not any(f.reason is Reason.DISABLED for f in default)
+    one_region = kms_rotation.check_account(client=snapshot, regions=["eu-west-1"])
+    assert [r.region for r in one_region.regions] == ["eu-west-1"]
+    assert (
+        kms_rotation.check_account(client=snapshot, regions="eu-west-1").to_dict()["findings"]
+        == (one_region.to_dict()["findings"])
+    )
+    everything = kms_rotation.check_account(client=snapshot, regions="all")
+    assert [r.region for r in everything.regions] == ["eu-west-1", "us-east-1"]
+    capped = kms_rotation.check_account(client=snapshot, max_requests_per_second=1000.0)
+    assert capped.summary == default.summary
+
+
+def test_remediate_dry_run_then_apply_on_a_snapshot(demo_path: Path) -> None:
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    report = kms_rotation.check_account(client=snapshot, exemptions=DEMO_EXEMPTIONS)
+    plan = kms_rotation.remediate(report, client=snapshot)
+    assert isinstance(plan, RemediationReport)
+    assert plan.dry_run and plan.rotation_period_days == 365
+    assert plan.summary["WOULD_CHANGE"] >= 1
+    assert {a.outcome for a in plan} <= {Outcome.WOULD_CHANGE, Outcome.SKIPPED}
+    assert plan.to_dict() == json.loads(plan.to_json())
+    assert [a.to_dict() for a in plan.actions] == plan.to_dict()["actions"]
+    assert "WOULD_CHANGE=" in repr(plan) and "dry_run=True" in repr(plan)
+    # The dry run changed nothing.
+    assert kms_rotation.check_account(client=snapshot, exemptions=DEMO_EXEMPTIONS).summary == report.summary
+
+    done = kms_rotation.remediate(report, client=snapshot, dry_run=False, rotation_period_days=180)
+    assert not done.dry_run and done.rotation_period_days == 180
+    changed = [a for a in done if a.outcome is Outcome.CHANGED]
+    assert changed and all(a.verified for a in changed)
+    assert all(a.after is not None and a.after.period_days == 180 for a in changed)
+    after = kms_rotation.check_account(client=snapshot, exemptions=DEMO_EXEMPTIONS)
+    assert after.summary.fail < report.summary.fail
+    # The report may also come as its JSON text or its dict.
+    again = kms_rotation.remediate(after.to_json(), client=snapshot)
+    assert kms_rotation.remediate(after.to_dict(), client=snapshot).summary == again.summary
+
+
+def test_remediate_keys(demo_path: Path) -> None:
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    report = kms_rotation.check_account(client=snapshot)
+    failing = [f.key_arn for f in report.findings_with(Status.FAIL) if f.region == "us-east-1"][:2]
+    plan = kms_rotation.remediate_keys(failing, client=snapshot)
+    assert plan.dry_run
+    assert {arn for a in plan for arn in a.finding_arns} <= set(failing)
+    single = kms_rotation.remediate_keys(failing[0], client=snapshot, dry_run=False)
+    assert single.actions[0].outcome is Outcome.CHANGED
+    assert kms_rotation.check_key(failing[0], client=snapshot).status is Status.PASS
+
+
+def test_collect_writes_a_snapshot_with_the_same_findings(demo_path: Path, tmp_path: Path) -> None:
+    live = kms_rotation.load_snapshot(demo_path)
+    out = tmp_path / "collected.json"
+    collected = kms_rotation.collect(out, client=live, exemptions=DEMO_EXEMPTIONS)
+    assert isinstance(collected, Snapshot) and out.exists()
+    assert collected.regions == live.regions == ["eu-west-1", "us-east-1"]
+    assert collected.account_id == "111122223333"
+    reloaded = kms_rotation.load_snapshot(out)
+    a = kms_rotation.check_account(client=live, exemptions=DEMO_EXEMPTIONS)
+    b = kms_rotation.check_account(client=reloaded, exemptions=DEMO_EXEMPTIONS)
+    assert a.to_dict()["findings"] == b.to_dict()["findings"]
+
+
+def test_snapshot_round_trips(demo_path: Path, tmp_path: Path) -> None:
+    snapshot = Snapshot.load(demo_path)
+    copy = Snapshot.from_json(snapshot.to_json())
+    assert copy.regions == snapshot.regions
+    copy.save(tmp_path / "copy.json")
+    assert kms_rotation.load_snapshot(tmp_path / "copy.json").regions == snapshot.regions
+    assert kms_rotation.load_snapshot(str(tmp_path / "copy.json")).account_id == "111122223333"
+
+
+def test_account_report_from_json(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    again = AccountReport.from_json(report.to_json())
+    assert again == report
+    assert again.to_json() == report.to_json()
+    from_rust = AccountReport.from_json(RUST_GOLDEN.read_text())
+    assert from_rust.generated_at == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert from_rust.findings == report.findings
+    with pytest.raises(kms_rotation.InvalidInputError, match="line 1"):
+        AccountReport.from_json('{"schema_version": 1')
+
+
+def test_progress_events_drive_a_progress_bar(demo_path: Path) -> None:
+    events: list[ProgressEvent] = []
+    report = kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), progress=events.append)
+    kinds = [e.kind for e in events]
+    assert kinds.count("region_started") == kinds.count("region_finished") == 2
+    evaluated = [e for e in events if e.kind == "key_evaluated"]
+    assert len(evaluated) == len(report.findings)
+    listed = {e.region: e.listed for e in events if e.kind == "keys_listed"}
+    assert listed == {r.region: r.keys_listed for r in report.regions}
+    finished = [e for e in events if e.kind == "region_finished"]
+    assert {e.state for e in finished} == {"scanned"}
+    assert repr(evaluated[0]).startswith("ProgressEvent(kind='key_evaluated', region='")
+
+
+def test_progress_callback_exception_is_raised(demo_path: Path) -> None:
+    calls = []
+
+    def broken(event: ProgressEvent) -> None:
+        calls.append(event)
+        raise RuntimeError("progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), progress=broken)
+    assert len(calls) == 1  # no further calls after the first failure
+
+
+def test_version() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", kms_rotation.__version__)
