@@ -7,7 +7,7 @@
 # KMS_ROTATION_NODE_RELEASE=1 build optimized ones, which is what users install).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-file="target/bench-data/snapshot-10000.json"
+file="$(pwd)/target/bench-data/snapshot-10000.json"
 mkdir -p "$(dirname "$file")"
 cargo bench -q -p benches --bench binding_overhead -- --write "$file" >/dev/null
 rust=$(cargo bench -q -p benches --bench binding_overhead -- "$file" | awk '/^rust/ {print $2}')
