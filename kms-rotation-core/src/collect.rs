@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
-use tokio::time::Instant;
 
 use crate::check::{Caller, CheckOptions, Counters, ProgressEvent, emit, list_keys};
 use crate::client::{Clients, KmsClient, Operation};
@@ -54,7 +53,6 @@ pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapsh
         region_clients.push(clients.get(region)?);
     }
     let counters = Counters::default();
-    let started = Instant::now();
     let per_region = region_clients
         .iter()
         .map(|client| collect_region(client.as_ref(), options, &counters));
@@ -74,7 +72,6 @@ pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapsh
             snapshot.set_region_error(&region, op, error);
         }
     }
-    let _ = counters.stats(started);
     Ok(snapshot)
 }
 
