@@ -265,6 +265,14 @@ impl CheckOptions {
         self
     }
 
+    /// The operations [`check_account`] and [`crate::collect()`] may call with these
+    /// options, so that an injected client can be checked for each before any call.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut operations = vec![Operation::ListKeys];
+        operations.extend(check_key_operations(&self.policy));
+        operations
+    }
+
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -516,6 +524,19 @@ fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {
         Ok(rotation) => rules::evaluate(facts, rotation.as_ref(), policy),
         Err((error, op)) => rules::error_finding(facts, error, op.as_str()),
     }
+}
+
+/// The operations [`check_key`] may call under `policy`.
+pub fn check_key_operations(policy: &Policy) -> Vec<Operation> {
+    let mut operations = vec![
+        Operation::ListAliases,
+        Operation::DescribeKey,
+        Operation::GetKeyRotationStatus,
+    ];
+    if policy.needs_tags() {
+        operations.push(Operation::ListResourceTags);
+    }
+    operations
 }
 
 /// Checks one key, named by key id, key ARN, alias name or alias ARN.

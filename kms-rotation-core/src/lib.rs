@@ -44,6 +44,7 @@ mod snapshot;
 
 pub use check::{
     CheckOptions, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig, check_account, check_key,
+    check_key_operations,
 };
 pub use client::{ApiError, ClientFactory, Clients, ErrorKind, KmsClient, Operation};
 pub use collect::collect;

@@ -112,6 +112,16 @@ impl RemediateOptions {
         period_for(policy, self)
     }
 
+    /// The operations [`remediate`] may call with these options (a dry run never
+    /// calls `EnableKeyRotation`), so that an injected client can be checked first.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut operations = vec![Operation::DescribeKey, Operation::GetKeyRotationStatus];
+        if !self.dry_run {
+            operations.push(Operation::EnableKeyRotation);
+        }
+        operations
+    }
+
     /// Whether this is a dry run.
     pub fn dry_run(&self) -> bool {
         self.dry_run

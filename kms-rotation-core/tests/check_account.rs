@@ -539,3 +539,31 @@ async fn a_snapshot_without_quotas_is_not_paced() {
         started.elapsed()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_operations_a_call_declares_cover_every_call_it_makes() {
+    use std::collections::BTreeSet;
+    for policy in [
+        Policy::default(),
+        Policy::default().with_exemption("tag:exempt=yes").unwrap(),
+    ] {
+        let snapshot = load(&every_category());
+        let options = CheckOptions::default().with_policy(policy.clone());
+        let report = check_account(&snapshot.clients(), &options).await.unwrap();
+        let made: BTreeSet<Operation> = snapshot.calls().iter().map(|c| c.operation).collect();
+        let declared: BTreeSet<Operation> = options.operations().into_iter().collect();
+        assert_eq!(made, declared, "{policy:?}");
+        let fix = kms_rotation_core::RemediateOptions::default().with_dry_run(false);
+        snapshot.clear_calls();
+        kms_rotation_core::remediate(&snapshot.clients(), &report, &fix)
+            .await
+            .unwrap();
+        let made: BTreeSet<Operation> = snapshot.calls().iter().map(|c| c.operation).collect();
+        assert!(made.is_subset(&fix.operations().into_iter().collect()), "{made:?}");
+        assert!(
+            !kms_rotation_core::RemediateOptions::default()
+                .operations()
+                .contains(&Operation::EnableKeyRotation)
+        );
+    }
+}

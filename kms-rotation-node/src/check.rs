@@ -1,6 +1,8 @@
 //! `checkKey` and `checkAccount`.
 
-use kms_rotation_core::{KeyRef, check_account as core_check_account, check_key as core_check_key};
+use kms_rotation_core::{
+    KeyRef, check_account as core_check_account, check_key as core_check_key, check_key_operations,
+};
 use napi::Env;
 use napi::bindgen_prelude::{PromiseRaw, Unknown};
 use napi_derive::napi;
@@ -8,30 +10,8 @@ use serde_json::Value;
 
 use crate::connection::Regions;
 use crate::error::BindingError;
-use crate::js_client::Method;
 use crate::options::{CheckAccountRequest, CheckKeyRequest};
 use crate::{promise, read_string};
-
-const KEY_METHODS: &[Method] = &[Method::ListAliases, Method::DescribeKey, Method::GetKeyRotationStatus];
-const KEY_METHODS_WITH_TAGS: &[Method] = &[
-    Method::ListAliases,
-    Method::DescribeKey,
-    Method::GetKeyRotationStatus,
-    Method::ListResourceTags,
-];
-const ACCOUNT_METHODS: &[Method] = &[
-    Method::ListKeys,
-    Method::ListAliases,
-    Method::DescribeKey,
-    Method::GetKeyRotationStatus,
-];
-const ACCOUNT_METHODS_WITH_TAGS: &[Method] = &[
-    Method::ListKeys,
-    Method::ListAliases,
-    Method::DescribeKey,
-    Method::GetKeyRotationStatus,
-    Method::ListResourceTags,
-];
 
 /// Checks one key, named by key id, key ARN, alias name (`alias/…`) or alias ARN.
 ///
@@ -52,12 +32,8 @@ pub fn check_key<'env>(
         let key = read_string(key, "key")?;
         let key_region = key.parse::<KeyRef>()?.region().map(str::to_owned);
         let request = CheckKeyRequest::parse(options)?;
-        let needed = if request.policy.needs_tags() {
-            KEY_METHODS_WITH_TAGS
-        } else {
-            KEY_METHODS
-        };
-        request.connection.require(needed)?;
+        let needed = check_key_operations(&request.policy);
+        request.connection.require(&needed)?;
         if let (Some(arn_region), Some(region)) = (&key_region, &request.region)
             && arn_region != region
         {
@@ -111,12 +87,8 @@ pub fn check_key<'env>(
 pub fn check_account<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<PromiseRaw<'env, Value>> {
     let prepare = || -> Result<_, BindingError> {
         let request = CheckAccountRequest::parse(options, "options")?;
-        let needed = if request.options.policy().needs_tags() {
-            ACCOUNT_METHODS_WITH_TAGS
-        } else {
-            ACCOUNT_METHODS
-        };
-        request.connection.require(needed)?;
+        let needed = request.options.operations();
+        request.connection.require(&needed)?;
         Ok(move || async move {
             let clients = request.connection.clients(&request.regions, needed).await?;
             let report = core_check_account(&clients, &request.options).await?;

@@ -100,12 +100,12 @@ impl Connection {
     }
 
     /// The clients for a call; `needed` are the JS methods a factory's clients must have.
-    pub(crate) async fn clients(self, regions: &Regions, needed: &'static [Method]) -> Result<Clients, BindingError> {
+    pub(crate) async fn clients(self, regions: &Regions, needed: Vec<Method>) -> Result<Clients, BindingError> {
         let Connection { client, factory, aws } = self;
         let with_factory = |clients: Clients| match &factory {
             Some(factory) => {
                 let factory = factory.clone();
-                clients.with_factory(move |region| factory_client(&factory, region, needed))
+                clients.with_factory(move |region| factory_client(&factory, region, &needed))
             }
             None => clients,
         };
@@ -147,7 +147,7 @@ impl Connection {
 fn factory_client(
     factory: &FactoryFunction,
     region: &str,
-    needed: &'static [Method],
+    needed: &[Method],
 ) -> kms_rotation_core::Result<Arc<dyn KmsClient>> {
     let (sender, receiver) = std::sync::mpsc::channel::<Result<ClientArg, String>>();
     let status = factory.call_with_return_value(

@@ -26,29 +26,20 @@ use crate::text;
 /// A bound method of the JS client: called with the request object, returns what the method returns.
 type JsMethod = ThreadsafeFunction<Value, Unknown<'static>, Value, Status, false>;
 
-/// The client methods the core may call, by their SDK v3 names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    ListKeys,
-    ListAliases,
-    DescribeKey,
-    GetKeyRotationStatus,
-    EnableKeyRotation,
-    ListResourceTags,
+/// The client methods the core may call: its operations, by their SDK v3 names.
+pub(crate) use kms_rotation_core::Operation as Method;
+
+/// Every method a client may be asked for.
+const ALL_METHODS: [Method; 6] = Method::ALL;
+
+/// The method name on an SDK v3 `KMS` client, e.g. `describeKey`.
+pub(crate) trait JsName {
+    /// The camelCase name.
+    fn js_name(self) -> &'static str;
 }
 
-impl Method {
-    const ALL: [Method; 6] = [
-        Method::ListKeys,
-        Method::ListAliases,
-        Method::DescribeKey,
-        Method::GetKeyRotationStatus,
-        Method::EnableKeyRotation,
-        Method::ListResourceTags,
-    ];
-
-    /// The method name on an SDK v3 `KMS` client, e.g. `describeKey`.
-    pub(crate) fn js_name(self) -> &'static str {
+impl JsName for Method {
+    fn js_name(self) -> &'static str {
         match self {
             Method::ListKeys => "listKeys",
             Method::ListAliases => "listAliases",
@@ -67,7 +58,7 @@ pub(crate) struct JsMethods {
 
 impl fmt::Debug for JsMethods {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let present: Vec<&str> = Method::ALL
+        let present: Vec<&str> = ALL_METHODS
             .iter()
             .filter(|m| self.get(**m).is_some())
             .map(|m| m.js_name())
@@ -144,7 +135,7 @@ impl JsClientObject {
     /// starts reading `config.region`. Must run on the JS thread.
     pub(crate) fn from_object(env: &Env, object: &Object<'_>) -> Result<Self, String> {
         let mut methods: [Option<JsMethod>; 6] = Default::default();
-        for method in Method::ALL {
+        for method in ALL_METHODS {
             let name = method.js_name();
             let value: Unknown<'_> = object
                 .get_named_property(name)

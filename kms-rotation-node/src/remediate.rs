@@ -8,16 +8,8 @@ use serde_json::Value;
 
 use crate::connection::Regions;
 use crate::error::BindingError;
-use crate::js_client::Method;
 use crate::options::RemediateRequest;
 use crate::promise;
-
-const DRY_RUN_METHODS: &[Method] = &[Method::DescribeKey, Method::GetKeyRotationStatus];
-const APPLY_METHODS: &[Method] = &[
-    Method::DescribeKey,
-    Method::GetKeyRotationStatus,
-    Method::EnableKeyRotation,
-];
 
 /// Turns rotation on for the `FAIL` findings of a report from
 /// {@link checkAccount} (the object, or its JSON text).
@@ -41,12 +33,8 @@ pub fn remediate<'env>(
     let prepare = || -> Result<_, BindingError> {
         let report = AccountReport::from_json(&report_text(env, report)?)?;
         let request = RemediateRequest::parse(options)?;
-        let needed = if request.options.dry_run() {
-            DRY_RUN_METHODS
-        } else {
-            APPLY_METHODS
-        };
-        request.connection.require(needed)?;
+        let needed = request.options.operations();
+        request.connection.require(&needed)?;
         let regions: Vec<String> = report.regions.iter().map(|r| r.region.clone()).collect();
         let regions = if regions.is_empty() {
             Regions::Default

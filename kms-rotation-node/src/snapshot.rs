@@ -8,7 +8,6 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::BindingError;
-use crate::js_client::Method;
 use crate::options::CheckAccountRequest;
 use crate::{promise, read_string};
 
@@ -84,20 +83,6 @@ pub fn load_snapshot(env: &Env, path: Unknown<'_>) -> napi::Result<Snapshot> {
     load().map_err(|e| e.into_napi(env))
 }
 
-const COLLECT_METHODS: &[Method] = &[
-    Method::ListKeys,
-    Method::ListAliases,
-    Method::DescribeKey,
-    Method::GetKeyRotationStatus,
-];
-const COLLECT_METHODS_WITH_TAGS: &[Method] = &[
-    Method::ListKeys,
-    Method::ListAliases,
-    Method::DescribeKey,
-    Method::GetKeyRotationStatus,
-    Method::ListResourceTags,
-];
-
 /// Reads every requested region's KMS facts into a snapshot file at `path`
 /// (to audit offline later, under any policy) and resolves to that snapshot.
 ///
@@ -117,12 +102,8 @@ pub fn collect<'env>(
     let prepare = || -> Result<_, BindingError> {
         let path = read_string(path, "path")?;
         let request = CheckAccountRequest::parse(options, "options")?;
-        let needed = if request.options.policy().needs_tags() {
-            COLLECT_METHODS_WITH_TAGS
-        } else {
-            COLLECT_METHODS
-        };
-        request.connection.require(needed)?;
+        let needed = request.options.operations();
+        request.connection.require(&needed)?;
         Ok(move || async move {
             let clients = request.connection.clients(&request.regions, needed).await?;
             let snapshot = core_collect(&clients, &request.options).await?;

@@ -43,7 +43,7 @@ impl CheckKeyCall {
                 endpoint_url,
                 role_arn,
             },
-            Needs::default(),
+            Needs(kms_rotation_core::check_key_operations(&policy)),
         )?;
         Ok(Self {
             key,
@@ -170,11 +170,8 @@ impl CheckAccountCall {
     ) -> Result<Self> {
         let regions = Regions::from_arg(regions)?;
         let policy = options::policy(max_rotation_period_days, evaluate_disabled_keys, exemptions)?;
-        let needs = Needs {
-            tags: policy.needs_tags(),
-            enable: false,
-        };
         let mut options = options::check_options(policy, max_requests_per_second)?;
+        let needs = Needs(options.operations());
         let source = Source::from_args(
             SourceArgs {
                 client,

@@ -21,12 +21,18 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::{Result, invalid};
 
-/// The methods every client must have: the read calls of a check.
-pub(crate) const READ_METHODS: [&str; 4] = ["list_keys", "list_aliases", "describe_key", "get_key_rotation_status"];
-/// Needed when a tag exemption is configured.
-pub(crate) const TAGS_METHOD: &str = "list_resource_tags";
-/// Needed when remediation is not a dry run.
-pub(crate) const ENABLE_METHOD: &str = "enable_key_rotation";
+/// The boto3 method of an operation, e.g. `describe_key`.
+pub(crate) fn method_name(op: kms_rotation_core::Operation) -> &'static str {
+    use kms_rotation_core::Operation;
+    match op {
+        Operation::ListKeys => "list_keys",
+        Operation::ListAliases => "list_aliases",
+        Operation::DescribeKey => "describe_key",
+        Operation::GetKeyRotationStatus => "get_key_rotation_status",
+        Operation::EnableKeyRotation => "enable_key_rotation",
+        Operation::ListResourceTags => "list_resource_tags",
+    }
+}
 
 /// Page sizes: the maximum each API allows.
 const LIST_KEYS_LIMIT: u32 = 1000;

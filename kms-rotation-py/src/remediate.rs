@@ -71,10 +71,7 @@ impl RemediateCall {
                 endpoint_url,
                 role_arn,
             },
-            Needs {
-                tags: false,
-                enable: !dry_run,
-            },
+            Needs(options.operations()),
         )?;
         Ok(Self {
             report,
@@ -221,10 +218,12 @@ impl RemediateKeysCall {
                 endpoint_url,
                 role_arn,
             },
-            Needs {
-                tags: policy.needs_tags(),
-                enable: !dry_run,
-            },
+            Needs(
+                kms_rotation_core::check_key_operations(&policy)
+                    .into_iter()
+                    .chain(options.operations())
+                    .collect(),
+            ),
         )?;
         Ok(Self {
             keys,

@@ -108,10 +108,8 @@ impl CollectCall {
         progress: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let policy = options::policy(365, true, exemptions)?;
-        let needs = Needs {
-            tags: policy.needs_tags(),
-            enable: false,
-        };
+        let mut options = options::check_options(policy, max_requests_per_second)?;
+        let needs = Needs(options.operations());
         let regions = Regions::from_arg(regions)?;
         let source = Source::from_args(
             SourceArgs {
@@ -123,7 +121,6 @@ impl CollectCall {
             },
             needs,
         )?;
-        let mut options = options::check_options(policy, max_requests_per_second)?;
         if let Some(list) = source.scan_regions(&regions)? {
             options = options.with_regions(list)?;
         }

@@ -8,7 +8,7 @@ use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
 use kms_rotation_core::{Clients, Error as CoreError, KeyRef, KmsClient, Snapshot as CoreSnapshot};
 use pyo3::prelude::*;
 
-use crate::client::{ENABLE_METHOD, PythonClient, READ_METHODS, TAGS_METHOD};
+use crate::client::PythonClient;
 use crate::error::{Error, Result, configuration, invalid};
 use crate::options::Regions;
 use crate::snapshot::Snapshot;
@@ -16,25 +16,13 @@ use crate::snapshot::Snapshot;
 /// botocore's default connection pool size per client.
 const BOTOCORE_MAX_POOL_CONNECTIONS: usize = 10;
 
-/// Which client methods a call will use, beyond the read methods.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Needs {
-    /// `list_resource_tags` (a tag exemption is configured).
-    pub(crate) tags: bool,
-    /// `enable_key_rotation` (remediation that is not a dry run).
-    pub(crate) enable: bool,
-}
+/// Which client methods a call will use: the core's operations for it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Needs(pub(crate) Vec<kms_rotation_core::Operation>);
 
 impl Needs {
-    fn methods(self) -> Vec<&'static str> {
-        let mut methods = READ_METHODS.to_vec();
-        if self.tags {
-            methods.push(TAGS_METHOD);
-        }
-        if self.enable {
-            methods.push(ENABLE_METHOD);
-        }
-        methods
+    fn methods(&self) -> Vec<&'static str> {
+        self.0.iter().map(|op| crate::client::method_name(*op)).collect()
     }
 }
 
