@@ -775,32 +775,12 @@ async fn scan_region(
     )
 }
 
-/// Every `ListKeys` page; on failure, the keys listed so far and the error.
+/// Every `ListKeys` page at once; on failure, the keys listed so far and the error.
 pub(crate) async fn list_keys(caller: &Caller<'_>, options: &CheckOptions) -> (Vec<KeyListEntry>, Option<ApiError>) {
-    let mut keys = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        match caller
-            .call(Operation::ListKeys, || caller.client.list_keys(marker.as_deref()))
-            .await
-        {
-            Ok(page) => {
-                keys.extend(page.items);
-                emit(
-                    options,
-                    ProgressEvent::KeysListed {
-                        region: caller.region().to_owned(),
-                        listed: keys.len() as u64,
-                    },
-                );
-                match page.next_marker {
-                    Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
-                    _ => return (keys, None),
-                }
-            }
-            Err(error) => return (keys, Some(error)),
-        }
-    }
+    let listed = AtomicU64::new(0);
+    let (sender, keys) = futures::channel::mpsc::unbounded();
+    let error = list_keys_into(caller, options, &listed, sender).await;
+    (keys.collect().await, error)
 }
 
 /// Lists a region's keys page by page into the scan pipeline; the error that

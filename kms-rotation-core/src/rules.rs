@@ -242,29 +242,13 @@ fn sorted(aliases: &[String]) -> Vec<String> {
 /// An `ERROR` finding for a key whose facts could not all be read.
 pub fn error_finding(facts: &KeyFacts, error: ApiError, operation: &str) -> Finding {
     let meta = &facts.metadata;
-    Finding {
-        region: facts.region.clone(),
-        key_id: meta.key_id.clone(),
-        key_arn: meta.arn.clone(),
-        aliases: sorted(&facts.aliases),
-        status: Status::Error,
-        reason: Reason::ApiError,
-        message: format!(
-            "Could not tell: {operation} failed with {}: {}",
-            error.code, error.message
-        ),
-        key: Some(KeySummary::from(meta)),
-        rotation: None,
-        remediation: None,
-        error: Some(ErrorInfo {
-            code: error.code,
-            message: error.message,
-            operation: Some(operation.to_owned()),
-        }),
-    }
+    let mut finding = describe_error_finding(&facts.region, &meta.key_id, &meta.arn, &facts.aliases, error);
+    finding.key = Some(KeySummary::from(meta));
+    set_failed_operation(&mut finding, operation);
+    finding
 }
 
-/// An `ERROR` finding for a listed key whose `DescribeKey` failed.
+/// An `ERROR` finding for a listed key whose `DescribeKey` failed (so no key facts).
 pub fn describe_error_finding(
     region: &str,
     key_id: &str,
@@ -272,24 +256,34 @@ pub fn describe_error_finding(
     aliases: &[String],
     error: ApiError,
 ) -> Finding {
-    Finding {
+    let mut finding = Finding {
         region: region.to_owned(),
         key_id: key_id.to_owned(),
         key_arn: key_arn.to_owned(),
         aliases: sorted(aliases),
         status: Status::Error,
         reason: Reason::ApiError,
-        message: format!(
-            "Could not tell: DescribeKey failed with {}: {}",
-            error.code, error.message
-        ),
+        message: String::new(),
         key: None,
         rotation: None,
         remediation: None,
         error: Some(ErrorInfo {
             code: error.code,
             message: error.message,
-            operation: Some("DescribeKey".to_owned()),
+            operation: None,
         }),
+    };
+    set_failed_operation(&mut finding, "DescribeKey");
+    finding
+}
+
+/// Names the failed operation in an `ERROR` finding's error and message.
+fn set_failed_operation(finding: &mut Finding, operation: &str) {
+    if let Some(error) = finding.error.as_mut() {
+        error.operation = Some(operation.to_owned());
+        finding.message = format!(
+            "Could not tell: {operation} failed with {}: {}",
+            error.code, error.message
+        );
     }
 }
