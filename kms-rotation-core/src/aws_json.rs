@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::ApiError;
+use crate::api::ApiError;
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
     Origin, Page, RotationStatus, Tag, Timestamp,

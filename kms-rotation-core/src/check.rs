@@ -1,106 +1,23 @@
-//! `check_key` and `check_account`: listing, pagination, concurrency, rate limits, retries.
+//! `check_key` and `check_account`: the scan of a region and of an account,
+//! standing on the engine (pacing, retries, paging, counters) and the rules.
 
-use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
-use crate::client::{ApiError, Clients, ErrorKind, KmsClient, Operation};
+use crate::api::{ApiError, ErrorKind, Operation};
+use crate::arn::{Arn, KeyRef, check_region};
+use crate::client::{Clients, KmsClient};
+use crate::engine::progress::emit;
+use crate::engine::{Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
 use crate::error::{Error, Result};
-use crate::key_ref::{KeyRef, check_region};
-use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Tag, Timestamp};
+use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus};
 use crate::policy::Policy;
-use crate::report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
+use crate::report::{AccountReport, RegionReport, RegionState};
 use crate::rules::{self, KeyFacts};
-
-/// How failed calls are retried. This is the only retry layer: clients do not retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetryConfig {
-    /// Attempts per call, the first included (at least 1).
-    pub max_attempts: u32,
-    /// Backoff before the first retry; doubles each retry, with jitter.
-    pub base_delay: Duration,
-    /// Upper bound of one backoff.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 8,
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_secs(5),
-        }
-    }
-}
-
-impl RetryConfig {
-    /// Sets the attempts per call (at least 1).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    /// Sets the first backoff and its bound.
-    pub fn with_delays(mut self, base: Duration, max: Duration) -> Self {
-        self.base_delay = base;
-        self.max_delay = max.max(base);
-        self
-    }
-
-    /// The wait before retry number `retry` (0-based): half the exponential step
-    /// plus a random part of the other half, so clients that collided spread out.
-    fn backoff(&self, retry: u32) -> Duration {
-        let step = self
-            .base_delay
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_delay);
-        let half = step / 2;
-        half + half.mul_f64(fastrand::f64())
-    }
-}
-
-/// Something that happened during a scan, for progress bars.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProgressEvent {
-    /// A region's scan began.
-    RegionStarted {
-        /// The region.
-        region: String,
-    },
-    /// More keys were listed in a region.
-    KeysListed {
-        /// The region.
-        region: String,
-        /// Keys listed so far in the region.
-        listed: u64,
-    },
-    /// A key's finding is ready.
-    KeyEvaluated {
-        /// The region.
-        region: String,
-        /// Findings ready so far in the region.
-        evaluated: u64,
-        /// Keys listed in the region.
-        listed: u64,
-    },
-    /// A region's scan ended.
-    RegionFinished {
-        /// The region.
-        region: String,
-        /// How it ended.
-        state: RegionState,
-    },
-}
-
-/// A progress subscriber.
-pub type ProgressCallback = Arc<dyn Fn(&ProgressEvent) + Send + Sync>;
 
 /// Options of [`check_account`]: the policy, the regions, and how hard to push the API.
 ///
@@ -119,7 +36,7 @@ pub struct CheckOptions {
     policy: Policy,
     regions: Option<Vec<String>>,
     max_in_flight: usize,
-    rates: BTreeMap<Operation, f64>,
+    rates: Rates,
     retry: RetryConfig,
     progress: Option<ProgressCallback>,
 }
@@ -137,20 +54,13 @@ impl std::fmt::Debug for CheckOptions {
     }
 }
 
-/// The default share of each AWS quota a scan may use: the rest is left to
-/// the account's other callers, who share the same quota.
-pub const DEFAULT_QUOTA_FRACTION: f64 = 0.5;
-
 impl Default for CheckOptions {
     fn default() -> Self {
         Self {
             policy: Policy::default(),
             regions: None,
             max_in_flight: 128,
-            rates: Operation::ALL
-                .iter()
-                .map(|op| (*op, op.aws_quota_rps() * DEFAULT_QUOTA_FRACTION))
-                .collect(),
+            rates: Rates::default(),
             retry: RetryConfig::default(),
             progress: None,
         }
@@ -197,14 +107,7 @@ impl CheckOptions {
     /// # Errors
     /// [`Error::InvalidInput`] when `rps` is not a positive number.
     pub fn with_rate(mut self, op: Operation, rps: f64) -> Result<Self> {
-        if !(rps.is_finite() && rps > 0.0) {
-            return Err(Error::invalid(
-                "requests per second",
-                rps.to_string(),
-                "must be a positive number",
-            ));
-        }
-        self.rates.insert(op, rps);
+        self.rates.set("requests per second", op, rps)?;
         Ok(self)
     }
 
@@ -213,16 +116,7 @@ impl CheckOptions {
     /// # Errors
     /// [`Error::InvalidInput`] unless `0 < fraction <= 1`.
     pub fn with_quota_fraction(mut self, fraction: f64) -> Result<Self> {
-        if !(fraction.is_finite() && fraction > 0.0 && fraction <= 1.0) {
-            return Err(Error::invalid(
-                "quota fraction",
-                fraction.to_string(),
-                "must be in (0, 1]",
-            ));
-        }
-        for op in Operation::ALL {
-            self.rates.insert(op, op.aws_quota_rps() * fraction);
-        }
+        self.rates.set_quota_fraction(fraction)?;
         Ok(self)
     }
 
@@ -231,25 +125,14 @@ impl CheckOptions {
     /// # Errors
     /// [`Error::InvalidInput`] when `rps` is not a positive number.
     pub fn with_max_requests_per_second(mut self, rps: f64) -> Result<Self> {
-        if !(rps.is_finite() && rps > 0.0) {
-            return Err(Error::invalid(
-                "max_requests_per_second",
-                rps.to_string(),
-                "must be a positive number",
-            ));
-        }
-        for rate in self.rates.values_mut() {
-            *rate = rate.min(rps);
-        }
+        self.rates.cap(rps)?;
         Ok(self)
     }
 
     /// Lifts every request budget: for clients that are not AWS (a snapshot file
     /// audited offline), where pacing would only slow the evaluation down.
     pub fn without_rate_limits(mut self) -> Self {
-        for op in Operation::ALL {
-            self.rates.insert(op, f64::INFINITY);
-        }
+        self.rates = Rates::unlimited();
         self
     }
 
@@ -285,10 +168,7 @@ impl CheckOptions {
 
     /// The budget of one operation in requests per second per region.
     pub fn rate(&self, op: Operation) -> f64 {
-        self.rates
-            .get(&op)
-            .copied()
-            .unwrap_or_else(|| op.aws_quota_rps() * DEFAULT_QUOTA_FRACTION)
+        self.rates.get(op)
     }
 
     /// The retry behaviour.
@@ -300,226 +180,45 @@ impl CheckOptions {
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }
-}
 
-/// Spaces calls at a fixed rate; no burst builds up while idle. Throttling
-/// answers stretch the spacing (other callers share the quota), successes
-/// shrink it back towards the budget.
-#[derive(Debug)]
-struct RateLimiter {
-    budget_interval: Duration,
-    state: Mutex<LimiterState>,
-}
-
-#[derive(Debug)]
-struct LimiterState {
-    next_slot: Option<Instant>,
-    interval: Duration,
-}
-
-impl RateLimiter {
-    /// How far throttling may slow a limiter below its budget.
-    const MAX_SLOWDOWN: u32 = 64;
-
-    fn new(rps: f64) -> Self {
-        let interval = Duration::from_secs_f64(1.0 / rps);
-        Self {
-            budget_interval: interval,
-            state: Mutex::new(LimiterState {
-                next_slot: None,
-                interval,
-            }),
-        }
+    pub(crate) fn progress(&self) -> Option<&ProgressCallback> {
+        self.progress.as_ref()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    async fn acquire(&self) {
-        let now = Instant::now();
-        let slot = {
-            let mut state = self.lock();
-            let slot = state.next_slot.map_or(now, |n| n.max(now));
-            state.next_slot = Some(slot + state.interval);
-            slot
-        };
-        if slot > now {
-            tokio::time::sleep_until(slot).await;
-        }
-    }
-
-    fn on_throttled(&self) {
-        let mut state = self.lock();
-        state.interval = (state.interval * 2).min(self.budget_interval * Self::MAX_SLOWDOWN);
-    }
-
-    fn on_success(&self) {
-        let mut state = self.lock();
-        if state.interval > self.budget_interval {
-            state.interval = state.interval.mul_f64(0.98).max(self.budget_interval);
-        }
-    }
-}
-
-/// Counters shared by every region of one run.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    calls: [AtomicU64; Operation::ALL.len()],
-    retries: AtomicU64,
-    throttled: AtomicU64,
-}
-
-impl Counters {
-    pub(crate) fn stats(&self, started: Instant) -> Stats {
-        Stats {
-            api_calls: Operation::ALL
-                .iter()
-                .enumerate()
-                .map(|(i, op)| (op.as_str().to_owned(), self.calls[i].load(Ordering::Relaxed)))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
-            retries: self.retries.load(Ordering::Relaxed),
-            throttled: self.throttled.load(Ordering::Relaxed),
-            duration_ms: started.elapsed().as_millis() as u64,
-        }
-    }
-}
-
-/// One region's client with its rate limits, retries and counters: every API
-/// call of the engine goes through [`Caller::call`].
-pub(crate) struct Caller<'a> {
-    pub(crate) client: &'a dyn KmsClient,
-    limiters: HashMap<Operation, RateLimiter>,
-    retry: RetryConfig,
-    counters: &'a Counters,
-}
-
-impl<'a> Caller<'a> {
-    pub(crate) fn new(
-        client: &'a dyn KmsClient,
-        rate: impl Fn(Operation) -> f64,
-        retry: RetryConfig,
-        counters: &'a Counters,
-    ) -> Self {
-        // A client without quotas (an offline snapshot) is not paced at all.
-        let paced = client.has_request_quotas();
-        let limiters = Operation::ALL
-            .iter()
-            .map(|op| (*op, RateLimiter::new(if paced { rate(*op) } else { f64::INFINITY })))
-            .collect();
-        Self {
-            client,
-            limiters,
-            retry,
-            counters,
-        }
-    }
-
-    pub(crate) fn region(&self) -> &str {
-        self.client.region()
-    }
-
-    /// Makes one call within the rate budget, retrying retryable errors with backoff.
-    pub(crate) async fn call<T, F, Fut>(&self, op: Operation, mut attempt: F) -> Result<T, ApiError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, ApiError>>,
-    {
-        let mut retry = 0;
-        loop {
-            let limiter = &self.limiters[&op];
-            limiter.acquire().await;
-            self.counters.calls[op as usize].fetch_add(1, Ordering::Relaxed);
-            let error = match attempt().await {
-                Ok(value) => {
-                    limiter.on_success();
-                    return Ok(value);
-                }
-                Err(error) => error,
-            };
-            if error.kind == ErrorKind::Throttling {
-                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                limiter.on_throttled();
-            }
-            if !error.retryable || retry + 1 >= self.retry.max_attempts {
-                return Err(error);
-            }
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(self.retry.backoff(retry)).await;
-            retry += 1;
-        }
-    }
-
-    /// Every page of `ListAliases` (optionally for one key), as key id → alias names.
-    pub(crate) async fn aliases(&self, key_id: Option<&str>) -> Result<HashMap<String, Vec<String>>, ApiError> {
-        let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .call(Operation::ListAliases, || {
-                    self.client.list_aliases(key_id, marker.as_deref())
-                })
-                .await?;
-            for alias in page.items {
-                if let Some(target) = alias.target_key_id {
-                    by_key.entry(target).or_default().push(alias.alias_name);
-                }
-            }
-            match page.next_marker {
-                Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
-                _ => return Ok(by_key),
-            }
-        }
-    }
-
-    /// Every page of `ListResourceTags` for one key.
-    pub(crate) async fn tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError> {
-        let mut tags = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .call(Operation::ListResourceTags, || {
-                    self.client.list_resource_tags(key_id, marker.as_deref())
-                })
-                .await?;
-            tags.extend(page.items);
-            match page.next_marker {
-                Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
-                _ => return Ok(tags),
-            }
-        }
-    }
-
-    /// Reads what the decision table needs about one key and decides; the
-    /// facts carry the key's aliases.
-    pub(crate) async fn assess(&self, mut facts: KeyFacts, policy: &Policy) -> Finding {
-        let read = self.read_rotation(&mut facts, policy).await;
-        decide(&facts, read, policy)
-    }
-
-    /// Reads the tags (for tag exemptions) and the rotation status, where the decision table needs them.
-    async fn read_rotation(&self, facts: &mut KeyFacts, policy: &Policy) -> RotationRead {
-        let key_id = facts.metadata.key_id.clone();
-        if policy.needs_tags() {
-            facts.tags = Some(self.tags(&key_id).await.map_err(|e| (e, Operation::ListResourceTags))?);
-        }
-        if !rules::needs_rotation_status(facts, policy) {
-            return Ok(None);
-        }
-        self.call(Operation::GetKeyRotationStatus, || {
-            self.client.get_key_rotation_status(&key_id)
-        })
-        .await
-        .map(Some)
-        .map_err(|e| (e, Operation::GetKeyRotationStatus))
+    /// A caller for one region's client under these options.
+    pub(crate) fn caller<'a>(&self, client: &'a dyn KmsClient, counters: &'a Counters) -> Caller<'a> {
+        Caller::new(client, &self.rates, &self.retry, counters)
     }
 }
 
 /// What was read about a key: the rotation status where needed, or the call that failed.
-type RotationRead = Result<Option<RotationStatus>, (ApiError, Operation)>;
+pub(crate) type RotationRead = Result<Option<RotationStatus>, (ApiError, Operation)>;
 
-fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {
+/// Reads what the decision table needs about one key: the tags (for tag
+/// exemptions) and the rotation status, where the table needs them.
+pub(crate) async fn read_rotation(caller: &Caller<'_>, facts: &mut KeyFacts, policy: &Policy) -> RotationRead {
+    let key_id = facts.metadata.key_id.clone();
+    if policy.needs_tags() {
+        facts.tags = Some(
+            caller
+                .tags(&key_id)
+                .await
+                .map_err(|e| (e, Operation::ListResourceTags))?,
+        );
+    }
+    if !rules::needs_rotation_status(facts, policy) {
+        return Ok(None);
+    }
+    caller
+        .call(Operation::GetKeyRotationStatus, || {
+            caller.client.get_key_rotation_status(&key_id)
+        })
+        .await
+        .map(Some)
+        .map_err(|e| (e, Operation::GetKeyRotationStatus))
+}
+
+pub(crate) fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {
     match read {
         Ok(rotation) => rules::evaluate(facts, rotation.as_ref(), policy),
         Err((error, op)) => rules::error_finding(facts, error, op.as_str()),
@@ -539,7 +238,23 @@ pub fn check_key_operations(policy: &Policy) -> Vec<Operation> {
     operations
 }
 
-/// Checks one key, named by key id, key ARN, alias name or alias ARN.
+/// Checks that `key` can be asked of `client`: well formed, and, for an ARN,
+/// in the client's region.
+pub(crate) fn parse_key_for(client: &dyn KmsClient, key: &str) -> Result<KeyRef> {
+    let key_ref: KeyRef = key.parse()?;
+    if let Some(region) = key_ref.region().filter(|r| *r != client.region()) {
+        return Err(Error::invalid(
+            "key reference",
+            key,
+            format!("the ARN is in {region} but the client is for {}", client.region()),
+        ));
+    }
+    Ok(key_ref)
+}
+
+/// Checks one key, named by key id, key ARN, alias name or alias ARN, with the
+/// options' policy, retries and request budget (its regions are not used: the
+/// client's region is the key's).
 ///
 /// API errors become an `ERROR` finding, never an `Err`.
 ///
@@ -549,65 +264,70 @@ pub fn check_key_operations(policy: &Policy) -> Vec<Operation> {
 ///
 /// # Example
 /// ```
-/// use kms_rotation_core::{check_key, Policy, Snapshot, Status};
+/// use kms_rotation_core::{check_key, CheckOptions, Snapshot, Status};
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let snapshot = Snapshot::load("../examples/data/demo-account.json")?;
 /// let client = snapshot.client("us-east-1")?;
-/// let finding = check_key(client.as_ref(), "alias/payments-db", &Policy::default()).await?;
+/// let finding = check_key(client.as_ref(), "alias/payments-db", &CheckOptions::default()).await?;
 /// assert_eq!(finding.status, Status::Pass);
 /// # Ok::<(), kms_rotation_core::Error>(())
 /// # }).unwrap();
 /// ```
-pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Result<Finding> {
-    let key_ref: KeyRef = key.parse()?;
-    if let Some(region) = key_ref.region().filter(|r| *r != client.region()) {
-        return Err(Error::invalid(
-            "key reference",
-            key,
-            format!("the ARN is in {region} but the client is for {}", client.region()),
-        ));
-    }
+pub async fn check_key(client: &dyn KmsClient, key: &str, options: &CheckOptions) -> Result<Finding> {
+    let key_ref = parse_key_for(client, key)?;
     let counters = Counters::default();
-    let options = CheckOptions::default();
-    let caller = Caller::new(client, |op| options.rate(op), options.retry.clone(), &counters);
-    let region = client.region().to_owned();
+    let caller = options.caller(client, &counters);
+    Ok(check_key_with(&caller, &key_ref, options.policy()).await)
+}
+
+/// [`check_key`] through a caller whose counters the caller keeps.
+pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy: &Policy) -> Finding {
+    let region = caller.region().to_owned();
+    let key = key_ref.as_str();
     let named_arn = if matches!(key_ref, KeyRef::KeyArn(_)) { key } else { "" };
     let given_alias: Vec<String> = key_ref.alias_name().into_iter().collect();
     let metadata = match caller
-        .call(Operation::DescribeKey, || client.describe_key(key_ref.as_str()))
+        .call(Operation::DescribeKey, || caller.client.describe_key(key))
         .await
     {
         Ok(metadata) => metadata,
         Err(error) => {
-            return Ok(rules::describe_error_finding(
-                &region,
-                key,
-                named_arn,
-                &given_alias,
-                error,
-            ));
+            return rules::describe_error_finding(&region, key, named_arn, &given_alias, error);
         }
     };
-    let mut aliases = given_alias;
-    match caller.aliases(Some(&metadata.key_id)).await {
-        Ok(mut found) => aliases.extend(found.remove(&metadata.key_id).unwrap_or_default()),
-        Err(error) => {
-            let facts = KeyFacts {
-                region,
-                metadata,
-                aliases,
-                tags: None,
-            };
-            return Ok(rules::error_finding(&facts, error, Operation::ListAliases.as_str()));
-        }
-    }
-    let facts = KeyFacts {
+    let mut facts = KeyFacts {
         region,
         metadata,
-        aliases,
+        aliases: given_alias,
         tags: None,
     };
-    Ok(caller.assess(facts, policy).await)
+    match caller.aliases(Some(&facts.metadata.key_id)).await {
+        Ok(mut found) => facts
+            .aliases
+            .extend(found.remove(&facts.metadata.key_id).unwrap_or_default()),
+        Err(error) => return rules::error_finding(&facts, error, Operation::ListAliases.as_str()),
+    }
+    let read = read_rotation(caller, &mut facts, policy).await;
+    decide(&facts, read, policy)
+}
+
+/// The regions a run covers, each with its client; checked before any call.
+pub(crate) fn region_clients(clients: &Clients, options: &CheckOptions, what: &str) -> Result<Vec<Arc<dyn KmsClient>>> {
+    let regions = match options.regions() {
+        Some(regions) => regions.to_vec(),
+        None => clients.regions(),
+    };
+    if regions.is_empty() {
+        return Err(Error::Configuration(format!(
+            "no regions to {what}: give a region or a client"
+        )));
+    }
+    let mut region_clients = Vec::with_capacity(regions.len());
+    for region in &regions {
+        check_region(region)?;
+        region_clients.push(clients.get(region)?);
+    }
+    Ok(region_clients)
 }
 
 /// Checks every key in the requested regions, all regions in parallel.
@@ -615,7 +335,8 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Re
 /// Per region: `ListKeys` (pages of 1000), `ListAliases` once, `DescribeKey` per
 /// key, `GetKeyRotationStatus` only where the decision table needs it, and
 /// `ListResourceTags` only when a tag exemption is configured. Every listed
-/// key yields exactly one finding and every requested region one entry.
+/// key yields exactly one finding (a key listed twice, one) and every requested
+/// region one entry.
 ///
 /// # Errors
 /// Before any API call: [`Error::Configuration`] when there are no regions or
@@ -634,54 +355,57 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, policy: &Policy) -> Re
 /// ```
 pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<AccountReport> {
     let started = Instant::now();
-    let regions = match options.regions() {
-        Some(regions) => regions.to_vec(),
-        None => clients.regions(),
-    };
-    if regions.is_empty() {
-        return Err(Error::Configuration(
-            "no regions to check: give a region or a client".to_owned(),
-        ));
-    }
-    let mut region_clients = Vec::with_capacity(regions.len());
-    for region in &regions {
-        check_region(region)?;
-        region_clients.push(clients.get(region)?);
-    }
+    let region_clients = region_clients(clients, options, "check")?;
     let counters = Counters::default();
     let scans = region_clients
         .iter()
         .map(|client| scan_region(client.as_ref(), options, &counters));
     let results = futures::future::join_all(scans).await;
 
-    let mut report = AccountReport {
-        schema_version: SCHEMA_VERSION,
-        generated_at: Timestamp::now(),
-        account_id: None,
-        policy: options.policy.clone(),
-        regions: Vec::with_capacity(results.len()),
-        findings: Vec::new(),
-        summary: Summary::default(),
-        stats: Stats::default(),
-    };
+    let mut report = AccountReport::new(options.policy().clone());
     for (entry, findings) in results {
         report.regions.push(entry);
         report.findings.extend(findings);
     }
-    report.account_id = report.findings.iter().find_map(|f| account_of_arn(&f.key_arn));
+    report.account_id = report
+        .findings
+        .iter()
+        .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
     report.normalize();
     report.stats = counters.stats(started);
     Ok(report)
 }
 
-fn account_of_arn(arn: &str) -> Option<String> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned)
-}
-
-pub(crate) fn emit(options: &CheckOptions, event: ProgressEvent) {
-    if let Some(progress) = &options.progress {
-        progress(&event);
-    }
+/// A region's keys, listed page by page into `keys`; the error that stopped
+/// the listing, if any. A key listed twice is passed on once.
+pub(crate) async fn list_keys_into(
+    caller: &Caller<'_>,
+    progress: Option<&ProgressCallback>,
+    listed: &AtomicU64,
+    keys: futures::channel::mpsc::UnboundedSender<KeyListEntry>,
+) -> Option<ApiError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    caller
+        .list(None, |page: Vec<KeyListEntry>| {
+            let mut count = 0;
+            for entry in page {
+                if seen.insert(entry.key_id.clone()) {
+                    count += 1;
+                    // The receiver lives until every key is read; a send cannot fail before that.
+                    let _ = keys.unbounded_send(entry);
+                }
+            }
+            let total = listed.fetch_add(count, Ordering::Relaxed) + count;
+            emit(
+                progress,
+                ProgressEvent::KeysListed {
+                    region: caller.region().to_owned(),
+                    listed: total,
+                },
+            );
+        })
+        .await
+        .err()
 }
 
 async fn scan_region(
@@ -689,9 +413,10 @@ async fn scan_region(
     options: &CheckOptions,
     counters: &Counters,
 ) -> (RegionReport, Vec<Finding>) {
-    let caller = Caller::new(client, |op| options.rate(op), options.retry.clone(), counters);
+    let caller = options.caller(client, counters);
     let region = client.region().to_owned();
-    emit(options, ProgressEvent::RegionStarted { region: region.clone() });
+    let progress = options.progress();
+    emit(progress, ProgressEvent::RegionStarted { region: region.clone() });
 
     // Keys are read as their ListKeys page arrives, while ListAliases runs
     // alongside. A key's finding needs its alias names, but waiting for them
@@ -702,31 +427,30 @@ async fn scan_region(
     let listed = AtomicU64::new(0);
     let evaluated = AtomicU64::new(0);
     let (sender, keys) = futures::channel::mpsc::unbounded();
-    let listing = list_keys_into(&caller, options, &listed, sender);
+    let listing = list_keys_into(&caller, progress, &listed, sender);
     let reads = keys
         .map(|entry| {
             let (caller, evaluated, listed, region, alias_listing) =
                 (&caller, &evaluated, &listed, &region, &alias_listing);
             async move {
-                let early_aliases = match options.policy.needs_aliases() {
+                let early_aliases = match options.policy().needs_aliases() {
                     true => Some(aliases_of(&alias_listing.clone().await, &entry.key_id)),
                     false => None,
                 };
-                let read = read_listed_key(caller, entry, early_aliases, &options.policy).await;
+                let read = read_listed_key(caller, entry, early_aliases, options.policy()).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
-                let listed = listed.load(Ordering::Relaxed);
                 emit(
-                    options,
+                    progress,
                     ProgressEvent::KeyEvaluated {
                         region: region.clone(),
                         evaluated: done,
-                        listed,
+                        listed: listed.load(Ordering::Relaxed),
                     },
                 );
                 read
             }
         })
-        .buffer_unordered(options.max_in_flight)
+        .buffer_unordered(options.max_in_flight())
         .collect::<Vec<KeyRead>>();
     let (list_error, reads, aliases) = futures::join!(listing, reads, alias_listing.clone());
     let findings = reads
@@ -734,7 +458,7 @@ async fn scan_region(
         .map(|read| match read {
             KeyRead::Described { mut facts, read } => {
                 facts.aliases = aliases_of(&aliases, &facts.metadata.key_id);
-                decide(&facts, read, &options.policy)
+                decide(&facts, read, options.policy())
             }
             KeyRead::NotDescribed { entry, error } => {
                 let names = aliases_of(&aliases, &entry.key_id);
@@ -757,7 +481,7 @@ async fn scan_region(
         operation: Some(op.as_str().to_owned()),
     });
     emit(
-        options,
+        progress,
         ProgressEvent::RegionFinished {
             region: region.clone(),
             state,
@@ -773,52 +497,6 @@ async fn scan_region(
         },
         findings,
     )
-}
-
-/// Every `ListKeys` page at once; on failure, the keys listed so far and the error.
-pub(crate) async fn list_keys(caller: &Caller<'_>, options: &CheckOptions) -> (Vec<KeyListEntry>, Option<ApiError>) {
-    let listed = AtomicU64::new(0);
-    let (sender, keys) = futures::channel::mpsc::unbounded();
-    let error = list_keys_into(caller, options, &listed, sender).await;
-    (keys.collect().await, error)
-}
-
-/// Lists a region's keys page by page into the scan pipeline; the error that
-/// stopped the listing, if any.
-async fn list_keys_into(
-    caller: &Caller<'_>,
-    options: &CheckOptions,
-    listed: &AtomicU64,
-    keys: futures::channel::mpsc::UnboundedSender<KeyListEntry>,
-) -> Option<ApiError> {
-    let mut marker: Option<String> = None;
-    loop {
-        let page = match caller
-            .call(Operation::ListKeys, || caller.client.list_keys(marker.as_deref()))
-            .await
-        {
-            Ok(page) => page,
-            Err(error) => return Some(error),
-        };
-        let count = page.items.len() as u64;
-        let total = listed.fetch_add(count, Ordering::Relaxed) + count;
-        emit(
-            options,
-            ProgressEvent::KeysListed {
-                region: caller.region().to_owned(),
-                listed: total,
-            },
-        );
-        for entry in page.items {
-            // The receiver lives until every key is read; a send cannot fail before that.
-            let _ = keys.unbounded_send(entry);
-        }
-        match page.next_marker {
-            // A marker that repeats would loop forever: treat it as the end.
-            Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
-            _ => return None,
-        }
-    }
 }
 
 /// A listed key whose API calls are done; its finding waits only for the alias names.
@@ -847,14 +525,13 @@ async fn read_listed_key(
         .await
     {
         Ok(metadata) => {
-            let region = caller.region().to_owned();
             let mut facts = KeyFacts {
-                region,
+                region: caller.region().to_owned(),
                 metadata,
                 aliases: aliases.unwrap_or_default(),
                 tags: None,
             };
-            let read = caller.read_rotation(&mut facts, policy).await;
+            let read = read_rotation(caller, &mut facts, policy).await;
             KeyRead::Described {
                 facts: Box::new(facts),
                 read,
@@ -862,28 +539,4 @@ async fn read_listed_key(
         }
         Err(error) => KeyRead::NotDescribed { entry, error },
     }
-}
-
-/// The bindings run these futures on multi-threaded runtimes: they must stay `Send`.
-#[allow(dead_code)]
-fn futures_are_send(
-    clients: &Clients,
-    options: &CheckOptions,
-    client: &dyn KmsClient,
-    policy: &Policy,
-    report: &AccountReport,
-    remediation: &crate::remediate::RemediateOptions,
-) {
-    fn send<T: Send>(_: T) {}
-    send(check_account(clients, options));
-    send(check_key(client, "alias/x", policy));
-    send(crate::collect::collect(clients, options));
-    send(crate::remediate::remediate(clients, report, remediation));
-    send(crate::remediate::remediate_keys(
-        clients,
-        "us-east-1",
-        &[],
-        policy,
-        remediation,
-    ));
 }

@@ -4,13 +4,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
 
-use crate::check::{Caller, CheckOptions, Counters, ProgressEvent, emit, list_keys};
-use crate::client::{Clients, KmsClient, Operation};
-use crate::error::{Error, Result};
-use crate::key_ref::check_region;
+use crate::api::{ApiError, Operation};
+use crate::check::{CheckOptions, list_keys_into, region_clients};
+use crate::client::{Clients, KmsClient};
+use crate::engine::progress::emit;
+use crate::engine::{Caller, Counters, ProgressEvent};
+use crate::error::Result;
 use crate::model::{KeyListEntry, KeyMetadata};
-use crate::policy::Policy;
-use crate::rules::{self, KeyFacts};
+use crate::rules;
 use crate::snapshot::{Snapshot, SnapshotKey};
 
 /// Reads every requested region's keys into a snapshot that, evaluated later
@@ -38,20 +39,7 @@ use crate::snapshot::{Snapshot, SnapshotKey};
 /// # }).unwrap();
 /// ```
 pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapshot> {
-    let regions = match options.regions() {
-        Some(regions) => regions.to_vec(),
-        None => clients.regions(),
-    };
-    if regions.is_empty() {
-        return Err(Error::Configuration(
-            "no regions to collect: give a region or a client".to_owned(),
-        ));
-    }
-    let mut region_clients = Vec::with_capacity(regions.len());
-    for region in &regions {
-        check_region(region)?;
-        region_clients.push(clients.get(region)?);
-    }
+    let region_clients = region_clients(clients, options, "collect")?;
     let counters = Counters::default();
     let per_region = region_clients
         .iter()
@@ -75,13 +63,20 @@ pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapsh
     Ok(snapshot)
 }
 
-type RegionFacts = (String, Vec<SnapshotKey>, Vec<(Operation, crate::client::ApiError)>);
+type RegionFacts = (String, Vec<SnapshotKey>, Vec<(Operation, ApiError)>);
 
 async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters: &Counters) -> RegionFacts {
-    let caller = Caller::new(client, |op| options.rate(op), options.retry().clone(), counters);
+    let caller = options.caller(client, counters);
     let region = client.region().to_owned();
-    emit(options, ProgressEvent::RegionStarted { region: region.clone() });
-    let ((keys, list_error), aliases) = futures::join!(list_keys(&caller, options), caller.aliases(None));
+    let progress = options.progress();
+    emit(progress, ProgressEvent::RegionStarted { region: region.clone() });
+    let listed_count = AtomicU64::new(0);
+    let (sender, receiver) = futures::channel::mpsc::unbounded();
+    let listing = async {
+        let error = list_keys_into(&caller, progress, &listed_count, sender).await;
+        (receiver.collect::<Vec<KeyListEntry>>().await, error)
+    };
+    let ((keys, list_error), aliases) = futures::join!(listing, caller.aliases(None));
     let mut region_errors = Vec::new();
     if let Some(error) = list_error {
         region_errors.push((Operation::ListKeys, error));
@@ -92,17 +87,16 @@ async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters
     });
     let listed = keys.len() as u64;
     let evaluated = AtomicU64::new(0);
-    let eligibility = Policy::default();
     let needs_tags = options.policy().needs_tags();
     let collected = futures::stream::iter(keys)
         .map(|entry| {
             let aliases = aliases.get(&entry.key_id).cloned().unwrap_or_default();
-            let (caller, eligibility, evaluated, region) = (&caller, &eligibility, &evaluated, &region);
+            let (caller, evaluated, region) = (&caller, &evaluated, &region);
             async move {
-                let key = collect_key(caller, entry, aliases, eligibility, needs_tags).await;
+                let key = collect_key(caller, entry, aliases, needs_tags).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
                 emit(
-                    options,
+                    progress,
                     ProgressEvent::KeyEvaluated {
                         region: region.clone(),
                         evaluated: done,
@@ -118,13 +112,7 @@ async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters
     (region, collected, region_errors)
 }
 
-async fn collect_key(
-    caller: &Caller<'_>,
-    entry: KeyListEntry,
-    aliases: Vec<String>,
-    eligibility: &Policy,
-    needs_tags: bool,
-) -> SnapshotKey {
+async fn collect_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<String>, needs_tags: bool) -> SnapshotKey {
     let client = caller.client;
     let metadata = match caller
         .call(Operation::DescribeKey, || client.describe_key(&entry.key_id))
@@ -141,20 +129,15 @@ async fn collect_key(
                 .with_error(Operation::DescribeKey, error);
         }
     };
-    let mut key = SnapshotKey::new(metadata.clone(), None).with_aliases(aliases.clone());
+    let rotates = rules::can_rotate_automatically(&metadata);
+    let mut key = SnapshotKey::new(metadata, None).with_aliases(aliases);
     if needs_tags {
         match caller.tags(&entry.key_id).await {
             Ok(tags) => key.tags = tags,
             Err(error) => key = key.with_error(Operation::ListResourceTags, error),
         }
     }
-    let facts = KeyFacts {
-        region: caller.region().to_owned(),
-        metadata,
-        aliases,
-        tags: None,
-    };
-    if rules::needs_rotation_status(&facts, eligibility) {
+    if rotates {
         match caller
             .call(Operation::GetKeyRotationStatus, || {
                 client.get_key_rotation_status(&entry.key_id)

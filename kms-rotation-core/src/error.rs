@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::client::ApiError;
+use crate::api::ApiError;
 
 /// Everything that can go wrong in a call into this crate.
 ///

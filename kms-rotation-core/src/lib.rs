@@ -26,14 +26,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// Layers, lowest first; a module uses only modules above it in this list.
+mod api;
+mod arn;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod aws_json;
 mod check;
 mod client;
 mod collect;
+mod engine;
 mod error;
-mod key_ref;
 mod model;
 mod policy;
 mod remediate;
@@ -42,24 +45,26 @@ mod report;
 pub mod rules;
 mod snapshot;
 
-pub use check::{
-    CheckOptions, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig, check_account, check_key,
-    check_key_operations,
-};
-pub use client::{ApiError, ClientFactory, Clients, ErrorKind, KmsClient, Operation};
+pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE};
+pub use arn::{Arn, KeyRef, check_region};
+pub use check::{CheckOptions, check_account, check_key, check_key_operations};
+pub use client::{ClientFactory, Clients, KmsClient};
 pub use collect::collect;
+pub use engine::{DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
-pub use key_ref::{Arn, KeyRef, check_region};
 pub use model::{
     Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,
     MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status, Tag, Timestamp,
 };
-pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, ROTATION_PERIOD_RANGE, check_rotation_period};
-pub use remediate::{Outcome, RemediateOptions, RemediationAction, RemediationReport, remediate, remediate_keys};
+pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
+pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
     CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RenderOptions, render, render_remediation,
 };
-pub use report::{AccountReport, RegionReport, RegionState, SCHEMA_VERSION, Stats, Summary};
+pub use report::{
+    AccountReport, Outcome, RegionReport, RegionState, RemediationAction, RemediationReport, SCHEMA_VERSION, Stats,
+    Summary,
+};
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey};
 
 /// The README's Rust example, compiled as a doc test so it cannot drift.
@@ -69,3 +74,20 @@ pub struct ReadmeDoctests;
 
 /// Re-exported so implementers of [`KmsClient`] use the same attribute.
 pub use async_trait::async_trait;
+
+/// The bindings run these futures on multi-threaded runtimes: they must stay `Send`.
+#[allow(dead_code)]
+fn futures_are_send(
+    clients: &Clients,
+    options: &CheckOptions,
+    client: &dyn KmsClient,
+    report: &AccountReport,
+    remediation: &RemediateOptions,
+) {
+    fn send<T: Send>(_: T) {}
+    send(check_account(clients, options));
+    send(check_key(client, "alias/x", options));
+    send(collect(clients, options));
+    send(remediate(clients, report, remediation));
+    send(remediate_keys(clients, "us-east-1", &[], options, remediation));
+}

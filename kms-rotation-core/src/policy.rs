@@ -4,11 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::ROTATION_PERIOD_RANGE;
+use crate::arn::KeyRef;
 use crate::error::{Error, Result};
-use crate::key_ref::KeyRef;
-
-/// The rotation periods KMS accepts, in days.
-pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
 
 /// The default maximum rotation period: yearly, as CIS and the seed check ask.
 pub const DEFAULT_MAX_ROTATION_PERIOD_DAYS: u32 = 365;

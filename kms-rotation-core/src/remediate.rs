@@ -11,17 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::check::{Caller, Counters, RetryConfig};
-use crate::client::{ApiError, Clients, KmsClient, Operation};
+use crate::api::{ApiError, Operation};
+use crate::arn::{Arn, KeyRef};
+use crate::check::{CheckOptions, check_key_with, parse_key_for};
+use crate::client::{Clients, KmsClient};
+use crate::engine::{Caller, Counters, Rates, RetryConfig};
 use crate::error::{Error, Result};
-use crate::key_ref::KeyRef;
-use crate::model::{ErrorInfo, KeyState, RotationStatus, Status, Timestamp};
+use crate::model::{ErrorInfo, RotationStatus, Status, Timestamp};
 use crate::policy::{Policy, check_rotation_period};
-use crate::report::{AccountReport, SCHEMA_VERSION, Stats};
-use crate::rules::{self, KeyFacts};
+use crate::report::{AccountReport, Outcome, RemediationAction, RemediationReport, SCHEMA_VERSION};
+use crate::rules;
 
 /// Options of [`remediate`]. The default is a dry run.
 ///
@@ -51,7 +52,7 @@ impl Default for RemediateOptions {
             verify_attempts: 5,
             verify_delay: Duration::from_millis(500),
             retry: RetryConfig::default(),
-            enable_rate: Operation::EnableKeyRotation.aws_quota_rps() * crate::check::DEFAULT_QUOTA_FRACTION,
+            enable_rate: Operation::EnableKeyRotation.aws_quota_rps() * crate::engine::DEFAULT_QUOTA_FRACTION,
             max_in_flight: 8,
         }
     }
@@ -122,6 +123,14 @@ impl RemediateOptions {
         operations
     }
 
+    /// The request budget: half of each KMS quota, and the `EnableKeyRotation` rate.
+    fn rates(&self) -> Rates {
+        let mut rates = Rates::default();
+        // The rate was validated when set.
+        let _ = rates.set("EnableKeyRotation rate", Operation::EnableKeyRotation, self.enable_rate);
+        rates
+    }
+
     /// Whether this is a dry run.
     pub fn dry_run(&self) -> bool {
         self.dry_run
@@ -130,107 +139,6 @@ impl RemediateOptions {
     /// The requested period, if set.
     pub fn rotation_period_days(&self) -> Option<u32> {
         self.rotation_period_days
-    }
-}
-
-/// What happened to one target key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Outcome {
-    /// Dry run: this change would be made.
-    WouldChange,
-    /// Rotation was enabled (see `verified`).
-    Changed,
-    /// The key was compliant when re-read; nothing done.
-    AlreadyCompliant,
-    /// KMS would refuse (disabled, pending deletion, not eligible); nothing done.
-    Skipped,
-    /// A call failed; see `error`.
-    Failed,
-}
-
-impl Outcome {
-    /// The report spelling, e.g. `WOULD_CHANGE`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::WouldChange => "WOULD_CHANGE",
-            Outcome::Changed => "CHANGED",
-            Outcome::AlreadyCompliant => "ALREADY_COMPLIANT",
-            Outcome::Skipped => "SKIPPED",
-            Outcome::Failed => "FAILED",
-        }
-    }
-}
-
-/// One target key and what was done to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemediationAction {
-    /// The target's region.
-    pub region: String,
-    /// The key changed (a replica's primary for replicas).
-    pub target_arn: String,
-    /// The `FAIL` findings' key ARNs this action covers (the key, or its replicas).
-    pub finding_arns: Vec<String>,
-    /// What happened.
-    pub outcome: Outcome,
-    /// One human sentence.
-    pub message: String,
-    /// The period requested from `EnableKeyRotation`.
-    pub rotation_period_days: u32,
-    /// The status re-read right before acting.
-    pub before: Option<RotationStatus>,
-    /// The status read back after acting (predicted, for a dry run).
-    pub after: Option<RotationStatus>,
-    /// Whether reading back confirmed the change.
-    pub verified: bool,
-    /// The API error behind `FAILED` or `SKIPPED`.
-    pub error: Option<ErrorInfo>,
-}
-
-/// The result of [`remediate`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemediationReport {
-    /// Always [`SCHEMA_VERSION`].
-    pub schema_version: u32,
-    /// When the report was made.
-    pub generated_at: Timestamp,
-    /// Whether anything was changed.
-    pub dry_run: bool,
-    /// The period requested.
-    pub rotation_period_days: u32,
-    /// One action per target key, sorted by region then ARN.
-    pub actions: Vec<RemediationAction>,
-    /// Actions counted by outcome.
-    pub summary: BTreeMap<Outcome, u64>,
-    /// API calls, retries, duration.
-    pub stats: Stats,
-}
-
-impl RemediationReport {
-    /// The canonical JSON, pretty-printed.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a remediation report always serializes")
-    }
-
-    /// Reads a remediation report written by [`RemediationReport::to_json`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] with line and column when the text is not such a report.
-    pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| {
-            Error::invalid(
-                "remediation report",
-                format!("line {}, column {}", e.line(), e.column()),
-                e.to_string(),
-            )
-        })
-    }
-
-    /// True when every target ended compliant: changed and verified, or already compliant.
-    pub fn all_compliant(&self) -> bool {
-        self.actions
-            .iter()
-            .all(|a| a.outcome == Outcome::AlreadyCompliant || (a.outcome == Outcome::Changed && a.verified))
     }
 }
 
@@ -266,7 +174,17 @@ pub async fn remediate(
     report: &AccountReport,
     options: &RemediateOptions,
 ) -> Result<RemediationReport> {
-    let started = Instant::now();
+    remediate_with(clients, report, options, &Counters::default(), Instant::now()).await
+}
+
+/// [`remediate`], counting calls in `counters` (which may already hold a check's).
+async fn remediate_with(
+    clients: &Clients,
+    report: &AccountReport,
+    options: &RemediateOptions,
+    counters: &Counters,
+    started: Instant,
+) -> Result<RemediationReport> {
     let policy = &report.policy;
     let period = period_for(policy, options)?;
 
@@ -286,6 +204,9 @@ pub async fn remediate(
             .finding_arns
             .push(finding.key_arn.clone());
     }
+    for target in targets.values() {
+        check_target(target)?;
+    }
 
     let mut region_clients: HashMap<String, Arc<dyn KmsClient>> = HashMap::new();
     for target in targets.values() {
@@ -293,18 +214,13 @@ pub async fn remediate(
             region_clients.insert(target.region.clone(), clients.get(&target.region)?);
         }
     }
-    let counters = Counters::default();
-    let enable_rate = options.enable_rate;
+    let rates = options.rates();
     let callers: HashMap<&str, Caller<'_>> = region_clients
         .iter()
         .map(|(region, client)| {
-            let rate = move |op: Operation| match op {
-                Operation::EnableKeyRotation => enable_rate,
-                other => other.aws_quota_rps() * crate::check::DEFAULT_QUOTA_FRACTION,
-            };
             (
                 region.as_str(),
-                Caller::new(client.as_ref(), rate, options.retry.clone(), &counters),
+                Caller::new(client.as_ref(), &rates, &options.retry, counters),
             )
         })
         .collect();
@@ -352,42 +268,80 @@ fn period_for(policy: &Policy, options: &RemediateOptions) -> Result<u32> {
     Ok(period)
 }
 
-/// Checks the named keys, then fixes those that fail.
+/// A target must be a key ARN in the region it is sent to: a report edited by
+/// hand (or written by another tool) is checked before any call.
+fn check_target(target: &Target) -> Result<()> {
+    let bad = |reason: String| Error::invalid("remediation target", &target.arn, reason);
+    // The key id is KMS's own (an emulator's may be shaped differently): only the ARN's frame is checked.
+    let arn = Arn::parse(&target.arn).map_err(|error| match error {
+        Error::InvalidInput { reason, .. } => bad(reason),
+        other => other,
+    })?;
+    if arn.resource.strip_prefix("key/").is_none_or(str::is_empty) {
+        return Err(bad(
+            "a remediation target must be a key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID)".to_owned(),
+        ));
+    }
+    if arn.region != target.region {
+        return Err(bad(format!(
+            "the ARN is in {} but the report sends it to {}",
+            arn.region, target.region
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the named keys (concurrently, with `check`'s policy, retries and
+/// budget), then fixes those that fail. The report's stats count both.
 ///
 /// Key ARNs select their own region; key ids and alias names are looked up in `region`.
 ///
 /// # Errors
-/// As [`remediate`], plus [`Error::InvalidInput`] for a malformed key reference.
+/// As [`remediate`], plus [`Error::InvalidInput`] for a malformed key reference
+/// or region, all before any API call.
 pub async fn remediate_keys(
     clients: &Clients,
     region: &str,
     keys: &[&str],
-    policy: &Policy,
+    check: &CheckOptions,
     options: &RemediateOptions,
 ) -> Result<RemediationReport> {
+    let started = Instant::now();
+    let policy = check.policy();
     period_for(policy, options)?;
+    crate::arn::check_region(region)?;
+    let mut region_clients: HashMap<String, Arc<dyn KmsClient>> = HashMap::new();
     let mut parsed = Vec::with_capacity(keys.len());
     for key in keys {
-        let key_ref: KeyRef = key.parse()?;
-        let key_region = key_ref.region().unwrap_or(region).to_owned();
-        parsed.push((key, clients.get(&key_region)?));
+        let key_region = key.parse::<KeyRef>()?.region().unwrap_or(region).to_owned();
+        if !region_clients.contains_key(&key_region) {
+            region_clients.insert(key_region.clone(), clients.get(&key_region)?);
+        }
+        let key_ref = parse_key_for(region_clients[&key_region].as_ref(), key)?;
+        parsed.push((key_ref, key_region));
     }
-    let mut findings = Vec::with_capacity(parsed.len());
-    for (key, client) in parsed {
-        findings.push(crate::check::check_key(client.as_ref(), key, policy).await?);
-    }
-    let mut report = AccountReport {
-        schema_version: SCHEMA_VERSION,
-        generated_at: Timestamp::now(),
-        account_id: None,
-        policy: policy.clone(),
-        regions: Vec::new(),
-        findings,
-        summary: Default::default(),
-        stats: Stats::default(),
-    };
+    let counters = Counters::default();
+    let callers: HashMap<&str, Caller<'_>> = region_clients
+        .iter()
+        .map(|(region, client)| (region.as_str(), check.caller(client.as_ref(), &counters)))
+        .collect();
+    // By index: a closure over `&(KeyRef, String)` would not be `Send` for every lifetime.
+    let findings = futures::stream::iter(0..parsed.len())
+        .map(|i| {
+            let (key_ref, region) = &parsed[i];
+            check_key_with(&callers[region.as_str()], key_ref, policy)
+        })
+        .buffer_unordered(check.max_in_flight())
+        .collect()
+        .await;
+    let mut report = AccountReport::new(policy.clone());
+    report.findings = findings;
+    report.account_id = report
+        .findings
+        .iter()
+        .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
     report.normalize();
-    remediate(clients, &report, options).await
+    remediate_with(clients, &report, options, &counters, started).await
 }
 
 async fn act(
@@ -431,41 +385,9 @@ async fn act(
         action.message = message;
         action
     };
-    match metadata.state {
-        KeyState::Disabled => {
-            return skip(
-                action,
-                "The key is disabled: KMS answers DisabledException until it is re-enabled.".into(),
-            );
-        }
-        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
-            return skip(
-                action,
-                format!("The key is {}: KMS answers KMSInvalidStateException.", metadata.state),
-            );
-        }
-        _ => {}
-    }
-    if metadata.is_replica() {
-        return skip(
-            action,
-            "The key is a multi-Region replica: rotation can be changed only on its primary.".into(),
-        );
-    }
     // Exemptions were applied by the check; here only what KMS allows matters.
-    let eligibility = Policy::default().with_evaluate_disabled_keys(true);
-    let facts = KeyFacts {
-        region: target.region.clone(),
-        metadata,
-        aliases: Vec::new(),
-        tags: None,
-    };
-    if !rules::needs_rotation_status(&facts, &eligibility) {
-        let verdict = rules::evaluate(&facts, None, &eligibility);
-        return skip(
-            action,
-            format!("KMS cannot rotate this key automatically: {}", verdict.message),
-        );
+    if let Some(reason) = rules::remediation_skip_reason(&metadata) {
+        return skip(action, reason);
     }
 
     let before = match caller
@@ -483,7 +405,7 @@ async fn act(
         action.message = "Rotation is already on within the policy; nothing to do.".into();
         return action;
     }
-    if before.enabled && period > before.effective_period_days() {
+    if rules::would_lengthen(&before, period) {
         // Unreachable with a consistent policy; kept because lengthening a period weakens the key.
         return skip(
             action,
@@ -513,9 +435,10 @@ async fn act(
         .call(Operation::EnableKeyRotation, || client.enable_key_rotation(arn, period))
         .await
     {
-        let outcome = match error.code.as_str() {
-            "DisabledException" | "KMSInvalidStateException" | "UnsupportedOperationException" => Outcome::Skipped,
-            _ => Outcome::Failed,
+        let outcome = if rules::is_refusal(error.kind) {
+            Outcome::Skipped
+        } else {
+            Outcome::Failed
         };
         return fail(action, outcome, Operation::EnableKeyRotation, error);
     }

@@ -8,11 +8,11 @@ use std::fmt;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 
+use crate::arn::Arn;
 use crate::error::{Error, Result};
 use crate::model::RotationStatus;
 use crate::model::{Finding, Status};
-use crate::remediate::RemediationReport;
-use crate::report::AccountReport;
+use crate::report::{AccountReport, RemediationReport};
 
 /// The check's identity in the formats that name it.
 pub const CHECK_ID: &str = "kms_key_rotation";
@@ -137,17 +137,14 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).expect("JSON values always serialize")
 }
 
-fn partition_of(arn: &str) -> &str {
-    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+fn partition_of(arn: &str) -> String {
+    Arn::partition_of(arn).unwrap_or_else(|| "aws".to_owned())
 }
 
 fn account_of(report: &AccountReport, finding: &Finding) -> String {
-    finding
-        .key_arn
-        .split(':')
-        .nth(4)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned)
+    Arn::parse(&finding.key_arn)
+        .ok()
+        .map(|arn| arn.account_id)
         .or_else(|| report.account_id.clone())
         .unwrap_or_default()
 }

@@ -1,11 +1,11 @@
-//! The account report and its canonical JSON (`schema_version` 1).
+//! The reports — an account's check, a remediation — and their canonical JSON (`schema_version` 1).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{ErrorInfo, Finding, Status, Timestamp};
+use crate::model::{ErrorInfo, Finding, RotationStatus, Status, Timestamp};
 use crate::policy::Policy;
 
 /// The report format version this crate writes.
@@ -130,6 +130,20 @@ pub struct AccountReport {
 }
 
 impl AccountReport {
+    /// An empty report under `policy`, made now.
+    pub(crate) fn new(policy: Policy) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            generated_at: Timestamp::now(),
+            account_id: None,
+            policy,
+            regions: Vec::new(),
+            findings: Vec::new(),
+            summary: Summary::default(),
+            stats: Stats::default(),
+        }
+    }
+
     /// Sorts regions and findings into canonical order and recounts the summary.
     pub(crate) fn normalize(&mut self) {
         self.regions.sort_by(|a, b| a.region.cmp(&b.region));
@@ -169,5 +183,106 @@ impl AccountReport {
     /// Findings with the given status.
     pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.status == status)
+    }
+}
+
+/// What happened to one target key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    /// Dry run: this change would be made.
+    WouldChange,
+    /// Rotation was enabled (see `verified`).
+    Changed,
+    /// The key was compliant when re-read; nothing done.
+    AlreadyCompliant,
+    /// KMS would refuse (disabled, pending deletion, not eligible); nothing done.
+    Skipped,
+    /// A call failed; see `error`.
+    Failed,
+}
+
+impl Outcome {
+    /// The report spelling, e.g. `WOULD_CHANGE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::WouldChange => "WOULD_CHANGE",
+            Outcome::Changed => "CHANGED",
+            Outcome::AlreadyCompliant => "ALREADY_COMPLIANT",
+            Outcome::Skipped => "SKIPPED",
+            Outcome::Failed => "FAILED",
+        }
+    }
+}
+
+/// One target key and what was done to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemediationAction {
+    /// The target's region.
+    pub region: String,
+    /// The key changed (a replica's primary for replicas).
+    pub target_arn: String,
+    /// The `FAIL` findings' key ARNs this action covers (the key, or its replicas).
+    pub finding_arns: Vec<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// One human sentence.
+    pub message: String,
+    /// The period requested from `EnableKeyRotation`.
+    pub rotation_period_days: u32,
+    /// The status re-read right before acting.
+    pub before: Option<RotationStatus>,
+    /// The status read back after acting (predicted, for a dry run).
+    pub after: Option<RotationStatus>,
+    /// Whether reading back confirmed the change.
+    pub verified: bool,
+    /// The API error behind `FAILED` or `SKIPPED`.
+    pub error: Option<ErrorInfo>,
+}
+
+/// The result of [`remediate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemediationReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// When the report was made.
+    pub generated_at: Timestamp,
+    /// Whether anything was changed.
+    pub dry_run: bool,
+    /// The period requested.
+    pub rotation_period_days: u32,
+    /// One action per target key, sorted by region then ARN.
+    pub actions: Vec<RemediationAction>,
+    /// Actions counted by outcome.
+    pub summary: BTreeMap<Outcome, u64>,
+    /// API calls, retries, duration.
+    pub stats: Stats,
+}
+
+impl RemediationReport {
+    /// The canonical JSON, pretty-printed.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a remediation report always serializes")
+    }
+
+    /// Reads a remediation report written by [`RemediationReport::to_json`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] with line and column when the text is not such a report.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::invalid(
+                "remediation report",
+                format!("line {}, column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })
+    }
+
+    /// True when every target ended compliant: changed and verified, or already compliant.
+    pub fn all_compliant(&self) -> bool {
+        self.actions
+            .iter()
+            .all(|a| a.outcome == Outcome::AlreadyCompliant || (a.outcome == Outcome::Changed && a.verified))
     }
 }

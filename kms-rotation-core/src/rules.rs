@@ -16,7 +16,8 @@
 //! Only rows 8–10 need `GetKeyRotationStatus`; [`needs_rotation_status`] says so
 //! before the call is made.
 
-use crate::client::ApiError;
+use crate::api::{ApiError, ErrorKind};
+use crate::arn::Arn;
 use crate::model::{
     ErrorInfo, Finding, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, Origin, Reason, RemediationPlan,
     RotationStatus, Status, Tag,
@@ -46,49 +47,8 @@ fn decide_early(facts: &KeyFacts, policy: &Policy) -> Option<(Status, Reason, St
             format!("Exempted by policy rule {rule}."),
         ));
     }
-    if meta.manager == KeyManager::Aws {
-        return Some((
-            Status::NotApplicable,
-            Reason::AwsManaged,
-            "AWS managed key: AWS rotates it every year and its rotation cannot be configured.".to_owned(),
-        ));
-    }
-    if matches!(meta.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
-        return Some((
-            Status::NotApplicable,
-            Reason::PendingDeletion,
-            format!(
-                "Key is {}: it will be deleted, so rotation no longer matters.",
-                meta.state
-            ),
-        ));
-    }
-    if matches!(meta.origin, Origin::AwsCloudhsm | Origin::ExternalKeyStore) {
-        return Some((
-            Status::NotApplicable,
-            Reason::CustomKeyStore,
-            format!(
-                "Key material lives in a custom key store ({}): KMS cannot rotate it automatically.",
-                meta.origin
-            ),
-        ));
-    }
-    if meta.origin == Origin::External {
-        return Some((
-            Status::NotApplicable,
-            Reason::ImportedKeyMaterial,
-            "Key uses imported key material: it can only be rotated on demand by importing new material.".to_owned(),
-        ));
-    }
-    if meta.spec != KeySpec::SymmetricDefault {
-        return Some((
-            Status::NotApplicable,
-            Reason::UnsupportedKeySpec,
-            format!(
-                "Key spec {} does not support automatic rotation (only SYMMETRIC_DEFAULT does).",
-                meta.spec
-            ),
-        ));
+    if let Some((reason, message)) = automatic_rotation_unsupported(meta) {
+        return Some((Status::NotApplicable, reason, message));
     }
     if meta.state == KeyState::Disabled && !policy.evaluate_disabled_keys() {
         return Some((
@@ -98,6 +58,93 @@ fn decide_early(facts: &KeyFacts, policy: &Policy) -> Option<(Status, Reason, St
         ));
     }
     None
+}
+
+/// Why automatic rotation does not exist for this key (rows 2–6), whatever
+/// the policy: AWS managed, pending deletion, custom key store, imported
+/// material, or not a symmetric encryption key. `None` when KMS can rotate it.
+pub fn automatic_rotation_unsupported(meta: &KeyMetadata) -> Option<(Reason, String)> {
+    if meta.manager == KeyManager::Aws {
+        return Some((
+            Reason::AwsManaged,
+            "AWS managed key: AWS rotates it every year and its rotation cannot be configured.".to_owned(),
+        ));
+    }
+    if matches!(meta.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
+        return Some((
+            Reason::PendingDeletion,
+            format!(
+                "Key is {}: it will be deleted, so rotation no longer matters.",
+                meta.state
+            ),
+        ));
+    }
+    if matches!(meta.origin, Origin::AwsCloudhsm | Origin::ExternalKeyStore) {
+        return Some((
+            Reason::CustomKeyStore,
+            format!(
+                "Key material lives in a custom key store ({}): KMS cannot rotate it automatically.",
+                meta.origin
+            ),
+        ));
+    }
+    if meta.origin == Origin::External {
+        return Some((
+            Reason::ImportedKeyMaterial,
+            "Key uses imported key material: it can only be rotated on demand by importing new material.".to_owned(),
+        ));
+    }
+    if meta.spec != KeySpec::SymmetricDefault {
+        return Some((
+            Reason::UnsupportedKeySpec,
+            format!(
+                "Key spec {} does not support automatic rotation (only SYMMETRIC_DEFAULT does).",
+                meta.spec
+            ),
+        ));
+    }
+    None
+}
+
+/// Whether KMS can rotate this key automatically (what `collect` reads the rotation status of).
+pub fn can_rotate_automatically(meta: &KeyMetadata) -> bool {
+    automatic_rotation_unsupported(meta).is_none()
+}
+
+/// Why remediation must leave a key alone, from a fresh `DescribeKey`: KMS
+/// would refuse (`DisabledException`, `KMSInvalidStateException`,
+/// `UnsupportedOperationException`), or the key is a replica whose rotation
+/// only its primary can change. `None` when `EnableKeyRotation` may be called.
+pub fn remediation_skip_reason(meta: &KeyMetadata) -> Option<String> {
+    match meta.state {
+        KeyState::Disabled => {
+            return Some("The key is disabled: KMS answers DisabledException until it is re-enabled.".to_owned());
+        }
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+            return Some(format!(
+                "The key is {}: KMS answers KMSInvalidStateException.",
+                meta.state
+            ));
+        }
+        _ => {}
+    }
+    if meta.is_replica() {
+        return Some("The key is a multi-Region replica: rotation can be changed only on its primary.".to_owned());
+    }
+    automatic_rotation_unsupported(meta)
+        .map(|(_, message)| format!("KMS cannot rotate this key automatically: {message}"))
+}
+
+/// Whether an error answering `EnableKeyRotation` is KMS refusing this key
+/// (its state or type), so the action is `SKIPPED` rather than `FAILED`.
+pub fn is_refusal(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::InvalidState | ErrorKind::Unsupported)
+}
+
+/// Whether setting `period` would lengthen the key's current rotation period
+/// (which weakens it: remediation never does).
+pub fn would_lengthen(current: &RotationStatus, period: u32) -> bool {
+    current.enabled && period > current.effective_period_days()
 }
 
 /// The first exemption rule matching the key, if any.
@@ -215,7 +262,10 @@ fn with_context(mut message: String, meta: &KeyMetadata, status: Status) -> Stri
 fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
     let (target_arn, region) = match meta.multi_region.as_ref().filter(|_| meta.is_replica()) {
         Some(info) => (info.primary_arn.clone(), info.primary_region.clone()),
-        None => (meta.arn.clone(), region_of_arn(&meta.arn).unwrap_or_default()),
+        None => (
+            meta.arn.clone(),
+            Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default(),
+        ),
     };
     let blocked_by = (meta.state == KeyState::Disabled && !meta.is_replica())
         .then(|| "the key is disabled; KMS answers DisabledException until it is re-enabled".to_owned());
@@ -225,11 +275,6 @@ fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
         rotation_period_days: policy.default_remediation_period_days(),
         blocked_by,
     }
-}
-
-/// The region field of an ARN.
-pub(crate) fn region_of_arn(arn: &str) -> Option<String> {
-    arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned)
 }
 
 fn sorted(aliases: &[String]) -> Vec<String> {

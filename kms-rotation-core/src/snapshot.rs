@@ -15,14 +15,15 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::api::ROTATION_PERIOD_RANGE;
+use crate::api::{ApiError, Operation};
+use crate::arn::{Arn, check_region};
 use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
-use crate::client::{ApiError, Clients, KmsClient, Operation};
+use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
-use crate::key_ref::check_region;
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, Origin, Page, RotationStatus, Tag, Timestamp,
 };
-use crate::policy::ROTATION_PERIOD_RANGE;
 
 // ---------------------------------------------------------------------------
 // The file format (AWS PascalCase shapes).
@@ -300,7 +301,7 @@ impl Snapshot {
     }
 
     fn insert(&self, region: &str, file: KeyFile, meta: KeyMetadata) -> Result<()> {
-        let arn_region = meta.arn.split(':').nth(3).unwrap_or_default();
+        let arn_region = Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default();
         if arn_region != region {
             return Err(Error::invalid(
                 "snapshot key",

@@ -578,7 +578,13 @@ async fn tag_exemptions_aliases_and_errors_through_the_emulator() {
     assert_eq!(status_of(&failing.1), Some(Status::Fail));
     assert_eq!(report.stats.api_calls["ListResourceTags"], 2);
 
-    let by_alias = check_key(&client, "alias/orders", &policy).await.unwrap();
+    let by_alias = check_key(
+        &client,
+        "alias/orders",
+        &CheckOptions::default().with_policy(policy.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (by_alias.status, by_alias.key_arn.as_str()),
         (Status::Fail, failing.1.as_str())
@@ -593,7 +599,9 @@ async fn tag_exemptions_aliases_and_errors_through_the_emulator() {
         ("NotFoundException", ErrorKind::NotFound)
     );
     assert!(!error.message.is_empty());
-    let finding = check_key(&client, missing, &policy).await.unwrap();
+    let finding = check_key(&client, missing, &CheckOptions::default().with_policy(policy.clone()))
+        .await
+        .unwrap();
     assert_eq!(finding.status, Status::Error);
     assert_eq!(finding.error.unwrap().code, "NotFoundException");
 }

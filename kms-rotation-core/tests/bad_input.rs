@@ -29,12 +29,14 @@ async fn malformed_key_references_fail_before_any_call() {
         "arn:aws:sqs:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "arn:aws:kms:us-east-1:111122223333:key/not-a-uuid",
     ] {
-        let err = check_key(client.as_ref(), bad, &Policy::default()).await.unwrap_err();
+        let err = check_key(client.as_ref(), bad, &CheckOptions::default())
+            .await
+            .unwrap_err();
         assert_invalid(err, &format!("{bad:?}"));
     }
     // An ARN in another region than the client's is refused, not silently looked up elsewhere.
     let west_arn = arn("eu-west-1", &mrk_id(19));
-    let err = check_key(client.as_ref(), &west_arn, &Policy::default())
+    let err = check_key(client.as_ref(), &west_arn, &CheckOptions::default())
         .await
         .unwrap_err();
     assert_invalid(err, "eu-west-1");

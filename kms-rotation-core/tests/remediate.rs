@@ -219,7 +219,7 @@ async fn remediate_keys_checks_first_then_fixes() {
         &snapshot.clients(),
         e,
         &keys,
-        &Policy::default(),
+        &CheckOptions::default(),
         &RemediateOptions::default(),
     )
     .await
@@ -235,7 +235,7 @@ async fn remediate_keys_checks_first_then_fixes() {
         &snapshot.clients(),
         e,
         &["alias/"],
-        &Policy::default(),
+        &CheckOptions::default(),
         &RemediateOptions::default(),
     )
     .await
@@ -248,9 +248,15 @@ async fn remediate_keys_refuses_a_period_above_the_policy_before_any_call() {
     let snapshot = load(&every_category());
     let policy = Policy::default().with_max_rotation_period_days(180).unwrap();
     let options = RemediateOptions::default().with_rotation_period_days(365).unwrap();
-    let err = remediate_keys(&snapshot.clients(), "us-east-1", &["alias/off"], &policy, &options)
-        .await
-        .unwrap_err();
+    let err = remediate_keys(
+        &snapshot.clients(),
+        "us-east-1",
+        &["alias/off"],
+        &CheckOptions::default().with_policy(policy),
+        &options,
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("rotation_period_days"), "{err}");
     assert!(snapshot.calls().is_empty());
 }

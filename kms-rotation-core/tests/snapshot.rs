@@ -55,7 +55,9 @@ async fn keys_are_found_by_id_arn_alias_and_alias_arn() {
         format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/off"),
     ] {
         assert_eq!(client.describe_key(&name).await.unwrap().key_id, id, "{name}");
-        let finding = check_key(client.as_ref(), &name, &Policy::default()).await.unwrap();
+        let finding = check_key(client.as_ref(), &name, &CheckOptions::default())
+            .await
+            .unwrap();
         assert_eq!(
             (finding.key_id.as_str(), finding.aliases.as_slice()),
             (id.as_str(), ["alias/off".to_string()].as_slice())
@@ -63,7 +65,7 @@ async fn keys_are_found_by_id_arn_alias_and_alias_arn() {
     }
     let missing = client.describe_key("alias/none").await.unwrap_err();
     assert_eq!(missing.code, "NotFoundException");
-    let finding = check_key(client.as_ref(), "alias/none", &Policy::default())
+    let finding = check_key(client.as_ref(), "alias/none", &CheckOptions::default())
         .await
         .unwrap();
     assert_eq!(finding.status, kms_rotation_core::Status::Error);

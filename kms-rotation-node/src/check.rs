@@ -63,7 +63,12 @@ pub fn check_key<'env>(
                 },
             };
             let client = clients.get(&region)?;
-            let finding = core_check_key(client.as_ref(), &key, &request.policy).await?;
+            let finding = core_check_key(
+                client.as_ref(),
+                &key,
+                &kms_rotation_core::CheckOptions::default().with_policy(request.policy.clone()),
+            )
+            .await?;
             Ok(serde_json::to_value(finding).unwrap_or(Value::Null))
         })
     };

@@ -68,7 +68,12 @@ async fn outputs() -> kms_rotation_core::Result<Value> {
             "arn:aws:kms:us-east-1:111122223333:key/7f26104f-77a7-4e47-b546-cd1ea99b6c99",
         ),
     ] {
-        let finding = check_key(client.as_ref(), key, &policy).await?;
+        let finding = check_key(
+            client.as_ref(),
+            key,
+            &kms_rotation_core::CheckOptions::default().with_policy(policy.clone()),
+        )
+        .await?;
         out.insert(
             name.into(),
             serde_json::to_value(&finding).expect("a finding serializes"),

@@ -55,7 +55,12 @@ impl CheckKeyCall {
 
     async fn run(self) -> Result<String> {
         let client = self.source.key_client(&self.key, self.region).await?;
-        let finding = core_check_key(client.as_ref(), &self.key, &self.policy).await?;
+        let finding = core_check_key(
+            client.as_ref(),
+            &self.key,
+            &kms_rotation_core::CheckOptions::default().with_policy(self.policy),
+        )
+        .await?;
         Ok(serde_json::to_string_pretty(&finding).expect("a finding always serializes"))
     }
 }

@@ -250,7 +250,14 @@ impl RemediateKeysCall {
             None => return Err(configuration("cannot tell which region the keys are in: pass region=")),
         };
         let keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
-        Ok(core_remediate_keys(&clients, &region, &keys, &self.policy, &self.options).await?)
+        Ok(core_remediate_keys(
+            &clients,
+            &region,
+            &keys,
+            &kms_rotation_core::CheckOptions::default().with_policy(self.policy.clone()),
+            &self.options,
+        )
+        .await?)
     }
 }
 

@@ -8,13 +8,14 @@ use aws_sdk_kms::types as sdk;
 use aws_smithy_types::DateTime;
 
 use super::error::{api_error, invalid_response};
-use crate::client::{ApiError, KmsClient};
+use crate::api::ApiError;
+use crate::api::ROTATION_PERIOD_RANGE;
+use crate::client::KmsClient;
 use crate::error::{Error, Result};
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
     Origin, Page, RotationStatus, Tag, Timestamp,
 };
-use crate::policy::ROTATION_PERIOD_RANGE;
 
 /// `ListKeys` page size: the API's maximum.
 const LIST_KEYS_LIMIT: i32 = 1000;

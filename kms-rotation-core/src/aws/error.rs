@@ -6,7 +6,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::client::{ApiError, ErrorKind};
+use crate::api::{ApiError, ErrorKind};
 
 /// The code of a response KMS did not answer as documented (missing fields).
 pub(super) const INVALID_RESPONSE: &str = "InvalidResponse";

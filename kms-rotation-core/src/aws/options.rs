@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 
+use crate::arn::{Arn, check_region};
 use crate::error::{Error, Result};
-use crate::key_ref::check_region;
 
 /// Which regions to check.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -291,25 +291,7 @@ fn check_url(what: &'static str, url: String) -> Result<String> {
 }
 
 fn check_role_arn(arn: &str) -> Result<()> {
-    // arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|n| !n.is_empty());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "role_arn",
-            arn,
-            "must look like arn:aws:iam::111122223333:role/NAME",
-        ))
-    }
+    Arn::parse_role(arn).map(drop)
 }
 
 fn check_timeout(what: &'static str, timeout: Duration) -> Result<Duration> {

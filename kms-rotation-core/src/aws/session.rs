@@ -16,9 +16,10 @@ use aws_sdk_kms::error::DisplayErrorContext;
 use super::client::AwsClient;
 use super::error::{api_error, invalid_response};
 use super::options::{AwsOptions, RegionSelection};
-use crate::client::{ApiError, Clients, KmsClient};
+use crate::api::ApiError;
+use crate::arn::{Arn, check_region};
+use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
-use crate::key_ref::check_region;
 
 /// `ListRegions` page size: the API's maximum.
 const LIST_REGIONS_LIMIT: i32 = 50;
@@ -344,7 +345,7 @@ pub async fn caller_identity(sts: &aws_sdk_sts::Client) -> Result<CallerIdentity
             "GetCallerIdentity answered without Account or Arn",
         )));
     };
-    let partition = arn.split(':').nth(1).unwrap_or_default().to_owned();
+    let partition = Arn::partition_of(&arn).unwrap_or_default();
     Ok(CallerIdentity {
         account_id,
         arn,

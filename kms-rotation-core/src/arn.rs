@@ -26,19 +26,108 @@ pub enum KeyRef {
     AliasArn(Arn),
 }
 
-/// The parts of a KMS ARN.
+/// The parts of an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+///
+/// The one ARN parser of this crate: key ARNs, alias ARNs, role ARNs and
+/// caller ARNs are all read with it.
+///
+/// ```
+/// use kms_rotation_core::Arn;
+/// let arn = Arn::parse("arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")?;
+/// assert_eq!((arn.partition.as_str(), arn.region.as_str()), ("aws-cn", "cn-north-1"));
+/// let role = Arn::parse_role("arn:aws:iam::111122223333:role/Audit")?;
+/// assert_eq!(role.account_id, "111122223333");
+/// assert!(Arn::parse("arn:aws:kms:us-east-1:1234:key/x").is_err());
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Arn {
     /// The whole ARN as given.
     pub text: String,
     /// `aws`, `aws-cn`, `aws-us-gov`, …
     pub partition: String,
-    /// The region.
+    /// The service, e.g. `kms` or `iam`.
+    pub service: String,
+    /// The region (empty for global services such as IAM).
     pub region: String,
     /// The 12-digit account id.
     pub account_id: String,
     /// The key id or `alias/name` after the resource type.
     pub resource: String,
+}
+
+impl Arn {
+    /// Parses a KMS ARN (`arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE`) with any resource.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the ARN and what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_as(WHAT, text, "kms")
+    }
+
+    /// Parses an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `role_arn`.
+    pub fn parse_role(text: &str) -> Result<Self> {
+        let bad = || Error::invalid("role_arn", text, "must look like arn:aws:iam::111122223333:role/NAME");
+        let arn = split_arn(text).ok_or_else(bad)?;
+        let named = arn.resource.strip_prefix("role/").is_some_and(|name| !name.is_empty());
+        if arn.service == "iam" && arn.region.is_empty() && is_account_id(&arn.account_id) && named {
+            Ok(arn)
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// The partition of any ARN (a caller identity's, say), `None` if `text` is no ARN.
+    pub fn partition_of(text: &str) -> Option<String> {
+        split_arn(text).map(|arn| arn.partition)
+    }
+
+    fn parse_as(what: &'static str, text: &str, service: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::invalid(what, text, reason.to_owned());
+        let Some(arn) = split_arn(text) else {
+            return Err(bad(
+                "an ARN has six colon-separated parts: arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE",
+            ));
+        };
+        if arn.service != service {
+            return Err(bad("it is not a KMS ARN (service must be kms)"));
+        }
+        validate_region(&arn.region).map_err(|reason| Error::invalid(what, text, reason))?;
+        if !is_account_id(&arn.account_id) {
+            return Err(bad("the account id must be 12 digits"));
+        }
+        Ok(arn)
+    }
+}
+
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The six parts of an ARN in an `aws*` partition; `None` for anything else.
+fn split_arn(text: &str) -> Option<Arn> {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    let partition_ok = partition.starts_with("aws")
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if *prefix != "arn" || !partition_ok || service.is_empty() {
+        return None;
+    }
+    Some(Arn {
+        text: text.to_owned(),
+        partition: (*partition).to_owned(),
+        service: (*service).to_owned(),
+        region: (*region).to_owned(),
+        account_id: (*account).to_owned(),
+        resource: (*resource).to_owned(),
+    })
 }
 
 impl KeyRef {
@@ -119,33 +208,14 @@ fn parse_key_ref(text: &str) -> Result<KeyRef> {
 }
 
 fn parse_arn(text: &str) -> Result<Arn> {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let bad = |reason: &str| Error::invalid(WHAT, text, reason.to_owned());
-    if parts.len() != 6 {
-        return Err(bad(
-            "an ARN has six colon-separated parts: arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE",
-        ));
-    }
-    let (partition, service, region, account, resource) = (parts[1], parts[2], parts[3], parts[4], parts[5]);
-    if !partition.starts_with("aws") {
-        return Err(bad(
+    if split_arn(text).is_none() && text.splitn(6, ':').count() == 6 {
+        return Err(Error::invalid(
+            WHAT,
+            text,
             "the partition must be aws, aws-cn, aws-us-gov or another aws-* partition",
         ));
     }
-    if service != "kms" {
-        return Err(bad("it is not a KMS ARN (service must be kms)"));
-    }
-    validate_region(region).map_err(|reason| Error::invalid(WHAT, text, reason))?;
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("the account id must be 12 digits"));
-    }
-    Ok(Arn {
-        text: text.to_owned(),
-        partition: partition.to_owned(),
-        region: region.to_owned(),
-        account_id: account.to_owned(),
-        resource: resource.to_owned(),
-    })
+    Arn::parse(text)
 }
 
 /// Checks the shape of a region name (`us-east-1`, `cn-north-1`, `us-gov-west-1`, `us-isob-east-1`).

@@ -1,0 +1,238 @@
+//! The KMS API as the engine sees it: operations (page sizes, request quotas),
+//! errors and their classification, and the API's limits. A leaf: it uses no
+//! other module of this crate.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The rotation periods `EnableKeyRotation` accepts, in days (KMS API limit).
+pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
+
+/// A KMS API operation the engine may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Operation {
+    /// `ListKeys`.
+    ListKeys,
+    /// `ListAliases`.
+    ListAliases,
+    /// `DescribeKey`.
+    DescribeKey,
+    /// `GetKeyRotationStatus`.
+    GetKeyRotationStatus,
+    /// `EnableKeyRotation`.
+    EnableKeyRotation,
+    /// `ListResourceTags`.
+    ListResourceTags,
+}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: [Operation; 6] = [
+        Operation::ListKeys,
+        Operation::ListAliases,
+        Operation::DescribeKey,
+        Operation::GetKeyRotationStatus,
+        Operation::EnableKeyRotation,
+        Operation::ListResourceTags,
+    ];
+
+    /// The API name, e.g. `GetKeyRotationStatus`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::ListKeys => "ListKeys",
+            Operation::ListAliases => "ListAliases",
+            Operation::DescribeKey => "DescribeKey",
+            Operation::GetKeyRotationStatus => "GetKeyRotationStatus",
+            Operation::EnableKeyRotation => "EnableKeyRotation",
+            Operation::ListResourceTags => "ListResourceTags",
+        }
+    }
+
+    /// Parses the API name (`"DescribeKey"`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+
+    /// The page size the engine asks for (`Limit`): the maximum the API allows.
+    /// `None` for operations that are not paginated.
+    pub fn page_size(self) -> Option<u32> {
+        match self {
+            Operation::ListKeys => Some(1000),
+            Operation::ListAliases => Some(100),
+            Operation::ListResourceTags => Some(50),
+            Operation::DescribeKey | Operation::GetKeyRotationStatus | Operation::EnableKeyRotation => None,
+        }
+    }
+
+    /// Whether the operation changes anything (a dry run never calls it).
+    pub fn is_mutating(self) -> bool {
+        matches!(self, Operation::EnableKeyRotation)
+    }
+
+    /// The method name in snake case, as boto3 spells it (`describe_key`).
+    pub fn snake_case_name(self) -> &'static str {
+        match self {
+            Operation::ListKeys => "list_keys",
+            Operation::ListAliases => "list_aliases",
+            Operation::DescribeKey => "describe_key",
+            Operation::GetKeyRotationStatus => "get_key_rotation_status",
+            Operation::EnableKeyRotation => "enable_key_rotation",
+            Operation::ListResourceTags => "list_resource_tags",
+        }
+    }
+
+    /// The method name in camel case, as the AWS SDK for JavaScript v3 spells it (`describeKey`).
+    pub fn camel_case_name(self) -> &'static str {
+        match self {
+            Operation::ListKeys => "listKeys",
+            Operation::ListAliases => "listAliases",
+            Operation::DescribeKey => "describeKey",
+            Operation::GetKeyRotationStatus => "getKeyRotationStatus",
+            Operation::EnableKeyRotation => "enableKeyRotation",
+            Operation::ListResourceTags => "listResourceTags",
+        }
+    }
+
+    /// The per-account, per-region request quota in requests per second.
+    pub fn aws_quota_rps(self) -> f64 {
+        match self {
+            Operation::ListKeys | Operation::ListAliases => 500.0,
+            Operation::DescribeKey | Operation::ListResourceTags => 2000.0,
+            Operation::GetKeyRotationStatus => 1000.0,
+            Operation::EnableKeyRotation => 15.0,
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the engine can do about an [`ApiError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Request rate exceeded: back off and retry.
+    Throttling,
+    /// A transient failure (5xx, timeout, connection): retry.
+    Retryable,
+    /// The caller or a key policy denies the call.
+    AccessDenied,
+    /// No such key or alias.
+    NotFound,
+    /// The operation does not apply to this key (type, origin, store).
+    Unsupported,
+    /// The key's state forbids the call (disabled, pending deletion).
+    InvalidState,
+    /// The region is not enabled for the account (or the credentials are not valid there).
+    RegionNotEnabled,
+    /// The answer was not a valid one (a required field missing, a value out of
+    /// range, a listing that never ends).
+    InvalidResponse,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// Classifies an AWS error code.
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" => {
+                ErrorKind::Throttling
+            }
+            "KMSInternalException"
+            | "DependencyTimeoutException"
+            | "InternalFailure"
+            | "InternalError"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "RequestTimeout"
+            | "RequestTimeoutException"
+            | "DispatchFailure"
+            | "TimeoutError"
+            | "ResponseError" => ErrorKind::Retryable,
+            "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
+            "NotFoundException" => ErrorKind::NotFound,
+            "UnsupportedOperationException" => ErrorKind::Unsupported,
+            "KMSInvalidStateException" | "DisabledException" => ErrorKind::InvalidState,
+            "UnrecognizedClientException" | "InvalidClientTokenId" | "OptInRequired" => ErrorKind::RegionNotEnabled,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// Classifies an error that carries no AWS code by the names of its error
+    /// class and its ancestors (a Python exception's MRO, a JavaScript error's
+    /// `name` and `code`): transport failures — connection refused or reset,
+    /// DNS, timeouts — are retryable; anything else is [`ErrorKind::Other`].
+    pub fn from_error_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        const TRANSPORT: [&str; 18] = [
+            // Python: builtins, botocore, urllib3.
+            "ConnectionError",
+            "TimeoutError",
+            "HTTPClientError",
+            "EndpointConnectionError",
+            "ConnectTimeoutError",
+            "ReadTimeoutError",
+            "ConnectionClosedError",
+            "ProxyConnectionError",
+            "ResponseStreamingError",
+            "IncompleteReadError",
+            // JavaScript: Node's system error codes and the SDK v3 error names.
+            "ECONNREFUSED",
+            "ECONNRESET",
+            "ETIMEDOUT",
+            "EPIPE",
+            "ENOTFOUND",
+            "EAI_AGAIN",
+            "RequestTimeout",
+            "NetworkingError",
+        ];
+        let mut names = names.into_iter();
+        if names.any(|name| TRANSPORT.contains(&name)) {
+            ErrorKind::Retryable
+        } else {
+            ErrorKind::Other
+        }
+    }
+}
+
+/// An error answered by KMS (or by the transport), code kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// The AWS error code, e.g. `AccessDeniedException`.
+    pub code: String,
+    /// The AWS error message. Never contains credentials.
+    pub message: String,
+    /// The classification the engine acts on.
+    pub kind: ErrorKind,
+    /// Whether a retry may succeed.
+    pub retryable: bool,
+}
+
+impl ApiError {
+    /// An error with the given AWS code, classified by [`ErrorKind::from_code`].
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        let kind = ErrorKind::from_code(&code);
+        Self::with_kind(code, message, kind)
+    }
+
+    /// An error with an explicit classification (e.g. a transport failure with an HTTP 5xx).
+    pub fn with_kind(code: impl Into<String>, message: impl Into<String>, kind: ErrorKind) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            kind,
+            retryable: matches!(kind, ErrorKind::Throttling | ErrorKind::Retryable),
+        }
+    }
+
+    /// A `ThrottlingException`.
+    pub fn throttling(message: impl Into<String>) -> Self {
+        Self::new("ThrottlingException", message)
+    }
+}

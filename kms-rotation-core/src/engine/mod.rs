@@ -1,0 +1,131 @@
+//! The call engine under `check`, `collect` and `remediate`: every API call
+//! goes through a [`Caller`], which paces it within the region's budget
+//! ([`pacing`]), retries what may succeed on another try ([`retry`]), follows
+//! markers ([`paging`]) and counts ([`stats`]).
+
+pub(crate) mod pacing;
+pub(crate) mod paging;
+pub(crate) mod progress;
+pub(crate) mod retry;
+pub(crate) mod stats;
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use crate::api::{ApiError, ErrorKind, Operation};
+use crate::client::KmsClient;
+use crate::model::{Alias, Tag};
+
+pub use pacing::DEFAULT_QUOTA_FRACTION;
+use pacing::RateLimiter;
+pub(crate) use pacing::Rates;
+use paging::{Listed, MarkerGuard};
+pub use progress::{ProgressCallback, ProgressEvent};
+pub use retry::RetryConfig;
+pub(crate) use stats::Counters;
+
+/// One region's client with its rate limits, retries and counters: every API
+/// call of the engine goes through [`Caller::call`].
+pub(crate) struct Caller<'a> {
+    pub(crate) client: &'a dyn KmsClient,
+    limiters: HashMap<Operation, RateLimiter>,
+    retry: RetryConfig,
+    counters: &'a Counters,
+}
+
+impl<'a> Caller<'a> {
+    pub(crate) fn new(client: &'a dyn KmsClient, rates: &Rates, retry: &RetryConfig, counters: &'a Counters) -> Self {
+        // A client without quotas (an offline snapshot) is not paced at all.
+        let paced = client.has_request_quotas();
+        let limiters = Operation::ALL
+            .iter()
+            .map(|op| {
+                let rps = if paced { rates.get(*op) } else { f64::INFINITY };
+                (*op, RateLimiter::new(rps))
+            })
+            .collect();
+        Self {
+            client,
+            limiters,
+            retry: retry.clone(),
+            counters,
+        }
+    }
+
+    pub(crate) fn region(&self) -> &str {
+        self.client.region()
+    }
+
+    /// Makes one call within the rate budget, retrying retryable errors with backoff.
+    pub(crate) async fn call<T, F, Fut>(&self, op: Operation, mut attempt: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mut retry = 0;
+        loop {
+            let limiter = &self.limiters[&op];
+            limiter.acquire().await;
+            self.counters.count_call(op);
+            let error = match attempt().await {
+                Ok(value) => {
+                    limiter.on_success();
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            if error.kind == ErrorKind::Throttling {
+                self.counters.count_throttled();
+                limiter.on_throttled();
+            }
+            if !error.retryable || retry + 1 >= self.retry.max_attempts {
+                return Err(error);
+            }
+            self.counters.count_retry();
+            tokio::time::sleep(self.retry.backoff(retry)).await;
+            retry += 1;
+        }
+    }
+
+    /// Every page of a listing (optionally of one key's entries), handed to
+    /// `sink` as each page arrives; the error that ended the listing early, if any.
+    pub(crate) async fn list<T: Listed>(
+        &self,
+        key_id: Option<&str>,
+        mut sink: impl FnMut(Vec<T>),
+    ) -> Result<(), ApiError> {
+        let mut guard = MarkerGuard::default();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .call(T::OPERATION, || T::page(self.client, key_id, marker.as_deref()))
+                .await?;
+            sink(page.items);
+            match guard.next(T::OPERATION, page.next_marker)? {
+                Some(next) => marker = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Every alias (optionally of one key), as key id → alias names.
+    pub(crate) async fn aliases(&self, key_id: Option<&str>) -> Result<HashMap<String, Vec<String>>, ApiError> {
+        let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+        self.list(key_id, |aliases: Vec<Alias>| {
+            for alias in aliases {
+                if let Some(target) = alias.target_key_id {
+                    by_key.entry(target).or_default().push(alias.alias_name);
+                }
+            }
+        })
+        .await?;
+        Ok(by_key)
+    }
+
+    /// Every tag of a key.
+    pub(crate) async fn tags(&self, key_id: &str) -> Result<Vec<Tag>, ApiError> {
+        let mut tags = Vec::new();
+        self.list(Some(key_id), |page: Vec<Tag>| tags.extend(page)).await?;
+        Ok(tags)
+    }
+}

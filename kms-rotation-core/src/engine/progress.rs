@@ -1,0 +1,49 @@
+//! Progress events of a scan, for progress bars and logs.
+
+use std::sync::Arc;
+
+use crate::report::RegionState;
+
+/// Something that happened during a scan, for progress bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProgressEvent {
+    /// A region's scan began.
+    RegionStarted {
+        /// The region.
+        region: String,
+    },
+    /// More keys were listed in a region.
+    KeysListed {
+        /// The region.
+        region: String,
+        /// Keys listed so far in the region.
+        listed: u64,
+    },
+    /// A key's finding is ready.
+    KeyEvaluated {
+        /// The region.
+        region: String,
+        /// Findings ready so far in the region.
+        evaluated: u64,
+        /// Keys listed in the region.
+        listed: u64,
+    },
+    /// A region's scan ended.
+    RegionFinished {
+        /// The region.
+        region: String,
+        /// How it ended.
+        state: RegionState,
+    },
+}
+
+/// A progress subscriber.
+pub type ProgressCallback = Arc<dyn Fn(&ProgressEvent) + Send + Sync>;
+
+/// Sends an event to the subscriber, if there is one.
+pub(crate) fn emit(progress: Option<&ProgressCallback>, event: ProgressEvent) {
+    if let Some(progress) = progress {
+        progress(&event);
+    }
+}
