@@ -26,7 +26,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Layers, lowest first; a module uses only modules above it in this list.
+// The layers, lowest first (a module uses only layers below it; no import
+// cycles): api; error; arn, model; policy; rules; report; client (with
+// JsonClient), aws_json; snapshot; aws; engine; connection; check, collect,
+// remediate; render.
 mod api;
 mod arn;
 #[cfg(feature = "aws")]
@@ -35,6 +38,7 @@ pub mod aws_json;
 mod check;
 mod client;
 mod collect;
+mod connection;
 mod engine;
 mod error;
 mod model;
@@ -48,8 +52,10 @@ mod snapshot;
 pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE};
 pub use arn::{Arn, KeyRef, check_region};
 pub use check::{CheckOptions, check_account, check_key, check_key_operations};
+pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, KmsClient};
 pub use collect::collect;
+pub use connection::{Connection, ConnectionOptions, OPTIONS, OptionSpec, Regions, StaticCredentials};
 pub use engine::{DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
@@ -65,7 +71,7 @@ pub use report::{
     AccountReport, Outcome, RegionReport, RegionState, RemediationAction, RemediationReport, SCHEMA_VERSION, Stats,
     Summary,
 };
-pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey};
+pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey, SnapshotTransport};
 
 /// The README's Rust example, compiled as a doc test so it cannot drift.
 #[doc = include_str!("../../README.md")]

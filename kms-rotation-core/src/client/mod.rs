@@ -4,6 +4,8 @@
 //! [`crate::snapshot`] (in memory), and the Python and Node bindings' wrappers
 //! around boto3 and AWS SDK v3 clients.
 
+pub(crate) mod json;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};

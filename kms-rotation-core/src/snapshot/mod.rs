@@ -11,6 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+mod transport;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -24,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, Origin, Page, RotationStatus, Tag, Timestamp,
 };
+pub use transport::SnapshotTransport;
 
 // ---------------------------------------------------------------------------
 // The file format (AWS PascalCase shapes).
@@ -400,7 +403,16 @@ impl Snapshot {
         lock(&self.shared.regions).keys().cloned().collect()
     }
 
-    /// The client for one region of the snapshot.
+    /// One region as a [`JsonTransport`](crate::JsonTransport) answering in the KMS API's JSON:
+    /// the fake behind the bindings' SDK-shaped test clients.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the snapshot has no such region.
+    pub fn transport(&self, region: &str) -> Result<SnapshotTransport> {
+        self.client(region).map(SnapshotTransport::new)
+    }
+
+    /// The client for one region.
     ///
     /// # Errors
     /// [`Error::Configuration`] when the snapshot has no such region.

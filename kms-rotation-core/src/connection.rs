@@ -1,0 +1,767 @@
+//! Where clients come from, and which regions a run covers: the one
+//! connection model behind the CLI, Python and Node.
+//!
+//! A [`Connection`] is built from [`ConnectionOptions`] (validated once, before
+//! any call) and answers three questions:
+//!
+//! * which clients and regions a scan covers ([`Connection::scan_clients`]);
+//! * which client serves a key named by id, alias or ARN ([`Connection::key_clients`]);
+//! * which clients a remediation needs, including a replica's primary in
+//!   another region ([`Connection::remediation_clients`]).
+//!
+//! The clients come from exactly one source: the AWS SDK for Rust (profile,
+//! endpoint, role + external id + session name, static credentials), an
+//! injected client or [`JsonTransport`] (a boto3 or SDK v3 client), a factory
+//! per region, or a [`Snapshot`].
+//!
+//! Every option has one name ([`OPTIONS`]), spelled per ecosystem: `--kebab-case`
+//! in the CLI, `snake_case` in Python, `camelCase` in Node.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::api::Operation;
+use crate::arn::{KeyRef, check_region};
+use crate::client::json::{JsonClient, JsonTransport};
+use crate::client::{Clients, KmsClient};
+use crate::error::{Error, Result};
+use crate::snapshot::Snapshot;
+
+/// An option of the public API, named once for every door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OptionSpec {
+    /// The name in snake case (Python's spelling), e.g. `role_arn`.
+    pub name: &'static str,
+    /// The CLI flag, when it differs from `--` + the kebab-case name;
+    /// `Some("")` when the CLI has no such option (with [`OptionSpec::cli_note`] saying why).
+    pub cli_flag: Option<&'static str>,
+    /// Why the CLI spells it differently or lacks it.
+    pub cli_note: &'static str,
+}
+
+impl OptionSpec {
+    const fn same(name: &'static str) -> Self {
+        Self {
+            name,
+            cli_flag: None,
+            cli_note: "",
+        }
+    }
+
+    const fn cli(name: &'static str, flag: &'static str, note: &'static str) -> Self {
+        Self {
+            name,
+            cli_flag: Some(flag),
+            cli_note: note,
+        }
+    }
+
+    /// Node's spelling: `roleArn`.
+    pub fn camel_case(&self) -> String {
+        let mut out = String::with_capacity(self.name.len());
+        let mut upper = false;
+        for c in self.name.chars() {
+            if c == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(c.to_uppercase());
+                upper = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The CLI's flag (`--role-arn`), or `None` when the CLI has no such option.
+    pub fn cli_flag(&self) -> Option<String> {
+        match self.cli_flag {
+            Some("") => None,
+            Some(flag) => Some(flag.to_owned()),
+            None => Some(format!("--{}", self.name.replace('_', "-"))),
+        }
+    }
+}
+
+/// Every option of `check_key`, `check_account`, `collect`, `remediate` and
+/// `remediate_keys`, in all three doors. Each binding has a test that fails
+/// when it lacks one.
+pub const OPTIONS: &[OptionSpec] = &[
+    // Where the clients come from.
+    OptionSpec::cli("client", "--snapshot", "the CLI's injected client is a snapshot file"),
+    OptionSpec::cli(
+        "client_factory",
+        "",
+        "a factory is code; the CLI reaches other regions through the AWS SDK or the snapshot",
+    ),
+    OptionSpec::same("regions"),
+    OptionSpec::same("region"),
+    OptionSpec::same("profile"),
+    OptionSpec::same("endpoint_url"),
+    OptionSpec::same("role_arn"),
+    OptionSpec::same("external_id"),
+    OptionSpec::same("session_name"),
+    OptionSpec::cli(
+        "credentials",
+        "",
+        "the CLI reads credentials from the environment and profiles, never from flags",
+    ),
+    // The policy.
+    OptionSpec::same("max_rotation_period_days"),
+    OptionSpec::cli(
+        "evaluate_disabled_keys",
+        "--skip-disabled",
+        "disabled keys are evaluated unless --skip-disabled",
+    ),
+    OptionSpec::cli("exemptions", "--exempt", "one --exempt per rule"),
+    // How hard to push the API.
+    OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
+    OptionSpec::same("max_in_flight"),
+    OptionSpec::cli("on_progress", "", "the CLI draws a progress bar on a terminal"),
+    // Remediation.
+    OptionSpec::same("rotation_period_days"),
+    OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
+];
+
+/// Which regions a run covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Regions {
+    /// None named: the injected client's own region, every region of a
+    /// snapshot, or the AWS configuration's region.
+    #[default]
+    Default,
+    /// Every region enabled for the account (every region of a snapshot).
+    All,
+    /// These regions.
+    List(Vec<String>),
+}
+
+impl Regions {
+    /// Reads region names as a user gives them: `["all"]` means every enabled
+    /// region; anything else is a list of checked names.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming a malformed region, or for an empty list.
+    pub fn from_names<I, S>(names: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        if names.len() == 1 && names[0] == "all" {
+            return Ok(Regions::All);
+        }
+        if names.is_empty() {
+            return Err(Error::invalid("regions", "[]", "name at least one region, or \"all\""));
+        }
+        let mut list: Vec<String> = Vec::with_capacity(names.len());
+        for name in names {
+            if name == "all" {
+                return Err(Error::invalid(
+                    "regions",
+                    "all",
+                    "\"all\" cannot be combined with region names",
+                ));
+            }
+            check_region(&name)?;
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+        Ok(Regions::List(list))
+    }
+}
+
+/// Static AWS credentials. Never printed, not even the access key id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token of temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StaticCredentials(..)")
+    }
+}
+
+/// Makes a client for a region, having checked it offers the operations a call needs.
+type MakeClient = Arc<dyn Fn(&str, &[Operation]) -> Result<Arc<dyn KmsClient>> + Send + Sync>;
+
+/// An injected client: its own region if it says, and how to make it for a region.
+#[derive(Clone)]
+struct Injected {
+    own_region: Option<String>,
+    make: MakeClient,
+}
+
+/// The options that choose the clients and regions, as given; [`ConnectionOptions::build`] checks them.
+///
+/// ```
+/// use kms_rotation_core::{ConnectionOptions, Regions, Snapshot};
+/// let snapshot = Snapshot::load("../examples/data/demo-account.json")?;
+/// let connection = ConnectionOptions::default()
+///     .with_snapshot(snapshot)
+///     .with_regions(Regions::from_names(["us-east-1"])?)
+///     .build()?;
+/// assert!(ConnectionOptions::default().with_external_id("ext-1").build().is_err()); // needs role_arn
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ConnectionOptions {
+    regions: Regions,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    credentials: Option<StaticCredentials>,
+    client: Option<Injected>,
+    factory: Option<MakeClient>,
+    snapshot: Option<Snapshot>,
+}
+
+impl fmt::Debug for ConnectionOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptions")
+            .field("regions", &self.regions)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &self.external_id.as_ref().map(|_| ".."))
+            .field("session_name", &self.session_name)
+            .field("credentials", &self.credentials)
+            .field("client", &self.client.is_some())
+            .field("client_factory", &self.factory.is_some())
+            .field("snapshot", &self.snapshot.is_some())
+            .finish()
+    }
+}
+
+fn missing_operation<T: JsonTransport>(transport: &T, needed: &[Operation]) -> Result<()> {
+    match needed.iter().find(|op| !transport.has_operation(**op)) {
+        None => Ok(()),
+        Some(op) => Err(Error::invalid(
+            "client",
+            format!("{transport:?}"),
+            format!(
+                "it has no method {}(); pass an AWS SDK KMS client or an object with its methods",
+                transport.method_name(*op)
+            ),
+        )),
+    }
+}
+
+impl ConnectionOptions {
+    /// The regions to cover.
+    pub fn with_regions(mut self, regions: Regions) -> Self {
+        self.regions = regions;
+        self
+    }
+
+    /// The shared config/credentials profile of the built-in AWS client.
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// An endpoint for every AWS call of the built-in client (an emulator, a VPC endpoint).
+    pub fn with_endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// A role the built-in client assumes before calling KMS.
+    pub fn with_role_arn(mut self, role_arn: impl Into<String>) -> Self {
+        self.role_arn = Some(role_arn.into());
+        self
+    }
+
+    /// The external id the role's trust policy requires (needs a role ARN).
+    pub fn with_external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// The session name CloudTrail records for the assumed role (needs a role ARN).
+    pub fn with_session_name(mut self, session_name: impl Into<String>) -> Self {
+        self.session_name = Some(session_name.into());
+        self
+    }
+
+    /// Static credentials for the built-in client instead of the default chain.
+    pub fn with_credentials(mut self, credentials: StaticCredentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// A client to call instead of the built-in AWS client; its region is its own.
+    pub fn with_client(mut self, client: Arc<dyn KmsClient>) -> Self {
+        let own_region = client.region().to_owned();
+        let make: MakeClient = Arc::new(move |region, _| {
+            if region == client.region() {
+                Ok(client.clone())
+            } else {
+                Err(Error::Configuration(format!(
+                    "no KMS client for region {region:?}: the client serves {}; add a client factory",
+                    client.region()
+                )))
+            }
+        });
+        self.client = Some(Injected {
+            own_region: Some(own_region),
+            make,
+        });
+        self
+    }
+
+    /// An SDK-shaped client (a boto3 or SDK v3 client) to call instead of the
+    /// built-in AWS client, with the region it says it serves, if it says.
+    pub fn with_transport<T: JsonTransport>(mut self, transport: T, own_region: Option<String>) -> Self {
+        let transport = Arc::new(transport);
+        let make: MakeClient = Arc::new(move |region, needed| {
+            missing_operation(transport.as_ref(), needed)?;
+            Ok(Arc::new(JsonClient::shared(transport.clone(), region)?) as Arc<dyn KmsClient>)
+        });
+        self.client = Some(Injected {
+            own_region: own_region.filter(|r| !r.is_empty()),
+            make,
+        });
+        self
+    }
+
+    /// Makes the client for a region nothing else covers (a replica's primary region).
+    pub fn with_client_factory(
+        mut self,
+        factory: impl Fn(&str) -> Result<Arc<dyn KmsClient>> + Send + Sync + 'static,
+    ) -> Self {
+        self.factory = Some(Arc::new(move |region, _| factory(region)));
+        self
+    }
+
+    /// Makes an SDK-shaped client for a region nothing else covers.
+    pub fn with_transport_factory<T: JsonTransport>(
+        mut self,
+        factory: impl Fn(&str) -> Result<T> + Send + Sync + 'static,
+    ) -> Self {
+        self.factory = Some(Arc::new(move |region, needed| {
+            let transport = factory(region)?;
+            missing_operation(&transport, needed)?;
+            Ok(Arc::new(JsonClient::new(transport, region)?) as Arc<dyn KmsClient>)
+        }));
+        self
+    }
+
+    /// An offline snapshot serving every region it holds.
+    pub fn with_snapshot(mut self, snapshot: Snapshot) -> Self {
+        self.snapshot = Some(snapshot);
+        self
+    }
+
+    /// Checks the options together, before any call.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the option: an AWS option (`profile`,
+    /// `endpoint_url`, `role_arn`, `credentials`) combined with an injected
+    /// client, factory or snapshot; `external_id` or `session_name` without
+    /// `role_arn`; a snapshot with a client or factory; a malformed endpoint,
+    /// role ARN, external id or session name; `regions` "all" with injected clients.
+    pub fn build(self) -> Result<Connection> {
+        let injected = self.client.is_some() || self.factory.is_some() || self.snapshot.is_some();
+        let aws_options = [
+            ("profile", self.profile.clone()),
+            ("endpoint_url", self.endpoint_url.clone()),
+            ("role_arn", self.role_arn.clone()),
+            (
+                "credentials",
+                self.credentials.as_ref().map(|_| "<credentials>".to_owned()),
+            ),
+        ];
+        if injected && let Some((name, value)) = aws_options.iter().find(|(_, v)| v.is_some()) {
+            return Err(Error::invalid(
+                name,
+                value.clone().unwrap_or_default(),
+                "it configures the built-in AWS client, so it cannot be combined with client, client_factory or a snapshot",
+            ));
+        }
+        if self.role_arn.is_none() {
+            if let Some(id) = &self.external_id {
+                return Err(Error::invalid("external_id", id.clone(), "it needs role_arn"));
+            }
+            if let Some(name) = &self.session_name {
+                return Err(Error::invalid("session_name", name.clone(), "it needs role_arn"));
+            }
+        }
+        if self.snapshot.is_some() && (self.client.is_some() || self.factory.is_some()) {
+            return Err(Error::invalid(
+                "client",
+                "<snapshot>",
+                "a snapshot serves every region it holds; do not combine it with another client or a factory",
+            ));
+        }
+        let source = if let Some(snapshot) = self.snapshot {
+            Source::Snapshot(snapshot)
+        } else if self.client.is_some() || self.factory.is_some() {
+            if self.regions == Regions::All {
+                return Err(Error::invalid(
+                    "regions",
+                    "all",
+                    "discovering the enabled regions needs the built-in AWS client; with an injected client, name the regions",
+                ));
+            }
+            Source::Injected {
+                client: self.client,
+                factory: self.factory,
+            }
+        } else {
+            Source::Aws(Box::new(AwsSettings {
+                profile: self.profile,
+                endpoint_url: self.endpoint_url,
+                role_arn: self.role_arn,
+                external_id: self.external_id,
+                session_name: self.session_name,
+                credentials: self.credentials,
+            }))
+        };
+        let connection = Connection {
+            source,
+            regions: self.regions,
+        };
+        connection.check()?;
+        Ok(connection)
+    }
+}
+
+/// The built-in AWS client's settings, checked by [`Connection::check`].
+#[derive(Clone, Debug)]
+struct AwsSettings {
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    credentials: Option<StaticCredentials>,
+}
+
+#[derive(Clone)]
+enum Source {
+    Aws(Box<AwsSettings>),
+    Injected {
+        client: Option<Injected>,
+        factory: Option<MakeClient>,
+    },
+    Snapshot(Snapshot),
+}
+
+/// Where a run's clients come from and which regions it covers; made by [`ConnectionOptions::build`].
+#[derive(Clone)]
+pub struct Connection {
+    source: Source,
+    regions: Regions,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match &self.source {
+            Source::Aws(_) => "aws",
+            Source::Injected { .. } => "injected",
+            Source::Snapshot(_) => "snapshot",
+        };
+        f.debug_struct("Connection")
+            .field("source", &source)
+            .field("regions", &self.regions)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// The regions asked for.
+    pub fn regions(&self) -> &Regions {
+        &self.regions
+    }
+
+    /// The snapshot, when the clients come from one.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        match &self.source {
+            Source::Snapshot(snapshot) => Some(snapshot),
+            _ => None,
+        }
+    }
+
+    /// Whether the clients are AWS's own (the built-in SDK client).
+    pub fn is_aws(&self) -> bool {
+        matches!(self.source, Source::Aws(_))
+    }
+
+    /// Validates what can be validated without a call (the AWS settings' shapes).
+    fn check(&self) -> Result<()> {
+        #[cfg(feature = "aws")]
+        if let Source::Aws(settings) = &self.source {
+            aws_options(settings, &self.regions)?;
+        }
+        Ok(())
+    }
+
+    /// The clients of a scan (`check_account`, `collect`), exactly one per
+    /// region covered ([`Clients::regions`]), and a factory for other regions.
+    /// `needed` are the operations the run may call: an injected client
+    /// lacking one is refused here, before any call.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the regions cannot be told (an injected
+    /// client that does not say its region and no region named) or a region
+    /// has no client; [`Error::InvalidInput`] for a client lacking an
+    /// operation; AWS setup errors (credentials, region discovery).
+    pub async fn scan_clients(&self, needed: &[Operation]) -> Result<Clients> {
+        match &self.source {
+            Source::Snapshot(snapshot) => match &self.regions {
+                Regions::Default | Regions::All => Ok(snapshot.clients()),
+                Regions::List(list) => {
+                    let mut clients = Clients::new();
+                    for region in list {
+                        clients = clients.with_client(snapshot.client(region)?);
+                    }
+                    let snapshot = snapshot.clone();
+                    Ok(clients.with_factory(move |region| snapshot.client(region)))
+                }
+            },
+            Source::Injected { client, factory } => {
+                let regions = match (&self.regions, client) {
+                    (Regions::List(list), _) => list.clone(),
+                    (
+                        _,
+                        Some(Injected {
+                            own_region: Some(region),
+                            ..
+                        }),
+                    ) => vec![region.clone()],
+                    (_, Some(_)) => {
+                        return Err(Error::Configuration(
+                            "cannot tell which region the client serves (it does not say): name the region".to_owned(),
+                        ));
+                    }
+                    (_, None) => {
+                        return Err(Error::Configuration(
+                            "a client factory needs the regions named".to_owned(),
+                        ));
+                    }
+                };
+                self.injected_clients(client, factory, &regions, needed)
+            }
+            Source::Aws(settings) => aws_clients(settings, &self.regions).await,
+        }
+    }
+
+    fn injected_clients(
+        &self,
+        client: &Option<Injected>,
+        factory: &Option<MakeClient>,
+        regions: &[String],
+        needed: &[Operation],
+    ) -> Result<Clients> {
+        let mut clients = Clients::new();
+        for region in regions {
+            clients = clients.with_client(self.injected_client(client, factory, region, regions, needed)?);
+        }
+        if let Some(factory) = factory.clone() {
+            let needed = needed.to_vec();
+            clients = clients.with_factory(move |region| factory(region, &needed));
+        }
+        Ok(clients)
+    }
+
+    fn injected_client(
+        &self,
+        client: &Option<Injected>,
+        factory: &Option<MakeClient>,
+        region: &str,
+        regions: &[String],
+        needed: &[Operation],
+    ) -> Result<Arc<dyn KmsClient>> {
+        if let Some(injected) = client {
+            let serves = match &injected.own_region {
+                Some(own) => own == region,
+                // A client that does not say its region serves the one region named.
+                None => regions.len() == 1,
+            };
+            if serves {
+                return (injected.make)(region, needed);
+            }
+        }
+        match factory {
+            Some(factory) => factory(region, needed),
+            None => Err(Error::Configuration(format!(
+                "no KMS client for region {region:?}: the client serves {}; add a client factory",
+                client
+                    .as_ref()
+                    .and_then(|c| c.own_region.clone())
+                    .unwrap_or_else(|| "an unknown region".to_owned())
+            ))),
+        }
+    }
+
+    /// The client for one key and the clients of its account (for a
+    /// replica's primary), with the key's region: the ARN's region for an
+    /// ARN, else `region`, else the injected client's own region, the only
+    /// region of a snapshot, or the AWS configuration's region.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed key or region (before any
+    /// call); [`Error::Configuration`] when the key's region cannot be told.
+    pub async fn key_clients(
+        &self,
+        key: &str,
+        region: Option<&str>,
+        needed: &[Operation],
+    ) -> Result<(Arc<dyn KmsClient>, Clients)> {
+        let key_ref: KeyRef = key.parse()?;
+        if let Some(region) = region {
+            check_region(region)?;
+        }
+        let named = key_ref.region().or(region).map(str::to_owned);
+        let region = match named {
+            Some(region) => Some(region),
+            None => self.default_region(),
+        };
+        let connection = match region {
+            Some(region) => Connection {
+                source: self.source.clone(),
+                regions: Regions::List(vec![region]),
+            },
+            None if self.is_aws() => Connection {
+                source: self.source.clone(),
+                regions: Regions::Default,
+            },
+            None => {
+                return Err(Error::Configuration(
+                    "cannot tell which region the key is in: name a region or pass a key ARN".to_owned(),
+                ));
+            }
+        };
+        let clients = connection.scan_clients(needed).await?;
+        let region = clients.regions().first().cloned().ok_or_else(|| {
+            Error::Configuration("cannot tell which region the key is in: name a region or pass a key ARN".to_owned())
+        })?;
+        Ok((clients.get(&region)?, clients))
+    }
+
+    /// The clients a remediation needs: the given regions (a report's, or the
+    /// keys'), and any other region on demand (a replica's primary).
+    ///
+    /// # Errors
+    /// As [`Connection::scan_clients`].
+    pub async fn remediation_clients(&self, regions: &[String], needed: &[Operation]) -> Result<Clients> {
+        let regions = if regions.is_empty() {
+            self.regions.clone()
+        } else {
+            Regions::List(regions.to_vec())
+        };
+        let connection = Connection {
+            source: self.source.clone(),
+            regions,
+        };
+        connection.scan_clients(needed).await
+    }
+
+    /// The region a key id or alias is looked up in when nothing names one.
+    fn default_region(&self) -> Option<String> {
+        if let Regions::List(list) = &self.regions
+            && let [only] = list.as_slice()
+        {
+            return Some(only.clone());
+        }
+        match &self.source {
+            Source::Snapshot(snapshot) => match snapshot.regions().as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            },
+            Source::Injected {
+                client: Some(injected), ..
+            } => injected.own_region.clone(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+fn aws_options(settings: &AwsSettings, regions: &Regions) -> Result<crate::aws::AwsOptions> {
+    let mut options = crate::aws::AwsOptions::default();
+    if let Some(profile) = &settings.profile {
+        options = options.with_profile(profile);
+    }
+    if let Some(url) = &settings.endpoint_url {
+        options = options.with_endpoint_url(url)?;
+    }
+    if let Some(role) = &settings.role_arn {
+        options = options.with_role(role, settings.external_id.as_deref(), settings.session_name.as_deref())?;
+    }
+    if let Some(credentials) = &settings.credentials {
+        options = options.with_static_credentials(
+            &credentials.access_key_id,
+            &credentials.secret_access_key,
+            credentials.session_token.as_deref(),
+        );
+    }
+    Ok(match regions {
+        Regions::Default => options,
+        Regions::All => options.with_all_regions(),
+        Regions::List(list) => options.with_regions(list.iter().cloned())?,
+    })
+}
+
+#[cfg(feature = "aws")]
+async fn aws_clients(settings: &AwsSettings, regions: &Regions) -> Result<Clients> {
+    crate::aws::clients(&aws_options(settings, regions)?).await
+}
+
+#[cfg(not(feature = "aws"))]
+async fn aws_clients(_: &AwsSettings, _: &Regions) -> Result<Clients> {
+    Err(Error::Configuration(
+        "this build has no AWS client (feature `aws`): pass a client or a snapshot".to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_names_per_door() {
+        let role = OPTIONS.iter().find(|o| o.name == "role_arn").unwrap();
+        assert_eq!(role.camel_case(), "roleArn");
+        assert_eq!(role.cli_flag().as_deref(), Some("--role-arn"));
+        let factory = OPTIONS.iter().find(|o| o.name == "client_factory").unwrap();
+        assert_eq!(factory.cli_flag(), None);
+        assert_eq!(factory.camel_case(), "clientFactory");
+    }
+
+    #[test]
+    fn regions_from_names() {
+        assert_eq!(Regions::from_names(["all"]).unwrap(), Regions::All);
+        assert!(Regions::from_names(Vec::<String>::new()).is_err());
+        assert!(Regions::from_names(["us-east-1", "all"]).is_err());
+        let err = Regions::from_names(["us-east-1", "not a region"]).unwrap_err();
+        assert!(err.to_string().contains("not a region"), "{err}");
+    }
+
+    #[test]
+    fn aws_options_do_not_mix_with_injected_clients() {
+        let snapshot = Snapshot::from_json(r#"{"regions": {"us-east-1": {"keys": []}}}"#).unwrap();
+        let err = ConnectionOptions::default()
+            .with_snapshot(snapshot)
+            .with_profile("audit")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("profile"), "{err}");
+        let err = ConnectionOptions::default()
+            .with_session_name("s1")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("session_name"), "{err}");
+    }
+}
