@@ -38,6 +38,7 @@ pub mod aws_json;
 mod check;
 mod client;
 mod collect;
+pub mod conformance;
 mod connection;
 mod engine;
 mod error;
