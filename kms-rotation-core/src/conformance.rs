@@ -413,9 +413,12 @@ async fn aliases_name_their_keys(backend: &dyn Backend) -> Result<CaseOutcome> {
     Ok(expect.outcome())
 }
 
+/// A decision-table case: alias, metadata changes, rotation, expected status
+/// and reason, and whether the status is read.
+type Row = (&'static str, Value, Option<Value>, Status, Reason, bool);
+
 async fn decision_table(backend: &dyn Backend, caps: Capabilities) -> Result<CaseOutcome> {
-    // (alias, metadata changes, rotation, expected status, reason, reads the status)
-    let mut rows: Vec<(&str, Value, Option<Value>, Status, Reason, bool)> = vec![
+    let mut rows: Vec<Row> = vec![
         (
             "alias/pending-deletion",
             json!({"KeyState": "PendingDeletion", "Enabled": false, "DeletionDate": 1_900_000_000}),
