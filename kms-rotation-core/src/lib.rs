@@ -48,6 +48,7 @@ mod remediate;
 mod render;
 mod report;
 pub mod rules;
+mod run;
 mod snapshot;
 
 pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE};
