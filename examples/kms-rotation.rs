@@ -11,10 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use kms_rotation_core::aws::{self, AwsOptions};
 use kms_rotation_core::{
-    AccountReport, CheckOptions, Clients, Format, Outcome, Policy, ProgressEvent, RemediateOptions, RemediationReport,
-    RenderOptions, Snapshot, Status, Timestamp, check_account, collect, remediate, render, render_remediation,
+    AccountReport, CheckOptions, Connection, ConnectionOptions, Format, Outcome, Policy, ProgressEvent, Regions,
+    RemediateOptions, RemediationReport, RenderOptions, Snapshot, Status, Timestamp, render, render_remediation,
 };
 
 const EXIT_CODES: &str = "\
@@ -50,7 +49,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Selection {
-    /// A region to check (repeatable). Default: the configured region, or every region of the snapshot.
+    /// A region to check (repeatable); with --key, where key ids and aliases are looked up.
+    /// Default: the configured region, or every region of the snapshot.
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
     /// Every region enabled for the account (discovered at run time).
@@ -68,12 +68,18 @@ struct Selection {
     /// The external id the role's trust policy requires.
     #[arg(long, requires = "role_arn")]
     external_id: Option<String>,
+    /// The session name CloudTrail records for the assumed role (default kms-rotation).
+    #[arg(long, requires = "role_arn")]
+    session_name: Option<String>,
     /// Read the account from a snapshot file instead of AWS (offline).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
     snapshot: Option<PathBuf>,
     /// Requests per second per region and operation, at most (default: half of each KMS quota).
     #[arg(long, value_name = "RPS")]
     max_rps: Option<f64>,
+    /// Keys worked on at once per region (default 128).
+    #[arg(long, value_name = "N")]
+    max_in_flight: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +97,9 @@ struct PolicyArgs {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
+    /// Check only this key: key id, key ARN, alias/NAME or alias ARN (repeatable).
+    #[arg(long, value_name = "KEY")]
+    key: Vec<String>,
     #[command(flatten)]
     selection: Selection,
     #[command(flatten)]
@@ -106,8 +115,11 @@ struct CheckArgs {
 #[derive(Debug, Args)]
 struct RemediateArgs {
     /// A JSON report written by `check --format json`; without it, a check runs first.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
     report: Option<PathBuf>,
+    /// Check and fix only this key: key id, key ARN, alias/NAME or alias ARN (repeatable).
+    #[arg(long, value_name = "KEY")]
+    key: Vec<String>,
     #[command(flatten)]
     selection: Selection,
     #[command(flatten)]
@@ -180,8 +192,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Check(args) => {
             let policy = policy(&args.policy)?;
-            let source = Source::open(&args.selection).await?;
-            let report = source.check(&args.selection, policy).await?;
+            let source = Source::open(&args.selection)?;
+            let report = source.check(&args.selection, &args.key, policy).await?;
             emit(
                 &render(&report, args.format, render_options(args.format, &args.output)),
                 &args.output,
@@ -194,12 +206,22 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             if let Some(days) = args.rotation_period_days {
                 options = options.with_rotation_period_days(days)?;
             }
-            let source = Source::open(&args.selection).await?;
-            let report = match &args.report {
-                Some(path) => AccountReport::from_json(&read(path)?)?,
-                None => source.check(&args.selection, policy).await?,
+            let source = Source::open(&args.selection)?;
+            let outcome = if args.key.is_empty() {
+                let report = match &args.report {
+                    Some(path) => AccountReport::from_json(&read(path)?)?,
+                    None => source.check(&args.selection, &[], policy).await?,
+                };
+                source.connection.remediate(&report, &options).await?
+            } else {
+                let keys: Vec<&str> = args.key.iter().map(String::as_str).collect();
+                let check = source.check_options(&args.selection, policy)?;
+                let region = source.key_region(&args.selection);
+                source
+                    .connection
+                    .remediate_keys(&keys, region, &check, &options)
+                    .await?
             };
-            let outcome = remediate(&source.clients, &report, &options).await?;
             if args.apply {
                 source.save_changes()?;
             }
@@ -208,9 +230,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Collect(args) => {
             let policy = policy(&args.policy)?;
-            let source = Source::open(&args.selection).await?;
+            let source = Source::open(&args.selection)?;
             let options = source.check_options(&args.selection, policy)?;
-            let snapshot = collect(&source.clients, &options).await?;
+            let snapshot = source.connection.collect(&options).await?;
             snapshot.save(&args.output)?;
             eprintln!("wrote {} ({} regions)", args.output.display(), snapshot.regions().len());
             Ok(0)
@@ -228,50 +250,62 @@ fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
     Ok(policy)
 }
 
-/// Where the account's facts come from: AWS, or a snapshot file.
+/// Where the account's facts come from: AWS, or a snapshot file; the flags
+/// map one-to-one onto the core's connection model.
 struct Source {
-    clients: Clients,
-    snapshot: Option<(Snapshot, PathBuf)>,
+    connection: Connection,
+    snapshot_path: Option<PathBuf>,
 }
 
 impl Source {
-    async fn open(selection: &Selection) -> Result<Self, Failure> {
+    fn open(selection: &Selection) -> Result<Self, Failure> {
+        let regions = if selection.all_regions {
+            Regions::All
+        } else if selection.regions.is_empty() {
+            Regions::Default
+        } else {
+            Regions::from_names(&selection.regions)?
+        };
+        let mut options = ConnectionOptions::default().with_regions(regions);
         if let Some(path) = &selection.snapshot {
-            let snapshot = Snapshot::load(path)?;
-            return Ok(Source {
-                clients: snapshot.clients(),
-                snapshot: Some((snapshot, path.clone())),
-            });
+            options = options.with_snapshot(Snapshot::load(path)?);
         }
-        let mut options = AwsOptions::default();
         if let Some(profile) = &selection.profile {
             options = options.with_profile(profile);
         }
-        if selection.all_regions {
-            options = options.with_all_regions();
-        } else if !selection.regions.is_empty() {
-            options = options.with_regions(&selection.regions)?;
-        }
         if let Some(url) = &selection.endpoint_url {
-            options = options.with_endpoint_url(url)?;
+            options = options.with_endpoint_url(url);
         }
         if let Some(role) = &selection.role_arn {
-            options = options.with_role(role, selection.external_id.as_deref(), None)?;
+            options = options.with_role_arn(role);
+        }
+        if let Some(id) = &selection.external_id {
+            options = options.with_external_id(id);
+        }
+        if let Some(name) = &selection.session_name {
+            options = options.with_session_name(name);
         }
         Ok(Source {
-            clients: aws::clients(&options).await?,
-            snapshot: None,
+            connection: options.build()?,
+            snapshot_path: selection.snapshot.clone(),
         })
+    }
+
+    /// The one region named, where `--key` ids and aliases are looked up.
+    fn key_region<'a>(&self, selection: &'a Selection) -> Option<&'a str> {
+        match selection.regions.as_slice() {
+            [only] => Some(only.as_str()),
+            _ => None,
+        }
     }
 
     fn check_options(&self, selection: &Selection, policy: Policy) -> Result<CheckOptions, Failure> {
         let mut options = CheckOptions::default().with_policy(policy);
-        // For AWS the regions are already the clients'; a snapshot is narrowed here.
-        if self.snapshot.is_some() && !selection.regions.is_empty() {
-            options = options.with_regions(&selection.regions)?;
-        }
         if let Some(rps) = selection.max_rps {
             options = options.with_max_requests_per_second(rps)?;
+        }
+        if let Some(n) = selection.max_in_flight {
+            options = options.with_max_in_flight(n);
         }
         if std::io::stderr().is_terminal() {
             options = with_progress_bar(options);
@@ -279,9 +313,16 @@ impl Source {
         Ok(options)
     }
 
-    async fn check(&self, selection: &Selection, policy: Policy) -> Result<AccountReport, Failure> {
+    async fn check(&self, selection: &Selection, keys: &[String], policy: Policy) -> Result<AccountReport, Failure> {
         let options = self.check_options(selection, policy)?;
-        let mut report = check_account(&self.clients, &options).await?;
+        let mut report = if keys.is_empty() {
+            self.connection.check_account(&options).await?
+        } else {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            self.connection
+                .check_keys(&keys, self.key_region(selection), &options)
+                .await?
+        };
         if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()) {
             report.generated_at = Timestamp::from_epoch_seconds(epoch);
             report.stats.duration_ms = 0;
@@ -291,7 +332,7 @@ impl Source {
 
     /// Writes the changes `remediate --apply` made back to the snapshot file.
     fn save_changes(&self) -> Result<(), Failure> {
-        if let Some((snapshot, path)) = &self.snapshot {
+        if let (Some(snapshot), Some(path)) = (self.connection.snapshot(), &self.snapshot_path) {
             snapshot.save(path)?;
         }
         Ok(())

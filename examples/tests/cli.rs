@@ -302,3 +302,68 @@ fn collect_writes_a_snapshot_that_checks_the_same() {
     let _ = std::fs::remove_file(&out_path);
     assert_eq!(stdout(&a), stdout(&b));
 }
+
+#[test]
+fn every_option_of_the_core_has_its_flag() {
+    // The core names every option once; the CLI spells it --kebab-case (or as OPTIONS says).
+    let help: String = ["check", "remediate", "collect"]
+        .iter()
+        .map(|command| stdout(&run(&[command, "--help"])))
+        .collect();
+    for option in kms_rotation_core::OPTIONS {
+        if let Some(flag) = option.cli_flag() {
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                "the CLI lacks {flag} for the option {} ({})",
+                option.name,
+                option.cli_note
+            );
+        }
+    }
+}
+
+#[test]
+fn key_checks_and_remediates_only_the_named_keys() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        DEMO,
+        "--region",
+        "us-east-1",
+        "--key",
+        "alias/payments-db",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{}", stdout(&out));
+    assert_eq!(findings[0]["status"], "PASS");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // A replica in eu-west-1, named by ARN: the fix goes to its primary in another region.
+    let replica = "arn:aws:kms:eu-west-1:111122223333:key/mrk-4069dbf922ff8269470b6a6e2515cfbc";
+    let plan = run(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--region",
+        "us-east-1",
+        "--key",
+        "alias/build-artifacts",
+        "--key",
+        replica,
+        "--format",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&plan)).expect("JSON remediation report");
+    let actions = plan["actions"].as_array().expect("actions");
+    assert_eq!(actions.len(), 2, "{plan:#}");
+    assert!(actions.iter().all(|a| a["outcome"] == "WOULD_CHANGE"), "{plan:#}");
+    assert!(
+        actions.iter().all(|a| a["target_arn"] != replica),
+        "a replica is fixed on its primary: {plan:#}"
+    );
+    let bad = run(&["check", "--snapshot", DEMO, "--key", "alias/"]);
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("alias/"), "{}", stderr(&bad));
+}

@@ -311,6 +311,69 @@ pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy
     decide(&facts, read, policy)
 }
 
+/// Checks the named keys concurrently, with `options`' policy, retries and
+/// budget, into a report (one finding per key; no region entries).
+///
+/// Key ARNs select their own region; key ids and alias names are looked up in `region`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a malformed key reference or region, and
+/// [`Error::Configuration`] for a region without a client, before any API call.
+pub async fn check_keys(
+    clients: &Clients,
+    region: &str,
+    keys: &[&str],
+    options: &CheckOptions,
+) -> Result<AccountReport> {
+    let started = Instant::now();
+    let counters = Counters::default();
+    let mut report = check_keys_with(clients, region, keys, options, &counters).await?;
+    report.stats = counters.stats(started);
+    Ok(report)
+}
+
+/// [`check_keys`], counting calls in `counters`.
+pub(crate) async fn check_keys_with(
+    clients: &Clients,
+    region: &str,
+    keys: &[&str],
+    options: &CheckOptions,
+    counters: &Counters,
+) -> Result<AccountReport> {
+    check_region(region)?;
+    let mut region_clients: HashMap<String, Arc<dyn KmsClient>> = HashMap::new();
+    let mut parsed = Vec::with_capacity(keys.len());
+    for key in keys {
+        let key_region = key.parse::<KeyRef>()?.region().unwrap_or(region).to_owned();
+        if !region_clients.contains_key(&key_region) {
+            region_clients.insert(key_region.clone(), clients.get(&key_region)?);
+        }
+        let key_ref = parse_key_for(region_clients[&key_region].as_ref(), key)?;
+        parsed.push((key_ref, key_region));
+    }
+    let callers: HashMap<&str, Caller<'_>> = region_clients
+        .iter()
+        .map(|(region, client)| (region.as_str(), options.caller(client.as_ref(), counters)))
+        .collect();
+    // By index: a closure over `&(KeyRef, String)` would not be `Send` for every lifetime.
+    let findings = futures::stream::iter(0..parsed.len())
+        .map(|i| {
+            let (key_ref, region) = &parsed[i];
+            check_key_with(&callers[region.as_str()], key_ref, options.policy())
+        })
+        .buffer_unordered(options.max_in_flight())
+        .collect()
+        .await;
+    let mut report = AccountReport::new(options.policy().clone());
+    report.findings = findings;
+    report.account_id = report
+        .findings
+        .iter()
+        .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
+    report.normalize();
+    Ok(report)
+}
+
 /// The regions a run covers, each with its client; checked before any call.
 pub(crate) fn region_clients(clients: &Clients, options: &CheckOptions, what: &str) -> Result<Vec<Arc<dyn KmsClient>>> {
     let regions = match options.regions() {

@@ -95,8 +95,16 @@ pub const OPTIONS: &[OptionSpec] = &[
         "",
         "a factory is code; the CLI reaches other regions through the AWS SDK or the snapshot",
     ),
-    OptionSpec::same("regions"),
-    OptionSpec::same("region"),
+    OptionSpec::cli(
+        "regions",
+        "--region",
+        "one --region per region; --all-regions for every enabled region",
+    ),
+    OptionSpec::cli(
+        "region",
+        "--region",
+        "with --key, where key ids and aliases are looked up",
+    ),
     OptionSpec::same("profile"),
     OptionSpec::same("endpoint_url"),
     OptionSpec::same("role_arn"),

@@ -53,7 +53,7 @@ mod snapshot;
 
 pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE};
 pub use arn::{Arn, KeyRef, check_region};
-pub use check::{CheckOptions, check_account, check_key, check_key_operations};
+pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, KmsClient};
 pub use collect::collect;

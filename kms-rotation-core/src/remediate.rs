@@ -14,8 +14,8 @@ use futures::StreamExt;
 use tokio::time::Instant;
 
 use crate::api::{ApiError, Operation};
-use crate::arn::{Arn, KeyRef};
-use crate::check::{CheckOptions, check_key_with, parse_key_for};
+use crate::arn::Arn;
+use crate::check::{CheckOptions, check_keys_with};
 use crate::client::{Clients, KmsClient};
 use crate::engine::{Caller, Counters, Rates, RetryConfig};
 use crate::error::{Error, Result};
@@ -307,40 +307,9 @@ pub async fn remediate_keys(
     options: &RemediateOptions,
 ) -> Result<RemediationReport> {
     let started = Instant::now();
-    let policy = check.policy();
-    period_for(policy, options)?;
-    crate::arn::check_region(region)?;
-    let mut region_clients: HashMap<String, Arc<dyn KmsClient>> = HashMap::new();
-    let mut parsed = Vec::with_capacity(keys.len());
-    for key in keys {
-        let key_region = key.parse::<KeyRef>()?.region().unwrap_or(region).to_owned();
-        if !region_clients.contains_key(&key_region) {
-            region_clients.insert(key_region.clone(), clients.get(&key_region)?);
-        }
-        let key_ref = parse_key_for(region_clients[&key_region].as_ref(), key)?;
-        parsed.push((key_ref, key_region));
-    }
+    period_for(check.policy(), options)?;
     let counters = Counters::default();
-    let callers: HashMap<&str, Caller<'_>> = region_clients
-        .iter()
-        .map(|(region, client)| (region.as_str(), check.caller(client.as_ref(), &counters)))
-        .collect();
-    // By index: a closure over `&(KeyRef, String)` would not be `Send` for every lifetime.
-    let findings = futures::stream::iter(0..parsed.len())
-        .map(|i| {
-            let (key_ref, region) = &parsed[i];
-            check_key_with(&callers[region.as_str()], key_ref, policy)
-        })
-        .buffer_unordered(check.max_in_flight())
-        .collect()
-        .await;
-    let mut report = AccountReport::new(policy.clone());
-    report.findings = findings;
-    report.account_id = report
-        .findings
-        .iter()
-        .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
-    report.normalize();
+    let report = check_keys_with(clients, region, keys, check, &counters).await?;
     remediate_with(clients, &report, options, &counters, started).await
 }
 

@@ -1,7 +1,10 @@
 //! The operations over a [`Connection`]: what the CLI, Python and Node call,
 //! so that each door only converts its arguments and results.
 
-use crate::check::{CheckOptions, check_account, check_key, check_key_operations};
+use crate::api::Operation;
+use crate::arn::KeyRef;
+use crate::check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
+use crate::client::Clients;
 use crate::collect::collect;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -51,6 +54,22 @@ impl Connection {
         remediate(&clients, report, options).await
     }
 
+    /// [`check_keys`]: one finding per key. Key ids and aliases are looked
+    /// up in `region` (else the connection's one region); ARNs name their own.
+    ///
+    /// # Errors
+    /// As [`check_keys`]; [`Error::InvalidInput`] for an empty key list.
+    pub async fn check_keys(
+        &self,
+        keys: &[&str],
+        region: Option<&str>,
+        options: &CheckOptions,
+    ) -> Result<AccountReport> {
+        let needed = check_key_operations(options.policy());
+        let (clients, home) = self.keys_clients(keys, region, &needed).await?;
+        check_keys(&clients, &home, keys, options).await
+    }
+
     /// [`remediate_keys`]: checks the keys, then fixes those that fail. Key
     /// ids and aliases are looked up in `region` (else the connection's one region).
     ///
@@ -63,29 +82,41 @@ impl Connection {
         check: &CheckOptions,
         options: &RemediateOptions,
     ) -> Result<RemediationReport> {
-        let Some(first) = keys.first() else {
-            return Err(Error::invalid("keys", "[]", "name at least one key"));
-        };
-        for key in keys {
-            key.parse::<crate::arn::KeyRef>()?;
-        }
         let mut needed = check_key_operations(check.policy());
         needed.extend(options.operations());
-        // The first key's client tells the default region (an ARN's, the one named, or the connection's).
-        let (home, _) = self.key_clients(first, region, &needed).await?;
-        let home = match first.parse::<crate::arn::KeyRef>()?.region() {
-            Some(_) => region.map(str::to_owned).unwrap_or_else(|| home.region().to_owned()),
-            None => home.region().to_owned(),
-        };
-        let mut regions = vec![home.clone()];
+        let (clients, home) = self.keys_clients(keys, region, &needed).await?;
+        remediate_keys(&clients, &home, keys, check, options).await
+    }
+
+    /// The clients for a list of keys and the region key ids and aliases are looked up in.
+    async fn keys_clients(
+        &self,
+        keys: &[&str],
+        region: Option<&str>,
+        needed: &[Operation],
+    ) -> Result<(Clients, String)> {
+        if keys.is_empty() {
+            return Err(Error::invalid("keys", "[]", "name at least one key"));
+        }
+        let mut named = Vec::with_capacity(keys.len());
         for key in keys {
-            if let Some(region) = key.parse::<crate::arn::KeyRef>()?.region()
-                && !regions.iter().any(|r| r == region)
-            {
-                regions.push(region.to_owned());
+            named.push(key.parse::<KeyRef>()?.region().map(str::to_owned));
+        }
+        // A key id or alias (or, failing one, the first ARN) tells the home region.
+        let probe = keys
+            .iter()
+            .zip(&named)
+            .find(|(_, region)| region.is_none())
+            .map_or(keys[0], |(key, _)| *key);
+        let (client, _) = self.key_clients(probe, region, needed).await?;
+        let home = client.region().to_owned();
+        let mut regions = vec![home.clone()];
+        for region in named.into_iter().flatten() {
+            if !regions.contains(&region) {
+                regions.push(region);
             }
         }
-        let clients = self.remediation_clients(&regions, &needed).await?;
-        remediate_keys(&clients, &home, keys, check, options).await
+        let clients = self.remediation_clients(&regions, needed).await?;
+        Ok((clients, home))
     }
 }
