@@ -3,8 +3,38 @@
 //! other module of this crate.
 
 use std::fmt;
+use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
+
+/// The credential values in use (secret access keys, session tokens), so that
+/// no message this crate makes can carry one: an endpoint that echoes request
+/// headers, a provider that prints what it read.
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers a credential value to scrub from every message. Short values
+/// (fewer than 8 characters) are ignored: they would scrub ordinary words.
+pub fn register_secret(secret: &str) {
+    if secret.len() < 8 {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|p| p.into_inner());
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_owned());
+    }
+}
+
+/// `text` with every registered credential value replaced by `[REDACTED]`.
+pub fn scrub(text: &str) -> String {
+    let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
+    let mut out = text.to_owned();
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "[REDACTED]");
+        }
+    }
+    out
+}
 
 /// The rotation periods `EnableKeyRotation` accepts, in days (KMS API limit).
 pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
@@ -154,6 +184,7 @@ impl ErrorKind {
             | "DispatchFailure"
             | "TimeoutError"
             | "ResponseError" => ErrorKind::Retryable,
+            "MalformedResponse" | "InvalidResponse" => ErrorKind::InvalidResponse,
             "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
             "NotFoundException" => ErrorKind::NotFound,
             "UnsupportedOperationException" => ErrorKind::Unsupported,
@@ -224,11 +255,21 @@ impl ApiError {
     /// An error with an explicit classification (e.g. a transport failure with an HTTP 5xx).
     pub fn with_kind(code: impl Into<String>, message: impl Into<String>, kind: ErrorKind) -> Self {
         Self {
-            code: code.into(),
-            message: message.into(),
+            code: scrub(&code.into()),
+            message: scrub(&message.into()),
             kind,
-            retryable: matches!(kind, ErrorKind::Throttling | ErrorKind::Retryable),
+            // A malformed or cut-off answer is worth another try, like a 5xx.
+            retryable: matches!(
+                kind,
+                ErrorKind::Throttling | ErrorKind::Retryable | ErrorKind::InvalidResponse
+            ),
         }
+    }
+
+    /// The same error, marked as not worth retrying.
+    pub fn not_retryable(mut self) -> Self {
+        self.retryable = false;
+        self
     }
 
     /// A `ThrottlingException`.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ErrorKind, ROTATION_PERIOD_RANGE};
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
     Origin, Page, RotationStatus, Tag, Timestamp,
@@ -164,9 +164,10 @@ impl KeyMetadataFile {
 
 /// The error for a response that does not have the shape the API documents.
 fn malformed(operation: &str, error: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
+    ApiError::with_kind(
         "MalformedResponse",
-        format!("{operation} response does not match the KMS API shape: {error}"),
+        format!("malformed response from {operation}: {error}"),
+        ErrorKind::InvalidResponse,
     )
 }
 
@@ -287,7 +288,24 @@ pub fn describe_key_response(value: Value) -> Result<KeyMetadata, ApiError> {
 /// A `MalformedResponse` [`ApiError`] naming what does not fit.
 pub fn rotation_status_response(value: Value) -> Result<RotationStatus, ApiError> {
     let response: RotationFile = parse("GetKeyRotationStatus", value)?;
+    check_period("GetKeyRotationStatus", response.rotation_period_in_days.map(i64::from))?;
     Ok(RotationStatus::from(&response))
+}
+
+/// A reported rotation period must be one KMS allows (90..=2560 days); anything
+/// else is no evidence of a period, never a guess at one.
+pub(crate) fn check_period(operation: &str, days: Option<i64>) -> Result<(), ApiError> {
+    match days {
+        Some(days) if !u32::try_from(days).is_ok_and(|d| ROTATION_PERIOD_RANGE.contains(&d)) => Err(malformed(
+            operation,
+            format!(
+                "RotationPeriodInDays {days} is outside {}..={}",
+                ROTATION_PERIOD_RANGE.start(),
+                ROTATION_PERIOD_RANGE.end()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a `ListResourceTags` response (`Tags`, `NextMarker`, `Truncated`).

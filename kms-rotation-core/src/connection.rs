@@ -20,7 +20,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::api::Operation;
+use crate::api::{Operation, register_secret};
 use crate::arn::{KeyRef, check_region};
 use crate::client::json::{JsonClient, JsonTransport};
 use crate::client::{Clients, KmsClient};
@@ -304,6 +304,10 @@ impl ConnectionOptions {
 
     /// Static credentials for the built-in client instead of the default chain.
     pub fn with_credentials(mut self, credentials: StaticCredentials) -> Self {
+        register_secret(&credentials.secret_access_key);
+        if let Some(token) = &credentials.session_token {
+            register_secret(token);
+        }
         self.credentials = Some(credentials);
         self
     }

@@ -51,7 +51,7 @@ pub mod rules;
 mod run;
 mod snapshot;
 
-pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE};
+pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE, register_secret, scrub};
 pub use arn::{Arn, KeyRef, check_region};
 pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};

@@ -462,6 +462,9 @@ pub enum Reason {
     RotationEnabled,
     /// A call for this key failed after retries.
     ApiError,
+    /// An answer about this key was not a valid one (a required field missing,
+    /// a value out of range), even after retries.
+    InvalidResponse,
 }
 
 impl Reason {
@@ -479,6 +482,7 @@ impl Reason {
             Reason::RotationPeriodTooLong => "rotation_period_too_long",
             Reason::RotationEnabled => "rotation_enabled",
             Reason::ApiError => "api_error",
+            Reason::InvalidResponse => "invalid_response",
         }
     }
 }

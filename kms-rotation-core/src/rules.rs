@@ -301,13 +301,18 @@ pub fn describe_error_finding(
     aliases: &[String],
     error: ApiError,
 ) -> Finding {
+    let reason = if error.kind == ErrorKind::InvalidResponse {
+        Reason::InvalidResponse
+    } else {
+        Reason::ApiError
+    };
     let mut finding = Finding {
         region: region.to_owned(),
         key_id: key_id.to_owned(),
         key_arn: key_arn.to_owned(),
         aliases: sorted(aliases),
         status: Status::Error,
-        reason: Reason::ApiError,
+        reason,
         message: String::new(),
         key: None,
         rotation: None,

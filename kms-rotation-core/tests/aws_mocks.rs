@@ -363,8 +363,9 @@ async fn describe_key_of_a_primary_and_responses_missing_decisive_fields() {
         let error = client.describe_key(key).await.unwrap_err();
         assert_eq!(error.code, "InvalidResponse", "{key}");
         assert!(error.message.contains(field), "{key}: {}", error.message);
-        assert_eq!(error.kind, ErrorKind::Other);
-        assert!(!error.retryable);
+        // Not a guess: an invalid answer, retried, then an ERROR invalid_response.
+        assert_eq!(error.kind, ErrorKind::InvalidResponse);
+        assert!(error.retryable);
     }
 }
 
@@ -677,7 +678,9 @@ async fn credentials_that_fail_mid_scan_are_a_credentials_error_not_retried() {
         .credentials_provider(NoCredentials));
     let error = AwsClient::new(sdk).unwrap().list_keys(None).await.unwrap_err();
     assert_eq!(error.code, "CredentialsError", "{error}");
-    assert!(error.message.contains("SSO session has expired"), "{}", error.message);
+    assert!(error.message.contains("no credentials were found"), "{}", error.message);
+    // A provider's own words may hold a secret (a failing credential_process prints what it read).
+    assert!(!error.message.contains("SSO session has expired"), "{}", error.message);
     assert!(!error.retryable);
 }
 
@@ -1247,4 +1250,60 @@ async fn child_scenario() {
         "{scenario} took {:?}",
         started.elapsed()
     );
+}
+
+// ---------------------------------------------------------------------------
+// Evidence is validated, never defaulted; malformed answers are retried.
+
+/// One key whose `GetKeyRotationStatus` answers `body` (HTTP 200).
+async fn check_with_rotation_body(body: &str) -> (kms_rotation_core::Finding, Rule) {
+    let status = answer!(get_key_rotation_status, 200, body);
+    let rules = [
+        answer!(list_keys, 200, list_keys_body(&[KEY], None)),
+        answer!(list_aliases, 200, list_aliases_body(&[], None)),
+        answer!(describe_key, 200, describe_body(KEY)),
+    ];
+    let mut all: Vec<&Rule> = rules.iter().collect();
+    all.push(&status);
+    let report = check_account(&clients(&all), &fast_retries(3)).await.unwrap();
+    (report.findings[0].clone(), status)
+}
+
+#[tokio::test]
+async fn a_rotation_answer_without_its_flag_is_an_invalid_response_never_a_fail() {
+    for body in ["{}", r#"{"KeyId": "k", "RotationPeriodInDays": 365}"#] {
+        let (finding, status) = check_with_rotation_body(body).await;
+        assert_eq!(
+            (finding.status, finding.reason),
+            (Status::Error, Reason::InvalidResponse),
+            "{body}: {}",
+            finding.message
+        );
+        assert!(finding.message.contains("KeyRotationEnabled"), "{}", finding.message);
+        assert_eq!(status.num_calls(), 3, "a malformed answer is retried");
+    }
+}
+
+#[tokio::test]
+async fn a_period_outside_what_kms_allows_is_an_invalid_response_never_a_pass() {
+    for period in [0, -1, 89, 2561] {
+        let body = serde_json::json!({"KeyRotationEnabled": true, "RotationPeriodInDays": period}).to_string();
+        let (finding, _) = check_with_rotation_body(&body).await;
+        assert_eq!(
+            (finding.status, finding.reason),
+            (Status::Error, Reason::InvalidResponse),
+            "period {period}: {}",
+            finding.message
+        );
+        assert!(finding.message.contains(&period.to_string()), "{}", finding.message);
+    }
+}
+
+#[tokio::test]
+async fn a_cut_off_body_is_retried_and_then_named() {
+    let (finding, status) = check_with_rotation_body(r#"{"KeyRotationEnabled": tr"#).await;
+    assert_eq!((finding.status, finding.reason), (Status::Error, Reason::InvalidResponse));
+    assert!(finding.message.contains("malformed"), "{}", finding.message);
+    assert!(!finding.message.contains("HTTP 200"), "{}", finding.message);
+    assert_eq!(status.num_calls(), 3);
 }

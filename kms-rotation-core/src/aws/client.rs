@@ -3,13 +3,16 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use aws_sdk_kms::config::interceptors::AfterDeserializationInterceptorContextRef;
 use aws_sdk_kms::config::retry::RetryConfig;
+use aws_sdk_kms::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_kms::error::BoxError;
 use aws_sdk_kms::types as sdk;
 use aws_smithy_types::DateTime;
 
 use super::error::{api_error, invalid_response};
-use crate::api::ApiError;
-use crate::api::ROTATION_PERIOD_RANGE;
+use crate::api::{ApiError, Operation, ROTATION_PERIOD_RANGE};
+use crate::aws_json::check_period;
 use crate::client::KmsClient;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -17,12 +20,58 @@ use crate::model::{
     Origin, Page, RotationStatus, Tag, Timestamp,
 };
 
-/// `ListKeys` page size: the API's maximum.
-const LIST_KEYS_LIMIT: i32 = 1000;
-/// `ListAliases` page size: the API's maximum.
-const LIST_ALIASES_LIMIT: i32 = 100;
-/// `ListResourceTags` page size: the API's maximum.
-const LIST_TAGS_LIMIT: i32 = 50;
+/// The page size the core asks for (the API's maximum), as the SDK's `i32`.
+fn limit(op: Operation) -> Option<i32> {
+    op.page_size().and_then(|size| i32::try_from(size).ok())
+}
+
+/// Refuses a `GetKeyRotationStatus` answer without `KeyRotationEnabled`: the
+/// SDK would read the missing flag as `false`, a guess that looks like a FAIL.
+#[derive(Debug)]
+struct RequireRotationFlag;
+
+/// The error [`RequireRotationFlag`] raises, found again in [`api_error`]'s source chain.
+#[derive(Debug)]
+pub(super) struct MissingRotationFlag;
+
+impl fmt::Display for MissingRotationFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("malformed response from GetKeyRotationStatus: KeyRotationEnabled is missing")
+    }
+}
+
+impl std::error::Error for MissingRotationFlag {}
+
+impl Intercept for RequireRotationFlag {
+    fn name(&self) -> &'static str {
+        "RequireRotationFlag"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        let response = context.response();
+        if !response.status().is_success() {
+            return Ok(());
+        }
+        let present = response
+            .body()
+            .bytes()
+            .and_then(|body| serde_json::from_slice::<serde_json::Value>(body).ok())
+            .is_some_and(|body| {
+                body.get("KeyRotationEnabled")
+                    .is_some_and(serde_json::Value::is_boolean)
+            });
+        if present {
+            Ok(())
+        } else {
+            Err(Box::new(MissingRotationFlag))
+        }
+    }
+}
 
 /// A [`KmsClient`] for one region over the AWS SDK for Rust.
 ///
@@ -82,7 +131,7 @@ impl KmsClient for AwsClient {
         let out = self
             .kms
             .list_keys()
-            .limit(LIST_KEYS_LIMIT)
+            .set_limit(limit(Operation::ListKeys))
             .set_marker(marker.map(str::to_owned))
             .send()
             .await
@@ -111,7 +160,7 @@ impl KmsClient for AwsClient {
         let out = self
             .kms
             .list_aliases()
-            .limit(LIST_ALIASES_LIMIT)
+            .set_limit(limit(Operation::ListAliases))
             .set_key_id(key_id.map(str::to_owned))
             .set_marker(marker.map(str::to_owned))
             .send()
@@ -151,12 +200,16 @@ impl KmsClient for AwsClient {
             .kms
             .get_key_rotation_status()
             .key_id(key_id)
+            .customize()
+            .interceptor(RequireRotationFlag)
             .send()
             .await
             .map_err(api_error)?;
+        let period = out.rotation_period_in_days.map(i64::from);
+        check_period("GetKeyRotationStatus", period)?;
         Ok(RotationStatus {
             enabled: out.key_rotation_enabled,
-            period_days: out.rotation_period_in_days.and_then(|days| u32::try_from(days).ok()),
+            period_days: period.and_then(|days| u32::try_from(days).ok()),
             next_rotation_date: out.next_rotation_date.as_ref().map(timestamp),
             on_demand_rotation_started_at: out.on_demand_rotation_start_date.as_ref().map(timestamp),
         })
@@ -192,7 +245,7 @@ impl KmsClient for AwsClient {
             .kms
             .list_resource_tags()
             .key_id(key_id)
-            .limit(LIST_TAGS_LIMIT)
+            .set_limit(limit(Operation::ListResourceTags))
             .set_marker(marker.map(str::to_owned))
             .send()
             .await

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_kms::config::http::HttpResponse;
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 
 use crate::api::{ApiError, ErrorKind};
 
@@ -21,7 +21,11 @@ pub(super) fn api_error<E>(error: SdkError<E, HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
-    let context = || DisplayErrorContext(&error).to_string();
+    // One readable line: the innermost cause, not the SDK's debug chain.
+    let context = || innermost(&error);
+    if let Some(missing) = find_source::<super::client::MissingRotationFlag>(&error) {
+        return ApiError::with_kind("MalformedResponse", missing.to_string(), ErrorKind::InvalidResponse);
+    }
     match &error {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
@@ -39,6 +43,12 @@ where
                         mapped
                     }
                 }
+                // A success status whose body could not be read: cut off or garbled.
+                None if (200..300).contains(&status) => ApiError::with_kind(
+                    "MalformedResponse",
+                    format!("malformed response body (HTTP {status}): {}", innermost(&error)),
+                    ErrorKind::InvalidResponse,
+                ),
                 None => ApiError::with_kind(format!("Http{status}"), message, status_kind(status)),
             }
         }
@@ -49,7 +59,7 @@ where
                     CredentialsError::ProviderTimedOut(_) => ErrorKind::Retryable,
                     _ => ErrorKind::Other,
                 };
-                return ApiError::with_kind("CredentialsError", context(), kind);
+                return ApiError::with_kind("CredentialsError", credentials_message(credentials), kind);
             }
             let kind = if failure.is_user() {
                 ErrorKind::Other
@@ -78,7 +88,43 @@ where
 
 /// A response KMS should not send (a required field missing).
 pub(super) fn invalid_response(message: impl Into<String>) -> ApiError {
-    ApiError::with_kind(INVALID_RESPONSE, message, ErrorKind::Other)
+    ApiError::with_kind(INVALID_RESPONSE, message, ErrorKind::InvalidResponse)
+}
+
+/// What went wrong getting credentials, without the provider's own words: a
+/// failing `credential_process` may print the secret it was meant to return.
+pub(super) fn credentials_message(error: &CredentialsError) -> String {
+    let what = match error {
+        CredentialsError::CredentialsNotLoaded(_) => "no credentials were found",
+        CredentialsError::ProviderTimedOut(_) => "the credential provider timed out",
+        CredentialsError::InvalidConfiguration(_) => "the credential configuration is invalid",
+        CredentialsError::ProviderError(_) => "the credential provider failed",
+        _ => "loading credentials failed",
+    };
+    format!("{what} (the provider's own message is not shown: it may contain secrets)")
+}
+
+/// The innermost cause's message, on one line (the part a person can act on:
+/// "Connection refused", "dns error", "operation timed out").
+fn innermost(error: &(dyn StdError + 'static)) -> String {
+    let mut messages = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !messages.contains(&text) {
+            messages.push(text);
+        }
+        current = e.source();
+    }
+    let line = messages
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(": ");
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn status_kind(status: u16) -> ErrorKind {

@@ -11,12 +11,11 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_account::types::RegionOptStatus;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
-use aws_sdk_kms::error::DisplayErrorContext;
 
 use super::client::AwsClient;
-use super::error::{api_error, invalid_response};
+use super::error::{api_error, credentials_message, invalid_response};
 use super::options::{AwsOptions, RegionSelection};
-use crate::api::ApiError;
+use crate::api::{ApiError, register_secret};
 use crate::arn::{Arn, check_region};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
@@ -96,6 +95,7 @@ impl AwsSession {
         let timeout = options.setup_timeout;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
+            check_profile_exists(profile)?;
             loader = loader.profile_name(profile);
         }
         if let Some(region) = options.explicit_home_region() {
@@ -142,15 +142,23 @@ impl AwsSession {
             .credentials_provider()
             .ok_or_else(|| Error::Configuration("no AWS credentials provider is configured".to_owned()))?;
         let resolved = bounded(timeout, "resolving AWS credentials", provider.provide_credentials()).await?;
-        if let Err(error) = resolved {
-            let what = match &options.role {
-                Some(role) => format!("cannot assume role {}", role.role_arn),
-                None => "no usable AWS credentials (looked at the environment, the shared \
-                         config and credentials files, SSO, web identity, ECS and EC2 \
-                         instance metadata)"
-                    .to_owned(),
-            };
-            return Err(Error::Configuration(format!("{what}: {}", DisplayErrorContext(&error))));
+        match resolved {
+            Ok(credentials) => {
+                register_secret(credentials.secret_access_key());
+                if let Some(token) = credentials.session_token() {
+                    register_secret(token);
+                }
+            }
+            Err(error) => {
+                let what = match &options.role {
+                    Some(role) => format!("cannot assume role {}", role.role_arn),
+                    None => "no usable AWS credentials (looked at the environment, the shared \
+                             config and credentials files, SSO, web identity, ECS and EC2 \
+                             instance metadata)"
+                        .to_owned(),
+                };
+                return Err(Error::Configuration(format!("{what}: {}", credentials_message(&error))));
+            }
         }
 
         Ok(Self {
@@ -351,6 +359,38 @@ pub async fn caller_identity(sts: &aws_sdk_sts::Client) -> Result<CallerIdentity
         arn,
         partition,
     })
+}
+
+/// A profile named but found in neither the shared config nor the credentials
+/// file is a configuration error (aws-config would silently use other credentials).
+fn check_profile_exists(profile: &str) -> Result<()> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let files = [
+        file("AWS_CONFIG_FILE", "config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    ];
+    let headers = [format!("[profile {profile}]"), format!("[{profile}]")];
+    let found = files.iter().flatten().any(|path| {
+        std::fs::read_to_string(path).is_ok_and(|text| {
+            text.lines().any(|line| {
+                let line: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
+                headers.contains(&line)
+            })
+        })
+    });
+    if found {
+        return Ok(());
+    }
+    let looked: Vec<String> = files.iter().flatten().map(|p| p.display().to_string()).collect();
+    Err(Error::Configuration(format!(
+        "the AWS profile {profile:?} is not defined (looked in {})",
+        looked.join(" and ")
+    )))
 }
 
 /// Runs `future`, or fails with [`Error::Configuration`] when it takes longer than `timeout`.

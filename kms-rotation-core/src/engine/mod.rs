@@ -12,6 +12,8 @@ pub(crate) mod stats;
 use std::collections::HashMap;
 use std::future::Future;
 
+use tokio::time::Instant;
+
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;
 use crate::model::{Alias, Tag};
@@ -56,34 +58,47 @@ impl<'a> Caller<'a> {
         self.client.region()
     }
 
-    /// Makes one call within the rate budget, retrying retryable errors with backoff.
+    /// Makes one call within the rate budget, retrying what may succeed on
+    /// another try (see [`RetryConfig`]); each attempt is bounded by the
+    /// attempt timeout, the whole call by the deadline.
     pub(crate) async fn call<T, F, Fut>(&self, op: Operation, mut attempt: F) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let mut retry = 0;
+        let started = Instant::now();
+        let limiter = &self.limiters[&op];
+        let mut attempts = 0;
         loop {
-            let limiter = &self.limiters[&op];
             limiter.acquire().await;
             self.counters.count_call(op);
-            let error = match attempt().await {
-                Ok(value) => {
+            attempts += 1;
+            let answer = tokio::time::timeout(self.retry.attempt_timeout, attempt()).await;
+            let error = match answer {
+                Ok(Ok(value)) => {
                     limiter.on_success();
                     return Ok(value);
                 }
-                Err(error) => error,
+                Ok(Err(error)) => error,
+                Err(_) => ApiError::with_kind(
+                    "RequestTimeout",
+                    format!(
+                        "{op} did not answer within {:?} (the attempt timeout)",
+                        self.retry.attempt_timeout
+                    ),
+                    ErrorKind::Retryable,
+                ),
             };
             if error.kind == ErrorKind::Throttling {
                 self.counters.count_throttled();
                 limiter.on_throttled();
             }
-            if !error.retryable || retry + 1 >= self.retry.max_attempts {
+            let wait = self.retry.backoff(attempts - 1);
+            if !self.retry.should_retry(&error, attempts, started.elapsed(), wait) {
                 return Err(error);
             }
             self.counters.count_retry();
-            tokio::time::sleep(self.retry.backoff(retry)).await;
-            retry += 1;
+            tokio::time::sleep(wait).await;
         }
     }
 

@@ -94,6 +94,8 @@ pub(crate) struct RateLimiter {
 struct LimiterState {
     next_slot: Option<Instant>,
     interval: Duration,
+    /// When the spacing last changed (throttled, or eased back).
+    changed: Option<Instant>,
 }
 
 impl RateLimiter {
@@ -107,6 +109,7 @@ impl RateLimiter {
             state: Mutex::new(LimiterState {
                 next_slot: None,
                 interval,
+                changed: None,
             }),
         }
     }
@@ -128,15 +131,57 @@ impl RateLimiter {
         }
     }
 
+    /// How often the spacing may halve back towards the budget once throttling
+    /// stops: from the largest slowdown (64×) back to the budget in about 3 s.
+    const EASE_EVERY: Duration = Duration::from_millis(500);
+
     pub(crate) fn on_throttled(&self) {
         let mut state = self.lock();
         state.interval = (state.interval * 2).min(self.budget_interval * Self::MAX_SLOWDOWN);
+        state.changed = Some(Instant::now());
     }
 
     pub(crate) fn on_success(&self) {
         let mut state = self.lock();
-        if state.interval > self.budget_interval {
-            state.interval = state.interval.mul_f64(0.98).max(self.budget_interval);
+        if state.interval <= self.budget_interval {
+            return;
+        }
+        // Time-based, not per success: at a slowed rate successes are rare, and
+        // the budget must come back within seconds of the storm's end.
+        let now = Instant::now();
+        let due = state
+            .changed
+            .is_none_or(|at| now.duration_since(at) >= Self::EASE_EVERY);
+        if due {
+            state.interval = (state.interval / 2).max(self.budget_interval);
+            state.changed = Some(now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_comes_back_within_seconds_after_a_storm() {
+        let limiter = RateLimiter::new(10.0);
+        for _ in 0..10 {
+            limiter.on_throttled();
+        }
+        assert_eq!(
+            limiter.lock().interval,
+            Duration::from_millis(100) * RateLimiter::MAX_SLOWDOWN
+        );
+        let started = Instant::now();
+        while limiter.lock().interval > Duration::from_millis(100) {
+            tokio::time::advance(Duration::from_millis(100)).await;
+            limiter.on_success();
+            assert!(
+                started.elapsed() < Duration::from_secs(4),
+                "still slowed after {:?}",
+                started.elapsed()
+            );
         }
     }
 }

@@ -75,7 +75,8 @@ impl MarkerGuard {
                 "RepeatedMarker",
                 format!("{op} answered the marker {marker:?} a second time; the listing would never end"),
                 ErrorKind::InvalidResponse,
-            )),
+            )
+            .not_retryable()),
         }
     }
 }
