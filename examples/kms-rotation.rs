@@ -12,16 +12,19 @@ use std::sync::{Arc, Mutex};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kms_rotation_core::{
-    AccountReport, CheckOptions, Connection, ConnectionOptions, Format, Outcome, Policy, ProgressEvent, Regions,
-    RemediateOptions, RemediationReport, RenderOptions, Snapshot, Status, Timestamp, render, render_remediation,
+    AccountReport, CheckOptions, Connection, ConnectionOptions, Format, Policy, ProgressEvent, Regions,
+    RemediateOptions, RenderOptions, Snapshot, Timestamp, render, render_remediation,
 };
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  check: no FAIL and no ERROR finding; remediate: every target ended (or, in a dry run, would end) compliant
-  1  usage or configuration error (bad flag or value, unreadable file, no credentials or region)
+  0  check: every region checked, no FAIL and no ERROR finding; remediate: every target ended (or, in a
+     dry run, would end) compliant; collect: every region read
+  1  usage or configuration error (bad flag or value, unreadable file, no credentials or region,
+     credentials refused in every region)
   2  check: at least one FAIL finding; remediate: a target was skipped, failed or not verified
-  3  check: at least one ERROR finding (an API error after retries) and no FAIL
+  3  check: no FAIL, but an ERROR finding (we could not tell) or a region not checked; collect: a region
+     could not be read
 
 Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration (reproducible output).";
 
@@ -75,18 +78,18 @@ struct Selection {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
     snapshot: Option<PathBuf>,
     /// Requests per second per region and operation, at most (default: half of each KMS quota).
-    #[arg(long, value_name = "RPS")]
+    #[arg(long, value_name = "RPS", allow_hyphen_values = true, value_parser = parse_rate)]
     max_rps: Option<f64>,
     /// Keys worked on at once per region (default 128).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     max_in_flight: Option<usize>,
 }
 
 #[derive(Debug, Args)]
 struct PolicyArgs {
-    /// The longest acceptable rotation period, 90..=2560 days.
-    #[arg(long, value_name = "DAYS", default_value_t = 365)]
-    max_rotation_period_days: u32,
+    /// The longest acceptable rotation period, 90..=2560 days (default 365).
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_days)]
+    max_rotation_period_days: Option<u32>,
     /// Report disabled keys NOT_APPLICABLE instead of checking them.
     #[arg(long)]
     skip_disabled: bool,
@@ -128,7 +131,7 @@ struct RemediateArgs {
     #[arg(long)]
     apply: bool,
     /// The rotation period to set, 90..=2560 days and at most the policy maximum (default 365).
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_days)]
     rotation_period_days: Option<u32>,
     /// Output format: table or json.
     #[arg(long, default_value = "table", value_parser = parse_remediation_format)]
@@ -147,6 +150,36 @@ struct CollectArgs {
     /// The snapshot file to write.
     #[arg(long, value_name = "FILE")]
     output: PathBuf,
+}
+
+/// A number of days: named plainly when negative, fractional or too large.
+fn parse_days(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(days) if days < 0 => Err(format!("{days} is negative: give a number of days from 90 to 2560")),
+        Ok(days) => {
+            u32::try_from(days).map_err(|_| format!("{days} is too large: give a number of days from 90 to 2560"))
+        }
+        Err(_) => Err(format!("{text:?} is not a whole number of days (90 to 2560)")),
+    }
+}
+
+/// A request rate: a finite positive number, named as given.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        Ok(rate) if rate.is_infinite() => Err(format!("{text:?} is too large for a number of requests per second")),
+        Ok(_) => Err(format!("{text:?} is not a positive number of requests per second")),
+        Err(_) => Err(format!("{text:?} is not a number")),
+    }
+}
+
+/// A count of at least 1.
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("{n} is too large")),
+        Ok(n) => Err(format!("{n} must be at least 1")),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
 }
 
 fn parse_format(text: &str) -> Result<Format, String> {
@@ -192,16 +225,27 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Check(args) => {
             let policy = policy(&args.policy)?;
+            check_writable(&args.output)?;
             let source = Source::open(&args.selection)?;
             let report = source.check(&args.selection, &args.key, policy).await?;
             emit(
                 &render(&report, args.format, render_options(args.format, &args.output)),
                 &args.output,
             )?;
-            Ok(check_exit_code(&report))
+            warn_unchecked_regions(&report);
+            Ok(report.exit_code())
         }
         Command::Remediate(args) => {
+            if args.report.is_some() && args.policy.is_set() {
+                return Err(
+                    "the policy flags (--max-rotation-period-days, --skip-disabled, --exempt) do not apply \
+                            to --report: the report was judged under its own policy; run check again with them, \
+                            or remediate without --report"
+                        .into(),
+                );
+            }
             let policy = policy(&args.policy)?;
+            check_writable(&args.output)?;
             let mut options = RemediateOptions::default().with_dry_run(!args.apply);
             if let Some(days) = args.rotation_period_days {
                 options = options.with_rotation_period_days(days)?;
@@ -226,23 +270,74 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 source.save_changes()?;
             }
             emit(&render_remediation(&outcome, args.format), &args.output)?;
-            Ok(remediation_exit_code(&outcome))
+            Ok(outcome.exit_code())
         }
         Command::Collect(args) => {
             let policy = policy(&args.policy)?;
+            check_writable(&Some(args.output.clone()))?;
             let source = Source::open(&args.selection)?;
             let options = source.check_options(&args.selection, policy)?;
             let snapshot = source.connection.collect(&options).await?;
             snapshot.save(&args.output)?;
             eprintln!("wrote {} ({} regions)", args.output.display(), snapshot.regions().len());
-            Ok(0)
+            let unlisted = snapshot.unlisted_regions();
+            for (region, error) in &unlisted {
+                eprintln!(
+                    "error: region {region} could not be read: {}: {}",
+                    error.code, error.message
+                );
+            }
+            Ok(if unlisted.is_empty() { 0 } else { 3 })
         }
+    }
+}
+
+impl PolicyArgs {
+    /// Whether any policy flag was given.
+    fn is_set(&self) -> bool {
+        self.max_rotation_period_days.is_some() || self.skip_disabled || !self.exempt.is_empty()
+    }
+}
+
+/// Fails before any call when the output file cannot be written (a missing
+/// directory, a read-only place): a scan must not be lost at its end.
+fn check_writable(output: &Option<PathBuf>) -> Result<(), Failure> {
+    let Some(path) = output else { return Ok(()) };
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
+/// One stderr line per region that was not checked: the exit code says so too.
+fn warn_unchecked_regions(report: &AccountReport) {
+    for region in report.regions_not_checked() {
+        let why = region
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .unwrap_or_default();
+        let state = state_words(region.state);
+        eprintln!("error: region {} was not checked ({state}): {why}", region.region);
+    }
+}
+
+fn state_words(state: kms_rotation_core::RegionState) -> &'static str {
+    match state {
+        kms_rotation_core::RegionState::NotEnabled => "not enabled",
+        _ => "error",
     }
 }
 
 fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
     let mut policy = Policy::default()
-        .with_max_rotation_period_days(args.max_rotation_period_days)?
+        .with_max_rotation_period_days(args.max_rotation_period_days.unwrap_or(365))?
         .with_evaluate_disabled_keys(!args.skip_disabled);
     for rule in &args.exempt {
         policy = policy.with_exemption(rule)?;
@@ -384,28 +479,5 @@ fn emit(text: &str, output: &Option<PathBuf>) -> Result<(), Failure> {
             stdout.write_all(text.as_bytes())?;
             Ok(stdout.flush()?)
         }
-    }
-}
-
-fn check_exit_code(report: &AccountReport) -> u8 {
-    if report.summary.count(Status::Fail) > 0 {
-        2
-    } else if report.summary.count(Status::Error) > 0 {
-        3
-    } else {
-        0
-    }
-}
-
-fn remediation_exit_code(report: &RemediationReport) -> u8 {
-    let fine = |outcome: Outcome, verified: bool| match outcome {
-        Outcome::AlreadyCompliant | Outcome::WouldChange => true,
-        Outcome::Changed => verified,
-        _ => false,
-    };
-    if report.actions.iter().all(|a| fine(a.outcome, a.verified)) {
-        0
-    } else {
-        2
     }
 }

@@ -367,3 +367,131 @@ fn key_checks_and_remediates_only_the_named_keys() {
     assert_eq!(code(&bad), 1);
     assert!(stderr(&bad).contains("alias/"), "{}", stderr(&bad));
 }
+
+/// A snapshot file in the temp directory, removed at the end of the test.
+fn snapshot_file(name: &str, json: &serde_json::Value) -> Scratch {
+    let path = std::env::temp_dir().join(format!("kms-rotation-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, json.to_string()).expect("write snapshot");
+    Scratch(path)
+}
+
+fn symmetric_key(region: &str, n: u32, rotation: bool) -> serde_json::Value {
+    let id = format!("{n:08x}-0000-4000-8000-{n:012x}");
+    serde_json::json!({
+        "KeyMetadata": {
+            "KeyId": id, "Arn": format!("arn:aws:kms:{region}:111122223333:key/{id}"),
+            "KeyManager": "CUSTOMER", "KeyState": "Enabled", "Origin": "AWS_KMS", "KeySpec": "SYMMETRIC_DEFAULT"
+        },
+        "RotationStatus": {"KeyRotationEnabled": rotation, "RotationPeriodInDays": 365}
+    })
+}
+
+fn refused_region() -> serde_json::Value {
+    serde_json::json!({"keys": [], "Errors": {"ListKeys": {
+        "Code": "UnrecognizedClientException",
+        "Message": "The security token included in the request is invalid."
+    }}})
+}
+
+#[test]
+fn a_region_not_checked_is_never_a_clean_exit() {
+    let file = snapshot_file(
+        "one-region-off.json",
+        &serde_json::json!({"regions": {
+            "us-east-1": {"keys": [symmetric_key("us-east-1", 1, true)]},
+            "ap-east-1": refused_region(),
+            "eu-west-1": {"keys": [], "Errors": {"ListKeys": {"Code": "InternalFailure", "Message": "boom"}}}
+        }}),
+    );
+    let out = run(&["check", "--snapshot", file.path(), "--format", "json"]);
+    assert_eq!(code(&out), 3, "every key passes, but two regions were not checked");
+    let err = stderr(&out);
+    assert!(err.contains("ap-east-1") && err.contains("eu-west-1"), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["summary"]["regions_not_checked"], 2);
+    // collect says so too: the file records the errors, the exit code is not 0.
+    let collected =
+        Scratch(std::env::temp_dir().join(format!("kms-rotation-cli-{}-collected.json", std::process::id())));
+    let out = run(&["collect", "--snapshot", file.path(), "--output", collected.path()]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let saved = std::fs::read_to_string(collected.path()).unwrap();
+    assert!(saved.contains("UnrecognizedClientException"), "{saved}");
+}
+
+#[test]
+fn credentials_refused_in_every_region_are_a_configuration_error() {
+    let file = snapshot_file(
+        "all-refused.json",
+        &serde_json::json!({"regions": {"us-east-1": refused_region(), "eu-west-1": refused_region()}}),
+    );
+    let out = run(&["check", "--snapshot", file.path()]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stderr(&out).contains("credentials"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_values_are_named_before_any_work() {
+    let missing_dir = std::env::temp_dir().join("kms-rotation-no-such-dir").join("out.json");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--max-rps", "1e400"], "1e400"),
+        (&["--max-rps", "-1"], "-1"),
+        (&["--max-rotation-period-days", "-5"], "negative"),
+        (&["--max-in-flight", "0"], "at least 1"),
+        (&["--output", missing_dir.to_str().unwrap()], "kms-rotation-no-such-dir"),
+        (&["--region", "us-east-1", "--region", "all"], "all"),
+    ];
+    for (extra, named) in cases {
+        let mut args = vec!["check", "--snapshot", DEMO];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        assert_eq!(code(&out), 1, "{extra:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{extra:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains(" inf "), "{extra:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn policy_flags_are_never_silently_ignored_with_a_report() {
+    let report = Scratch(std::env::temp_dir().join(format!("kms-rotation-cli-{}-report.json", std::process::id())));
+    let out = run(&[
+        "check",
+        "--snapshot",
+        DEMO,
+        "--format",
+        "json",
+        "--output",
+        report.path(),
+    ]);
+    assert_eq!(code(&out), 2);
+    let out = run(&[
+        "remediate",
+        "--snapshot",
+        DEMO,
+        "--report",
+        report.path(),
+        "--max-rotation-period-days",
+        "180",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stderr(&out).contains("--max-rotation-period-days"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_profile_that_does_not_exist_is_named() {
+    let home = std::env::temp_dir().join(format!("kms-rotation-cli-{}-home", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let out = Command::new(binary())
+        .args(["check", "--profile", "no-such-profile", "--region", "us-east-1"])
+        .env("HOME", &home)
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret-from-the-environment")
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&home);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no-such-profile"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("secret-from-the-environment"));
+}

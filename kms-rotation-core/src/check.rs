@@ -14,7 +14,7 @@ use crate::client::{Clients, KmsClient};
 use crate::engine::progress::emit;
 use crate::engine::{Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
 use crate::error::{Error, Result};
-use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus};
+use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Status};
 use crate::policy::Policy;
 use crate::report::{AccountReport, RegionReport, RegionState};
 use crate::rules::{self, KeyFacts};
@@ -425,6 +425,23 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
         .map(|client| scan_region(client.as_ref(), options, &counters));
     let results = futures::future::join_all(scans).await;
 
+    let refused = results
+        .iter()
+        .filter(|(entry, _)| entry.state == RegionState::NotEnabled)
+        .count();
+    if refused == results.len() {
+        let regions: Vec<&str> = results.iter().map(|(entry, _)| entry.region.as_str()).collect();
+        let detail = results
+            .iter()
+            .find_map(|(entry, _)| entry.error.as_ref())
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .unwrap_or_default();
+        return Err(Error::Configuration(format!(
+            "the credentials were refused in every region checked ({}): {detail}; \
+             check the credentials, the profile or the role",
+            regions.join(", ")
+        )));
+    }
     let mut report = AccountReport::new(options.policy().clone());
     for (entry, findings) in results {
         report.regions.push(entry);
@@ -516,12 +533,24 @@ async fn scan_region(
         .buffer_unordered(options.max_in_flight())
         .collect::<Vec<KeyRead>>();
     let (list_error, reads, aliases) = futures::join!(listing, reads, alias_listing.clone());
+    // An alias exemption cannot be evaluated without the aliases: a verdict
+    // that would hold only if no alias rule matched is unknown, not FAIL or PASS.
+    let unknown_exemption = match &aliases {
+        Err(error) if options.policy().needs_aliases() => Some(error.clone()),
+        _ => None,
+    };
     let findings = reads
         .into_iter()
         .map(|read| match read {
             KeyRead::Described { mut facts, read } => {
                 facts.aliases = aliases_of(&aliases, &facts.metadata.key_id);
-                decide(&facts, read, options.policy())
+                let finding = decide(&facts, read, options.policy());
+                match &unknown_exemption {
+                    Some(error) if matches!(finding.status, Status::Pass | Status::Fail) => {
+                        rules::error_finding(&facts, error.clone(), Operation::ListAliases.as_str())
+                    }
+                    _ => finding,
+                }
             }
             KeyRead::NotDescribed { entry, error } => {
                 let names = aliases_of(&aliases, &entry.key_id);

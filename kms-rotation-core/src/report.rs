@@ -57,6 +57,10 @@ pub struct Summary {
     /// `ERROR`.
     #[serde(rename = "ERROR")]
     pub error: u64,
+    /// Regions requested but not checked (not enabled, or their keys could
+    /// not be listed): a run with any is not a clean run.
+    #[serde(default)]
+    pub regions_not_checked: u64,
 }
 
 impl Summary {
@@ -150,6 +154,29 @@ impl AccountReport {
         self.findings
             .sort_by(|a, b| (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id)));
         self.summary = Summary::of(&self.findings);
+        self.summary.regions_not_checked = self.regions_not_checked().count() as u64;
+    }
+
+    /// The regions requested but not checked: not enabled, or not listable.
+    pub fn regions_not_checked(&self) -> impl Iterator<Item = &RegionReport> {
+        self.regions.iter().filter(|r| r.state != RegionState::Scanned)
+    }
+
+    /// Whether every requested region was checked and nothing failed or is unknown.
+    pub fn is_clean(&self) -> bool {
+        self.exit_code() == 0
+    }
+
+    /// The run's exit code, the same in every door: 2 when a key fails; else 3
+    /// when a key is `ERROR` or a region was not checked; else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.count(Status::Fail) > 0 {
+            2
+        } else if self.summary.count(Status::Error) > 0 || self.regions_not_checked().next().is_some() {
+            3
+        } else {
+            0
+        }
     }
 
     /// The canonical JSON, pretty-printed; the same input gives the same bytes
@@ -277,6 +304,17 @@ impl RemediationReport {
                 e.to_string(),
             )
         })
+    }
+
+    /// The run's exit code, the same in every door: 0 when every target ended
+    /// (in a dry run: would end) compliant, else 2.
+    pub fn exit_code(&self) -> u8 {
+        let fine = |a: &RemediationAction| match a.outcome {
+            Outcome::AlreadyCompliant | Outcome::WouldChange => true,
+            Outcome::Changed => a.verified,
+            Outcome::Skipped | Outcome::Failed => false,
+        };
+        if self.actions.iter().all(fine) { 0 } else { 2 }
     }
 
     /// True when every target ended compliant: changed and verified, or already compliant.

@@ -1302,7 +1302,10 @@ async fn a_period_outside_what_kms_allows_is_an_invalid_response_never_a_pass() 
 #[tokio::test]
 async fn a_cut_off_body_is_retried_and_then_named() {
     let (finding, status) = check_with_rotation_body(r#"{"KeyRotationEnabled": tr"#).await;
-    assert_eq!((finding.status, finding.reason), (Status::Error, Reason::InvalidResponse));
+    assert_eq!(
+        (finding.status, finding.reason),
+        (Status::Error, Reason::InvalidResponse)
+    );
     assert!(finding.message.contains("malformed"), "{}", finding.message);
     assert!(!finding.message.contains("HTTP 200"), "{}", finding.message);
     assert_eq!(status.num_calls(), 3);

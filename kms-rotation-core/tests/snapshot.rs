@@ -153,7 +153,10 @@ async fn errors_replay_latency_and_rate_limits() {
         .await
         .unwrap();
     assert_eq!(report.findings[0].error.as_ref().unwrap().code, "KMSInternalException");
-    assert_eq!(report.stats.retries, 4, "5 attempts in all (a transient error other than throttling)");
+    assert_eq!(
+        report.stats.retries, 4,
+        "5 attempts in all (a transient error other than throttling)"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -349,6 +349,19 @@ impl Snapshot {
             .insert(op, (error, None));
     }
 
+    /// The regions whose keys could not be listed (a recorded `ListKeys`
+    /// error), with that error: what `collect` could not read.
+    pub fn unlisted_regions(&self) -> Vec<(String, ApiError)> {
+        lock(&self.shared.regions)
+            .iter()
+            .filter_map(|(region, data)| {
+                data.errors
+                    .get(&Operation::ListKeys)
+                    .map(|(error, _)| (region.clone(), error.clone()))
+            })
+            .collect()
+    }
+
     /// The snapshot JSON, pretty-printed, with any changes made through the clients.
     pub fn to_json(&self) -> String {
         let regions = lock(&self.shared.regions);
