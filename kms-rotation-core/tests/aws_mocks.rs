@@ -888,36 +888,57 @@ async fn remediation_enables_rotation_with_the_period_asked_for() {
 }
 
 #[tokio::test]
-async fn a_disabled_opt_in_region_ends_as_not_enabled() {
-    let rules = [
-        answer!(
-            list_keys,
-            400,
-            error_body(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid."
-            )
-        ),
-        answer!(
-            list_aliases,
-            400,
-            error_body(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid."
-            )
-        ),
+async fn a_disabled_opt_in_region_ends_as_not_enabled_and_every_region_refused_is_a_credentials_error() {
+    let refused = || {
+        [
+            answer!(
+                list_keys,
+                400,
+                error_body(
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid."
+                )
+            ),
+            answer!(
+                list_aliases,
+                400,
+                error_body(
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid."
+                )
+            ),
+        ]
+    };
+    let off = refused();
+    let opt_in = AwsClient::new(mock_client!(
+        aws_sdk_kms,
+        RuleMode::MatchAny,
+        &off.iter().collect::<Vec<_>>(),
+        |b| b.region(Region::new("ap-east-1"))
+    ))
+    .unwrap();
+    let home = [
+        answer!(list_keys, 200, list_keys_body(&[], None)),
+        answer!(list_aliases, 200, list_aliases_body(&[], None)),
     ];
-    let report = check_account(&clients(&rules.iter().collect::<Vec<_>>()), &CheckOptions::default())
-        .await
-        .unwrap();
-    let region = &report.regions[0];
-    assert_eq!(
-        (region.region.as_str(), region.state),
-        (REGION, RegionState::NotEnabled)
-    );
+    let clients = clients(&home.iter().collect::<Vec<_>>()).with_client(Arc::new(opt_in));
+    let report = check_account(&clients, &CheckOptions::default()).await.unwrap();
+    let region = report.regions.iter().find(|r| r.region == "ap-east-1").unwrap();
+    assert_eq!(region.state, RegionState::NotEnabled);
     assert_eq!(region.error.as_ref().unwrap().code, "UnrecognizedClientException");
-    assert!(report.findings.is_empty());
-    assert_eq!(rules[0].num_calls(), 1, "not retried");
+    assert_eq!(off[0].num_calls(), 1, "not retried");
+    assert_eq!(report.exit_code(), 3, "a region not checked is not a clean run");
+
+    // Refused everywhere: the credentials, not the regions.
+    let everywhere = refused();
+    let error = check_account(&clients_of(&everywhere), &CheckOptions::default())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("credentials"), "{error}");
+}
+
+fn clients_of(rules: &[Rule]) -> Clients {
+    clients(&rules.iter().collect::<Vec<_>>())
 }
 
 // ---------------------------------------------------------------------------
