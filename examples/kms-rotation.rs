@@ -74,6 +74,9 @@ struct Selection {
     /// The session name CloudTrail records for the assumed role (default kms-rotation).
     #[arg(long, requires = "role_arn")]
     session_name: Option<String>,
+    /// Accept region names this version does not know (a region newer than it).
+    #[arg(long)]
+    allow_unknown_regions: bool,
     /// Read the account from a snapshot file instead of AWS (offline).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
     snapshot: Option<PathBuf>,
@@ -222,6 +225,15 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
+    let selection = match &cli.command {
+        Command::Check(args) => &args.selection,
+        Command::Remediate(args) => &args.selection,
+        Command::Collect(args) => &args.selection,
+    };
+    // Before any region or ARN is read: it decides which names are accepted.
+    if selection.allow_unknown_regions {
+        kms_rotation_core::allow_unknown_regions(true);
+    }
     match cli.command {
         Command::Check(args) => {
             let policy = policy(&args.policy)?;

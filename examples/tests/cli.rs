@@ -432,7 +432,25 @@ fn credentials_refused_in_every_region_are_a_configuration_error() {
 #[test]
 fn bad_values_are_named_before_any_work() {
     let missing_dir = std::env::temp_dir().join("kms-rotation-no-such-dir").join("out.json");
-    let cases: [(&[&str], &str); 6] = [
+    let long_region = "x".repeat(300);
+    let cases: [(&[&str], &str); 11] = [
+        (&["--region", "us-est-1"], "us-east-1"),
+        (&["--region", "xx-fake-9"], "xx-fake-9"),
+        (&["--region", &long_region], "at most 64"),
+        (
+            &[
+                "--exempt",
+                "arn:awsx:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ],
+            "awsx",
+        ),
+        (
+            &[
+                "--exempt",
+                "arn:aws:kms:xx-fake-9:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ],
+            "xx-fake-9",
+        ),
         (&["--max-rps", "1e400"], "1e400"),
         (&["--max-rps", "-1"], "-1"),
         (&["--max-rotation-period-days", "-5"], "negative"),

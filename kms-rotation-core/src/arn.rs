@@ -1,6 +1,7 @@
 //! Parsing and validating the ways a user names a key.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -113,10 +114,7 @@ fn split_arn(text: &str) -> Option<Arn> {
     let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
         return None;
     };
-    let partition_ok = partition.starts_with("aws")
-        && partition
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let partition_ok = KNOWN_PARTITIONS.contains(partition);
     if *prefix != "arn" || !partition_ok || service.is_empty() {
         return None;
     }
@@ -212,10 +210,14 @@ fn parse_arn(text: &str) -> Result<Arn> {
         return Err(Error::invalid(
             WHAT,
             text,
-            "the partition must be aws, aws-cn, aws-us-gov or another aws-* partition",
+            format!("the partition must be one of {}", KNOWN_PARTITIONS.join(", ")),
         ));
     }
-    Arn::parse(text)
+    let arn = Arn::parse(text)?;
+    if let Some(reason) = unknown_region(&arn.region) {
+        return Err(Error::invalid(WHAT, text, reason));
+    }
+    Ok(arn)
 }
 
 /// Checks the shape of a region name (`us-east-1`, `cn-north-1`, `us-gov-west-1`, `us-isob-east-1`).
@@ -233,11 +235,146 @@ pub(crate) fn validate_region(region: &str) -> std::result::Result<(), String> {
     }
 }
 
-/// Checks a region name, as an [`Error::InvalidInput`] naming it.
+/// The AWS partitions, as ARNs spell them.
+pub const KNOWN_PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// The regions this version knows, in every partition. A region newer than
+/// this list is refused as a likely typo unless [`allow_unknown_regions`] is on
+/// (CLI `--allow-unknown-regions`, Python `allow_unknown_regions=True`, Node
+/// `allowUnknownRegions: true`, or `KMS_ROTATION_ALLOW_UNKNOWN_REGIONS=1`).
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "eu-isoe-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "eusc-de-east-1",
+];
+
+static ALLOW_UNKNOWN_REGIONS: AtomicBool = AtomicBool::new(false);
+
+/// Lets region names this version does not know through (a region AWS opened
+/// after this release). Process-wide; off by default.
+pub fn allow_unknown_regions(allow: bool) {
+    ALLOW_UNKNOWN_REGIONS.store(allow, Ordering::Relaxed);
+}
+
+fn unknown_regions_allowed() -> bool {
+    ALLOW_UNKNOWN_REGIONS.load(Ordering::Relaxed)
+        || std::env::var("KMS_ROTATION_ALLOW_UNKNOWN_REGIONS").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Edit distance, for suggesting the region meant.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Why `region` is not a region this version knows, with the nearest names.
+fn unknown_region(region: &str) -> Option<String> {
+    if KNOWN_REGIONS.contains(&region) || unknown_regions_allowed() {
+        return None;
+    }
+    let mut near: Vec<(usize, &str)> = KNOWN_REGIONS
+        .iter()
+        .map(|known| (distance(region, known), *known))
+        .filter(|(d, _)| *d <= 3)
+        .collect();
+    near.sort();
+    let hint = match near.as_slice() {
+        [] => String::new(),
+        some => format!(
+            "; did you mean {}?",
+            some.iter().take(3).map(|(_, r)| *r).collect::<Vec<_>>().join(" or ")
+        ),
+    };
+    Some(format!(
+        "{region:?} is not an AWS region{hint} (a region newer than this version: allow unknown regions)"
+    ))
+}
+
+/// Checks a region name a user gave: shaped like `us-east-1` and a region
+/// this version knows (see [`KNOWN_REGIONS`]), as an [`Error::InvalidInput`] naming it.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] when `region` is not shaped like `us-east-1`.
+/// [`Error::InvalidInput`] with the nearest known names.
 pub fn check_region(region: &str) -> Result<()> {
+    check_region_shape(region)?;
+    match unknown_region(region) {
+        Some(reason) => Err(Error::invalid("region", region, reason)),
+        None => Ok(()),
+    }
+}
+
+/// Checks only the shape of a region name (regions read from AWS or a file).
+pub(crate) fn check_region_shape(region: &str) -> Result<()> {
+    if region.len() > 64 {
+        let shown: String = region.chars().take(20).collect();
+        return Err(Error::invalid(
+            "region",
+            format!("{shown}..."),
+            format!("a region name is at most 64 characters, not {}", region.len()),
+        ));
+    }
     validate_region(region).map_err(|reason| Error::invalid("region", region, reason))
 }
 

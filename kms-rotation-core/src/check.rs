@@ -9,7 +9,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::api::{ApiError, ErrorKind, Operation};
-use crate::arn::{Arn, KeyRef, check_region};
+use crate::arn::{Arn, KeyRef, check_region, check_region_shape};
 use crate::client::{Clients, KmsClient};
 use crate::engine::progress::emit;
 use crate::engine::{Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
@@ -387,7 +387,7 @@ pub(crate) fn region_clients(clients: &Clients, options: &CheckOptions, what: &s
     }
     let mut region_clients = Vec::with_capacity(regions.len());
     for region in &regions {
-        check_region(region)?;
+        check_region_shape(region)?;
         region_clients.push(clients.get(region)?);
     }
     Ok(region_clients)

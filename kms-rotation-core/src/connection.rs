@@ -110,6 +110,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("role_arn"),
     OptionSpec::same("external_id"),
     OptionSpec::same("session_name"),
+    OptionSpec::same("allow_unknown_regions"),
     OptionSpec::cli(
         "credentials",
         "",
@@ -269,6 +270,16 @@ impl ConnectionOptions {
     /// The regions to cover.
     pub fn with_regions(mut self, regions: Regions) -> Self {
         self.regions = regions;
+        self
+    }
+
+    /// Lets region names this version does not know through (process-wide; see
+    /// [`allow_unknown_regions`](crate::allow_unknown_regions)). Set it before
+    /// naming such a region.
+    pub fn with_allow_unknown_regions(self, allow: bool) -> Self {
+        if allow {
+            crate::arn::allow_unknown_regions(true);
+        }
         self
     }
 

@@ -52,7 +52,7 @@ mod run;
 mod snapshot;
 
 pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE, register_secret, scrub};
-pub use arn::{Arn, KeyRef, check_region};
+pub use arn::{Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, allow_unknown_regions, check_region};
 pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, KmsClient};

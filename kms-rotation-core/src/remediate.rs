@@ -282,6 +282,10 @@ fn check_target(target: &Target) -> Result<()> {
             "a remediation target must be a key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID)".to_owned(),
         ));
     }
+    crate::arn::check_region(&arn.region).map_err(|error| match error {
+        Error::InvalidInput { reason, .. } => bad(reason),
+        other => other,
+    })?;
     if arn.region != target.region {
         return Err(bad(format!(
             "the ARN is in {} but the report sends it to {}",

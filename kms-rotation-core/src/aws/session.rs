@@ -16,7 +16,7 @@ use super::client::AwsClient;
 use super::error::{api_error, credentials_message, invalid_response};
 use super::options::{AwsOptions, RegionSelection};
 use crate::api::{ApiError, register_secret};
-use crate::arn::{Arn, check_region};
+use crate::arn::{Arn, check_region_shape};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
 
@@ -118,7 +118,7 @@ impl AwsSession {
                 )
             })?;
         // A region from the environment or a profile is configuration, not an argument.
-        check_region(&home_region).map_err(|_| {
+        check_region_shape(&home_region).map_err(|_| {
             Error::Configuration(format!(
                 "the configured AWS region {home_region:?} is not a region name like us-east-1"
             ))
@@ -213,7 +213,7 @@ impl AwsSession {
     /// # Errors
     /// [`Error::InvalidInput`] for a name not shaped like `us-east-1`.
     pub fn client(&self, region: &str) -> Result<AwsClient> {
-        check_region(region)?;
+        check_region_shape(region)?;
         let mut builder = aws_sdk_kms::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             // One retry layer: the engine's `Caller` retries with backoff and

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use crate::api::{ApiError, ErrorKind, Operation};
-use crate::arn::check_region;
+use crate::arn::check_region_shape;
 use crate::aws_json;
 use crate::client::KmsClient;
 use crate::error::Result;
@@ -162,7 +162,7 @@ impl<T: JsonTransport> JsonClient<T> {
     /// As [`JsonClient::new`].
     pub fn shared(transport: Arc<T>, region: impl Into<String>) -> Result<Self> {
         let region = region.into();
-        check_region(&region)?;
+        check_region_shape(&region)?;
         Ok(Self { transport, region })
     }
 

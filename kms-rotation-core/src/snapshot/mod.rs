@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::api::ROTATION_PERIOD_RANGE;
 use crate::api::{ApiError, Operation};
-use crate::arn::{Arn, check_region};
+use crate::arn::{Arn, check_region_shape};
 use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
@@ -243,7 +243,7 @@ impl Snapshot {
         })?;
         let snapshot = Snapshot::new(file.account_id.as_deref());
         for (region, region_file) in file.regions {
-            check_region(&region)?;
+            check_region_shape(&region)?;
             snapshot.add_region(&region);
             for key in region_file.keys {
                 let meta = key
@@ -272,7 +272,7 @@ impl Snapshot {
     /// # Errors
     /// [`Error::InvalidInput`] when the key's ARN is not in `region`, or the key is already there.
     pub fn add_key(&self, region: &str, key: SnapshotKey) -> Result<()> {
-        check_region(region)?;
+        check_region_shape(region)?;
         let file = KeyFile {
             key_metadata: KeyMetadataFile::from_model(&key.metadata),
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
