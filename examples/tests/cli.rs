@@ -513,3 +513,31 @@ fn a_profile_that_does_not_exist_is_named() {
     assert!(stderr(&out).contains("no-such-profile"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("secret-from-the-environment"));
 }
+
+#[test]
+fn an_unreachable_endpoint_is_a_region_not_checked_in_one_readable_line() {
+    // A port nothing listens on: connection refused, retried, then a region error.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = format!("http://127.0.0.1:{port}");
+    let out = Command::new(binary())
+        .args(["check", "--endpoint-url", &url, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "canary-secret-never-printed")
+        .env("AWS_SESSION_TOKEN", "canary-token-never-printed")
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 3, "nothing was checked: {err}");
+    assert!(err.contains("us-east-1") && err.contains("not checked"), "{err}");
+    let line = err.lines().find(|l| l.contains("not checked")).unwrap();
+    assert!(line.to_lowercase().contains("connect"), "{line}");
+    assert!(
+        !err.contains("DispatchFailure {") && !err.contains("source:"),
+        "no debug dump: {err}"
+    );
+    assert!(!err.contains("canary") && !stdout(&out).contains("canary"));
+}

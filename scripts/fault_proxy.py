@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy in front of moto's server, for the reliability tests.
+
+    python3 scripts/fault_proxy.py --upstream http://127.0.0.1:PORT --port 0
+
+prints ``PORT`` of its own on the first line of stdout once it listens, then
+serves until killed. Every AWS JSON request (``X-Amz-Target: TrentService.<Op>``)
+is forwarded to the upstream emulator unless a configured fault applies.
+Faults are set with ``POST /__faults`` (a JSON list replacing the current one)
+and the calls seen are read with ``GET /__calls``. A fault is an object:
+
+    {"op": "GetKeyRotationStatus",          # operation (or "*"); required
+     "action": "throttle",                  # see ACTIONS below; required
+     "seconds": 5,                          # active for this long after it is set (default: forever)
+     "times": 3,                            # or only for the first N matching calls
+     "key": "alias-or-key-id-substring",    # only requests whose KeyId contains this
+     "region": "eu-west-1",                 # only requests signed for this region
+     "status": 503, "delay": 30}            # action parameters
+
+ACTIONS: throttle (400 ThrottlingException), error (400 with "code"), http5xx
+("status"), reset (close the connection without an answer), hang (sleep
+"delay" seconds, then forward), cut (forward, then send half the body), garble
+(forward, then send a body that is not JSON), empty (200 with an empty body),
+drop_field (forward, then remove "field" from the JSON answer), set_field
+(forward, then set "field" to "value"), cycle_markers (ListKeys: answer two
+alternating markers forever), duplicate_keys (ListKeys: list every key twice),
+echo_headers (forward, then put the request's headers into the answer's
+error message: an endpoint that echoes what it was sent).
+
+Stdlib only; it binds 127.0.0.1 and is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+FAULTS: list[dict] = []
+CALLS: list[dict] = []
+UPSTREAM: urllib.parse.SplitResult
+
+
+def region_of(headers) -> str:
+    auth = headers.get("Authorization", "")
+    match = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", auth)
+    return match.group(1) if match else ""
+
+
+def matching_fault(op: str, region: str, body: dict) -> dict | None:
+    now = time.monotonic()
+    key = str(body.get("KeyId", ""))
+    with LOCK:
+        for fault in FAULTS:
+            if fault.get("op") not in ("*", op):
+                continue
+            if fault.get("region") and fault["region"] != region:
+                continue
+            if fault.get("key") and fault["key"] not in key:
+                continue
+            if "seconds" in fault and now - fault["_set"] > fault["seconds"]:
+                continue
+            if "times" in fault:
+                if fault["times"] <= 0:
+                    continue
+                fault["times"] -= 1
+            return dict(fault)
+    return None
+
+
+def aws_error(code: str, message: str) -> bytes:
+    return json.dumps({"__type": code, "message": message}).encode()
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def forward(self, raw: bytes) -> tuple[int, dict, bytes]:
+        connection = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        headers["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+        connection.request(self.command, self.path, body=raw, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        kept = {
+            k: v
+            for k, v in response.getheaders()
+            if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-type", "server", "date")
+        }
+        connection.close()
+        return response.status, kept, data
+
+    def do_GET(self) -> None:
+        if self.path == "/__calls":
+            with LOCK:
+                body = json.dumps(CALLS).encode()
+            self.answer(200, body)
+            return
+        self.relay(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if self.path == "/__faults":
+            faults = json.loads(raw or b"[]")
+            now = time.monotonic()
+            for fault in faults:
+                fault["_set"] = now
+            with LOCK:
+                FAULTS[:] = faults
+                CALLS.clear()
+            self.answer(200, b"{}")
+            return
+        self.relay(raw)
+
+    def relay(self, raw: bytes) -> None:
+        target = self.headers.get("X-Amz-Target", "")
+        op = target.split(".", 1)[1] if "." in target else ""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = {}
+        region = region_of(self.headers)
+        fault = matching_fault(op, region, body) if op else None
+        with LOCK:
+            CALLS.append({"op": op, "region": region, "key": body.get("KeyId"), "fault": (fault or {}).get("action")})
+        if fault is None:
+            status, headers, data = self.forward(raw)
+            self.answer(status, data, headers)
+            return
+        action = fault["action"]
+        if action == "throttle":
+            self.answer(400, aws_error("ThrottlingException", "Rate exceeded"))
+        elif action == "error":
+            self.answer(fault.get("status", 400), aws_error(fault["code"], fault.get("message", "injected")))
+        elif action == "http5xx":
+            self.answer(fault.get("status", 503), b"<html>Service Unavailable</html>")
+        elif action == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.close()
+            self.close_connection = True
+        elif action == "hang":
+            time.sleep(fault.get("delay", 30))
+            status, headers, data = self.forward(raw)
+            self.answer(status, data, headers)
+        elif action == "empty":
+            self.answer(200, b"")
+        else:
+            status, headers, data = self.forward(raw)
+            if status != 200:
+                self.answer(status, data, headers)
+                return
+            if action == "cut":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.connection.close()
+                self.close_connection = True
+                return
+            if action == "garble":
+                self.answer(200, b"<<not json>>" + data[:10])
+                return
+            answer = json.loads(data or b"{}")
+            if action == "drop_field":
+                answer.pop(fault["field"], None)
+            elif action == "set_field":
+                answer[fault["field"]] = fault.get("value")
+            elif action == "cycle_markers":
+                marker = body.get("Marker")
+                answer["NextMarker"] = "cycle-b" if marker == "cycle-a" else "cycle-a"
+                answer["Truncated"] = True
+            elif action == "duplicate_keys":
+                answer["Keys"] = answer.get("Keys", []) * 2
+            elif action == "echo_headers":
+                echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+                self.answer(400, aws_error("InvalidRequestException", f"bad request, you sent: {echoed}"))
+                return
+            self.answer(200, json.dumps(answer).encode(), headers)
+
+
+def main() -> None:
+    global UPSTREAM
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upstream", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    UPSTREAM = urllib.parse.urlsplit(args.upstream)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Proxy)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    sys.stdout.close()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
