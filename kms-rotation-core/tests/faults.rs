@@ -312,7 +312,7 @@ async fn remediation_acts_only_on_a_valid_fresh_read() {
     assert_eq!(plan.actions.len(), 1);
     assert_eq!(plan.actions[0].outcome, Outcome::Failed, "{}", plan.actions[0].message);
     assert!(
-        plan.stats.api_calls.get("EnableKeyRotation").is_none(),
+        !plan.stats.api_calls.contains_key("EnableKeyRotation"),
         "{:?}",
         plan.stats
     );
