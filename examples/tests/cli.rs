@@ -541,3 +541,29 @@ fn an_unreachable_endpoint_is_a_region_not_checked_in_one_readable_line() {
     );
     assert!(!err.contains("canary") && !stdout(&out).contains("canary"));
 }
+
+#[test]
+fn files_in_the_wrong_encoding_or_with_a_key_twice_are_named_plainly() {
+    let demo = std::fs::read(DEMO).unwrap();
+    let text = String::from_utf8(demo.clone()).unwrap();
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(&demo);
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .collect();
+    let twice = r#"{"regions": {"us-east-1": {"keys": []},
+ "us-east-1": {"keys": []}}}"#;
+    for (name, bytes, named) in [
+        ("bom.json", bom, "byte-order mark"),
+        ("utf16.json", utf16, "UTF-16"),
+        ("twice.json", twice.as_bytes().to_vec(), "\"us-east-1\" is given twice"),
+    ] {
+        let path = std::env::temp_dir().join(format!("kms-rotation-cli-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let file = Scratch(path);
+        let out = run(&["check", "--snapshot", file.path()]);
+        assert_eq!(code(&out), 1, "{name}");
+        assert!(stderr(&out).contains(named), "{name}: {}", stderr(&out));
+    }
+}

@@ -42,6 +42,7 @@ pub mod conformance;
 mod connection;
 mod engine;
 mod error;
+mod json_input;
 mod model;
 mod policy;
 mod remediate;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::json_input::check_unique_keys;
 use crate::model::{ErrorInfo, Finding, RotationStatus, Status, Timestamp};
 use crate::policy::Policy;
 
@@ -190,6 +191,8 @@ impl AccountReport {
     /// # Errors
     /// [`Error::InvalidInput`] with line and column when the text is not such a report.
     pub fn from_json(text: &str) -> Result<Self> {
+        check_unique_keys(text)
+            .map_err(|p| Error::invalid("report", format!("line {}, column {}", p.line, p.column), p.message))?;
         let report: AccountReport = serde_json::from_str(text).map_err(|e| {
             Error::invalid(
                 "report",
@@ -297,6 +300,13 @@ impl RemediationReport {
     /// # Errors
     /// [`Error::InvalidInput`] with line and column when the text is not such a report.
     pub fn from_json(text: &str) -> Result<Self> {
+        check_unique_keys(text).map_err(|p| {
+            Error::invalid(
+                "remediation report",
+                format!("line {}, column {}", p.line, p.column),
+                p.message,
+            )
+        })?;
         serde_json::from_str(text).map_err(|e| {
             Error::invalid(
                 "remediation report",

@@ -23,6 +23,7 @@ use crate::arn::{Arn, check_region_shape};
 use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
+use crate::json_input::{JsonProblem, check_unique_keys, text_of};
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, Origin, Page, RotationStatus, Tag, Timestamp,
 };
@@ -227,20 +228,19 @@ impl Snapshot {
     /// [`Error::Io`] when the file cannot be read; otherwise as [`Snapshot::from_json`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(&text, Some(path.display().to_string()))
+        let source_name = Some(path.display().to_string());
+        let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
+        Self::parse(text, source_name)
     }
 
     fn parse(text: &str, source_name: Option<String>) -> Result<Self> {
-        let file: AccountFile = serde_json::from_str(text).map_err(|e| Error::MalformedSnapshot {
-            source_name: source_name.clone(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
+        check_unique_keys(text).map_err(|problem| malformed(&source_name, problem))?;
+        let file: AccountFile =
+            serde_json::from_str(text).map_err(|e| malformed(&source_name, JsonProblem::from(e)))?;
         let snapshot = Snapshot::new(file.account_id.as_deref());
         for (region, region_file) in file.regions {
             check_region_shape(&region)?;
@@ -502,6 +502,15 @@ impl Snapshot {
 }
 
 // ---------------------------------------------------------------------------
+fn malformed(source_name: &Option<String>, problem: JsonProblem) -> Error {
+    Error::MalformedSnapshot {
+        source_name: source_name.clone(),
+        line: problem.line,
+        column: problem.column,
+        message: problem.message,
+    }
+}
+
 // The client.
 
 /// Serves one region of a [`Snapshot`] the way KMS would.
