@@ -36,6 +36,10 @@ Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration (repro
     after_help = EXIT_CODES
 )]
 struct Cli {
+    /// Log every API call (operation, region, outcome, latency, attempt) to stderr;
+    /// RUST_LOG (e.g. kms_rotation=debug) selects finer. Credentials are never logged.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -196,6 +200,20 @@ fn parse_remediation_format(text: &str) -> Result<Format, String> {
     }
 }
 
+/// Logs to stderr: `--verbose` shows every API call; `RUST_LOG` filters as usual.
+fn init_logging(verbose: bool) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(filter) if !filter.is_empty() => tracing_subscriber::EnvFilter::new(filter),
+        _ if verbose => tracing_subscriber::EnvFilter::new("kms_rotation=debug"),
+        _ => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
 /// A usage or configuration error: exit code 1.
 type Failure = Box<dyn std::error::Error>;
 
@@ -208,6 +226,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    init_logging(cli.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

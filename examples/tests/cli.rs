@@ -522,7 +522,7 @@ fn an_unreachable_endpoint_is_a_region_not_checked_in_one_readable_line() {
     drop(listener);
     let url = format!("http://127.0.0.1:{port}");
     let out = Command::new(binary())
-        .args(["check", "--endpoint-url", &url, "--region", "us-east-1"])
+        .args(["--verbose", "check", "--endpoint-url", &url, "--region", "us-east-1"])
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "canary-secret-never-printed")
         .env("AWS_SESSION_TOKEN", "canary-token-never-printed")
@@ -540,6 +540,11 @@ fn an_unreachable_endpoint_is_a_region_not_checked_in_one_readable_line() {
         "no debug dump: {err}"
     );
     assert!(!err.contains("canary") && !stdout(&out).contains("canary"));
+    // --verbose logs each attempt: operation, region, outcome, latency, attempt.
+    assert!(
+        err.contains("operation=\"ListKeys\"") && err.contains("attempt=2"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -73,7 +73,22 @@ impl<'a> Caller<'a> {
             limiter.acquire().await;
             self.counters.count_call(op);
             attempts += 1;
+            let sent = Instant::now();
             let answer = tokio::time::timeout(self.retry.attempt_timeout, attempt()).await;
+            let outcome = match &answer {
+                Ok(Ok(_)) => "ok",
+                Ok(Err(error)) => error.code.as_str(),
+                Err(_) => "RequestTimeout",
+            };
+            // Never a credential: the operation, region, outcome code, latency and attempt.
+            tracing::debug!(
+                target: "kms_rotation::call",
+                operation = op.as_str(),
+                region = self.region(),
+                outcome,
+                latency_ms = sent.elapsed().as_millis() as u64,
+                attempt = attempts,
+            );
             let error = match answer {
                 Ok(Ok(value)) => {
                     limiter.on_success();
