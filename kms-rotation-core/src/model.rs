@@ -205,27 +205,129 @@ impl Timestamp {
         Self::from_epoch_seconds(seconds)
     }
 
-    /// Parses RFC 3339 (`2024-05-01T10:00:00Z`, fractions and `+00:00` offsets allowed).
+    /// Parses a timestamp as AWS tools print it: RFC 3339 with `Z` or any UTC
+    /// offset (`2026-12-01T20:20:38.168869-08:00`, `+05:30`), any number of
+    /// fractional digits, a space instead of `T`; or epoch seconds as text
+    /// (`1499288695.918`, `1.499288695918E9`). Normalised to UTC seconds.
     ///
     /// # Errors
-    /// The text when it is not a valid RFC 3339 date-time.
+    /// Text saying what is wrong and which forms are accepted.
     pub fn parse_rfc3339(text: &str) -> Result<Self, String> {
-        // The AWS CLI prints `+00:00`; smithy's parser wants `Z`.
-        let normalized = match text.strip_suffix("+00:00") {
-            Some(rest) => format!("{rest}Z"),
-            None => text.to_owned(),
-        };
-        aws_smithy_types::DateTime::from_str(&normalized, aws_smithy_types::date_time::Format::DateTime)
-            .map(|dt| Self::from_epoch_seconds(dt.secs()))
-            .map_err(|e| format!("{text:?} is not an RFC 3339 date-time: {e}"))
+        let accepted = "accepted: RFC 3339 with Z or a UTC offset (2026-12-01T20:20:38.168869-08:00), or epoch seconds";
+        let trimmed = text.trim();
+        if let Ok(seconds) = trimmed.parse::<f64>() {
+            return Self::from_epoch_float(seconds).ok_or_else(|| format!("{text:?} is out of range; {accepted}"));
+        }
+        parse_date_time(trimmed).map_err(|why| format!("{text:?} {why}; {accepted}"))
+    }
+
+    /// Epoch seconds as a float (the raw API's JSON), whole seconds kept.
+    pub(crate) fn from_epoch_float(seconds: f64) -> Option<Self> {
+        // Years 0..=9999, as RFC 3339 can write them.
+        (seconds.is_finite() && (-62_167_219_200.0..=253_402_300_799.0).contains(&seconds))
+            .then(|| Self::from_epoch_seconds(seconds.floor() as i64))
     }
 
     /// RFC 3339 text in UTC.
     pub fn to_rfc3339(self) -> String {
-        aws_smithy_types::DateTime::from_secs(self.epoch_seconds)
-            .fmt(aws_smithy_types::date_time::Format::DateTime)
-            .unwrap_or_else(|_| self.epoch_seconds.to_string())
+        let days = self.epoch_seconds.div_euclid(86_400);
+        let secs = self.epoch_seconds.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
     }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `YYYY-MM-DD[T ]HH:MM:SS[.frac](Z|±HH:MM|±HHMM)` as UTC epoch seconds.
+fn parse_date_time(text: &str) -> Result<Timestamp, &'static str> {
+    const SHAPE: &str = "is not a date-time like 2026-12-01T20:20:38Z";
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Result<i64, &'static str> {
+        let part = text.get(range).ok_or(SHAPE)?;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SHAPE);
+        }
+        part.parse::<i64>().map_err(|_| SHAPE)
+    };
+    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[13] != b':' || bytes[16] != b':' {
+        return Err(SHAPE);
+    }
+    if !matches!(bytes[10], b'T' | b't' | b' ') {
+        return Err(SHAPE);
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[(month - 1) as usize] {
+        return Err("has no such date");
+    }
+    // A leap second (:60) is read as the last second of its minute.
+    if hour > 23 || minute > 59 || second > 60 {
+        return Err("has no such time of day");
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(SHAPE);
+        }
+        rest = &fraction[digits..];
+    }
+    let offset_seconds = match rest {
+        "Z" | "z" => 0,
+        "" => return Err("has no UTC offset (Z or +HH:MM), so the moment is ambiguous"),
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return Err(SHAPE),
+            };
+            let digits: String = rest[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) || rest[1..].len() > 5 {
+                return Err("has an offset that is not +HH:MM or -HH:MM");
+            }
+            let (hours, minutes) = (
+                digits[..2].parse::<i64>().unwrap_or(99),
+                digits[2..].parse::<i64>().unwrap_or(99),
+            );
+            if hours > 23 || minutes > 59 {
+                return Err("has an offset that is not +HH:MM or -HH:MM");
+            }
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    let second = second.min(59);
+    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    Ok(Timestamp::from_epoch_seconds(local - offset_seconds))
 }
 
 impl fmt::Display for Timestamp {
@@ -251,7 +353,8 @@ impl<'de> Deserialize<'de> for Timestamp {
         }
         match Raw::deserialize(deserializer)? {
             Raw::Text(text) => Self::parse_rfc3339(&text).map_err(serde::de::Error::custom),
-            Raw::Seconds(seconds) => Ok(Self::from_epoch_seconds(seconds.floor() as i64)),
+            Raw::Seconds(seconds) => Self::from_epoch_float(seconds)
+                .ok_or_else(|| serde::de::Error::custom(format!("{seconds} epoch seconds is out of range"))),
         }
     }
 }
@@ -582,4 +685,45 @@ pub struct Finding {
     pub remediation: Option<RemediationPlan>,
     /// The API error behind an `ERROR`.
     pub error: Option<ErrorInfo>,
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::Timestamp;
+
+    #[test]
+    fn every_form_aws_tools_print_is_read_as_the_same_moment() {
+        let utc = Timestamp::parse_rfc3339("2026-12-02T04:20:38Z").unwrap();
+        for text in [
+            "2026-12-01T20:20:38.168869-08:00",
+            "2026-12-02T09:50:38+05:30",
+            "2026-12-02T09:50:38+0530",
+            "2026-12-02 04:20:38.5+00:00",
+            "2026-12-02T04:20:38.123456789Z",
+            "1796185238",
+            "1796185238.75",
+            "1.796185238E9",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(text), Ok(utc), "{text}");
+        }
+        assert_eq!(utc.to_rfc3339(), "2026-12-02T04:20:38Z");
+        assert_eq!(Timestamp::from_epoch_seconds(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_epoch_seconds(951_782_400).to_rfc3339(),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_named_with_the_accepted_forms() {
+        for (text, why) in [
+            ("2026-12-01T20:20:38", "no UTC offset"),
+            ("2026-02-30T00:00:00Z", "no such date"),
+            ("yesterday", "not a date-time"),
+            ("2026-12-01T20:20:38+25:00", "offset"),
+        ] {
+            let error = Timestamp::parse_rfc3339(text).unwrap_err();
+            assert!(error.contains(why) && error.contains("accepted"), "{text}: {error}");
+        }
+    }
 }
