@@ -162,6 +162,10 @@ pub enum ErrorKind {
     /// The answer was not a valid one (a required field missing, a value out of
     /// range, a listing that never ends).
     InvalidResponse,
+    /// A record (a snapshot) lacks a fact about the key that the table needs.
+    IncompleteMetadata,
+    /// A record lacks the rotation status the table needs.
+    MissingEvidence,
     /// Anything else.
     Other,
 }
@@ -185,6 +189,8 @@ impl ErrorKind {
             | "TimeoutError"
             | "ResponseError" => ErrorKind::Retryable,
             "MalformedResponse" | "InvalidResponse" => ErrorKind::InvalidResponse,
+            "IncompleteMetadata" => ErrorKind::IncompleteMetadata,
+            "MissingEvidence" => ErrorKind::MissingEvidence,
             "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
             "NotFoundException" => ErrorKind::NotFound,
             "UnsupportedOperationException" => ErrorKind::Unsupported,

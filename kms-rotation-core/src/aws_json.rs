@@ -16,13 +16,15 @@ use crate::model::{
 };
 
 /// `DescribeKey`'s `KeyMetadata`; fields we do not model are kept for saving.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyMetadataFile {
     #[serde(rename = "AWSAccountId", default, skip_serializing_if = "Option::is_none")]
     pub(crate) aws_account_id: Option<String>,
-    pub(crate) key_id: String,
-    pub(crate) arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) creation_date: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,9 +33,12 @@ pub(crate) struct KeyMetadataFile {
     pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_usage: Option<KeyUsage>,
-    pub(crate) key_state: KeyState,
-    pub(crate) origin: Origin,
-    pub(crate) key_manager: KeyManager,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_state: Option<KeyState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) origin: Option<Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_manager: Option<KeyManager>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_spec: Option<KeySpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,26 +111,64 @@ impl From<&RotationStatus> for RotationFile {
 }
 
 impl KeyMetadataFile {
-    pub(crate) fn to_model(&self) -> std::result::Result<KeyMetadata, String> {
-        let spec = self
-            .key_spec
-            .clone()
-            .or_else(|| self.customer_master_key_spec.clone())
-            .ok_or_else(|| format!("key {} has neither KeySpec nor CustomerMasterKeySpec", self.key_id))?;
+    /// The key id: `KeyId`, else the id in the ARN.
+    pub(crate) fn id(&self) -> Option<String> {
+        self.key_id.clone().or_else(|| {
+            self.arn
+                .as_deref()
+                .and_then(|arn| arn.rsplit_once(":key/"))
+                .map(|(_, id)| id.to_owned())
+        })
+    }
+
+    /// The model, or the fields the decision table needs that the record lacks.
+    /// A record with neither spec field predates asymmetric keys: symmetric, by inference.
+    pub(crate) fn to_model(&self) -> std::result::Result<KeyMetadata, Vec<&'static str>> {
+        let mut missing = Vec::new();
+        let key_id = self.id();
+        if key_id.is_none() {
+            missing.push("KeyId");
+        }
+        if self.arn.is_none() {
+            missing.push("Arn");
+        }
+        if self.key_manager.is_none() {
+            missing.push("KeyManager");
+        }
+        if self.key_state.is_none() {
+            missing.push("KeyState");
+        }
+        if self.origin.is_none() {
+            missing.push("Origin");
+        }
+        let (Some(key_id), Some(arn), Some(manager), Some(state), Some(origin), true) = (
+            key_id,
+            self.arn.clone(),
+            self.key_manager.clone(),
+            self.key_state.clone(),
+            self.origin.clone(),
+            missing.is_empty(),
+        ) else {
+            return Err(missing);
+        };
+        let declared = self.key_spec.clone().or_else(|| self.customer_master_key_spec.clone());
+        let spec_inferred = declared.is_none();
+        let spec = declared.unwrap_or(KeySpec::SymmetricDefault);
         let multi_region = self.multi_region_configuration.as_ref().map(|mrc| MultiRegionInfo {
             role: mrc.multi_region_key_type.clone(),
             primary_arn: mrc.primary_key.arn.clone(),
             primary_region: mrc.primary_key.region.clone(),
         });
         Ok(KeyMetadata {
-            key_id: self.key_id.clone(),
-            arn: self.arn.clone(),
+            key_id,
+            arn,
             account_id: self.aws_account_id.clone(),
-            manager: self.key_manager.clone(),
-            state: self.key_state.clone(),
+            manager,
+            state,
             usage: self.key_usage.clone().unwrap_or_else(|| KeyUsage::implied_by(&spec)),
             spec,
-            origin: self.origin.clone(),
+            spec_inferred,
+            origin,
             custom_key_store_id: self.custom_key_store_id.clone(),
             multi_region,
             creation_date: self.creation_date,
@@ -136,17 +179,17 @@ impl KeyMetadataFile {
     pub(crate) fn from_model(meta: &KeyMetadata) -> Self {
         KeyMetadataFile {
             aws_account_id: meta.account_id.clone(),
-            key_id: meta.key_id.clone(),
-            arn: meta.arn.clone(),
+            key_id: Some(meta.key_id.clone()),
+            arn: Some(meta.arn.clone()),
             creation_date: meta.creation_date,
             enabled: Some(meta.state == KeyState::Enabled),
             description: meta.description.clone(),
             key_usage: Some(meta.usage.clone()),
-            key_state: meta.state.clone(),
-            origin: meta.origin.clone(),
-            key_manager: meta.manager.clone(),
-            key_spec: Some(meta.spec.clone()),
-            customer_master_key_spec: Some(meta.spec.clone()),
+            key_state: Some(meta.state.clone()),
+            origin: Some(meta.origin.clone()),
+            key_manager: Some(meta.manager.clone()),
+            key_spec: (!meta.spec_inferred).then(|| meta.spec.clone()),
+            customer_master_key_spec: (!meta.spec_inferred).then(|| meta.spec.clone()),
             custom_key_store_id: meta.custom_key_store_id.clone(),
             multi_region: Some(meta.multi_region.is_some()),
             multi_region_configuration: meta.multi_region.as_ref().map(|info| MultiRegionFile {
@@ -276,10 +319,18 @@ pub fn list_aliases_response(value: Value) -> Result<Page<Alias>, ApiError> {
 /// A `MalformedResponse` [`ApiError`] naming what does not fit.
 pub fn describe_key_response(value: Value) -> Result<KeyMetadata, ApiError> {
     let response: DescribeKeyResponse = parse("DescribeKey", value)?;
-    response
+    let metadata = response
         .key_metadata
         .to_model()
-        .map_err(|e| malformed("DescribeKey", e))
+        .map_err(|missing| malformed("DescribeKey", format!("KeyMetadata is missing {}", missing.join(", "))))?;
+    // A live answer must name the key's spec: only old records may omit it.
+    if metadata.spec_inferred {
+        return Err(malformed(
+            "DescribeKey",
+            "KeyMetadata has neither KeySpec nor CustomerMasterKeySpec",
+        ));
+    }
+    Ok(metadata)
 }
 
 /// Reads a `GetKeyRotationStatus` response.

@@ -10,7 +10,7 @@ use crate::client::{Clients, KmsClient};
 use crate::engine::progress::emit;
 use crate::engine::{Caller, Counters, ProgressEvent};
 use crate::error::Result;
-use crate::model::{KeyListEntry, KeyMetadata};
+use crate::model::KeyListEntry;
 use crate::rules;
 use crate::snapshot::{Snapshot, SnapshotKey};
 
@@ -120,11 +120,8 @@ async fn collect_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<Stri
     {
         Ok(metadata) => metadata,
         Err(error) => {
-            // The metadata is never served: the recorded error answers every DescribeKey.
-            let mut placeholder = KeyMetadata::symmetric(caller.region(), "000000000000", &entry.key_id);
-            placeholder.arn = entry.key_arn;
-            placeholder.account_id = None;
-            return SnapshotKey::new(placeholder, None)
+            // Only what was observed: the listing's id and ARN, and the error.
+            return SnapshotKey::unobserved(&entry.key_id, &entry.key_arn)
                 .with_aliases(aliases)
                 .with_error(Operation::DescribeKey, error);
         }

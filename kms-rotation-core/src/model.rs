@@ -397,6 +397,10 @@ pub struct KeyMetadata {
     pub creation_date: Option<Timestamp>,
     /// The key's description.
     pub description: Option<String>,
+    /// The record had neither `KeySpec` nor `CustomerMasterKeySpec` (keys
+    /// recorded before asymmetric keys existed, in 2019): `spec` is
+    /// `SYMMETRIC_DEFAULT` by inference, and findings say so.
+    pub spec_inferred: bool,
 }
 
 impl KeyMetadata {
@@ -416,6 +420,7 @@ impl KeyMetadata {
             multi_region: None,
             creation_date: None,
             description: None,
+            spec_inferred: false,
         }
     }
 
@@ -568,6 +573,10 @@ pub enum Reason {
     /// An answer about this key was not a valid one (a required field missing,
     /// a value out of range), even after retries.
     InvalidResponse,
+    /// The record of this key (a snapshot) lacks a fact the table needs (`Origin`, `KeyState`, ...).
+    IncompleteMetadata,
+    /// The record of this key lacks the rotation status the table needs.
+    MissingEvidence,
 }
 
 impl Reason {
@@ -586,6 +595,8 @@ impl Reason {
             Reason::RotationEnabled => "rotation_enabled",
             Reason::ApiError => "api_error",
             Reason::InvalidResponse => "invalid_response",
+            Reason::IncompleteMetadata => "incomplete_metadata",
+            Reason::MissingEvidence => "missing_evidence",
         }
     }
 }

@@ -198,7 +198,11 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         (None, None) => {
             return error_finding(
                 facts,
-                ApiError::new("RotationStatusNotRead", "the rotation status was needed but not read"),
+                ApiError::with_kind(
+                    "MissingEvidence",
+                    "the rotation status was needed but not read",
+                    ErrorKind::MissingEvidence,
+                ),
                 "GetKeyRotationStatus",
             );
         }
@@ -247,6 +251,12 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
 /// Adds what a reader must know about a disabled key or a replica.
 fn with_context(mut message: String, meta: &KeyMetadata, status: Status) -> String {
     let evaluated = matches!(status, Status::Pass | Status::Fail);
+    if meta.spec_inferred {
+        message.push_str(
+            " The key spec was inferred as SYMMETRIC_DEFAULT: the record has neither KeySpec nor \
+             CustomerMasterKeySpec, as records made before asymmetric keys existed (2019).",
+        );
+    }
     if evaluated && meta.state == KeyState::Disabled {
         message.push_str(" The key is disabled: KMS does not rotate it until it is re-enabled.");
     }
@@ -301,10 +311,11 @@ pub fn describe_error_finding(
     aliases: &[String],
     error: ApiError,
 ) -> Finding {
-    let reason = if error.kind == ErrorKind::InvalidResponse {
-        Reason::InvalidResponse
-    } else {
-        Reason::ApiError
+    let reason = match error.kind {
+        ErrorKind::InvalidResponse => Reason::InvalidResponse,
+        ErrorKind::IncompleteMetadata => Reason::IncompleteMetadata,
+        ErrorKind::MissingEvidence => Reason::MissingEvidence,
+        _ => Reason::ApiError,
     };
     let mut finding = Finding {
         region: region.to_owned(),

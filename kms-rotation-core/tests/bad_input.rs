@@ -84,38 +84,39 @@ fn malformed_exemptions_regions_and_rates_are_refused_by_name() {
 
 #[test]
 fn a_malformed_snapshot_names_line_and_column() {
-    let text = "{\n  \"regions\": {\n    \"us-east-1\": {\"keys\": [ {\"KeyMetadata\": 5} ]}\n  }\n}";
-    match Snapshot::from_json(text).unwrap_err() {
-        Error::MalformedSnapshot {
-            line, column, message, ..
-        } => {
-            assert_eq!(line, 3);
-            assert!(column > 0);
-            assert!(
-                message.contains("KeyMetadata") || message.contains("invalid type"),
-                "{message}"
-            );
-        }
-        other => panic!("expected MalformedSnapshot, got {other:?}"),
-    }
-    // Truncated JSON.
+    // Invalid JSON or a wrong top-level shape rejects the file, with line and column.
     let err = Snapshot::from_json("{\"regions\": {").unwrap_err();
-    assert!(err.to_string().contains("line 1"), "{err}");
-    // An unknown operation in Errors.
+    assert!(matches!(err, Error::MalformedSnapshot { line: 1, .. }), "{err}");
+    let err = Snapshot::from_json("{\n  \"regions\": [\n  ]\n}").unwrap_err();
+    assert!(matches!(err, Error::MalformedSnapshot { line: 2, .. }), "{err}");
+    // An unknown operation in a region's Errors.
     let text = r#"{"regions": {"us-east-1": {"keys": [], "Errors": {"ListKeyz": {"Code": "X"}}}}}"#;
     let err = Snapshot::from_json(text).unwrap_err();
     assert!(err.to_string().contains("ListKeyz"), "{err}");
-    // A key without any spec.
+    // One odd key never sinks the file, unless strict.
+    let odd = [
+        (serde_json::json!({"KeyMetadata": 5}), "KeyMetadata"),
+        (
+            serde_json::json!({"KeyMetadata": metadata("eu-west-1", &key_id(1))}),
+            "eu-west-1",
+        ),
+    ];
+    for (entry, named) in odd {
+        let text = serde_json::json!({"regions": {"us-east-1": {"keys": [entry]}}}).to_string();
+        assert_invalid(Snapshot::from_json_strict(&text).unwrap_err(), named);
+        assert!(Snapshot::from_json(&text).is_ok(), "{named}");
+    }
+    // A key without any spec: judged symmetric by inference, refused when strict.
     let mut meta = metadata("us-east-1", &key_id(1));
     meta.as_object_mut().unwrap().remove("KeySpec");
     meta.as_object_mut().unwrap().remove("CustomerMasterKeySpec");
     let text = serde_json::json!({"regions": {"us-east-1": {"keys": [{"KeyMetadata": meta}]}}}).to_string();
-    let err = Snapshot::from_json(&text).unwrap_err();
-    assert!(err.to_string().contains("KeySpec"), "{err}");
-    // A key filed under the wrong region.
-    let meta = metadata("eu-west-1", &key_id(1));
-    let text = serde_json::json!({"regions": {"us-east-1": {"keys": [{"KeyMetadata": meta}]}}}).to_string();
-    assert_invalid(Snapshot::from_json(&text).unwrap_err(), "eu-west-1");
+    assert!(
+        Snapshot::from_json_strict(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("KeySpec")
+    );
     // A missing file names the path.
     let err = Snapshot::load("/nonexistent/snapshot.json").unwrap_err();
     assert!(

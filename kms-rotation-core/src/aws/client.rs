@@ -348,5 +348,6 @@ fn key_metadata(meta: sdk::KeyMetadata, region: &str) -> Result<KeyMetadata, Api
         description: meta.description,
         arn,
         key_id,
+        spec_inferred: false,
     })
 }

@@ -15,10 +15,11 @@ mod transport;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::api::ROTATION_PERIOD_RANGE;
-use crate::api::{ApiError, Operation};
+use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{Arn, check_region_shape};
 use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
 use crate::client::{Clients, KmsClient};
@@ -39,15 +40,32 @@ struct AccountFile {
     regions: BTreeMap<String, RegionFile>,
 }
 
+/// The file as read: key entries stay JSON until each is read on its own, so
+/// that one odd key never sinks the file.
+#[derive(Debug, Deserialize)]
+struct AccountFileIn {
+    #[serde(default)]
+    account_id: Option<String>,
+    regions: serde_json::Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RegionFileIn {
+    #[serde(default)]
+    keys: Vec<Value>,
+    #[serde(rename = "Errors", default)]
+    errors: BTreeMap<Operation, ErrorFile>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct RegionFile {
     #[serde(default)]
-    keys: Vec<KeyFile>,
+    keys: Vec<Value>,
     #[serde(rename = "Errors", default, skip_serializing_if = "BTreeMap::is_empty")]
     errors: BTreeMap<Operation, ErrorFile>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyFile {
     key_metadata: KeyMetadataFile,
@@ -89,6 +107,9 @@ pub struct SnapshotKey {
     pub tags: Vec<Tag>,
     /// Errors replayed on every call of an operation for this key.
     pub errors: Vec<(Operation, ApiError)>,
+    /// `false` for a key known only from `ListKeys` (its `DescribeKey` failed):
+    /// only its id and ARN are recorded, never invented metadata.
+    metadata_observed: bool,
 }
 
 impl SnapshotKey {
@@ -100,6 +121,19 @@ impl SnapshotKey {
             aliases: Vec::new(),
             tags: Vec::new(),
             errors: Vec::new(),
+            metadata_observed: true,
+        }
+    }
+
+    /// A key known only from `ListKeys` (its id and ARN): what `collect` records
+    /// when `DescribeKey` failed, with that error ([`SnapshotKey::with_error`]).
+    pub fn unobserved(key_id: &str, key_arn: &str) -> Self {
+        let mut metadata = KeyMetadata::symmetric("us-east-1", "000000000000", key_id);
+        metadata.arn = key_arn.to_owned();
+        metadata.account_id = None;
+        Self {
+            metadata_observed: false,
+            ..Self::new(metadata, None)
         }
     }
 
@@ -140,6 +174,10 @@ pub struct Call {
 struct KeyEntry {
     file: KeyFile,
     meta: KeyMetadata,
+    /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
+    describe_error: Option<ApiError>,
+    /// A malformed entry, kept verbatim for saving.
+    raw: Option<Value>,
     /// Per operation: the error and how many more times to answer it (`None`: always).
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
 }
@@ -213,44 +251,74 @@ impl Snapshot {
         }
     }
 
-    /// Parses snapshot JSON.
+    /// Parses snapshot JSON. Only invalid JSON or a wrong top-level shape
+    /// rejects the text: a key entry that cannot be read (a wrong-typed or
+    /// missing field, a paste one level too deep) becomes an `ERROR` finding
+    /// naming the field, and the rest is judged. See [`Snapshot::from_json_strict`].
     ///
     /// # Errors
-    /// [`Error::MalformedSnapshot`] with line and column when the text is not a
-    /// snapshot; [`Error::InvalidInput`] when a key is inconsistent with its region.
+    /// [`Error::MalformedSnapshot`] with line and column when the text is not
+    /// JSON of a snapshot's shape, or an object key is given twice.
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::parse(text, None)
+        Self::parse(text, None, false)
     }
 
-    /// Reads a snapshot file.
+    /// Parses snapshot JSON, refusing the whole text for any key entry that
+    /// cannot be read completely, or a key listed twice.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be read; otherwise as [`Snapshot::from_json`].
+    /// As [`Snapshot::from_json`], plus [`Error::InvalidInput`] naming the key and field.
+    pub fn from_json_strict(text: &str) -> Result<Self> {
+        Self::parse(text, None, true)
+    }
+
+    /// Reads a snapshot file (leniently, as [`Snapshot::from_json`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; the file's encoding named
+    /// plainly (UTF-16, a byte-order mark); otherwise as [`Snapshot::from_json`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
+        Self::load_with(path.as_ref(), false)
+    }
+
+    /// Reads a snapshot file strictly, as [`Snapshot::from_json_strict`].
+    ///
+    /// # Errors
+    /// As [`Snapshot::load`] and [`Snapshot::from_json_strict`].
+    pub fn load_strict(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with(path.as_ref(), true)
+    }
+
+    fn load_with(path: &Path, strict: bool) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
         })?;
         let source_name = Some(path.display().to_string());
         let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
-        Self::parse(text, source_name)
+        Self::parse(text, source_name, strict)
     }
 
-    fn parse(text: &str, source_name: Option<String>) -> Result<Self> {
+    fn parse(text: &str, source_name: Option<String>, strict: bool) -> Result<Self> {
         check_unique_keys(text).map_err(|problem| malformed(&source_name, problem))?;
-        let file: AccountFile =
+        let file: AccountFileIn =
             serde_json::from_str(text).map_err(|e| malformed(&source_name, JsonProblem::from(e)))?;
         let snapshot = Snapshot::new(file.account_id.as_deref());
-        for (region, region_file) in file.regions {
+        for (region, region_value) in file.regions {
             check_region_shape(&region)?;
+            let region_file = RegionFileIn::deserialize(&region_value).map_err(|e| {
+                malformed(
+                    &source_name,
+                    JsonProblem {
+                        line: 1,
+                        column: 1,
+                        message: format!("region {region}: {e}"),
+                    },
+                )
+            })?;
             snapshot.add_region(&region);
-            for key in region_file.keys {
-                let meta = key
-                    .key_metadata
-                    .to_model()
-                    .map_err(|reason| Error::invalid("snapshot key", &key.key_metadata.arn, reason))?;
-                snapshot.insert(&region, key, meta)?;
+            for (index, entry) in region_file.keys.into_iter().enumerate() {
+                snapshot.add_entry(&region, index, entry, strict)?;
             }
             let mut regions = lock(&snapshot.shared.regions);
             let data = regions.entry(region).or_default();
@@ -260,6 +328,58 @@ impl Snapshot {
             }
         }
         Ok(snapshot)
+    }
+
+    /// Reads one key entry; what cannot be read is recorded as unknown (or, `strict`, refused).
+    fn add_entry(&self, region: &str, index: usize, entry: Value, strict: bool) -> Result<()> {
+        let place = format!("{region} key #{}", index + 1);
+        match read_entry(&entry) {
+            Ok(file) => {
+                let (meta, describe_error) = match file.key_metadata.to_model() {
+                    Ok(meta) => (meta, None),
+                    Err(missing) => {
+                        let what = format!("the record of this key lacks {}", missing.join(", "));
+                        if strict {
+                            return Err(Error::invalid("snapshot key", place, what));
+                        }
+                        let meta = placeholder(region, &file.key_metadata.id(), file.key_metadata.arn.clone(), index);
+                        let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
+                        (meta, Some(error))
+                    }
+                };
+                if strict && meta.spec_inferred {
+                    return Err(Error::invalid(
+                        "snapshot key",
+                        place,
+                        "it has neither KeySpec nor CustomerMasterKeySpec",
+                    ));
+                }
+                match self.insert(region, file, meta, describe_error, None, strict) {
+                    Err(Error::InvalidInput { reason, .. }) if !strict => {
+                        self.add_unreadable(region, index, entry, format!("{place}: {reason}"))
+                    }
+                    other => other,
+                }
+            }
+            Err(problem) if strict => Err(Error::invalid("snapshot key", place, problem)),
+            Err(problem) => self.add_unreadable(region, index, entry, format!("{place}: {problem}")),
+        }
+    }
+
+    /// A key entry that cannot be read: listed by whatever id or ARN it shows,
+    /// answered with an error naming the problem, saved back verbatim.
+    fn add_unreadable(&self, region: &str, index: usize, entry: Value, problem: String) -> Result<()> {
+        let meta_value = entry.get("KeyMetadata").unwrap_or(&entry);
+        let text = |name: &str| meta_value.get(name).and_then(Value::as_str).map(str::to_owned);
+        let arn = text("Arn").filter(|arn| Arn::parse(arn).is_ok_and(|parsed| parsed.region == region));
+        let id = text("KeyId").or_else(|| {
+            arn.as_deref()
+                .and_then(|a| a.rsplit_once(":key/"))
+                .map(|(_, id)| id.to_owned())
+        });
+        let meta = placeholder(region, &id, arn, index);
+        let error = ApiError::with_kind("MalformedSnapshotKey", problem, ErrorKind::InvalidResponse).not_retryable();
+        self.insert(region, KeyFile::default(), meta, Some(error), Some(entry), false)
     }
 
     /// Adds an empty region (a region with no keys still answers `ListKeys`).
@@ -273,8 +393,17 @@ impl Snapshot {
     /// [`Error::InvalidInput`] when the key's ARN is not in `region`, or the key is already there.
     pub fn add_key(&self, region: &str, key: SnapshotKey) -> Result<()> {
         check_region_shape(region)?;
+        let key_metadata = if key.metadata_observed {
+            KeyMetadataFile::from_model(&key.metadata)
+        } else {
+            KeyMetadataFile {
+                key_id: Some(key.metadata.key_id.clone()),
+                arn: Some(key.metadata.arn.clone()),
+                ..KeyMetadataFile::default()
+            }
+        };
         let file = KeyFile {
-            key_metadata: KeyMetadataFile::from_model(&key.metadata),
+            key_metadata,
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
             aliases: key.aliases.clone(),
             tags: key
@@ -300,31 +429,55 @@ impl Snapshot {
                 })
                 .collect(),
         };
-        self.insert(region, file, key.metadata)
+        let describe_error = (!key.metadata_observed).then(|| {
+            ApiError::with_kind(
+                "IncompleteMetadata",
+                "the record of this key holds only its id and ARN",
+                ErrorKind::IncompleteMetadata,
+            )
+        });
+        self.insert(region, file, key.metadata, describe_error, None, true)
     }
 
-    fn insert(&self, region: &str, file: KeyFile, meta: KeyMetadata) -> Result<()> {
-        let arn_region = Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default();
-        if arn_region != region {
-            return Err(Error::invalid(
-                "snapshot key",
-                &meta.arn,
-                format!("its ARN is not in region {region}"),
-            ));
+    /// Adds a key entry. A key already there (same id or ARN) is one key:
+    /// `strict` refuses the second, otherwise it is left out.
+    fn insert(
+        &self,
+        region: &str,
+        file: KeyFile,
+        meta: KeyMetadata,
+        describe_error: Option<ApiError>,
+        raw: Option<Value>,
+        strict: bool,
+    ) -> Result<()> {
+        if !meta.arn.is_empty() {
+            let arn_region = Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default();
+            if arn_region != region {
+                return Err(Error::invalid(
+                    "snapshot key",
+                    &meta.arn,
+                    format!("its ARN is not in region {region}"),
+                ));
+            }
         }
         let mut regions = lock(&self.shared.regions);
         let data = regions.entry(region.to_owned()).or_default();
-        if data.index.contains_key(&meta.key_id) {
-            return Err(Error::invalid(
-                "snapshot key",
-                &meta.key_id,
-                format!("listed twice in {region}"),
-            ));
+        if data.index.contains_key(&meta.key_id) || (!meta.arn.is_empty() && data.index.contains_key(&meta.arn)) {
+            if strict {
+                return Err(Error::invalid(
+                    "snapshot key",
+                    &meta.key_id,
+                    format!("listed twice in {region}"),
+                ));
+            }
+            return Ok(());
         }
         let position = data.keys.len();
         let alias_arn_prefix = meta.arn.rsplit_once(":key/").map(|(prefix, _)| prefix.to_owned());
         data.index.insert(meta.key_id.clone(), position);
-        data.index.insert(meta.arn.clone(), position);
+        if !meta.arn.is_empty() {
+            data.index.insert(meta.arn.clone(), position);
+        }
         for alias in &file.aliases {
             data.index.insert(alias.clone(), position);
             if let Some(prefix) = &alias_arn_prefix {
@@ -336,7 +489,13 @@ impl Snapshot {
             .iter()
             .map(|(op, e)| (*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
             .collect();
-        data.keys.push(KeyEntry { file, meta, errors });
+        data.keys.push(KeyEntry {
+            file,
+            meta,
+            describe_error,
+            raw,
+            errors,
+        });
         Ok(())
     }
 
@@ -371,7 +530,14 @@ impl Snapshot {
                 .iter()
                 .map(|(name, data)| {
                     let region_file = RegionFile {
-                        keys: data.keys.iter().map(|k| k.file.clone()).collect(),
+                        keys: data
+                            .keys
+                            .iter()
+                            .map(|k| match &k.raw {
+                                Some(raw) => raw.clone(),
+                                None => serde_json::to_value(&k.file).unwrap_or(Value::Null),
+                            })
+                            .collect(),
                         errors: data
                             .errors
                             .iter()
@@ -502,6 +668,71 @@ impl Snapshot {
 }
 
 // ---------------------------------------------------------------------------
+/// The metadata of a key the record does not fully describe: only its id and
+/// ARN are real (it is never served; `DescribeKey` answers an error instead).
+fn placeholder(region: &str, id: &Option<String>, arn: Option<String>, index: usize) -> KeyMetadata {
+    let id = id.clone().unwrap_or_else(|| format!("{region}-entry-{}", index + 1));
+    let mut meta = KeyMetadata::symmetric(region, "000000000000", &id);
+    meta.arn = arn.unwrap_or_default();
+    meta.account_id = None;
+    meta
+}
+
+/// A key entry as pasted: the whole `describe-key` output (the entry itself),
+/// the bare `KeyMetadata` object, with `get-key-rotation-status` output as
+/// `RotationStatus`. The error names the field that cannot be read.
+fn read_entry(entry: &Value) -> std::result::Result<KeyFile, String> {
+    let Value::Object(object) = entry else {
+        return Err("a key entry must be a JSON object".to_owned());
+    };
+    let wrapped;
+    let entry = match object.get("KeyMetadata") {
+        Some(Value::Object(inner)) if inner.contains_key("KeyMetadata") => {
+            return Err(
+                "KeyMetadata holds another KeyMetadata: paste describe-key's output once, \
+                        not nested one level too deep"
+                    .to_owned(),
+            );
+        }
+        Some(_) => entry,
+        None if object.contains_key("KeyId") || object.contains_key("Arn") => {
+            wrapped = serde_json::json!({ "KeyMetadata": entry });
+            &wrapped
+        }
+        None => return Err("a key entry needs KeyMetadata (or at least KeyId or Arn)".to_owned()),
+    };
+    KeyFile::deserialize(entry).map_err(|error| name_the_field(entry).unwrap_or_else(|| error.to_string()))
+}
+
+/// Which member of an entry fails to read, and why.
+fn name_the_field(entry: &Value) -> Option<String> {
+    fn check<T: serde::de::DeserializeOwned>(value: &Value) -> Option<String> {
+        T::deserialize(value).err().map(|e| e.to_string())
+    }
+    if let Some(Value::Object(meta)) = entry.get("KeyMetadata") {
+        for (name, value) in meta {
+            let single = serde_json::json!({ name: value });
+            if let Some(why) = check::<KeyMetadataFile>(&single) {
+                return Some(format!("KeyMetadata.{name}: {why}"));
+            }
+        }
+    }
+    let members: [(&str, fn(&Value) -> Option<String>); 4] = [
+        ("RotationStatus", check::<RotationFile>),
+        ("Aliases", check::<Vec<String>>),
+        ("Tags", check::<Vec<TagFile>>),
+        ("Errors", check::<BTreeMap<Operation, ErrorFile>>),
+    ];
+    for (name, check) in members {
+        if let Some(value) = entry.get(name).filter(|v| !v.is_null())
+            && let Some(why) = check(value)
+        {
+            return Some(format!("{name}: {why}"));
+        }
+    }
+    None
+}
+
 fn malformed(source_name: &Option<String>, problem: JsonProblem) -> Error {
     Error::MalformedSnapshot {
         source_name: source_name.clone(),
@@ -632,7 +863,8 @@ impl SnapshotClient {
     }
 }
 
-/// What KMS answers for `GetKeyRotationStatus` on a key whose status the file omits.
+/// `GetKeyRotationStatus` for a key whose status the file omits: what KMS
+/// answers for keys it cannot rotate, else missing evidence.
 fn default_rotation(meta: &KeyMetadata) -> Result<RotationStatus, ApiError> {
     let unsupported = meta.origin != Origin::AwsKms
         || meta.spec != KeySpec::SymmetricDefault
@@ -643,10 +875,12 @@ fn default_rotation(meta: &KeyMetadata) -> Result<RotationStatus, ApiError> {
             format!("{} is not supported for this KMS key", Operation::GetKeyRotationStatus),
         ));
     }
-    if meta.manager == KeyManager::Aws {
-        return Ok(RotationStatus::enabled_with_period(365));
-    }
-    Ok(RotationStatus::default())
+    // Nothing recorded is nothing known: never "rotation off".
+    Err(ApiError::with_kind(
+        "MissingEvidence",
+        "the snapshot holds no GetKeyRotationStatus answer for this key",
+        ErrorKind::MissingEvidence,
+    ))
 }
 
 #[async_trait]
@@ -708,7 +942,12 @@ impl KmsClient for SnapshotClient {
 
     async fn describe_key(&self, key_id: &str) -> Result<KeyMetadata, ApiError> {
         self.arrive(Operation::DescribeKey, Some(key_id)).await?;
-        self.with_key(Operation::DescribeKey, key_id, |data, i| Ok(data.keys[i].meta.clone()))
+        self.with_key(Operation::DescribeKey, key_id, |data, i| {
+            match &data.keys[i].describe_error {
+                Some(error) => Err(error.clone()),
+                None => Ok(data.keys[i].meta.clone()),
+            }
+        })
     }
 
     async fn get_key_rotation_status(&self, key_id: &str) -> Result<RotationStatus, ApiError> {
