@@ -717,7 +717,8 @@ fn name_the_field(entry: &Value) -> Option<String> {
             }
         }
     }
-    let members: [(&str, fn(&Value) -> Option<String>); 4] = [
+    type Check = fn(&Value) -> Option<String>;
+    let members: [(&str, Check); 4] = [
         ("RotationStatus", check::<RotationFile>),
         ("Aliases", check::<Vec<String>>),
         ("Tags", check::<Vec<TagFile>>),
