@@ -38,7 +38,7 @@ async fn the_aws_cli_documented_examples_as_pasted() {
     let asymmetric = corpus("describe-key-asymmetric-cli-example.json");
     // The bare KeyMetadata object (no wrapper), captured under a non-UTC time zone.
     let bare = corpus("describe-key-moto-non-utc.json")["KeyMetadata"].clone();
-    let findings = judge("us-west-2", vec![symmetric, asymmetric, bare]).await;
+    let findings = judge("us-west-2", vec![symmetric, asymmetric, bare.clone()]).await;
     assert_eq!(findings.len(), 3);
     let pass = find(&findings, "1234abcd-12ab-34cd-56ef-1234567890ab");
     assert_eq!(
@@ -58,7 +58,7 @@ async fn the_aws_cli_documented_examples_as_pasted() {
         (Status::NotApplicable, Reason::UnsupportedKeySpec)
     );
     // Its rotation status is needed but not recorded: unknown, never FAIL.
-    let bare = find(&findings, "6f1ab1a8-2c3e-4d5f-8a9b-0c1d2e3f4a5b");
+    let bare = find(&findings, "b3893553-6020-4119-9651-efe693625c33");
     assert_eq!(
         (bare.status, bare.reason),
         (Status::Error, Reason::MissingEvidence),
@@ -143,6 +143,7 @@ async fn one_odd_key_never_sinks_the_file() {
     let mut wrong_type = corpus("describe-key-asymmetric-cli-example.json");
     wrong_type["KeyMetadata"]["KeyState"] = json!(5);
     let too_deep = json!({"KeyMetadata": corpus("describe-key-moto-non-utc.json")});
+    assert!(too_deep["KeyMetadata"]["KeyMetadata"].is_object());
     let findings = judge(region, vec![good.clone(), wrong_type, too_deep, good]).await;
     assert_eq!(findings.len(), 3, "the same key twice is one finding: {findings:#?}");
     let ok = find(&findings, "1234abcd-12ab-34cd-56ef-1234567890ab");
