@@ -81,6 +81,10 @@ struct Selection {
     /// Accept region names this version does not know (a region newer than it).
     #[arg(long)]
     allow_unknown_regions: bool,
+    /// Refuse a snapshot file with any key entry that cannot be read completely
+    /// (by default such a key is an ERROR finding naming the field, and the rest is judged).
+    #[arg(long, requires = "snapshot")]
+    strict: bool,
     /// Read the account from a snapshot file instead of AWS (offline).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
     snapshot: Option<PathBuf>,
@@ -394,7 +398,12 @@ impl Source {
         };
         let mut options = ConnectionOptions::default().with_regions(regions);
         if let Some(path) = &selection.snapshot {
-            options = options.with_snapshot(Snapshot::load(path)?);
+            let snapshot = if selection.strict {
+                Snapshot::load_strict(path)?
+            } else {
+                Snapshot::load(path)?
+            };
+            options = options.with_snapshot(snapshot);
         }
         if let Some(profile) = &selection.profile {
             options = options.with_profile(profile);

@@ -572,3 +572,24 @@ fn files_in_the_wrong_encoding_or_with_a_key_twice_are_named_plainly() {
         assert!(stderr(&out).contains(named), "{name}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn strict_refuses_a_file_that_lenient_loading_judges() {
+    let file = snapshot_file(
+        "odd-key.json",
+        &serde_json::json!({"regions": {"us-east-1": {"keys": [
+            symmetric_key("us-east-1", 1, true),
+            {"KeyMetadata": {"KeyId": "00000002-0000-4000-8000-000000000002", "KeyState": 5}}
+        ]}}}),
+    );
+    let lenient = run(&["check", "--snapshot", file.path(), "--format", "csv"]);
+    assert_eq!(code(&lenient), 3, "one PASS, one ERROR: {}", stderr(&lenient));
+    assert!(
+        stdout(&lenient).contains("KeyMetadata.KeyState"),
+        "{}",
+        stdout(&lenient)
+    );
+    let strict = run(&["check", "--snapshot", file.path(), "--strict"]);
+    assert_eq!(code(&strict), 1);
+    assert!(stderr(&strict).contains("KeyMetadata.KeyState"), "{}", stderr(&strict));
+}

@@ -111,6 +111,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("external_id"),
     OptionSpec::same("session_name"),
     OptionSpec::same("allow_unknown_regions"),
+    OptionSpec::same("strict"),
     OptionSpec::cli(
         "credentials",
         "",
