@@ -85,6 +85,9 @@ struct Selection {
     /// (by default such a key is an ERROR finding naming the field, and the rest is judged).
     #[arg(long, requires = "snapshot")]
     strict: bool,
+    /// Read the account from a CloudSploit collection (`cloudsploit --collection FILE`) instead of AWS.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["snapshot", "profile", "endpoint_url", "role_arn", "all_regions"])]
+    cloudsploit_collection: Option<PathBuf>,
     /// Read the account from a snapshot file instead of AWS (offline).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
     snapshot: Option<PathBuf>,
@@ -404,6 +407,9 @@ impl Source {
                 Snapshot::load(path)?
             };
             options = options.with_snapshot(snapshot);
+        }
+        if let Some(path) = &selection.cloudsploit_collection {
+            options = options.with_snapshot(Snapshot::load_cloudsploit_collection(path)?);
         }
         if let Some(profile) = &selection.profile {
             options = options.with_profile(profile);

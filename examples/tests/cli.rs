@@ -593,3 +593,23 @@ fn strict_refuses_a_file_that_lenient_loading_judges() {
     assert_eq!(code(&strict), 1);
     assert!(stderr(&strict).contains("KeyMetadata.KeyState"), "{}", stderr(&strict));
 }
+
+#[test]
+fn a_cloudsploit_collection_is_checked_offline() {
+    let collection = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../kms-rotation-core/tests/corpus/cloudsploit-collection.json"
+    );
+    let out = run(&["check", "--cloudsploit-collection", collection, "--format", "csv"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let csv = stdout(&out);
+    assert!(
+        csv.contains("unsupported_key_spec") && csv.contains("aws_managed"),
+        "{csv}"
+    );
+    assert!(
+        stderr(&out).contains("eu-west-1"),
+        "the region CloudSploit could not list: {}",
+        stderr(&out)
+    );
+}

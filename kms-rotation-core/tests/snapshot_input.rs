@@ -190,3 +190,46 @@ async fn collect_writes_only_what_it_observed() {
         (Status::Error, Reason::ApiError)
     );
 }
+
+#[tokio::test]
+async fn a_cloudsploit_collection_is_judged_by_our_rules() {
+    let snapshot = Snapshot::load_cloudsploit_collection(format!("{CORPUS}/cloudsploit-collection.json")).unwrap();
+    let report = check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    let by_id = |prefix: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.key_id.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {:#?}", report.findings))
+    };
+    // CloudSploit fails an HMAC key and an AWS managed key; they cannot be configured.
+    assert_eq!(
+        (by_id("60c4").status, by_id("60c4").reason),
+        (Status::Fail, Reason::RotationDisabled)
+    );
+    assert_eq!(by_id("60c4").aliases, ["alias/app"]);
+    assert_eq!(
+        (by_id("70c4").status, by_id("70c4").reason),
+        (Status::NotApplicable, Reason::UnsupportedKeySpec)
+    );
+    assert_eq!(
+        (by_id("90c4").status, by_id("90c4").reason),
+        (Status::NotApplicable, Reason::AwsManaged)
+    );
+    // A recorded error stays an error, with its AWS code.
+    assert_eq!(
+        (by_id("80c4").status, by_id("80c4").reason),
+        (Status::Error, Reason::ApiError)
+    );
+    assert_eq!(by_id("80c4").error.as_ref().unwrap().code, "AccessDeniedException");
+    // The region CloudSploit could not list is a region not checked.
+    let eu = report.regions.iter().find(|r| r.region == "eu-west-1").unwrap();
+    assert_eq!(eu.state, kms_rotation_core::RegionState::NotEnabled);
+    assert_eq!(report.account_id.as_deref(), Some("111122223333"));
+    assert_eq!(report.exit_code(), 2);
+    // Not a collection: said so.
+    let error = Snapshot::from_cloudsploit_collection(r#"{"regions": {}}"#).unwrap_err();
+    assert!(error.to_string().contains("CloudSploit"), "{error}");
+}

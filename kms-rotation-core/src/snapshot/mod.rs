@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+mod cloudsploit;
 mod transport;
 
 use async_trait::async_trait;
@@ -287,6 +288,48 @@ impl Snapshot {
     /// As [`Snapshot::load`] and [`Snapshot::from_json_strict`].
     pub fn load_strict(path: impl AsRef<Path>) -> Result<Self> {
         Self::load_with(path.as_ref(), true)
+    }
+
+    /// Reads a CloudSploit collection (the file `cloudsploit --collection FILE`
+    /// writes): its `kms.listKeys`, `kms.listAliases`, `kms.describeKey` and
+    /// `kms.getKeyRotationStatus` answers and recorded errors, as a snapshot.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; [`Error::MalformedSnapshot`]
+    /// when it is not JSON or not a CloudSploit collection of an AWS account.
+    pub fn load_cloudsploit_collection(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let source_name = Some(path.display().to_string());
+        let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
+        Self::parse_cloudsploit(text, source_name)
+    }
+
+    /// [`Snapshot::load_cloudsploit_collection`] from text.
+    ///
+    /// # Errors
+    /// As [`Snapshot::load_cloudsploit_collection`].
+    pub fn from_cloudsploit_collection(text: &str) -> Result<Self> {
+        Self::parse_cloudsploit(text, None)
+    }
+
+    fn parse_cloudsploit(text: &str, source_name: Option<String>) -> Result<Self> {
+        let collection: Value =
+            serde_json::from_str(text).map_err(|e| malformed(&source_name, JsonProblem::from(e)))?;
+        let file = cloudsploit::snapshot_json(&collection).map_err(|why| {
+            malformed(
+                &source_name,
+                JsonProblem {
+                    line: 1,
+                    column: 1,
+                    message: format!("not a CloudSploit collection: {why}"),
+                },
+            )
+        })?;
+        Self::parse(&file.to_string(), source_name, false)
     }
 
     fn load_with(path: &Path, strict: bool) -> Result<Self> {
