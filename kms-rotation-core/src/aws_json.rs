@@ -15,7 +15,8 @@ use crate::model::{
     Origin, Page, RotationStatus, Tag, Timestamp,
 };
 
-/// `DescribeKey`'s `KeyMetadata`; fields we do not model are kept for saving.
+/// `DescribeKey`'s `KeyMetadata`, as far as the rules read it (other members
+/// are ignored: keeping them would cost a buffered parse of every key).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyMetadataFile {
@@ -49,8 +50,6 @@ pub(crate) struct KeyMetadataFile {
     pub(crate) multi_region: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) multi_region_configuration: Option<MultiRegionFile>,
-    #[serde(flatten)]
-    pub(crate) other: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -200,7 +199,6 @@ impl KeyMetadataFile {
                 },
                 replica_keys: Vec::new(),
             }),
-            other: serde_json::Map::new(),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{Arn, KeyRef, check_region, check_region_shape};
 use crate::client::{Clients, KmsClient};
 use crate::engine::progress::emit;
-use crate::engine::{Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
+use crate::engine::{AliasesByKey, Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
 use crate::error::{Error, Result};
 use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Status};
 use crate::policy::Policy;
@@ -598,7 +598,7 @@ enum KeyRead {
 }
 
 /// The alias names of a key, from a region's listing (none if the listing failed).
-fn aliases_of(listing: &Result<Arc<HashMap<String, Vec<String>>>, ApiError>, key_id: &str) -> Vec<String> {
+fn aliases_of(listing: &Result<Arc<AliasesByKey>, ApiError>, key_id: &str) -> Vec<String> {
     listing
         .as_ref()
         .ok()

@@ -112,7 +112,6 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("session_name"),
     OptionSpec::same("allow_unknown_regions"),
     OptionSpec::same("strict"),
-
     OptionSpec::cli(
         "credentials",
         "",

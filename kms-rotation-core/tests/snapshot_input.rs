@@ -79,8 +79,17 @@ fn timestamps_with_any_offset_load_and_are_normalised_to_utc() {
     let mut entry = corpus("describe-key-cli-example.json");
     entry["KeyMetadata"]["CreationDate"] = json!("2026-12-01T20:20:38.168869-08:00");
     let text = json!({"regions": {"us-west-2": {"keys": [entry]}}}).to_string();
-    let saved = Snapshot::from_json_strict(&text).unwrap().to_json();
-    assert!(saved.contains("2026-12-02T04:20:38Z"), "{saved}");
+    let loaded = Snapshot::from_json_strict(&text).unwrap();
+    let described = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(
+            loaded
+                .client("us-west-2")
+                .unwrap()
+                .describe_key("1234abcd-12ab-34cd-56ef-1234567890ab"),
+        )
+        .unwrap();
+    assert_eq!(described.creation_date.unwrap().to_rfc3339(), "2026-12-02T04:20:38Z");
     // An unreadable one names the field, the key and the accepted forms.
     entry["KeyMetadata"]["CreationDate"] = json!("2026-12-01T20:20:38");
     let text = json!({"regions": {"us-west-2": {"keys": [entry]}}}).to_string();

@@ -17,6 +17,7 @@ mod transport;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use crate::api::ROTATION_PERIOD_RANGE;
@@ -39,6 +40,55 @@ struct AccountFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     account_id: Option<String>,
     regions: BTreeMap<String, RegionFile>,
+}
+
+/// The file read in one typed pass: the fast path, taken when every entry
+/// reads cleanly. A region named twice is refused with its line and column.
+#[derive(Debug, Deserialize)]
+struct AccountFileFast {
+    #[serde(default)]
+    account_id: Option<String>,
+    regions: UniqueRegions,
+}
+
+#[derive(Debug, Deserialize)]
+struct RegionFileFast {
+    #[serde(default)]
+    keys: Vec<Box<RawValue>>,
+    #[serde(rename = "Errors", default)]
+    errors: BTreeMap<Operation, ErrorFile>,
+}
+
+/// Regions in file order; a name given twice is an error (JSON would keep the last).
+#[derive(Debug)]
+struct UniqueRegions(Vec<(String, RegionFileFast)>);
+
+impl<'de> Deserialize<'de> for UniqueRegions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Regions;
+        impl<'de> serde::de::Visitor<'de> for Regions {
+            type Value = UniqueRegions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of regions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<UniqueRegions, A::Error> {
+                let mut regions: Vec<(String, RegionFileFast)> = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if regions.iter().any(|(seen, _)| *seen == name) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the key {name:?} is given twice in one object"
+                        )));
+                    }
+                    regions.push((name, map.next_value()?));
+                }
+                Ok(UniqueRegions(regions))
+            }
+        }
+        deserializer.deserialize_map(Regions)
+    }
 }
 
 /// The file as read: key entries stay JSON until each is read on its own, so
@@ -177,8 +227,9 @@ struct KeyEntry {
     meta: KeyMetadata,
     /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
     describe_error: Option<ApiError>,
-    /// A malformed entry, kept verbatim for saving.
-    raw: Option<Value>,
+    /// The entry as the file gave it, kept for saving (members the rules do
+    /// not read included); `None` for keys added in code.
+    raw: Option<Box<RawValue>>,
     /// Per operation: the error and how many more times to answer it (`None`: always).
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
 }
@@ -186,8 +237,11 @@ struct KeyEntry {
 #[derive(Debug, Default)]
 struct RegionData {
     keys: Vec<KeyEntry>,
-    /// Key id, key ARN, alias name and alias ARN → index in `keys`.
-    index: HashMap<String, usize>,
+    /// Every alias as (key position, alias position), in listing order.
+    aliases: Vec<(usize, usize)>,
+    /// Key id, key ARN, alias name and alias ARN → index in `keys` (a fast
+    /// hash: the keys are the snapshot's own, not an attacker's).
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
 }
 
@@ -343,6 +397,26 @@ impl Snapshot {
     }
 
     fn parse(text: &str, source_name: Option<String>, strict: bool) -> Result<Self> {
+        // Fast path: every entry reads cleanly as typed (and names its key: an
+        // entry without KeyId or Arn is a paste the slow path explains).
+        if let Some(regions) = fast_regions(text) {
+            let (account_id, regions) = regions;
+            let snapshot = Snapshot::new(account_id.as_deref());
+            for (region, keys, errors) in regions {
+                check_region_shape(&region)?;
+                snapshot.add_region(&region);
+                for (index, (file, raw)) in keys.into_iter().enumerate() {
+                    snapshot.add_file(&region, index, file, raw, strict)?;
+                }
+                let mut regions = lock(&snapshot.shared.regions);
+                let data = regions.entry(region).or_default();
+                for (op, error) in errors {
+                    data.errors
+                        .insert(op, (ApiError::new(error.code, error.message), error.times));
+                }
+            }
+            return Ok(snapshot);
+        }
         check_unique_keys(text).map_err(|problem| malformed(&source_name, problem))?;
         let file: AccountFileIn =
             serde_json::from_str(text).map_err(|e| malformed(&source_name, JsonProblem::from(e)))?;
@@ -378,35 +452,55 @@ impl Snapshot {
         let place = format!("{region} key #{}", index + 1);
         match read_entry(&entry) {
             Ok(file) => {
-                let (meta, describe_error) = match file.key_metadata.to_model() {
-                    Ok(meta) => (meta, None),
-                    Err(missing) => {
-                        let what = format!("the record of this key lacks {}", missing.join(", "));
-                        if strict {
-                            return Err(Error::invalid("snapshot key", place, what));
-                        }
-                        let meta = placeholder(region, &file.key_metadata.id(), file.key_metadata.arn.clone(), index);
-                        let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
-                        (meta, Some(error))
-                    }
-                };
-                if strict && meta.spec_inferred {
-                    return Err(Error::invalid(
-                        "snapshot key",
-                        place,
-                        "it has neither KeySpec nor CustomerMasterKeySpec",
-                    ));
-                }
-                match self.insert(region, file, meta, describe_error, None, strict) {
-                    Err(Error::InvalidInput { reason, .. }) if !strict => {
-                        self.add_unreadable(region, index, entry, format!("{place}: {reason}"))
-                    }
-                    other => other,
-                }
+                let raw = serde_json::value::to_raw_value(&entry).ok();
+                self.add_file(region, index, file, raw, strict)
             }
             Err(problem) if strict => Err(Error::invalid("snapshot key", place, problem)),
             Err(problem) => self.add_unreadable(region, index, entry, format!("{place}: {problem}")),
         }
+    }
+
+    /// Adds a key entry that was read: a record lacking what the table needs
+    /// is listed and answers `DescribeKey` with what it lacks.
+    fn add_file(
+        &self,
+        region: &str,
+        index: usize,
+        file: KeyFile,
+        raw: Option<Box<RawValue>>,
+        strict: bool,
+    ) -> Result<()> {
+        let place = format!("{region} key #{}", index + 1);
+        let (meta, describe_error) = match file.key_metadata.to_model() {
+            Ok(meta) => (meta, None),
+            Err(missing) => {
+                let what = format!("the record of this key lacks {}", missing.join(", "));
+                if strict {
+                    return Err(Error::invalid("snapshot key", place, what));
+                }
+                let meta = placeholder(region, &file.key_metadata.id(), file.key_metadata.arn.clone(), index);
+                let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
+                (meta, Some(error))
+            }
+        };
+        if strict && meta.spec_inferred {
+            return Err(Error::invalid(
+                "snapshot key",
+                place,
+                "it has neither KeySpec nor CustomerMasterKeySpec",
+            ));
+        }
+        let elsewhere =
+            !meta.arn.is_empty() && Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default() != region;
+        if elsewhere && !strict {
+            let entry = match &raw {
+                Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+                None => serde_json::to_value(&file).unwrap_or(Value::Null),
+            };
+            let reason = format!("{place}: its ARN {} is not in region {region}", meta.arn);
+            return self.add_unreadable(region, index, entry, reason);
+        }
+        self.insert(region, file, meta, describe_error, raw, strict)
     }
 
     /// A key entry that cannot be read: listed by whatever id or ARN it shows,
@@ -422,7 +516,8 @@ impl Snapshot {
         });
         let meta = placeholder(region, &id, arn, index);
         let error = ApiError::with_kind("MalformedSnapshotKey", problem, ErrorKind::InvalidResponse).not_retryable();
-        self.insert(region, KeyFile::default(), meta, Some(error), Some(entry), false)
+        let raw = serde_json::value::to_raw_value(&entry).ok();
+        self.insert(region, KeyFile::default(), meta, Some(error), raw, false)
     }
 
     /// Adds an empty region (a region with no keys still answers `ListKeys`).
@@ -490,7 +585,7 @@ impl Snapshot {
         file: KeyFile,
         meta: KeyMetadata,
         describe_error: Option<ApiError>,
-        raw: Option<Value>,
+        raw: Option<Box<RawValue>>,
         strict: bool,
     ) -> Result<()> {
         if !meta.arn.is_empty() {
@@ -521,7 +616,8 @@ impl Snapshot {
         if !meta.arn.is_empty() {
             data.index.insert(meta.arn.clone(), position);
         }
-        for alias in &file.aliases {
+        for (n, alias) in file.aliases.iter().enumerate() {
+            data.aliases.push((position, n));
             data.index.insert(alias.clone(), position);
             if let Some(prefix) = &alias_arn_prefix {
                 data.index.insert(format!("{prefix}:{alias}"), position);
@@ -573,14 +669,7 @@ impl Snapshot {
                 .iter()
                 .map(|(name, data)| {
                     let region_file = RegionFile {
-                        keys: data
-                            .keys
-                            .iter()
-                            .map(|k| match &k.raw {
-                                Some(raw) => raw.clone(),
-                                None => serde_json::to_value(&k.file).unwrap_or(Value::Null),
-                            })
-                            .collect(),
+                        keys: data.keys.iter().map(KeyEntry::to_value).collect(),
                         errors: data
                             .errors
                             .iter()
@@ -711,6 +800,56 @@ impl Snapshot {
 }
 
 // ---------------------------------------------------------------------------
+/// The typed fast path: `(account_id, [(region, [(entry, raw)], errors)])`,
+/// or `None` when any entry needs the lenient path (or the file is malformed:
+/// the lenient path says where).
+#[allow(clippy::type_complexity)]
+fn fast_regions(
+    text: &str,
+) -> Option<(
+    Option<String>,
+    Vec<(
+        String,
+        Vec<(KeyFile, Option<Box<RawValue>>)>,
+        BTreeMap<Operation, ErrorFile>,
+    )>,
+)> {
+    let file = serde_json::from_str::<AccountFileFast>(text).ok()?;
+    let mut regions = Vec::with_capacity(file.regions.0.len());
+    for (region, region_file) in file.regions.0 {
+        let mut keys = Vec::with_capacity(region_file.keys.len());
+        for raw in region_file.keys {
+            let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
+            if entry.key_metadata.key_id.is_none() && entry.key_metadata.arn.is_none() {
+                return None;
+            }
+            keys.push((entry, Some(raw)));
+        }
+        regions.push((region, keys, region_file.errors));
+    }
+    Some((file.account_id, regions))
+}
+
+impl KeyEntry {
+    /// The entry as saved: the file's own text (with the rotation status as it
+    /// is now, after any remediation), or the typed record for keys added in code.
+    fn to_value(&self) -> Value {
+        let Some(raw) = &self.raw else {
+            return serde_json::to_value(&self.file).unwrap_or(Value::Null);
+        };
+        let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        if let (Value::Object(entry), Some(status)) = (&mut value, &self.file.rotation_status)
+            && entry.contains_key("KeyMetadata")
+        {
+            entry.insert(
+                "RotationStatus".to_owned(),
+                serde_json::to_value(status).unwrap_or(Value::Null),
+            );
+        }
+        value
+    }
+}
+
 /// The metadata of a key the record does not fully describe: only its id and
 /// ARN are real (it is never served; `DescribeKey` answers an error instead).
 fn placeholder(region: &str, id: &Option<String>, arn: Option<String>, index: usize) -> KeyMetadata {
@@ -959,20 +1098,7 @@ impl KmsClient for SnapshotClient {
             if let Some(error) = due_error(&mut data.errors, Operation::ListAliases) {
                 return Err(error);
             }
-            let only = match key_id {
-                Some(key) => Some(*data.index.get(key).ok_or_else(|| not_found(key))?),
-                None => None,
-            };
-            let selected = || {
-                data.keys
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| only.is_none_or(|o| o == *i))
-                    .map(|(_, k)| k)
-            };
-            let total = selected().map(|k| k.file.aliases.len()).sum();
-            let names = selected().flat_map(|k| k.file.aliases.iter().map(move |name| (k, name)));
-            page(names, total, marker, size, |(k, name)| Alias {
+            let alias = |k: &KeyEntry, name: &String| Alias {
                 alias_name: name.clone(),
                 alias_arn: k
                     .meta
@@ -980,7 +1106,18 @@ impl KmsClient for SnapshotClient {
                     .rsplit_once(":key/")
                     .map(|(prefix, _)| format!("{prefix}:{name}")),
                 target_key_id: Some(k.meta.key_id.clone()),
-            })
+            };
+            match key_id {
+                Some(key) => {
+                    let entry = &data.keys[*data.index.get(key).ok_or_else(|| not_found(key))?];
+                    let names = &entry.file.aliases;
+                    page(names.iter(), names.len(), marker, size, |name| alias(entry, name))
+                }
+                // Every alias in key order, paged by position: a page costs its own size.
+                None => page(data.aliases.iter(), data.aliases.len(), marker, size, |(i, n)| {
+                    alias(&data.keys[*i], &data.keys[*i].file.aliases[*n])
+                }),
+            }
         })
     }
 
