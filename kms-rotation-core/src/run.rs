@@ -49,6 +49,8 @@ impl Connection {
     /// # Errors
     /// As [`Connection::remediation_clients`] and [`remediate`].
     pub async fn remediate(&self, report: &AccountReport, options: &RemediateOptions) -> Result<RemediationReport> {
+        // Bad input before any connection: the period against the report's policy.
+        options.rotation_period_for(&report.policy)?;
         let regions: Vec<String> = report.regions.iter().map(|r| r.region.clone()).collect();
         let clients = self.remediation_clients(&regions, &options.operations()).await?;
         remediate(&clients, report, options).await

@@ -47,19 +47,14 @@ impl From<Error> for PyErr {
     }
 }
 
-/// An `InvalidInputError` for an argument the core never sees (a client
-/// object without a method, a progress callback that is not callable).
+/// An `InvalidInputError` for an argument the core never sees (a callback
+/// that is not callable, a report of the wrong type).
 pub(crate) fn invalid(what: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Error {
     Error::Core(CoreError::InvalidInput {
         what,
         value: value.into(),
         reason: reason.into(),
     })
-}
-
-/// A `ConfigurationError`.
-pub(crate) fn configuration(message: impl Into<String>) -> Error {
-    Error::Core(CoreError::Configuration(message.into()))
 }
 
 /// Builds the Python exception for a core error: class by variant, message =

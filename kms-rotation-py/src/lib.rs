@@ -1,28 +1,34 @@
 //! The native half of the Python package `kms_rotation` (PyO3): it converts
 //! arguments, calls `kms-rotation-core`, and converts results and errors back.
-//! It holds no KMS rule. The public Python API is re-exported by
-//! `python/kms_rotation/__init__.py`; report objects are Python classes built
-//! from the core's canonical JSON (`python/kms_rotation/_model.py`).
+//! It holds no KMS rule, builds no request and decides no region. The public
+//! functions, with their signatures and documentation, are in
+//! `python/kms_rotation/__init__.py`; `_native.pyi` types this module.
 //!
-//! One Rust file per concept: `error` (exceptions), `client` (a boto3-shaped
-//! Python object as a `KmsClient`), `source` (where clients come from:
-//! a snapshot, Python objects, or the AWS SDK), `options` (policy and scan
-//! options from keyword arguments), `progress`, `check`, `remediate`, `snapshot`.
+//! One file per concept, lowest first (no module uses one above it):
+//! `json` (JSON values and Python objects), `error` (exceptions), `progress`,
+//! `transport` (a boto3-shaped object as the core's `JsonTransport`),
+//! `snapshot` (the snapshot and its transport, the fake's native half),
+//! `report` (results as thin wrappers over the core's values), `options`
+//! (keyword arguments into the core's connection and options),
+//! `operations` (the public functions), `conformance` (the core's suite over
+//! the Python transport).
 
 use std::future::Future;
 use std::time::Duration;
 
+use kms_rotation_core::{OPTIONS, Outcome, Reason, RegionState, Status};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-mod check;
-mod client;
+mod conformance;
 mod error;
+mod json;
+mod operations;
 mod options;
 mod progress;
-mod remediate;
 mod report;
 mod snapshot;
-mod source;
+mod transport;
 
 /// The process-wide tokio runtime, shared by the sync functions and the
 /// `*_async` twins (pyo3-async-runtimes drives its futures on it).
@@ -56,15 +62,16 @@ where
     })
 }
 
-/// An awaitable, for the running asyncio event loop, of the future `start`
-/// makes, driven by the shared runtime. Cancelling the awaitable drops the
-/// future, which cancels the work. (The core keeps its futures `Send`.)
-fn awaitable<'py, S, F>(py: Python<'py>, start: S) -> PyResult<Bound<'py, PyAny>>
-where
-    S: FnOnce() -> F + Send + 'static,
-    F: Future<Output = PyResult<Py<PyAny>>> + Send + 'static,
-{
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { start().await })
+/// The spellings of a core enum's variants, in declaration order. The match
+/// is exhaustive, so a variant added to the core fails to compile here until
+/// it is listed (and the Python enum test then asks for it in Python too).
+macro_rules! spellings {
+    ($enum:ident: $($variant:ident),+ $(,)?) => {{
+        let _exhaustive = |value: $enum| match value {
+            $($enum::$variant)|+ => (),
+        };
+        vec![$(json::spelling(&$enum::$variant)),+]
+    }};
 }
 
 /// The native module, `kms_rotation._native`.
@@ -72,10 +79,27 @@ where
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
-    check::register(m)?;
-    remediate::register(m)?;
+    m.add(
+        "OPTION_NAMES",
+        OPTIONS.iter().map(|option| option.name).collect::<Vec<_>>(),
+    )?;
+    let enums = PyDict::new(m.py());
+    enums.set_item("Status", spellings!(Status: Pass, Fail, NotApplicable, Exempt, Error))?;
+    let reasons = spellings!(Reason:
+        Exempted, AwsManaged, PendingDeletion, CustomKeyStore, ImportedKeyMaterial, UnsupportedKeySpec,
+        Disabled, RotationDisabled, RotationPeriodTooLong, RotationEnabled, ApiError, InvalidResponse,
+        IncompleteMetadata, MissingEvidence);
+    enums.set_item("Reason", reasons)?;
+    enums.set_item("RegionState", spellings!(RegionState: Scanned, NotEnabled, Error))?;
+    enums.set_item(
+        "Outcome",
+        spellings!(Outcome: WouldChange, Changed, AlreadyCompliant, Skipped, Failed),
+    )?;
+    m.add("ENUM_VALUES", enums)?;
+    operations::register(m)?;
+    report::register(m)?;
     snapshot::register(m)?;
     progress::register(m)?;
-    report::register(m)?;
+    conformance::register(m)?;
     Ok(())
 }

@@ -1,116 +1,244 @@
-//! Keyword arguments into the core's validated option builders.
+//! Keyword arguments into the core's options, in one place.
+//!
+//! Every public function hands its keyword arguments to [`Options::parse`];
+//! the names are the core's ([`kms_rotation_core::OPTIONS`], snake case).
+//! [`Options`] then builds the core's [`Connection`] (which validates the
+//! combination: conflicts, regions, role settings), [`CheckOptions`] and
+//! [`RemediateOptions`]. `None` means the core's default.
 
-use kms_rotation_core::{CheckOptions, Error as CoreError, Policy, RemediateOptions};
+use std::sync::Arc;
+
+use kms_rotation_core::{
+    CheckOptions, Connection, ConnectionOptions, Error as CoreError, Policy, Regions, RemediateOptions,
+    StaticCredentials,
+};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
 
-use crate::error::{Result, invalid};
+use crate::error::{Error, Result, invalid};
+use crate::progress::Progress;
+use crate::snapshot::Snapshot;
+use crate::transport::PyTransport;
 
-/// `regions=`: absent, `"all"`, or names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Regions {
-    /// Not given: the client's region(s), or the configured one.
-    Default,
-    /// `"all"`: every region enabled for the account (or every region of a snapshot).
-    All,
-    /// These regions.
-    List(Vec<String>),
+/// The keyword arguments of a call, parsed.
+#[derive(Default)]
+pub(crate) struct Options<'py> {
+    client: Option<Bound<'py, PyAny>>,
+    client_factory: Option<Bound<'py, PyAny>>,
+    regions: Regions,
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    credentials: Option<StaticCredentials>,
+    policy: Policy,
+    max_requests_per_second: Option<f64>,
+    max_in_flight: Option<usize>,
+    on_progress: Option<Bound<'py, PyAny>>,
+    remediation: RemediateOptions,
 }
 
-impl Regions {
-    /// Reads `regions=`: `None`, `"all"`, one region name, or an iterable of names.
+/// Extracts a keyword argument, naming it in the `TypeError`.
+fn extract<'py, T: FromPyObjectOwned<'py>>(name: &str, value: &Bound<'py, PyAny>) -> Result<T> {
+    value.extract::<T>().map_err(|error| {
+        let error: PyErr = error.into();
+        Error::Python(PyTypeError::new_err(format!("{name}: {error}")))
+    })
+}
+
+/// A number of days as the core's `u32`; a value that does not fit becomes 0,
+/// which the core rejects, and the error then shows the value as given.
+fn days(name: &str, value: &Bound<'_, PyAny>, set: impl FnOnce(u32) -> kms_rotation_core::Result<()>) -> Result<()> {
+    let given: i64 = extract(name, value)?;
+    set(u32::try_from(given).unwrap_or(0)).map_err(|error| match error {
+        CoreError::InvalidInput { what, reason, .. } => invalid(what, given.to_string(), reason),
+        other => other.into(),
+    })
+}
+
+/// Checks that a callback is callable.
+fn callable<'py>(name: &'static str, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>> {
+    if value.is_callable() {
+        Ok(value)
+    } else {
+        Err(invalid(name, value.repr()?.to_string(), "must be callable"))
+    }
+}
+
+/// `regions=`: `"all"`, one region name, or names.
+fn regions(value: &Bound<'_, PyAny>) -> Result<Regions> {
+    let names: Vec<String> = match value.cast::<PyString>() {
+        Ok(name) => vec![name.to_cow()?.into_owned()],
+        Err(_) => extract("regions", value)?,
+    };
+    Ok(Regions::from_names(names)?)
+}
+
+/// `credentials=`: a dict or an object with `access_key_id`,
+/// `secret_access_key` and optionally `session_token`. Never echoed back.
+fn credentials(value: &Bound<'_, PyAny>) -> Result<StaticCredentials> {
+    let field = |name: &str| -> Result<Option<String>> {
+        let item = match value.cast::<PyDict>() {
+            Ok(dict) => dict.get_item(name)?,
+            Err(_) => value.getattr_opt(name)?,
+        };
+        item.filter(|v| !v.is_none())
+            .map(|v| extract("credentials", &v))
+            .transpose()
+    };
+    match (field("access_key_id")?, field("secret_access_key")?) {
+        (Some(access_key_id), Some(secret_access_key)) => Ok(StaticCredentials {
+            access_key_id,
+            secret_access_key,
+            session_token: field("session_token")?,
+        }),
+        _ => Err(invalid(
+            "credentials",
+            "<credentials>",
+            "give access_key_id and secret_access_key (and session_token for temporary credentials)",
+        )),
+    }
+}
+
+impl<'py> Options<'py> {
+    /// Reads the keyword arguments; `None` values are left to the core's defaults.
     ///
     /// # Errors
-    /// `InvalidInputError` for an empty list or a name not shaped like `us-east-1`
-    /// (the core checks the names); `TypeError` for other types.
-    pub(crate) fn from_arg(regions: Option<&Bound<'_, PyAny>>) -> Result<Self> {
-        let Some(regions) = regions else {
-            return Ok(Regions::Default);
-        };
-        if let Ok(text) = regions.cast::<PyString>() {
-            let text = text.to_cow()?;
-            return Ok(if text == "all" {
-                Regions::All
-            } else {
-                Regions::List(vec![text.into_owned()])
+    /// `TypeError` for an unknown name or a value of the wrong type;
+    /// `InvalidInputError` for a value the core rejects.
+    pub(crate) fn parse(arguments: &Bound<'py, PyDict>) -> Result<Self> {
+        let mut options = Options::default();
+        // First: it decides whether the region names that follow are accepted (process-wide).
+        if let Some(allow) = arguments.get_item("allow_unknown_regions")?.filter(|v| !v.is_none()) {
+            kms_rotation_core::allow_unknown_regions(extract("allow_unknown_regions", &allow)?);
+        }
+        for (name, value) in arguments.iter() {
+            let name: String = extract("keyword", &name)?;
+            if !value.is_none() {
+                options.set(&name, value)?;
+            }
+        }
+        Ok(options)
+    }
+
+    fn set(&mut self, name: &str, value: Bound<'py, PyAny>) -> Result<()> {
+        let text = |value: &Bound<'py, PyAny>| extract::<String>(name, value).map(Some);
+        match name {
+            "client" => self.client = Some(value),
+            "client_factory" => self.client_factory = Some(callable("client_factory", value)?),
+            "regions" => self.regions = regions(&value)?,
+            "region" => self.region = text(&value)?,
+            "profile" => self.profile = text(&value)?,
+            "endpoint_url" => self.endpoint_url = text(&value)?,
+            "role_arn" => self.role_arn = text(&value)?,
+            "external_id" => self.external_id = text(&value)?,
+            "session_name" => self.session_name = text(&value)?,
+            "credentials" => self.credentials = Some(credentials(&value)?),
+            "allow_unknown_regions" => {} // read first, by `parse`
+            "max_rotation_period_days" => days(name, &value, |days| {
+                self.policy = std::mem::take(&mut self.policy).with_max_rotation_period_days(days)?;
+                Ok(())
+            })?,
+            "evaluate_disabled_keys" => {
+                self.policy = std::mem::take(&mut self.policy).with_evaluate_disabled_keys(extract(name, &value)?);
+            }
+            "exemptions" => {
+                let rules: Vec<String> = match value.cast::<PyString>() {
+                    Ok(rule) => vec![rule.to_cow()?.into_owned()],
+                    Err(_) => extract(name, &value)?,
+                };
+                for rule in rules {
+                    self.policy = std::mem::take(&mut self.policy).with_exemption(&rule)?;
+                }
+            }
+            "max_requests_per_second" => self.max_requests_per_second = Some(extract(name, &value)?),
+            "max_in_flight" => self.max_in_flight = Some(extract(name, &value)?),
+            "on_progress" => self.on_progress = Some(callable("on_progress", value)?),
+            "rotation_period_days" => days(name, &value, |days| {
+                self.remediation = std::mem::take(&mut self.remediation).with_rotation_period_days(days)?;
+                Ok(())
+            })?,
+            "dry_run" => self.remediation = std::mem::take(&mut self.remediation).with_dry_run(extract(name, &value)?),
+            other => {
+                return Err(Error::Python(PyTypeError::new_err(format!(
+                    "unexpected keyword argument {other:?}"
+                ))));
+            }
+        }
+        Ok(())
+    }
+
+    /// The region where key ids and aliases are looked up (`region=`).
+    pub(crate) fn region(&self) -> Option<String> {
+        self.region.clone()
+    }
+
+    /// The remediation options.
+    pub(crate) fn remediation(&self) -> RemediateOptions {
+        self.remediation.clone()
+    }
+
+    /// The connection: a snapshot or a boto3-shaped `client=`, a
+    /// `client_factory=`, or the built-in AWS client and its settings. The
+    /// core checks the combination.
+    pub(crate) fn connection(&self) -> Result<Connection> {
+        let mut options = ConnectionOptions::default().with_regions(self.regions.clone());
+        type Set = fn(ConnectionOptions, String) -> ConnectionOptions;
+        let settings: [(&Option<String>, Set); 5] = [
+            (&self.profile, |o, v| o.with_profile(v)),
+            (&self.endpoint_url, |o, v| o.with_endpoint_url(v)),
+            (&self.role_arn, |o, v| o.with_role_arn(v)),
+            (&self.external_id, |o, v| o.with_external_id(v)),
+            (&self.session_name, |o, v| o.with_session_name(v)),
+        ];
+        for (value, set) in settings {
+            if let Some(value) = value {
+                options = set(options, value.clone());
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            options = options.with_credentials(credentials.clone());
+        }
+        if let Some(client) = &self.client {
+            options = match client.cast::<Snapshot>() {
+                Ok(snapshot) => options.with_snapshot(snapshot.get().inner.clone()),
+                Err(_) => options.with_transport(PyTransport::new(client), PyTransport::region_of(client)),
+            };
+        }
+        if let Some(factory) = &self.client_factory {
+            let factory = factory.clone().unbind();
+            options = options.with_transport_factory(move |region| {
+                Python::attach(|py| match factory.call1(py, (region,)) {
+                    Ok(client) => Ok(PyTransport::new(client.bind(py))),
+                    Err(error) => Err(CoreError::Configuration(format!(
+                        "client_factory({region:?}) raised {error}"
+                    ))),
+                })
             });
         }
-        let mut names = Vec::new();
-        for item in regions.try_iter()? {
-            names.push(item?.extract::<String>()?);
+        Ok(options.build()?)
+    }
+
+    /// The check options: the policy, the rate cap, calls in flight, and the
+    /// progress callback (with the handle that reports its exception).
+    pub(crate) fn check_options(&self) -> Result<(CheckOptions, Option<Arc<Progress>>)> {
+        let mut check = CheckOptions::default().with_policy(self.policy.clone());
+        if let Some(rps) = self.max_requests_per_second {
+            check = check.with_max_requests_per_second(rps)?;
         }
-        // The core validates each name and rejects an empty list.
-        CheckOptions::default().with_regions(names.iter().cloned())?;
-        Ok(Regions::List(names))
+        if let Some(calls) = self.max_in_flight.or_else(|| self.connection_pool()) {
+            check = check.with_max_in_flight(calls);
+        }
+        let callback = self.on_progress.as_ref().map(|c| c.clone().unbind());
+        Ok(Progress::attach(callback, check))
     }
-}
 
-/// The policy keyword arguments shared by `check_key`, `check_account`,
-/// `remediate_keys` and `collect`.
-pub(crate) fn policy(
-    max_rotation_period_days: i64,
-    evaluate_disabled_keys: bool,
-    exemptions: Option<Vec<String>>,
-) -> Result<Policy> {
-    let days = period(max_rotation_period_days);
-    let mut policy = Policy::default()
-        .with_max_rotation_period_days(days)
-        .map_err(|e| with_value(e, max_rotation_period_days))?
-        .with_evaluate_disabled_keys(evaluate_disabled_keys);
-    for rule in exemptions.unwrap_or_default() {
-        policy = policy.with_exemption(&rule)?;
-    }
-    Ok(policy)
-}
-
-/// The scan options: policy, regions to narrow to, rate cap.
-pub(crate) fn check_options(policy: Policy, max_requests_per_second: Option<f64>) -> Result<CheckOptions> {
-    let mut options = CheckOptions::default().with_policy(policy);
-    if let Some(rps) = max_requests_per_second {
-        options = options.with_max_requests_per_second(rps)?;
-    }
-    Ok(options)
-}
-
-/// The remediation options.
-pub(crate) fn remediate_options(rotation_period_days: Option<i64>, dry_run: bool) -> Result<RemediateOptions> {
-    let mut options = RemediateOptions::default().with_dry_run(dry_run);
-    if let Some(days) = rotation_period_days {
-        options = options
-            .with_rotation_period_days(period(days))
-            .map_err(|e| with_value(e, days))?;
-    }
-    Ok(options)
-}
-
-/// A number of days as the core's `u32`; values that do not fit become 0,
-/// which the core rejects (the error then shows the value as given).
-fn period(days: i64) -> u32 {
-    u32::try_from(days).unwrap_or(0)
-}
-
-/// Puts the caller's own value back into an `InvalidInput` error.
-fn with_value(error: CoreError, given: i64) -> CoreError {
-    match error {
-        CoreError::InvalidInput { what, reason, .. } => CoreError::InvalidInput {
-            what,
-            value: given.to_string(),
-            reason,
-        },
-        other => other,
-    }
-}
-
-/// Checks that a callback argument is callable.
-pub(crate) fn callable(what: &'static str, value: Option<&Bound<'_, PyAny>>) -> Result<Option<Py<PyAny>>> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_none() => Ok(None),
-        Some(v) if v.is_callable() => Ok(Some(v.clone().unbind())),
-        Some(v) => Err(invalid(
-            what,
-            v.repr().map(|r| r.to_string()).unwrap_or_default(),
-            "must be callable",
-        )),
+    /// For boto3-shaped clients: no more calls in flight than their connection pool.
+    fn connection_pool(&self) -> Option<usize> {
+        let client = self.client.as_ref().filter(|c| c.cast::<Snapshot>().is_err());
+        (client.is_some() || self.client_factory.is_some()).then(|| PyTransport::connection_pool(client))
     }
 }

@@ -1,9 +1,11 @@
-//! `progress=`: the core's progress events, delivered to a Python callable.
+//! `on_progress=`: the core's progress events, delivered to a Python callable.
 
 use std::sync::{Arc, Mutex};
 
-use kms_rotation_core::{CheckOptions, ProgressEvent as CoreEvent, RegionState};
+use kms_rotation_core::{CheckOptions, ProgressEvent as CoreEvent};
 use pyo3::prelude::*;
+
+use crate::json::spelling;
 
 /// Something that happened during a scan, for progress bars.
 ///
@@ -18,7 +20,7 @@ pub(crate) struct ProgressEvent {
     region: String,
     listed: Option<u64>,
     evaluated: Option<u64>,
-    state: Option<&'static str>,
+    state: Option<String>,
 }
 
 #[pymethods]
@@ -31,7 +33,7 @@ impl ProgressEvent {
         if let Some(evaluated) = self.evaluated {
             text.push_str(&format!(", evaluated={evaluated}"));
         }
-        if let Some(state) = self.state {
+        if let Some(state) = &self.state {
             text.push_str(&format!(", state='{state}'"));
         }
         text.push(')');
@@ -64,11 +66,7 @@ impl From<&CoreEvent> for ProgressEvent {
                 ..blank("key_evaluated", region)
             },
             CoreEvent::RegionFinished { region, state } => ProgressEvent {
-                state: Some(match state {
-                    RegionState::Scanned => "scanned",
-                    RegionState::NotEnabled => "not_enabled",
-                    RegionState::Error => "error",
-                }),
+                state: Some(spelling(state)),
                 ..blank("region_finished", region)
             },
             // Events added to the core later reach Python by name only.

@@ -1,21 +1,586 @@
-//! Results into Python objects: the core's canonical JSON, handed to the
-//! Python classes in `kms_rotation/_model.py`, which keep that text for
-//! `to_json()` / `to_dict()` so the Python and Rust JSON cannot differ.
+//! Results as thin native objects over the core's values: reports and findings
+//! stay Rust values, a field is converted when it is read, `to_json()` /
+//! `to_dict()` come from the core's serializer and `render()` from its renderers.
 
+use std::sync::Arc;
+
+use kms_rotation_core::{
+    AccountReport as CoreAccountReport, ErrorInfo as CoreErrorInfo, Finding as CoreFinding, Format,
+    KeySummary as CoreKeySummary, Policy as CorePolicy, RegionReport as CoreRegionReport,
+    RemediationAction as CoreRemediationAction, RemediationPlan as CoreRemediationPlan,
+    RemediationReport as CoreRemediationReport, RenderOptions, RotationStatus as CoreRotationStatus,
+    Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary, render, render_remediation,
+};
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyIterator, PyTuple, PyType};
+use serde::Serialize;
+use serde_json::Value;
 
-/// `kms_rotation._model.<class_name>._from_json(json, *extra)`.
-pub(crate) fn to_object(py: Python<'_>, class_name: &str, json: String) -> PyResult<Py<PyAny>> {
-    let class = py.import("kms_rotation._model")?.getattr(class_name)?;
-    Ok(class.call_method1("_from_json", (json,))?.unbind())
+use crate::error::{Result, invalid};
+use crate::json::{datetime, pretty, spelling, to_dict, to_py};
+
+/// A member of one of the Python enums (`kms_rotation._enums`), by its spelling.
+fn py_enum<'py>(py: Python<'py>, class: &'static str, value: &str) -> PyResult<Bound<'py, PyAny>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let module = MODULE.get_or_try_init(py, || py.import("kms_rotation._enums").map(Bound::unbind))?;
+    module.bind(py).getattr(class)?.call1((value,))
 }
 
-/// Reads a report's JSON with the core (validating it) and writes it back canonically.
-#[pyfunction]
-fn _canonical_report_json(text: &str) -> crate::error::Result<String> {
-    Ok(kms_rotation_core::AccountReport::from_json(text)?.to_json())
+/// `repr()` of a value, as Python writes it.
+fn py_repr<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> PyResult<String> {
+    Ok(value.into_bound_py_any(py)?.repr()?.to_string())
 }
+
+/// A status given as a `Status` or its spelling.
+fn status_of(status: &Bound<'_, PyAny>) -> Result<CoreStatus> {
+    let text: String = status.str()?.to_string();
+    CoreStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| invalid("status", text, "expected PASS, FAIL, NOT_APPLICABLE, EXEMPT or ERROR"))
+}
+
+/// A result class over a core value.
+trait Record {
+    type Value: Serialize + PartialEq;
+    const NAME: &'static str;
+
+    fn get(&self) -> &Self::Value;
+
+    /// `Name(field=value, ...)` from the canonical JSON fields.
+    fn repr(&self, py: Python<'_>) -> PyResult<String> {
+        let fields = match serde_json::to_value(self.get()) {
+            Ok(Value::Object(map)) => map
+                .iter()
+                .map(|(name, value)| Ok(format!("{name}={}", to_py(py, value)?.repr()?)))
+                .collect::<PyResult<Vec<String>>>()?,
+            _ => Vec::new(),
+        };
+        Ok(format!("{}({})", Self::NAME, fields.join(", ")))
+    }
+}
+
+/// The Python methods of a [`Record`]: a getter per field (`name => value`,
+/// with `this` the core value and `py` the interpreter), `to_dict()`,
+/// `to_json()`, `==` and `repr()`, plus any further methods given.
+macro_rules! record {
+    ($name:ident |$this:ident, $py:ident| { $($(#[$doc:meta])* $field:ident => $value:expr;)* } $($extra:tt)*) => {
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.get() == other.get()
+            }
+        }
+
+        #[pymethods]
+        impl $name {
+            $(
+                $(#[$doc])*
+                #[getter]
+                fn $field<'py>(&self, $py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    let $this = self.get();
+                    ($value).into_bound_py_any($py)
+                }
+            )*
+
+            /// The canonical JSON object, as a fresh dict.
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                to_dict(py, self.get())
+            }
+
+            /// The canonical JSON, pretty-printed like the Rust core.
+            fn to_json(&self) -> String {
+                pretty(self.get())
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                Record::repr(self, py)
+            }
+
+            $($extra)*
+        }
+    };
+}
+
+/// Declares a result class holding its core value.
+macro_rules! value_class {
+    ($(#[$doc:meta])* $name:ident($value:ty)) => {
+        $(#[$doc])*
+        #[pyclass(frozen, eq, module = "kms_rotation")]
+        pub(crate) struct $name(pub(crate) $value);
+
+        impl Record for $name {
+            type Value = $value;
+            const NAME: &'static str = stringify!($name);
+
+            fn get(&self) -> &$value {
+                &self.0
+            }
+        }
+    };
+}
+
+value_class!(
+    /// An AWS error as a report shows it.
+    ErrorInfo(CoreErrorInfo)
+);
+record!(ErrorInfo |this, py| {
+    /// The AWS error code, verbatim (``AccessDeniedException``, ...).
+    code => this.code.as_str();
+    /// The AWS error message.
+    message => this.message.as_str();
+    /// The operation that failed, e.g. ``GetKeyRotationStatus``.
+    operation => this.operation.as_deref();
+});
+
+fn error_info(error: &Option<CoreErrorInfo>) -> Option<ErrorInfo> {
+    error.clone().map(ErrorInfo)
+}
+
+value_class!(
+    /// The key facts a finding carries (AWS spellings: ``CUSTOMER``, ``Enabled``, ...).
+    KeySummary(CoreKeySummary)
+);
+record!(KeySummary |this, py| {
+    /// ``AWS`` or ``CUSTOMER``.
+    manager => this.manager.as_str();
+    /// Lifecycle state, e.g. ``Enabled``, ``Disabled``, ``PendingDeletion``.
+    state => this.state.as_str();
+    /// Key spec, e.g. ``SYMMETRIC_DEFAULT``.
+    spec => this.spec.as_str();
+    /// Key usage, e.g. ``ENCRYPT_DECRYPT``.
+    usage => this.usage.as_str();
+    /// Material origin, e.g. ``AWS_KMS``, ``EXTERNAL``.
+    origin => this.origin.as_str();
+    /// ``None``, ``PRIMARY`` or ``REPLICA``.
+    multi_region => this.multi_region.as_ref().map(|role| role.as_str());
+    /// The primary's ARN, for a multi-Region key.
+    primary_arn => this.primary_arn.as_deref();
+    /// The primary's region, for a multi-Region key.
+    primary_region => this.primary_region.as_deref();
+});
+
+value_class!(
+    /// What ``GetKeyRotationStatus`` told about a key.
+    RotationStatus(CoreRotationStatus)
+);
+record!(RotationStatus |this, py| {
+    /// Whether automatic rotation is on.
+    enabled => this.enabled;
+    /// The rotation period, when reported (90..2560).
+    period_days => this.period_days;
+    /// When KMS will next rotate the key.
+    next_rotation_date => datetime(py, this.next_rotation_date)?;
+    /// Set while an on-demand rotation is running.
+    on_demand_rotation_started_at => datetime(py, this.on_demand_rotation_started_at)?;
+});
+
+fn rotation_status(status: &Option<CoreRotationStatus>) -> Option<RotationStatus> {
+    status.clone().map(RotationStatus)
+}
+
+value_class!(
+    /// What ``remediate`` would do for a ``FAIL`` finding.
+    RemediationPlan(CoreRemediationPlan)
+);
+record!(RemediationPlan |this, py| {
+    /// The key to change: the key itself, or the primary of a replica.
+    target_arn => this.target_arn.as_str();
+    /// The target's region.
+    region => this.region.as_str();
+    /// The period ``EnableKeyRotation`` would set.
+    rotation_period_days => this.rotation_period_days;
+    /// Why KMS would refuse the change as things stand (e.g. the key is disabled).
+    blocked_by => this.blocked_by.as_deref();
+});
+
+/// Where a finding's value lives: its own, or in a report (not copied).
+enum FindingValue {
+    Own(Box<CoreFinding>),
+    InReport(Arc<CoreAccountReport>, usize),
+}
+
+/// The verdict for one key, with the facts behind it.
+#[pyclass(frozen, eq, module = "kms_rotation")]
+pub(crate) struct Finding(FindingValue);
+
+impl Finding {
+    pub(crate) fn own(finding: CoreFinding) -> Self {
+        Finding(FindingValue::Own(Box::new(finding)))
+    }
+}
+
+impl Record for Finding {
+    type Value = CoreFinding;
+    const NAME: &'static str = "Finding";
+
+    fn get(&self) -> &CoreFinding {
+        match &self.0 {
+            FindingValue::Own(finding) => finding,
+            FindingValue::InReport(report, index) => &report.findings[*index],
+        }
+    }
+
+    fn repr(&self, py: Python<'_>) -> PyResult<String> {
+        let f = self.get();
+        let aliases = if f.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(", aliases={}", py_repr(py, &f.aliases)?)
+        };
+        Ok(format!(
+            "Finding({} {}, region={}, key_id={}{aliases})",
+            f.status.as_str(),
+            f.reason.as_str(),
+            py_repr(py, &f.region)?,
+            py_repr(py, &f.key_id)?,
+        ))
+    }
+}
+
+record!(Finding |this, py| {
+    /// The region the key lives in.
+    region => this.region.as_str();
+    /// The key id.
+    key_id => this.key_id.as_str();
+    /// The key ARN.
+    key_arn => this.key_arn.as_str();
+    /// Alias names pointing at the key, sorted.
+    aliases => PyTuple::new(py, &this.aliases)?;
+    /// The verdict (a ``Status``).
+    status => py_enum(py, "Status", this.status.as_str())?;
+    /// Why (a ``Reason``).
+    reason => py_enum(py, "Reason", this.reason.as_str())?;
+    /// One human sentence.
+    message => this.message.as_str();
+    /// The key facts; ``None`` when ``DescribeKey`` failed.
+    key => this.key.clone().map(KeySummary);
+    /// The rotation status; ``None`` when not read.
+    rotation => rotation_status(&this.rotation);
+    /// What ``remediate`` would do; ``None`` unless ``FAIL``.
+    remediation => this.remediation.clone().map(RemediationPlan);
+    /// The API error behind an ``ERROR``.
+    error => error_info(&this.error);
+});
+
+value_class!(
+    /// The rules the keys were held to.
+    Policy(CorePolicy)
+);
+record!(Policy |this, py| {
+    /// The longest acceptable rotation period in days.
+    max_rotation_period_days => this.max_rotation_period_days();
+    /// Whether disabled keys were evaluated (else ``NOT_APPLICABLE``).
+    evaluate_disabled_keys => this.evaluate_disabled_keys();
+    /// The exemption rules: key ids, key ARNs, ``alias/...``, ``tag:KEY=VALUE``.
+    exemptions => PyTuple::new(py, this.exemptions().iter().map(ToString::to_string))?;
+});
+
+value_class!(
+    /// How the scan of one requested region went.
+    RegionReport(CoreRegionReport)
+);
+record!(RegionReport |this, py| {
+    /// The region.
+    region => this.region.as_str();
+    /// How its scan ended (a ``RegionState``).
+    state => py_enum(py, "RegionState", &spelling(&this.state))?;
+    /// Keys ``ListKeys`` returned (each has a finding).
+    keys_listed => this.keys_listed;
+    /// The listing error, or a ``ListAliases`` failure that left aliases unknown.
+    error => error_info(&this.error);
+});
+
+/// Findings counted by status; ``summary[Status.FAIL]`` works too.
+#[pyclass(frozen, eq, module = "kms_rotation")]
+pub(crate) struct Summary(CoreSummary);
+
+impl Record for Summary {
+    type Value = CoreSummary;
+    const NAME: &'static str = "Summary";
+
+    fn get(&self) -> &CoreSummary {
+        &self.0
+    }
+
+    fn repr(&self, _py: Python<'_>) -> PyResult<String> {
+        let s = &self.0;
+        Ok(format!(
+            "Summary(total={}, pass_={}, fail={}, not_applicable={}, exempt={}, error={})",
+            s.total, s.pass, s.fail, s.not_applicable, s.exempt, s.error
+        ))
+    }
+}
+
+record!(Summary |this, py| {
+    /// All findings.
+    total => this.total;
+    /// ``PASS`` (``pass`` is a Python keyword).
+    pass_ => this.pass;
+    /// ``FAIL``.
+    fail => this.fail;
+    /// ``NOT_APPLICABLE``.
+    not_applicable => this.not_applicable;
+    /// ``EXEMPT``.
+    exempt => this.exempt;
+    /// ``ERROR``.
+    error => this.error;
+}
+    /// The count for one status (``Status.FAIL`` or ``"FAIL"``).
+    fn __getitem__(&self, status: &Bound<'_, PyAny>) -> Result<u64> {
+        Ok(self.0.count(status_of(status)?))
+    }
+);
+
+value_class!(
+    /// What a run cost.
+    Stats(CoreStats)
+);
+record!(Stats |this, py| {
+    /// Requests sent, per operation (retries included).
+    api_calls => this.api_calls.clone();
+    /// Requests repeated after a retryable error.
+    retries => this.retries;
+    /// ``ThrottlingException`` answers received.
+    throttled => this.throttled;
+    /// Wall time in milliseconds.
+    duration_ms => this.duration_ms;
+    /// All requests sent.
+    total_calls => this.total_calls();
+});
+
+/// The result of ``check_account``: one finding per listed key.
+///
+/// Iterating over the report yields its findings. ``to_json()`` is the Rust
+/// core's canonical JSON (``schema_version`` 1), byte for byte.
+#[pyclass(frozen, eq, module = "kms_rotation")]
+pub(crate) struct AccountReport {
+    inner: Arc<CoreAccountReport>,
+    findings: PyOnceLock<Py<PyTuple>>,
+}
+
+impl AccountReport {
+    pub(crate) fn new(report: CoreAccountReport) -> Self {
+        Self {
+            inner: Arc::new(report),
+            findings: PyOnceLock::new(),
+        }
+    }
+
+    /// The core's report, shared.
+    pub(crate) fn shared(&self) -> Arc<CoreAccountReport> {
+        Arc::clone(&self.inner)
+    }
+
+    /// The findings, made once and kept (each a view into the report).
+    fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let tuple = self.findings.get_or_try_init(py, || {
+            let views = (0..self.inner.findings.len()).map(|i| Finding(FindingValue::InReport(self.shared(), i)));
+            PyTuple::new(py, views).map(Bound::unbind)
+        })?;
+        Ok(tuple.bind(py).clone())
+    }
+}
+
+impl Record for AccountReport {
+    type Value = CoreAccountReport;
+    const NAME: &'static str = "AccountReport";
+
+    fn get(&self) -> &CoreAccountReport {
+        &self.inner
+    }
+
+    fn repr(&self, py: Python<'_>) -> PyResult<String> {
+        let r = &self.inner;
+        let regions: Vec<&str> = r.regions.iter().map(|region| region.region.as_str()).collect();
+        let counts: Vec<String> = CoreStatus::ALL
+            .iter()
+            .map(|s| format!("{}={}", s.as_str(), r.summary.count(*s)))
+            .collect();
+        Ok(format!(
+            "AccountReport(account_id={}, regions={}, findings={}, {})",
+            py_repr(py, r.account_id.as_deref())?,
+            py_repr(py, regions)?,
+            r.findings.len(),
+            counts.join(", ")
+        ))
+    }
+}
+
+record!(AccountReport |this, py| {
+    /// The report format version (1).
+    schema_version => this.schema_version;
+    /// When the report was made.
+    generated_at => datetime(py, Some(this.generated_at))?;
+    /// The account, when known.
+    account_id => this.account_id.as_deref();
+    /// The policy the keys were held to.
+    policy => Policy(this.policy.clone());
+    /// One entry per requested region, sorted by name.
+    regions => PyTuple::new(py, this.regions.iter().cloned().map(RegionReport))?;
+    /// Counts per status.
+    summary => Summary(this.summary);
+    /// API calls, retries, duration.
+    stats => Stats(this.stats.clone());
+}
+    /// One finding per listed key, sorted by region then key ARN.
+    #[getter]
+    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        self.finding_objects(py)
+    }
+
+    /// The findings with one status (``Status.FAIL`` or ``"FAIL"``).
+    fn findings_with<'py>(&self, py: Python<'py>, status: &Bound<'py, PyAny>) -> Result<Bound<'py, PyTuple>> {
+        let wanted = status_of(status)?;
+        let all = self.finding_objects(py)?;
+        let chosen = all
+            .iter()
+            .zip(&self.inner.findings)
+            .filter(|(_, finding)| finding.status == wanted)
+            .map(|(object, _)| object)
+            .collect::<Vec<_>>();
+        Ok(PyTuple::new(py, chosen)?)
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.finding_objects(py)?.as_any().try_iter()
+    }
+
+    /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
+    /// ``"ocsf"``, ``"asff"`` or ``"cloudsploit"``, as the CLI writes it.
+    ///
+    /// Raises:
+    ///     InvalidInputError: an unknown format.
+    #[pyo3(signature = (format = "table", *, color = false))]
+    fn render(&self, format: &str, color: bool) -> Result<String> {
+        let format: Format = format.parse()?;
+        Ok(render(&self.inner, format, RenderOptions::default().with_color(color)))
+    }
+
+    /// Reads a report written by ``to_json()`` (by Python, Rust or Node),
+    /// e.g. to remediate it later.
+    ///
+    /// Raises:
+    ///     InvalidInputError: the text is not such a report (line and column given).
+    #[classmethod]
+    fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
+        Ok(Self::new(CoreAccountReport::from_json(text)?))
+    }
+);
+
+value_class!(
+    /// One target key and what remediation did to it.
+    RemediationAction(CoreRemediationAction)
+);
+record!(RemediationAction |this, py| {
+    /// The target's region.
+    region => this.region.as_str();
+    /// The key changed (a replica's primary for replicas).
+    target_arn => this.target_arn.as_str();
+    /// The ``FAIL`` findings' key ARNs this action covers (the key, or its replicas).
+    finding_arns => PyTuple::new(py, &this.finding_arns)?;
+    /// What happened (an ``Outcome``).
+    outcome => py_enum(py, "Outcome", this.outcome.as_str())?;
+    /// One human sentence.
+    message => this.message.as_str();
+    /// The period requested from ``EnableKeyRotation``.
+    rotation_period_days => this.rotation_period_days;
+    /// The status re-read right before acting.
+    before => rotation_status(&this.before);
+    /// The status read back after acting (predicted, for a dry run).
+    after => rotation_status(&this.after);
+    /// Whether reading back confirmed the change.
+    verified => this.verified;
+    /// The API error behind ``FAILED`` or ``SKIPPED``.
+    error => error_info(&this.error);
+});
+
+/// The result of ``remediate`` and ``remediate_keys``: one action per target key.
+///
+/// Iterating over the report yields its actions.
+#[pyclass(frozen, eq, module = "kms_rotation")]
+pub(crate) struct RemediationReport(pub(crate) CoreRemediationReport);
+
+impl Record for RemediationReport {
+    type Value = CoreRemediationReport;
+    const NAME: &'static str = "RemediationReport";
+
+    fn get(&self) -> &CoreRemediationReport {
+        &self.0
+    }
+
+    fn repr(&self, _py: Python<'_>) -> PyResult<String> {
+        let r = &self.0;
+        let counts: String = r
+            .summary
+            .iter()
+            .map(|(outcome, count)| format!(", {}={count}", outcome.as_str()))
+            .collect();
+        Ok(format!(
+            "RemediationReport(dry_run={}, rotation_period_days={}, actions={}{counts}, all_compliant={})",
+            if r.dry_run { "True" } else { "False" },
+            r.rotation_period_days,
+            r.actions.len(),
+            if r.all_compliant() { "True" } else { "False" },
+        ))
+    }
+}
+
+fn actions<'py>(py: Python<'py>, report: &CoreRemediationReport) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, report.actions.iter().cloned().map(RemediationAction))
+}
+
+record!(RemediationReport |this, py| {
+    /// The report format version (1).
+    schema_version => this.schema_version;
+    /// When the report was made.
+    generated_at => datetime(py, Some(this.generated_at))?;
+    /// Whether nothing was changed.
+    dry_run => this.dry_run;
+    /// The period requested.
+    rotation_period_days => this.rotation_period_days;
+    /// One action per target key, sorted by region then ARN.
+    actions => actions(py, this)?;
+    /// Actions counted by outcome (``summary["CHANGED"]``); absent outcomes are absent.
+    summary => {
+        let counts = PyDict::new(py);
+        for (outcome, count) in &this.summary {
+            counts.set_item(outcome.as_str(), count)?;
+        }
+        counts
+    };
+    /// API calls, retries, duration.
+    stats => Stats(this.stats.clone());
+    /// True when every target ended compliant: changed and verified, or already compliant.
+    all_compliant => this.all_compliant();
+}
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        actions(py, &self.0)?.as_any().try_iter()
+    }
+
+    /// Renders the report: ``"json"``, or a before/after ``"table"`` (the default).
+    ///
+    /// Raises:
+    ///     InvalidInputError: an unknown format.
+    #[pyo3(signature = (format = "table"))]
+    fn render(&self, format: &str) -> Result<String> {
+        Ok(render_remediation(&self.0, format.parse()?))
+    }
+);
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(_canonical_report_json, m)?)
+    m.add_class::<AccountReport>()?;
+    m.add_class::<ErrorInfo>()?;
+    m.add_class::<Finding>()?;
+    m.add_class::<KeySummary>()?;
+    m.add_class::<Policy>()?;
+    m.add_class::<RegionReport>()?;
+    m.add_class::<RemediationAction>()?;
+    m.add_class::<RemediationPlan>()?;
+    m.add_class::<RemediationReport>()?;
+    m.add_class::<RotationStatus>()?;
+    m.add_class::<Stats>()?;
+    m.add_class::<Summary>()?;
+    Ok(())
 }

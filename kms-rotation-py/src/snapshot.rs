@@ -1,15 +1,20 @@
 //! `Snapshot` (an account's KMS facts in memory, usable as `client=`),
-//! `load_snapshot`, and `collect` / `collect_async`.
+//! `load_snapshot`, and `SnapshotTransport`: one region of a snapshot
+//! answering in the KMS API's JSON, the native half of
+//! `kms_rotation.testing.SnapshotKms`.
 
 use std::path::PathBuf;
 
-use kms_rotation_core::{Snapshot as CoreSnapshot, collect as core_collect};
+use kms_rotation_core::JsonTransport;
+use kms_rotation_core::{
+    Operation, Snapshot as CoreSnapshot, SnapshotTransport as CoreSnapshotTransport, TransportError,
+};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::{Value, json};
 
-use crate::error::Result;
-use crate::options::{self, Regions};
-use crate::progress::Progress;
-use crate::source::{Needs, Source, SourceArgs};
+use crate::error::{Result, invalid};
+use crate::json::{from_py, to_py};
 
 /// An account's KMS facts (keys, rotation status, aliases, tags, replayed
 /// errors) held in memory, in the snapshot file format. Pass it as
@@ -22,20 +27,29 @@ pub(crate) struct Snapshot {
 
 #[pymethods]
 impl Snapshot {
-    /// Parses snapshot JSON text.
+    /// Parses snapshot JSON text. A key entry that cannot be read becomes an
+    /// ``ERROR`` finding naming the field; ``strict=True`` refuses the text instead.
     #[staticmethod]
-    fn from_json(text: &str) -> Result<Self> {
-        Ok(Self {
-            inner: CoreSnapshot::from_json(text)?,
-        })
+    #[pyo3(signature = (text, *, strict = false))]
+    fn from_json(text: &str, strict: bool) -> Result<Self> {
+        let inner = if strict {
+            CoreSnapshot::from_json_strict(text)?
+        } else {
+            CoreSnapshot::from_json(text)?
+        };
+        Ok(Self { inner })
     }
 
-    /// Reads a snapshot file.
+    /// Reads a snapshot file, as ``from_json`` reads text.
     #[staticmethod]
-    fn load(path: PathBuf) -> Result<Self> {
-        Ok(Self {
-            inner: CoreSnapshot::load(path)?,
-        })
+    #[pyo3(signature = (path, *, strict = false))]
+    fn load(path: PathBuf, strict: bool) -> Result<Self> {
+        let inner = if strict {
+            CoreSnapshot::load_strict(path)?
+        } else {
+            CoreSnapshot::load(path)?
+        };
+        Ok(Self { inner })
     }
 
     /// The regions in the snapshot, sorted.
@@ -60,6 +74,15 @@ impl Snapshot {
         Ok(self.inner.save(path)?)
     }
 
+    /// One region as a transport answering in the KMS API's JSON (what
+    /// ``kms_rotation.testing.SnapshotKms`` calls).
+    ///
+    /// Raises:
+    ///     ConfigurationError: the snapshot has no such region.
+    fn transport(&self, region: &str) -> Result<SnapshotTransport> {
+        Ok(SnapshotTransport(self.inner.transport(region)?))
+    }
+
     fn __repr__(&self) -> String {
         let regions: Vec<String> = self.inner.regions().iter().map(|r| format!("'{r}'")).collect();
         format!(
@@ -74,170 +97,81 @@ impl Snapshot {
 
 /// Reads a snapshot file (``collect`` writes them; ``aws kms describe-key``
 /// output can be pasted in). Pass the result as ``client=``: it serves every
-/// region in the file, and ``regions`` default to the file's.
+/// region in the file, and ``regions`` default to the file's. A key entry
+/// that cannot be read becomes an ``ERROR`` finding naming the field;
+/// ``strict=True`` refuses the file instead.
 ///
 /// Raises:
 ///     FileAccessError: the file cannot be read.
 ///     MalformedSnapshotError: the text is not a snapshot (line and column given).
+///     InvalidInputError: with ``strict=True``, a key entry that cannot be read.
 #[pyfunction]
-fn load_snapshot(path: PathBuf) -> Result<Snapshot> {
-    Snapshot::load(path)
+#[pyo3(signature = (path, *, strict = false))]
+fn load_snapshot(path: PathBuf, strict: bool) -> Result<Snapshot> {
+    Snapshot::load(path, strict)
 }
 
-/// Validated arguments of `collect`, ready to run.
-struct CollectCall {
-    path: PathBuf,
-    source: Source,
-    regions: Regions,
-    options: kms_rotation_core::CheckOptions,
-    progress: Option<std::sync::Arc<Progress>>,
+/// One region of a ``Snapshot`` answering KMS API requests in the API's own
+/// JSON: the native half of ``kms_rotation.testing.SnapshotKms``.
+#[pyclass(frozen, module = "kms_rotation")]
+pub(crate) struct SnapshotTransport(pub(crate) CoreSnapshotTransport);
+
+/// An error as botocore's `ClientError.response` holds it.
+fn error_response(error: TransportError) -> Value {
+    let mut response = json!({"Error": {"Code": error.code.unwrap_or_default(), "Message": error.message}});
+    if let Some(status) = error.http_status {
+        response["ResponseMetadata"] = json!({"HTTPStatusCode": status});
+    }
+    response
 }
 
-impl CollectCall {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        path: PathBuf,
-        regions: Option<&Bound<'_, PyAny>>,
-        client: Option<&Bound<'_, PyAny>>,
-        client_factory: Option<&Bound<'_, PyAny>>,
-        profile: Option<String>,
-        endpoint_url: Option<String>,
-        role_arn: Option<String>,
-        exemptions: Option<Vec<String>>,
-        max_requests_per_second: Option<f64>,
-        progress: Option<&Bound<'_, PyAny>>,
-    ) -> Result<Self> {
-        let policy = options::policy(365, true, exemptions)?;
-        let mut options = options::check_options(policy, max_requests_per_second)?;
-        let needs = Needs(options.operations());
-        let regions = Regions::from_arg(regions)?;
-        let source = Source::from_args(
-            SourceArgs {
-                client,
-                client_factory,
-                profile,
-                endpoint_url,
-                role_arn,
-            },
-            needs,
-        )?;
-        if let Some(list) = source.scan_regions(&regions)? {
-            options = options.with_regions(list)?;
-        }
-        if let Some(calls) = source.max_in_flight() {
-            options = options.with_max_in_flight(calls);
-        }
-        let (options, progress) = Progress::attach(options::callable("progress", progress)?, options);
-        Ok(Self {
-            path,
-            source,
-            regions,
-            options,
-            progress,
+#[pymethods]
+impl SnapshotTransport {
+    /// The region served.
+    #[getter]
+    fn region(&self) -> &str {
+        self.0.region()
+    }
+
+    /// Answers one request: ``(response, None)``, or ``(None, error)`` with
+    /// ``error`` shaped like botocore's ``ClientError.response``.
+    ///
+    /// Args:
+    ///     operation: the API's name for it, e.g. ``"DescribeKey"``.
+    ///     request: the request members, e.g. ``{"KeyId": "alias/app"}``.
+    ///
+    /// Raises:
+    ///     InvalidInputError: an operation the snapshot does not serve.
+    fn invoke<'py>(
+        &self,
+        py: Python<'py>,
+        operation: &str,
+        request: &Bound<'py, PyDict>,
+    ) -> Result<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let Some(op) = Operation::from_name(operation) else {
+            return Err(invalid(
+                "operation",
+                operation,
+                "not a KMS operation the snapshot serves",
+            ));
+        };
+        let request = from_py(request.as_any(), false)?;
+        let transport = self.0.clone();
+        let answer = py.detach(|| crate::runtime().block_on(async move { transport.invoke(op, request).await }));
+        Ok(match answer {
+            Ok(response) => (to_py(py, &response)?, py.None().into_bound(py)),
+            Err(error) => (py.None().into_bound(py), to_py(py, &error_response(error))?),
         })
     }
 
-    async fn run(self) -> Result<Snapshot> {
-        let clients = self.source.clients(&self.regions).await?;
-        let snapshot = core_collect(&clients, &self.options).await?;
-        Progress::check(self.progress.as_ref())?;
-        snapshot.save(&self.path)?;
-        Ok(Snapshot { inner: snapshot })
+    fn __repr__(&self) -> String {
+        format!("SnapshotTransport(region='{}')", self.0.region())
     }
-}
-
-/// Reads an account's KMS facts into a snapshot file at ``path`` and returns
-/// the ``Snapshot``: check it later, offline, under any policy, with the same findings.
-///
-/// It makes the calls a check makes, and reads the rotation status of every key
-/// KMS can rotate; failed calls are recorded in the snapshot and replayed.
-///
-/// Args:
-///     path: the file to write.
-///     regions: as for ``check_account``.
-///     client: a boto3 KMS client (or any object shaped like one), or a ``Snapshot``.
-///     client_factory: ``region -> client`` for the regions ``client`` does not serve.
-///     profile: the AWS profile of the built-in client (only without ``client=``).
-///     endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
-///     role_arn: a role the built-in client assumes first.
-///     exemptions: with a ``tag:KEY=VALUE`` rule, the keys' tags are collected too.
-///     max_requests_per_second: a cap on every operation's rate, per region.
-///     progress: called with a ``ProgressEvent`` as the scan goes.
-///
-/// Raises:
-///     InvalidInputError: a malformed option or region; raised before any AWS call.
-///     ConfigurationError: no region or credentials, no client for a requested region.
-///     FileAccessError: the file cannot be written.
-#[pyfunction]
-#[pyo3(signature = (path, *, regions=None, client=None, client_factory=None, profile=None, endpoint_url=None, role_arn=None, exemptions=None, max_requests_per_second=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-fn collect(
-    py: Python<'_>,
-    path: PathBuf,
-    regions: Option<&Bound<'_, PyAny>>,
-    client: Option<&Bound<'_, PyAny>>,
-    client_factory: Option<&Bound<'_, PyAny>>,
-    profile: Option<String>,
-    endpoint_url: Option<String>,
-    role_arn: Option<String>,
-    exemptions: Option<Vec<String>>,
-    max_requests_per_second: Option<f64>,
-    progress: Option<&Bound<'_, PyAny>>,
-) -> Result<Snapshot> {
-    let call = CollectCall::new(
-        path,
-        regions,
-        client,
-        client_factory,
-        profile,
-        endpoint_url,
-        role_arn,
-        exemptions,
-        max_requests_per_second,
-        progress,
-    )?;
-    Ok(crate::wait(py, move || async move { Ok(call.run().await?) })?)
-}
-
-/// Like ``collect``, as a coroutine: ``snapshot = await collect_async(path, ...)``.
-#[pyfunction]
-#[pyo3(signature = (path, *, regions=None, client=None, client_factory=None, profile=None, endpoint_url=None, role_arn=None, exemptions=None, max_requests_per_second=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-fn collect_async<'py>(
-    py: Python<'py>,
-    path: PathBuf,
-    regions: Option<&Bound<'py, PyAny>>,
-    client: Option<&Bound<'py, PyAny>>,
-    client_factory: Option<&Bound<'py, PyAny>>,
-    profile: Option<String>,
-    endpoint_url: Option<String>,
-    role_arn: Option<String>,
-    exemptions: Option<Vec<String>>,
-    max_requests_per_second: Option<f64>,
-    progress: Option<&Bound<'py, PyAny>>,
-) -> Result<Bound<'py, PyAny>> {
-    let call = CollectCall::new(
-        path,
-        regions,
-        client,
-        client_factory,
-        profile,
-        endpoint_url,
-        role_arn,
-        exemptions,
-        max_requests_per_second,
-        progress,
-    )?;
-    Ok(crate::awaitable(py, move || async move {
-        let snapshot = call.run().await?;
-        Python::attach(|py| Ok(Py::new(py, snapshot)?.into_any()))
-    })?)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Snapshot>()?;
+    m.add_class::<SnapshotTransport>()?;
     m.add_function(wrap_pyfunction!(load_snapshot, m)?)?;
-    m.add_function(wrap_pyfunction!(collect, m)?)?;
-    m.add_function(wrap_pyfunction!(collect_async, m)?)?;
     Ok(())
 }

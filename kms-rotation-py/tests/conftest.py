@@ -1,8 +1,10 @@
-"""Shared fixtures: the demo snapshot, a recording fake client, moto (in-process
-and server) and a fresh emulator account per test."""
+"""Shared fixtures: the demo snapshot, the snapshot-backed boto3-shaped fake
+(``kms_rotation.testing.SnapshotKms``), moto (in-process and server) and a fresh
+emulator account per test."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -11,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from kms_rotation import Snapshot
+from kms_rotation.testing import SnapshotKms
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "data" / "demo-account.json"
@@ -139,87 +144,62 @@ def verdicts(report: Any, keys: dict[str, str]) -> dict[str, tuple[str, str]]:
     return {name: (by_id[key_id].status.value, by_id[key_id].reason.value) for name, key_id in keys.items()}
 
 
-class RecordingClient:
-    """A boto3-shaped fake serving a few keys; records every call (to prove that bad
-    input fails before any) and can raise per method."""
+ACCOUNT = "111122223333"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}"
 
-    class meta:  # noqa: N801 - mirrors boto3's `client.meta.region_name`
-        region_name = "us-east-1"
 
-    ACCOUNT = "111122223333"
+def key_entry(
+    key_id: str = KEY_ID,
+    *,
+    alias: str | None = "alias/fake",
+    rotation_enabled: bool = False,
+    errors: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A snapshot key entry: a customer-managed symmetric key in us-east-1,
+    in the KMS API's shapes; ``errors`` are replayed per operation."""
+    rotation: dict[str, Any] = {"KeyRotationEnabled": rotation_enabled}
+    if rotation_enabled:
+        rotation.update(RotationPeriodInDays=365, NextRotationDate="2027-01-02T03:04:05Z")
+    entry: dict[str, Any] = {
+        "KeyMetadata": {
+            "AWSAccountId": ACCOUNT,
+            "KeyId": key_id,
+            "Arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key_id}",
+            "CreationDate": "2024-05-01T00:00:00Z",
+            "Enabled": True,
+            "KeyUsage": "ENCRYPT_DECRYPT",
+            "KeyState": "Enabled",
+            "Origin": "AWS_KMS",
+            "KeyManager": "CUSTOMER",
+            "KeySpec": "SYMMETRIC_DEFAULT",
+            "MultiRegion": False,
+        },
+        "RotationStatus": rotation,
+        "Aliases": [alias] if alias else [],
+    }
+    if errors:
+        entry["Errors"] = errors
+    return entry
 
-    def __init__(
-        self, rotation_enabled: bool = False, raises: dict[str, BaseException] | None = None
-    ) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.rotation_enabled = rotation_enabled
-        self.raises = raises or {}
-        self.key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
-        self.arn = f"arn:aws:kms:us-east-1:{self.ACCOUNT}:key/{self.key_id}"
 
-    def _record(self, name: str, kwargs: dict[str, Any]) -> None:
-        self.calls.append((name, kwargs))
-        if name in self.raises:
-            raise self.raises[name]
+def account(keys: list[dict[str, Any]], region_errors: dict[str, Any] | None = None) -> Snapshot:
+    """A one-region (us-east-1) snapshot holding ``keys``."""
+    region: dict[str, Any] = {"keys": keys}
+    if region_errors:
+        region["Errors"] = region_errors
+    return Snapshot.from_json(json.dumps({"account_id": ACCOUNT, "regions": {"us-east-1": region}}))
 
-    def list_keys(self, **kwargs: Any) -> dict[str, Any]:
-        self._record("list_keys", kwargs)
-        return {"Keys": [{"KeyId": self.key_id, "KeyArn": self.arn}], "Truncated": False}
 
-    def list_aliases(self, **kwargs: Any) -> dict[str, Any]:
-        self._record("list_aliases", kwargs)
-        return {
-            "Aliases": [{"AliasName": "alias/fake", "TargetKeyId": self.key_id}],
-            "Truncated": False,
-            "ResponseMetadata": {"HTTPStatusCode": 200},
-        }
-
-    def describe_key(self, **kwargs: Any) -> dict[str, Any]:
-        self._record("describe_key", kwargs)
-        import datetime
-
-        return {
-            "KeyMetadata": {
-                "AWSAccountId": self.ACCOUNT,
-                "KeyId": self.key_id,
-                "Arn": self.arn,
-                "CreationDate": datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc),
-                "Enabled": True,
-                "KeyUsage": "ENCRYPT_DECRYPT",
-                "KeyState": "Enabled",
-                "Origin": "AWS_KMS",
-                "KeyManager": "CUSTOMER",
-                "KeySpec": "SYMMETRIC_DEFAULT",
-                "MultiRegion": False,
-            }
-        }
-
-    def get_key_rotation_status(self, **kwargs: Any) -> dict[str, Any]:
-        self._record("get_key_rotation_status", kwargs)
-        import datetime
-
-        if not self.rotation_enabled:
-            return {"KeyRotationEnabled": False, "KeyId": self.arn}
-        return {
-            "KeyRotationEnabled": True,
-            "KeyId": self.arn,
-            "RotationPeriodInDays": 365,
-            "NextRotationDate": datetime.datetime(2027, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
-        }
-
-    def enable_key_rotation(self, **kwargs: Any) -> dict[str, Any]:
-        self._record("enable_key_rotation", kwargs)
-        self.rotation_enabled = True
-        return {}
-
-    def list_resource_tags(self, **kwargs: Any) -> dict[str, Any]:
-        self._record("list_resource_tags", kwargs)
-        return {"Tags": [], "Truncated": False}
+def fake_kms(*keys: dict[str, Any], region_errors: dict[str, Any] | None = None) -> SnapshotKms:
+    """The real fake over a one-region snapshot; one rotation-off key by default.
+    ``calls`` records every call it receives."""
+    return SnapshotKms(account(list(keys) or [key_entry()], region_errors), "us-east-1")
 
 
 @pytest.fixture
-def fake() -> RecordingClient:
-    return RecordingClient()
+def fake() -> SnapshotKms:
+    return fake_kms()
 
 
 def wait_until(predicate: Any, timeout: float = 5.0) -> bool:

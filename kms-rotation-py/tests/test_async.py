@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 import kms_rotation
-from conftest import DEMO_EXEMPTIONS, RecordingClient
+from conftest import DEMO_EXEMPTIONS, account, key_entry
+from kms_rotation.testing import SnapshotKms
 
 
 def without_timing(document: dict[str, Any]) -> dict[str, Any]:
@@ -73,13 +74,13 @@ def test_async_calls_run_concurrently(demo_path: Path) -> None:
     assert [r.regions[0].region for r in reports] == snapshot.regions
 
 
-def test_async_bad_input_raises_when_awaited_before_any_call(fake: RecordingClient) -> None:
+def test_async_bad_input_raises_when_awaited_before_any_call(fake: SnapshotKms) -> None:
     with pytest.raises(kms_rotation.InvalidInputError):
         asyncio.run(kms_rotation.check_account_async(client=fake, max_rotation_period_days=1))
     assert fake.calls == []
 
 
-def test_async_with_a_boto3_shaped_client(fake: RecordingClient) -> None:
+def test_async_with_a_boto3_shaped_client(fake: SnapshotKms) -> None:
     report = asyncio.run(kms_rotation.check_account_async(client=fake))
     assert [f.status.value for f in report] == ["FAIL"]
 
@@ -91,7 +92,7 @@ def test_sync_calls_release_the_gil() -> None:
     that held it would not finish at all; the ticking thread shows that other
     Python code runs meanwhile, too."""
 
-    class Slower(RecordingClient):
+    class Slower(SnapshotKms):
         def describe_key(self, **kwargs: Any) -> dict[str, Any]:
             time.sleep(0.3)
             return super().describe_key(**kwargs)
@@ -109,7 +110,7 @@ def test_sync_calls_release_the_gil() -> None:
     ticker.start()
     try:
         before = ticks
-        report = kms_rotation.check_account(client=Slower())
+        report = kms_rotation.check_account(client=Slower(account([key_entry()]), "us-east-1"))
         during = ticks - before
     finally:
         stop.set()
@@ -118,7 +119,7 @@ def test_sync_calls_release_the_gil() -> None:
     assert during >= 5, f"the ticking thread ran only {during} times during the check"
 
 
-class Slow(RecordingClient):
+class Slow(SnapshotKms):
     """Answers DescribeKey after a while."""
 
     delay = 1.5
@@ -135,14 +136,14 @@ def test_ctrl_c_interrupts_a_sync_call() -> None:
     started = time.monotonic()
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        kms_rotation.check_account(client=Slow())
+        kms_rotation.check_account(client=slow())
     assert time.monotonic() - started < Slow.delay
 
 
 def test_cancelling_the_awaitable_cancels_the_call(demo_path: Path) -> None:
     async def main() -> None:
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(kms_rotation.check_account_async(client=Slow()), timeout=0.2)
+            await asyncio.wait_for(kms_rotation.check_account_async(client=slow()), timeout=0.2)
         # The binding is still usable afterwards.
         report = await kms_rotation.check_account_async(client=kms_rotation.load_snapshot(demo_path))
         assert report.summary.total == 36
@@ -152,22 +153,21 @@ def test_cancelling_the_awaitable_cancels_the_call(demo_path: Path) -> None:
     assert time.monotonic() - started < Slow.delay + 1
 
 
-class ManyKeys(RecordingClient):
+def slow() -> Slow:
+    return Slow(account([key_entry()]), "us-east-1")
+
+
+class ManyKeys(SnapshotKms):
     """30 keys; tracks how many DescribeKey calls run at once."""
 
     def __init__(self, pool: int | None) -> None:
-        super().__init__()
+        keys = [key_entry(f"{i:08x}-12ab-34cd-56ef-1234567890ab", alias=None) for i in range(30)]
+        super().__init__(account(keys), "us-east-1")
         if pool is not None:
-            self.meta = type("Meta", (), {"region_name": "us-east-1", "config": type("C", (), {})()})()
-            self.meta.config.max_pool_connections = pool
-        self.ids = [f"{i:08x}-12ab-34cd-56ef-1234567890ab" for i in range(30)]
+            self.meta.config = type("Config", (), {"max_pool_connections": pool})()  # type: ignore[attr-defined]
         self.running = 0
         self.most = 0
         self.lock = threading.Lock()
-
-    def list_keys(self, **kwargs: Any) -> dict[str, Any]:
-        arn = f"arn:aws:kms:us-east-1:{self.ACCOUNT}:key/"
-        return {"Keys": [{"KeyId": k, "KeyArn": arn + k} for k in self.ids], "Truncated": False}
 
     def describe_key(self, **kwargs: Any) -> dict[str, Any]:
         with self.lock:
@@ -176,15 +176,14 @@ class ManyKeys(RecordingClient):
         time.sleep(0.02)
         with self.lock:
             self.running -= 1
-        response = super().describe_key(**kwargs)
-        key_id = kwargs["KeyId"]
-        response["KeyMetadata"].update(KeyId=key_id, Arn=f"arn:aws:kms:us-east-1:{self.ACCOUNT}:key/{key_id}")
-        return response
+        return super().describe_key(**kwargs)
 
 
-@pytest.mark.parametrize(("pool", "limit"), [(3, 3), (None, 10)])
-def test_concurrency_stays_within_the_boto3_connection_pool(pool: int | None, limit: int) -> None:
+@pytest.mark.parametrize(("pool", "max_in_flight", "limit"), [(3, None, 3), (None, None, 10), (None, 2, 2)])
+def test_concurrency_stays_within_the_boto3_connection_pool(
+    pool: int | None, max_in_flight: int | None, limit: int
+) -> None:
     client = ManyKeys(pool)
-    report = kms_rotation.check_account(client=client)
+    report = kms_rotation.check_account(client=client, max_in_flight=max_in_flight)
     assert report.summary.total == 30
     assert 1 < client.most <= limit

@@ -117,3 +117,31 @@ def test_plain_usage_from_a_fresh_interpreter(emulator_account: EmulatorAccount)
         f"AccountReport(account_id='{emulator_account.id}', regions=['us-east-1'], "
     )
     assert "findings=7" in result.stdout
+
+
+def test_rust_aws_client_with_static_credentials_and_role_settings(emulator_account: EmulatorAccount) -> None:
+    keys = seed_account(emulator_account.kms("us-east-1"))
+    frozen = emulator_account.session.get_credentials().get_frozen_credentials()
+    credentials = {
+        "access_key_id": frozen.access_key,
+        "secret_access_key": frozen.secret_key,
+        "session_token": frozen.token,
+    }
+    report = kms_rotation.check_account(
+        endpoint_url=emulator_account.endpoint,
+        credentials=credentials,
+        regions=["us-east-1"],
+        exemptions=EXEMPT,
+    )
+    assert report.account_id == emulator_account.id
+    assert verdicts(report, keys) == EXPECTED
+    # An external id and a session name go with the role (moto does not check the trust policy).
+    via_role = kms_rotation.check_key(
+        "alias/not-rotating",
+        endpoint_url=emulator_account.endpoint,
+        role_arn=emulator_account.role_arn,
+        external_id="audit-2026",
+        session_name="kms-rotation-tests",
+        region="us-east-1",
+    )
+    assert (via_role.status, via_role.key_id) == (Status.FAIL, keys["not-rotating"])

@@ -33,7 +33,7 @@ def test_readme_example_runs(
     exec(compile(code, f"README.md python block {block}", "exec"), {})
     printed = capsys.readouterr().out
     assert printed
-    if "load_snapshot" in code:
+    if "report.json" in code:
         assert "Summary(total=36, pass_=11, fail=9, not_applicable=13, exempt=1, error=2)" in printed
         assert (tmp_path / "report.json").exists()
     if "remediate" in code:

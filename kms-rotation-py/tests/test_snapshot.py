@@ -23,6 +23,7 @@ from kms_rotation import (
     Snapshot,
     Status,
 )
+from kms_rotation.testing import SnapshotKms
 
 # The Rust core's report for the demo snapshot with the demo's exemption, as the
 # core's CLI wrote it (kept current by the CLI's golden tests: scripts/regen-golden.sh).
@@ -225,7 +226,9 @@ def test_account_report_from_json(demo_path: Path) -> None:
 
 def test_progress_events_drive_a_progress_bar(demo_path: Path) -> None:
     events: list[ProgressEvent] = []
-    report = kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), progress=events.append)
+    report = kms_rotation.check_account(
+        client=kms_rotation.load_snapshot(demo_path), on_progress=events.append
+    )
     kinds = [e.kind for e in events]
     assert kinds.count("region_started") == kinds.count("region_finished") == 2
     evaluated = [e for e in events if e.kind == "key_evaluated"]
@@ -245,9 +248,84 @@ def test_progress_callback_exception_is_raised(demo_path: Path) -> None:
         raise RuntimeError("progress bar broke")
 
     with pytest.raises(RuntimeError, match="progress bar broke"):
-        kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), progress=broken)
+        kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), on_progress=broken)
     assert len(calls) == 1  # no further calls after the first failure
 
 
 def test_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", kms_rotation.__version__)
+
+
+def test_a_boto3_shaped_client_gives_the_same_report_as_the_snapshot(demo_path: Path) -> None:
+    """The same account through `SnapshotKms` (JSON over the Python transport)
+    and as a native snapshot: the same findings."""
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    factory = lambda region: SnapshotKms(snapshot, region)  # noqa: E731
+    through_python = kms_rotation.check_account(
+        client_factory=factory, regions=snapshot.regions, exemptions=DEMO_EXEMPTIONS
+    )
+    native = demo_report(demo_path)
+    assert through_python.to_dict()["findings"] == native.to_dict()["findings"]
+    assert through_python.summary == native.summary
+
+
+def test_check_key_and_remediate_keys_with_a_client_factory(demo_path: Path) -> None:
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    made: list[str] = []
+
+    def factory(region: str) -> SnapshotKms:
+        made.append(region)
+        return SnapshotKms(snapshot, region)
+
+    report = kms_rotation.check_account(client=snapshot)
+    failing = [f for f in report.findings_with(Status.FAIL) if f.key and f.key.multi_region is None]
+    west = next(f for f in failing if f.region == "eu-west-1")
+    east = next(f for f in failing if f.region == "us-east-1")
+    assert kms_rotation.check_key(west.key_arn, client_factory=factory).status is Status.FAIL
+    assert made == ["eu-west-1"]
+    # Key ids are looked up in `region`; ARNs in their own region.
+    plan = kms_rotation.remediate_keys(
+        [east.key_id, west.key_arn], region="us-east-1", client_factory=factory, dry_run=False
+    )
+    assert {a.region for a in plan} == {"us-east-1", "eu-west-1"}
+    assert all(a.outcome is Outcome.CHANGED for a in plan)
+    assert kms_rotation.check_key(west.key_arn, client=snapshot).status is Status.PASS
+
+
+def test_findings_are_made_once_and_views_of_the_report(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    assert report.findings is report.findings
+    assert report.findings_with("FAIL")[0] is report.findings_with(Status.FAIL)[0]
+    with pytest.raises(kms_rotation.InvalidInputError, match="status"):
+        report.findings_with("MAYBE")
+    finding = report.findings[0]
+    assert finding == kms_rotation.check_key(finding.key_arn, client=kms_rotation.load_snapshot(demo_path))
+    assert finding != report.findings[1]
+
+
+def test_render_uses_the_core_renderers(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    csv = report.render("csv")
+    assert len(csv.splitlines()) == len(report.findings) + 1
+    assert report.render("json").rstrip("\n") == report.to_json()
+    assert "36 keys" in report.render()
+    with pytest.raises(kms_rotation.InvalidInputError, match="format"):
+        report.render("pdf")
+    plan = kms_rotation.remediate(report, client=kms_rotation.load_snapshot(demo_path))
+    assert plan.render("json").rstrip("\n") == plan.to_json()
+    assert plan.render()
+
+
+def test_the_fake_records_its_calls() -> None:
+    from conftest import account, key_entry
+
+    keys = [key_entry(f"{i:08x}-12ab-34cd-56ef-1234567890ab", alias=None) for i in range(3)]
+    kms = SnapshotKms(account(keys), "us-east-1")
+    assert repr(kms) == "SnapshotKms(region='us-east-1')"
+    page = kms.list_keys()
+    assert len(page["Keys"]) == 3 and page["Truncated"] is False
+    assert kms.calls == [("list_keys", {})]
+    report = kms_rotation.check_account(client=kms)
+    assert report.summary.total == 3
+    assert ("list_keys", {"Limit": 1000}) in kms.calls
+    assert ("describe_key", {"KeyId": keys[0]["KeyMetadata"]["KeyId"]}) in kms.calls

@@ -2,7 +2,7 @@
 often enough - and safely turn rotation on where it is off.
 
 The engine is the Rust library ``kms-rotation-core``; this package calls it
-through a native module and returns typed report objects::
+through a native module and returns its reports as native objects::
 
     import boto3
     import kms_rotation
@@ -16,7 +16,10 @@ through a native module and returns typed report objects::
 Clients: ``client=`` takes a boto3 KMS client (or any object shaped like one),
 or a :class:`Snapshot` from :func:`load_snapshot`; ``client_factory=`` makes a
 client per region. Without either, the built-in AWS SDK client is used, set
-up by ``profile=``, ``endpoint_url=``, ``role_arn=`` and ``regions=``.
+up by ``profile=``, ``endpoint_url=``, ``role_arn=`` (with ``external_id=``
+and ``session_name=``), ``credentials=`` and ``regions=``. Every keyword is
+one of the core's option names (``_native.OPTION_NAMES``); ``None`` means
+the core's default.
 
 Every function has an ``*_async`` twin returning an awaitable; the sync
 functions release the GIL while they wait on AWS.
@@ -24,13 +27,14 @@ functions release the GIL while they wait on AWS.
 
 from __future__ import annotations
 
-import functools as _functools
-from collections.abc import Awaitable as _Awaitable
-from collections.abc import Callable as _Callable
-from typing import Any as _Any
-from typing import TypeVar as _TypeVar
+import functools
+import inspect
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _native
+from ._enums import Outcome, Reason, RegionState, Status
 from ._errors import (
     ApiError,
     ConfigurationError,
@@ -39,83 +43,357 @@ from ._errors import (
     KmsRotationError,
     MalformedSnapshotError,
 )
-from ._model import (
+from ._native import (
     AccountReport,
     ErrorInfo,
     Finding,
     KeySummary,
-    Outcome,
     Policy,
-    Reason,
+    ProgressEvent,
     RegionReport,
-    RegionState,
     RemediationAction,
     RemediationPlan,
     RemediationReport,
     RotationStatus,
-    Stats,
-    Status,
-    Summary,
-)
-from ._native import (
-    ProgressEvent,
     Snapshot,
-    check_account,
-    check_key,
-    collect,
+    Stats,
+    Summary,
     load_snapshot,
-    remediate,
-    remediate_keys,
 )
 
-_T = _TypeVar("_T")
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from typing_extensions import ParamSpec
+
+    _P = ParamSpec("_P")
+
+_T = TypeVar("_T")
 
 
-def _coroutine(native: _Callable[..., _Awaitable[_T]]) -> _Callable[..., _Awaitable[_T]]:
-    """Makes a native ``*_async`` function a coroutine function, so that its
-    awaitable is created inside the running event loop: ``asyncio.run(f(...))``
-    then works, as with any ``async def``."""
+def check_key(
+    key: str,
+    *,
+    region: str | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+) -> Finding:
+    """Checks one key and returns its ``Finding``.
 
-    @_functools.wraps(native)
-    async def call(*args: _Any, **kwargs: _Any) -> _T:
-        return await native(*args, **kwargs)
+    Args:
+        key: a key id, key ARN, alias name (``alias/...``) or alias ARN.
+        region: where a key id or alias is looked up. Default: the key ARN's
+            region, else the client's (a boto3 client's ``meta.region_name``,
+            a one-region snapshot), else the configured AWS region.
+        client: a boto3 KMS client (or any object shaped like one), or a ``Snapshot``.
+        client_factory: ``region -> client``, for a region ``client`` does not serve.
+        profile: the AWS profile of the built-in client (only without ``client=``).
+        endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
+        role_arn: a role the built-in client assumes first.
+        external_id: the external id the role's trust policy requires.
+        session_name: the session name of the assumed role.
+        credentials: static credentials for the built-in client: a dict or an
+            object with ``access_key_id``, ``secret_access_key`` and optionally
+            ``session_token``.
+        allow_unknown_regions: accept region names this version does not know (a
+            region newer than the release); otherwise they are refused as typos.
+            Process-wide once set.
+        max_rotation_period_days: the longest acceptable rotation period, 90..2560
+            days (default 365).
+        evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
+        exemptions: rules whose keys are ``EXEMPT``: key ids, key ARNs, ``alias/NAME``, ``tag:KEY=VALUE``.
+        max_requests_per_second: a cap on every operation's rate.
+        max_in_flight: calls in flight at once (default: a boto3 client's
+            connection pool, else the core's).
 
-    return call
+    Returns:
+        The ``Finding``. An AWS error about the key is an ``ERROR`` finding, not an exception.
+
+    Raises:
+        InvalidInputError: a malformed key, region or option, conflicting options,
+            or a client without a needed method; raised before any AWS call.
+        ConfigurationError: no region or credentials, no client for the key's region.
+    """
+    options = locals()
+    return _native.check_key(options.pop("key"), options)
 
 
-check_key_async = _coroutine(_native.check_key_async)
-check_account_async = _coroutine(_native.check_account_async)
-remediate_async = _coroutine(_native.remediate_async)
-remediate_keys_async = _coroutine(_native.remediate_keys_async)
-collect_async = _coroutine(_native.collect_async)
+def check_account(
+    *,
+    regions: str | Sequence[str] | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+    on_progress: Callable[[ProgressEvent], object] | None = None,
+) -> AccountReport:
+    """Checks every key in the requested regions and returns the ``AccountReport``.
+
+    Every key ``ListKeys`` returns gets exactly one finding, and every requested
+    region an entry; regions are scanned in parallel, within half of each KMS
+    request quota by default.
+
+    Args:
+        regions: ``None`` (the client's region, a snapshot's regions, or the
+            configured AWS region), region names, or ``"all"`` (every region
+            enabled for the account; with a snapshot, all of its regions).
+        client: a boto3 KMS client (or any object shaped like one) for its region,
+            or a ``Snapshot`` serving every region it holds.
+        client_factory: ``region -> client``, called once per region that ``client`` does not serve.
+        profile: the AWS profile of the built-in client (only without ``client=``).
+        endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
+        role_arn: a role the built-in client assumes first (e.g. an audit role in another account).
+        external_id: the external id the role's trust policy requires.
+        session_name: the session name of the assumed role.
+        credentials: static credentials for the built-in client (see ``check_key``).
+        allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        max_rotation_period_days: the longest acceptable rotation period, 90..2560
+            days (default 365).
+        evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
+        exemptions: rules whose keys are ``EXEMPT``: key ids, key ARNs, ``alias/NAME``, ``tag:KEY=VALUE``.
+        max_requests_per_second: a cap on every operation's rate, per region.
+        max_in_flight: calls in flight at once per region (default: a boto3
+            client's connection pool, else the core's).
+        on_progress: called with a ``ProgressEvent`` as the scan goes; an exception it
+            raises stops further calls and is raised when the scan returns.
+
+    Returns:
+        The ``AccountReport``. AWS errors about keys or regions are in it, not raised.
+
+    Raises:
+        InvalidInputError: a malformed option or region, conflicting options, or a
+            client without a needed method; raised before any AWS call.
+        ConfigurationError: no region or credentials, no client for a requested region.
+        ApiError: discovering the enabled regions (``regions="all"``) failed.
+    """
+    return _native.check_account(locals())
+
+
+def remediate(
+    report: AccountReport | str | Mapping[str, Any],
+    *,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    rotation_period_days: int | None = None,
+    dry_run: bool | None = None,
+) -> RemediationReport:
+    """Turns rotation on where a check found it off or too slow; a dry run by default.
+
+    Acts only on ``FAIL`` findings; a replica's fix goes to its primary, once.
+    Each target is re-read right before acting, ``EnableKeyRotation`` always gets
+    an explicit period (never longer than the current one), and every change is
+    read back.
+
+    Args:
+        report: the ``AccountReport`` of ``check_account`` (or its ``to_json()``
+            text or ``to_dict()``).
+        client: a boto3 KMS client (or any object shaped like one), or a ``Snapshot``.
+        client_factory: ``region -> client`` for the regions ``client`` does not serve.
+        profile: the AWS profile of the built-in client (only without ``client=``).
+        endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
+        role_arn: a role the built-in client assumes first.
+        external_id: the external id the role's trust policy requires.
+        session_name: the session name of the assumed role.
+        credentials: static credentials for the built-in client (see ``check_key``).
+        allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        rotation_period_days: the period to set, 90..2560 days. Default: 365, or
+            the report's policy maximum if lower.
+        dry_run: ``True`` (the default) reports what would change and changes nothing.
+
+    Returns:
+        The ``RemediationReport``, one action per target key.
+
+    Raises:
+        InvalidInputError: a malformed report or period, conflicting options, or a
+            client without a needed method; raised before any AWS call.
+        ConfigurationError: no credentials, or no client for a target's region.
+    """
+    options = locals()
+    return _native.remediate(options.pop("report"), options)
+
+
+def remediate_keys(
+    keys: str | Sequence[str],
+    *,
+    region: str | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+    rotation_period_days: int | None = None,
+    dry_run: bool | None = None,
+) -> RemediationReport:
+    """Checks the named keys, then remediates those that ``FAIL``; a dry run by default.
+
+    Args:
+        keys: key ids, key ARNs, alias names or alias ARNs (or one of them).
+        region: where key ids and aliases are looked up. Default: the first key
+            ARN's region, else the client's, else the configured AWS region.
+        client: a boto3 KMS client (or any object shaped like one), or a ``Snapshot``.
+        client_factory: ``region -> client`` for the regions ``client`` does not serve.
+        profile: the AWS profile of the built-in client (only without ``client=``).
+        endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
+        role_arn: a role the built-in client assumes first.
+        external_id: the external id the role's trust policy requires.
+        session_name: the session name of the assumed role.
+        credentials: static credentials for the built-in client (see ``check_key``).
+        allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        max_rotation_period_days: the policy's longest acceptable period, 90..2560
+            days (default 365).
+        evaluate_disabled_keys: check disabled keys (the default), or leave them alone.
+        exemptions: rules whose keys are ``EXEMPT`` (and so left alone).
+        max_requests_per_second: a cap on every operation's rate, per region.
+        max_in_flight: calls in flight at once while checking the keys.
+        rotation_period_days: the period to set. Default: 365, or the maximum if lower.
+        dry_run: ``True`` (the default) reports what would change and changes nothing.
+
+    Returns:
+        The ``RemediationReport``.
+
+    Raises:
+        InvalidInputError: a malformed key, region or option, or conflicting
+            options; raised before any AWS call.
+        ConfigurationError: no region or credentials, no client for a key's region.
+    """
+    options = locals()
+    return _native.remediate_keys(options.pop("keys"), options)
+
+
+def collect(
+    path: str | os.PathLike[str],
+    *,
+    regions: str | Sequence[str] | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+    on_progress: Callable[[ProgressEvent], object] | None = None,
+) -> Snapshot:
+    """Reads an account's KMS facts into a snapshot file at ``path`` and returns
+    the ``Snapshot``: check it later, offline, under any policy, with the same findings.
+
+    It makes the calls a check makes, and reads the rotation status of every key
+    KMS can rotate; failed calls are recorded in the snapshot and replayed.
+
+    Args:
+        path: the file to write.
+        regions: as for ``check_account``.
+        client: a boto3 KMS client (or any object shaped like one), or a ``Snapshot``.
+        client_factory: ``region -> client`` for the regions ``client`` does not serve.
+        profile: the AWS profile of the built-in client (only without ``client=``).
+        endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
+        role_arn: a role the built-in client assumes first.
+        external_id: the external id the role's trust policy requires.
+        session_name: the session name of the assumed role.
+        credentials: static credentials for the built-in client (see ``check_key``).
+        allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        max_rotation_period_days: as for ``check_account``.
+        evaluate_disabled_keys: as for ``check_account``.
+        exemptions: with a ``tag:KEY=VALUE`` rule, the keys' tags are collected too.
+        max_requests_per_second: a cap on every operation's rate, per region.
+        max_in_flight: calls in flight at once per region.
+        on_progress: called with a ``ProgressEvent`` as the scan goes.
+
+    Raises:
+        InvalidInputError: a malformed option or region; raised before any AWS call.
+        ConfigurationError: no region or credentials, no client for a requested region.
+        FileAccessError: the file cannot be written.
+    """
+    options = locals()
+    return _native.collect(options.pop("path"), options)
+
+
+def _async_twin(
+    sync: Callable[_P, _T], native: Callable[..., Awaitable[_T]]
+) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """The coroutine function twin of ``sync``: the same signature, its
+    arguments handed to ``native`` as ``sync`` hands them (positional ones
+    first, then the keywords as one dict). The native awaitable is made inside
+    the running event loop, so ``asyncio.run(twin(...))`` works."""
+    signature = inspect.signature(sync)
+    positional = [name for name, p in signature.parameters.items() if p.kind is not p.KEYWORD_ONLY]
+
+    @functools.wraps(sync)
+    async def twin(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        options = dict(bound.arguments)
+        return await native(*(options.pop(name) for name in positional), options)
+
+    twin.__doc__ = f"Like ``{sync.__name__}``, as a coroutine: ``result = await {sync.__name__}_async(...)``."
+    return twin
+
+
+check_key_async = _async_twin(check_key, _native.check_key_async)
+check_account_async = _async_twin(check_account, _native.check_account_async)
+remediate_async = _async_twin(remediate, _native.remediate_async)
+remediate_keys_async = _async_twin(remediate_keys, _native.remediate_keys_async)
+collect_async = _async_twin(collect, _native.collect_async)
 
 # Public classes show as `kms_rotation.X` (tracebacks, reprs, pickling), wherever defined.
-for _name in (
-    "ApiError",
-    "ConfigurationError",
-    "FileAccessError",
-    "InvalidInputError",
-    "KmsRotationError",
-    "MalformedSnapshotError",
-    "AccountReport",
-    "ErrorInfo",
-    "Finding",
-    "KeySummary",
-    "Outcome",
-    "Policy",
-    "Reason",
-    "RegionReport",
-    "RegionState",
-    "RemediationAction",
-    "RemediationPlan",
-    "RemediationReport",
-    "RotationStatus",
-    "Stats",
-    "Status",
-    "Summary",
+for _class in (
+    ApiError,
+    ConfigurationError,
+    FileAccessError,
+    InvalidInputError,
+    KmsRotationError,
+    MalformedSnapshotError,
+    Outcome,
+    Reason,
+    RegionState,
+    Status,
 ):
-    globals()[_name].__module__ = __name__
-del _name
+    _class.__module__ = __name__
+del _class
 
 __version__: str = _native.VERSION
 """The package version (the Rust crates' version)."""

@@ -1,0 +1,564 @@
+"""Types of the native module ``kms_rotation._native`` (PyO3). The public
+functions, with their signatures, are in ``kms_rotation/__init__.py``; each
+hands its keyword arguments here as one dict of the core's option names."""
+
+import os
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, final
+
+from typing_extensions import TypeAlias
+
+from kms_rotation._enums import Outcome, Reason, RegionState, Status
+
+VERSION: str
+OPTION_NAMES: list[str]
+ENUM_VALUES: dict[str, list[str]]
+CONFORMANCE_CASES: list[str]
+
+_Options: TypeAlias = Mapping[str, Any]
+_Path: TypeAlias = str | os.PathLike[str]
+
+def check_key(key: str, options: _Options) -> Finding: ...
+def check_key_async(key: str, options: _Options) -> Awaitable[Finding]: ...
+def check_account(options: _Options) -> AccountReport: ...
+def check_account_async(options: _Options) -> Awaitable[AccountReport]: ...
+def collect(path: _Path, options: _Options) -> Snapshot: ...
+def collect_async(path: _Path, options: _Options) -> Awaitable[Snapshot]: ...
+def remediate(report: AccountReport | str | Mapping[str, Any], options: _Options) -> RemediationReport: ...
+def remediate_async(
+    report: AccountReport | str | Mapping[str, Any], options: _Options
+) -> Awaitable[RemediationReport]: ...
+def remediate_keys(keys: str | list[str] | tuple[str, ...], options: _Options) -> RemediationReport: ...
+def remediate_keys_async(
+    keys: str | list[str] | tuple[str, ...], options: _Options
+) -> Awaitable[RemediationReport]: ...
+def load_snapshot(path: _Path, *, strict: bool = False) -> Snapshot:
+    """Reads a snapshot file (``collect`` writes them; ``aws kms describe-key``
+    output can be pasted in). Pass the result as ``client=``: it serves every
+    region in the file, and ``regions`` default to the file's. A key entry
+    that cannot be read becomes an ``ERROR`` finding naming the field;
+    ``strict=True`` refuses the file instead.
+
+    Raises:
+        FileAccessError: the file cannot be read.
+        MalformedSnapshotError: the text is not a snapshot (line and column given).
+        InvalidInputError: with ``strict=True``, a key entry that cannot be read.
+    """
+
+def run_conformance(wrap: Callable[[SnapshotTransport], Any]) -> list[tuple[str, str, str]]:
+    """Runs every case of the core's conformance suite (``CONFORMANCE_CASES``)
+    with ``wrap(transport)`` as each region's KMS client, where ``transport``
+    is a ``SnapshotTransport``; returns ``(case, outcome, detail)`` per case,
+    ``outcome`` being ``"passed"``, ``"failed"`` or ``"not_applicable"``.
+    """
+
+@final
+class Snapshot:
+    """An account's KMS facts (keys, rotation status, aliases, tags, replayed
+    errors) held in memory, in the snapshot file format. Pass it as
+    ``client=`` to check, remediate or collect offline; it serves every region
+    it holds, and changes made by a non-dry-run remediation stay in memory.
+    """
+
+    @staticmethod
+    def from_json(text: str, *, strict: bool = False) -> Snapshot:
+        """Parses snapshot JSON text. A key entry that cannot be read becomes an
+        ``ERROR`` finding naming the field; ``strict=True`` refuses the text instead.
+        """
+
+    @staticmethod
+    def load(path: _Path, *, strict: bool = False) -> Snapshot:
+        """Reads a snapshot file, as ``from_json`` reads text."""
+
+    @property
+    def regions(self) -> list[str]:
+        """The regions in the snapshot, sorted."""
+
+    @property
+    def account_id(self) -> str | None:
+        """The account id, when the snapshot names one."""
+
+    def to_json(self) -> str:
+        """The snapshot as JSON text (the snapshot file format)."""
+
+    def save(self, path: _Path) -> None:
+        """Writes the snapshot file."""
+
+    def transport(self, region: str) -> SnapshotTransport:
+        """One region as a transport answering in the KMS API's JSON (what
+        ``kms_rotation.testing.SnapshotKms`` calls).
+
+        Raises:
+            ConfigurationError: the snapshot has no such region.
+        """
+
+@final
+class SnapshotTransport:
+    """One region of a ``Snapshot`` answering KMS API requests in the API's own
+    JSON: the native half of ``kms_rotation.testing.SnapshotKms``.
+    """
+
+    @property
+    def region(self) -> str:
+        """The region served."""
+
+    def invoke(
+        self, operation: str, request: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], None] | tuple[None, dict[str, Any]]:
+        """Answers one request: ``(response, None)``, or ``(None, error)`` with
+        ``error`` shaped like botocore's ``ClientError.response``.
+
+        Args:
+            operation: the API's name for it, e.g. ``"DescribeKey"``.
+            request: the request members, e.g. ``{"KeyId": "alias/app"}``.
+
+        Raises:
+            InvalidInputError: an operation the snapshot does not serve.
+        """
+
+@final
+class ProgressEvent:
+    """Something that happened during a scan, for progress bars.
+
+    `kind` is one of `"region_started"`, `"keys_listed"` (``listed`` keys
+    known so far in ``region``), `"key_evaluated"` (``evaluated`` of
+    ``listed`` findings ready in ``region``) and `"region_finished"` (with
+    ``state``: `"scanned"`, `"not_enabled"` or `"error"`).
+    """
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def listed(self) -> int | None: ...
+    @property
+    def evaluated(self) -> int | None: ...
+    @property
+    def state(self) -> str | None: ...
+
+class _Record:
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical JSON object, as a fresh dict."""
+
+    def to_json(self) -> str:
+        """The canonical JSON, pretty-printed like the Rust core."""
+
+@final
+class ErrorInfo(_Record):
+    """An AWS error as a report shows it."""
+
+    @property
+    def code(self) -> str:
+        """The AWS error code, verbatim (``AccessDeniedException``, ...)."""
+
+    @property
+    def message(self) -> str:
+        """The AWS error message."""
+
+    @property
+    def operation(self) -> str | None:
+        """The operation that failed, e.g. ``GetKeyRotationStatus``."""
+
+@final
+class KeySummary(_Record):
+    """The key facts a finding carries (AWS spellings: ``CUSTOMER``, ``Enabled``, ...)."""
+
+    @property
+    def manager(self) -> str:
+        """``AWS`` or ``CUSTOMER``."""
+
+    @property
+    def state(self) -> str:
+        """Lifecycle state, e.g. ``Enabled``, ``Disabled``, ``PendingDeletion``."""
+
+    @property
+    def spec(self) -> str:
+        """Key spec, e.g. ``SYMMETRIC_DEFAULT``."""
+
+    @property
+    def usage(self) -> str:
+        """Key usage, e.g. ``ENCRYPT_DECRYPT``."""
+
+    @property
+    def origin(self) -> str:
+        """Material origin, e.g. ``AWS_KMS``, ``EXTERNAL``."""
+
+    @property
+    def multi_region(self) -> str | None:
+        """``None``, ``PRIMARY`` or ``REPLICA``."""
+
+    @property
+    def primary_arn(self) -> str | None:
+        """The primary's ARN, for a multi-Region key."""
+
+    @property
+    def primary_region(self) -> str | None:
+        """The primary's region, for a multi-Region key."""
+
+@final
+class RotationStatus(_Record):
+    """What ``GetKeyRotationStatus`` told about a key."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether automatic rotation is on."""
+
+    @property
+    def period_days(self) -> int | None:
+        """The rotation period, when reported (90..2560)."""
+
+    @property
+    def next_rotation_date(self) -> datetime | None:
+        """When KMS will next rotate the key."""
+
+    @property
+    def on_demand_rotation_started_at(self) -> datetime | None:
+        """Set while an on-demand rotation is running."""
+
+@final
+class RemediationPlan(_Record):
+    """What ``remediate`` would do for a ``FAIL`` finding."""
+
+    @property
+    def target_arn(self) -> str:
+        """The key to change: the key itself, or the primary of a replica."""
+
+    @property
+    def region(self) -> str:
+        """The target's region."""
+
+    @property
+    def rotation_period_days(self) -> int:
+        """The period ``EnableKeyRotation`` would set."""
+
+    @property
+    def blocked_by(self) -> str | None:
+        """Why KMS would refuse the change as things stand (e.g. the key is disabled)."""
+
+@final
+class Finding(_Record):
+    """The verdict for one key, with the facts behind it."""
+
+    @property
+    def region(self) -> str:
+        """The region the key lives in."""
+
+    @property
+    def key_id(self) -> str:
+        """The key id."""
+
+    @property
+    def key_arn(self) -> str:
+        """The key ARN."""
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Alias names pointing at the key, sorted."""
+
+    @property
+    def status(self) -> Status:
+        """The verdict (a ``Status``)."""
+
+    @property
+    def reason(self) -> Reason:
+        """Why (a ``Reason``)."""
+
+    @property
+    def message(self) -> str:
+        """One human sentence."""
+
+    @property
+    def key(self) -> KeySummary | None:
+        """The key facts; ``None`` when ``DescribeKey`` failed."""
+
+    @property
+    def rotation(self) -> RotationStatus | None:
+        """The rotation status; ``None`` when not read."""
+
+    @property
+    def remediation(self) -> RemediationPlan | None:
+        """What ``remediate`` would do; ``None`` unless ``FAIL``."""
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """The API error behind an ``ERROR``."""
+
+@final
+class Policy(_Record):
+    """The rules the keys were held to."""
+
+    @property
+    def max_rotation_period_days(self) -> int:
+        """The longest acceptable rotation period in days."""
+
+    @property
+    def evaluate_disabled_keys(self) -> bool:
+        """Whether disabled keys were evaluated (else ``NOT_APPLICABLE``)."""
+
+    @property
+    def exemptions(self) -> tuple[str, ...]:
+        """The exemption rules: key ids, key ARNs, ``alias/...``, ``tag:KEY=VALUE``."""
+
+@final
+class RegionReport(_Record):
+    """How the scan of one requested region went."""
+
+    @property
+    def region(self) -> str:
+        """The region."""
+
+    @property
+    def state(self) -> RegionState:
+        """How its scan ended (a ``RegionState``)."""
+
+    @property
+    def keys_listed(self) -> int:
+        """Keys ``ListKeys`` returned (each has a finding)."""
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """The listing error, or a ``ListAliases`` failure that left aliases unknown."""
+
+@final
+class Summary(_Record):
+    """Findings counted by status; ``summary[Status.FAIL]`` works too."""
+
+    @property
+    def total(self) -> int:
+        """All findings."""
+
+    @property
+    def pass_(self) -> int:
+        """``PASS`` (``pass`` is a Python keyword)."""
+
+    @property
+    def fail(self) -> int:
+        """``FAIL``."""
+
+    @property
+    def not_applicable(self) -> int:
+        """``NOT_APPLICABLE``."""
+
+    @property
+    def exempt(self) -> int:
+        """``EXEMPT``."""
+
+    @property
+    def error(self) -> int:
+        """``ERROR``."""
+
+    def __getitem__(self, status: Status | str, /) -> int:
+        """The count for one status (``Status.FAIL`` or ``"FAIL"``)."""
+
+@final
+class Stats(_Record):
+    """What a run cost."""
+
+    @property
+    def api_calls(self) -> dict[str, int]:
+        """Requests sent, per operation (retries included)."""
+
+    @property
+    def retries(self) -> int:
+        """Requests repeated after a retryable error."""
+
+    @property
+    def throttled(self) -> int:
+        """``ThrottlingException`` answers received."""
+
+    @property
+    def duration_ms(self) -> int:
+        """Wall time in milliseconds."""
+
+    @property
+    def total_calls(self) -> int:
+        """All requests sent."""
+
+@final
+class AccountReport(_Record):
+    """The result of ``check_account``: one finding per listed key.
+
+    Iterating over the report yields its findings. ``to_json()`` is the Rust
+    core's canonical JSON (``schema_version`` 1), byte for byte.
+    """
+
+    @property
+    def schema_version(self) -> int:
+        """The report format version (1)."""
+
+    @property
+    def generated_at(self) -> datetime:
+        """When the report was made."""
+
+    @property
+    def account_id(self) -> str | None:
+        """The account, when known."""
+
+    @property
+    def policy(self) -> Policy:
+        """The policy the keys were held to."""
+
+    @property
+    def regions(self) -> tuple[RegionReport, ...]:
+        """One entry per requested region, sorted by name."""
+
+    @property
+    def summary(self) -> Summary:
+        """Counts per status."""
+
+    @property
+    def stats(self) -> Stats:
+        """API calls, retries, duration."""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """One finding per listed key, sorted by region then key ARN."""
+
+    def findings_with(self, status: Status | str) -> tuple[Finding, ...]:
+        """The findings with one status (``Status.FAIL`` or ``"FAIL"``)."""
+
+    def __iter__(self) -> Iterator[Finding]: ...
+    def render(self, format: str = "table", *, color: bool = False) -> str:
+        """Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
+        ``"ocsf"``, ``"asff"`` or ``"cloudsploit"``, as the CLI writes it.
+
+        Raises:
+            InvalidInputError: an unknown format.
+        """
+
+    @classmethod
+    def from_json(cls, text: str) -> AccountReport:
+        """Reads a report written by ``to_json()`` (by Python, Rust or Node),
+        e.g. to remediate it later.
+
+        Raises:
+            InvalidInputError: the text is not such a report (line and column given).
+        """
+
+@final
+class RemediationAction(_Record):
+    """One target key and what remediation did to it."""
+
+    @property
+    def region(self) -> str:
+        """The target's region."""
+
+    @property
+    def target_arn(self) -> str:
+        """The key changed (a replica's primary for replicas)."""
+
+    @property
+    def finding_arns(self) -> tuple[str, ...]:
+        """The ``FAIL`` findings' key ARNs this action covers (the key, or its replicas)."""
+
+    @property
+    def outcome(self) -> Outcome:
+        """What happened (an ``Outcome``)."""
+
+    @property
+    def message(self) -> str:
+        """One human sentence."""
+
+    @property
+    def rotation_period_days(self) -> int:
+        """The period requested from ``EnableKeyRotation``."""
+
+    @property
+    def before(self) -> RotationStatus | None:
+        """The status re-read right before acting."""
+
+    @property
+    def after(self) -> RotationStatus | None:
+        """The status read back after acting (predicted, for a dry run)."""
+
+    @property
+    def verified(self) -> bool:
+        """Whether reading back confirmed the change."""
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """The API error behind ``FAILED`` or ``SKIPPED``."""
+
+@final
+class RemediationReport(_Record):
+    """The result of ``remediate`` and ``remediate_keys``: one action per target key.
+
+    Iterating over the report yields its actions.
+    """
+
+    @property
+    def schema_version(self) -> int:
+        """The report format version (1)."""
+
+    @property
+    def generated_at(self) -> datetime:
+        """When the report was made."""
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether nothing was changed."""
+
+    @property
+    def rotation_period_days(self) -> int:
+        """The period requested."""
+
+    @property
+    def actions(self) -> tuple[RemediationAction, ...]:
+        """One action per target key, sorted by region then ARN."""
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Actions counted by outcome (``summary["CHANGED"]``); absent outcomes are absent."""
+
+    @property
+    def stats(self) -> Stats:
+        """API calls, retries, duration."""
+
+    @property
+    def all_compliant(self) -> bool:
+        """True when every target ended compliant: changed and verified, or already compliant."""
+
+    def __iter__(self) -> Iterator[RemediationAction]: ...
+    def render(self, format: str = "table") -> str:
+        """Renders the report: ``"json"``, or a before/after ``"table"`` (the default).
+
+        Raises:
+            InvalidInputError: an unknown format.
+        """
+
+__all__ = [
+    "CONFORMANCE_CASES",
+    "ENUM_VALUES",
+    "OPTION_NAMES",
+    "VERSION",
+    "AccountReport",
+    "ErrorInfo",
+    "Finding",
+    "KeySummary",
+    "Policy",
+    "ProgressEvent",
+    "RegionReport",
+    "RemediationAction",
+    "RemediationPlan",
+    "RemediationReport",
+    "RotationStatus",
+    "Snapshot",
+    "SnapshotTransport",
+    "Stats",
+    "Summary",
+    "check_account",
+    "check_account_async",
+    "check_key",
+    "check_key_async",
+    "collect",
+    "collect_async",
+    "load_snapshot",
+    "remediate",
+    "remediate_async",
+    "remediate_keys",
+    "remediate_keys_async",
+    "run_conformance",
+]
