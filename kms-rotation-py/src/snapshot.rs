@@ -111,6 +111,23 @@ fn load_snapshot(path: PathBuf, strict: bool) -> Result<Snapshot> {
     Snapshot::load(path, strict)
 }
 
+/// Reads a CloudSploit collection (the file ``cloudsploit --collection FILE``
+/// writes): its ``kms.listKeys``, ``kms.listAliases``, ``kms.describeKey`` and
+/// ``kms.getKeyRotationStatus`` answers and recorded errors, as a ``Snapshot``
+/// to pass as ``client=``, so CloudSploit's facts are judged by these rules
+/// without calling AWS again.
+///
+/// Raises:
+///     FileAccessError: the file cannot be read.
+///     MalformedSnapshotError: the text is not a CloudSploit collection of an AWS account.
+#[pyfunction]
+#[pyo3(signature = (path,))]
+fn load_cloudsploit_collection(path: PathBuf) -> Result<Snapshot> {
+    Ok(Snapshot {
+        inner: CoreSnapshot::load_cloudsploit_collection(path)?,
+    })
+}
+
 /// One region of a ``Snapshot`` answering KMS API requests in the API's own
 /// JSON: the native half of ``kms_rotation.testing.SnapshotKms``.
 #[pyclass(frozen, module = "kms_rotation")]
@@ -173,5 +190,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Snapshot>()?;
     m.add_class::<SnapshotTransport>()?;
     m.add_function(wrap_pyfunction!(load_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(load_cloudsploit_collection, m)?)?;
     Ok(())
 }

@@ -329,3 +329,17 @@ def test_the_fake_records_its_calls() -> None:
     assert report.summary.total == 3
     assert ("list_keys", {"Limit": 1000}) in kms.calls
     assert ("describe_key", {"KeyId": keys[0]["KeyMetadata"]["KeyId"]}) in kms.calls
+
+
+def test_a_cloudsploit_collection_is_judged_by_the_same_rules() -> None:
+    collection = (
+        Path(__file__).resolve().parents[2]
+        / "kms-rotation-core"
+        / "tests"
+        / "corpus"
+        / "cloudsploit-collection.json"
+    )
+    snapshot = kms_rotation.load_cloudsploit_collection(collection)
+    report = kms_rotation.check_account(client=snapshot)
+    reasons = sorted(f.reason.value for f in report.findings)
+    assert reasons == ["api_error", "aws_managed", "rotation_disabled", "unsupported_key_spec"]

@@ -58,6 +58,7 @@ from ._native import (
     Snapshot,
     Stats,
     Summary,
+    load_cloudsploit_collection,
     load_snapshot,
 )
 
@@ -429,6 +430,7 @@ __all__ = [
     "check_key_async",
     "collect",
     "collect_async",
+    "load_cloudsploit_collection",
     "load_snapshot",
     "remediate",
     "remediate_async",

@@ -33,6 +33,18 @@ def remediate_keys(keys: str | list[str] | tuple[str, ...], options: _Options) -
 def remediate_keys_async(
     keys: str | list[str] | tuple[str, ...], options: _Options
 ) -> Awaitable[RemediationReport]: ...
+def load_cloudsploit_collection(path: _Path) -> Snapshot:
+    """Reads a CloudSploit collection (the file ``cloudsploit --collection FILE``
+    writes): its ``kms.listKeys``, ``kms.listAliases``, ``kms.describeKey`` and
+    ``kms.getKeyRotationStatus`` answers and recorded errors, as a ``Snapshot``
+    to pass as ``client=``, so CloudSploit's facts are judged by these rules
+    without calling AWS again.
+
+    Raises:
+        FileAccessError: the file cannot be read.
+        MalformedSnapshotError: the text is not a CloudSploit collection of an AWS account.
+    """
+
 def load_snapshot(path: _Path, *, strict: bool = False) -> Snapshot:
     """Reads a snapshot file (``collect`` writes them; ``aws kms describe-key``
     output can be pasted in). Pass the result as ``client=``: it serves every
@@ -555,6 +567,7 @@ __all__ = [
     "check_key_async",
     "collect",
     "collect_async",
+    "load_cloudsploit_collection",
     "load_snapshot",
     "remediate",
     "remediate_async",
