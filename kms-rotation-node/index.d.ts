@@ -110,8 +110,8 @@ export interface RemediationPlan {
   blocked_by?: string
 }
 
-/** The verdict for one key, with the facts behind it. */
-export interface Finding {
+/** The verdict for one key, with the facts behind it: a {@link Finding}'s JSON. */
+export interface FindingJson {
   region: string
   key_id: string
   key_arn: string
@@ -150,6 +150,8 @@ export interface Summary {
   NOT_APPLICABLE: number
   EXEMPT: number
   ERROR: number
+  /** Regions requested but not checked (not enabled, or their keys could not be listed). */
+  regions_not_checked: number
 }
 
 /** What a run cost. */
@@ -165,10 +167,10 @@ export interface Stats {
 }
 
 /**
- * The result of {@link checkAccount}: the canonical report JSON (`schema_version` 1)
- * as a plain object, identical to what the Rust and Python libraries write.
+ * An {@link AccountReport}'s canonical JSON (`schema_version` 1) as a plain
+ * object, identical to what the Rust and Python libraries write.
  */
-export interface AccountReport {
+export interface AccountReportJson {
   schema_version: 1
   /** When the report was made (RFC 3339). */
   generated_at: string
@@ -178,7 +180,7 @@ export interface AccountReport {
   /** One entry per requested region, sorted by name. */
   regions: RegionReport[]
   /** One finding per listed key, sorted by region then key ARN. */
-  findings: Finding[]
+  findings: FindingJson[]
   summary: Summary
   stats: Stats
 }
@@ -209,8 +211,8 @@ export interface RemediationAction {
   error: ErrorInfo | null
 }
 
-/** The result of {@link remediate}. */
-export interface RemediationReport {
+/** A {@link RemediationReport}'s JSON as a plain object. */
+export interface RemediationReportJson {
   schema_version: 1
   generated_at: string
   /** Whether this was a dry run (nothing changed). */
@@ -248,8 +250,11 @@ export interface SnapshotFile {
 /**
  * A KMS client for one region, shaped like the AWS SDK for JavaScript v3
  * aggregated `KMS` client: `new KMS({ region })` from `@aws-sdk/client-kms`
- * fits as is. Each method returns a promise (a plain value is accepted too);
- * a rejection's `name` is taken as the AWS error code.
+ * fits as is, and so does {@link Snapshot.kmsClient}'s fake. Each method
+ * returns a promise (a plain value is accepted too). A rejection with `$fault`
+ * or `$metadata.httpStatusCode` (an SDK v3 service exception) carries the AWS
+ * error code in its `name`; any other (a network failure) is classified by its
+ * `name` and `code` (`ECONNREFUSED`, …).
  *
  * kms-rotation retries throttling and transient errors itself: give the SDK
  * client `maxAttempts: 1` so that retries do not multiply.
@@ -266,6 +271,21 @@ export interface KmsClientLike {
   /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
   config?: { region?: string | (() => string | Promise<string>) }
 }
+
+/** The renderings of a report (`report.render(format)`). */
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit'
+
+/** The options of {@link checkKey}. */
+export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
+
+/** The options of {@link checkAccount} and {@link collect}. */
+export type CheckAccountOptions = ConnectionOptions & CheckOptions
+
+/** The options of {@link remediate}. */
+export type RemediateOptions = ConnectionOptions & RemediationOptions
+
+/** The options of {@link remediateKeys}. */
+export type RemediateKeysOptions = ConnectionOptions & KeyLookupOptions & CheckOptions & RemediationOptions
 
 /** The stable codes of the errors this package throws or rejects with. */
 export type ErrorCode = 'INVALID_INPUT' | 'MALFORMED_SNAPSHOT' | 'API_ERROR' | 'CONFIGURATION' | 'IO' | 'INTERNAL'
@@ -300,6 +320,95 @@ export interface KmsRotationError extends Error {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * The result of {@link checkAccount}: one finding per listed key and one
+ * entry per requested region. Fields read like the canonical report JSON
+ * (`report.findings[0].key_arn`); `JSON.stringify(report)` writes that JSON,
+ * identical to the Rust and Python libraries' apart from `generated_at` and
+ * `stats.duration_ms`.
+ */
+export declare class AccountReport {
+  /** Always 1. */
+  get schema_version(): 1
+  /** When the report was made (RFC 3339). */
+  get generated_at(): string
+  /** The account, when known. */
+  get account_id(): string | null
+  /** The policy the keys were held to. */
+  get policy(): Policy
+  /** One entry per requested region, sorted by name. */
+  get regions(): RegionReport[]
+  /** One finding per listed key, sorted by region then key ARN. */
+  get findings(): Array<Finding>
+  /** Findings counted by status. */
+  get summary(): Summary
+  /** API calls, retries, duration. */
+  get stats(): Stats
+  /** The canonical report JSON as a plain object. */
+  toJSON(): AccountReportJson
+  /**
+   * The report rendered by the core: `'json'` (the canonical JSON text),
+   * `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'` or `'table'` (the default).
+   *
+   * @throws `INVALID_INPUT` for an unknown format.
+   */
+  render(format?: Format): string
+}
+
+/** The verdict for one key, with the facts behind it (fields as in the report JSON). */
+export declare class Finding {
+  /** The region the key lives in. */
+  get region(): string
+  /** The key id. */
+  get key_id(): string
+  /** The key ARN. */
+  get key_arn(): string
+  /** Alias names pointing at the key, sorted. */
+  get aliases(): Array<string>
+  /** The verdict. */
+  get status(): Status
+  /** Why: one row of the decision table. */
+  get reason(): Reason
+  /** One human sentence. */
+  get message(): string
+  /** The key facts; `null` when `DescribeKey` failed. */
+  get key(): KeySummary | null
+  /** The rotation status; `null` when not read. */
+  get rotation(): RotationStatus | null
+  /** What {@link remediate} would do; `null` unless `FAIL`. */
+  get remediation(): RemediationPlan | null
+  /** The API error behind an `ERROR`. */
+  get error(): ErrorInfo | null
+  /** The finding's canonical JSON as a plain object. */
+  toJSON(): FindingJson
+}
+
+/** The result of {@link remediate} and {@link remediateKeys} (fields as in its JSON). */
+export declare class RemediationReport {
+  /** Always 1. */
+  get schema_version(): 1
+  /** When the report was made (RFC 3339). */
+  get generated_at(): string
+  /** Whether this was a dry run (nothing changed). */
+  get dry_run(): boolean
+  /** The period requested. */
+  get rotation_period_days(): number
+  /** One action per target key, sorted by region then ARN. */
+  get actions(): RemediationAction[]
+  /** Actions counted by outcome (outcomes that did not occur are absent). */
+  get summary(): Partial<Record<Outcome, number>>
+  /** API calls, retries, duration. */
+  get stats(): Stats
+  /** The canonical remediation report JSON as a plain object. */
+  toJSON(): RemediationReportJson
+  /**
+   * The report rendered by the core: `'json'`, or a before/after table (any other format).
+   *
+   * @throws `INVALID_INPUT` for an unknown format.
+   */
+  render(format?: Format): string
+}
+
+/**
  * An account's KMS facts (the snapshot file format), served from memory.
  *
  * Pass it as `client` to check or remediate offline: it serves every region
@@ -312,7 +421,7 @@ export declare class Snapshot {
    *
    * @throws `MALFORMED_SNAPSHOT` (with `line` and `column`) or `INVALID_INPUT`.
    */
-  static fromJson(text: string): Snapshot
+  static fromJson(text: string, options?: SnapshotOptions): Snapshot
   /** The regions in the snapshot, sorted. */
   get regions(): Array<string>
   /** The account id, when the snapshot records one. */
@@ -325,6 +434,43 @@ export declare class Snapshot {
   save(path: string): void
   /** The snapshot file's JSON as a plain object (`JSON.stringify(snapshot)` uses it). */
   toJSON(): SnapshotFile
+  /**
+   * An AWS SDK v3-shaped `KMS` client for one region of the snapshot: its
+   * methods take the SDK's requests and resolve to the KMS API's responses,
+   * or reject like SDK v3 exceptions (`name` is the AWS error code,
+   * `$metadata.httpStatusCode` the status). The fake to hand-written code
+   * that expects a client; calls reach the same snapshot.
+   *
+   * @throws `CONFIGURATION` when the snapshot has no such region.
+   */
+  kmsClient(region: string): SnapshotKmsClient
+  /** The calls answered so far, in order (every client of this snapshot). */
+  calls(): Array<SnapshotCall>
+  /** Forgets the calls answered so far. */
+  clearCalls(): void
+  /** Serves at most `size` entries per listing page (AWS's own maxima still apply). */
+  setPageSize(size: number): void
+}
+
+/**
+ * One region of a {@link Snapshot} behind the methods of an AWS SDK v3 `KMS`
+ * client (made by {@link Snapshot.kmsClient}).
+ */
+export declare class SnapshotKmsClient {
+  /** `{ region }`, as an SDK v3 client's `config` (a string here, a provider there). */
+  get config(): { region: string }
+  /** `ListKeys`. */
+  listKeys(input: any): Promise<any>
+  /** `ListAliases`. */
+  listAliases(input: any): Promise<any>
+  /** `DescribeKey`. */
+  describeKey(input: any): Promise<any>
+  /** `GetKeyRotationStatus`. */
+  getKeyRotationStatus(input: any): Promise<any>
+  /** `EnableKeyRotation` (changes the snapshot in memory). */
+  enableKeyRotation(input: any): Promise<any>
+  /** `ListResourceTags`. */
+  listResourceTags(input: any): Promise<any>
 }
 
 /** Static AWS credentials (the shape of an SDK v3 `AwsCredentialIdentity`). */
@@ -340,63 +486,13 @@ export interface AwsCredentials {
 /**
  * Checks every key in the requested regions (all regions in parallel).
  *
- * Resolves to the account report: the same plain object as the Rust
- * library's canonical JSON (`JSON.stringify(report)` gives that JSON, apart
- * from `generated_at` and `stats.duration_ms`). API errors never reject:
- * they are `ERROR` findings or a region's `error`.
+ * API errors never reject: they are `ERROR` findings or a region's `error`.
  *
  * @throws (rejects) `INVALID_INPUT` before any call for a malformed option;
  * `CONFIGURATION` (no region, no credentials, no client for a region);
  * `API_ERROR` when discovering the regions for `'all'` fails.
  */
 export declare function checkAccount(options?: CheckAccountOptions): Promise<AccountReport>
-
-/** Options of {@link checkAccount} and {@link collect}. */
-export interface CheckAccountOptions {
-  /**
-   * The regions to check, or `'all'` for every region enabled for the account
-   * (default: the client's region, every region of a snapshot, or the
-   * configured region).
-   */
-  regions?: string[] | 'all'
-  /** The longest acceptable rotation period in days, 90 to 2560 (default 365). */
-  maxRotationPeriodDays?: number
-  /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
-  evaluateDisabledKeys?: boolean
-  /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`. */
-  exemptions?: Array<string>
-  /**
-   * Caps every KMS operation at this many requests per second per region
-   * (default: half of each KMS quota).
-   */
-  maxRequestsPerSecond?: number
-  /**
-   * Called (without blocking the scan) as regions start and finish and keys
-   * are listed and evaluated. What it throws is ignored.
-   */
-  onProgress?: (event: ProgressEvent) => void
-  /**
-   * A KMS client to call instead of the built-in AWS SDK for Rust client: an
-   * AWS SDK v3 `KMS` client (`new KMS({ region })`), any object with its
-   * methods, or a {@link Snapshot}.
-   */
-  client?: KmsClientLike | Snapshot
-  /**
-   * Makes the client for each region the other options do not cover.
-   * Called synchronously with the region name.
-   */
-  clientFactory?: (region: string) => KmsClientLike | Snapshot
-  /** The shared config/credentials profile of the built-in AWS client. */
-  profile?: string
-  /** An endpoint for every AWS call of the built-in client, e.g. a local emulator. */
-  endpointUrl?: string
-  /** A role the built-in client assumes before calling KMS. */
-  roleArn?: string
-  /** The external id `roleArn`'s trust policy requires. */
-  externalId?: string
-  /** Static credentials for the built-in client instead of the default chain. */
-  credentials?: AwsCredentials
-}
 
 /**
  * Checks one key, named by key id, key ARN, alias name (`alias/…`) or alias ARN.
@@ -408,13 +504,8 @@ export interface CheckAccountOptions {
  */
 export declare function checkKey(key: string, options?: CheckKeyOptions): Promise<Finding>
 
-/** Options of {@link checkKey}. */
-export interface CheckKeyOptions {
-  /**
-   * The key's region when `key` is not an ARN (default: the client's region,
-   * or the configured region of the AWS SDK for Rust).
-   */
-  region?: string
+/** The policy, and how hard to push the API (every function that checks keys). */
+export interface CheckOptions {
   /** The longest acceptable rotation period in days, 90 to 2560 (default 365). */
   maxRotationPeriodDays?: number
   /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
@@ -422,26 +513,17 @@ export interface CheckKeyOptions {
   /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`. */
   exemptions?: Array<string>
   /**
-   * A KMS client to call instead of the built-in AWS SDK for Rust client: an
-   * AWS SDK v3 `KMS` client (`new KMS({ region })`), any object with its
-   * methods, or a {@link Snapshot}.
+   * Caps every KMS operation at this many requests per second per region
+   * (default: half of each KMS quota).
    */
-  client?: KmsClientLike | Snapshot
+  maxRequestsPerSecond?: number
+  /** Keys worked on at once per region (default 128). */
+  maxInFlight?: number
   /**
-   * Makes the client for a region the other options do not cover (e.g. a
-   * replica's primary region). Called synchronously with the region name.
+   * Called (without blocking the scan) as regions start and finish and keys
+   * are listed and evaluated. What it throws is ignored.
    */
-  clientFactory?: (region: string) => KmsClientLike | Snapshot
-  /** The shared config/credentials profile of the built-in AWS client. */
-  profile?: string
-  /** An endpoint for every AWS call of the built-in client, e.g. a local emulator. */
-  endpointUrl?: string
-  /** A role the built-in client assumes before calling KMS. */
-  roleArn?: string
-  /** The external id `roleArn`'s trust policy requires. */
-  externalId?: string
-  /** Static credentials for the built-in client instead of the default chain. */
-  credentials?: AwsCredentials
+  onProgress?: (event: ProgressEvent) => void
 }
 
 /**
@@ -455,13 +537,75 @@ export interface CheckKeyOptions {
  */
 export declare function collect(path: string, options?: CheckAccountOptions): Promise<Snapshot>
 
+/** How one case of the conformance suite ended. */
+export interface ConformanceCase {
+  /** The case, e.g. `listing_across_pages`. */
+  name: string
+  /** How it ended. */
+  outcome: 'passed' | 'failed' | 'not_applicable'
+  /** What failed, or why the case does not apply. */
+  detail?: string
+}
+
+/** Where the KMS clients come from and which regions a call covers (every function takes these). */
+export interface ConnectionOptions {
+  /**
+   * A KMS client to call instead of the built-in AWS SDK for Rust client: an
+   * AWS SDK v3 `KMS` client (`new KMS({ region })`) or any object with its
+   * methods (its region is `config.region`), or a {@link Snapshot} serving every region it holds.
+   */
+  client?: KmsClientLike | Snapshot
+  /**
+   * Makes the client for a region `client` does not serve (another region
+   * named, a replica's primary region). Called synchronously with the region name.
+   */
+  clientFactory?: (region: string) => KmsClientLike
+  /**
+   * The regions to cover, or `'all'` for every region enabled for the account
+   * (default: the client's region, every region of a snapshot, or the configured region).
+   */
+  regions?: string[] | 'all'
+  /** The shared config/credentials profile of the built-in AWS client. */
+  profile?: string
+  /** An endpoint for every AWS call of the built-in client, e.g. a local emulator. */
+  endpointUrl?: string
+  /** A role the built-in client assumes before calling KMS. */
+  roleArn?: string
+  /** The external id `roleArn`'s trust policy requires. */
+  externalId?: string
+  /** The session name CloudTrail records for the assumed role (needs `roleArn`). */
+  sessionName?: string
+  /**
+   * Accept region names this version does not know (a region AWS opened
+   * since); otherwise they are refused as likely typos. Process-wide.
+   */
+  allowUnknownRegions?: boolean
+  /** Static credentials for the built-in client instead of the default chain. */
+  credentials?: AwsCredentials
+}
+
+/** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */
+export interface KeyLookupOptions {
+  /**
+   * The region of keys named by id or alias (an ARN names its own); default:
+   * the client's region, the one region named, or the configured region.
+   */
+  region?: string
+}
+
 /**
  * Reads a snapshot file, e.g. `examples/data/demo-account.json` or one
  * written by {@link collect}.
  *
  * @throws `IO`, `MALFORMED_SNAPSHOT` (with `path`, `line`, `column`) or `INVALID_INPUT`.
  */
-export declare function loadSnapshot(path: string): Snapshot
+export declare function loadSnapshot(path: string, options?: SnapshotOptions): Snapshot
+
+/**
+ * Every option name of the core, as this package spells them (camelCase);
+ * each is accepted by the functions it applies to.
+ */
+export declare function optionNames(): Array<string>
 
 /** Something that happened during a scan (see `onProgress`). */
 export interface ProgressEvent {
@@ -479,7 +623,7 @@ export interface ProgressEvent {
 
 /**
  * Turns rotation on for the `FAIL` findings of a report from
- * {@link checkAccount} (the object, or its JSON text).
+ * {@link checkAccount} (the report, its `toJSON()` object, or its JSON text).
  *
  * A dry run by default: `dryRun: false` calls `EnableKeyRotation`. Each
  * target (the key, or a replica's primary, once) is re-read before acting and
@@ -489,36 +633,52 @@ export interface ProgressEvent {
  * a period outside 90–2560 days or above the report's policy maximum;
  * `CONFIGURATION` when no client serves a target's region.
  */
-export declare function remediate(report: AccountReport | string, options?: RemediateOptions): Promise<RemediationReport>
+export declare function remediate(report: AccountReport | AccountReportJson | string, options?: RemediateOptions): Promise<RemediationReport>
 
-/** Options of {@link remediate}. */
-export interface RemediateOptions {
+/**
+ * Checks the keys (key ids, key ARNs, `alias/NAME` or alias ARNs), then turns
+ * rotation on for those that fail, as {@link remediate} does for a report.
+ *
+ * @throws (rejects) `INVALID_INPUT` before any call for an empty list, a
+ * malformed key or option; `CONFIGURATION` when no client serves a key's region.
+ */
+export declare function remediateKeys(keys: string[], options?: RemediateKeysOptions): Promise<RemediationReport>
+
+/** What remediation does ({@link remediate}, {@link remediateKeys}). */
+export interface RemediationOptions {
   /**
-   * The rotation period to set, 90 to 2560 days and at most the report's
-   * policy maximum (default 365, or that maximum if lower).
+   * The rotation period to set, 90 to 2560 days and at most the policy
+   * maximum (default 365, or that maximum if lower).
    */
   rotationPeriodDays?: number
   /** `true` (the default) reports what would change and changes nothing. */
   dryRun?: boolean
+}
+
+/**
+ * Runs the core's conformance suite (listing across pages, aliases, the
+ * decision table's calls, throttling, AccessDenied, a region not enabled,
+ * remediation read back) with each region's {@link SnapshotKmsClient} passed
+ * to `wrap`, and the client `wrap` returns called as an SDK v3 `KMS` client.
+ */
+export declare function runConformance(wrap: (fake: SnapshotKmsClient) => KmsClientLike): Promise<ConformanceCase[]>
+
+/** A call a snapshot answered (see {@link Snapshot.calls}). */
+export interface SnapshotCall {
+  /** The region of the client called. */
+  region: string
+  /** The KMS operation, e.g. `DescribeKey`. */
+  operation: string
+  /** The key argument, for per-key operations. */
+  key?: string
+}
+
+/** How a snapshot is read ({@link loadSnapshot}, {@link Snapshot.fromJson}). */
+export interface SnapshotOptions {
   /**
-   * A KMS client to call instead of the built-in AWS SDK for Rust client: an
-   * AWS SDK v3 `KMS` client (`new KMS({ region })`), any object with its
-   * methods, or a {@link Snapshot}.
+   * Refuse the whole snapshot for a key entry that cannot be read
+   * completely, or a key listed twice (by default such an entry becomes an
+   * `ERROR` finding naming the field, and the rest is judged).
    */
-  client?: KmsClientLike | Snapshot
-  /**
-   * Makes the client for a target's region the other options do not cover
-   * (e.g. a replica's primary region). Called synchronously with the region name.
-   */
-  clientFactory?: (region: string) => KmsClientLike | Snapshot
-  /** The shared config/credentials profile of the built-in AWS client. */
-  profile?: string
-  /** An endpoint for every AWS call of the built-in client, e.g. a local emulator. */
-  endpointUrl?: string
-  /** A role the built-in client assumes before calling KMS. */
-  roleArn?: string
-  /** The external id `roleArn`'s trust policy requires. */
-  externalId?: string
-  /** Static credentials for the built-in client instead of the default chain. */
-  credentials?: AwsCredentials
+  strict?: boolean
 }

@@ -835,9 +835,16 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AccountReport = nativeBinding.AccountReport
+module.exports.Finding = nativeBinding.Finding
+module.exports.RemediationReport = nativeBinding.RemediationReport
 module.exports.Snapshot = nativeBinding.Snapshot
+module.exports.SnapshotKmsClient = nativeBinding.SnapshotKmsClient
 module.exports.checkAccount = nativeBinding.checkAccount
 module.exports.checkKey = nativeBinding.checkKey
 module.exports.collect = nativeBinding.collect
 module.exports.loadSnapshot = nativeBinding.loadSnapshot
+module.exports.optionNames = nativeBinding.optionNames
 module.exports.remediate = nativeBinding.remediate
+module.exports.remediateKeys = nativeBinding.remediateKeys
+module.exports.runConformance = nativeBinding.runConformance

@@ -6,7 +6,18 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
 
-import { Snapshot, checkAccount, checkKey, collect, loadSnapshot, remediate } from '../index.js'
+import {
+  AccountReport,
+  Finding,
+  RemediationReport,
+  Snapshot,
+  checkAccount,
+  checkKey,
+  collect,
+  loadSnapshot,
+  remediate,
+  remediateKeys,
+} from '../index.js'
 import { DEMO, canonical, rejectsWith } from './helpers.mjs'
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'kms-rotation-node-'))
@@ -106,7 +117,7 @@ describe('checkAccount', () => {
       regions: ['eu-west-1', 'us-east-1'],
       clientFactory: (region) => {
         asked.push(region)
-        return snapshot
+        return snapshot.kmsClient(region)
       },
     })
     assert.deepEqual(asked.sort(), ['eu-west-1', 'us-east-1'])
@@ -169,6 +180,62 @@ describe('remediate', () => {
       const finding = after.findings.find((f) => f.key_arn === action.target_arn)
       assert.equal(finding.status, 'PASS', finding.message)
     }
+  })
+})
+
+describe('remediateKeys', () => {
+  const failing = 'arn:aws:kms:eu-west-1:111122223333:key/8f5c122d-0ed7-47bb-b01e-b24e96c08d61'
+
+  it('checks the keys, then fixes those that fail (a dry run by default)', async () => {
+    const snapshot = loadSnapshot(DEMO)
+    const plan = await remediateKeys([failing, 'alias/payments-db'], { client: snapshot, region: 'us-east-1' })
+    assert.ok(plan instanceof RemediationReport)
+    assert.equal(plan.dry_run, true)
+    assert.deepEqual(
+      plan.actions.map((a) => [a.target_arn, a.outcome]),
+      [[failing, 'WOULD_CHANGE']],
+    )
+    assert.ok(plan.stats.api_calls.DescribeKey >= 2, 'the check of the keys is counted')
+    const applied = await remediateKeys([failing], { client: snapshot, dryRun: false, maxRotationPeriodDays: 180 })
+    assert.deepEqual(
+      applied.actions.map((a) => [a.outcome, a.rotation_period_days, a.verified]),
+      [['CHANGED', 180, true]],
+    )
+    assert.equal((await checkKey(failing, { client: snapshot })).status, 'PASS')
+  })
+
+  it('refuses an empty list or a key that is not a key before any call', async () => {
+    const snapshot = loadSnapshot(DEMO)
+    await rejectsWith(remediateKeys([], { client: snapshot }), 'INVALID_INPUT', /at least one key/)
+    await rejectsWith(remediateKeys(['not a key'], { client: snapshot }), 'INVALID_INPUT', /not a key/)
+    await rejectsWith(remediateKeys('alias/x', { client: snapshot }), 'INVALID_INPUT', /array/)
+    assert.deepEqual(snapshot.calls(), [])
+  })
+})
+
+describe('results', () => {
+  it('are classes over the core values, converted when read', async () => {
+    const report = await checkAccount({ client: loadSnapshot(DEMO) })
+    assert.ok(report instanceof AccountReport)
+    assert.ok(report.findings.every((f) => f instanceof Finding))
+    const json = report.toJSON()
+    assert.deepEqual(JSON.parse(report.render('json')), json)
+    assert.deepEqual(report.findings[0].toJSON(), json.findings[0])
+    assert.deepEqual(JSON.parse(JSON.stringify(report.findings)), json.findings)
+    for (const name of Object.keys(json)) {
+      assert.deepEqual(JSON.parse(JSON.stringify(report[name])), json[name], name)
+    }
+  })
+
+  it('render in the formats of the core', async () => {
+    const report = await checkAccount({ client: loadSnapshot(DEMO) })
+    assert.equal(report.render('csv').trimEnd().split('\n').length, report.findings.length + 1)
+    assert.match(report.render(), /keys: /)
+    assert.equal(JSON.parse(report.render('ocsf')).length, report.findings.length)
+    assert.throws(() => report.render('yaml'), { code: 'INVALID_INPUT', argument: 'format' })
+    const plan = await remediate(report, { client: loadSnapshot(DEMO) })
+    assert.deepEqual(JSON.parse(plan.render('json')), plan.toJSON())
+    assert.match(plan.render('table'), /WOULD_CHANGE/)
   })
 })
 

@@ -1,9 +1,11 @@
 // Shared by the node --test files: paths, the canonical-JSON comparison, the
-// emulator (moto's server) and a recording fake of an SDK v3 KMS client.
+// emulator (moto's server), and accounts served by the snapshot's SDK v3-shaped fake.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { Snapshot } from '../index.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEMO = join(here, '..', '..', 'examples', 'data', 'demo-account.json')
@@ -98,13 +100,13 @@ export async function assumeFreshAccount(endpoint) {
 
 const ACCOUNT = '111122223333'
 
-/** A KMS key as DescribeKey answers, with SDK v3's `Date` objects. */
+/** A KMS key as DescribeKey answers. */
 export function keyMetadata(region, keyId, overrides = {}) {
   return {
     AWSAccountId: ACCOUNT,
     KeyId: keyId,
     Arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${keyId}`,
-    CreationDate: new Date('2024-01-02T03:04:05.678Z'),
+    CreationDate: '2024-01-02T03:04:05Z',
     Enabled: true,
     KeyUsage: 'ENCRYPT_DECRYPT',
     KeyState: 'Enabled',
@@ -115,85 +117,49 @@ export function keyMetadata(region, keyId, overrides = {}) {
   }
 }
 
-function awsError(name, message) {
-  const error = new Error(message)
-  error.name = name
-  error.$fault = 'client'
-  return error
+/**
+ * An account in a Snapshot (the real fake), and its SDK v3-shaped client for `region`.
+ * `keys`: [{ id, metadata?, rotation?, tags?, aliases?, errors?: { Operation: { Code, Message?, Times? } } }].
+ */
+export function fakeAccount({ region = 'us-east-1', keys = [] } = {}) {
+  const entry = (k) => ({
+    KeyMetadata: keyMetadata(region, k.id, k.metadata),
+    RotationStatus: k.rotation ?? { KeyRotationEnabled: false },
+    Aliases: k.aliases ?? [],
+    Tags: k.tags ?? [],
+    ...(k.errors ? { Errors: k.errors } : {}),
+  })
+  const file = { account_id: ACCOUNT, regions: { [region]: { keys: keys.map(entry) } } }
+  const snapshot = Snapshot.fromJson(JSON.stringify(file))
+  return { snapshot, kms: snapshot.kmsClient(region) }
 }
 
+export const METHODS = [
+  'listKeys',
+  'listAliases',
+  'describeKey',
+  'getKeyRotationStatus',
+  'enableKeyRotation',
+  'listResourceTags',
+]
+
 /**
- * An in-memory stand-in for `new KMS({ region })` that records every call.
- * `keys`: [{ id, metadata?, rotation?, tags?, aliases?, fail?: { method: errorName } }].
+ * A plain object calling `fake`'s methods and recording each request as
+ * `[method, input]`; `region` is how it tells its region (`'provider'`,
+ * `'string'` or `'none'`), `omit` the methods it lacks.
  */
-export function fakeKms({ region = 'us-east-1', keys = [], pageSize = 1000, omit = [], regionAs = 'provider' } = {}) {
+export function recording(fake, { region = 'provider', omit = [] } = {}) {
   const calls = []
-  const byId = new Map(keys.map((k) => [k.id, k]))
-  const find = (keyId) => {
-    const id = String(keyId).split('/').pop()
-    const key = byId.get(id) ?? keys.find((k) => (k.aliases ?? []).includes(keyId))
-    if (!key) throw awsError('NotFoundException', `Key '${keyId}' does not exist`)
-    return key
+  const client = { calls }
+  for (const method of METHODS.filter((m) => !omit.includes(m))) {
+    client[method] = (input) => {
+      calls.push([method, input])
+      return fake[method](input)
+    }
   }
-  const failIfAsked = (key, method) => {
-    const name = key.fail?.[method]
-    if (name) throw awsError(name, `${method} refused by the fake`)
-  }
-  const page = (items, marker, size) => {
-    const start = marker ? Number(marker) : 0
-    const next = start + size
-    return next < items.length
-      ? { items: items.slice(start, next), NextMarker: String(next), Truncated: true }
-      : { items: items.slice(start), Truncated: false }
-  }
-  const client = {
-    calls,
-    async listKeys(input) {
-      calls.push(['listKeys', input])
-      const { items, ...rest } = page(keys, input.Marker, Math.min(pageSize, input.Limit))
-      const Keys = items.map((k) => ({ KeyId: k.id, KeyArn: keyMetadata(region, k.id).Arn }))
-      return { Keys, ...rest, $metadata: { httpStatusCode: 200 } }
-    },
-    async listAliases(input) {
-      calls.push(['listAliases', input])
-      const aliases = keys
-        .filter((k) => !input.KeyId || k.id === find(input.KeyId).id)
-        .flatMap((k) => (k.aliases ?? []).map((AliasName) => ({ AliasName, TargetKeyId: k.id })))
-      const { items, ...rest } = page(aliases, input.Marker, Math.min(pageSize, input.Limit))
-      return { Aliases: items, ...rest }
-    },
-    async describeKey(input) {
-      calls.push(['describeKey', input])
-      const key = find(input.KeyId)
-      failIfAsked(key, 'describeKey')
-      return { KeyMetadata: keyMetadata(region, key.id, key.metadata) }
-    },
-    async getKeyRotationStatus(input) {
-      calls.push(['getKeyRotationStatus', input])
-      const key = find(input.KeyId)
-      failIfAsked(key, 'getKeyRotationStatus')
-      return { KeyId: key.id, ...(key.rotation ?? { KeyRotationEnabled: false }) }
-    },
-    async enableKeyRotation(input) {
-      calls.push(['enableKeyRotation', input])
-      const key = find(input.KeyId)
-      failIfAsked(key, 'enableKeyRotation')
-      key.rotation = {
-        KeyRotationEnabled: true,
-        RotationPeriodInDays: input.RotationPeriodInDays,
-        NextRotationDate: new Date(Date.now() + input.RotationPeriodInDays * 86400000),
-      }
-      return { $metadata: { httpStatusCode: 200 } }
-    },
-    async listResourceTags(input) {
-      calls.push(['listResourceTags', input])
-      const { items, ...rest } = page(find(input.KeyId).tags ?? [], input.Marker, Math.min(pageSize, input.Limit))
-      return { Tags: items, ...rest }
-    },
-  }
-  if (regionAs === 'provider') client.config = { region: async () => region }
-  else if (regionAs === 'string') client.config = { region }
-  for (const method of omit) delete client[method]
+  const own = fake.config.region
+  if (region === 'provider') client.config = { region: async () => own }
+  else if (region === 'string') client.config = { region: own }
   return client
 }
 

@@ -45,5 +45,6 @@ it('keeps timing fields in the report and JSON.stringify round-trips it', async 
   const report = await checkAccount({ client: loadSnapshot(DEMO) })
   assert.match(report.generated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
   assert.equal(typeof report.stats.duration_ms, 'number')
-  assert.deepStrictEqual(JSON.parse(JSON.stringify(report)), report)
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(report)), report.toJSON())
+  assert.deepStrictEqual(JSON.parse(report.render('json')), report.toJSON())
 })

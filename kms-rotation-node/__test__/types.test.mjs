@@ -1,7 +1,8 @@
 // The report types in index.d.ts describe what the addon really returns:
-// real results are written into a TypeScript file as object literals of the
-// declared types and compiled, so an undeclared, missing or mistyped field in
-// the JSON is a type error (object literals get excess-property checks).
+// real results (the classes' JSON) are written into a TypeScript file as
+// object literals of the declared types and compiled, so an undeclared,
+// missing or mistyped field in the JSON is a type error (object literals get
+// excess-property checks); and each class reads exactly the fields of its JSON.
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,7 +12,17 @@ import { fileURLToPath } from 'node:url'
 
 import ts from 'typescript'
 
-import { Snapshot, checkAccount, checkKey, loadSnapshot, remediate } from '../index.js'
+import {
+  AccountReport,
+  Finding,
+  RemediationReport,
+  Snapshot,
+  checkAccount,
+  checkKey,
+  loadSnapshot,
+  remediate,
+  runConformance,
+} from '../index.js'
 import { DEMO } from './helpers.mjs'
 
 const index = join(dirname(fileURLToPath(import.meta.url)), '..', 'index.js')
@@ -24,6 +35,7 @@ async function samples() {
   const closed = Snapshot.fromJson(
     JSON.stringify({
       regions: {
+        'us-east-1': { keys: [] },
         'ap-east-1': { keys: [], Errors: { ListKeys: { Code: 'UnrecognizedClientException', Message: 'invalid token' } } },
       },
     }),
@@ -43,14 +55,16 @@ async function samples() {
     }
   }
   assert.equal(errors.length, 4)
+  const finding = await checkKey('alias/payments-db', { client: snapshot, region: 'us-east-1' })
+  const plans = [await remediate(report, { client: snapshot }), await remediate(report, { client: snapshot, dryRun: false })]
+  const conformance = await runConformance((fake) => fake)
   return {
-    AccountReport: [report, closedReport],
-    Finding: [await checkKey('alias/payments-db', { client: snapshot, region: 'us-east-1' })],
-    RemediationReport: [
-      await remediate(report, { client: snapshot }),
-      await remediate(report, { client: snapshot, dryRun: false }),
-    ],
+    AccountReportJson: [report.toJSON(), closedReport.toJSON()],
+    FindingJson: [finding.toJSON(), ...report.findings.map((f) => f.toJSON())],
+    RemediationReportJson: plans.map((p) => p.toJSON()),
     ProgressEvent: events,
+    SnapshotCall: snapshot.calls().slice(0, 3),
+    ConformanceCase: conformance,
     SnapshotFile: [snapshot.toJSON()],
     KmsRotationError: errors,
   }
@@ -80,4 +94,22 @@ it('index.d.ts declares exactly the fields the results have', async () => {
     return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
   })
   assert.deepEqual(diagnostics, [], `the results do not fit index.d.ts (${file}):\n${diagnostics.join('\n')}`)
+})
+
+it('the result classes read exactly the fields of their JSON', async () => {
+  const snapshot = loadSnapshot(DEMO)
+  const report = await checkAccount({ client: snapshot })
+  const plan = await remediate(report, { client: snapshot })
+  const getters = (cls) =>
+    Object.entries(Object.getOwnPropertyDescriptors(cls.prototype))
+      .filter(([, d]) => d.get)
+      .map(([name]) => name)
+      .sort()
+  for (const [cls, value] of [
+    [AccountReport, report],
+    [Finding, report.findings[0]],
+    [RemediationReport, plan],
+  ]) {
+    assert.deepEqual(getters(cls), Object.keys(value.toJSON()).sort(), cls.name)
+  }
 })

@@ -4,6 +4,8 @@ import { KMS } from '@aws-sdk/client-kms'
 
 import {
   type AccountReport,
+  type AccountReportJson,
+  type CheckAccountOptions,
   type Finding,
   type KmsClientLike,
   type KmsRotationError,
@@ -14,7 +16,9 @@ import {
   checkKey,
   collect,
   loadSnapshot,
+  optionNames,
   remediate,
+  remediateKeys,
 } from '../index.js'
 
 export async function audit(): Promise<number> {
@@ -38,6 +42,16 @@ export async function audit(): Promise<number> {
     rotationPeriodDays: 180,
   })
   console.log(plan.summary.WOULD_CHANGE ?? 0, applied.actions.map((a) => a.outcome))
+  const json: AccountReportJson = report.toJSON()
+  console.log(report.render('csv'), json.findings[0]?.key_arn, JSON.stringify(report.findings[0]))
+  const fixed: RemediationReport = await remediateKeys(['alias/payments-db'], {
+    client: kms,
+    region: 'us-east-1',
+    sessionName: undefined,
+    maxInFlight: 8,
+    dryRun: false,
+  })
+  console.log(fixed.render('json'), optionNames().join(', '))
   return report.summary.FAIL
 }
 
@@ -52,6 +66,8 @@ export async function offline(): Promise<void> {
   const collected: Snapshot = await collect('/tmp/account.json', { client: snapshot, regions: snapshot.regions })
   collected.save('/tmp/copy.json')
   console.log(Snapshot.fromJson(JSON.stringify(collected)).accountId, collected.toJSON().regions)
+  const options: CheckAccountOptions = { client: snapshot.kmsClient('us-east-1'), regions: ['us-east-1'] }
+  await checkAccount(options)
   const fake: KmsClientLike = {
     listKeys: async () => ({ Keys: [] }),
     listAliases: async () => ({ Aliases: [] }),
@@ -83,4 +99,8 @@ export async function misuse(): Promise<void> {
   await checkAccount({ regions: 'us-east-1' })
   // @ts-expect-error remediate needs a report
   await remediate()
+  // @ts-expect-error dryRun is an option of remediation, not of a check
+  await checkAccount({ dryRun: false })
+  // @ts-expect-error an account scan has regions, not a region
+  await checkAccount({ region: 'us-east-1' })
 }

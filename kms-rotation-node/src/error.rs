@@ -9,7 +9,7 @@
 //! | `Io` | `IO` | `path` |
 //! | anything newer | `INTERNAL` | |
 
-use kms_rotation_core::Error as CoreError;
+use kms_rotation_core::{Error as CoreError, OPTIONS, OptionSpec};
 use napi::bindgen_prelude::{JsObjectValue, Object};
 use napi::{Env, JsValue, Status};
 
@@ -130,16 +130,10 @@ fn message_with_causes(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// `max_rotation_period_days` → `maxRotationPeriodDays`; other names unchanged.
+/// An option as this package spells it (`max_rotation_period_days` → `maxRotationPeriodDays`); other names as they are.
 fn camel_case(name: &str) -> String {
-    let mut parts = name.split('_');
-    let mut out = parts.next().unwrap_or_default().to_owned();
-    for part in parts {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    out
+    OPTIONS
+        .iter()
+        .find(|option| option.name == name)
+        .map_or_else(|| name.to_owned(), OptionSpec::camel_case)
 }

@@ -1,24 +1,84 @@
-//! The options objects of the exported functions, and their conversion to
-//! the core's options. Every check here runs before any API call.
+//! The one options object of every function, converted in one place into the
+//! core's `ConnectionOptions`, `CheckOptions` and `RemediateOptions`.
+//!
+//! Each group below is a TypeScript interface; a function's options type is
+//! the intersection of the groups it takes. Every name is one of the core's
+//! option names (`OPTIONS`, camelCase here); any other key is refused. The
+//! core validates the values and their combinations: nothing is decided here.
 
 use std::sync::Arc;
 
-use kms_rotation_core::aws::AwsOptions;
-use kms_rotation_core::{CheckOptions, Policy, ProgressEvent as CoreProgressEvent};
-use napi::bindgen_prelude::{
-    FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown,
+use kms_rotation_core::{
+    Connection, ConnectionOptions as CoreConnectionOptions, Policy, ProgressEvent as CoreProgressEvent, Regions,
+    Snapshot as CoreSnapshot, StaticCredentials,
 };
+use napi::bindgen_prelude::{ClassInstance, FromNapiValue, JavaScriptClassExt, TypeName, Unknown, ValidateNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Either, JsValue, Status, ValueType};
+use napi::{Either, Env, Status, ValueType, sys};
 use napi_derive::napi;
 
-use crate::connection::{ClientArg, Connection, Regions};
 use crate::error::BindingError;
+use crate::snapshot::Snapshot;
+use crate::transport::{ClientMaker, JsTransport, RegionSource};
+use crate::{convert, options_object};
 
-/// The function `clientFactory` holds: called with a region on the JS thread.
-pub(crate) type FactoryFunction = ThreadsafeFunction<String, Unknown<'static>, String, Status, false>;
+/// The groups of options, by the names the core gives them (camelCase).
+const CONNECTION: [&str; 10] = [
+    "client",
+    "clientFactory",
+    "regions",
+    "profile",
+    "endpointUrl",
+    "roleArn",
+    "externalId",
+    "sessionName",
+    "allowUnknownRegions",
+    "credentials",
+];
+const KEY_LOOKUP: [&str; 1] = ["region"];
+const CHECK: [&str; 6] = [
+    "maxRotationPeriodDays",
+    "evaluateDisabledKeys",
+    "exemptions",
+    "maxRequestsPerSecond",
+    "maxInFlight",
+    "onProgress",
+];
+const REMEDIATION: [&str; 2] = ["rotationPeriodDays", "dryRun"];
 
-type ProgressFunction = ThreadsafeFunction<ProgressEvent, Unknown<'static>, ProgressEvent, Status, false>;
+/// Which groups a function takes, besides {@link ConnectionOptions}.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Takes {
+    key_lookup: bool,
+    check: bool,
+    remediation: bool,
+}
+
+impl Takes {
+    /// `checkAccount`, `collect`.
+    pub(crate) const SCAN: Takes = Takes::new(false, true, false);
+    /// `checkKey`.
+    pub(crate) const KEY: Takes = Takes::new(true, true, false);
+    /// `remediate`.
+    pub(crate) const REMEDIATE: Takes = Takes::new(false, false, true);
+    /// `remediateKeys`.
+    pub(crate) const REMEDIATE_KEYS: Takes = Takes::new(true, true, true);
+
+    const fn new(key_lookup: bool, check: bool, remediation: bool) -> Self {
+        Self {
+            key_lookup,
+            check,
+            remediation,
+        }
+    }
+
+    fn accepts(self, key: &str) -> bool {
+        CONNECTION.contains(&key)
+            || (self.key_lookup && KEY_LOOKUP.contains(&key))
+            || (self.check && CHECK.contains(&key))
+            || (self.remediation && REMEDIATION.contains(&key))
+    }
+}
 
 /// Static AWS credentials (the shape of an SDK v3 `AwsCredentialIdentity`).
 #[napi(object, object_to_js = false)]
@@ -31,27 +91,22 @@ pub struct AwsCredentials {
     pub session_token: Option<String>,
 }
 
-/// Options of {@link checkKey}.
+/// Where the KMS clients come from and which regions a call covers (every function takes these).
 #[napi(object, object_to_js = false)]
-pub struct CheckKeyOptions {
-    /// The key's region when `key` is not an ARN (default: the client's region,
-    /// or the configured region of the AWS SDK for Rust).
-    pub region: Option<String>,
-    /// The longest acceptable rotation period in days, 90 to 2560 (default 365).
-    pub max_rotation_period_days: Option<f64>,
-    /// Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`.
-    pub evaluate_disabled_keys: Option<bool>,
-    /// Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`.
-    pub exemptions: Option<Vec<String>>,
+pub struct ConnectionOptions {
     /// A KMS client to call instead of the built-in AWS SDK for Rust client: an
-    /// AWS SDK v3 `KMS` client (`new KMS({ region })`), any object with its
-    /// methods, or a {@link Snapshot}.
+    /// AWS SDK v3 `KMS` client (`new KMS({ region })`) or any object with its
+    /// methods (its region is `config.region`), or a {@link Snapshot} serving every region it holds.
     #[napi(ts_type = "KmsClientLike | Snapshot")]
     pub client: Option<ClientArg>,
-    /// Makes the client for a region the other options do not cover (e.g. a
-    /// replica's primary region). Called synchronously with the region name.
-    #[napi(ts_type = "(region: string) => KmsClientLike | Snapshot")]
-    pub client_factory: Option<FactoryFunction>,
+    /// Makes the client for a region `client` does not serve (another region
+    /// named, a replica's primary region). Called synchronously with the region name.
+    #[napi(ts_type = "(region: string) => KmsClientLike")]
+    pub client_factory: Option<ClientMaker<String>>,
+    /// The regions to cover, or `'all'` for every region enabled for the account
+    /// (default: the client's region, every region of a snapshot, or the configured region).
+    #[napi(ts_type = "string[] | 'all'")]
+    pub regions: Option<Either<Vec<String>, String>>,
     /// The shared config/credentials profile of the built-in AWS client.
     pub profile: Option<String>,
     /// An endpoint for every AWS call of the built-in client, e.g. a local emulator.
@@ -60,18 +115,26 @@ pub struct CheckKeyOptions {
     pub role_arn: Option<String>,
     /// The external id `roleArn`'s trust policy requires.
     pub external_id: Option<String>,
+    /// The session name CloudTrail records for the assumed role (needs `roleArn`).
+    pub session_name: Option<String>,
+    /// Accept region names this version does not know (a region AWS opened
+    /// since); otherwise they are refused as likely typos. Process-wide.
+    pub allow_unknown_regions: Option<bool>,
     /// Static credentials for the built-in client instead of the default chain.
     pub credentials: Option<AwsCredentials>,
 }
 
-/// Options of {@link checkAccount} and {@link collect}.
+/// Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}).
 #[napi(object, object_to_js = false)]
-pub struct CheckAccountOptions {
-    /// The regions to check, or `'all'` for every region enabled for the account
-    /// (default: the client's region, every region of a snapshot, or the
-    /// configured region).
-    #[napi(ts_type = "string[] | 'all'")]
-    pub regions: Option<Either<Vec<String>, String>>,
+pub struct KeyLookupOptions {
+    /// The region of keys named by id or alias (an ARN names its own); default:
+    /// the client's region, the one region named, or the configured region.
+    pub region: Option<String>,
+}
+
+/// The policy, and how hard to push the API (every function that checks keys).
+#[napi(object, object_to_js = false)]
+pub struct CheckOptions {
     /// The longest acceptable rotation period in days, 90 to 2560 (default 365).
     pub max_rotation_period_days: Option<f64>,
     /// Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`.
@@ -81,58 +144,22 @@ pub struct CheckAccountOptions {
     /// Caps every KMS operation at this many requests per second per region
     /// (default: half of each KMS quota).
     pub max_requests_per_second: Option<f64>,
+    /// Keys worked on at once per region (default 128).
+    pub max_in_flight: Option<f64>,
     /// Called (without blocking the scan) as regions start and finish and keys
     /// are listed and evaluated. What it throws is ignored.
     #[napi(ts_type = "(event: ProgressEvent) => void")]
-    pub on_progress: Option<ProgressFunction>,
-    /// A KMS client to call instead of the built-in AWS SDK for Rust client: an
-    /// AWS SDK v3 `KMS` client (`new KMS({ region })`), any object with its
-    /// methods, or a {@link Snapshot}.
-    #[napi(ts_type = "KmsClientLike | Snapshot")]
-    pub client: Option<ClientArg>,
-    /// Makes the client for each region the other options do not cover.
-    /// Called synchronously with the region name.
-    #[napi(ts_type = "(region: string) => KmsClientLike | Snapshot")]
-    pub client_factory: Option<FactoryFunction>,
-    /// The shared config/credentials profile of the built-in AWS client.
-    pub profile: Option<String>,
-    /// An endpoint for every AWS call of the built-in client, e.g. a local emulator.
-    pub endpoint_url: Option<String>,
-    /// A role the built-in client assumes before calling KMS.
-    pub role_arn: Option<String>,
-    /// The external id `roleArn`'s trust policy requires.
-    pub external_id: Option<String>,
-    /// Static credentials for the built-in client instead of the default chain.
-    pub credentials: Option<AwsCredentials>,
+    pub on_progress: Option<ThreadsafeFunction<ProgressEvent, Unknown<'static>, ProgressEvent, Status, false>>,
 }
 
-/// Options of {@link remediate}.
+/// What remediation does ({@link remediate}, {@link remediateKeys}).
 #[napi(object, object_to_js = false)]
-pub struct RemediateOptions {
-    /// The rotation period to set, 90 to 2560 days and at most the report's
-    /// policy maximum (default 365, or that maximum if lower).
+pub struct RemediationOptions {
+    /// The rotation period to set, 90 to 2560 days and at most the policy
+    /// maximum (default 365, or that maximum if lower).
     pub rotation_period_days: Option<f64>,
     /// `true` (the default) reports what would change and changes nothing.
     pub dry_run: Option<bool>,
-    /// A KMS client to call instead of the built-in AWS SDK for Rust client: an
-    /// AWS SDK v3 `KMS` client (`new KMS({ region })`), any object with its
-    /// methods, or a {@link Snapshot}.
-    #[napi(ts_type = "KmsClientLike | Snapshot")]
-    pub client: Option<ClientArg>,
-    /// Makes the client for a target's region the other options do not cover
-    /// (e.g. a replica's primary region). Called synchronously with the region name.
-    #[napi(ts_type = "(region: string) => KmsClientLike | Snapshot")]
-    pub client_factory: Option<FactoryFunction>,
-    /// The shared config/credentials profile of the built-in AWS client.
-    pub profile: Option<String>,
-    /// An endpoint for every AWS call of the built-in client, e.g. a local emulator.
-    pub endpoint_url: Option<String>,
-    /// A role the built-in client assumes before calling KMS.
-    pub role_arn: Option<String>,
-    /// The external id `roleArn`'s trust policy requires.
-    pub external_id: Option<String>,
-    /// Static credentials for the built-in client instead of the default chain.
-    pub credentials: Option<AwsCredentials>,
 }
 
 /// Something that happened during a scan (see `onProgress`).
@@ -155,335 +182,220 @@ pub struct ProgressEvent {
     pub state: Option<String>,
 }
 
-/// The option names each options object accepts (anything else is a typo).
-const CONNECTION_FIELDS: [&str; 7] = [
-    "client",
-    "clientFactory",
-    "profile",
-    "endpointUrl",
-    "roleArn",
-    "externalId",
-    "credentials",
-];
-const POLICY_FIELDS: [&str; 3] = ["maxRotationPeriodDays", "evaluateDisabledKeys", "exemptions"];
-
-/// Reads an options argument: absent, or an object with only known keys, converted by napi.
-pub(crate) fn read_options<T: FromNapiValue>(
-    value: Option<Unknown<'_>>,
-    what: &str,
-    extra_fields: &[&str],
-    policy: bool,
-) -> Result<Option<T>, BindingError> {
-    let Some(value) = value else { return Ok(None) };
-    match value.get_type() {
-        Ok(ValueType::Undefined | ValueType::Null) => return Ok(None),
-        Ok(ValueType::Object) => {}
-        _ => return Err(BindingError::invalid(what, format!("{what} must be an object"))),
-    }
-    let object = value
-        .coerce_to_object()
-        .map_err(|e| BindingError::invalid(what, e.reason.clone()))?;
-    for key in own_keys(&object)? {
-        let known = CONNECTION_FIELDS.contains(&key.as_str())
-            || extra_fields.contains(&key.as_str())
-            || (policy && POLICY_FIELDS.contains(&key.as_str()));
-        if !known {
-            return Err(BindingError::invalid(
-                what,
-                format!("unknown option {key:?} in {what} (see the type definitions for the accepted options)"),
-            ));
-        }
-    }
-    convert::<T>(value)
-        .map(Some)
-        .map_err(|e| BindingError::invalid(what, format!("invalid {what}: {}", e.reason)))
+/// What `client` held: an SDK v3-shaped object (with what it says of its region), or a snapshot.
+pub(crate) enum ClientArg {
+    Js(JsTransport, RegionSource),
+    Snapshot(CoreSnapshot),
 }
 
-/// The object's own enumerable string keys (`Object.keys`).
-fn own_keys(object: &Object<'_>) -> Result<Vec<String>, BindingError> {
-    let read = || -> napi::Result<Vec<String>> {
-        let names = object.get_all_property_names(
-            KeyCollectionMode::OwnOnly,
-            KeyFilter::Enumerable,
-            KeyConversion::NumbersToStrings,
-        )?;
-        let mut keys = Vec::new();
-        for index in 0..names.get_array_length()? {
-            let name: Unknown<'_> = names.get_element(index)?;
-            // Symbol keys are no option names; they are left alone.
-            if let Some(name) = crate::text(&name) {
-                keys.push(name);
-            }
-        }
-        Ok(keys)
-    };
-    read().map_err(|e| BindingError::invalid("options", e.reason.clone()))
+impl TypeName for ClientArg {
+    fn type_name() -> &'static str {
+        "KmsClientLike | Snapshot"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
 }
 
-/// Converts a JS value with napi's conversion for `T` (which checks the value's type).
+impl ValidateNapiValue for ClientArg {}
+
 #[allow(unsafe_code)]
-pub(crate) fn convert<T: FromNapiValue>(value: Unknown<'_>) -> napi::Result<T> {
-    // SAFETY: `value` is a live handle of the current callback scope, and every
-    // `FromNapiValue` implementation validates the value it reads.
-    unsafe { value.cast::<T>() }
+impl FromNapiValue for ClientArg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi calls this with a live value of the current callback scope.
+        let value = unsafe { Unknown::from_raw_unchecked(env, value) };
+        let env = Env::from_raw(env);
+        let read = || -> Result<Self, String> {
+            if Snapshot::instance_of(&env, &value).unwrap_or(false) {
+                let snapshot: ClassInstance<'_, Snapshot> = convert(value).map_err(|e| e.reason.clone())?;
+                return Ok(ClientArg::Snapshot(snapshot.inner.clone()));
+            }
+            Ok(ClientArg::Js(
+                JsTransport::from_value(&value)?,
+                RegionSource::of(&env, &value)?,
+            ))
+        };
+        read().map_err(|reason| napi::Error::new(Status::InvalidArg, reason))
+    }
 }
 
 /// A JS number that must be a whole number.
-fn whole_number(what: &'static str, value: f64) -> Result<u32, BindingError> {
+fn whole(what: &str, value: f64) -> Result<u32, BindingError> {
     if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
         Ok(value as u32)
     } else {
         Err(BindingError::invalid(
             what,
-            format!("{what} must be a whole number of days, not {value}"),
+            format!("{what} must be a whole number, not {value}"),
         ))
     }
 }
 
-fn policy(
-    max_rotation_period_days: Option<f64>,
-    evaluate_disabled_keys: Option<bool>,
-    exemptions: Option<Vec<String>>,
-) -> Result<Policy, BindingError> {
-    let mut policy = Policy::default();
-    if let Some(days) = max_rotation_period_days {
-        policy = policy.with_max_rotation_period_days(whole_number("maxRotationPeriodDays", days)?)?;
+/// The connection, as far as it can be built on the JS thread: an injected
+/// client's region may come from an async provider.
+pub(crate) struct Connect {
+    options: CoreConnectionOptions,
+    client: Option<(JsTransport, RegionSource)>,
+}
+
+impl Connect {
+    /// The core's connection (which validates the options together).
+    pub(crate) async fn build(self) -> Result<Connection, BindingError> {
+        let mut options = self.options;
+        if let Some((transport, region)) = self.client {
+            let own_region = region.resolve().await.map_err(BindingError::configuration)?;
+            options = options.with_transport(transport, own_region);
+        }
+        Ok(options.build()?)
     }
-    if let Some(evaluate) = evaluate_disabled_keys {
+}
+
+/// A function's options, converted.
+pub(crate) struct Request {
+    pub(crate) connect: Connect,
+    pub(crate) region: Option<String>,
+    pub(crate) check: kms_rotation_core::CheckOptions,
+    pub(crate) remediate: kms_rotation_core::RemediateOptions,
+}
+
+impl Request {
+    /// Reads an options argument: absent, or an object with only the keys `takes` allows.
+    pub(crate) fn parse(value: Option<Unknown<'_>>, takes: Takes) -> Result<Self, BindingError> {
+        let mut request = Request {
+            connect: Connect {
+                options: CoreConnectionOptions::default(),
+                client: None,
+            },
+            region: None,
+            check: kms_rotation_core::CheckOptions::default(),
+            remediate: kms_rotation_core::RemediateOptions::default(),
+        };
+        let Some(value) = options_object(value, |key| takes.accepts(key))? else {
+            return Ok(request);
+        };
+        let read = |e: napi::Error| BindingError::invalid("options", format!("invalid options: {}", e.reason));
+        request.connect = connection(convert(value).map_err(read)?)?;
+        if takes.key_lookup {
+            request.region = convert::<KeyLookupOptions>(value).map_err(read)?.region;
+        }
+        if takes.check {
+            request.check = check(convert(value).map_err(read)?)?;
+        }
+        if takes.remediation {
+            let options: RemediationOptions = convert(value).map_err(read)?;
+            if let Some(days) = options.rotation_period_days {
+                let days = whole("rotationPeriodDays", days)?;
+                request.remediate = request.remediate.with_rotation_period_days(days)?;
+            }
+            if let Some(dry_run) = options.dry_run {
+                request.remediate = request.remediate.with_dry_run(dry_run);
+            }
+        }
+        Ok(request)
+    }
+}
+
+fn connection(options: ConnectionOptions) -> Result<Connect, BindingError> {
+    // First: it decides whether the region names below are accepted.
+    let mut core =
+        CoreConnectionOptions::default().with_allow_unknown_regions(options.allow_unknown_regions == Some(true));
+    let mut client = None;
+    match options.client {
+        Some(ClientArg::Snapshot(snapshot)) => core = core.with_snapshot(snapshot),
+        Some(ClientArg::Js(transport, region)) => client = Some((transport, region)),
+        None => {}
+    }
+    if let Some(factory) = options.client_factory {
+        core = core.with_transport_factory(move |region| {
+            JsTransport::made_by(&factory, region.to_owned(), &format!("clientFactory({region:?})"))
+        });
+    }
+    match options.regions {
+        Some(Either::A(names)) => core = core.with_regions(Regions::from_names(names)?),
+        Some(Either::B(name)) => core = core.with_regions(Regions::from_names([name])?),
+        None => {}
+    }
+    let settings = [
+        (
+            options.profile,
+            CoreConnectionOptions::with_profile as fn(_, String) -> _,
+        ),
+        (options.endpoint_url, CoreConnectionOptions::with_endpoint_url),
+        (options.role_arn, CoreConnectionOptions::with_role_arn),
+        (options.external_id, CoreConnectionOptions::with_external_id),
+        (options.session_name, CoreConnectionOptions::with_session_name),
+    ];
+    for (value, set) in settings {
+        if let Some(value) = value {
+            core = set(core, value);
+        }
+    }
+    if let Some(credentials) = options.credentials {
+        core = core.with_credentials(StaticCredentials {
+            access_key_id: credentials.access_key_id,
+            secret_access_key: credentials.secret_access_key,
+            session_token: credentials.session_token,
+        });
+    }
+    Ok(Connect { options: core, client })
+}
+
+fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, BindingError> {
+    let mut policy = Policy::default();
+    if let Some(days) = options.max_rotation_period_days {
+        policy = policy.with_max_rotation_period_days(whole("maxRotationPeriodDays", days)?)?;
+    }
+    if let Some(evaluate) = options.evaluate_disabled_keys {
         policy = policy.with_evaluate_disabled_keys(evaluate);
     }
-    for rule in exemptions.unwrap_or_default() {
+    for rule in options.exemptions.unwrap_or_default() {
         policy = policy.with_exemption(&rule)?;
     }
-    Ok(policy)
-}
-
-/// The built-in AWS client's options; regions are set later, per call.
-fn aws_options(
-    profile: Option<String>,
-    endpoint_url: Option<String>,
-    role_arn: Option<String>,
-    external_id: Option<String>,
-    credentials: Option<AwsCredentials>,
-) -> Result<AwsOptions, BindingError> {
-    let mut options = AwsOptions::default();
-    if let Some(profile) = profile {
-        options = options.with_profile(profile);
+    let mut check = kms_rotation_core::CheckOptions::default().with_policy(policy);
+    if let Some(rps) = options.max_requests_per_second {
+        check = check.with_max_requests_per_second(rps)?;
     }
-    if let Some(url) = endpoint_url {
-        options = options.with_endpoint_url(url)?;
+    if let Some(calls) = options.max_in_flight {
+        check = check.with_max_in_flight(whole("maxInFlight", calls)? as usize);
     }
-    match (role_arn, external_id) {
-        (Some(role), external_id) => options = options.with_role(&role, external_id.as_deref(), None)?,
-        (None, Some(_)) => {
-            return Err(BindingError::invalid("externalId", "externalId needs roleArn"));
-        }
-        (None, None) => {}
-    }
-    if let Some(credentials) = credentials {
-        options = options.with_static_credentials(
-            &credentials.access_key_id,
-            &credentials.secret_access_key,
-            credentials.session_token.as_deref(),
-        );
-    }
-    Ok(options)
-}
-
-/// `checkKey`'s options, checked.
-pub(crate) struct CheckKeyRequest {
-    pub(crate) connection: Connection,
-    pub(crate) region: Option<String>,
-    pub(crate) policy: Policy,
-}
-
-impl CheckKeyRequest {
-    pub(crate) fn parse(value: Option<Unknown<'_>>) -> Result<Self, BindingError> {
-        let options: CheckKeyOptions =
-            read_options(value, "options", &["region"], true)?.unwrap_or_else(CheckKeyOptions::empty);
-        if let Some(region) = &options.region {
-            kms_rotation_core::check_region(region)?;
-        }
-        let aws = aws_options(
-            options.profile,
-            options.endpoint_url,
-            options.role_arn,
-            options.external_id,
-            options.credentials,
-        )?;
-        Ok(Self {
-            connection: Connection::new(options.client, options.client_factory, aws),
-            region: options.region,
-            policy: policy(
-                options.max_rotation_period_days,
-                options.evaluate_disabled_keys,
-                options.exemptions,
-            )?,
-        })
-    }
-}
-
-impl CheckKeyOptions {
-    fn empty() -> Self {
-        Self {
-            region: None,
-            max_rotation_period_days: None,
-            evaluate_disabled_keys: None,
-            exemptions: None,
-            client: None,
-            client_factory: None,
-            profile: None,
-            endpoint_url: None,
-            role_arn: None,
-            external_id: None,
-            credentials: None,
-        }
-    }
-}
-
-/// `checkAccount`'s (and `collect`'s) options, checked.
-pub(crate) struct CheckAccountRequest {
-    pub(crate) connection: Connection,
-    pub(crate) regions: Regions,
-    pub(crate) options: CheckOptions,
-}
-
-impl CheckAccountRequest {
-    pub(crate) fn parse(value: Option<Unknown<'_>>, what: &str) -> Result<Self, BindingError> {
-        let extra = ["regions", "maxRequestsPerSecond", "onProgress"];
-        let Some(options) = read_options::<CheckAccountOptions>(value, what, &extra, true)? else {
-            return Ok(Self {
-                connection: Connection::new(None, None, AwsOptions::default()),
-                regions: Regions::Default,
-                options: CheckOptions::default(),
-            });
-        };
-        let regions = match options.regions {
-            None => Regions::Default,
-            Some(Either::B(all)) if all == "all" => Regions::All,
-            Some(Either::B(other)) => {
-                return Err(BindingError::invalid(
-                    "regions",
-                    format!("regions must be a list of region names or 'all', not {other:?}"),
-                ));
+    if let Some(listener) = options.on_progress {
+        let listener = Arc::new(listener);
+        check = check.with_progress(move |event| {
+            if let Some(event) = ProgressEvent::from_core(event) {
+                // Non-blocking; what the listener throws is dropped by the empty callback.
+                listener.call_with_return_value(event, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
             }
-            Some(Either::A(list)) => {
-                // Validates every name (and refuses an empty list) before any call.
-                CheckOptions::default().with_regions(list.clone())?;
-                Regions::List(list)
-            }
-        };
-        let mut check = CheckOptions::default().with_policy(policy(
-            options.max_rotation_period_days,
-            options.evaluate_disabled_keys,
-            options.exemptions,
-        )?);
-        if let Regions::List(list) = &regions {
-            check = check.with_regions(list.clone())?;
-        }
-        if let Some(rps) = options.max_requests_per_second {
-            check = check.with_max_requests_per_second(rps)?;
-        }
-        if let Some(progress) = options.on_progress {
-            let progress = Arc::new(progress);
-            check = check.with_progress(move |event| {
-                if let Some(event) = ProgressEvent::from_core(event) {
-                    // Non-blocking; a throw in the listener is swallowed by the empty callback.
-                    progress.call_with_return_value(event, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
-                }
-            });
-        }
-        let aws = aws_options(
-            options.profile,
-            options.endpoint_url,
-            options.role_arn,
-            options.external_id,
-            options.credentials,
-        )?;
-        Ok(Self {
-            connection: Connection::new(options.client, options.client_factory, aws),
-            regions,
-            options: check,
-        })
+        });
     }
-}
-
-/// `remediate`'s options, checked.
-pub(crate) struct RemediateRequest {
-    pub(crate) connection: Connection,
-    pub(crate) options: kms_rotation_core::RemediateOptions,
-}
-
-impl RemediateRequest {
-    pub(crate) fn parse(value: Option<Unknown<'_>>) -> Result<Self, BindingError> {
-        let extra = ["rotationPeriodDays", "dryRun"];
-        let Some(options) = read_options::<RemediateOptions>(value, "options", &extra, false)? else {
-            return Ok(Self {
-                connection: Connection::new(None, None, AwsOptions::default()),
-                options: kms_rotation_core::RemediateOptions::default(),
-            });
-        };
-        let mut remediate = kms_rotation_core::RemediateOptions::default();
-        if let Some(days) = options.rotation_period_days {
-            remediate = remediate.with_rotation_period_days(whole_number("rotationPeriodDays", days)?)?;
-        }
-        if let Some(dry_run) = options.dry_run {
-            remediate = remediate.with_dry_run(dry_run);
-        }
-        let aws = aws_options(
-            options.profile,
-            options.endpoint_url,
-            options.role_arn,
-            options.external_id,
-            options.credentials,
-        )?;
-        Ok(Self {
-            connection: Connection::new(options.client, options.client_factory, aws),
-            options: remediate,
-        })
-    }
+    Ok(check)
 }
 
 impl ProgressEvent {
     fn from_core(event: &CoreProgressEvent) -> Option<Self> {
-        let event = match event {
-            CoreProgressEvent::RegionStarted { region } => Self {
-                kind: "regionStarted".into(),
-                region: region.clone(),
-                listed: None,
-                evaluated: None,
-                state: None,
-            },
-            CoreProgressEvent::KeysListed { region, listed } => Self {
-                kind: "keysListed".into(),
-                region: region.clone(),
-                listed: Some(*listed as f64),
-                evaluated: None,
-                state: None,
-            },
+        let (kind, region, listed, evaluated, state) = match event {
+            CoreProgressEvent::RegionStarted { region } => ("regionStarted", region, None, None, None),
+            CoreProgressEvent::KeysListed { region, listed } => ("keysListed", region, Some(*listed), None, None),
             CoreProgressEvent::KeyEvaluated {
                 region,
                 evaluated,
                 listed,
-            } => Self {
-                kind: "keyEvaluated".into(),
-                region: region.clone(),
-                listed: Some(*listed as f64),
-                evaluated: Some(*evaluated as f64),
-                state: None,
-            },
-            CoreProgressEvent::RegionFinished { region, state } => Self {
-                kind: "regionFinished".into(),
-                region: region.clone(),
-                listed: None,
-                evaluated: None,
-                state: serde_json::to_value(state)
+            } => ("keyEvaluated", region, Some(*listed), Some(*evaluated), None),
+            CoreProgressEvent::RegionFinished { region, state } => {
+                let state = serde_json::to_value(state)
                     .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned)),
-            },
+                    .and_then(|v| v.as_str().map(str::to_owned));
+                ("regionFinished", region, None, None, state)
+            }
             // Events added to the core later are not forwarded until typed here.
             _ => return None,
         };
-        Some(event)
+        Some(Self {
+            kind: kind.to_owned(),
+            region: region.clone(),
+            listed: listed.map(|n| n as f64),
+            evaluated: evaluated.map(|n| n as f64),
+            state,
+        })
     }
 }

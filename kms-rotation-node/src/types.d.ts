@@ -110,8 +110,8 @@ export interface RemediationPlan {
   blocked_by?: string
 }
 
-/** The verdict for one key, with the facts behind it. */
-export interface Finding {
+/** The verdict for one key, with the facts behind it: a {@link Finding}'s JSON. */
+export interface FindingJson {
   region: string
   key_id: string
   key_arn: string
@@ -150,6 +150,8 @@ export interface Summary {
   NOT_APPLICABLE: number
   EXEMPT: number
   ERROR: number
+  /** Regions requested but not checked (not enabled, or their keys could not be listed). */
+  regions_not_checked: number
 }
 
 /** What a run cost. */
@@ -165,10 +167,10 @@ export interface Stats {
 }
 
 /**
- * The result of {@link checkAccount}: the canonical report JSON (`schema_version` 1)
- * as a plain object, identical to what the Rust and Python libraries write.
+ * An {@link AccountReport}'s canonical JSON (`schema_version` 1) as a plain
+ * object, identical to what the Rust and Python libraries write.
  */
-export interface AccountReport {
+export interface AccountReportJson {
   schema_version: 1
   /** When the report was made (RFC 3339). */
   generated_at: string
@@ -178,7 +180,7 @@ export interface AccountReport {
   /** One entry per requested region, sorted by name. */
   regions: RegionReport[]
   /** One finding per listed key, sorted by region then key ARN. */
-  findings: Finding[]
+  findings: FindingJson[]
   summary: Summary
   stats: Stats
 }
@@ -209,8 +211,8 @@ export interface RemediationAction {
   error: ErrorInfo | null
 }
 
-/** The result of {@link remediate}. */
-export interface RemediationReport {
+/** A {@link RemediationReport}'s JSON as a plain object. */
+export interface RemediationReportJson {
   schema_version: 1
   generated_at: string
   /** Whether this was a dry run (nothing changed). */
@@ -248,8 +250,11 @@ export interface SnapshotFile {
 /**
  * A KMS client for one region, shaped like the AWS SDK for JavaScript v3
  * aggregated `KMS` client: `new KMS({ region })` from `@aws-sdk/client-kms`
- * fits as is. Each method returns a promise (a plain value is accepted too);
- * a rejection's `name` is taken as the AWS error code.
+ * fits as is, and so does {@link Snapshot.kmsClient}'s fake. Each method
+ * returns a promise (a plain value is accepted too). A rejection with `$fault`
+ * or `$metadata.httpStatusCode` (an SDK v3 service exception) carries the AWS
+ * error code in its `name`; any other (a network failure) is classified by its
+ * `name` and `code` (`ECONNREFUSED`, …).
  *
  * kms-rotation retries throttling and transient errors itself: give the SDK
  * client `maxAttempts: 1` so that retries do not multiply.
@@ -266,6 +271,21 @@ export interface KmsClientLike {
   /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
   config?: { region?: string | (() => string | Promise<string>) }
 }
+
+/** The renderings of a report (`report.render(format)`). */
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit'
+
+/** The options of {@link checkKey}. */
+export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
+
+/** The options of {@link checkAccount} and {@link collect}. */
+export type CheckAccountOptions = ConnectionOptions & CheckOptions
+
+/** The options of {@link remediate}. */
+export type RemediateOptions = ConnectionOptions & RemediationOptions
+
+/** The options of {@link remediateKeys}. */
+export type RemediateKeysOptions = ConnectionOptions & KeyLookupOptions & CheckOptions & RemediationOptions
 
 /** The stable codes of the errors this package throws or rejects with. */
 export type ErrorCode = 'INVALID_INPUT' | 'MALFORMED_SNAPSHOT' | 'API_ERROR' | 'CONFIGURATION' | 'IO' | 'INTERNAL'

@@ -1,0 +1,196 @@
+//! The exported operations: each converts its arguments, calls the core's
+//! `Connection`, and hands back the core's result in a thin class.
+
+use std::sync::Arc;
+
+use kms_rotation_core::{AccountReport as CoreAccountReport, OPTIONS};
+use napi::bindgen_prelude::{ClassInstance, Function, JavaScriptClassExt, JsObjectValue, Object, PromiseRaw, Unknown};
+use napi::{Env, JsValue, ValueType};
+use napi_derive::napi;
+
+use crate::error::BindingError;
+use crate::options::{Request, Takes};
+use crate::results::{AccountReport, Finding, RemediationReport};
+use crate::snapshot::Snapshot;
+use crate::{convert, promise, read_string};
+
+/// Checks one key, named by key id, key ARN, alias name (`alias/…`) or alias ARN.
+///
+/// An AWS error about the key is an `ERROR` finding, not a rejection.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call for a malformed key or
+/// option; `CONFIGURATION` when no client serves the key's region.
+#[napi(
+    ts_args_type = "key: string, options?: CheckKeyOptions",
+    ts_return_type = "Promise<Finding>"
+)]
+pub fn check_key<'env>(
+    env: &'env Env,
+    key: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, Finding>> {
+    let prepare = || -> Result<_, BindingError> {
+        let key = read_string(key, "key")?;
+        let request = Request::parse(options, Takes::KEY)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            let finding = connection
+                .check_key(&key, request.region.as_deref(), &request.check)
+                .await?;
+            Ok(Finding::new(finding))
+        })
+    };
+    promise(env, prepare())
+}
+
+/// Checks every key in the requested regions (all regions in parallel).
+///
+/// API errors never reject: they are `ERROR` findings or a region's `error`.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call for a malformed option;
+/// `CONFIGURATION` (no region, no credentials, no client for a region);
+/// `API_ERROR` when discovering the regions for `'all'` fails.
+#[napi(
+    ts_args_type = "options?: CheckAccountOptions",
+    ts_return_type = "Promise<AccountReport>"
+)]
+pub fn check_account<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, AccountReport>> {
+    let prepare = || -> Result<_, BindingError> {
+        let request = Request::parse(options, Takes::SCAN)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            Ok(AccountReport::new(connection.check_account(&request.check).await?))
+        })
+    };
+    promise(env, prepare())
+}
+
+/// Reads every requested region's KMS facts into a snapshot file at `path`
+/// (to audit offline later, under any policy) and resolves to that snapshot.
+///
+/// Takes the options of {@link checkAccount}; tags are read only when an
+/// exemption needs them.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
+#[napi(
+    ts_args_type = "path: string, options?: CheckAccountOptions",
+    ts_return_type = "Promise<Snapshot>"
+)]
+pub fn collect<'env>(
+    env: &'env Env,
+    path: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, Snapshot>> {
+    let prepare = || -> Result<_, BindingError> {
+        let path = read_string(path, "path")?;
+        let request = Request::parse(options, Takes::SCAN)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            let snapshot = connection.collect(&request.check).await?;
+            snapshot.save(&path)?;
+            Ok(Snapshot::new(snapshot))
+        })
+    };
+    promise(env, prepare())
+}
+
+/// Turns rotation on for the `FAIL` findings of a report from
+/// {@link checkAccount} (the report, its `toJSON()` object, or its JSON text).
+///
+/// A dry run by default: `dryRun: false` calls `EnableKeyRotation`. Each
+/// target (the key, or a replica's primary, once) is re-read before acting and
+/// read back after; periods are never lengthened and rotation is never turned off.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call for a malformed report,
+/// a period outside 90–2560 days or above the report's policy maximum;
+/// `CONFIGURATION` when no client serves a target's region.
+#[napi(
+    ts_args_type = "report: AccountReport | AccountReportJson | string, options?: RemediateOptions",
+    ts_return_type = "Promise<RemediationReport>"
+)]
+pub fn remediate<'env>(
+    env: &'env Env,
+    report: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, RemediationReport>> {
+    let prepare = || -> Result<_, BindingError> {
+        let report = account_report(env, report)?;
+        let request = Request::parse(options, Takes::REMEDIATE)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            let outcome = connection.remediate(&report, &request.remediate).await?;
+            Ok(RemediationReport::new(outcome))
+        })
+    };
+    promise(env, prepare())
+}
+
+/// Checks the keys (key ids, key ARNs, `alias/NAME` or alias ARNs), then turns
+/// rotation on for those that fail, as {@link remediate} does for a report.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call for an empty list, a
+/// malformed key or option; `CONFIGURATION` when no client serves a key's region.
+#[napi(
+    ts_args_type = "keys: string[], options?: RemediateKeysOptions",
+    ts_return_type = "Promise<RemediationReport>"
+)]
+pub fn remediate_keys<'env>(
+    env: &'env Env,
+    keys: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, RemediationReport>> {
+    let prepare = || -> Result<_, BindingError> {
+        let keys: Vec<String> = match keys.get_type() {
+            Ok(ValueType::Object) if keys.is_array().unwrap_or(false) => {
+                convert(keys).map_err(|e| BindingError::invalid("keys", format!("keys: {}", e.reason)))?
+            }
+            _ => return Err(BindingError::invalid("keys", "keys must be an array of strings")),
+        };
+        let request = Request::parse(options, Takes::REMEDIATE_KEYS)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let outcome = connection
+                .remediate_keys(&keys, request.region.as_deref(), &request.check, &request.remediate)
+                .await?;
+            Ok(RemediationReport::new(outcome))
+        })
+    };
+    promise(env, prepare())
+}
+
+/// Every option name of the core, as this package spells them (camelCase);
+/// each is accepted by the functions it applies to.
+#[napi]
+pub fn option_names() -> Vec<String> {
+    OPTIONS.iter().map(|option| option.camel_case()).collect()
+}
+
+/// The report to remediate: a report of this package as is, else read from its JSON.
+fn account_report(env: &Env, report: Unknown<'_>) -> Result<Arc<CoreAccountReport>, BindingError> {
+    let invalid = |message: String| BindingError::invalid("report", message);
+    if AccountReport::instance_of(env, &report).unwrap_or(false) {
+        let instance: ClassInstance<'_, AccountReport> = convert(report).map_err(|e| invalid(e.reason.clone()))?;
+        return Ok(instance.inner.clone());
+    }
+    let text = match report.get_type() {
+        Ok(ValueType::String) => read_string(report, "report")?,
+        Ok(ValueType::Object) => {
+            let stringify = || -> napi::Result<String> {
+                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
+                let stringify: Function<'_, Unknown<'_>, String> = json.get_named_property("stringify")?;
+                stringify.apply(json, report)
+            };
+            stringify().map_err(|e| invalid(format!("report cannot be written as JSON: {}", e.reason)))?
+        }
+        _ => {
+            return Err(invalid(
+                "report must be a report from checkAccount, its toJSON() object or its JSON text".to_owned(),
+            ));
+        }
+    };
+    Ok(Arc::new(CoreAccountReport::from_json(&text)?))
+}

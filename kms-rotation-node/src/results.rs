@@ -1,0 +1,319 @@
+//! Reports and findings as thin classes over the core's values: a field is
+//! converted when read, `toJSON()` is the core's serialization and `render()`
+//! the core's renderings, so a 10,000-key report costs nothing until touched.
+
+use std::sync::Arc;
+
+use kms_rotation_core::{Format, RenderOptions, render, render_remediation};
+use napi::Env;
+use napi::bindgen_prelude::{ObjectFinalize, Unknown};
+use napi_derive::napi;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::BindingError;
+use crate::{ExternalMemory, HandOver, js_text, parse_json};
+
+/// A field as the core serializes it (`null` for `None`).
+fn field<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The core's canonical JSON as a plain object (what `JSON.stringify` writes).
+fn plain<'env, T: Serialize>(env: &'env Env, value: &T) -> napi::Result<Unknown<'env>> {
+    let text = serde_json::to_string(value).map_err(|e| napi::Error::from_reason(e.to_string()))?;
+    parse_json(env, &text)
+}
+
+fn format(env: &Env, name: Option<String>) -> napi::Result<Format> {
+    let name = name.unwrap_or_else(|| "table".to_owned());
+    name.parse::<Format>().map_err(|e| BindingError::from(e).into_napi(env))
+}
+
+/// The result of {@link checkAccount}: one finding per listed key and one
+/// entry per requested region. Fields read like the canonical report JSON
+/// (`report.findings[0].key_arn`); `JSON.stringify(report)` writes that JSON,
+/// identical to the Rust and Python libraries' apart from `generated_at` and
+/// `stats.duration_ms`.
+#[napi(custom_finalize)]
+pub struct AccountReport {
+    pub(crate) inner: Arc<kms_rotation_core::AccountReport>,
+    external: ExternalMemory,
+}
+
+/// Native bytes per finding of a report (measured: about 2.4 KB).
+const BYTES_PER_FINDING: usize = 2048;
+
+impl AccountReport {
+    pub(crate) fn new(report: kms_rotation_core::AccountReport) -> Self {
+        Self {
+            inner: Arc::new(report),
+            external: ExternalMemory::default(),
+        }
+    }
+}
+
+impl HandOver for AccountReport {
+    fn hand_over(mut self, env: &Env) -> Self {
+        self.external = ExternalMemory::claim(env, self.inner.findings.len() * BYTES_PER_FINDING);
+        self
+    }
+}
+
+impl ObjectFinalize for AccountReport {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        self.external.release(&env)
+    }
+}
+
+#[napi]
+impl AccountReport {
+    /// Always 1.
+    #[napi(getter, js_name = "schema_version", ts_return_type = "1")]
+    pub fn schema_version(&self) -> u32 {
+        self.inner.schema_version
+    }
+
+    /// When the report was made (RFC 3339).
+    #[napi(getter, js_name = "generated_at")]
+    pub fn generated_at(&self) -> String {
+        self.inner.generated_at.to_rfc3339()
+    }
+
+    /// The account, when known.
+    #[napi(getter, js_name = "account_id")]
+    pub fn account_id(&self) -> Option<String> {
+        self.inner.account_id.clone()
+    }
+
+    /// The policy the keys were held to.
+    #[napi(getter, ts_return_type = "Policy")]
+    pub fn policy(&self) -> Value {
+        field(&self.inner.policy)
+    }
+
+    /// One entry per requested region, sorted by name.
+    #[napi(getter, ts_return_type = "RegionReport[]")]
+    pub fn regions(&self) -> Value {
+        field(&self.inner.regions)
+    }
+
+    /// One finding per listed key, sorted by region then key ARN.
+    #[napi(getter)]
+    pub fn findings(&self) -> Vec<Finding> {
+        (0..self.inner.findings.len())
+            .map(|index| Finding {
+                source: Source::Report(self.inner.clone(), index),
+            })
+            .collect()
+    }
+
+    /// Findings counted by status.
+    #[napi(getter, ts_return_type = "Summary")]
+    pub fn summary(&self) -> Value {
+        field(&self.inner.summary)
+    }
+
+    /// API calls, retries, duration.
+    #[napi(getter, ts_return_type = "Stats")]
+    pub fn stats(&self) -> Value {
+        field(&self.inner.stats)
+    }
+
+    /// The canonical report JSON as a plain object.
+    #[napi(js_name = "toJSON", ts_return_type = "AccountReportJson")]
+    pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        plain(env, self.inner.as_ref())
+    }
+
+    /// The report rendered by the core: `'json'` (the canonical JSON text),
+    /// `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'` or `'table'` (the default).
+    ///
+    /// @throws `INVALID_INPUT` for an unknown format.
+    #[napi(ts_args_type = "format?: Format", ts_return_type = "string")]
+    pub fn render<'env>(&self, env: &'env Env, format_name: Option<String>) -> napi::Result<Unknown<'env>> {
+        js_text(
+            env,
+            &render(&self.inner, format(env, format_name)?, RenderOptions::default()),
+        )
+    }
+}
+
+/// Where a finding lives: in a report, or on its own (from {@link checkKey}).
+enum Source {
+    Report(Arc<kms_rotation_core::AccountReport>, usize),
+    Own(Arc<kms_rotation_core::Finding>),
+}
+
+/// The verdict for one key, with the facts behind it (fields as in the report JSON).
+#[napi]
+pub struct Finding {
+    source: Source,
+}
+
+impl HandOver for Finding {}
+
+impl Finding {
+    pub(crate) fn new(finding: kms_rotation_core::Finding) -> Self {
+        Self {
+            source: Source::Own(Arc::new(finding)),
+        }
+    }
+
+    fn get(&self) -> &kms_rotation_core::Finding {
+        match &self.source {
+            Source::Report(report, index) => &report.findings[*index],
+            Source::Own(finding) => finding,
+        }
+    }
+}
+
+#[napi]
+impl Finding {
+    /// The region the key lives in.
+    #[napi(getter)]
+    pub fn region(&self) -> String {
+        self.get().region.clone()
+    }
+
+    /// The key id.
+    #[napi(getter, js_name = "key_id")]
+    pub fn key_id(&self) -> String {
+        self.get().key_id.clone()
+    }
+
+    /// The key ARN.
+    #[napi(getter, js_name = "key_arn")]
+    pub fn key_arn(&self) -> String {
+        self.get().key_arn.clone()
+    }
+
+    /// Alias names pointing at the key, sorted.
+    #[napi(getter)]
+    pub fn aliases(&self) -> Vec<String> {
+        self.get().aliases.clone()
+    }
+
+    /// The verdict.
+    #[napi(getter, ts_return_type = "Status")]
+    pub fn status(&self) -> &'static str {
+        self.get().status.as_str()
+    }
+
+    /// Why: one row of the decision table.
+    #[napi(getter, ts_return_type = "Reason")]
+    pub fn reason(&self) -> &'static str {
+        self.get().reason.as_str()
+    }
+
+    /// One human sentence.
+    #[napi(getter)]
+    pub fn message(&self) -> String {
+        self.get().message.clone()
+    }
+
+    /// The key facts; `null` when `DescribeKey` failed.
+    #[napi(getter, ts_return_type = "KeySummary | null")]
+    pub fn key(&self) -> Value {
+        field(&self.get().key)
+    }
+
+    /// The rotation status; `null` when not read.
+    #[napi(getter, ts_return_type = "RotationStatus | null")]
+    pub fn rotation(&self) -> Value {
+        field(&self.get().rotation)
+    }
+
+    /// What {@link remediate} would do; `null` unless `FAIL`.
+    #[napi(getter, ts_return_type = "RemediationPlan | null")]
+    pub fn remediation(&self) -> Value {
+        field(&self.get().remediation)
+    }
+
+    /// The API error behind an `ERROR`.
+    #[napi(getter, ts_return_type = "ErrorInfo | null")]
+    pub fn error(&self) -> Value {
+        field(&self.get().error)
+    }
+
+    /// The finding's canonical JSON as a plain object.
+    #[napi(js_name = "toJSON", ts_return_type = "FindingJson")]
+    pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        plain(env, self.get())
+    }
+}
+
+/// The result of {@link remediate} and {@link remediateKeys} (fields as in its JSON).
+#[napi]
+pub struct RemediationReport {
+    inner: Arc<kms_rotation_core::RemediationReport>,
+}
+
+impl HandOver for RemediationReport {}
+
+impl RemediationReport {
+    pub(crate) fn new(report: kms_rotation_core::RemediationReport) -> Self {
+        Self {
+            inner: Arc::new(report),
+        }
+    }
+}
+
+#[napi]
+impl RemediationReport {
+    /// Always 1.
+    #[napi(getter, js_name = "schema_version", ts_return_type = "1")]
+    pub fn schema_version(&self) -> u32 {
+        self.inner.schema_version
+    }
+
+    /// When the report was made (RFC 3339).
+    #[napi(getter, js_name = "generated_at")]
+    pub fn generated_at(&self) -> String {
+        self.inner.generated_at.to_rfc3339()
+    }
+
+    /// Whether this was a dry run (nothing changed).
+    #[napi(getter, js_name = "dry_run")]
+    pub fn dry_run(&self) -> bool {
+        self.inner.dry_run
+    }
+
+    /// The period requested.
+    #[napi(getter, js_name = "rotation_period_days")]
+    pub fn rotation_period_days(&self) -> u32 {
+        self.inner.rotation_period_days
+    }
+
+    /// One action per target key, sorted by region then ARN.
+    #[napi(getter, ts_return_type = "RemediationAction[]")]
+    pub fn actions(&self) -> Value {
+        field(&self.inner.actions)
+    }
+
+    /// Actions counted by outcome (outcomes that did not occur are absent).
+    #[napi(getter, ts_return_type = "Partial<Record<Outcome, number>>")]
+    pub fn summary(&self) -> Value {
+        field(&self.inner.summary)
+    }
+
+    /// API calls, retries, duration.
+    #[napi(getter, ts_return_type = "Stats")]
+    pub fn stats(&self) -> Value {
+        field(&self.inner.stats)
+    }
+
+    /// The canonical remediation report JSON as a plain object.
+    #[napi(js_name = "toJSON", ts_return_type = "RemediationReportJson")]
+    pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        plain(env, self.inner.as_ref())
+    }
+
+    /// The report rendered by the core: `'json'`, or a before/after table (any other format).
+    ///
+    /// @throws `INVALID_INPUT` for an unknown format.
+    #[napi(ts_args_type = "format?: Format", ts_return_type = "string")]
+    pub fn render<'env>(&self, env: &'env Env, format_name: Option<String>) -> napi::Result<Unknown<'env>> {
+        js_text(env, &render_remediation(&self.inner, format(env, format_name)?))
+    }
+}
