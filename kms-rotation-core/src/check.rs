@@ -9,7 +9,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::api::{ApiError, ErrorKind, Operation};
-use crate::arn::{Arn, KeyRef, check_region, check_region_shape};
+use crate::arn::{KeyRef, check_region, check_region_shape};
 use crate::client::{Clients, KmsClient};
 use crate::engine::progress::emit;
 use crate::engine::{AliasesByKey, Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
@@ -366,10 +366,6 @@ pub(crate) async fn check_keys_with(
         .await;
     let mut report = AccountReport::new(options.policy().clone());
     report.findings = findings;
-    report.account_id = report
-        .findings
-        .iter()
-        .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
     report.normalize();
     Ok(report)
 }
@@ -447,10 +443,6 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
         report.regions.push(entry);
         report.findings.extend(findings);
     }
-    report.account_id = report
-        .findings
-        .iter()
-        .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
     report.normalize();
     report.stats = counters.stats(started);
     Ok(report)

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arn::Arn;
 use crate::error::{Error, Result};
 use crate::json_input::check_unique_keys;
 use crate::model::{ErrorInfo, Finding, RotationStatus, Status, Timestamp};
@@ -149,8 +150,15 @@ impl AccountReport {
         }
     }
 
-    /// Sorts regions and findings into canonical order and recounts the summary.
+    /// Sorts regions and findings into canonical order, recounts the summary,
+    /// and tells the account from the findings' ARNs when nothing else did.
     pub(crate) fn normalize(&mut self) {
+        if self.account_id.is_none() {
+            self.account_id = self
+                .findings
+                .iter()
+                .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
+        }
         self.regions.sort_by(|a, b| a.region.cmp(&b.region));
         self.findings
             .sort_by(|a, b| (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id)));
