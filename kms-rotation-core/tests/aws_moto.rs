@@ -16,13 +16,15 @@
 //! What moto cannot model (rotation periods, pages, AWS's refusals, AWS managed
 //! keys) is covered by `aws_mocks.rs`; moto is not patched to agree with our rules.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeySpec as SdkKeySpec, KeyUsageType, OriginType, Tag as SdkTag};
+use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
 use kms_rotation_core::{
     CheckOptions, Clients, ErrorKind, KeyMetadata, KmsClient, MultiRegionInfo, MultiRegionRole, Outcome, Policy,
@@ -30,41 +32,8 @@ use kms_rotation_core::{
     collect, remediate,
 };
 
-const ENDPOINT_VAR: &str = "KMS_ROTATION_MOTO_ENDPOINT";
 const R1: &str = "us-east-1";
 const R2: &str = "eu-west-1";
-
-/// The emulator's endpoint; `None` (skip) only outside CI.
-fn endpoint() -> Option<String> {
-    if let Ok(endpoint) = std::env::var(ENDPOINT_VAR)
-        && !endpoint.is_empty()
-    {
-        return Some(endpoint);
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    if in_ci {
-        panic!(
-            "{ENDPOINT_VAR} is not set, but CI is: the emulator tests must run in CI. \
-             Start moto's server with: eval \"$(scripts/moto.sh start)\""
-        );
-    }
-    eprintln!(
-        "skipping: {ENDPOINT_VAR} is not set; start moto's server with \
-         eval \"$(scripts/moto.sh start)\" to run the emulator tests"
-    );
-    None
-}
-
-/// A 12-digit account id no other test (or earlier run on the same server) uses.
-fn fresh_account_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
-    let unique = micros
-        .wrapping_mul(1_000)
-        .wrapping_add(u64::from(std::process::id()) * 131)
-        .wrapping_add(NEXT.fetch_add(1, Ordering::SeqCst) * 7_919);
-    format!("{:012}", unique % 900_000_000_000 + 100_000_000_000)
-}
 
 /// A fresh account in the emulator, reached through an assumed role.
 struct Account {

@@ -8,19 +8,17 @@
 //! keys (see TOOLCHAIN.md); the cases that need them are reported not
 //! applicable for it, by name, and run against the other clients.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
 use async_trait::async_trait;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, OriginType, Tag};
+use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::conformance::{
     self, Backend, CASES, Capabilities, CaseOutcome, SnapshotBackend, TransportBackend,
 };
 use kms_rotation_core::{Clients, Error, Result};
 use serde_json::Value;
-
-const ENDPOINT_VAR: &str = "KMS_ROTATION_MOTO_ENDPOINT";
 
 #[tokio::test]
 async fn the_snapshot_client_conforms() {
@@ -46,34 +44,6 @@ async fn the_aws_sdk_client_on_moto_conforms() {
     let passed = results.iter().filter(|r| r.outcome == CaseOutcome::Passed).count();
     assert!(passed >= 4, "{results:#?}");
     assert_eq!(results.len(), CASES.len());
-}
-
-/// The emulator's endpoint; `None` (skip) only outside CI.
-fn endpoint() -> Option<String> {
-    if let Ok(endpoint) = std::env::var(ENDPOINT_VAR)
-        && !endpoint.is_empty()
-    {
-        return Some(endpoint);
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    assert!(
-        !in_ci,
-        "{ENDPOINT_VAR} is not set, but CI is: the emulator tests must run in CI. \
-         Start moto's server with: eval \"$(scripts/moto.sh start)\""
-    );
-    eprintln!("skipping: {ENDPOINT_VAR} is not set; start moto's server with eval \"$(scripts/moto.sh start)\"");
-    None
-}
-
-/// A 12-digit account id no other test (or earlier run on the same server) uses.
-fn fresh_account_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
-    let unique = micros
-        .wrapping_mul(1_000)
-        .wrapping_add(u64::from(std::process::id()) * 131)
-        .wrapping_add(NEXT.fetch_add(1, Ordering::SeqCst) * 7_919);
-    format!("{:012}", unique % 900_000_000_000 + 100_000_000_000)
 }
 
 /// Each account description is seeded into a fresh emulated account (reached

@@ -9,12 +9,14 @@
 //! `KMS_ROTATION_MOTO_ENDPOINT` (`eval "$(scripts/moto.sh start)"`) and python3;
 //! without the endpoint the tests skip, except under CI, where they fail.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_sdk_kms::Client;
+use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountReport, CheckOptions, ConnectionOptions, Format, Outcome, Reason, RegionState, Regions, RemediateOptions,
@@ -24,21 +26,6 @@ use serde_json::{Value, json};
 
 const R1: &str = "us-east-1";
 const R2: &str = "eu-west-1";
-
-fn endpoint() -> Option<String> {
-    if let Ok(endpoint) = std::env::var("KMS_ROTATION_MOTO_ENDPOINT")
-        && !endpoint.is_empty()
-    {
-        return Some(endpoint);
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    assert!(
-        !in_ci,
-        "KMS_ROTATION_MOTO_ENDPOINT is not set, but CI is: the fault tests must run in CI"
-    );
-    eprintln!("skipping: KMS_ROTATION_MOTO_ENDPOINT is not set");
-    None
-}
 
 /// The proxy process, killed when dropped.
 struct Proxy {
@@ -85,16 +72,6 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn fresh_account_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
-    let unique = micros
-        .wrapping_mul(1_000)
-        .wrapping_add(u64::from(std::process::id()) * 131)
-        .wrapping_add(NEXT.fetch_add(1, Ordering::SeqCst) * 7_919);
-    format!("{:012}", unique % 900_000_000_000 + 100_000_000_000)
 }
 
 /// A fresh emulated account with `keys` keys in each region (aliases

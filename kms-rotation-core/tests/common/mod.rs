@@ -2,6 +2,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use kms_rotation_core::{Call, Finding, Operation, Snapshot};
 use serde_json::{Value, json};
 
@@ -244,4 +247,42 @@ pub fn calls_for(calls: &[Call], op: Operation, key: &str) -> usize {
 
 pub fn load(text: &str) -> Snapshot {
     Snapshot::from_json(text).expect("fixture parses")
+}
+
+// ---------------------------------------------------------------------------
+// moto's server, for the emulator tests.
+
+/// Where `scripts/moto.sh start` tells the tests to find the emulator.
+pub const EMULATOR_ENDPOINT_VAR: &str = "KMS_ROTATION_MOTO_ENDPOINT";
+
+/// The emulator's endpoint; `None` (skip) only outside CI.
+pub fn endpoint() -> Option<String> {
+    if let Ok(endpoint) = std::env::var(EMULATOR_ENDPOINT_VAR)
+        && !endpoint.is_empty()
+    {
+        return Some(endpoint);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    if in_ci {
+        panic!(
+            "{EMULATOR_ENDPOINT_VAR} is not set, but CI is: the emulator tests must run in CI. \
+             Start moto's server with: eval \"$(scripts/moto.sh start)\""
+        );
+    }
+    eprintln!(
+        "skipping: {EMULATOR_ENDPOINT_VAR} is not set; start moto's server with \
+         eval \"$(scripts/moto.sh start)\" to run the emulator tests"
+    );
+    None
+}
+
+/// A 12-digit account id no other test (or earlier run on the same server) uses.
+pub fn fresh_account_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
+    let unique = micros
+        .wrapping_mul(1_000)
+        .wrapping_add(u64::from(std::process::id()) * 131)
+        .wrapping_add(NEXT.fetch_add(1, Ordering::SeqCst) * 7_919);
+    format!("{:012}", unique % 900_000_000_000 + 100_000_000_000)
 }
