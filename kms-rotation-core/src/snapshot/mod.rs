@@ -352,14 +352,8 @@ impl Snapshot {
     /// [`Error::Io`] when the file cannot be read; [`Error::MalformedSnapshot`]
     /// when it is not JSON or not a CloudSploit collection of an AWS account.
     pub fn load_cloudsploit_collection(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let source_name = Some(path.display().to_string());
-        let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
-        Self::parse_cloudsploit(text, source_name)
+        let (text, source_name) = read_text(path.as_ref())?;
+        Self::parse_cloudsploit(&text, source_name)
     }
 
     /// [`Snapshot::load_cloudsploit_collection`] from text.
@@ -387,13 +381,8 @@ impl Snapshot {
     }
 
     fn load_with(path: &Path, strict: bool) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let source_name = Some(path.display().to_string());
-        let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
-        Self::parse(text, source_name, strict)
+        let (text, source_name) = read_text(path)?;
+        Self::parse(&text, source_name, strict)
     }
 
     fn parse(text: &str, source_name: Option<String>, strict: bool) -> Result<Self> {
@@ -914,6 +903,17 @@ fn name_the_field(entry: &Value) -> Option<String> {
         }
     }
     None
+}
+
+/// A file's text, its encoding checked, and its name for messages.
+fn read_text(path: &Path) -> Result<(String, Option<String>)> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let source_name = Some(path.display().to_string());
+    let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
+    Ok((text.to_owned(), source_name))
 }
 
 fn malformed(source_name: &Option<String>, problem: JsonProblem) -> Error {
