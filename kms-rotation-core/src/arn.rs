@@ -300,6 +300,42 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "eusc-de-east-1",
 ];
 
+/// The known regions an account must opt in to (the others are enabled in
+/// every account of their partition). A region outside this list that refuses
+/// the credentials is refusing the credentials, never "not enabled".
+pub const OPT_IN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+];
+
+/// Whether an account must opt in to `region`: `Some(true)` for an opt-in
+/// region, `Some(false)` for a region enabled in every account, `None` for a
+/// region this version does not know.
+pub fn is_opt_in_region(region: &str) -> Option<bool> {
+    if OPT_IN_REGIONS.contains(&region) {
+        Some(true)
+    } else if KNOWN_REGIONS.contains(&region) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 static ALLOW_UNKNOWN_REGIONS: AtomicBool = AtomicBool::new(false);
 
 /// Lets region names this version does not know through (a region AWS opened

@@ -421,23 +421,8 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
         .map(|client| scan_region(client.as_ref(), options, &counters));
     let results = futures::future::join_all(scans).await;
 
-    let refused = results
-        .iter()
-        .filter(|(entry, _)| entry.state == RegionState::NotEnabled)
-        .count();
-    if refused == results.len() {
-        let regions: Vec<&str> = results.iter().map(|(entry, _)| entry.region.as_str()).collect();
-        let detail = results
-            .iter()
-            .find_map(|(entry, _)| entry.error.as_ref())
-            .map(|e| format!("{}: {}", e.code, e.message))
-            .unwrap_or_default();
-        return Err(Error::Configuration(format!(
-            "the credentials were refused in every region checked ({}): {detail}; \
-             check the credentials, the profile or the role",
-            regions.join(", ")
-        )));
-    }
+    let mut results = results;
+    judge_refusals(clients, &mut results).await?;
     let mut report = AccountReport::new(options.policy().clone());
     for (entry, findings) in results {
         report.regions.push(entry);
@@ -446,6 +431,73 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
     report.normalize();
     report.stats = counters.stats(started);
     Ok(report)
+}
+
+/// Decides what a region that refused the credentials (`UnrecognizedClientException`
+/// and kin on `ListKeys`) means. Refused in the home region or in every region:
+/// the credentials are bad, a configuration error. Refused in a region enabled in
+/// every account: a region error. In an opt-in region: `not_enabled` when the
+/// account's enabled-region list says so (or no list can be had), a region
+/// error when the list says it is enabled or cannot be read.
+pub(crate) async fn judge_refusals(clients: &Clients, results: &mut [(RegionReport, Vec<Finding>)]) -> Result<()> {
+    let refused = |entry: &RegionReport| entry.state == RegionState::NotEnabled;
+    let credentials_error = |what: String, entry: &RegionReport| {
+        let detail = entry
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .unwrap_or_default();
+        Error::Configuration(format!(
+            "the credentials were refused {what}: {detail}; check the credentials, the profile or the role"
+        ))
+    };
+    if !results.is_empty() && results.iter().all(|(entry, _)| refused(entry)) {
+        let regions: Vec<&str> = results.iter().map(|(entry, _)| entry.region.as_str()).collect();
+        return Err(credentials_error(
+            format!("in every region checked ({})", regions.join(", ")),
+            &results[0].0,
+        ));
+    }
+    if let Some(home) = clients.home_region()
+        && let Some((entry, _)) = results.iter().find(|(entry, _)| entry.region == home && refused(entry))
+    {
+        return Err(credentials_error(format!("in the home region {home}"), entry));
+    }
+    let mut enabled: Option<std::result::Result<Vec<String>, String>> = None;
+    for (entry, _) in results.iter_mut().filter(|(entry, _)| refused(entry)) {
+        let verdict = match crate::arn::is_opt_in_region(&entry.region) {
+            Some(false) => Err(format!(
+                "{} is enabled in every account, so the credentials are not valid there",
+                entry.region
+            )),
+            _ => match clients.enabled_regions_lookup() {
+                None => Ok(()),
+                Some(lookup) => {
+                    if enabled.is_none() {
+                        enabled = Some(lookup().await.map_err(|e| e.to_string()));
+                    }
+                    match enabled.as_ref().expect("looked up above") {
+                        Ok(list) if list.contains(&entry.region) => Err(format!(
+                            "{} is enabled for the account (account:ListRegions), so the credentials are not valid there",
+                            entry.region
+                        )),
+                        Ok(_) => Ok(()),
+                        Err(why) => Err(format!(
+                            "whether {} is enabled for the account could not be confirmed ({why})",
+                            entry.region
+                        )),
+                    }
+                }
+            },
+        };
+        if let Err(why) = verdict {
+            entry.state = RegionState::Error;
+            if let Some(error) = entry.error.as_mut() {
+                error.message = format!("{} ({why})", error.message);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A region's keys, listed page by page into `keys`; the error that stopped

@@ -592,6 +592,10 @@ impl Connection {
         for region in regions {
             clients = clients.with_client(self.injected_client(client, factory, region, regions, needed)?);
         }
+        // The injected client's own region is where its credentials were configured.
+        if let Some(own) = client.as_ref().and_then(|c| c.own_region.clone()) {
+            clients = clients.with_home_region(own);
+        }
         if let Some(factory) = factory.clone() {
             let needed = needed.to_vec();
             clients = clients.with_factory(move |region| factory(region, &needed));

@@ -53,10 +53,12 @@ mod run;
 mod snapshot;
 
 pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE, register_secret, scrub};
-pub use arn::{Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, allow_unknown_regions, check_region};
+pub use arn::{
+    Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, OPT_IN_REGIONS, allow_unknown_regions, check_region, is_opt_in_region,
+};
 pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};
-pub use client::{ClientFactory, Clients, KmsClient};
+pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use connection::{Connection, ConnectionOptions, OPTIONS, OptionSpec, Regions, StaticCredentials};
 pub use engine::{DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};

@@ -317,6 +317,95 @@ async fn regions_that_cannot_be_listed_get_an_entry_and_the_rest_go_on() {
     assert_eq!((listed("ap-east-1"), listed("sa-east-1")), (1, 1));
 }
 
+/// A refusal of the credentials means "not enabled" only in an opt-in region
+/// the account's list does not hold; elsewhere it is a region error, and in the
+/// home region a credentials error.
+#[tokio::test(start_paused = true)]
+async fn a_region_refusing_the_credentials_is_not_enabled_only_where_the_account_says_so() {
+    let refused = || {
+        ApiError::new(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    };
+    let snapshot = load(&every_category());
+    for region in ["ap-east-1", "me-south-1", "sa-east-1"] {
+        snapshot.add_region(region);
+        snapshot.set_region_error(region, Operation::ListKeys, refused());
+    }
+    let states = |report: &kms_rotation_core::AccountReport| -> Vec<(String, RegionState)> {
+        report.regions.iter().map(|r| (r.region.clone(), r.state)).collect()
+    };
+    let state_of = |report: &kms_rotation_core::AccountReport, region: &str| {
+        report.regions.iter().find(|r| r.region == region).unwrap().clone()
+    };
+
+    // The account lists me-south-1 as enabled: refusing there is not "not enabled".
+    let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = lookups.clone();
+    let clients = snapshot.clients().with_enabled_regions_lookup(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async {
+            Ok(vec![
+                "us-east-1".to_owned(),
+                "eu-west-1".to_owned(),
+                "me-south-1".to_owned(),
+            ])
+        })
+    });
+    let report = check_account(&clients, &CheckOptions::default()).await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            ("ap-east-1".to_owned(), RegionState::NotEnabled),
+            ("eu-west-1".to_owned(), RegionState::Scanned),
+            ("me-south-1".to_owned(), RegionState::Error),
+            // Not an opt-in region: enabled in every account.
+            ("sa-east-1".to_owned(), RegionState::Error),
+            ("us-east-1".to_owned(), RegionState::Scanned),
+        ]
+    );
+    assert!(
+        state_of(&report, "me-south-1")
+            .error
+            .unwrap()
+            .message
+            .contains("enabled for the account")
+    );
+    assert!(
+        state_of(&report, "sa-east-1")
+            .error
+            .unwrap()
+            .message
+            .contains("enabled in every account")
+    );
+    assert_eq!(
+        lookups.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the list is read once"
+    );
+    assert_eq!(report.exit_code(), 2, "FAILs in the scanned regions");
+
+    // The list cannot be read: unconfirmed is an error, never "not enabled".
+    let clients = snapshot.clients().with_enabled_regions_lookup(|| {
+        Box::pin(async {
+            Err(kms_rotation_core::Error::Configuration(
+                "AccessDeniedException: not authorized to perform account:ListRegions".to_owned(),
+            ))
+        })
+    });
+    let report = check_account(&clients, &CheckOptions::default()).await.unwrap();
+    let ap = state_of(&report, "ap-east-1");
+    assert_eq!(ap.state, RegionState::Error);
+    assert!(ap.error.unwrap().message.contains("could not be confirmed"));
+
+    // Refused in the home region: the credentials, for the whole run.
+    let clients = snapshot.clients().with_home_region("sa-east-1");
+    let error = check_account(&clients, &CheckOptions::default()).await.unwrap_err();
+    assert!(matches!(error, kms_rotation_core::Error::Configuration(_)), "{error:?}");
+    assert!(error.to_string().contains("home region sa-east-1"), "{error}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_failed_alias_listing_is_reported_and_keys_are_still_checked() {
     let snapshot = load(&every_category());

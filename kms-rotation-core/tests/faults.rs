@@ -341,7 +341,9 @@ async fn access_denied_on_one_key_and_a_region_that_refuses_the_credentials() {
     assert_eq!(denied.error.as_ref().unwrap().code, "AccessDeniedException");
     assert_eq!(report.findings.len(), 3, "every key of R1, none lost");
     let r2 = report.regions.iter().find(|r| r.region == R2).unwrap();
-    assert_eq!(r2.state, RegionState::NotEnabled);
+    // eu-west-1 is enabled in every account: refusing there is a region error, not "not enabled".
+    assert_eq!(r2.state, RegionState::Error);
+    assert_eq!(r2.error.as_ref().unwrap().code, "UnrecognizedClientException");
     assert_eq!(report.summary.regions_not_checked, 1);
 
     // Refused everywhere: a credentials error, not two regions "not enabled".

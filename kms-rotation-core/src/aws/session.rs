@@ -237,11 +237,18 @@ impl AwsSession {
             clients = clients.with_client(Arc::new(self.client(region.as_ref())?));
         }
         let session = self.clone();
-        Ok(clients.with_factory(move |region| {
+        let clients = clients.with_factory(move |region| {
             session
                 .client(region)
                 .map(|client| Arc::new(client) as Arc<dyn KmsClient>)
-        }))
+        });
+        let session = self.clone();
+        Ok(clients
+            .with_home_region(self.home_region.clone())
+            .with_enabled_regions_lookup(move || {
+                let session = session.clone();
+                Box::pin(async move { session.enabled_regions().await })
+            }))
     }
 
     /// The regions the options selected: the home region, the given list, or

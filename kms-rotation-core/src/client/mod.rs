@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 
 use crate::api::ApiError;
 use crate::error::{Error, Result};
@@ -54,6 +55,10 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
 /// Makes a client for a region on demand.
 pub type ClientFactory = Arc<dyn Fn(&str) -> Result<Arc<dyn KmsClient>> + Send + Sync>;
 
+/// Lists the regions enabled for the account (`account:ListRegions`), to tell a
+/// region the account has not enabled from one that refuses the credentials.
+pub type EnabledRegionsLookup = Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<String>>> + Send + Sync>;
+
 /// The clients of an account: one per region, given up front or made on demand.
 ///
 /// ```
@@ -68,6 +73,8 @@ pub struct Clients {
     by_region: Arc<Mutex<BTreeMap<String, Arc<dyn KmsClient>>>>,
     given: Vec<String>,
     factory: Option<ClientFactory>,
+    home_region: Option<String>,
+    enabled_regions: Option<EnabledRegionsLookup>,
 }
 
 impl fmt::Debug for Clients {
@@ -75,6 +82,8 @@ impl fmt::Debug for Clients {
         f.debug_struct("Clients")
             .field("regions", &self.given)
             .field("factory", &self.factory.is_some())
+            .field("home_region", &self.home_region)
+            .field("enabled_regions", &self.enabled_regions.is_some())
             .finish()
     }
 }
@@ -102,6 +111,35 @@ impl Clients {
     ) -> Self {
         self.factory = Some(Arc::new(factory));
         self
+    }
+
+    /// Names the home region: the one the credentials were configured for.
+    /// Credentials refused there are bad credentials, not a region the account
+    /// has not enabled.
+    pub fn with_home_region(mut self, region: impl Into<String>) -> Self {
+        self.home_region = Some(region.into());
+        self
+    }
+
+    /// The home region, when one was named.
+    pub fn home_region(&self) -> Option<&str> {
+        self.home_region.as_deref()
+    }
+
+    /// How to list the regions enabled for the account, so that a region
+    /// refusing the credentials is reported `not_enabled` only when the
+    /// account's own list says so.
+    pub fn with_enabled_regions_lookup(
+        mut self,
+        lookup: impl Fn() -> BoxFuture<'static, Result<Vec<String>>> + Send + Sync + 'static,
+    ) -> Self {
+        self.enabled_regions = Some(Arc::new(lookup));
+        self
+    }
+
+    /// The lookup given with [`Clients::with_enabled_regions_lookup`].
+    pub fn enabled_regions_lookup(&self) -> Option<&EnabledRegionsLookup> {
+        self.enabled_regions.as_ref()
     }
 
     /// The regions of the clients given with [`Clients::with_client`], in order.
