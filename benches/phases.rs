@@ -5,8 +5,65 @@
 //! Run: `cargo bench -p benches --bench phases`
 use benches::{AccountShape, account};
 use kms_rotation_core::{CheckOptions, Snapshot, check_account};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// This thread's CPU time (user + system, from /proc; 10 ms resolution): on a
+/// machine shared with other work it says more than the wall clock.
+fn cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// A line of /proc/self/status, in kB (`VmHWM`: the peak resident set).
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap_or(0)
+}
+
+/// In a fresh process (so that generating the file does not count): load the
+/// file, check it, and say the peak memory against the file's size.
+fn peak_memory_child(path: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let before = status_kb("VmRSS:");
+    let t = Instant::now();
+    let snapshot = Snapshot::load(path).unwrap();
+    snapshot.set_record_calls(false);
+    let report = rt
+        .block_on(check_account(
+            &snapshot.clients(),
+            &CheckOptions::default().without_rate_limits(),
+        ))
+        .unwrap();
+    let elapsed = t.elapsed();
+    let peak = status_kb("VmHWM:");
+    let file = std::fs::metadata(path).unwrap().len() / 1024;
+    println!(
+        "load file + check {elapsed:?} ({} findings); peak memory {} MB above the {} MB at start = {:.2}x the file's {} MB",
+        report.findings.len(),
+        (peak - before) / 1024,
+        before / 1024,
+        (peak - before) as f64 / file as f64,
+        file / 1024
+    );
+}
+
 fn main() {
+    if let Ok(path) = std::env::var("PHASES_PEAK_MEMORY_OF") {
+        return peak_memory_child(&path);
+    }
     let json = account(AccountShape {
         regions: 1,
         keys_per_region: 100_000,
@@ -24,20 +81,34 @@ fn main() {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         println!("serde Value parse {:?}", t.elapsed());
         drop(v);
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let snapshot = Snapshot::from_json(&json).unwrap();
-        println!("load {:?}", t.elapsed());
+        println!("load {:?} (cpu {:?})", t.elapsed(), cpu() - c);
         snapshot.set_record_calls(false);
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let report = rt
             .block_on(check_account(
                 &snapshot.clients(),
                 &CheckOptions::default().without_rate_limits(),
             ))
             .unwrap();
-        println!("check {:?} ({} findings)", t.elapsed(), report.findings.len());
+        println!(
+            "check {:?} (cpu {:?}, {} findings)",
+            t.elapsed(),
+            cpu() - c,
+            report.findings.len()
+        );
         let t = Instant::now();
         let text = report.to_json();
         println!("to_json {:?} {}", t.elapsed(), text.len());
     }
+    let path = std::env::temp_dir().join(format!("kms-rotation-phases-{}.json", std::process::id()));
+    std::fs::write(&path, &json).unwrap();
+    drop(json);
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("PHASES_PEAK_MEMORY_OF", &path)
+        .status()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(status.success());
 }

@@ -110,22 +110,73 @@ fn is_account_id(text: &str) -> bool {
 
 /// The six parts of an ARN in an `aws*` partition; `None` for anything else.
 fn split_arn(text: &str) -> Option<Arn> {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
-        return None;
-    };
-    let partition_ok = KNOWN_PARTITIONS.contains(partition);
-    if *prefix != "arn" || !partition_ok || service.is_empty() {
-        return None;
-    }
+    let parts = ArnParts::of(text)?;
     Some(Arn {
         text: text.to_owned(),
-        partition: (*partition).to_owned(),
-        service: (*service).to_owned(),
-        region: (*region).to_owned(),
-        account_id: (*account).to_owned(),
-        resource: (*resource).to_owned(),
+        partition: parts.partition.to_owned(),
+        service: parts.service.to_owned(),
+        region: parts.region.to_owned(),
+        account_id: parts.account_id.to_owned(),
+        resource: parts.resource.to_owned(),
     })
+}
+
+/// The parts of an ARN borrowed from its text, for paths that look at many
+/// ARNs (loading a snapshot, finding a key by ARN) and need no owned [`Arn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArnParts<'a> {
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT`, everything before the resource.
+    pub(crate) prefix: &'a str,
+    pub(crate) partition: &'a str,
+    pub(crate) service: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) account_id: &'a str,
+    /// `key/ID`, `alias/NAME`, `role/NAME`, …
+    pub(crate) resource: &'a str,
+}
+
+impl<'a> ArnParts<'a> {
+    /// The six parts of an ARN in an `aws*` partition; `None` for anything else.
+    pub(crate) fn of(text: &'a str) -> Option<Self> {
+        let mut parts = text.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account_id), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        if !KNOWN_PARTITIONS.contains(&partition) || service.is_empty() {
+            return None;
+        }
+        Some(Self {
+            prefix: &text[..text.len() - resource.len() - 1],
+            partition,
+            service,
+            region,
+            account_id,
+            resource,
+        })
+    }
+
+    /// A KMS key ARN's key id, or a KMS alias ARN's `alias/NAME`.
+    pub(crate) fn key_or_alias(&self) -> Option<&'a str> {
+        if self.service != "kms" {
+            return None;
+        }
+        match self.resource.strip_prefix("key/") {
+            Some(id) => Some(id),
+            None => self.resource.starts_with("alias/").then_some(self.resource),
+        }
+    }
+
+    /// Whether this is a well-formed KMS ARN in `region`.
+    pub(crate) fn is_kms_in(&self, region: &str) -> bool {
+        self.service == "kms" && self.region == region && is_account_id(self.account_id)
+    }
 }
 
 impl KeyRef {

@@ -120,12 +120,10 @@ impl KeyMetadataFile {
         })
     }
 
-    /// The model, or the fields the decision table needs that the record lacks.
-    /// A record with neither spec field predates asymmetric keys: symmetric, by inference.
-    pub(crate) fn to_model(&self) -> std::result::Result<KeyMetadata, Vec<&'static str>> {
+    /// The fields the decision table needs that the record lacks.
+    pub(crate) fn missing(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        let key_id = self.id();
-        if key_id.is_none() {
+        if self.key_id.is_none() && self.arn.as_deref().and_then(|arn| arn.rsplit_once(":key/")).is_none() {
             missing.push("KeyId");
         }
         if self.arn.is_none() {
@@ -140,38 +138,52 @@ impl KeyMetadataFile {
         if self.origin.is_none() {
             missing.push("Origin");
         }
+        missing
+    }
+
+    /// The model (moving the record's values), or the fields the decision table
+    /// needs that the record lacks. A record with neither spec field predates
+    /// asymmetric keys: symmetric, by inference.
+    pub(crate) fn into_model(self) -> std::result::Result<KeyMetadata, Vec<&'static str>> {
+        let missing = self.missing();
+        let key_id = self.key_id.or_else(|| {
+            self.arn
+                .as_deref()
+                .and_then(|arn| arn.rsplit_once(":key/"))
+                .map(|(_, id)| id.to_owned())
+        });
         let (Some(key_id), Some(arn), Some(manager), Some(state), Some(origin), true) = (
             key_id,
-            self.arn.clone(),
-            self.key_manager.clone(),
-            self.key_state.clone(),
-            self.origin.clone(),
+            self.arn,
+            self.key_manager,
+            self.key_state,
+            self.origin,
             missing.is_empty(),
         ) else {
             return Err(missing);
         };
-        let declared = self.key_spec.clone().or_else(|| self.customer_master_key_spec.clone());
+        let declared = self.key_spec.or(self.customer_master_key_spec);
         let spec_inferred = declared.is_none();
         let spec = declared.unwrap_or(KeySpec::SymmetricDefault);
-        let multi_region = self.multi_region_configuration.as_ref().map(|mrc| MultiRegionInfo {
-            role: mrc.multi_region_key_type.clone(),
-            primary_arn: mrc.primary_key.arn.clone(),
-            primary_region: mrc.primary_key.region.clone(),
+        let multi_region = self.multi_region_configuration.map(|mrc| MultiRegionInfo {
+            role: mrc.multi_region_key_type,
+            primary_arn: mrc.primary_key.arn,
+            primary_region: mrc.primary_key.region,
         });
         Ok(KeyMetadata {
             key_id,
             arn,
-            account_id: self.aws_account_id.clone(),
+            account_id: self.aws_account_id,
             manager,
             state,
-            usage: self.key_usage.clone().unwrap_or_else(|| KeyUsage::implied_by(&spec)),
+            usage: self.key_usage.unwrap_or_else(|| KeyUsage::implied_by(&spec)),
             spec,
             spec_inferred,
             origin,
-            custom_key_store_id: self.custom_key_store_id.clone(),
+            custom_key_store_id: self.custom_key_store_id,
             multi_region,
             creation_date: self.creation_date,
-            description: self.description.clone(),
+            description: self.description,
         })
     }
 
@@ -319,7 +331,7 @@ pub fn describe_key_response(value: Value) -> Result<KeyMetadata, ApiError> {
     let response: DescribeKeyResponse = parse("DescribeKey", value)?;
     let metadata = response
         .key_metadata
-        .to_model()
+        .into_model()
         .map_err(|missing| malformed("DescribeKey", format!("KeyMetadata is missing {}", missing.join(", "))))?;
     // A live answer must name the key's spec: only old records may omit it.
     if metadata.spec_inferred {

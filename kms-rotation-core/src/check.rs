@@ -508,7 +508,8 @@ pub(crate) async fn list_keys_into(
     listed: &AtomicU64,
     keys: futures::channel::mpsc::UnboundedSender<KeyListEntry>,
 ) -> Option<ApiError> {
-    let mut seen: HashSet<String> = HashSet::new();
+    // A fast hash: key ids are AWS's (or the snapshot's), not an attacker's choosing.
+    let mut seen: HashSet<String, foldhash::fast::RandomState> = HashSet::default();
     caller
         .list(None, |page: Vec<KeyListEntry>| {
             let mut count = 0;
@@ -577,6 +578,9 @@ async fn scan_region(
         .buffer_unordered(options.max_in_flight())
         .collect::<Vec<KeyRead>>();
     let (list_error, reads, aliases) = futures::join!(listing, reads, alias_listing.clone());
+    // The last handle on the listing: each finding then takes its key's names out of it.
+    drop(alias_listing);
+    let mut aliases = aliases.map(|by_key| Arc::try_unwrap(by_key).unwrap_or_else(|shared| (*shared).clone()));
     // An alias exemption cannot be evaluated without the aliases: a verdict
     // that would hold only if no alias rule matched is unknown, not FAIL or PASS.
     let unknown_exemption = match &aliases {
@@ -587,7 +591,7 @@ async fn scan_region(
         .into_iter()
         .map(|read| match read {
             KeyRead::Described { mut facts, read } => {
-                facts.aliases = aliases_of(&aliases, &facts.metadata.key_id);
+                facts.aliases = take_aliases(&mut aliases, &facts.metadata.key_id);
                 let finding = decide(&facts, read, options.policy());
                 match &unknown_exemption {
                     Some(error) if matches!(finding.status, Status::Pass | Status::Fail) => {
@@ -597,7 +601,7 @@ async fn scan_region(
                 }
             }
             KeyRead::NotDescribed { entry, error } => {
-                let names = aliases_of(&aliases, &entry.key_id);
+                let names = take_aliases(&mut aliases, &entry.key_id);
                 rules::describe_error_finding(&region, &entry.key_id, &entry.key_arn, &names, error)
             }
         })
@@ -639,6 +643,15 @@ async fn scan_region(
 enum KeyRead {
     Described { facts: Box<KeyFacts>, read: RotationRead },
     NotDescribed { entry: KeyListEntry, error: ApiError },
+}
+
+/// The alias names of a key, taken from a region's listing (none if the listing failed).
+fn take_aliases(listing: &mut Result<AliasesByKey, ApiError>, key_id: &str) -> Vec<String> {
+    listing
+        .as_mut()
+        .ok()
+        .and_then(|by_key| by_key.remove(key_id))
+        .unwrap_or_default()
 }
 
 /// The alias names of a key, from a region's listing (none if the listing failed).

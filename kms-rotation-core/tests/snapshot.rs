@@ -65,6 +65,17 @@ async fn keys_are_found_by_id_arn_alias_and_alias_arn() {
     }
     let missing = client.describe_key("alias/none").await.unwrap_err();
     assert_eq!(missing.code, "NotFoundException");
+    // An ARN finds the key only when all of it agrees: another account, region or partition is another key.
+    for other in [
+        format!("arn:aws:kms:us-east-1:999999999999:key/{id}"),
+        format!("arn:aws:kms:us-west-2:{ACCOUNT}:key/{id}"),
+        format!("arn:aws-cn:kms:us-east-1:{ACCOUNT}:key/{id}"),
+        "arn:aws:kms:us-east-1:999999999999:alias/off".to_owned(),
+        format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/alias/off"),
+    ] {
+        let error = client.describe_key(&other).await.unwrap_err();
+        assert_eq!(error.code, "NotFoundException", "{other}");
+    }
     let finding = check_key(client.as_ref(), "alias/none", &CheckOptions::default())
         .await
         .unwrap();

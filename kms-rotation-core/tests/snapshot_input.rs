@@ -233,9 +233,11 @@ async fn a_cloudsploit_collection_is_judged_by_our_rules() {
         (Status::Error, Reason::ApiError)
     );
     assert_eq!(by_id("80c4").error.as_ref().unwrap().code, "AccessDeniedException");
-    // The region CloudSploit could not list is a region not checked.
+    // The region CloudSploit could not list is a region not checked: an error,
+    // since eu-west-1 is enabled in every account (never "not enabled").
     let eu = report.regions.iter().find(|r| r.region == "eu-west-1").unwrap();
-    assert_eq!(eu.state, kms_rotation_core::RegionState::NotEnabled);
+    assert_eq!(eu.state, kms_rotation_core::RegionState::Error);
+    assert_eq!(eu.error.as_ref().unwrap().code, "UnrecognizedClientException");
     assert_eq!(report.account_id.as_deref(), Some("111122223333"));
     assert_eq!(report.exit_code(), 2);
     // Not a collection: said so.

@@ -35,7 +35,8 @@ pub(crate) struct Caller<'a> {
     pub(crate) client: &'a dyn KmsClient,
     /// Whether the client is a remote service (paced, and each attempt timed out).
     remote: bool,
-    limiters: HashMap<Operation, RateLimiter>,
+    /// One per operation (a handful: a scan beats hashing on every call).
+    limiters: Vec<(Operation, RateLimiter)>,
     retry: RetryConfig,
     counters: &'a Counters,
 }
@@ -64,6 +65,15 @@ impl<'a> Caller<'a> {
         self.client.region()
     }
 
+    fn limiter(&self, op: Operation) -> &RateLimiter {
+        let (_, limiter) = self
+            .limiters
+            .iter()
+            .find(|(each, _)| *each == op)
+            .expect("a limiter for every operation");
+        limiter
+    }
+
     /// Makes one call within the rate budget, retrying what may succeed on
     /// another try (see [`RetryConfig`]); each attempt is bounded by the
     /// attempt timeout, the whole call by the deadline.
@@ -73,7 +83,7 @@ impl<'a> Caller<'a> {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let started = Instant::now();
-        let limiter = &self.limiters[&op];
+        let limiter = self.limiter(op);
         let mut attempts = 0;
         loop {
             limiter.acquire().await;

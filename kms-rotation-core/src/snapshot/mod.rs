@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::api::ROTATION_PERIOD_RANGE;
 use crate::api::{ApiError, ErrorKind, Operation};
-use crate::arn::{Arn, check_region_shape};
+use crate::arn::{Arn, ArnParts, check_region_shape};
 use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
@@ -45,37 +45,39 @@ struct AccountFile {
 /// The file read in one typed pass: the fast path, taken when every entry
 /// reads cleanly. A region named twice is refused with its line and column.
 #[derive(Debug, Deserialize)]
-struct AccountFileFast {
+struct AccountFileFast<'a> {
     #[serde(default)]
     account_id: Option<String>,
-    regions: UniqueRegions,
+    #[serde(borrow)]
+    regions: UniqueRegions<'a>,
 }
 
 #[derive(Debug, Deserialize)]
-struct RegionFileFast {
-    #[serde(default)]
-    keys: Vec<Box<RawValue>>,
+struct RegionFileFast<'a> {
+    /// Each entry's text, borrowed from the file.
+    #[serde(default, borrow)]
+    keys: Vec<&'a RawValue>,
     #[serde(rename = "Errors", default)]
     errors: BTreeMap<Operation, ErrorFile>,
 }
 
 /// Regions in file order; a name given twice is an error (JSON would keep the last).
 #[derive(Debug)]
-struct UniqueRegions(Vec<(String, RegionFileFast)>);
+struct UniqueRegions<'a>(Vec<(String, RegionFileFast<'a>)>);
 
-impl<'de> Deserialize<'de> for UniqueRegions {
+impl<'de: 'a, 'a> Deserialize<'de> for UniqueRegions<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Regions;
-        impl<'de> serde::de::Visitor<'de> for Regions {
-            type Value = UniqueRegions;
+        struct Regions<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Regions<'a> {
+            type Value = UniqueRegions<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object of regions")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> std::result::Result<UniqueRegions, A::Error> {
-                let mut regions: Vec<(String, RegionFileFast)> = Vec::new();
+            ) -> std::result::Result<UniqueRegions<'a>, A::Error> {
+                let mut regions: Vec<(String, RegionFileFast<'a>)> = Vec::new();
                 while let Some(name) = map.next_key::<String>()? {
                     if regions.iter().any(|(seen, _)| *seen == name) {
                         return Err(serde::de::Error::custom(format!(
@@ -87,7 +89,7 @@ impl<'de> Deserialize<'de> for UniqueRegions {
                 Ok(UniqueRegions(regions))
             }
         }
-        deserializer.deserialize_map(Regions)
+        deserializer.deserialize_map(Regions(std::marker::PhantomData))
     }
 }
 
@@ -119,7 +121,10 @@ struct RegionFile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyFile {
-    key_metadata: KeyMetadataFile,
+    /// Required in a file; once the model is made from it, kept only for keys
+    /// whose entry has no text of its own to save (those added in code).
+    #[serde(deserialize_with = "required_record", skip_serializing_if = "Option::is_none")]
+    key_metadata: Option<Box<KeyMetadataFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rotation_status: Option<RotationFile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -229,9 +234,31 @@ struct KeyEntry {
     describe_error: Option<ApiError>,
     /// The entry as the file gave it, kept for saving (members the rules do
     /// not read included); `None` for keys added in code.
-    raw: Option<Box<RawValue>>,
+    raw: Option<RawEntry>,
     /// Per operation: the error and how many more times to answer it (`None`: always).
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
+}
+
+/// A key entry's text as the file gave it.
+#[derive(Debug)]
+enum RawEntry {
+    /// Its own copy (an entry read on the lenient path).
+    Owned(Box<RawValue>),
+    /// A range of the file's text, which every entry of the file shares.
+    Shared(Arc<String>, std::ops::Range<usize>),
+}
+
+impl RawEntry {
+    fn get(&self) -> &str {
+        match self {
+            RawEntry::Owned(raw) => raw.get(),
+            RawEntry::Shared(text, range) => &text[range.clone()],
+        }
+    }
+
+    fn of(entry: &Value) -> Option<Self> {
+        serde_json::value::to_raw_value(entry).ok().map(RawEntry::Owned)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -243,6 +270,24 @@ struct RegionData {
     /// hash: the keys are the snapshot's own, not an attacker's).
     index: HashMap<String, usize, foldhash::fast::RandomState>,
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
+}
+
+impl RegionData {
+    /// The position of the key named by id, ARN, alias name or alias ARN.
+    fn position(&self, key: &str) -> Option<usize> {
+        if let Some(position) = self.index.get(key) {
+            return Some(*position);
+        }
+        // An ARN: the key id or alias name it ends with, if the key's ARN agrees.
+        let named = ArnParts::of(key)?;
+        let name = named.key_or_alias()?;
+        let position = *self.index.get(name)?;
+        let meta = &self.keys[position].meta;
+        // `key/ID` names a key id, never an alias name that the index also holds.
+        let same_kind = named.resource.starts_with("alias/") || meta.key_id == name;
+        let own = ArnParts::of(&meta.arn)?;
+        (same_kind && own.prefix == named.prefix).then_some(position)
+    }
 }
 
 #[derive(Debug)]
@@ -315,7 +360,7 @@ impl Snapshot {
     /// [`Error::MalformedSnapshot`] with line and column when the text is not
     /// JSON of a snapshot's shape, or an object key is given twice.
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::parse(text, None, false)
+        Self::parse(Arc::new(text.to_owned()), None, false)
     }
 
     /// Parses snapshot JSON, refusing the whole text for any key entry that
@@ -324,7 +369,7 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::from_json`], plus [`Error::InvalidInput`] naming the key and field.
     pub fn from_json_strict(text: &str) -> Result<Self> {
-        Self::parse(text, None, true)
+        Self::parse(Arc::new(text.to_owned()), None, true)
     }
 
     /// Reads a snapshot file (leniently, as [`Snapshot::from_json`]).
@@ -377,15 +422,17 @@ impl Snapshot {
                 },
             )
         })?;
-        Self::parse(&file.to_string(), source_name, false)
+        Self::parse(Arc::new(file.to_string()), source_name, false)
     }
 
     fn load_with(path: &Path, strict: bool) -> Result<Self> {
         let (text, source_name) = read_text(path)?;
-        Self::parse(&text, source_name, strict)
+        Self::parse(Arc::new(text), source_name, strict)
     }
 
-    fn parse(text: &str, source_name: Option<String>, strict: bool) -> Result<Self> {
+    /// `text` is shared with the key entries, which keep their own text for saving.
+    fn parse(shared: Arc<String>, source_name: Option<String>, strict: bool) -> Result<Self> {
+        let text = shared.as_str();
         // Fast path: every entry reads cleanly as typed (and names its key: an
         // entry without KeyId or Arn is a paste the slow path explains).
         if let Some(regions) = fast_regions(text) {
@@ -394,8 +441,9 @@ impl Snapshot {
             for (region, keys, errors) in regions {
                 check_region_shape(&region)?;
                 snapshot.add_region(&region);
-                for (index, (file, raw)) in keys.into_iter().enumerate() {
-                    snapshot.add_file(&region, index, file, raw, strict)?;
+                for (index, (file, range)) in keys.into_iter().enumerate() {
+                    let raw = RawEntry::Shared(shared.clone(), range);
+                    snapshot.add_file(&region, index, file, Some(raw), strict)?;
                 }
                 let mut regions = lock(&snapshot.shared.regions);
                 let data = regions.entry(region).or_default();
@@ -441,7 +489,7 @@ impl Snapshot {
         let place = format!("{region} key #{}", index + 1);
         match read_entry(&entry) {
             Ok(file) => {
-                let raw = serde_json::value::to_raw_value(&entry).ok();
+                let raw = RawEntry::of(&entry);
                 self.add_file(region, index, file, raw, strict)
             }
             Err(problem) if strict => Err(Error::invalid("snapshot key", place, problem)),
@@ -455,33 +503,39 @@ impl Snapshot {
         &self,
         region: &str,
         index: usize,
-        file: KeyFile,
-        raw: Option<Box<RawValue>>,
+        mut file: KeyFile,
+        raw: Option<RawEntry>,
         strict: bool,
     ) -> Result<()> {
-        let place = format!("{region} key #{}", index + 1);
-        let (meta, describe_error) = match file.key_metadata.to_model() {
-            Ok(meta) => (meta, None),
-            Err(missing) => {
-                let what = format!("the record of this key lacks {}", missing.join(", "));
-                if strict {
-                    return Err(Error::invalid("snapshot key", place, what));
-                }
-                let meta = placeholder(region, &file.key_metadata.id(), file.key_metadata.arn.clone(), index);
-                let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
-                (meta, Some(error))
+        let place = || format!("{region} key #{}", index + 1);
+        let record = file.key_metadata.take().unwrap_or_default();
+        let missing = record.missing();
+        let (meta, describe_error) = if missing.is_empty() {
+            // The saved entry is the file's own text: the typed record is not kept twice.
+            if raw.is_none() {
+                file.key_metadata = Some(record.clone());
             }
+            (record.into_model().expect("nothing missing"), None)
+        } else {
+            let what = format!("the record of this key lacks {}", missing.join(", "));
+            if strict {
+                return Err(Error::invalid("snapshot key", place(), what));
+            }
+            let meta = placeholder(region, &record.id(), record.arn.clone(), index);
+            file.key_metadata = Some(record);
+            let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
+            (meta, Some(error))
         };
         if strict && meta.spec_inferred {
             return Err(Error::invalid(
                 "snapshot key",
-                place,
+                place(),
                 "it has neither KeySpec nor CustomerMasterKeySpec",
             ));
         }
-        let elsewhere =
-            !meta.arn.is_empty() && Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default() != region;
+        let elsewhere = !meta.arn.is_empty() && !arn_in_region(&meta.arn, region);
         if elsewhere && !strict {
+            let place = place();
             let entry = match &raw {
                 Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
                 None => serde_json::to_value(&file).unwrap_or(Value::Null),
@@ -505,7 +559,7 @@ impl Snapshot {
         });
         let meta = placeholder(region, &id, arn, index);
         let error = ApiError::with_kind("MalformedSnapshotKey", problem, ErrorKind::InvalidResponse).not_retryable();
-        let raw = serde_json::value::to_raw_value(&entry).ok();
+        let raw = RawEntry::of(&entry);
         self.insert(region, KeyFile::default(), meta, Some(error), raw, false)
     }
 
@@ -530,7 +584,7 @@ impl Snapshot {
             }
         };
         let file = KeyFile {
-            key_metadata,
+            key_metadata: Some(Box::new(key_metadata)),
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
             aliases: key.aliases.clone(),
             tags: key
@@ -574,22 +628,19 @@ impl Snapshot {
         file: KeyFile,
         meta: KeyMetadata,
         describe_error: Option<ApiError>,
-        raw: Option<Box<RawValue>>,
+        raw: Option<RawEntry>,
         strict: bool,
     ) -> Result<()> {
-        if !meta.arn.is_empty() {
-            let arn_region = Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default();
-            if arn_region != region {
-                return Err(Error::invalid(
-                    "snapshot key",
-                    &meta.arn,
-                    format!("its ARN is not in region {region}"),
-                ));
-            }
+        if !meta.arn.is_empty() && !arn_in_region(&meta.arn, region) {
+            return Err(Error::invalid(
+                "snapshot key",
+                &meta.arn,
+                format!("its ARN is not in region {region}"),
+            ));
         }
         let mut regions = lock(&self.shared.regions);
         let data = regions.entry(region.to_owned()).or_default();
-        if data.index.contains_key(&meta.key_id) || (!meta.arn.is_empty() && data.index.contains_key(&meta.arn)) {
+        if data.position(&meta.key_id).is_some() || (!meta.arn.is_empty() && data.position(&meta.arn).is_some()) {
             if strict {
                 return Err(Error::invalid(
                     "snapshot key",
@@ -600,17 +651,16 @@ impl Snapshot {
             return Ok(());
         }
         let position = data.keys.len();
-        let alias_arn_prefix = meta.arn.rsplit_once(":key/").map(|(prefix, _)| prefix.to_owned());
+        // Key ids and alias names are indexed; an ARN is found through the id
+        // or alias name it ends with (indexed itself only when it ends otherwise).
         data.index.insert(meta.key_id.clone(), position);
-        if !meta.arn.is_empty() {
+        let arn_names_id = ArnParts::of(&meta.arn).and_then(|parts| parts.key_or_alias()) == Some(meta.key_id.as_str());
+        if !meta.arn.is_empty() && !arn_names_id {
             data.index.insert(meta.arn.clone(), position);
         }
         for (n, alias) in file.aliases.iter().enumerate() {
             data.aliases.push((position, n));
             data.index.insert(alias.clone(), position);
-            if let Some(prefix) = &alias_arn_prefix {
-                data.index.insert(format!("{prefix}:{alias}"), position);
-            }
         }
         let errors = file
             .errors
@@ -783,13 +833,13 @@ impl Snapshot {
     pub fn stored_rotation(&self, region: &str, key: &str) -> Option<RotationStatus> {
         let regions = lock(&self.shared.regions);
         let data = regions.get(region)?;
-        let entry = &data.keys[*data.index.get(key)?];
+        let entry = &data.keys[data.position(key)?];
         entry.file.rotation_status.as_ref().map(RotationStatus::from)
     }
 }
 
 // ---------------------------------------------------------------------------
-/// The typed fast path: `(account_id, [(region, [(entry, raw)], errors)])`,
+/// The typed fast path: `(account_id, [(region, [(entry, its range in text)], errors)])`,
 /// or `None` when any entry needs the lenient path (or the file is malformed:
 /// the lenient path says where).
 #[allow(clippy::type_complexity)]
@@ -799,20 +849,30 @@ fn fast_regions(
     Option<String>,
     Vec<(
         String,
-        Vec<(KeyFile, Option<Box<RawValue>>)>,
+        Vec<(KeyFile, std::ops::Range<usize>)>,
         BTreeMap<Operation, ErrorFile>,
     )>,
 )> {
-    let file = serde_json::from_str::<AccountFileFast>(text).ok()?;
+    let file = serde_json::from_str::<AccountFileFast<'_>>(text).ok()?;
     let mut regions = Vec::with_capacity(file.regions.0.len());
     for (region, region_file) in file.regions.0 {
         let mut keys = Vec::with_capacity(region_file.keys.len());
         for raw in region_file.keys {
             let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
-            if entry.key_metadata.key_id.is_none() && entry.key_metadata.arn.is_none() {
+            if entry
+                .key_metadata
+                .as_ref()
+                .is_none_or(|record| record.key_id.is_none() && record.arn.is_none())
+            {
                 return None;
             }
-            keys.push((entry, Some(raw)));
+            // The entry is borrowed from `text`: where it starts is where its text is.
+            let start = (raw.get().as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            let range = start..start + raw.get().len();
+            if !text.get(range.clone()).is_some_and(|own| std::ptr::eq(own, raw.get())) {
+                return None;
+            }
+            keys.push((entry, range));
         }
         regions.push((region, keys, region_file.errors));
     }
@@ -837,6 +897,18 @@ impl KeyEntry {
         }
         value
     }
+}
+
+/// `KeyMetadata` must be in a key entry (an `Option` only so that it can be let go).
+fn required_record<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<Box<KeyMetadataFile>>, D::Error> {
+    Box::<KeyMetadataFile>::deserialize(deserializer).map(Some)
+}
+
+/// Whether `arn` is a KMS ARN in `region`.
+fn arn_in_region(arn: &str, region: &str) -> bool {
+    ArnParts::of(arn).is_some_and(|parts| parts.is_kms_in(region))
 }
 
 /// The metadata of a key the record does not fully describe: only its id and
@@ -1022,8 +1094,10 @@ impl SnapshotClient {
 
     fn with_region<T>(&self, f: impl FnOnce(&mut RegionData) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let mut regions = lock(&self.shared.regions);
-        let data = regions.entry(self.region.clone()).or_default();
-        f(data)
+        match regions.get_mut(&self.region) {
+            Some(data) => f(data),
+            None => f(regions.entry(self.region.clone()).or_default()),
+        }
     }
 
     fn with_key<T>(
@@ -1033,7 +1107,7 @@ impl SnapshotClient {
         f: impl FnOnce(&mut RegionData, usize) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         self.with_region(|data| {
-            let position = *data.index.get(key).ok_or_else(|| not_found(key))?;
+            let position = data.position(key).ok_or_else(|| not_found(key))?;
             if let Some(error) = due_error(&mut data.keys[position].errors, op) {
                 return Err(error);
             }
@@ -1109,7 +1183,7 @@ impl KmsClient for SnapshotClient {
             };
             match key_id {
                 Some(key) => {
-                    let entry = &data.keys[*data.index.get(key).ok_or_else(|| not_found(key))?];
+                    let entry = &data.keys[data.position(key).ok_or_else(|| not_found(key))?];
                     let names = &entry.file.aliases;
                     page(names.iter(), names.len(), marker, size, |name| alias(entry, name))
                 }
@@ -1153,7 +1227,7 @@ impl KmsClient for SnapshotClient {
             let regions = lock(&self.shared.regions);
             let primary_entry = regions
                 .get(&info.primary_region)
-                .and_then(|data| data.index.get(&info.primary_arn).map(|i| &data.keys[*i]));
+                .and_then(|data| data.position(&info.primary_arn).map(|i| &data.keys[i]));
             if let Some(entry) = primary_entry {
                 return match &entry.file.rotation_status {
                     Some(file) => Ok(RotationStatus::from(file)),
