@@ -343,6 +343,11 @@ export declare class AccountReport {
   get summary(): Summary
   /** API calls, retries, duration. */
   get stats(): Stats
+  /**
+   * The CLI's exit code for this report: 2 when a key fails; else 3 when a
+   * key is `ERROR` or a region was not checked; else 0.
+   */
+  exitCode(): 0 | 2 | 3
   /** The canonical report JSON as a plain object. */
   toJSON(): AccountReportJson
   /**
@@ -398,6 +403,11 @@ export declare class RemediationReport {
   get summary(): Partial<Record<Outcome, number>>
   /** API calls, retries, duration. */
   get stats(): Stats
+  /**
+   * The CLI's exit code for this report: 0 when every target ended (in a dry
+   * run: would end) compliant, else 2.
+   */
+  exitCode(): 0 | 2
   /** The canonical remediation report JSON as a plain object. */
   toJSON(): RemediationReportJson
   /**
@@ -471,6 +481,20 @@ export declare class SnapshotKmsClient {
   enableKeyRotation(input: any): Promise<any>
   /** `ListResourceTags`. */
   listResourceTags(input: any): Promise<any>
+}
+
+/** One API attempt (see `onCall`). */
+export interface ApiCall {
+  /** The KMS operation, e.g. `DescribeKey`. */
+  operation: string
+  /** The region. */
+  region: string
+  /** `ok`, the AWS error code, or `RequestTimeout`. */
+  outcome: string
+  /** How long the attempt took, in milliseconds. */
+  latencyMs: number
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number
 }
 
 /** Static AWS credentials (the shape of an SDK v3 `AwsCredentialIdentity`). */
@@ -582,6 +606,11 @@ export interface ConnectionOptions {
   allowUnknownRegions?: boolean
   /** Static credentials for the built-in client instead of the default chain. */
   credentials?: AwsCredentials
+  /**
+   * Called (without blocking) with every API attempt: operation, region,
+   * outcome, latency and attempt number — never a credential. What it throws is ignored.
+   */
+  onCall?: (call: ApiCall) => void
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */
@@ -592,6 +621,16 @@ export interface KeyLookupOptions {
    */
   region?: string
 }
+
+/**
+ * Reads a CloudSploit collection (the file `cloudsploit --collection FILE`
+ * writes): its `kms.listKeys`, `kms.listAliases`, `kms.describeKey` and
+ * `kms.getKeyRotationStatus` answers and recorded errors, as a snapshot to
+ * check with this package's rules, without calling AWS again.
+ *
+ * @throws `IO`, or `MALFORMED_SNAPSHOT` when it is not a CloudSploit collection.
+ */
+export declare function loadCloudsploitCollection(path: string): Snapshot
 
 /**
  * Reads a snapshot file, e.g. `examples/data/demo-account.json` or one

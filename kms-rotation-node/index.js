@@ -843,6 +843,7 @@ module.exports.SnapshotKmsClient = nativeBinding.SnapshotKmsClient
 module.exports.checkAccount = nativeBinding.checkAccount
 module.exports.checkKey = nativeBinding.checkKey
 module.exports.collect = nativeBinding.collect
+module.exports.loadCloudsploitCollection = nativeBinding.loadCloudsploitCollection
 module.exports.loadSnapshot = nativeBinding.loadSnapshot
 module.exports.optionNames = nativeBinding.optionNames
 module.exports.remediate = nativeBinding.remediate

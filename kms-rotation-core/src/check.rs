@@ -12,7 +12,9 @@ use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{KeyRef, check_region, check_region_shape};
 use crate::client::{Clients, KmsClient};
 use crate::engine::progress::emit;
-use crate::engine::{AliasesByKey, Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig};
+use crate::engine::{
+    AliasesByKey, ApiCall, CallLog, Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig,
+};
 use crate::error::{Error, Result};
 use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Status};
 use crate::policy::Policy;
@@ -39,6 +41,7 @@ pub struct CheckOptions {
     rates: Rates,
     retry: RetryConfig,
     progress: Option<ProgressCallback>,
+    call_log: Option<CallLog>,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -50,6 +53,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("rates", &self.rates)
             .field("retry", &self.retry)
             .field("progress", &self.progress.is_some())
+            .field("call_log", &self.call_log.is_some())
             .finish()
     }
 }
@@ -63,6 +67,7 @@ impl Default for CheckOptions {
             rates: Rates::default(),
             retry: RetryConfig::default(),
             progress: None,
+            call_log: None,
         }
     }
 }
@@ -146,6 +151,23 @@ impl CheckOptions {
     pub fn with_progress(mut self, progress: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
         self
+    }
+
+    /// Hands every API attempt to `log` (operation, region, outcome, latency,
+    /// attempt; never a credential), as `--verbose` prints them.
+    pub fn with_call_log(mut self, log: impl Fn(&ApiCall) + Send + Sync + 'static) -> Self {
+        self.call_log = Some(Arc::new(log));
+        self
+    }
+
+    /// The call log, if one was given.
+    pub(crate) fn call_log(&self) -> Option<&CallLog> {
+        self.call_log.as_ref()
+    }
+
+    /// The counters of a run under these options, with their call log.
+    pub(crate) fn counters(&self) -> Counters {
+        Counters::logging(self.call_log.clone())
     }
 
     /// The operations [`check_account`] and [`crate::collect()`] may call with these
@@ -275,7 +297,7 @@ pub(crate) fn parse_key_for(client: &dyn KmsClient, key: &str) -> Result<KeyRef>
 /// ```
 pub async fn check_key(client: &dyn KmsClient, key: &str, options: &CheckOptions) -> Result<Finding> {
     let key_ref = parse_key_for(client, key)?;
-    let counters = Counters::default();
+    let counters = options.counters();
     let caller = options.caller(client, &counters);
     Ok(check_key_with(&caller, &key_ref, options.policy()).await)
 }
@@ -326,7 +348,7 @@ pub async fn check_keys(
     options: &CheckOptions,
 ) -> Result<AccountReport> {
     let started = Instant::now();
-    let counters = Counters::default();
+    let counters = options.counters();
     let mut report = check_keys_with(clients, region, keys, options, &counters).await?;
     report.stats = counters.stats(started);
     Ok(report)
@@ -415,7 +437,7 @@ pub(crate) fn region_clients(clients: &Clients, options: &CheckOptions, what: &s
 pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<AccountReport> {
     let started = Instant::now();
     let region_clients = region_clients(clients, options, "check")?;
-    let counters = Counters::default();
+    let counters = options.counters();
     let scans = region_clients
         .iter()
         .map(|client| scan_region(client.as_ref(), options, &counters));

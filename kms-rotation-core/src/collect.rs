@@ -40,7 +40,7 @@ use crate::snapshot::{Snapshot, SnapshotKey};
 /// ```
 pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapshot> {
     let region_clients = region_clients(clients, options, "collect")?;
-    let counters = Counters::default();
+    let counters = options.counters();
     let per_region = region_clients
         .iter()
         .map(|client| collect_region(client.as_ref(), options, &counters));

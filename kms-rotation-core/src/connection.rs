@@ -129,6 +129,11 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
     OptionSpec::same("max_in_flight"),
     OptionSpec::cli("on_progress", "", "the CLI draws a progress bar on a terminal"),
+    OptionSpec::cli(
+        "on_call",
+        "--verbose",
+        "the CLI logs every API attempt to stderr with --verbose (or RUST_LOG)",
+    ),
     // Remediation.
     OptionSpec::same("rotation_period_days"),
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),

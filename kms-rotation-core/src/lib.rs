@@ -61,7 +61,7 @@ pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use connection::{Connection, ConnectionOptions, OPTIONS, OptionSpec, Regions, StaticCredentials};
-pub use engine::{DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
+pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
     Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,

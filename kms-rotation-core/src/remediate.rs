@@ -17,7 +17,7 @@ use crate::api::{ApiError, Operation};
 use crate::arn::Arn;
 use crate::check::{CheckOptions, check_keys_with};
 use crate::client::{Clients, KmsClient};
-use crate::engine::{Caller, Counters, Rates, RetryConfig};
+use crate::engine::{ApiCall, CallLog, Caller, Counters, Rates, RetryConfig};
 use crate::error::{Error, Result};
 use crate::model::{ErrorInfo, RotationStatus, Status, Timestamp};
 use crate::policy::{Policy, check_rotation_period};
@@ -33,7 +33,7 @@ use crate::rules;
 /// assert!(RemediateOptions::default().with_rotation_period_days(2561).is_err());
 /// # Ok::<(), kms_rotation_core::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RemediateOptions {
     rotation_period_days: Option<u32>,
     dry_run: bool,
@@ -42,6 +42,22 @@ pub struct RemediateOptions {
     retry: RetryConfig,
     enable_rate: f64,
     max_in_flight: usize,
+    call_log: Option<CallLog>,
+}
+
+impl std::fmt::Debug for RemediateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemediateOptions")
+            .field("rotation_period_days", &self.rotation_period_days)
+            .field("dry_run", &self.dry_run)
+            .field("verify_attempts", &self.verify_attempts)
+            .field("verify_delay", &self.verify_delay)
+            .field("retry", &self.retry)
+            .field("enable_rate", &self.enable_rate)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("call_log", &self.call_log.is_some())
+            .finish()
+    }
 }
 
 impl Default for RemediateOptions {
@@ -54,6 +70,7 @@ impl Default for RemediateOptions {
             retry: RetryConfig::default(),
             enable_rate: Operation::EnableKeyRotation.aws_quota_rps() * crate::engine::DEFAULT_QUOTA_FRACTION,
             max_in_flight: 8,
+            call_log: None,
         }
     }
 }
@@ -66,6 +83,12 @@ impl RemediateOptions {
     pub fn with_rotation_period_days(mut self, days: u32) -> Result<Self> {
         self.rotation_period_days = Some(check_rotation_period("rotation_period_days", days)?);
         Ok(self)
+    }
+
+    /// Hands every API attempt to `log`, as [`CheckOptions::with_call_log`] does.
+    pub fn with_call_log(mut self, log: impl Fn(&ApiCall) + Send + Sync + 'static) -> Self {
+        self.call_log = Some(std::sync::Arc::new(log));
+        self
     }
 
     /// `true` (the default) reports what would change without changing anything.
@@ -174,7 +197,14 @@ pub async fn remediate(
     report: &AccountReport,
     options: &RemediateOptions,
 ) -> Result<RemediationReport> {
-    remediate_with(clients, report, options, &Counters::default(), Instant::now()).await
+    remediate_with(
+        clients,
+        report,
+        options,
+        &Counters::logging(options.call_log.clone()),
+        Instant::now(),
+    )
+    .await
 }
 
 /// [`remediate`], counting calls in `counters` (which may already hold a check's).
@@ -312,7 +342,8 @@ pub async fn remediate_keys(
 ) -> Result<RemediationReport> {
     let started = Instant::now();
     period_for(check.policy(), options)?;
-    let counters = Counters::default();
+    // The check's calls and the remediation's go to the remediation's log (or the check's).
+    let counters = Counters::logging(options.call_log.clone().or_else(|| check.call_log().cloned()));
     let report = check_keys_with(clients, region, keys, check, &counters).await?;
     remediate_with(clients, &report, options, &counters, started).await
 }

@@ -656,3 +656,32 @@ async fn the_operations_a_call_declares_cover_every_call_it_makes() {
         );
     }
 }
+
+/// The call log sees every attempt, retries included, as the stats count them.
+#[tokio::test(start_paused = true)]
+async fn the_call_log_sees_every_attempt_the_stats_count() {
+    let mut file: serde_json::Value = serde_json::from_str(&every_category()).unwrap();
+    file["regions"]["eu-west-1"]["Errors"] = serde_json::json!({
+        "ListAliases": {"Code": "ThrottlingException", "Message": "Rate exceeded", "Times": 2}
+    });
+    let snapshot = load(&file.to_string());
+    let seen: Arc<Mutex<Vec<kms_rotation_core::ApiCall>>> = Arc::default();
+    let log = seen.clone();
+    let options = CheckOptions::default().with_call_log(move |call| log.lock().unwrap().push(call.clone()));
+    let report = check_account(&snapshot.clients(), &options).await.unwrap();
+    let seen = seen.lock().unwrap();
+    let mut counted: BTreeMap<String, u64> = BTreeMap::new();
+    for call in seen.iter() {
+        *counted.entry(call.operation.as_str().to_owned()).or_default() += 1;
+    }
+    assert_eq!(counted, report.stats.api_calls);
+    let aliases: Vec<(u32, &str)> = seen
+        .iter()
+        .filter(|c| c.region == "eu-west-1" && c.operation == Operation::ListAliases)
+        .map(|c| (c.attempt, c.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        aliases,
+        [(1, "ThrottlingException"), (2, "ThrottlingException"), (3, "ok")]
+    );
+}

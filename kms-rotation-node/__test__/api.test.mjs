@@ -1,6 +1,6 @@
 // Every exported function, offline: the demo account served by a Snapshot.
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -14,6 +14,7 @@ import {
   checkAccount,
   checkKey,
   collect,
+  loadCloudsploitCollection,
   loadSnapshot,
   remediate,
   remediateKeys,
@@ -40,6 +41,51 @@ describe('loadSnapshot and Snapshot', () => {
     const path = join(scratch(), 'saved.json')
     again.save(path)
     assert.deepEqual(loadSnapshot(path).toJSON(), json)
+  })
+})
+
+describe('onCall', () => {
+  it('sees every API attempt, as the stats count them, and never a credential', async () => {
+    const calls = []
+    const report = await checkAccount({ client: loadSnapshot(DEMO), onCall: (call) => calls.push(call) })
+    for (let i = 0; i < 5 && calls.length < report.stats.api_calls.DescribeKey; i++) await tick()
+    const counted = {}
+    for (const call of calls) counted[call.operation] = (counted[call.operation] ?? 0) + 1
+    assert.deepEqual(counted, report.stats.api_calls)
+    const call = calls.find((c) => c.operation === 'DescribeKey')
+    assert.deepEqual(Object.keys(call).sort(), ['attempt', 'latencyMs', 'operation', 'outcome', 'region'])
+    assert.equal(call.attempt, 1)
+    assert.ok(['ok', 'AccessDeniedException', 'NotFoundException'].includes(call.outcome) || call.outcome.length > 0)
+  })
+
+  it('is taken by remediation too', async () => {
+    const snapshot = loadSnapshot(DEMO)
+    const calls = []
+    const plan = await remediateKeys(['arn:aws:kms:eu-west-1:111122223333:key/8f5c122d-0ed7-47bb-b01e-b24e96c08d61'], {
+      client: snapshot,
+      onCall: (call) => calls.push(call.operation),
+    })
+    for (let i = 0; i < 5 && calls.length < 2; i++) await tick()
+    assert.ok(calls.includes('DescribeKey'), calls.join(', '))
+    assert.equal(calls.length, Object.values(plan.stats.api_calls).reduce((a, b) => a + b, 0))
+  })
+})
+
+describe('loadCloudsploitCollection', () => {
+  it('judges the facts CloudSploit collected by the same rules as Python and Rust', async () => {
+    const collection = new URL('../../kms-rotation-core/tests/corpus/cloudsploit-collection.json', import.meta.url)
+    const report = await checkAccount({ client: loadCloudsploitCollection(collection.pathname) })
+    const reasons = report.findings.map((f) => f.reason).sort()
+    assert.deepEqual(reasons, ['api_error', 'aws_managed', 'rotation_disabled', 'unsupported_key_spec'])
+    // eu-west-1 could not be listed: a region not checked, and FAILs make it 2.
+    assert.equal(report.regions.find((r) => r.region === 'eu-west-1').state, 'error')
+    assert.equal(report.exitCode(), 2)
+  })
+
+  it('names a file that is not a collection', () => {
+    const path = join(scratch(), 'not-a-collection.json')
+    writeFileSync(path, '{"regions": {}}')
+    assert.throws(() => loadCloudsploitCollection(path), (e) => e.code === 'MALFORMED_SNAPSHOT' && /CloudSploit/.test(e.message))
   })
 })
 
@@ -162,6 +208,9 @@ describe('remediate', () => {
     assert.ok(plan.actions.length > 0)
     assert.ok(plan.actions.every((a) => a.outcome !== 'CHANGED'))
     assert.equal(plan.stats.api_calls.EnableKeyRotation, undefined)
+    // The CLI's exit codes for the same reports: the demo fails (2); a plan with a skip is 2.
+    assert.equal(report.exitCode(), 2)
+    assert.equal(plan.exitCode(), plan.actions.some((a) => a.outcome === 'SKIPPED') ? 2 : 0)
     const again = await checkAccount({ client: snapshot })
     assert.deepEqual(canonical(again).findings, canonical(report).findings)
   })

@@ -23,7 +23,7 @@ use crate::transport::{ClientMaker, JsTransport, RegionSource};
 use crate::{convert, options_object};
 
 /// The groups of options, by the names the core gives them (camelCase).
-const CONNECTION: [&str; 10] = [
+const CONNECTION: [&str; 11] = [
     "client",
     "clientFactory",
     "regions",
@@ -34,6 +34,7 @@ const CONNECTION: [&str; 10] = [
     "sessionName",
     "allowUnknownRegions",
     "credentials",
+    "onCall",
 ];
 const KEY_LOOKUP: [&str; 1] = ["region"];
 const CHECK: [&str; 6] = [
@@ -122,6 +123,25 @@ pub struct ConnectionOptions {
     pub allow_unknown_regions: Option<bool>,
     /// Static credentials for the built-in client instead of the default chain.
     pub credentials: Option<AwsCredentials>,
+    /// Called (without blocking) with every API attempt: operation, region,
+    /// outcome, latency and attempt number — never a credential. What it throws is ignored.
+    #[napi(ts_type = "(call: ApiCall) => void")]
+    pub on_call: Option<ThreadsafeFunction<ApiCall, Unknown<'static>, ApiCall, Status, false>>,
+}
+
+/// One API attempt (see `onCall`).
+#[napi(object, object_from_js = false)]
+pub struct ApiCall {
+    /// The KMS operation, e.g. `DescribeKey`.
+    pub operation: String,
+    /// The region.
+    pub region: String,
+    /// `ok`, the AWS error code, or `RequestTimeout`.
+    pub outcome: String,
+    /// How long the attempt took, in milliseconds.
+    pub latency_ms: f64,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
 }
 
 /// Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}).
@@ -275,7 +295,9 @@ impl Request {
             return Ok(request);
         };
         let read = |e: napi::Error| BindingError::invalid("options", format!("invalid options: {}", e.reason));
-        request.connect = connection(convert(value).map_err(read)?)?;
+        let mut options: ConnectionOptions = convert(value).map_err(read)?;
+        let on_call = options.on_call.take().map(Arc::new);
+        request.connect = connection(options)?;
         if takes.key_lookup {
             request.region = convert::<KeyLookupOptions>(value).map_err(read)?.region;
         }
@@ -291,6 +313,23 @@ impl Request {
             if let Some(dry_run) = options.dry_run {
                 request.remediate = request.remediate.with_dry_run(dry_run);
             }
+        }
+        if let Some(listener) = on_call {
+            let forward = move |call: &kms_rotation_core::ApiCall| {
+                let call = ApiCall {
+                    operation: call.operation.as_str().to_owned(),
+                    region: call.region.clone(),
+                    outcome: call.outcome.clone(),
+                    latency_ms: call.latency_ms as f64,
+                    attempt: call.attempt,
+                };
+                // Non-blocking; what the listener throws is dropped by the empty callback.
+                listener.call_with_return_value(call, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
+            };
+            let forward = Arc::new(forward);
+            let again = forward.clone();
+            request.check = request.check.with_call_log(move |call| forward(call));
+            request.remediate = request.remediate.with_call_log(move |call| again(call));
         }
         Ok(request)
     }

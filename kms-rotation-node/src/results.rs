@@ -120,6 +120,13 @@ impl AccountReport {
         field(&self.inner.stats)
     }
 
+    /// The CLI's exit code for this report: 2 when a key fails; else 3 when a
+    /// key is `ERROR` or a region was not checked; else 0.
+    #[napi(js_name = "exitCode", ts_return_type = "0 | 2 | 3")]
+    pub fn exit_code(&self) -> u32 {
+        self.inner.exit_code().into()
+    }
+
     /// The canonical report JSON as a plain object.
     #[napi(js_name = "toJSON", ts_return_type = "AccountReportJson")]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
@@ -301,6 +308,13 @@ impl RemediationReport {
     #[napi(getter, ts_return_type = "Stats")]
     pub fn stats(&self) -> Value {
         field(&self.inner.stats)
+    }
+
+    /// The CLI's exit code for this report: 0 when every target ended (in a dry
+    /// run: would end) compliant, else 2.
+    #[napi(js_name = "exitCode", ts_return_type = "0 | 2")]
+    pub fn exit_code(&self) -> u32 {
+        self.inner.exit_code().into()
     }
 
     /// The canonical remediation report JSON as a plain object.

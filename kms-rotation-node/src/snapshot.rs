@@ -164,6 +164,23 @@ pub fn load_snapshot(env: &Env, path: Unknown<'_>, options: Option<Unknown<'_>>)
     load().map_err(|e| e.into_napi(env))
 }
 
+/// Reads a CloudSploit collection (the file `cloudsploit --collection FILE`
+/// writes): its `kms.listKeys`, `kms.listAliases`, `kms.describeKey` and
+/// `kms.getKeyRotationStatus` answers and recorded errors, as a snapshot to
+/// check with this package's rules, without calling AWS again.
+///
+/// @throws `IO`, or `MALFORMED_SNAPSHOT` when it is not a CloudSploit collection.
+#[napi(ts_args_type = "path: string")]
+pub fn load_cloudsploit_collection(env: &Env, path: Unknown<'_>) -> napi::Result<Snapshot> {
+    let load = || -> Result<Snapshot, BindingError> {
+        let path = read_string(path, "path")?;
+        let inner = CoreSnapshot::load_cloudsploit_collection(&path)?;
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
+        Ok(Snapshot::sized(env, inner, size))
+    };
+    load().map_err(|e| e.into_napi(env))
+}
+
 /// How a snapshot is read ({@link loadSnapshot}, {@link Snapshot.fromJson}).
 #[napi(object, object_to_js = false)]
 pub struct SnapshotOptions {

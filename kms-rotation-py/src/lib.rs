@@ -6,6 +6,7 @@
 //!
 //! One file per concept, lowest first (no module uses one above it):
 //! `json` (JSON values and Python objects), `error` (exceptions), `progress`,
+//! `call_log` (API attempts to `on_call=` or the `kms_rotation` logger),
 //! `transport` (a boto3-shaped object as the core's `JsonTransport`),
 //! `snapshot` (the snapshot and its transport, the fake's native half),
 //! `report` (results as thin wrappers over the core's values), `options`
@@ -20,6 +21,7 @@ use kms_rotation_core::{OPTIONS, Outcome, Reason, RegionState, Status};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+mod call_log;
 mod conformance;
 mod error;
 mod json;

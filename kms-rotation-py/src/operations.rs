@@ -113,7 +113,7 @@ fn remediate_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>) -> Res
     let report = account_report(report)?;
     let options = Options::parse(options)?;
     let connection = options.connection()?;
-    let remediation = options.remediation();
+    let remediation = options.remediation()?;
     Ok(Box::pin(async move {
         Ok(RemediationReport(connection.remediate(&report, &remediation).await?))
     }))
@@ -127,7 +127,7 @@ fn remediate_keys_call(keys: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>) -> 
     let options = Options::parse(options)?;
     let connection = options.connection()?;
     let (check, _) = options.check_options()?;
-    let remediation = options.remediation();
+    let remediation = options.remediation()?;
     let region = options.region();
     Ok(Box::pin(async move {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();

@@ -38,7 +38,10 @@ pub(crate) struct Options<'py> {
     max_requests_per_second: Option<f64>,
     max_in_flight: Option<usize>,
     on_progress: Option<Bound<'py, PyAny>>,
+    on_call: Option<Bound<'py, PyAny>>,
     remediation: RemediateOptions,
+    /// The interpreter the call came from (set by `parse`).
+    py: Option<Python<'py>>,
 }
 
 /// Extracts a keyword argument, naming it in the `TypeError`.
@@ -110,7 +113,10 @@ impl<'py> Options<'py> {
     /// `TypeError` for an unknown name or a value of the wrong type;
     /// `InvalidInputError` for a value the core rejects.
     pub(crate) fn parse(arguments: &Bound<'py, PyDict>) -> Result<Self> {
-        let mut options = Options::default();
+        let mut options = Options {
+            py: Some(arguments.py()),
+            ..Options::default()
+        };
         // First: it decides whether the region names that follow are accepted (process-wide).
         if let Some(allow) = arguments.get_item("allow_unknown_regions")?.filter(|v| !v.is_none()) {
             kms_rotation_core::allow_unknown_regions(extract("allow_unknown_regions", &allow)?);
@@ -157,6 +163,7 @@ impl<'py> Options<'py> {
             "max_requests_per_second" => self.max_requests_per_second = Some(extract(name, &value)?),
             "max_in_flight" => self.max_in_flight = Some(extract(name, &value)?),
             "on_progress" => self.on_progress = Some(callable("on_progress", value)?),
+            "on_call" => self.on_call = Some(callable("on_call", value)?),
             "rotation_period_days" => days(name, &value, |days| {
                 self.remediation = std::mem::take(&mut self.remediation).with_rotation_period_days(days)?;
                 Ok(())
@@ -176,9 +183,21 @@ impl<'py> Options<'py> {
         self.region.clone()
     }
 
-    /// The remediation options.
-    pub(crate) fn remediation(&self) -> RemediateOptions {
-        self.remediation.clone()
+    /// The remediation options, with the call log.
+    pub(crate) fn remediation(&self) -> Result<RemediateOptions> {
+        let options = self.remediation.clone();
+        Ok(match self.call_log()? {
+            Some(log) => options.with_call_log(move |call| log(call)),
+            None => options,
+        })
+    }
+
+    /// Where API attempts go: `on_call=`, else the `kms_rotation` logger at DEBUG.
+    fn call_log(&self) -> Result<Option<kms_rotation_core::CallLog>> {
+        let Some(py) = self.py else {
+            return Ok(None);
+        };
+        Ok(crate::call_log::call_log(py, self.on_call.as_ref())?)
     }
 
     /// The connection: a snapshot or a boto3-shaped `client=`, a
@@ -231,6 +250,9 @@ impl<'py> Options<'py> {
         }
         if let Some(calls) = self.max_in_flight.or_else(|| self.connection_pool()) {
             check = check.with_max_in_flight(calls);
+        }
+        if let Some(log) = self.call_log()? {
+            check = check.with_call_log(move |call| log(call));
         }
         let callback = self.on_progress.as_ref().map(|c| c.clone().unbind());
         Ok(Progress::attach(callback, check))

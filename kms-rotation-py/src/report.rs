@@ -430,6 +430,12 @@ record!(AccountReport |this, py| {
         self.finding_objects(py)
     }
 
+    /// The CLI's exit code for this report: 2 when a key fails; else 3 when a key is ``ERROR`` or a region was not checked; else 0.
+    #[getter]
+    fn exit_code(&self) -> u8 {
+        self.inner.exit_code()
+    }
+
     /// The findings with one status (``Status.FAIL`` or ``"FAIL"``).
     fn findings_with<'py>(&self, py: Python<'py>, status: &Bound<'py, PyAny>) -> Result<Bound<'py, PyTuple>> {
         let wanted = status_of(status)?;
@@ -557,6 +563,12 @@ record!(RemediationReport |this, py| {
 }
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
         actions(py, &self.0)?.as_any().try_iter()
+    }
+
+    /// The CLI's exit code for this report: 0 when every target ended (in a dry run: would end) compliant, else 2.
+    #[getter]
+    fn exit_code(&self) -> u8 {
+        self.0.exit_code()
     }
 
     /// Renders the report: ``"json"``, or a before/after ``"table"`` (the default).

@@ -27,6 +27,7 @@ CONNECTION = {
     "session_name",
     "credentials",
     "allow_unknown_regions",
+    "on_call",
 }
 POLICY = {"max_rotation_period_days", "evaluate_disabled_keys", "exemptions"}
 SCAN = {"regions", "max_requests_per_second", "max_in_flight", "on_progress"}

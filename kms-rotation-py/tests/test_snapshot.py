@@ -4,6 +4,7 @@ compared with the Rust core's own output for the same input."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -163,6 +164,10 @@ def test_remediate_dry_run_then_apply_on_a_snapshot(demo_path: Path) -> None:
     assert plan.to_dict() == json.loads(plan.to_json())
     assert [a.to_dict() for a in plan.actions] == plan.to_dict()["actions"]
     assert "WOULD_CHANGE=" in repr(plan) and "dry_run=True" in repr(plan)
+    # The exit codes the CLI gives for the same reports: FAILs are 2; a plan with a skip is 2.
+    assert report.exit_code == 2
+    skipped = any(a.outcome is Outcome.SKIPPED for a in plan)
+    assert plan.exit_code == (2 if skipped else 0)
     # The dry run changed nothing.
     assert kms_rotation.check_account(client=snapshot, exemptions=DEMO_EXEMPTIONS).summary == report.summary
 
@@ -173,6 +178,9 @@ def test_remediate_dry_run_then_apply_on_a_snapshot(demo_path: Path) -> None:
     assert all(a.after is not None and a.after.period_days == 180 for a in changed)
     after = kms_rotation.check_account(client=snapshot, exemptions=DEMO_EXEMPTIONS)
     assert after.summary.fail < report.summary.fail
+    # No FAIL left but ERROR findings (the demo has two): 3, never 0.
+    if after.summary.fail == 0:
+        assert after.exit_code == 3
     # The report may also come as its JSON text or its dict.
     again = kms_rotation.remediate(after.to_json(), client=snapshot)
     assert kms_rotation.remediate(after.to_dict(), client=snapshot).summary == again.summary
@@ -343,3 +351,40 @@ def test_a_cloudsploit_collection_is_judged_by_the_same_rules() -> None:
     report = kms_rotation.check_account(client=snapshot)
     reasons = sorted(f.reason.value for f in report.findings)
     assert reasons == ["api_error", "aws_managed", "rotation_disabled", "unsupported_key_spec"]
+
+
+# The broken subscriber below is reported as unraisable, as Python does for callbacks it cannot raise into.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_on_call_sees_every_api_attempt_as_the_stats_count_them(demo_path: Path) -> None:
+    calls: list[dict[str, object]] = []
+    report = kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), on_call=calls.append)
+    counted: dict[str, int] = {}
+    for call in calls:
+        counted[str(call["operation"])] = counted.get(str(call["operation"]), 0) + 1
+    assert counted == dict(report.stats.api_calls)
+    assert set(calls[0]) == {"operation", "region", "outcome", "latency_ms", "attempt"}
+    assert all(call["attempt"] == 1 for call in calls), "the snapshot answers at once"
+
+    def broken(call: dict[str, object]) -> None:
+        raise RuntimeError("a broken subscriber")
+
+    # A subscriber that raises never stops the scan.
+    again = kms_rotation.check_account(client=kms_rotation.load_snapshot(demo_path), on_call=broken)
+    assert again.summary == report.summary
+
+
+def test_api_attempts_go_to_the_kms_rotation_logger_at_debug(
+    demo_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshot = kms_rotation.load_snapshot(demo_path)
+    with caplog.at_level(logging.INFO, logger="kms_rotation"):
+        kms_rotation.check_account(client=snapshot)
+    assert not caplog.records, "nothing below the logger's level"
+    with caplog.at_level(logging.DEBUG, logger="kms_rotation"):
+        report = kms_rotation.check_account(client=snapshot)
+    records = [r for r in caplog.records if r.name == "kms_rotation"]
+    assert len(records) == sum(report.stats.api_calls.values())
+    describe = next(r for r in records if r.operation == "DescribeKey")  # type: ignore[attr-defined]
+    assert describe.levelno == logging.DEBUG
+    assert describe.getMessage().startswith("DescribeKey ")
+    assert describe.region in {"us-east-1", "eu-west-1"}  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ pub use pacing::DEFAULT_QUOTA_FRACTION;
 use pacing::RateLimiter;
 pub(crate) use pacing::Rates;
 use paging::{Listed, MarkerGuard};
-pub use progress::{ProgressCallback, ProgressEvent};
+pub use progress::{ApiCall, CallLog, ProgressCallback, ProgressEvent};
 pub use retry::RetryConfig;
 pub(crate) use stats::Counters;
 
@@ -102,14 +102,22 @@ impl<'a> Caller<'a> {
                 Err(_) => "RequestTimeout",
             };
             // Never a credential: the operation, region, outcome code, latency and attempt.
+            let latency_ms = sent.elapsed().as_millis() as u64;
             tracing::debug!(
                 target: "kms_rotation::call",
                 operation = op.as_str(),
                 region = self.region(),
                 outcome,
-                latency_ms = sent.elapsed().as_millis() as u64,
+                latency_ms,
                 attempt = attempts,
             );
+            self.counters.log_call(|| ApiCall {
+                operation: op,
+                region: self.region().to_owned(),
+                outcome: outcome.to_owned(),
+                latency_ms,
+                attempt: attempts,
+            });
             let error = match answer {
                 Ok(Ok(value)) => {
                     limiter.on_success();

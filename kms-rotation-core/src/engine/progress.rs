@@ -1,7 +1,8 @@
-//! Progress events of a scan, for progress bars and logs.
+//! Progress events of a scan, for progress bars, and the log of API calls.
 
 use std::sync::Arc;
 
+use crate::api::Operation;
 use crate::report::RegionState;
 
 /// Something that happened during a scan, for progress bars.
@@ -47,3 +48,23 @@ pub(crate) fn emit(progress: Option<&ProgressCallback>, event: ProgressEvent) {
         progress(&event);
     }
 }
+
+/// One API attempt, as the engine made it: what `--verbose` prints and the
+/// `tracing` event `kms_rotation::call` carries. Never a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiCall {
+    /// The operation.
+    pub operation: Operation,
+    /// The region.
+    pub region: String,
+    /// `ok`, the AWS error code, or `RequestTimeout`.
+    pub outcome: String,
+    /// How long the attempt took.
+    pub latency_ms: u64,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
+}
+
+/// A subscriber to [`ApiCall`]s (`on_call` in the bindings).
+pub type CallLog = Arc<dyn Fn(&ApiCall) + Send + Sync>;

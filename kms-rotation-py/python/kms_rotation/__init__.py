@@ -85,6 +85,7 @@ def check_key(
     session_name: str | None = None,
     credentials: Mapping[str, str] | Any = None,
     allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
@@ -111,6 +112,10 @@ def check_key(
         allow_unknown_regions: accept region names this version does not know (a
             region newer than the release); otherwise they are refused as typos.
             Process-wide once set.
+        on_call: called with every API attempt as a dict (``operation``,
+            ``region``, ``outcome``, ``latency_ms``, ``attempt``; never a
+            credential). Without it, attempts are logged at DEBUG to the
+            ``kms_rotation`` logger when that is enabled for DEBUG.
         max_rotation_period_days: the longest acceptable rotation period, 90..2560
             days (default 365).
         evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
@@ -143,6 +148,7 @@ def check_account(
     session_name: str | None = None,
     credentials: Mapping[str, str] | Any = None,
     allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
@@ -170,6 +176,7 @@ def check_account(
         session_name: the session name of the assumed role.
         credentials: static credentials for the built-in client (see ``check_key``).
         allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        on_call: called with every API attempt (see ``check_key``); else the ``kms_rotation`` logger.
         max_rotation_period_days: the longest acceptable rotation period, 90..2560
             days (default 365).
         evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
@@ -204,6 +211,7 @@ def remediate(
     session_name: str | None = None,
     credentials: Mapping[str, str] | Any = None,
     allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
     rotation_period_days: int | None = None,
     dry_run: bool | None = None,
 ) -> RemediationReport:
@@ -226,6 +234,7 @@ def remediate(
         session_name: the session name of the assumed role.
         credentials: static credentials for the built-in client (see ``check_key``).
         allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        on_call: called with every API attempt (see ``check_key``); else the ``kms_rotation`` logger.
         rotation_period_days: the period to set, 90..2560 days. Default: 365, or
             the report's policy maximum if lower.
         dry_run: ``True`` (the default) reports what would change and changes nothing.
@@ -255,6 +264,7 @@ def remediate_keys(
     session_name: str | None = None,
     credentials: Mapping[str, str] | Any = None,
     allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
@@ -278,6 +288,7 @@ def remediate_keys(
         session_name: the session name of the assumed role.
         credentials: static credentials for the built-in client (see ``check_key``).
         allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        on_call: called with every API attempt (see ``check_key``); else the ``kms_rotation`` logger.
         max_rotation_period_days: the policy's longest acceptable period, 90..2560
             days (default 365).
         evaluate_disabled_keys: check disabled keys (the default), or leave them alone.
@@ -312,6 +323,7 @@ def collect(
     session_name: str | None = None,
     credentials: Mapping[str, str] | Any = None,
     allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
@@ -337,6 +349,7 @@ def collect(
         session_name: the session name of the assumed role.
         credentials: static credentials for the built-in client (see ``check_key``).
         allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        on_call: called with every API attempt (see ``check_key``); else the ``kms_rotation`` logger.
         max_rotation_period_days: as for ``check_account``.
         evaluate_disabled_keys: as for ``check_account``.
         exemptions: with a ``tag:KEY=VALUE`` rule, the keys' tags are collected too.

@@ -422,6 +422,10 @@ class AccountReport(_Record):
         """Counts per status."""
 
     @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this report: 2 when a key fails; else 3 when a key is ``ERROR`` or a region was not checked; else 0."""
+
+    @property
     def stats(self) -> Stats:
         """API calls, retries, duration."""
 
@@ -524,6 +528,10 @@ class RemediationReport(_Record):
     @property
     def summary(self) -> dict[str, int]:
         """Actions counted by outcome (``summary["CHANGED"]``); absent outcomes are absent."""
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this report: 0 when every target ended (in a dry run: would end) compliant, else 2."""
 
     @property
     def stats(self) -> Stats:
