@@ -375,7 +375,8 @@ async fn credentials_never_reach_a_report_even_from_an_echoing_endpoint() {
     )
     .await
     .unwrap();
-    seed(&kms_direct.client(R1).unwrap().sdk_client().clone(), 1).await;
+    // k1 rotates (PASS), k2 does not (FAIL: a remediation target).
+    seed(&kms_direct.client(R1).unwrap().sdk_client().clone(), 2).await;
     let proxy = Proxy::start(&endpoint);
     // A region error in a report, in every format.
     proxy.set(json!([{"op": "ListKeys", "action": "echo_headers", "region": R1}]));
@@ -394,16 +395,55 @@ async fn credentials_never_reach_a_report_even_from_an_echoing_endpoint() {
         .await
         .unwrap();
     assert_eq!(report.summary.regions_not_checked, 1);
-    for format in [
-        Format::Json,
-        Format::Csv,
-        Format::Ocsf,
-        Format::Asff,
-        Format::Cloudsploit,
-        Format::Table,
-    ] {
-        let text = render(&report, format, RenderOptions::default());
-        assert!(!text.contains(TOKEN) && !text.contains(SECRET), "{format}");
+    let clean = |text: &str, what: &str| {
+        assert!(!text.contains(TOKEN) && !text.contains(SECRET), "{what}: {text}");
+    };
+    for format in Format::ALL {
+        clean(&render(&report, format, RenderOptions::default()), format.name());
     }
     assert!(report.to_json().contains("REDACTED"));
+
+    // A key-level error (an ERROR finding) and a remediation's error, in every format.
+    proxy.set(json!([{"op": "DescribeKey", "action": "echo_headers", "times": 1}]));
+    let report = connection
+        .check_account(&CheckOptions::default().with_retry(quick()).with_regions([R1]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.error, 1, "{:?}", report.summary);
+    for format in Format::ALL {
+        clean(&render(&report, format, RenderOptions::default()), format.name());
+    }
+    proxy.set(json!([]));
+    let report = connection
+        .check_account(&CheckOptions::default().with_retry(quick()).with_regions([R1]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.fail, 1, "{:?}", report.summary);
+    proxy.set(json!([{"op": "GetKeyRotationStatus", "action": "echo_headers"}]));
+    let plan = connection
+        .remediate(&report, &RemediateOptions::default().with_dry_run(false))
+        .await
+        .unwrap();
+    assert!(plan.actions.iter().all(|a| a.error.is_some()), "{:?}", plan.actions);
+    clean(&plan.to_json(), "remediation json");
+    assert!(
+        plan.to_json().contains("REDACTED"),
+        "the echo reached the remediation's error"
+    );
+    for format in Format::ALL {
+        clean(&kms_rotation_core::render_remediation(&plan, format), format.name());
+    }
+
+    // Every call echoing, in every region: the run's own error text is clean too.
+    proxy.set(json!([{"op": "*", "action": "echo_headers"}]));
+    match connection
+        .check_account(&CheckOptions::default().with_retry(quick()))
+        .await
+    {
+        Ok(report) => {
+            assert_eq!(report.summary.regions_not_checked, 2);
+            clean(&report.to_json(), "report");
+        }
+        Err(error) => clean(&error.to_string(), "error"),
+    }
 }
