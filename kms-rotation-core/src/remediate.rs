@@ -226,14 +226,12 @@ async fn remediate_with(
             Some(plan) => (plan.region.clone(), plan.target_arn.clone()),
             None => (finding.region.clone(), finding.key_arn.clone()),
         };
-        let target = targets
-            .entry((region.clone(), arn.clone()))
-            .or_insert_with(|| Target {
-                region,
-                arn,
-                finding_arns: Vec::new(),
-                overdue: false,
-            });
+        let target = targets.entry((region.clone(), arn.clone())).or_insert_with(|| Target {
+            region,
+            arn,
+            finding_arns: Vec::new(),
+            overdue: false,
+        });
         target.finding_arns.push(finding.key_arn.clone());
         target.overdue |= finding.reason == Reason::RotationOverdue;
     }

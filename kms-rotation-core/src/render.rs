@@ -217,26 +217,26 @@ fn csv(report: &AccountReport) -> String {
         let remediation = f.remediation.as_ref();
         let error = f.error.as_ref();
         let mut record = vec![
-                f.region.clone(),
-                f.key_id.clone(),
-                f.key_arn.clone(),
-                f.aliases.join(";"),
-                f.status.to_string(),
-                f.reason.to_string(),
-                f.message.clone(),
-                opt(key.map(|k| &k.manager)),
-                opt(key.map(|k| &k.state)),
-                opt(key.map(|k| &k.spec)),
-                opt(key.map(|k| &k.origin)),
-                opt(key.and_then(|k| k.multi_region.as_ref())),
-                opt(key.and_then(|k| k.primary_arn.as_ref())),
-                opt(rotation.map(|r| r.enabled)),
-                opt(rotation.and_then(|r| r.period_days)),
-                opt(rotation.and_then(|r| r.next_rotation_date)),
-                opt(remediation.map(|r| &r.target_arn)),
-                opt(remediation.map(|r| r.rotation_period_days)),
-                opt(error.map(|e| &e.code)),
-                opt(error.map(|e| &e.message)),
+            f.region.clone(),
+            f.key_id.clone(),
+            f.key_arn.clone(),
+            f.aliases.join(";"),
+            f.status.to_string(),
+            f.reason.to_string(),
+            f.message.clone(),
+            opt(key.map(|k| &k.manager)),
+            opt(key.map(|k| &k.state)),
+            opt(key.map(|k| &k.spec)),
+            opt(key.map(|k| &k.origin)),
+            opt(key.and_then(|k| k.multi_region.as_ref())),
+            opt(key.and_then(|k| k.primary_arn.as_ref())),
+            opt(rotation.map(|r| r.enabled)),
+            opt(rotation.and_then(|r| r.period_days)),
+            opt(rotation.and_then(|r| r.next_rotation_date)),
+            opt(remediation.map(|r| &r.target_arn)),
+            opt(remediation.map(|r| r.rotation_period_days)),
+            opt(error.map(|e| &e.code)),
+            opt(error.map(|e| &e.message)),
         ];
         if with_history {
             record.extend(history_cells(f));
@@ -371,7 +371,12 @@ fn asff(report: &AccountReport, f: &Finding) -> Value {
     product_fields.insert("Status".into(), json!(f.status));
     product_fields.insert("Reason".into(), json!(f.reason));
     if history_of(f).is_some() {
-        let names = ["LastRotatedAt", "LastRotationType", "AutomaticRotations", "OnDemandRotations"];
+        let names = [
+            "LastRotatedAt",
+            "LastRotationType",
+            "AutomaticRotations",
+            "OnDemandRotations",
+        ];
         for (name, value) in names.into_iter().zip(history_cells(f)) {
             product_fields.insert(name.into(), json!(value));
         }

@@ -116,7 +116,10 @@ pub fn automatic_rotation_unsupported(meta: &KeyMetadata) -> Option<(Reason, Str
 
 /// Whether this customer key has imported material (row 5): it rotates only on demand.
 pub fn is_imported_material(meta: &KeyMetadata) -> bool {
-    matches!(automatic_rotation_unsupported(meta), Some((Reason::ImportedKeyMaterial, _)))
+    matches!(
+        automatic_rotation_unsupported(meta),
+        Some((Reason::ImportedKeyMaterial, _))
+    )
 }
 
 /// Whether KMS can rotate this key automatically (what `collect` reads the rotation status of).
@@ -182,10 +185,7 @@ pub fn needs_rotation_status(facts: &KeyFacts, policy: &Policy) -> bool {
 
 /// Whether the table reaches row 5 for this key: imported key material.
 fn is_imported_row(facts: &KeyFacts, policy: &Policy) -> bool {
-    matches!(
-        decide_early(facts, policy),
-        Some((_, Reason::ImportedKeyMaterial, _))
-    )
+    matches!(decide_early(facts, policy), Some((_, Reason::ImportedKeyMaterial, _)))
 }
 
 /// Whether `ListKeyRotations` is read for this key: the policy asks for the
@@ -227,7 +227,10 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
             judge_imported(facts, policy)
         }
         (Some(early), _) => Ok(early),
-        (None, None) => Err(missing("the rotation status was needed but not read", "GetKeyRotationStatus")),
+        (None, None) => Err(missing(
+            "the rotation status was needed but not read",
+            "GetKeyRotationStatus",
+        )),
         (None, Some(r)) => judge_rotation(facts, r, policy),
     };
     let (status, reason, message) = match verdict {
@@ -339,7 +342,10 @@ fn judge_rotation(facts: &KeyFacts, r: &RotationStatus, policy: &Policy) -> Resu
         let history = needed_history(facts)?;
         let (at, what) = match &history.last {
             Some((at, kind)) => (*at, format!("last rotated ({kind}) on")),
-            None => (creation_date(&facts.metadata)?, "never rotated since its creation on".to_owned()),
+            None => (
+                creation_date(&facts.metadata)?,
+                "never rotated since its creation on".to_owned(),
+            ),
         };
         let days = history.days_since(at);
         if days > window {

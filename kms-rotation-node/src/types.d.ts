@@ -283,6 +283,10 @@ export interface KmsClientLike {
   enableKeyRotation?(input: { KeyId: string | undefined; RotationPeriodInDays?: number }): unknown
   /** Needed only when an exemption names a tag. */
   listResourceTags?(input: { KeyId: string | undefined; Limit?: number; Marker?: string }): unknown
+  /** Needed only with `rotationHistory`, `maxDaysSinceRotation` or `acceptOnDemandRotation`. */
+  listKeyRotations?(input: { KeyId: string | undefined; Limit?: number; Marker?: string }): unknown
+  /** Needed only by {@link remediate} with `rotateOnDemand` and `dryRun: false`. */
+  rotateKeyOnDemand?(input: { KeyId: string | undefined }): unknown
   /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
   config?: { region?: string | (() => string | Promise<string>) }
 }

@@ -162,12 +162,10 @@ impl<'py> Options<'py> {
                 Ok(())
             })?,
             "accept_on_demand_rotation" => {
-                self.policy =
-                    std::mem::take(&mut self.policy).with_accept_on_demand_rotation(extract(name, &value)?);
+                self.policy = std::mem::take(&mut self.policy).with_accept_on_demand_rotation(extract(name, &value)?);
             }
             "rotate_on_demand" => {
-                self.remediation =
-                    std::mem::take(&mut self.remediation).with_rotate_on_demand(extract(name, &value)?);
+                self.remediation = std::mem::take(&mut self.remediation).with_rotate_on_demand(extract(name, &value)?);
             }
             "max_requests_per_second" => self.max_requests_per_second = Some(extract(name, &value)?),
             "max_in_flight" => self.max_in_flight = Some(extract(name, &value)?),

@@ -172,7 +172,11 @@ impl<'a> Caller<'a> {
     }
 
     /// A key's rotation history, read at `observed_at`.
-    pub(crate) async fn rotation_history(&self, key_id: &str, observed_at: Timestamp) -> Result<RotationHistory, ApiError> {
+    pub(crate) async fn rotation_history(
+        &self,
+        key_id: &str,
+        observed_at: Timestamp,
+    ) -> Result<RotationHistory, ApiError> {
         let rotations = self.key_rotations(key_id).await?;
         Ok(RotationHistory::from_rotations(&rotations, observed_at))
     }

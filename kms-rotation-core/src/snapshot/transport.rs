@@ -112,7 +112,10 @@ impl JsonTransport for SnapshotTransport {
                 }),
             Operation::RotateKeyOnDemand => {
                 let key_id = required(&request, "KeyId")?;
-                client.rotate_key_on_demand(key_id).await.map(|()| json!({"KeyId": key_id}))
+                client
+                    .rotate_key_on_demand(key_id)
+                    .await
+                    .map(|()| json!({"KeyId": key_id}))
             }
         };
         answer.map_err(|error| TransportError::aws(error.code, error.message))
