@@ -136,3 +136,66 @@ async fn collect_records_the_history_only_when_asked_and_it_replays() {
     let b = check_account(&reloaded.clients(), &options(policy)).await.unwrap();
     assert_eq!(a.findings, b.findings);
 }
+
+/// A key with rotation on, created long ago, with `on_demand` old on-demand rotations.
+fn overdue_account(on_demand: usize) -> String {
+    let id = key_id(1);
+    let mut entry = key(
+        with(metadata(R, &id), json!({"CreationDate": "2020-01-01T00:00:00Z"})),
+        Some(rotation(true, Some(365))),
+        "alias/overdue",
+    );
+    let rotations: Vec<_> = (0..on_demand)
+        .map(|n| json!({"KeyId": id, "RotationDate": 1_600_000_000 + n as i64 * 1000, "RotationType": "ON_DEMAND"}))
+        .collect();
+    entry["Rotations"] = json!(rotations);
+    json!({"regions": {R: {"keys": [entry]}}}).to_string()
+}
+
+#[tokio::test]
+async fn on_demand_remediation_respects_the_lifetime_quota_and_dry_runs_by_default() {
+    use kms_rotation_core::{ON_DEMAND_ROTATION_LIMIT, Outcome, RemediateOptions, remediate};
+    let policy = Policy::default().with_max_days_since_rotation(Some(365)).unwrap();
+    for (used, expected) in [
+        (0, Outcome::Changed),
+        (ON_DEMAND_ROTATION_LIMIT as usize - 1, Outcome::Changed),
+        (ON_DEMAND_ROTATION_LIMIT as usize, Outcome::Skipped),
+    ] {
+        let snapshot = load(&overdue_account(used));
+        let report = check_account(&snapshot.clients(), &options(policy.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            report.findings[0].reason,
+            Reason::RotationOverdue,
+            "{}",
+            report.findings[0].message
+        );
+        let asked = RemediateOptions::default().with_rotate_on_demand(true);
+        let dry = remediate(&snapshot.clients(), &report, &asked).await.unwrap();
+        let planned = if expected == Outcome::Changed {
+            Outcome::WouldChange
+        } else {
+            Outcome::Skipped
+        };
+        assert_eq!(
+            dry.actions[0].outcome, planned,
+            "{used} used: {}",
+            dry.actions[0].message
+        );
+        assert!(!dry.stats.api_calls.contains_key("RotateKeyOnDemand"));
+        let applied = remediate(&snapshot.clients(), &report, &asked.with_dry_run(false))
+            .await
+            .unwrap();
+        let action = &applied.actions[0];
+        assert_eq!(action.outcome, expected, "{used} used: {}", action.message);
+        if expected == Outcome::Skipped {
+            assert!(action.message.contains("25 on-demand rotations"), "{}", action.message);
+            assert!(!applied.stats.api_calls.contains_key("RotateKeyOnDemand"));
+        } else {
+            assert!(action.verified, "{}", action.message);
+            let after = action.after.as_ref().unwrap().rotation_counts.unwrap();
+            assert_eq!(after.on_demand as usize, used + 1);
+        }
+    }
+}
