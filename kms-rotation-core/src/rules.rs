@@ -238,7 +238,17 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         Err((error, operation)) => return error_finding(facts, error, operation),
     };
     let message = with_context(message, meta, status);
-    let remediation = (status == Status::Fail).then(|| remediation_plan(meta, policy));
+    let mut remediation = (status == Status::Fail).then(|| remediation_plan(meta, policy));
+    if let Some(plan) = remediation
+        .as_mut()
+        .filter(|p| reason == Reason::RotationOverdue && p.blocked_by.is_none())
+    {
+        plan.blocked_by = Some(
+            "rotation is already on: EnableKeyRotation cannot renew the material; the key needs an on-demand \
+             rotation (remediate with rotate_on_demand, or aws kms rotate-key-on-demand)"
+                .to_owned(),
+        );
+    }
     // The history's evidence rides on the rotation status; an imported-material
     // key has none to read: automatic rotation does not exist for it.
     let rotation = match (rotation, history) {
