@@ -31,6 +31,7 @@ fn decision_table(c: &mut Criterion) {
         metadata: KeyMetadata::symmetric("us-east-1", "111122223333", "1234abcd-12ab-34cd-56ef-1234567890ab"),
         aliases: vec!["alias/app".into()],
         tags: None,
+        rotation_history: None,
     };
     let policy = Policy::default().with_exemption("alias/other").expect("valid rule");
     let rotation = RotationStatus::enabled_with_period(730);

@@ -11,24 +11,33 @@
 //! one region), their ratio, API calls per operation and per key, throttling
 //! answers, retries, ERROR findings and peak resident memory.
 //!
-//! Run: `cargo bench -p benches --bench scale` (all scenarios, ~2 minutes), or
+//! `scan-1000-history` is `scan-1000` with the rotation history on
+//! (`ListKeyRotations` per eligible key, three rotations each, at its own
+//! 100 rps quota): its extra calls per key and how its wall time compares with
+//! the floor that quota sets.
+//!
+//! Run: `cargo bench -p benches --bench scale` (all scenarios, ~3 minutes), or
 //! `SCENARIO=scan-10000 cargo bench -p benches --bench scale` for one.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use benches::{AccountShape, account, floor_seconds, like_aws, peak_memory_mib};
+use benches::{AccountShape, account_with_history, floor_seconds, like_aws, peak_memory_mib};
 use kms_rotation_core::{
     CheckOptions, Operation, Outcome, Policy, RemediateOptions, Stats, Status, check_account, remediate,
 };
 
-/// (name, regions, keys per region, remediate?)
-const SCENARIOS: [(&str, usize, usize, bool); 4] = [
-    ("scan-1000", 1, 1_000, false),
-    ("scan-10000", 1, 10_000, false),
-    ("scan-17x1000", 17, 1_000, false),
-    ("remediate-300", 1, 300, true),
+/// (name, regions, keys per region, remediate?, rotation history?)
+const SCENARIOS: [(&str, usize, usize, bool, bool); 5] = [
+    ("scan-1000", 1, 1_000, false, false),
+    ("scan-1000-history", 1, 1_000, false, true),
+    ("scan-10000", 1, 10_000, false, false),
+    ("scan-17x1000", 17, 1_000, false, false),
+    ("remediate-300", 1, 300, true, false),
 ];
+
+/// Rotations recorded per eligible key in the history scenarios.
+const ROTATIONS_PER_KEY: usize = 3;
 
 const FRACTIONS: [f64; 2] = [0.5, 1.0];
 
@@ -68,7 +77,7 @@ fn run_all() {
 fn run_one(run: &str) {
     let (name, fraction) = run.split_once(':').expect("BENCH_RUN is name:fraction");
     let fraction: f64 = fraction.parse().expect("fraction");
-    let &(name, regions, keys, remediates) = SCENARIOS.iter().find(|s| s.0 == name).expect("known scenario");
+    let &(name, regions, keys, remediates, history) = SCENARIOS.iter().find(|s| s.0 == name).expect("known scenario");
     let latency = Duration::from_millis(
         std::env::var("LATENCY_MS")
             .ok()
@@ -80,21 +89,23 @@ fn run_one(run: &str) {
         if remediates {
             remediation(name, keys, fraction, latency).await
         } else {
-            scan(name, regions, keys, fraction, latency).await
+            scan(name, regions, keys, fraction, latency, history).await
         }
     });
     println!("{row}");
 }
 
-async fn scan(name: &str, regions: usize, keys: usize, fraction: f64, latency: Duration) -> String {
-    let snapshot = account(AccountShape {
+async fn scan(name: &str, regions: usize, keys: usize, fraction: f64, latency: Duration, history: bool) -> String {
+    let shape = AccountShape {
         regions,
         keys_per_region: keys,
         eligible: 0.7,
         non_compliant: 0.1,
-    });
+    };
+    let snapshot = account_with_history(shape, history.then_some(ROTATIONS_PER_KEY));
     like_aws(&snapshot, latency);
     let options = CheckOptions::default()
+        .with_policy(Policy::default().with_rotation_history(history))
         .with_quota_fraction(fraction)
         .expect("valid fraction");
     let started = Instant::now();
@@ -106,12 +117,13 @@ async fn scan(name: &str, regions: usize, keys: usize, fraction: f64, latency: D
 }
 
 async fn remediation(name: &str, keys: usize, fraction: f64, latency: Duration) -> String {
-    let snapshot = account(AccountShape {
+    let shape = AccountShape {
         regions: 1,
         keys_per_region: keys,
         eligible: 1.0,
         non_compliant: 1.0,
-    });
+    };
+    let snapshot = account_with_history(shape, None);
     let report = check_account(&snapshot.clients(), &CheckOptions::default())
         .await
         .expect("check");

@@ -110,6 +110,19 @@ struct PolicyArgs {
     /// Exempt a key: key id, key ARN, alias/NAME or tag:KEY=VALUE (repeatable).
     #[arg(long, value_name = "RULE")]
     exempt: Vec<String>,
+    /// Read each judged key's rotation history (ListKeyRotations, one call per key at
+    /// 100 requests per second): findings show when and how it last rotated.
+    #[arg(long)]
+    rotation_history: bool,
+    /// A key passes only if it rotated (or, never rotated, was created) at most this
+    /// many days ago, 1..=2560; reads the rotation history. Imported-material keys are
+    /// then judged by their on-demand rotations instead of NOT_APPLICABLE.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_whole_days)]
+    max_days_since_rotation: Option<u32>,
+    /// Pass a key whose automatic rotation is off if it was rotated on demand within the
+    /// window (--max-days-since-rotation, else the maximum period); reads the rotation history.
+    #[arg(long)]
+    accept_on_demand_rotation: bool,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +160,10 @@ struct RemediateArgs {
     /// The rotation period to set, 90..=2560 days and at most the policy maximum (default 365).
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_days)]
     rotation_period_days: Option<u32>,
+    /// Rotate keys overdue under --max-days-since-rotation on demand (RotateKeyOnDemand),
+    /// within each key's lifetime quota of on-demand rotations; still a dry run without --apply.
+    #[arg(long)]
+    rotate_on_demand: bool,
     /// Output format: table or json.
     #[arg(long, default_value = "table", value_parser = parse_remediation_format)]
     format: Format,
@@ -174,6 +191,15 @@ fn parse_days(text: &str) -> Result<u32, String> {
             u32::try_from(days).map_err(|_| format!("{days} is too large: give a number of days from 90 to 2560"))
         }
         Err(_) => Err(format!("{text:?} is not a whole number of days (90 to 2560)")),
+    }
+}
+
+/// A whole number of days, its range checked by the policy (which names the option).
+fn parse_whole_days(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(days) if days < 0 => Err(format!("{days} is negative: give a number of days")),
+        Ok(days) => u32::try_from(days).map_err(|_| format!("{days} is too large a number of days")),
+        Err(_) => Err(format!("{text:?} is not a whole number of days")),
     }
 }
 
@@ -276,7 +302,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Remediate(args) => {
             if args.report.is_some() && args.policy.is_set() {
                 return Err(
-                    "the policy flags (--max-rotation-period-days, --skip-disabled, --exempt) do not apply \
+                    "the policy flags (--max-rotation-period-days, --skip-disabled, --exempt, --rotation-history, \
+                     --max-days-since-rotation, --accept-on-demand-rotation) do not apply \
                             to --report: the report was judged under its own policy; run check again with them, \
                             or remediate without --report"
                         .into(),
@@ -284,7 +311,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             }
             let policy = policy(&args.policy)?;
             check_writable(&args.output)?;
-            let mut options = RemediateOptions::default().with_dry_run(!args.apply);
+            let mut options = RemediateOptions::default()
+                .with_dry_run(!args.apply)
+                .with_rotate_on_demand(args.rotate_on_demand);
             if let Some(days) = args.rotation_period_days {
                 options = options.with_rotation_period_days(days)?;
             }
@@ -333,7 +362,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
 impl PolicyArgs {
     /// Whether any policy flag was given.
     fn is_set(&self) -> bool {
-        self.max_rotation_period_days.is_some() || self.skip_disabled || !self.exempt.is_empty()
+        self.max_rotation_period_days.is_some()
+            || self.skip_disabled
+            || !self.exempt.is_empty()
+            || self.rotation_history
+            || self.max_days_since_rotation.is_some()
+            || self.accept_on_demand_rotation
     }
 }
 
@@ -376,7 +410,10 @@ fn state_words(state: kms_rotation_core::RegionState) -> &'static str {
 fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
     let mut policy = Policy::default()
         .with_max_rotation_period_days(args.max_rotation_period_days.unwrap_or(365))?
-        .with_evaluate_disabled_keys(!args.skip_disabled);
+        .with_evaluate_disabled_keys(!args.skip_disabled)
+        .with_rotation_history(args.rotation_history)
+        .with_max_days_since_rotation(args.max_days_since_rotation)?
+        .with_accept_on_demand_rotation(args.accept_on_demand_rotation);
     for rule in &args.exempt {
         policy = policy.with_exemption(rule)?;
     }
@@ -442,6 +479,9 @@ impl Source {
 
     fn check_options(&self, selection: &Selection, policy: Policy) -> Result<CheckOptions, Failure> {
         let mut options = CheckOptions::default().with_policy(policy);
+        if let Some(epoch) = source_date_epoch() {
+            options = options.with_now(Timestamp::from_epoch_seconds(epoch));
+        }
         if let Some(rps) = selection.max_rps {
             options = options.with_max_requests_per_second(rps)?;
         }
@@ -464,7 +504,7 @@ impl Source {
                 .check_keys(&keys, self.key_region(selection), &options)
                 .await?
         };
-        if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()) {
+        if let Some(epoch) = source_date_epoch() {
             report.generated_at = Timestamp::from_epoch_seconds(epoch);
             report.stats.duration_ms = 0;
         }
@@ -478,6 +518,11 @@ impl Source {
         }
         Ok(())
     }
+}
+
+/// SOURCE_DATE_EPOCH: the report's time and the clock rotation ages are measured against.
+fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok())
 }
 
 /// A progress bar on stderr over all regions: keys evaluated of keys listed.

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use kms_rotation_core::{KeyMetadata, KeySpec, KeyUsage, Operation, RotationStatus, Snapshot, SnapshotKey, Stats};
+use kms_rotation_core::{
+    KeyMetadata, KeyRotation, KeySpec, KeyUsage, Operation, RotationStatus, RotationType, Snapshot, SnapshotKey, Stats,
+    Timestamp,
+};
 
 /// The account id of generated accounts.
 pub const ACCOUNT: &str = "111122223333";
@@ -48,6 +51,13 @@ pub fn key_id(n: usize) -> String {
 
 /// Builds an in-memory account of the given shape; one alias per key.
 pub fn account(shape: AccountShape) -> Snapshot {
+    account_with_history(shape, None)
+}
+
+/// [`account`], with a rotation history of `rotations` yearly automatic rotations
+/// (the last one 30 days ago) recorded for every key that can rotate; `None`
+/// records none (`ListKeyRotations` is then missing evidence).
+pub fn account_with_history(shape: AccountShape, rotations: Option<usize>) -> Snapshot {
     let snapshot = Snapshot::new(Some(ACCOUNT));
     for region in REGIONS.iter().take(shape.regions) {
         snapshot.add_region(region);
@@ -67,7 +77,15 @@ pub fn account(shape: AccountShape) -> Snapshot {
                 meta.usage = KeyUsage::SignVerify;
                 None
             };
-            let key = SnapshotKey::new(meta, rotation).with_aliases([format!("alias/key-{n}")]);
+            let mut key = SnapshotKey::new(meta, rotation).with_aliases([format!("alias/key-{n}")]);
+            if let Some(count) = rotations.filter(|_| eligible) {
+                let last = Timestamp::now().epoch_seconds() - 30 * 86_400;
+                key = key.with_rotations((0..count).map(|year| KeyRotation {
+                    key_id: Some(key_id(n)),
+                    rotation_date: Timestamp::from_epoch_seconds(last - year as i64 * 365 * 86_400),
+                    rotation_type: RotationType::Automatic,
+                }));
+            }
             snapshot.add_key(region, key).expect("generated keys are valid");
         }
     }

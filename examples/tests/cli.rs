@@ -613,3 +613,123 @@ fn a_cloudsploit_collection_is_checked_offline() {
         stderr(&out)
     );
 }
+
+const HISTORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rotation-history.json");
+
+#[test]
+fn rotation_history_adds_a_last_rotated_column_and_csv_columns_only_when_asked() {
+    let plain = run(&["check", "--snapshot", HISTORY]);
+    assert!(!stdout(&plain).contains("LAST ROTATED"), "{}", stdout(&plain));
+    let table = run(&["check", "--snapshot", HISTORY, "--rotation-history"]);
+    let text = stdout(&table);
+    assert!(text.contains("LAST ROTATED"), "{text}");
+    assert!(
+        text.contains("2025-11-20 ON_DEMAND") && text.contains("never"),
+        "{text}"
+    );
+    // The option reads evidence; the verdicts stay as they were.
+    assert_eq!(code(&table), code(&plain));
+    let csv = stdout(&run(&[
+        "check",
+        "--snapshot",
+        HISTORY,
+        "--rotation-history",
+        "--format",
+        "csv",
+    ]));
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(
+        header.ends_with("last_rotated_at,last_rotation_type,automatic_rotations,on_demand_rotations"),
+        "{header}"
+    );
+    assert!(csv.contains("2025-11-20T10:00:00Z,ON_DEMAND,2,1"), "{csv}");
+    let asff = stdout(&run(&[
+        "check",
+        "--snapshot",
+        HISTORY,
+        "--rotation-history",
+        "--format",
+        "asff",
+    ]));
+    assert!(asff.contains("\"LastRotatedAt\": \"2025-11-20T10:00:00Z\""), "{asff}");
+    let ocsf = stdout(&run(&[
+        "check",
+        "--snapshot",
+        HISTORY,
+        "--rotation-history",
+        "--format",
+        "ocsf",
+    ]));
+    assert!(ocsf.contains("\"rotation_history\""), "{ocsf}");
+}
+
+#[test]
+fn max_days_since_rotation_judges_against_source_date_epoch_and_remediation_gives_the_steps() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        HISTORY,
+        "--max-days-since-rotation",
+        "365",
+        "--accept-on-demand-rotation",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let csv = stdout(&out);
+    let row = |alias: &str| csv.lines().find(|l| l.contains(alias)).unwrap_or_default().to_owned();
+    assert!(row("alias/on-stale").contains("FAIL,rotation_overdue"), "{csv}");
+    assert!(row("alias/on-stale").contains("1096 days before 2026-01-01"), "{csv}");
+    assert!(row("alias/off-on-demand").contains("PASS,rotated_on_demand"), "{csv}");
+    assert!(row("alias/imported-stale").contains("FAIL,rotation_overdue"), "{csv}");
+    assert!(row("alias/on-rotated").contains("PASS,rotation_enabled"), "{csv}");
+
+    let scratch = Scratch::copy_of(HISTORY, "history.json");
+    let remediation = run(&[
+        "remediate",
+        "--snapshot",
+        scratch.path(),
+        "--max-days-since-rotation",
+        "365",
+        "--apply",
+        "--format",
+        "json",
+    ]);
+    let text = stdout(&remediation);
+    assert!(text.contains("aws kms rotate-key-on-demand --key-id"), "{text}");
+    assert!(text.contains("import new key material"), "{text}");
+    assert!(
+        !text.contains("\"RotateKeyOnDemand\""),
+        "never rotated on demand unasked: {text}"
+    );
+    let rotated = run(&[
+        "remediate",
+        "--snapshot",
+        scratch.path(),
+        "--max-days-since-rotation",
+        "365",
+        "--rotate-on-demand",
+        "--apply",
+        "--format",
+        "json",
+    ]);
+    let text = stdout(&rotated);
+    assert!(text.contains("\"RotateKeyOnDemand\": 1"), "{text}");
+    assert!(text.contains("ListKeyRotations shows the new rotation"), "{text}");
+    // The file records the rotation in ListKeyRotations's own shape.
+    let saved = std::fs::read_to_string(scratch.path()).expect("saved snapshot");
+    assert_eq!(saved.matches("\"ON_DEMAND\"").count(), 4, "{saved}");
+}
+
+#[test]
+fn a_bad_max_days_since_rotation_is_named_before_any_call() {
+    for bad in ["0", "2561"] {
+        let out = run(&["check", "--snapshot", HISTORY, "--max-days-since-rotation", bad]);
+        assert_eq!(code(&out), 1);
+        let error = stderr(&out);
+        assert!(
+            error.contains("max_days_since_rotation") && error.contains(bad),
+            "{error}"
+        );
+    }
+}

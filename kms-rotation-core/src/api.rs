@@ -36,6 +36,14 @@ pub fn scrub(text: &str) -> String {
     out
 }
 
+/// How many on-demand rotations KMS allows per key over its lifetime (the
+/// developer guide's resource quota, not adjustable; older pages said 10).
+pub const ON_DEMAND_ROTATION_LIMIT: u32 = 25;
+
+/// The values `max_days_since_rotation` accepts, in days (the longest
+/// rotation period KMS offers is the upper bound).
+pub const DAYS_SINCE_ROTATION_RANGE: std::ops::RangeInclusive<u32> = 1..=2560;
+
 /// The rotation periods `EnableKeyRotation` accepts, in days (KMS API limit).
 pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
 
@@ -54,17 +62,24 @@ pub enum Operation {
     EnableKeyRotation,
     /// `ListResourceTags`.
     ListResourceTags,
+    /// `ListKeyRotations` (read only with the rotation-history option or a
+    /// `max_days_since_rotation` policy).
+    ListKeyRotations,
+    /// `RotateKeyOnDemand` (only with remediation's explicit `rotate_on_demand`).
+    RotateKeyOnDemand,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 8] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
         Operation::GetKeyRotationStatus,
         Operation::EnableKeyRotation,
         Operation::ListResourceTags,
+        Operation::ListKeyRotations,
+        Operation::RotateKeyOnDemand,
     ];
 
     /// The API name, e.g. `GetKeyRotationStatus`.
@@ -76,6 +91,8 @@ impl Operation {
             Operation::GetKeyRotationStatus => "GetKeyRotationStatus",
             Operation::EnableKeyRotation => "EnableKeyRotation",
             Operation::ListResourceTags => "ListResourceTags",
+            Operation::ListKeyRotations => "ListKeyRotations",
+            Operation::RotateKeyOnDemand => "RotateKeyOnDemand",
         }
     }
 
@@ -91,13 +108,17 @@ impl Operation {
             Operation::ListKeys => Some(1000),
             Operation::ListAliases => Some(100),
             Operation::ListResourceTags => Some(50),
-            Operation::DescribeKey | Operation::GetKeyRotationStatus | Operation::EnableKeyRotation => None,
+            Operation::ListKeyRotations => Some(1000),
+            Operation::DescribeKey
+            | Operation::GetKeyRotationStatus
+            | Operation::EnableKeyRotation
+            | Operation::RotateKeyOnDemand => None,
         }
     }
 
     /// Whether the operation changes anything (a dry run never calls it).
     pub fn is_mutating(self) -> bool {
-        matches!(self, Operation::EnableKeyRotation)
+        matches!(self, Operation::EnableKeyRotation | Operation::RotateKeyOnDemand)
     }
 
     /// The method name in snake case, as boto3 spells it (`describe_key`).
@@ -109,6 +130,8 @@ impl Operation {
             Operation::GetKeyRotationStatus => "get_key_rotation_status",
             Operation::EnableKeyRotation => "enable_key_rotation",
             Operation::ListResourceTags => "list_resource_tags",
+            Operation::ListKeyRotations => "list_key_rotations",
+            Operation::RotateKeyOnDemand => "rotate_key_on_demand",
         }
     }
 
@@ -121,6 +144,8 @@ impl Operation {
             Operation::GetKeyRotationStatus => "getKeyRotationStatus",
             Operation::EnableKeyRotation => "enableKeyRotation",
             Operation::ListResourceTags => "listResourceTags",
+            Operation::ListKeyRotations => "listKeyRotations",
+            Operation::RotateKeyOnDemand => "rotateKeyOnDemand",
         }
     }
 
@@ -131,6 +156,10 @@ impl Operation {
             Operation::DescribeKey | Operation::ListResourceTags => 2000.0,
             Operation::GetKeyRotationStatus => 1000.0,
             Operation::EnableKeyRotation => 15.0,
+            Operation::ListKeyRotations => 100.0,
+            // Not listed among KMS's request quotas (inferred): paced like
+            // EnableKeyRotation, the other call that changes rotation.
+            Operation::RotateKeyOnDemand => 15.0,
         }
     }
 }

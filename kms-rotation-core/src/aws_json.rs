@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::api::{ApiError, ErrorKind, ROTATION_PERIOD_RANGE};
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
-    Origin, Page, RotationStatus, Tag, Timestamp,
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, KeyUsage, MultiRegionInfo,
+    MultiRegionRole, Origin, Page, RotationStatus, RotationType, Tag, Timestamp,
 };
 
 /// `DescribeKey`'s `KeyMetadata`, as far as the rules read it (other members
@@ -87,6 +87,36 @@ pub(crate) struct TagFile {
     pub(crate) tag_value: String,
 }
 
+/// One entry of `ListKeyRotations`'s `Rotations`, as the API writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyRotationFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_id: Option<String>,
+    pub(crate) rotation_date: Timestamp,
+    pub(crate) rotation_type: RotationType,
+}
+
+impl From<&KeyRotationFile> for KeyRotation {
+    fn from(file: &KeyRotationFile) -> Self {
+        KeyRotation {
+            key_id: file.key_id.clone(),
+            rotation_date: file.rotation_date,
+            rotation_type: file.rotation_type.clone(),
+        }
+    }
+}
+
+impl From<&KeyRotation> for KeyRotationFile {
+    fn from(rotation: &KeyRotation) -> Self {
+        KeyRotationFile {
+            key_id: rotation.key_id.clone(),
+            rotation_date: rotation.rotation_date,
+            rotation_type: rotation.rotation_type.clone(),
+        }
+    }
+}
+
 impl From<&RotationFile> for RotationStatus {
     fn from(file: &RotationFile) -> Self {
         RotationStatus {
@@ -94,6 +124,7 @@ impl From<&RotationFile> for RotationStatus {
             period_days: file.rotation_period_in_days,
             next_rotation_date: file.next_rotation_date,
             on_demand_rotation_started_at: file.on_demand_rotation_start_date,
+            ..RotationStatus::default()
         }
     }
 }
@@ -284,6 +315,29 @@ struct ListResourceTagsResponse {
     truncated: Option<bool>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListKeyRotationsResponse {
+    #[serde(default)]
+    rotations: Vec<KeyRotationFile>,
+    next_marker: Option<String>,
+    truncated: Option<bool>,
+}
+
+/// Reads a `ListKeyRotations` response (`Rotations`, `NextMarker`, `Truncated`).
+/// An entry without its `RotationDate` or `RotationType` is malformed: a
+/// rotation that cannot be dated is no evidence of one.
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn list_key_rotations_response(value: Value) -> Result<Page<KeyRotation>, ApiError> {
+    let response: ListKeyRotationsResponse = parse("ListKeyRotations", value)?;
+    Ok(Page {
+        items: response.rotations.iter().map(KeyRotation::from).collect(),
+        next_marker: next_marker(response.truncated, response.next_marker),
+    })
+}
+
 /// Reads a `ListKeys` response (`Keys`, `NextMarker`, `Truncated`).
 ///
 /// # Errors
@@ -418,6 +472,19 @@ mod tests {
             status.on_demand_rotation_started_at.unwrap().epoch_seconds(),
             1_767_225_600
         );
+        let rotations = list_key_rotations_response(json!({
+            "Rotations": [
+                {"KeyId": "k", "RotationDate": "2026-01-02T03:04:05Z", "RotationType": "AUTOMATIC"},
+                {"KeyId": "k", "RotationDate": 1_767_225_600, "RotationType": "ON_DEMAND"}
+            ],
+            "NextMarker": "m", "Truncated": true
+        }))
+        .unwrap();
+        assert_eq!(rotations.items.len(), 2);
+        assert_eq!(rotations.items[1].rotation_type, RotationType::OnDemand);
+        assert_eq!(rotations.next_marker.as_deref(), Some("m"));
+        let undated = list_key_rotations_response(json!({"Rotations": [{"RotationType": "AUTOMATIC"}]})).unwrap_err();
+        assert_eq!(undated.code, "MalformedResponse");
         let err = describe_key_response(json!({"KeyMetadata": {"KeyId": "k"}})).unwrap_err();
         assert_eq!(err.code, "MalformedResponse");
         assert!(err.message.contains("Arn"), "{}", err.message);

@@ -16,7 +16,7 @@ use crate::engine::{
     AliasesByKey, ApiCall, CallLog, Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig,
 };
 use crate::error::{Error, Result};
-use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Status};
+use crate::model::{ErrorInfo, Finding, KeyListEntry, RotationStatus, Status, Timestamp};
 use crate::policy::Policy;
 use crate::report::{AccountReport, RegionReport, RegionState};
 use crate::rules::{self, KeyFacts};
@@ -42,6 +42,7 @@ pub struct CheckOptions {
     retry: RetryConfig,
     progress: Option<ProgressCallback>,
     call_log: Option<CallLog>,
+    now: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -54,6 +55,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("retry", &self.retry)
             .field("progress", &self.progress.is_some())
             .field("call_log", &self.call_log.is_some())
+            .field("now", &self.now)
             .finish()
     }
 }
@@ -68,6 +70,7 @@ impl Default for CheckOptions {
             retry: RetryConfig::default(),
             progress: None,
             call_log: None,
+            now: None,
         }
     }
 }
@@ -147,6 +150,19 @@ impl CheckOptions {
         self
     }
 
+    /// Fixes the run's clock: the report's `generated_at`, and the "now" that
+    /// `max_days_since_rotation` measures a key's last rotation against
+    /// (default: the time the run starts). For reproducible reports and tests.
+    pub fn with_now(mut self, now: Timestamp) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// The run's clock: the time fixed with [`CheckOptions::with_now`], else the current time.
+    pub fn now(&self) -> Timestamp {
+        self.now.unwrap_or_else(Timestamp::now)
+    }
+
     /// Subscribes to progress events.
     pub fn with_progress(mut self, progress: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
@@ -217,8 +233,14 @@ impl CheckOptions {
 pub(crate) type RotationRead = Result<Option<RotationStatus>, (ApiError, Operation)>;
 
 /// Reads what the decision table needs about one key: the tags (for tag
-/// exemptions) and the rotation status, where the table needs them.
-pub(crate) async fn read_rotation(caller: &Caller<'_>, facts: &mut KeyFacts, policy: &Policy) -> RotationRead {
+/// exemptions), the rotation status and the rotation history (read at `now`),
+/// where the table needs them.
+pub(crate) async fn read_rotation(
+    caller: &Caller<'_>,
+    facts: &mut KeyFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> RotationRead {
     let key_id = facts.metadata.key_id.clone();
     if policy.needs_tags() {
         facts.tags = Some(
@@ -228,16 +250,26 @@ pub(crate) async fn read_rotation(caller: &Caller<'_>, facts: &mut KeyFacts, pol
                 .map_err(|e| (e, Operation::ListResourceTags))?,
         );
     }
-    if !rules::needs_rotation_status(facts, policy) {
-        return Ok(None);
+    let status = if rules::needs_rotation_status(facts, policy) {
+        caller
+            .call(Operation::GetKeyRotationStatus, || {
+                caller.client.get_key_rotation_status(&key_id)
+            })
+            .await
+            .map(Some)
+            .map_err(|e| (e, Operation::GetKeyRotationStatus))?
+    } else {
+        None
+    };
+    if rules::needs_rotation_history(facts, policy) {
+        facts.rotation_history = Some(
+            caller
+                .rotation_history(&key_id, now)
+                .await
+                .map_err(|e| (e, Operation::ListKeyRotations))?,
+        );
     }
-    caller
-        .call(Operation::GetKeyRotationStatus, || {
-            caller.client.get_key_rotation_status(&key_id)
-        })
-        .await
-        .map(Some)
-        .map_err(|e| (e, Operation::GetKeyRotationStatus))
+    Ok(status)
 }
 
 pub(crate) fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {
@@ -256,6 +288,9 @@ pub fn check_key_operations(policy: &Policy) -> Vec<Operation> {
     ];
     if policy.needs_tags() {
         operations.push(Operation::ListResourceTags);
+    }
+    if policy.reads_rotation_history() {
+        operations.push(Operation::ListKeyRotations);
     }
     operations
 }
@@ -299,11 +334,11 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, options: &CheckOptions
     let key_ref = parse_key_for(client, key)?;
     let counters = options.counters();
     let caller = options.caller(client, &counters);
-    Ok(check_key_with(&caller, &key_ref, options.policy()).await)
+    Ok(check_key_with(&caller, &key_ref, options.policy(), options.now()).await)
 }
 
-/// [`check_key`] through a caller whose counters the caller keeps.
-pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy: &Policy) -> Finding {
+/// [`check_key`] through a caller whose counters the caller keeps, judged at `now`.
+pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy: &Policy, now: Timestamp) -> Finding {
     let region = caller.region().to_owned();
     let key = key_ref.as_str();
     let named_arn = if matches!(key_ref, KeyRef::KeyArn(_)) { key } else { "" };
@@ -322,6 +357,7 @@ pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy
         metadata,
         aliases: given_alias,
         tags: None,
+        rotation_history: None,
     };
     match caller.aliases(Some(&facts.metadata.key_id)).await {
         Ok(mut found) => facts
@@ -329,7 +365,7 @@ pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy
             .extend(found.remove(&facts.metadata.key_id).unwrap_or_default()),
         Err(error) => return rules::error_finding(&facts, error, Operation::ListAliases.as_str()),
     }
-    let read = read_rotation(caller, &mut facts, policy).await;
+    let read = read_rotation(caller, &mut facts, policy, now).await;
     decide(&facts, read, policy)
 }
 
@@ -377,16 +413,18 @@ pub(crate) async fn check_keys_with(
         .iter()
         .map(|(region, client)| (region.as_str(), options.caller(client.as_ref(), counters)))
         .collect();
+    let now = options.now();
     // By index: a closure over `&(KeyRef, String)` would not be `Send` for every lifetime.
     let findings = futures::stream::iter(0..parsed.len())
         .map(|i| {
             let (key_ref, region) = &parsed[i];
-            check_key_with(&callers[region.as_str()], key_ref, options.policy())
+            check_key_with(&callers[region.as_str()], key_ref, options.policy(), now)
         })
         .buffer_unordered(options.max_in_flight())
         .collect()
         .await;
     let mut report = AccountReport::new(options.policy().clone());
+    report.generated_at = now;
     report.findings = findings;
     report.normalize();
     Ok(report)
@@ -438,14 +476,16 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
     let started = Instant::now();
     let region_clients = region_clients(clients, options, "check")?;
     let counters = options.counters();
+    let now = options.now();
     let scans = region_clients
         .iter()
-        .map(|client| scan_region(client.as_ref(), options, &counters));
+        .map(|client| scan_region(client.as_ref(), options, &counters, now));
     let results = futures::future::join_all(scans).await;
 
     let mut results = results;
     judge_refusals(clients, &mut results).await?;
     let mut report = AccountReport::new(options.policy().clone());
+    report.generated_at = now;
     for (entry, findings) in results {
         report.regions.push(entry);
         report.findings.extend(findings);
@@ -559,6 +599,7 @@ async fn scan_region(
     client: &dyn KmsClient,
     options: &CheckOptions,
     counters: &Counters,
+    now: Timestamp,
 ) -> (RegionReport, Vec<Finding>) {
     let caller = options.caller(client, counters);
     let region = client.region().to_owned();
@@ -584,7 +625,7 @@ async fn scan_region(
                     true => Some(aliases_of(&alias_listing.clone().await, &entry.key_id)),
                     false => None,
                 };
-                let read = read_listed_key(caller, entry, early_aliases, options.policy()).await;
+                let read = read_listed_key(caller, entry, early_aliases, options.policy(), now).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
                 emit(
                     progress,
@@ -690,6 +731,7 @@ async fn read_listed_key(
     entry: KeyListEntry,
     aliases: Option<Vec<String>>,
     policy: &Policy,
+    now: Timestamp,
 ) -> KeyRead {
     match caller
         .call(Operation::DescribeKey, || caller.client.describe_key(&entry.key_id))
@@ -701,8 +743,9 @@ async fn read_listed_key(
                 metadata,
                 aliases: aliases.unwrap_or_default(),
                 tags: None,
+                rotation_history: None,
             };
-            let read = read_rotation(caller, &mut facts, policy).await;
+            let read = read_rotation(caller, &mut facts, policy, now).await;
             KeyRead::Described {
                 facts: Box::new(facts),
                 read,

@@ -20,7 +20,9 @@ use crate::snapshot::{Snapshot, SnapshotKey};
 /// It makes the calls a check makes, with two differences so that the
 /// snapshot can be evaluated under another policy: the rotation status is read
 /// for every key KMS can rotate (exempt and disabled keys included), and tags
-/// are read when the options' policy has a tag exemption. A failed call is
+/// are read when the options' policy has a tag exemption. With the rotation
+/// history option, `ListKeyRotations` is recorded (as `Rotations`) for the
+/// keys KMS rotates and for imported-material keys. A failed call is
 /// recorded in the snapshot's `Errors` and replayed on evaluation.
 ///
 /// # Errors
@@ -88,12 +90,13 @@ async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters
     let listed = keys.len() as u64;
     let evaluated = AtomicU64::new(0);
     let needs_tags = options.policy().needs_tags();
+    let needs_history = options.policy().reads_rotation_history();
     let collected = futures::stream::iter(keys)
         .map(|entry| {
             let aliases = aliases.get(&entry.key_id).cloned().unwrap_or_default();
             let (caller, evaluated, region) = (&caller, &evaluated, &region);
             async move {
-                let key = collect_key(caller, entry, aliases, needs_tags).await;
+                let key = collect_key(caller, entry, aliases, needs_tags, needs_history).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
                 emit(
                     progress,
@@ -112,7 +115,13 @@ async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters
     (region, collected, region_errors)
 }
 
-async fn collect_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<String>, needs_tags: bool) -> SnapshotKey {
+async fn collect_key(
+    caller: &Caller<'_>,
+    entry: KeyListEntry,
+    aliases: Vec<String>,
+    needs_tags: bool,
+    needs_history: bool,
+) -> SnapshotKey {
     let client = caller.client;
     let metadata = match caller
         .call(Operation::DescribeKey, || client.describe_key(&entry.key_id))
@@ -127,6 +136,8 @@ async fn collect_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<Stri
         }
     };
     let rotates = rules::can_rotate_automatically(&metadata);
+    // The history the check reads: of keys KMS rotates, and of imported material.
+    let has_history = rotates || rules::is_imported_material(&metadata);
     let mut key = SnapshotKey::new(metadata, None).with_aliases(aliases);
     if needs_tags {
         match caller.tags(&entry.key_id).await {
@@ -143,6 +154,12 @@ async fn collect_key(caller: &Caller<'_>, entry: KeyListEntry, aliases: Vec<Stri
         {
             Ok(rotation) => key.rotation = Some(rotation),
             Err(error) => key = key.with_error(Operation::GetKeyRotationStatus, error),
+        }
+    }
+    if needs_history && has_history {
+        match caller.key_rotations(&entry.key_id).await {
+            Ok(rotations) => key = key.with_rotations(rotations),
+            Err(error) => key = key.with_error(Operation::ListKeyRotations, error),
         }
     }
     key

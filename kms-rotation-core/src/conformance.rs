@@ -2,7 +2,8 @@
 //! run, in the shape of object_store's `integration` module: one set of
 //! behaviour tests — listing across pages, aliases, the calls each decision
 //! table row makes (and never makes), throttling then success, AccessDenied on
-//! one key, a region that is not enabled, remediation with read-back — run
+//! one key, a region that is not enabled, remediation with read-back, the
+//! rotation history across `ListKeyRotations` pages — run
 //! against the snapshot client, the AWS SDK client on an emulator, and
 //! [`JsonClient`](crate::JsonClient) over the Python and Node transports.
 //!
@@ -183,7 +184,7 @@ impl fmt::Display for CaseResult {
 }
 
 /// The names of every case, in the order [`run`] runs them.
-pub const CASES: [&str; 7] = [
+pub const CASES: [&str; 8] = [
     "listing_across_pages",
     "aliases_name_their_keys",
     "decision_table_rows_and_their_calls",
@@ -191,6 +192,7 @@ pub const CASES: [&str; 7] = [
     "access_denied_on_one_key",
     "region_not_enabled",
     "remediation_reads_back",
+    "rotation_history_across_pages",
 ];
 
 /// Runs every case against `backend`.
@@ -348,6 +350,7 @@ async fn run_case(name: &str, backend: &dyn Backend, caps: Capabilities) -> Resu
         )),
         "region_not_enabled" => region_not_enabled(backend).await,
         "remediation_reads_back" => remediation_reads_back(backend, caps).await,
+        "rotation_history_across_pages" => rotation_history_across_pages(backend, caps).await,
         _ => Ok(CaseOutcome::Failed(format!("unknown case {name}"))),
     }
 }
@@ -654,5 +657,91 @@ async fn remediation_reads_back(backend: &dyn Backend, caps: Capabilities) -> Re
     }
     let after = check_account(&clients, &check_options(Policy::default())).await?;
     expect.finding(&after, "alias/fix-me", Status::Pass, Reason::RotationEnabled);
+    Ok(expect.outcome())
+}
+
+/// When the history's last (on-demand) rotation happened, in the accounts the
+/// snapshot-backed backends serve (an emulator dates its rotations itself).
+const LAST_ROTATION: i64 = 1_767_000_000;
+
+async fn rotation_history_across_pages(backend: &dyn Backend, caps: Capabilities) -> Result<CaseOutcome> {
+    // With paging: 1500 rotations on two ListKeyRotations pages of 1000. A
+    // backend that makes its own rotations (an emulator) gets three on-demand ones.
+    let (automatic, on_demand): (i64, i64) = if caps.paging { (1497, 3) } else { (0, 3) };
+    let rotations: Vec<Value> = (0..automatic)
+        .map(|n| (LAST_ROTATION - (automatic + on_demand - n) * 86_400, "AUTOMATIC"))
+        .chain((0..on_demand).map(|n| (LAST_ROTATION - (on_demand - 1 - n) * 3_600, "ON_DEMAND")))
+        .map(|(at, kind)| json!({"RotationDate": at, "RotationType": kind}))
+        .collect();
+    let mut history = key(REGION, 1, "alias/history", json!({}), on(None));
+    history["Rotations"] = json!(rotations);
+    let mut never = key(REGION, 2, "alias/never-rotated", json!({}), on(None));
+    never["Rotations"] = json!([]);
+    let rsa = key(
+        REGION,
+        3,
+        "alias/rsa",
+        json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}),
+        None,
+    );
+    let mut keys = vec![history, never, rsa];
+    if caps.recorded_errors {
+        let mut denied = key(REGION, 4, "alias/history-denied", json!({}), on(None));
+        denied["Errors"] = json!({"ListKeyRotations": {"Code": "AccessDeniedException", "Message": "not allowed"}});
+        keys.push(denied);
+    }
+    let clients = backend.clients(&account(json!({ REGION: {"keys": keys} }))).await?;
+    let policy = Policy::default().with_rotation_history(true);
+    let report = check_account(&clients, &check_options(policy)).await?;
+    let mut expect = Expect::default();
+    expect.finding(&report, "alias/history", Status::Pass, Reason::RotationEnabled);
+    expect.finding(&report, "alias/never-rotated", Status::Pass, Reason::RotationEnabled);
+    expect.finding(&report, "alias/rsa", Status::NotApplicable, Reason::UnsupportedKeySpec);
+    let rotation_of = |alias: &str| by_alias(&report, alias).ok().and_then(|f| f.rotation.clone());
+    match rotation_of("alias/history") {
+        Some(r) => {
+            let counts = r
+                .rotation_counts
+                .map(|c| (i64::from(c.automatic), i64::from(c.on_demand)));
+            expect.that(counts == Some((automatic, on_demand)), || {
+                format!(
+                    "alias/history: rotation counts {counts:?}, expected {:?}",
+                    (automatic, on_demand)
+                )
+            });
+            expect.that(
+                r.last_rotation_type == Some(crate::model::RotationType::OnDemand),
+                || format!("alias/history: last rotation type {:?}", r.last_rotation_type),
+            );
+            let last = r.last_rotated_at.map(|at| at.epoch_seconds());
+            let dated = if caps.recorded_errors {
+                last == Some(LAST_ROTATION)
+            } else {
+                last.is_some()
+            };
+            expect.that(dated, || format!("alias/history: last rotated at {last:?}"));
+        }
+        None => expect.0.push("alias/history: no rotation in the finding".to_owned()),
+    }
+    let never = rotation_of("alias/never-rotated");
+    expect.that(
+        never.as_ref().is_some_and(|r| {
+            r.last_rotated_at.is_none() && r.rotation_counts.is_some_and(|c| c.automatic + c.on_demand == 0)
+        }),
+        || format!("alias/never-rotated: {never:?}"),
+    );
+    let mut listings = if caps.paging { 3 } else { 2 };
+    if caps.recorded_errors {
+        listings += 1;
+        expect.finding(&report, "alias/history-denied", Status::Error, Reason::ApiError);
+        if let Ok(f) = by_alias(&report, "alias/history-denied") {
+            let op = f.error.as_ref().and_then(|e| e.operation.as_deref());
+            expect.that(op == Some("ListKeyRotations"), || format!("failed operation {op:?}"));
+        }
+    }
+    let made = calls(&report, Operation::ListKeyRotations);
+    expect.that(made == listings, || {
+        format!("{made} ListKeyRotations calls, expected {listings} (never for the RSA key)")
+    });
     Ok(expect.outcome())
 }

@@ -125,6 +125,9 @@ pub const OPTIONS: &[OptionSpec] = &[
         "disabled keys are evaluated unless --skip-disabled",
     ),
     OptionSpec::cli("exemptions", "--exempt", "one --exempt per rule"),
+    OptionSpec::same("rotation_history"),
+    OptionSpec::same("max_days_since_rotation"),
+    OptionSpec::same("accept_on_demand_rotation"),
     // How hard to push the API.
     OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
     OptionSpec::same("max_in_flight"),
@@ -136,6 +139,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     ),
     // Remediation.
     OptionSpec::same("rotation_period_days"),
+    OptionSpec::same("rotate_on_demand"),
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
 ];
 

@@ -52,7 +52,10 @@ pub mod rules;
 mod run;
 mod snapshot;
 
-pub use api::{ApiError, ErrorKind, Operation, ROTATION_PERIOD_RANGE, register_secret, scrub};
+pub use api::{
+    ApiError, DAYS_SINCE_ROTATION_RANGE, ErrorKind, ON_DEMAND_ROTATION_LIMIT, Operation, ROTATION_PERIOD_RANGE,
+    register_secret, scrub,
+};
 pub use arn::{
     Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, OPT_IN_REGIONS, allow_unknown_regions, check_region, is_opt_in_region,
 };
@@ -67,6 +70,7 @@ pub use model::{
     Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,
     MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status, Tag, Timestamp,
 };
+pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{

@@ -179,6 +179,16 @@ aws_enum! {
     }
 }
 
+aws_enum! {
+    /// How a key's material was rotated (`RotationType` of `ListKeyRotations`).
+    RotationType {
+        /// By KMS on the key's rotation schedule.
+        Automatic => "AUTOMATIC",
+        /// By a `RotateKeyOnDemand` call.
+        OnDemand => "ON_DEMAND",
+    }
+}
+
 /// A point in time, shown as RFC 3339 in UTC with second precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
@@ -441,6 +451,97 @@ pub struct RotationStatus {
     pub next_rotation_date: Option<Timestamp>,
     /// Set while an on-demand rotation is running.
     pub on_demand_rotation_started_at: Option<Timestamp>,
+    /// When the key last rotated (`ListKeyRotations`); `None` when it never
+    /// rotated or the history was not read ([`RotationStatus::rotation_counts`] tells which).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotated_at: Option<Timestamp>,
+    /// How the key last rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotation_type: Option<RotationType>,
+    /// The rotations of each type in the history; `None` when the history was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_counts: Option<RotationCounts>,
+}
+
+/// How many times a key rotated, per [`RotationType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RotationCounts {
+    /// `AUTOMATIC` rotations.
+    pub automatic: u32,
+    /// `ON_DEMAND` rotations.
+    pub on_demand: u32,
+    /// Rotations of a type this version does not know.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// One entry of `ListKeyRotations`: a completed rotation of a key's material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRotation {
+    /// The key id.
+    pub key_id: Option<String>,
+    /// When the rotation completed.
+    pub rotation_date: Timestamp,
+    /// How the rotation was made.
+    pub rotation_type: RotationType,
+}
+
+/// A key's rotation history, summarised from its `ListKeyRotations` entries,
+/// with the time it was read: the "now" its age is judged against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationHistory {
+    /// The latest rotation of any type: when and how.
+    pub last: Option<(Timestamp, RotationType)>,
+    /// The latest `ON_DEMAND` rotation.
+    pub last_on_demand: Option<Timestamp>,
+    /// Rotations per type.
+    pub counts: RotationCounts,
+    /// When the history was read (the run's clock: the report's `generated_at`).
+    pub observed_at: Timestamp,
+}
+
+impl RotationHistory {
+    /// The summary of `rotations` (in any order), read at `observed_at`.
+    pub fn from_rotations<'a>(rotations: impl IntoIterator<Item = &'a KeyRotation>, observed_at: Timestamp) -> Self {
+        let mut history = Self {
+            last: None,
+            last_on_demand: None,
+            counts: RotationCounts::default(),
+            observed_at,
+        };
+        for rotation in rotations {
+            match rotation.rotation_type {
+                RotationType::Automatic => history.counts.automatic += 1,
+                RotationType::OnDemand => {
+                    history.counts.on_demand += 1;
+                    history.last_on_demand = history.last_on_demand.max(Some(rotation.rotation_date));
+                }
+                RotationType::Other(_) => history.counts.other += 1,
+            }
+            if history.last.as_ref().is_none_or(|(at, _)| rotation.rotation_date > *at) {
+                history.last = Some((rotation.rotation_date, rotation.rotation_type.clone()));
+            }
+        }
+        history
+    }
+
+    /// Whole days from `at` to when the history was read (never negative).
+    pub fn days_since(&self, at: Timestamp) -> u32 {
+        let seconds = (self.observed_at.epoch_seconds() - at.epoch_seconds()).max(0);
+        u32::try_from(seconds / 86_400).unwrap_or(u32::MAX)
+    }
+
+    /// `status` with this history's evidence (last rotation, counts) added.
+    pub fn annotate(&self, mut status: RotationStatus) -> RotationStatus {
+        status.last_rotated_at = self.last.as_ref().map(|(at, _)| *at);
+        status.last_rotation_type = self.last.as_ref().map(|(_, kind)| kind.clone());
+        status.rotation_counts = Some(self.counts);
+        status
+    }
 }
 
 impl RotationStatus {
@@ -568,6 +669,13 @@ pub enum Reason {
     RotationPeriodTooLong,
     /// Row 10: rotation on, period within policy.
     RotationEnabled,
+    /// Rows 5a, 10a: with `max_days_since_rotation`, the key's material is
+    /// older than the window (last rotation, or creation if it never rotated).
+    RotationOverdue,
+    /// Rows 5a, 8a: rotated on demand within the window.
+    RotatedOnDemand,
+    /// Row 5a: imported material never rotated, created within the window.
+    CreatedWithinWindow,
     /// A call for this key failed after retries.
     ApiError,
     /// An answer about this key was not a valid one (a required field missing,
@@ -593,6 +701,9 @@ impl Reason {
             Reason::RotationDisabled => "rotation_disabled",
             Reason::RotationPeriodTooLong => "rotation_period_too_long",
             Reason::RotationEnabled => "rotation_enabled",
+            Reason::RotationOverdue => "rotation_overdue",
+            Reason::RotatedOnDemand => "rotated_on_demand",
+            Reason::CreatedWithinWindow => "created_within_window",
             Reason::ApiError => "api_error",
             Reason::InvalidResponse => "invalid_response",
             Reason::IncompleteMetadata => "incomplete_metadata",

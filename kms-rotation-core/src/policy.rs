@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::ROTATION_PERIOD_RANGE;
+use crate::api::{DAYS_SINCE_ROTATION_RANGE, ROTATION_PERIOD_RANGE};
 use crate::arn::KeyRef;
 use crate::error::{Error, Result};
 
@@ -116,6 +116,12 @@ pub struct Policy {
     max_rotation_period_days: u32,
     evaluate_disabled_keys: bool,
     exemptions: Vec<Exemption>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rotation_history: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_days_since_rotation: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    accept_on_demand_rotation: bool,
 }
 
 /// The serialized fields, validated on the way in.
@@ -125,6 +131,12 @@ struct PolicyFields {
     evaluate_disabled_keys: bool,
     #[serde(default)]
     exemptions: Vec<Exemption>,
+    #[serde(default)]
+    rotation_history: bool,
+    #[serde(default)]
+    max_days_since_rotation: Option<u32>,
+    #[serde(default)]
+    accept_on_demand_rotation: bool,
 }
 
 impl TryFrom<PolicyFields> for Policy {
@@ -134,7 +146,10 @@ impl TryFrom<PolicyFields> for Policy {
         Ok(Policy::default()
             .with_max_rotation_period_days(fields.max_rotation_period_days)?
             .with_evaluate_disabled_keys(fields.evaluate_disabled_keys)
-            .with_exemptions(fields.exemptions))
+            .with_exemptions(fields.exemptions)
+            .with_rotation_history(fields.rotation_history)
+            .with_max_days_since_rotation(fields.max_days_since_rotation)?
+            .with_accept_on_demand_rotation(fields.accept_on_demand_rotation))
     }
 }
 
@@ -144,6 +159,9 @@ impl Default for Policy {
             max_rotation_period_days: DEFAULT_MAX_ROTATION_PERIOD_DAYS,
             evaluate_disabled_keys: true,
             exemptions: Vec::new(),
+            rotation_history: false,
+            max_days_since_rotation: None,
+            accept_on_demand_rotation: false,
         }
     }
 }
@@ -177,6 +195,71 @@ impl Policy {
     pub fn with_exemptions(mut self, rules: impl IntoIterator<Item = Exemption>) -> Self {
         self.exemptions.extend(rules);
         self
+    }
+
+    /// Reads each judged key's rotation history (`ListKeyRotations`) into its
+    /// finding: when it last rotated, how, and how often. Off by default (it
+    /// costs a call per key, at a quota of 100 per second).
+    pub fn with_rotation_history(mut self, read: bool) -> Self {
+        self.rotation_history = read;
+        self
+    }
+
+    /// A key passes only if its last rotation of any kind (or its creation, if
+    /// it never rotated) is at most `days` ago (1..=2560); `None` (the default)
+    /// judges the rotation setting only. Setting it reads the rotation history.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `max_days_since_rotation` when out of range.
+    pub fn with_max_days_since_rotation(mut self, days: Option<u32>) -> Result<Self> {
+        if let Some(days) = days.filter(|d| !DAYS_SINCE_ROTATION_RANGE.contains(d)) {
+            return Err(Error::invalid(
+                "max_days_since_rotation",
+                days.to_string(),
+                format!(
+                    "must be {} to {} days",
+                    DAYS_SINCE_ROTATION_RANGE.start(),
+                    DAYS_SINCE_ROTATION_RANGE.end()
+                ),
+            ));
+        }
+        self.max_days_since_rotation = days;
+        Ok(self)
+    }
+
+    /// A symmetric key with automatic rotation off passes (`rotated_on_demand`)
+    /// when it was rotated on demand within the window (`max_days_since_rotation`,
+    /// else the maximum rotation period). Setting it reads the rotation history.
+    pub fn with_accept_on_demand_rotation(mut self, accept: bool) -> Self {
+        self.accept_on_demand_rotation = accept;
+        self
+    }
+
+    /// Whether findings carry the rotation history: asked for, or needed by
+    /// `max_days_since_rotation` or `accept_on_demand_rotation`.
+    pub fn reads_rotation_history(&self) -> bool {
+        self.rotation_history || self.judges_rotation_history()
+    }
+
+    /// Whether the verdicts depend on the rotation history (so a failed read is `ERROR`).
+    pub fn judges_rotation_history(&self) -> bool {
+        self.max_days_since_rotation.is_some() || self.accept_on_demand_rotation
+    }
+
+    /// The window of `max_days_since_rotation`, if set.
+    pub fn max_days_since_rotation(&self) -> Option<u32> {
+        self.max_days_since_rotation
+    }
+
+    /// Whether on-demand rotations within the window pass a key whose automatic rotation is off.
+    pub fn accept_on_demand_rotation(&self) -> bool {
+        self.accept_on_demand_rotation
+    }
+
+    /// The window an on-demand rotation must fall in to count: `max_days_since_rotation`,
+    /// else the maximum rotation period.
+    pub fn on_demand_window_days(&self) -> u32 {
+        self.max_days_since_rotation.unwrap_or(self.max_rotation_period_days)
     }
 
     /// The longest acceptable rotation period in days.

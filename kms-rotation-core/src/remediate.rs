@@ -5,6 +5,13 @@
 //! gets an explicit period, never longer than the current one and never above
 //! the policy maximum; rotation is never disabled; disabled and
 //! pending-deletion keys are skipped; every change is read back.
+//!
+//! A key whose rotation is on but overdue (`rotation_overdue`) cannot be fixed
+//! by `EnableKeyRotation`: it needs an on-demand rotation, of which each key has
+//! only [`ON_DEMAND_ROTATION_LIMIT`] in its lifetime. Remediation never starts
+//! one by itself: it is `SKIPPED` with the command (for imported key material,
+//! with the steps: import new material first), unless `rotate_on_demand` is
+//! set, and then only within the key's quota, read back with `ListKeyRotations`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -13,13 +20,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::time::Instant;
 
-use crate::api::{ApiError, Operation};
+use crate::api::{ApiError, ON_DEMAND_ROTATION_LIMIT, Operation};
 use crate::arn::Arn;
 use crate::check::{CheckOptions, check_keys_with};
 use crate::client::{Clients, KmsClient};
 use crate::engine::{ApiCall, CallLog, Caller, Counters, Rates, RetryConfig};
 use crate::error::{Error, Result};
-use crate::model::{ErrorInfo, RotationStatus, Status, Timestamp};
+use crate::model::{ErrorInfo, KeyMetadata, Reason, RotationHistory, RotationStatus, Status, Timestamp};
 use crate::policy::{Policy, check_rotation_period};
 use crate::report::{AccountReport, Outcome, RemediationAction, RemediationReport, SCHEMA_VERSION};
 use crate::rules;
@@ -42,6 +49,7 @@ pub struct RemediateOptions {
     retry: RetryConfig,
     enable_rate: f64,
     max_in_flight: usize,
+    rotate_on_demand: bool,
     call_log: Option<CallLog>,
 }
 
@@ -55,6 +63,7 @@ impl std::fmt::Debug for RemediateOptions {
             .field("retry", &self.retry)
             .field("enable_rate", &self.enable_rate)
             .field("max_in_flight", &self.max_in_flight)
+            .field("rotate_on_demand", &self.rotate_on_demand)
             .field("call_log", &self.call_log.is_some())
             .finish()
     }
@@ -71,6 +80,7 @@ impl Default for RemediateOptions {
             enable_rate: Operation::EnableKeyRotation.aws_quota_rps() * crate::engine::DEFAULT_QUOTA_FRACTION,
             max_in_flight: 8,
             call_log: None,
+            rotate_on_demand: false,
         }
     }
 }
@@ -110,6 +120,20 @@ impl RemediateOptions {
         self
     }
 
+    /// `true` rotates overdue keys (`rotation_overdue`, KMS-generated material)
+    /// on demand with `RotateKeyOnDemand`, unless the key has used its lifetime
+    /// quota of on-demand rotations; `false` (the default) skips them with the
+    /// command to run. Dry runs still change nothing.
+    pub fn with_rotate_on_demand(mut self, rotate: bool) -> Self {
+        self.rotate_on_demand = rotate;
+        self
+    }
+
+    /// Whether overdue keys are rotated on demand.
+    pub fn rotate_on_demand(&self) -> bool {
+        self.rotate_on_demand
+    }
+
     /// `EnableKeyRotation` requests per second per region (quota 15; default 7.5).
     ///
     /// # Errors
@@ -143,6 +167,12 @@ impl RemediateOptions {
         if !self.dry_run {
             operations.push(Operation::EnableKeyRotation);
         }
+        if self.rotate_on_demand {
+            operations.push(Operation::ListKeyRotations);
+            if !self.dry_run {
+                operations.push(Operation::RotateKeyOnDemand);
+            }
+        }
         operations
     }
 
@@ -170,6 +200,8 @@ struct Target {
     region: String,
     arn: String,
     finding_arns: Vec<String>,
+    /// A finding behind it is `rotation_overdue`: it needs an on-demand rotation.
+    overdue: bool,
 }
 
 /// Fixes the `FAIL` findings of a report.
@@ -217,6 +249,7 @@ async fn remediate_with(
 ) -> Result<RemediationReport> {
     let policy = &report.policy;
     let period = period_for(policy, options)?;
+    let now = Timestamp::now();
 
     let mut targets: BTreeMap<(String, String), Target> = BTreeMap::new();
     for finding in report.findings_with(Status::Fail) {
@@ -224,15 +257,14 @@ async fn remediate_with(
             Some(plan) => (plan.region.clone(), plan.target_arn.clone()),
             None => (finding.region.clone(), finding.key_arn.clone()),
         };
-        targets
-            .entry((region.clone(), arn.clone()))
-            .or_insert_with(|| Target {
-                region,
-                arn,
-                finding_arns: Vec::new(),
-            })
-            .finding_arns
-            .push(finding.key_arn.clone());
+        let target = targets.entry((region.clone(), arn.clone())).or_insert_with(|| Target {
+            region,
+            arn,
+            finding_arns: Vec::new(),
+            overdue: false,
+        });
+        target.finding_arns.push(finding.key_arn.clone());
+        target.overdue |= finding.reason == Reason::RotationOverdue;
     }
     for target in targets.values() {
         check_target(target)?;
@@ -258,7 +290,7 @@ async fn remediate_with(
     let mut actions: Vec<RemediationAction> = futures::stream::iter(targets.into_values())
         .map(|target| {
             let caller = &callers[target.region.as_str()];
-            act(caller, target, period, policy, options)
+            act(caller, target, period, policy, options, now)
         })
         .buffer_unordered(options.max_in_flight)
         .collect()
@@ -270,7 +302,7 @@ async fn remediate_with(
     }
     Ok(RemediationReport {
         schema_version: SCHEMA_VERSION,
-        generated_at: Timestamp::now(),
+        generated_at: now,
         dry_run: options.dry_run,
         rotation_period_days: period,
         actions,
@@ -354,7 +386,9 @@ async fn act(
     period: u32,
     policy: &Policy,
     options: &RemediateOptions,
+    now: Timestamp,
 ) -> RemediationAction {
+    let overdue = target.overdue;
     let mut action = RemediationAction {
         region: target.region.clone(),
         target_arn: target.arn.clone(),
@@ -369,26 +403,16 @@ async fn act(
     };
     let arn = target.arn.as_str();
     let client = caller.client;
-    let fail = |mut action: RemediationAction, outcome: Outcome, op: Operation, error: ApiError| {
-        action.outcome = outcome;
-        action.message = format!("{op} failed with {}: {}", error.code, error.message);
-        action.error = Some(ErrorInfo {
-            code: error.code,
-            message: error.message,
-            operation: Some(op.as_str().to_owned()),
-        });
-        action
-    };
+    let fail = failed;
 
     let metadata = match caller.call(Operation::DescribeKey, || client.describe_key(arn)).await {
         Ok(metadata) => metadata,
         Err(error) => return fail(action, Outcome::Failed, Operation::DescribeKey, error),
     };
-    let skip = |mut action: RemediationAction, message: String| {
-        action.outcome = Outcome::Skipped;
-        action.message = message;
-        action
-    };
+    let skip = skipped;
+    if overdue {
+        return rotate_overdue(caller, action, &metadata, policy, options, now).await;
+    }
     // Exemptions were applied by the check; here only what KMS allows matters.
     if let Some(reason) = rules::remediation_skip_reason(&metadata) {
         return skip(action, reason);
@@ -478,6 +502,147 @@ async fn act(
     } else {
         format!(
             "EnableKeyRotation succeeded ({change}) but {} read-backs did not confirm it.",
+            options.verify_attempts
+        )
+    };
+    action
+}
+
+/// An action's end: `SKIPPED` or `FAILED` because `op` failed with `error`.
+fn failed(mut action: RemediationAction, outcome: Outcome, op: Operation, error: ApiError) -> RemediationAction {
+    action.outcome = outcome;
+    action.message = format!("{op} failed with {}: {}", error.code, error.message);
+    action.error = Some(ErrorInfo {
+        code: error.code,
+        message: error.message,
+        operation: Some(op.as_str().to_owned()),
+    });
+    action
+}
+
+fn skipped(mut action: RemediationAction, message: String) -> RemediationAction {
+    action.outcome = Outcome::Skipped;
+    action.message = message;
+    action
+}
+
+/// A key overdue for rotation (its automatic rotation, if any, is set right):
+/// only an on-demand rotation renews its material.
+async fn rotate_overdue(
+    caller: &Caller<'_>,
+    mut action: RemediationAction,
+    metadata: &KeyMetadata,
+    policy: &Policy,
+    options: &RemediateOptions,
+    now: Timestamp,
+) -> RemediationAction {
+    let arn = action.target_arn.clone();
+    let client = caller.client;
+    let command = format!("aws kms rotate-key-on-demand --key-id {arn} --region {}", action.region);
+    if rules::is_imported_material(metadata) {
+        return skipped(
+            action,
+            format!(
+                "The key is overdue for rotation and its {}; once new material is imported: {command}",
+                rules::IMPORTED_MATERIAL_STEPS
+            ),
+        );
+    }
+    if let Some(reason) = rules::remediation_skip_reason(metadata) {
+        return skipped(action, reason);
+    }
+    if !options.rotate_on_demand {
+        return skipped(
+            action,
+            format!(
+                "The key is overdue for rotation: EnableKeyRotation cannot help, it needs an on-demand rotation \
+                 (at most {ON_DEMAND_ROTATION_LIMIT} per key in its lifetime), which remediation starts only when \
+                 asked (rotate_on_demand). To rotate it now: {command}"
+            ),
+        );
+    }
+    let window = policy.on_demand_window_days();
+    let history = match caller.rotation_history(&arn, now).await {
+        Ok(history) => history,
+        Err(error) => return failed(action, Outcome::Failed, Operation::ListKeyRotations, error),
+    };
+    let status = match caller
+        .call(Operation::GetKeyRotationStatus, || client.get_key_rotation_status(&arn))
+        .await
+    {
+        Ok(status) => status,
+        Err(error) => return failed(action, Outcome::Failed, Operation::GetKeyRotationStatus, error),
+    };
+    action.before = Some(history.annotate(status.clone()));
+    let fresh = |h: &RotationHistory| {
+        h.last
+            .as_ref()
+            .is_some_and(|(at, _)| h.days_since(*at) <= policy.max_days_since_rotation().unwrap_or(window))
+    };
+    if fresh(&history) {
+        action.outcome = Outcome::AlreadyCompliant;
+        action.message = "The key has rotated within the policy's window since the check; nothing to do.".into();
+        return action;
+    }
+    let used = history.counts.on_demand;
+    if used >= ON_DEMAND_ROTATION_LIMIT {
+        return skipped(
+            action,
+            format!(
+                "The key has used all {ON_DEMAND_ROTATION_LIMIT} on-demand rotations KMS allows per key \
+                 ({used} in its history): it cannot be rotated on demand again."
+            ),
+        );
+    }
+    let change = format!(
+        "rotate the key on demand (on-demand rotation {} of the {ON_DEMAND_ROTATION_LIMIT} KMS allows)",
+        used + 1
+    );
+    if options.dry_run {
+        action.outcome = Outcome::WouldChange;
+        action.message = format!("Would {change}.");
+        return action;
+    }
+    if let Err(error) = caller
+        .call(Operation::RotateKeyOnDemand, || client.rotate_key_on_demand(&arn))
+        .await
+    {
+        let outcome = if rules::is_refusal(error.kind) {
+            Outcome::Skipped
+        } else {
+            Outcome::Failed
+        };
+        return failed(action, outcome, Operation::RotateKeyOnDemand, error);
+    }
+    action.outcome = Outcome::Changed;
+    for attempt in 0..options.verify_attempts {
+        if attempt > 0 {
+            tokio::time::sleep(options.verify_delay).await;
+        }
+        match caller.rotation_history(&arn, Timestamp::now()).await {
+            Ok(after) => {
+                action.after = Some(after.annotate(status.clone()));
+                if after.counts.on_demand > used {
+                    action.verified = true;
+                    action.error = None;
+                    break;
+                }
+            }
+            Err(error) => {
+                action.error = Some(ErrorInfo {
+                    code: error.code,
+                    message: error.message,
+                    operation: Some(Operation::ListKeyRotations.as_str().to_owned()),
+                });
+            }
+        }
+    }
+    action.message = if action.verified {
+        format!("Changed: {change}; ListKeyRotations shows the new rotation.")
+    } else {
+        format!(
+            "RotateKeyOnDemand succeeded ({change}) but {} ListKeyRotations read-backs did not show it yet \
+             (an on-demand rotation can take a while to complete).",
             options.verify_attempts
         )
     };

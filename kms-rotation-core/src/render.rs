@@ -153,9 +153,33 @@ fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// Whether the report carries rotation history (the option was on, or a finding has it):
+/// the formats with fixed columns add the history's only then.
+fn shows_history(report: &AccountReport) -> bool {
+    report.policy.reads_rotation_history() || report.findings.iter().any(|f| history_of(f).is_some())
+}
+
+/// The rotation history's evidence of a finding, when it was read.
+fn history_of(f: &Finding) -> Option<&RotationStatus> {
+    f.rotation.as_ref().filter(|r| r.rotation_counts.is_some())
+}
+
+/// The history columns: last rotated, how, automatic and on-demand counts.
+fn history_cells(f: &Finding) -> [String; 4] {
+    let rotation = history_of(f);
+    let counts = rotation.and_then(|r| r.rotation_counts);
+    [
+        opt(rotation.and_then(|r| r.last_rotated_at)),
+        opt(rotation.and_then(|r| r.last_rotation_type.as_ref())),
+        opt(counts.map(|c| c.automatic)),
+        opt(counts.map(|c| c.on_demand)),
+    ]
+}
+
 fn csv(report: &AccountReport) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = [
+    let with_history = shows_history(report);
+    let mut header = vec![
         "region",
         "key_id",
         "key_arn",
@@ -177,6 +201,14 @@ fn csv(report: &AccountReport) -> String {
         "error_code",
         "error_message",
     ];
+    if with_history {
+        header.extend([
+            "last_rotated_at",
+            "last_rotation_type",
+            "automatic_rotations",
+            "on_demand_rotations",
+        ]);
+    }
     // Writing to a Vec cannot fail.
     writer.write_record(header).expect("in-memory CSV");
     for f in &report.findings {
@@ -184,30 +216,32 @@ fn csv(report: &AccountReport) -> String {
         let rotation = f.rotation.as_ref();
         let remediation = f.remediation.as_ref();
         let error = f.error.as_ref();
-        writer
-            .write_record([
-                f.region.clone(),
-                f.key_id.clone(),
-                f.key_arn.clone(),
-                f.aliases.join(";"),
-                f.status.to_string(),
-                f.reason.to_string(),
-                f.message.clone(),
-                opt(key.map(|k| &k.manager)),
-                opt(key.map(|k| &k.state)),
-                opt(key.map(|k| &k.spec)),
-                opt(key.map(|k| &k.origin)),
-                opt(key.and_then(|k| k.multi_region.as_ref())),
-                opt(key.and_then(|k| k.primary_arn.as_ref())),
-                opt(rotation.map(|r| r.enabled)),
-                opt(rotation.and_then(|r| r.period_days)),
-                opt(rotation.and_then(|r| r.next_rotation_date)),
-                opt(remediation.map(|r| &r.target_arn)),
-                opt(remediation.map(|r| r.rotation_period_days)),
-                opt(error.map(|e| &e.code)),
-                opt(error.map(|e| &e.message)),
-            ])
-            .expect("in-memory CSV");
+        let mut record = vec![
+            f.region.clone(),
+            f.key_id.clone(),
+            f.key_arn.clone(),
+            f.aliases.join(";"),
+            f.status.to_string(),
+            f.reason.to_string(),
+            f.message.clone(),
+            opt(key.map(|k| &k.manager)),
+            opt(key.map(|k| &k.state)),
+            opt(key.map(|k| &k.spec)),
+            opt(key.map(|k| &k.origin)),
+            opt(key.and_then(|k| k.multi_region.as_ref())),
+            opt(key.and_then(|k| k.primary_arn.as_ref())),
+            opt(rotation.map(|r| r.enabled)),
+            opt(rotation.and_then(|r| r.period_days)),
+            opt(rotation.and_then(|r| r.next_rotation_date)),
+            opt(remediation.map(|r| &r.target_arn)),
+            opt(remediation.map(|r| r.rotation_period_days)),
+            opt(error.map(|e| &e.code)),
+            opt(error.map(|e| &e.message)),
+        ];
+        if with_history {
+            record.extend(history_cells(f));
+        }
+        writer.write_record(record).expect("in-memory CSV");
     }
     String::from_utf8(writer.into_inner().expect("in-memory CSV")).expect("CSV of UTF-8 fields is UTF-8")
 }
@@ -241,7 +275,7 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
         Status::Fail | Status::Error => (1, "New"),
     };
     let key = f.key.as_ref();
-    json!({
+    let mut finding = json!({
         "message": f.message,
         "metadata": {
             "event_code": CHECK_ID,
@@ -299,7 +333,15 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
         "type_uid": 200401,
         "type_name": "Detection Finding: Create",
         "compliance": {"requirements": compliance_strings(), "standards": COMPLIANCE.iter().map(|(framework, _)| framework).collect::<Vec<_>>()},
-    })
+    });
+    if let Some(r) = history_of(f) {
+        finding["unmapped"]["rotation_history"] = json!({
+            "last_rotated_at": r.last_rotated_at,
+            "last_rotation_type": r.last_rotation_type,
+            "rotation_counts": r.rotation_counts,
+        });
+    }
+    finding
 }
 
 fn asff(report: &AccountReport, f: &Finding) -> Value {
@@ -324,6 +366,21 @@ fn asff(report: &AccountReport, f: &Finding) -> Value {
     if let Some(rotation) = &f.rotation {
         details.insert("KeyRotationStatus".into(), json!(rotation.enabled));
     }
+    let mut product_fields = serde_json::Map::new();
+    product_fields.insert("ProviderName".into(), json!("kms-rotation"));
+    product_fields.insert("Status".into(), json!(f.status));
+    product_fields.insert("Reason".into(), json!(f.reason));
+    if history_of(f).is_some() {
+        let names = [
+            "LastRotatedAt",
+            "LastRotationType",
+            "AutomaticRotations",
+            "OnDemandRotations",
+        ];
+        for (name, value) in names.into_iter().zip(history_cells(f)) {
+            product_fields.insert(name.into(), json!(value));
+        }
+    }
     json!({
         "SchemaVersion": "2018-10-08",
         "Id": format!("kms-rotation/{}/{}/{CHECK_ID}", f.region, f.key_arn),
@@ -337,7 +394,7 @@ fn asff(report: &AccountReport, f: &Finding) -> Value {
         "Title": CHECK_TITLE,
         "Description": f.message,
         "Remediation": {"Recommendation": {"Text": RECOMMENDATION, "Url": REFERENCE_URL}},
-        "ProductFields": {"ProviderName": "kms-rotation", "Status": f.status, "Reason": f.reason},
+        "ProductFields": product_fields,
         "Resources": [{
             "Type": "AwsKmsKey",
             "Id": f.key_arn,
@@ -384,7 +441,12 @@ fn table(report: &AccountReport, color: bool) -> String {
     if !color {
         table.force_no_tty();
     }
-    table.set_header(["STATUS", "REGION", "KEY", "ALIAS", "REASON"]);
+    let with_history = shows_history(report);
+    let mut header = vec!["STATUS", "REGION", "KEY", "ALIAS", "REASON"];
+    if with_history {
+        header.push("LAST ROTATED");
+    }
+    table.set_header(header);
     for f in &report.findings {
         let mut status = Cell::new(f.status.as_str());
         if color {
@@ -397,13 +459,17 @@ fn table(report: &AccountReport, color: bool) -> String {
             });
         }
         let alias = f.aliases.first().cloned().unwrap_or_else(|| "-".to_owned());
-        table.add_row([
+        let mut row = vec![
             status,
             Cell::new(&f.region),
             Cell::new(&f.key_id),
             Cell::new(alias),
             Cell::new(f.reason),
-        ]);
+        ];
+        if with_history {
+            row.push(Cell::new(last_rotated(f)));
+        }
+        table.add_row(row);
     }
     let mut out = lines_of(table);
     out.push('\n');
@@ -428,6 +494,18 @@ fn table(report: &AccountReport, color: bool) -> String {
         .collect();
     out.push_str(&format!("{} keys: {}\n", report.summary.total, counts.join(", ")));
     out
+}
+
+/// The table's "last rotated" cell: the date and type, `never`, or `-` when not read.
+fn last_rotated(f: &Finding) -> String {
+    match history_of(f) {
+        None => "-".to_owned(),
+        Some(r) => match (r.last_rotated_at, &r.last_rotation_type) {
+            (Some(at), Some(kind)) => format!("{} {kind}", at.to_rfc3339().chars().take(10).collect::<String>()),
+            (Some(at), None) => at.to_rfc3339(),
+            _ => "never".to_owned(),
+        },
+    }
 }
 
 /// Renders a remediation report as its JSON or as a before/after table

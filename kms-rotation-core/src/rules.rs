@@ -6,21 +6,26 @@
 //! | 2 | KeyManager AWS | NOT_APPLICABLE `aws_managed` |
 //! | 3 | PendingDeletion / PendingReplicaDeletion | NOT_APPLICABLE `pending_deletion` |
 //! | 4 | Origin AWS_CLOUDHSM / EXTERNAL_KEY_STORE | NOT_APPLICABLE `custom_key_store` |
+//! | 5a | Origin EXTERNAL, `max_days_since_rotation` set | PASS `rotated_on_demand` (on-demand rotation within the window) / PASS `created_within_window` (never rotated, created within it) / FAIL `rotation_overdue` |
 //! | 5 | Origin EXTERNAL (incl. PendingImport) | NOT_APPLICABLE `imported_key_material` |
 //! | 6 | KeySpec not SYMMETRIC_DEFAULT | NOT_APPLICABLE `unsupported_key_spec` |
 //! | 7 | Disabled and the policy skips disabled keys | NOT_APPLICABLE `disabled` |
+//! | 8a | rotation off, `accept_on_demand_rotation`, rotated on demand within the window | PASS `rotated_on_demand` |
 //! | 8 | rotation off | FAIL `rotation_disabled` |
 //! | 9 | period above the policy maximum | FAIL `rotation_period_too_long` |
+//! | 10a | `max_days_since_rotation` set, last rotation (or creation) older than it | FAIL `rotation_overdue` |
 //! | 10 | otherwise | PASS `rotation_enabled` |
 //!
 //! Only rows 8–10 need `GetKeyRotationStatus`; [`needs_rotation_status`] says so
-//! before the call is made.
+//! before the call is made. Rows 5a, 8a and 10a need the rotation history
+//! (`ListKeyRotations`, [`needs_rotation_history`]); a history that was needed
+//! and not read is `ERROR`, never a verdict.
 
 use crate::api::{ApiError, ErrorKind};
 use crate::arn::Arn;
 use crate::model::{
     ErrorInfo, Finding, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, Origin, Reason, RemediationPlan,
-    RotationStatus, Status, Tag,
+    RotationHistory, RotationStatus, Status, Tag, Timestamp,
 };
 use crate::policy::{Exemption, Policy};
 
@@ -35,6 +40,9 @@ pub struct KeyFacts {
     pub aliases: Vec<String>,
     /// The key's tags; `None` when not fetched (no tag exemption configured).
     pub tags: Option<Vec<Tag>>,
+    /// The key's rotation history (`ListKeyRotations`); `None` when not read
+    /// (the policy does not ask for it, or the table does not judge this key).
+    pub rotation_history: Option<RotationHistory>,
 }
 
 /// A verdict reached without the rotation status (rows 1–7).
@@ -106,6 +114,14 @@ pub fn automatic_rotation_unsupported(meta: &KeyMetadata) -> Option<(Reason, Str
     None
 }
 
+/// Whether this customer key has imported material (row 5): it rotates only on demand.
+pub fn is_imported_material(meta: &KeyMetadata) -> bool {
+    matches!(
+        automatic_rotation_unsupported(meta),
+        Some((Reason::ImportedKeyMaterial, _))
+    )
+}
+
 /// Whether KMS can rotate this key automatically (what `collect` reads the rotation status of).
 pub fn can_rotate_automatically(meta: &KeyMetadata) -> bool {
     automatic_rotation_unsupported(meta).is_none()
@@ -167,6 +183,18 @@ pub fn needs_rotation_status(facts: &KeyFacts, policy: &Policy) -> bool {
     decide_early(facts, policy).is_none()
 }
 
+/// Whether the table reaches row 5 for this key: imported key material.
+fn is_imported_row(facts: &KeyFacts, policy: &Policy) -> bool {
+    matches!(decide_early(facts, policy), Some((_, Reason::ImportedKeyMaterial, _)))
+}
+
+/// Whether `ListKeyRotations` is read for this key: the policy asks for the
+/// history, and the table judges the key on its rotation (rows 8–10) or it
+/// has imported material (row 5).
+pub fn needs_rotation_history(facts: &KeyFacts, policy: &Policy) -> bool {
+    policy.reads_rotation_history() && (needs_rotation_status(facts, policy) || is_imported_row(facts, policy))
+}
+
 /// Whether a rotation status meets the policy: on, with a period at most the maximum.
 /// A status without a period counts as KMS's legacy yearly rotation.
 pub fn is_compliant(rotation: &RotationStatus, policy: &Policy) -> bool {
@@ -186,53 +214,48 @@ pub fn is_compliant(rotation: &RotationStatus, policy: &Policy) -> bool {
 ///     metadata: KeyMetadata::symmetric("us-east-1", "111122223333", "1234abcd-12ab-34cd-56ef-1234567890ab"),
 ///     aliases: vec![],
 ///     tags: None,
+///     rotation_history: None,
 /// };
 /// let finding = rules::evaluate(&facts, Some(&RotationStatus::enabled_with_period(730)), &Policy::default());
 /// assert_eq!(finding.status, Status::Fail);
 /// ```
 pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Policy) -> Finding {
     let meta = &facts.metadata;
-    let max = policy.max_rotation_period_days();
-    let (status, reason, message) = match (decide_early(facts, policy), rotation) {
-        (Some(early), _) => early,
-        (None, None) => {
-            return error_finding(
-                facts,
-                ApiError::with_kind(
-                    "MissingEvidence",
-                    "the rotation status was needed but not read",
-                    ErrorKind::MissingEvidence,
-                ),
-                "GetKeyRotationStatus",
-            );
+    let history = facts.rotation_history.as_ref();
+    let verdict = match (decide_early(facts, policy), rotation) {
+        (Some((_, Reason::ImportedKeyMaterial, _)), _) if policy.max_days_since_rotation().is_some() => {
+            judge_imported(facts, policy)
         }
-        (None, Some(r)) if !r.enabled => (
-            Status::Fail,
-            Reason::RotationDisabled,
-            "Automatic key rotation is disabled.".to_owned(),
-        ),
-        (None, Some(r)) if r.effective_period_days() > max => (
-            Status::Fail,
-            Reason::RotationPeriodTooLong,
-            format!(
-                "Rotation is enabled every {} days, longer than the policy's {max}.",
-                r.effective_period_days()
-            ),
-        ),
-        (None, Some(r)) => {
-            let period = match r.period_days {
-                Some(days) => format!("every {days} days"),
-                None => "yearly (no period reported; KMS's legacy default)".to_owned(),
-            };
-            (
-                Status::Pass,
-                Reason::RotationEnabled,
-                format!("Rotation is enabled {period}."),
-            )
-        }
+        (Some(early), _) => Ok(early),
+        (None, None) => Err(missing(
+            "the rotation status was needed but not read",
+            "GetKeyRotationStatus",
+        )),
+        (None, Some(r)) => judge_rotation(facts, r, policy),
+    };
+    let (status, reason, message) = match verdict {
+        Ok(verdict) => verdict,
+        Err((error, operation)) => return error_finding(facts, error, operation),
     };
     let message = with_context(message, meta, status);
-    let remediation = (status == Status::Fail).then(|| remediation_plan(meta, policy));
+    let mut remediation = (status == Status::Fail).then(|| remediation_plan(meta, policy));
+    if let Some(plan) = remediation
+        .as_mut()
+        .filter(|p| reason == Reason::RotationOverdue && p.blocked_by.is_none())
+    {
+        plan.blocked_by = Some(
+            "rotation is already on: EnableKeyRotation cannot renew the material; the key needs an on-demand \
+             rotation (remediate with rotate_on_demand, or aws kms rotate-key-on-demand)"
+                .to_owned(),
+        );
+    }
+    // The history's evidence rides on the rotation status; an imported-material
+    // key has none to read: automatic rotation does not exist for it.
+    let rotation = match (rotation, history) {
+        (Some(r), Some(h)) => Some(h.annotate(r.clone())),
+        (None, Some(h)) => Some(h.annotate(RotationStatus::default())),
+        (r, None) => r.cloned(),
+    };
     Finding {
         region: facts.region.clone(),
         key_id: meta.key_id.clone(),
@@ -242,10 +265,172 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         reason,
         message,
         key: Some(KeySummary::from(meta)),
-        rotation: rotation.cloned(),
+        rotation,
         remediation,
         error: None,
     }
+}
+
+type Verdict = (Status, Reason, String);
+type Unknown = (ApiError, &'static str);
+
+fn missing(message: &str, operation: &'static str) -> Unknown {
+    (
+        ApiError::with_kind("MissingEvidence", message, ErrorKind::MissingEvidence),
+        operation,
+    )
+}
+
+/// The rotation history a row needs, or the ERROR that it was not read.
+fn needed_history(facts: &KeyFacts) -> Result<&RotationHistory, Unknown> {
+    facts
+        .rotation_history
+        .as_ref()
+        .ok_or_else(|| missing("the rotation history was needed but not read", "ListKeyRotations"))
+}
+
+/// The key's creation date, when a row needs it (a key that never rotated).
+fn creation_date(meta: &KeyMetadata) -> Result<Timestamp, Unknown> {
+    meta.creation_date.ok_or_else(|| {
+        (
+            ApiError::with_kind(
+                "IncompleteMetadata",
+                "the key never rotated and the record has no CreationDate to date its material by",
+                ErrorKind::IncompleteMetadata,
+            ),
+            "DescribeKey",
+        )
+    })
+}
+
+fn date(at: Timestamp) -> String {
+    at.to_rfc3339().chars().take(10).collect()
+}
+
+/// Rows 8–10, with 8a and 10a when the policy judges the history.
+fn judge_rotation(facts: &KeyFacts, r: &RotationStatus, policy: &Policy) -> Result<Verdict, Unknown> {
+    let max = policy.max_rotation_period_days();
+    if !r.enabled {
+        if policy.accept_on_demand_rotation() && facts.metadata.origin == Origin::AwsKms {
+            let history = needed_history(facts)?;
+            let window = policy.on_demand_window_days();
+            if let Some(at) = history.last_on_demand.filter(|at| history.days_since(*at) <= window) {
+                return Ok((
+                    Status::Pass,
+                    Reason::RotatedOnDemand,
+                    format!(
+                        "Automatic rotation is off, but the key was rotated on demand on {} ({} days before {}), \
+                         within the policy's {window} days.",
+                        date(at),
+                        history.days_since(at),
+                        date(history.observed_at)
+                    ),
+                ));
+            }
+        }
+        return Ok((
+            Status::Fail,
+            Reason::RotationDisabled,
+            "Automatic key rotation is disabled.".to_owned(),
+        ));
+    }
+    if r.effective_period_days() > max {
+        return Ok((
+            Status::Fail,
+            Reason::RotationPeriodTooLong,
+            format!(
+                "Rotation is enabled every {} days, longer than the policy's {max}.",
+                r.effective_period_days()
+            ),
+        ));
+    }
+    let period = match r.period_days {
+        Some(days) => format!("every {days} days"),
+        None => "yearly (no period reported; KMS's legacy default)".to_owned(),
+    };
+    if let Some(window) = policy.max_days_since_rotation() {
+        let history = needed_history(facts)?;
+        let (at, what) = match &history.last {
+            Some((at, kind)) => (*at, format!("last rotated ({kind}) on")),
+            None => (
+                creation_date(&facts.metadata)?,
+                "never rotated since its creation on".to_owned(),
+            ),
+        };
+        let days = history.days_since(at);
+        if days > window {
+            return Ok((
+                Status::Fail,
+                Reason::RotationOverdue,
+                format!(
+                    "Rotation is enabled {period}, but the key {what} {} ({days} days before {}), \
+                     longer ago than the policy's {window} days.",
+                    date(at),
+                    date(history.observed_at)
+                ),
+            ));
+        }
+    }
+    Ok((
+        Status::Pass,
+        Reason::RotationEnabled,
+        format!("Rotation is enabled {period}."),
+    ))
+}
+
+/// Row 5a: an imported-material key under `max_days_since_rotation`, judged by
+/// its on-demand rotations (or its creation, if it never rotated).
+fn judge_imported(facts: &KeyFacts, policy: &Policy) -> Result<Verdict, Unknown> {
+    let window = policy.max_days_since_rotation().unwrap_or_default();
+    let history = needed_history(facts)?;
+    let observed = date(history.observed_at);
+    if let Some(at) = history.last_on_demand {
+        let days = history.days_since(at);
+        return Ok(if days <= window {
+            (
+                Status::Pass,
+                Reason::RotatedOnDemand,
+                format!(
+                    "Imported key material, rotated on demand on {} ({days} days before {observed}), \
+                     within the policy's {window} days.",
+                    date(at)
+                ),
+            )
+        } else {
+            (
+                Status::Fail,
+                Reason::RotationOverdue,
+                format!(
+                    "Imported key material, last rotated on demand on {} ({days} days before {observed}), \
+                     longer ago than the policy's {window} days: import new material, then rotate on demand.",
+                    date(at)
+                ),
+            )
+        });
+    }
+    let created = creation_date(&facts.metadata)?;
+    let days = history.days_since(created);
+    Ok(if days <= window {
+        (
+            Status::Pass,
+            Reason::CreatedWithinWindow,
+            format!(
+                "Imported key material, never rotated; the key was created on {} ({days} days before {observed}), \
+                 within the policy's {window} days.",
+                date(created)
+            ),
+        )
+    } else {
+        (
+            Status::Fail,
+            Reason::RotationOverdue,
+            format!(
+                "Imported key material, never rotated since its creation on {} ({days} days before {observed}), \
+                 longer than the policy's {window} days: import new material, then rotate on demand.",
+                date(created)
+            ),
+        )
+    })
 }
 
 /// Adds what a reader must know about a disabled key or a replica.
@@ -269,6 +454,11 @@ fn with_context(mut message: String, meta: &KeyMetadata, status: Status) -> Stri
     message
 }
 
+/// What rotating imported key material takes: only its owner can do it.
+pub const IMPORTED_MATERIAL_STEPS: &str = "imported key material cannot be rotated by KMS alone: import new key \
+     material (aws kms get-parameters-for-import, then aws kms import-key-material), then rotate to it with \
+     aws kms rotate-key-on-demand";
+
 fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
     let (target_arn, region) = match meta.multi_region.as_ref().filter(|_| meta.is_replica()) {
         Some(info) => (info.primary_arn.clone(), info.primary_region.clone()),
@@ -277,8 +467,12 @@ fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
             Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default(),
         ),
     };
-    let blocked_by = (meta.state == KeyState::Disabled && !meta.is_replica())
-        .then(|| "the key is disabled; KMS answers DisabledException until it is re-enabled".to_owned());
+    let blocked_by = if meta.origin == Origin::External {
+        Some(IMPORTED_MATERIAL_STEPS.to_owned())
+    } else {
+        (meta.state == KeyState::Disabled && !meta.is_replica())
+            .then(|| "the key is disabled; KMS answers DisabledException until it is re-enabled".to_owned())
+    };
     RemediationPlan {
         target_arn,
         region,

@@ -573,6 +573,50 @@ async fn list_resource_tags_reads_one_page_per_call() {
     assert_eq!(last.next_marker, None);
 }
 
+#[tokio::test]
+async fn list_key_rotations_asks_for_pages_of_1000_and_maps_dates_and_types() {
+    let rules = [
+        answer!(list_key_rotations where |r| r.key_id() == Some(KEY) && r.limit() == Some(1000) && r.marker().is_none(), 200,
+            r#"{"Rotations":[{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","RotationDate":1.7356896E9,"RotationType":"AUTOMATIC"}],"NextMarker":"r2","Truncated":true}"#),
+        answer!(list_key_rotations where |r| r.key_id() == Some(KEY) && r.marker() == Some("r2"), 200,
+            r#"{"Rotations":[{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","RotationDate":1763640000,"RotationType":"ON_DEMAND"}],"Truncated":false}"#),
+        answer!(list_key_rotations where |r| r.key_id() == Some(KEY_2), 200,
+            r#"{"Rotations":[{"KeyId":"0987dcba-09fe-87dc-65ba-ab0987654321","RotationType":"ON_DEMAND"}],"Truncated":false}"#),
+        answer!(list_key_rotations where |r| r.key_id() == Some(KEY_3), 200, r#"{"Rotations":[],"Truncated":true}"#),
+    ];
+    let client = kms(&rules.iter().collect::<Vec<_>>());
+    let first = client.list_key_rotations(KEY, None).await.unwrap();
+    assert_eq!(
+        first.items[0].rotation_date,
+        Timestamp::from_epoch_seconds(1_735_689_600)
+    );
+    assert_eq!(first.items[0].rotation_type, kms_rotation_core::RotationType::Automatic);
+    assert_eq!(first.next_marker.as_deref(), Some("r2"));
+    let last = client.list_key_rotations(KEY, Some("r2")).await.unwrap();
+    assert_eq!(last.items[0].rotation_type, kms_rotation_core::RotationType::OnDemand);
+    assert_eq!(last.next_marker, None);
+    // A rotation without its date is no evidence; a truncated page without a marker is no end.
+    let undated = client.list_key_rotations(KEY_2, None).await.unwrap_err();
+    assert_eq!(undated.code, "InvalidResponse");
+    assert!(undated.message.contains("RotationDate"), "{}", undated.message);
+    let unending = client.list_key_rotations(KEY_3, None).await.unwrap_err();
+    assert!(unending.message.contains("NextMarker"), "{}", unending.message);
+}
+
+#[tokio::test]
+async fn rotate_key_on_demand_sends_the_key_and_keeps_the_quota_error() {
+    let rules = [
+        answer!(rotate_key_on_demand where |r| r.key_id() == Some(KEY), 200, format!(r#"{{"KeyId":"{KEY}"}}"#)),
+        answer!(rotate_key_on_demand where |r| r.key_id() == Some(KEY_2), 400,
+            error_body("LimitExceededException", "You have reached the maximum number of on-demand rotations")),
+    ];
+    let client = kms(&rules.iter().collect::<Vec<_>>());
+    client.rotate_key_on_demand(KEY).await.unwrap();
+    let error = client.rotate_key_on_demand(KEY_2).await.unwrap_err();
+    assert_eq!(error.code, "LimitExceededException");
+    assert!(!error.retryable);
+}
+
 // ---------------------------------------------------------------------------
 // Errors
 

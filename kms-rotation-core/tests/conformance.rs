@@ -152,6 +152,19 @@ async fn seed_key(kms: aws_sdk_kms::Client, entry: Value) -> Result<()> {
             .await
             .map_err(seeding)?;
     }
+    // moto dates rotations itself and makes only on-demand ones.
+    let on_demand = entry["Rotations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| text(r, "RotationType") == Some("ON_DEMAND"));
+    for _ in on_demand {
+        kms.rotate_key_on_demand()
+            .key_id(&key_id)
+            .send()
+            .await
+            .map_err(seeding)?;
+    }
     match text(meta, "KeyState") {
         Some("Disabled") => {
             kms.disable_key().key_id(&key_id).send().await.map_err(seeding)?;

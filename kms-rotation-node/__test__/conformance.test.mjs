@@ -15,6 +15,7 @@ const CASES = [
   'access_denied_on_one_key',
   'region_not_enabled',
   'remediation_reads_back',
+  'rotation_history_across_pages',
 ]
 
 function assertPassed(results) {
@@ -41,4 +42,5 @@ it('passes every case through plain JavaScript objects that record each call', a
   const calls = clients.flatMap((c) => c.calls)
   assert.ok(calls.length > 2000, `${calls.length} calls crossed into JavaScript`)
   assert.ok(calls.some(([method]) => method === 'enableKeyRotation'))
+  assert.ok(calls.some(([method]) => method === 'listKeyRotations'))
 })

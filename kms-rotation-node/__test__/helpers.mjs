@@ -141,6 +141,8 @@ export const METHODS = [
   'getKeyRotationStatus',
   'enableKeyRotation',
   'listResourceTags',
+  'listKeyRotations',
+  'rotateKeyOnDemand',
 ]
 
 /**

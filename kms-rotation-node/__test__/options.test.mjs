@@ -42,8 +42,12 @@ const APPLIES = {
   maxRequestsPerSecond: CHECKS,
   maxInFlight: CHECKS,
   onProgress: CHECKS,
+  rotationHistory: CHECKS,
+  maxDaysSinceRotation: CHECKS,
+  acceptOnDemandRotation: CHECKS,
   rotationPeriodDays: REMEDIATIONS,
   dryRun: REMEDIATIONS,
+  rotateOnDemand: REMEDIATIONS,
   strict: ['loadSnapshot'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)

@@ -37,15 +37,18 @@ const CONNECTION: [&str; 11] = [
     "onCall",
 ];
 const KEY_LOOKUP: [&str; 1] = ["region"];
-const CHECK: [&str; 6] = [
+const CHECK: [&str; 9] = [
     "maxRotationPeriodDays",
     "evaluateDisabledKeys",
     "exemptions",
+    "rotationHistory",
+    "maxDaysSinceRotation",
+    "acceptOnDemandRotation",
     "maxRequestsPerSecond",
     "maxInFlight",
     "onProgress",
 ];
-const REMEDIATION: [&str; 2] = ["rotationPeriodDays", "dryRun"];
+const REMEDIATION: [&str; 3] = ["rotationPeriodDays", "dryRun", "rotateOnDemand"];
 
 /// Which groups a function takes, besides {@link ConnectionOptions}.
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +164,17 @@ pub struct CheckOptions {
     pub evaluate_disabled_keys: Option<bool>,
     /// Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`.
     pub exemptions: Option<Vec<String>>,
+    /// Read each judged key's rotation history (`ListKeyRotations`, a call per
+    /// key at 100 per second): findings gain `rotation.last_rotated_at`,
+    /// `rotation.last_rotation_type` and `rotation.rotation_counts`.
+    pub rotation_history: Option<bool>,
+    /// A key passes only if it rotated (or, never rotated, was created) at most
+    /// this many days ago, 1 to 2560; reads the rotation history, and judges
+    /// imported-material keys by their on-demand rotations.
+    pub max_days_since_rotation: Option<f64>,
+    /// A key with automatic rotation off passes when it was rotated on demand
+    /// within the window; reads the rotation history.
+    pub accept_on_demand_rotation: Option<bool>,
     /// Caps every KMS operation at this many requests per second per region
     /// (default: half of each KMS quota).
     pub max_requests_per_second: Option<f64>,
@@ -180,6 +194,10 @@ pub struct RemediationOptions {
     pub rotation_period_days: Option<f64>,
     /// `true` (the default) reports what would change and changes nothing.
     pub dry_run: Option<bool>,
+    /// Rotate keys found `rotation_overdue` on demand (`RotateKeyOnDemand`),
+    /// within each key's lifetime quota; without it they are `SKIPPED` with
+    /// the command to run.
+    pub rotate_on_demand: Option<bool>,
 }
 
 /// Something that happened during a scan (see `onProgress`).
@@ -313,6 +331,9 @@ impl Request {
             if let Some(dry_run) = options.dry_run {
                 request.remediate = request.remediate.with_dry_run(dry_run);
             }
+            if let Some(rotate) = options.rotate_on_demand {
+                request.remediate = request.remediate.with_rotate_on_demand(rotate);
+            }
         }
         if let Some(listener) = on_call {
             let forward = move |call: &kms_rotation_core::ApiCall| {
@@ -390,6 +411,15 @@ fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, Bindi
     }
     for rule in options.exemptions.unwrap_or_default() {
         policy = policy.with_exemption(&rule)?;
+    }
+    if let Some(read) = options.rotation_history {
+        policy = policy.with_rotation_history(read);
+    }
+    if let Some(days) = options.max_days_since_rotation {
+        policy = policy.with_max_days_since_rotation(Some(whole("maxDaysSinceRotation", days)?))?;
+    }
+    if let Some(accept) = options.accept_on_demand_rotation {
+        policy = policy.with_accept_on_demand_rotation(accept);
     }
     let mut check = kms_rotation_core::CheckOptions::default().with_policy(policy);
     if let Some(rps) = options.max_requests_per_second {

@@ -288,4 +288,16 @@ impl SnapshotKmsClient {
     pub fn list_resource_tags<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
         self.answer(env, Operation::ListResourceTags, input)
     }
+
+    /// `ListKeyRotations`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn list_key_rotations<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
+        self.answer(env, Operation::ListKeyRotations, input)
+    }
+
+    /// `RotateKeyOnDemand` (changes the snapshot in memory).
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn rotate_key_on_demand<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
+        self.answer(env, Operation::RotateKeyOnDemand, input)
+    }
 }

@@ -33,7 +33,7 @@ pub(crate) type ClientMaker<A> = ThreadsafeFunction<A, Unknown<'static>, A, Stat
 /// An SDK v3-shaped client object: its bound KMS methods (absent ones are `None`).
 #[derive(Clone)]
 pub(crate) struct JsTransport {
-    methods: Arc<[Option<JsMethod>; 6]>,
+    methods: Arc<[Option<JsMethod>; Operation::ALL.len()]>,
 }
 
 fn index(operation: Operation) -> usize {
@@ -63,7 +63,7 @@ impl JsTransport {
             );
         }
         let object = value.coerce_to_object().map_err(|e| e.reason.clone())?;
-        let mut methods: [Option<JsMethod>; 6] = Default::default();
+        let mut methods: [Option<JsMethod>; Operation::ALL.len()] = Default::default();
         for op in Operation::ALL {
             let name = op.camel_case_name();
             let member: Unknown<'_> = object

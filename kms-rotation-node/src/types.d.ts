@@ -22,6 +22,9 @@ export type Reason =
   | 'rotation_disabled'
   | 'rotation_period_too_long'
   | 'rotation_enabled'
+  | 'rotation_overdue'
+  | 'rotated_on_demand'
+  | 'created_within_window'
   | 'api_error'
 
 /** The policy a report was made under. */
@@ -32,6 +35,12 @@ export interface Policy {
   evaluate_disabled_keys: boolean
   /** Exemption rules: key ids, key ARNs, `alias/NAME`, `tag:KEY=VALUE`. */
   exemptions: string[]
+  /** Present (`true`) when findings carry the rotation history by request. */
+  rotation_history?: boolean
+  /** A key passes only if it rotated at most this many days ago (absent: not judged). */
+  max_days_since_rotation?: number
+  /** Present (`true`) when an on-demand rotation within the window passes a key with rotation off. */
+  accept_on_demand_rotation?: boolean
 }
 
 /** An AWS error as a report shows it. */
@@ -96,6 +105,12 @@ export interface RotationStatus {
   next_rotation_date: string | null
   /** Set while an on-demand rotation is running (RFC 3339). */
   on_demand_rotation_started_at: string | null
+  /** When the key last rotated (`ListKeyRotations`, RFC 3339); absent if never, or not read. */
+  last_rotated_at?: string
+  /** How it last rotated. */
+  last_rotation_type?: Open<'AUTOMATIC' | 'ON_DEMAND'>
+  /** Rotations per type; absent when the history was not read. */
+  rotation_counts?: { automatic: number; on_demand: number; other?: number }
 }
 
 /** What {@link remediate} would do for a `FAIL` finding. */
@@ -268,6 +283,10 @@ export interface KmsClientLike {
   enableKeyRotation?(input: { KeyId: string | undefined; RotationPeriodInDays?: number }): unknown
   /** Needed only when an exemption names a tag. */
   listResourceTags?(input: { KeyId: string | undefined; Limit?: number; Marker?: string }): unknown
+  /** Needed only with `rotationHistory`, `maxDaysSinceRotation` or `acceptOnDemandRotation`. */
+  listKeyRotations?(input: { KeyId: string | undefined; Limit?: number; Marker?: string }): unknown
+  /** Needed only by {@link remediate} with `rotateOnDemand` and `dryRun: false`. */
+  rotateKeyOnDemand?(input: { KeyId: string | undefined }): unknown
   /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
   config?: { region?: string | (() => string | Promise<string>) }
 }

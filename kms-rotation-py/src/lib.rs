@@ -89,8 +89,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     enums.set_item("Status", spellings!(Status: Pass, Fail, NotApplicable, Exempt, Error))?;
     let reasons = spellings!(Reason:
         Exempted, AwsManaged, PendingDeletion, CustomKeyStore, ImportedKeyMaterial, UnsupportedKeySpec,
-        Disabled, RotationDisabled, RotationPeriodTooLong, RotationEnabled, ApiError, InvalidResponse,
-        IncompleteMetadata, MissingEvidence);
+        Disabled, RotationDisabled, RotationPeriodTooLong, RotationEnabled, RotationOverdue, RotatedOnDemand,
+        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence);
     enums.set_item("Reason", reasons)?;
     enums.set_item("RegionState", spellings!(RegionState: Scanned, NotEnabled, Error))?;
     enums.set_item(

@@ -160,6 +160,19 @@ impl<'py> Options<'py> {
                     self.policy = std::mem::take(&mut self.policy).with_exemption(&rule)?;
                 }
             }
+            "rotation_history" => {
+                self.policy = std::mem::take(&mut self.policy).with_rotation_history(extract(name, &value)?);
+            }
+            "max_days_since_rotation" => days(name, &value, |days| {
+                self.policy = std::mem::take(&mut self.policy).with_max_days_since_rotation(Some(days))?;
+                Ok(())
+            })?,
+            "accept_on_demand_rotation" => {
+                self.policy = std::mem::take(&mut self.policy).with_accept_on_demand_rotation(extract(name, &value)?);
+            }
+            "rotate_on_demand" => {
+                self.remediation = std::mem::take(&mut self.remediation).with_rotate_on_demand(extract(name, &value)?);
+            }
             "max_requests_per_second" => self.max_requests_per_second = Some(extract(name, &value)?),
             "max_in_flight" => self.max_in_flight = Some(extract(name, &value)?),
             "on_progress" => self.on_progress = Some(callable("on_progress", value)?),

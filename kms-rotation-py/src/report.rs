@@ -174,6 +174,14 @@ record!(RotationStatus |this, py| {
     next_rotation_date => datetime(py, this.next_rotation_date)?;
     /// Set while an on-demand rotation is running.
     on_demand_rotation_started_at => datetime(py, this.on_demand_rotation_started_at)?;
+    /// When the key last rotated (``ListKeyRotations``); ``None`` if never, or not read.
+    last_rotated_at => datetime(py, this.last_rotated_at)?;
+    /// How it last rotated: ``AUTOMATIC`` or ``ON_DEMAND``.
+    last_rotation_type => this.last_rotation_type.as_ref().map(|kind| kind.as_str().to_owned());
+    /// ``AUTOMATIC`` rotations in the history; ``None`` when the history was not read.
+    automatic_rotations => this.rotation_counts.map(|c| c.automatic);
+    /// ``ON_DEMAND`` rotations in the history; ``None`` when the history was not read.
+    on_demand_rotations => this.rotation_counts.map(|c| c.on_demand);
 });
 
 fn rotation_status(status: &Option<CoreRotationStatus>) -> Option<RotationStatus> {
@@ -275,6 +283,12 @@ record!(Policy |this, py| {
     evaluate_disabled_keys => this.evaluate_disabled_keys();
     /// The exemption rules: key ids, key ARNs, ``alias/...``, ``tag:KEY=VALUE``.
     exemptions => PyTuple::new(py, this.exemptions().iter().map(ToString::to_string))?;
+    /// Whether findings carry the rotation history (asked for, or needed by the policy).
+    rotation_history => this.reads_rotation_history();
+    /// A key passes only if it rotated at most this many days ago; ``None``: not judged.
+    max_days_since_rotation => this.max_days_since_rotation();
+    /// Whether an on-demand rotation within the window passes a key with rotation off.
+    accept_on_demand_rotation => this.accept_on_demand_rotation();
 });
 
 value_class!(

@@ -29,10 +29,17 @@ CONNECTION = {
     "allow_unknown_regions",
     "on_call",
 }
-POLICY = {"max_rotation_period_days", "evaluate_disabled_keys", "exemptions"}
+POLICY = {
+    "max_rotation_period_days",
+    "evaluate_disabled_keys",
+    "exemptions",
+    "rotation_history",
+    "max_days_since_rotation",
+    "accept_on_demand_rotation",
+}
 SCAN = {"regions", "max_requests_per_second", "max_in_flight", "on_progress"}
 KEY = {"region"}
-REMEDIATION = {"rotation_period_days", "dry_run"}
+REMEDIATION = {"rotation_period_days", "dry_run", "rotate_on_demand"}
 SNAPSHOT_FILE = {"strict"}
 
 APPLIES = {

@@ -16,8 +16,8 @@ use crate::aws_json::check_period;
 use crate::client::KmsClient;
 use crate::error::{Error, Result};
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionInfo, MultiRegionRole,
-    Origin, Page, RotationStatus, Tag, Timestamp,
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, KeyUsage, MultiRegionInfo,
+    MultiRegionRole, Origin, Page, RotationStatus, RotationType, Tag, Timestamp,
 };
 
 /// The page size the core asks for (the API's maximum), as the SDK's `i32`.
@@ -212,6 +212,7 @@ impl KmsClient for AwsClient {
             period_days: period.and_then(|days| u32::try_from(days).ok()),
             next_rotation_date: out.next_rotation_date.as_ref().map(timestamp),
             on_demand_rotation_started_at: out.on_demand_rotation_start_date.as_ref().map(timestamp),
+            ..RotationStatus::default()
         })
     }
 
@@ -262,6 +263,50 @@ impl KmsClient for AwsClient {
                 .collect(),
             next_marker: next_marker("ListResourceTags", out.truncated, out.next_marker)?,
         })
+    }
+
+    async fn list_key_rotations(&self, key_id: &str, marker: Option<&str>) -> Result<Page<KeyRotation>, ApiError> {
+        let out = self
+            .kms
+            .list_key_rotations()
+            .key_id(key_id)
+            .set_limit(limit(Operation::ListKeyRotations))
+            .set_marker(marker.map(str::to_owned))
+            .send()
+            .await
+            .map_err(api_error)?;
+        // A rotation that cannot be dated or typed is no evidence of one.
+        let items = out
+            .rotations
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| {
+                let (Some(date), Some(kind)) = (entry.rotation_date, entry.rotation_type) else {
+                    return Err(invalid_response(format!(
+                        "ListKeyRotations {key_id} returned a rotation without RotationDate or RotationType"
+                    )));
+                };
+                Ok(KeyRotation {
+                    key_id: entry.key_id,
+                    rotation_date: timestamp(&date),
+                    rotation_type: RotationType::from(kind.as_str()),
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(Page {
+            items,
+            next_marker: next_marker("ListKeyRotations", out.truncated, out.next_marker)?,
+        })
+    }
+
+    async fn rotate_key_on_demand(&self, key_id: &str) -> Result<(), ApiError> {
+        self.kms
+            .rotate_key_on_demand()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
     }
 }
 

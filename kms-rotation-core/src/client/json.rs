@@ -19,7 +19,7 @@ use crate::arn::check_region_shape;
 use crate::aws_json;
 use crate::client::KmsClient;
 use crate::error::Result;
-use crate::model::{Alias, KeyListEntry, KeyMetadata, Page, RotationStatus, Tag};
+use crate::model::{Alias, KeyListEntry, KeyMetadata, KeyRotation, Page, RotationStatus, Tag};
 
 /// A failed invocation, as the SDK reported it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -246,6 +246,25 @@ impl<T: JsonTransport> KmsClient for JsonClient<T> {
             ("Marker", text(marker)),
         ]);
         aws_json::list_resource_tags_response(self.invoke(op, body).await?)
+    }
+
+    async fn list_key_rotations(
+        &self,
+        key_id: &str,
+        marker: Option<&str>,
+    ) -> std::result::Result<Page<KeyRotation>, ApiError> {
+        let op = Operation::ListKeyRotations;
+        let body = request([
+            ("KeyId", text(Some(key_id))),
+            ("Limit", limit(op)),
+            ("Marker", text(marker)),
+        ]);
+        aws_json::list_key_rotations_response(self.invoke(op, body).await?)
+    }
+
+    async fn rotate_key_on_demand(&self, key_id: &str) -> std::result::Result<(), ApiError> {
+        let body = request([("KeyId", text(Some(key_id)))]);
+        self.invoke(Operation::RotateKeyOnDemand, body).await.map(drop)
     }
 }
 

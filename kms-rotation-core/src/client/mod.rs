@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 
 use crate::api::ApiError;
 use crate::error::{Error, Result};
-use crate::model::{Alias, KeyListEntry, KeyMetadata, Page, RotationStatus, Tag};
+use crate::model::{Alias, KeyListEntry, KeyMetadata, KeyRotation, Page, RotationStatus, Tag};
 
 /// A KMS client for one region, in this crate's types.
 ///
@@ -50,6 +50,13 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
 
     /// One `ListResourceTags` page (maximum 50 entries).
     async fn list_resource_tags(&self, key_id: &str, marker: Option<&str>) -> Result<Page<Tag>, ApiError>;
+
+    /// One `ListKeyRotations` page (maximum 1000 entries): the key's completed rotations.
+    async fn list_key_rotations(&self, key_id: &str, marker: Option<&str>) -> Result<Page<KeyRotation>, ApiError>;
+
+    /// `RotateKeyOnDemand`: starts a rotation of the key's material now. Each
+    /// key allows only [`crate::ON_DEMAND_ROTATION_LIMIT`] in its lifetime.
+    async fn rotate_key_on_demand(&self, key_id: &str) -> Result<(), ApiError>;
 }
 
 /// Makes a client for a region on demand.

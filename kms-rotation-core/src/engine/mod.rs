@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;
-use crate::model::{Alias, Tag};
+use crate::model::{Alias, KeyRotation, RotationHistory, Tag, Timestamp};
 
 pub use pacing::DEFAULT_QUOTA_FRACTION;
 use pacing::RateLimiter;
@@ -179,6 +179,24 @@ impl<'a> Caller<'a> {
         })
         .await?;
         Ok(by_key)
+    }
+
+    /// A key's completed rotations (every `ListKeyRotations` page).
+    pub(crate) async fn key_rotations(&self, key_id: &str) -> Result<Vec<KeyRotation>, ApiError> {
+        let mut rotations: Vec<KeyRotation> = Vec::new();
+        self.list(Some(key_id), |page: Vec<KeyRotation>| rotations.extend(page))
+            .await?;
+        Ok(rotations)
+    }
+
+    /// A key's rotation history, read at `observed_at`.
+    pub(crate) async fn rotation_history(
+        &self,
+        key_id: &str,
+        observed_at: Timestamp,
+    ) -> Result<RotationHistory, ApiError> {
+        let rotations = self.key_rotations(key_id).await?;
+        Ok(RotationHistory::from_rotations(&rotations, observed_at))
     }
 
     /// Every tag of a key.

@@ -1,5 +1,5 @@
-//! Paging: the one marker loop behind `ListKeys`, `ListAliases` and
-//! `ListResourceTags`, with a guard against a marker seen before.
+//! Paging: the one marker loop behind `ListKeys`, `ListAliases`,
+//! `ListResourceTags` and `ListKeyRotations`, with a guard against a marker seen before.
 
 use std::collections::HashSet;
 
@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;
-use crate::model::{Alias, KeyListEntry, Page, Tag};
+use crate::model::{Alias, KeyListEntry, KeyRotation, Page, Tag};
 
 /// An entry of a paginated KMS listing: which operation lists it and how to ask for a page.
 pub(crate) trait Listed: Sized + Send {
@@ -55,6 +55,18 @@ impl Listed for Tag {
         marker: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Page<Self>, ApiError>> {
         client.list_resource_tags(key_id.unwrap_or_default(), marker)
+    }
+}
+
+impl Listed for KeyRotation {
+    const OPERATION: Operation = Operation::ListKeyRotations;
+
+    fn page<'a>(
+        client: &'a dyn KmsClient,
+        key_id: Option<&'a str>,
+        marker: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page<Self>, ApiError>> {
+        client.list_key_rotations(key_id.unwrap_or_default(), marker)
     }
 }
 

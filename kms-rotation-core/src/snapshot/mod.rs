@@ -23,12 +23,13 @@ use tokio::time::Instant;
 use crate::api::ROTATION_PERIOD_RANGE;
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{Arn, ArnParts, check_region_shape};
-use crate::aws_json::{KeyMetadataFile, RotationFile, TagFile};
+use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
 use crate::json_input::{JsonProblem, check_unique_keys, text_of};
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, Origin, Page, RotationStatus, Tag, Timestamp,
+    Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, Origin, Page, RotationStatus,
+    RotationType, Tag, Timestamp,
 };
 pub use transport::SnapshotTransport;
 
@@ -127,6 +128,9 @@ struct KeyFile {
     key_metadata: Option<Box<KeyMetadataFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rotation_status: Option<RotationFile>,
+    /// `ListKeyRotations`'s `Rotations`, as the API returns them; `None` when never read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotations: Option<Vec<KeyRotationFile>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     aliases: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -157,6 +161,8 @@ pub struct SnapshotKey {
     pub metadata: KeyMetadata,
     /// What `GetKeyRotationStatus` answers; `None` when never read.
     pub rotation: Option<RotationStatus>,
+    /// What `ListKeyRotations` answers (its `Rotations`); `None` when never read.
+    pub rotations: Option<Vec<KeyRotation>>,
     /// Alias names pointing at the key.
     pub aliases: Vec<String>,
     /// Resource tags.
@@ -174,6 +180,7 @@ impl SnapshotKey {
         Self {
             metadata,
             rotation,
+            rotations: None,
             aliases: Vec::new(),
             tags: Vec::new(),
             errors: Vec::new(),
@@ -205,6 +212,12 @@ impl SnapshotKey {
             key: key.to_owned(),
             value: value.to_owned(),
         });
+        self
+    }
+
+    /// Records the key's completed rotations (what `ListKeyRotations` answers).
+    pub fn with_rotations(mut self, rotations: impl IntoIterator<Item = KeyRotation>) -> Self {
+        self.rotations = Some(rotations.into_iter().collect());
         self
     }
 
@@ -586,6 +599,10 @@ impl Snapshot {
         let file = KeyFile {
             key_metadata: Some(Box::new(key_metadata)),
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
+            rotations: key
+                .rotations
+                .as_ref()
+                .map(|rotations| rotations.iter().map(KeyRotationFile::from).collect()),
             aliases: key.aliases.clone(),
             tags: key
                 .tags
@@ -895,6 +912,14 @@ impl KeyEntry {
                 serde_json::to_value(status).unwrap_or(Value::Null),
             );
         }
+        if let (Value::Object(entry), Some(rotations)) = (&mut value, &self.file.rotations)
+            && entry.contains_key("KeyMetadata")
+        {
+            entry.insert(
+                "Rotations".to_owned(),
+                serde_json::to_value(rotations).unwrap_or(Value::Null),
+            );
+        }
         value
     }
 }
@@ -961,8 +986,9 @@ fn name_the_field(entry: &Value) -> Option<String> {
         }
     }
     type Check = fn(&Value) -> Option<String>;
-    let members: [(&str, Check); 4] = [
+    let members: [(&str, Check); 5] = [
         ("RotationStatus", check::<RotationFile>),
+        ("Rotations", check::<Vec<KeyRotationFile>>),
         ("Aliases", check::<Vec<String>>),
         ("Tags", check::<Vec<TagFile>>),
         ("Errors", check::<BTreeMap<Operation, ErrorFile>>),
@@ -1140,6 +1166,22 @@ fn default_rotation(meta: &KeyMetadata) -> Result<RotationStatus, ApiError> {
     ))
 }
 
+/// `ListKeyRotations` for a key whose history the file omits: what KMS
+/// answers for keys that cannot rotate at all, else missing evidence.
+fn unrecorded_rotations(meta: &KeyMetadata) -> ApiError {
+    if meta.spec != KeySpec::SymmetricDefault || matches!(meta.origin, Origin::AwsCloudhsm | Origin::ExternalKeyStore) {
+        return ApiError::new(
+            "UnsupportedOperationException",
+            format!("{} is not supported for this KMS key", Operation::ListKeyRotations),
+        );
+    }
+    ApiError::with_kind(
+        "MissingEvidence",
+        "the snapshot holds no ListKeyRotations answer for this key",
+        ErrorKind::MissingEvidence,
+    )
+}
+
 #[async_trait]
 impl KmsClient for SnapshotClient {
     fn region(&self) -> &str {
@@ -1284,6 +1326,73 @@ impl KmsClient for SnapshotClient {
                 rotation_period_in_days: Some(rotation_period_days),
                 next_rotation_date: Some(next),
                 on_demand_rotation_start_date: None,
+            });
+            Ok(())
+        })
+    }
+
+    async fn list_key_rotations(&self, key_id: &str, marker: Option<&str>) -> Result<Page<KeyRotation>, ApiError> {
+        self.arrive(Operation::ListKeyRotations, Some(key_id)).await?;
+        let size = self.page_size(1000);
+        self.with_key(Operation::ListKeyRotations, key_id, |data, i| {
+            let entry = &data.keys[i];
+            match &entry.file.rotations {
+                Some(rotations) => page(rotations.iter(), rotations.len(), marker, size, KeyRotation::from),
+                None => Err(unrecorded_rotations(&entry.meta)),
+            }
+        })
+    }
+
+    async fn rotate_key_on_demand(&self, key_id: &str) -> Result<(), ApiError> {
+        self.arrive(Operation::RotateKeyOnDemand, Some(key_id)).await?;
+        self.with_key(Operation::RotateKeyOnDemand, key_id, |data, i| {
+            let entry = &mut data.keys[i];
+            let meta = &entry.meta;
+            match meta.state {
+                KeyState::Disabled => {
+                    return Err(ApiError::new("DisabledException", format!("{} is disabled.", meta.arn)));
+                }
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion | KeyState::PendingImport => {
+                    return Err(ApiError::new(
+                        "KMSInvalidStateException",
+                        format!("{} is {}.", meta.arn, meta.state),
+                    ));
+                }
+                _ => {}
+            }
+            if meta.manager == KeyManager::Aws
+                || meta.spec != KeySpec::SymmetricDefault
+                || matches!(meta.origin, Origin::AwsCloudhsm | Origin::ExternalKeyStore)
+            {
+                return Err(ApiError::new(
+                    "UnsupportedOperationException",
+                    "RotateKeyOnDemand is not supported for this KMS key.",
+                ));
+            }
+            if meta.is_replica() {
+                return Err(ApiError::new(
+                    "UnsupportedOperationException",
+                    "On-demand rotation of a multi-Region key can be started only on its primary key.",
+                ));
+            }
+            let rotations = entry.file.rotations.get_or_insert_with(Vec::new);
+            let on_demand = rotations
+                .iter()
+                .filter(|r| r.rotation_type == RotationType::OnDemand)
+                .count();
+            if on_demand >= crate::api::ON_DEMAND_ROTATION_LIMIT as usize {
+                return Err(ApiError::new(
+                    "LimitExceededException",
+                    format!(
+                        "{} has been rotated on demand {on_demand} times, the most a key allows.",
+                        meta.arn
+                    ),
+                ));
+            }
+            rotations.push(KeyRotationFile {
+                key_id: Some(meta.key_id.clone()),
+                rotation_date: Timestamp::now(),
+                rotation_type: RotationType::OnDemand,
             });
             Ok(())
         })

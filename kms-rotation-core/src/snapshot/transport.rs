@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::api::Operation;
-use crate::aws_json::{self, RotationFile};
+use crate::aws_json::{self, KeyRotationFile, RotationFile};
 use crate::client::KmsClient;
 use crate::client::json::{JsonTransport, TransportError};
 use crate::model::Page;
@@ -102,6 +102,21 @@ impl JsonTransport for SnapshotTransport {
                 .list_resource_tags(required(&request, "KeyId")?, marker)
                 .await
                 .map(|page| listing(page, "Tags", |t| json!({"TagKey": t.key, "TagValue": t.value}))),
+            Operation::ListKeyRotations => client
+                .list_key_rotations(required(&request, "KeyId")?, marker)
+                .await
+                .map(|page| {
+                    listing(page, "Rotations", |r| {
+                        serde_json::to_value(KeyRotationFile::from(&r)).unwrap_or(Value::Null)
+                    })
+                }),
+            Operation::RotateKeyOnDemand => {
+                let key_id = required(&request, "KeyId")?;
+                client
+                    .rotate_key_on_demand(key_id)
+                    .await
+                    .map(|()| json!({"KeyId": key_id}))
+            }
         };
         answer.map_err(|error| TransportError::aws(error.code, error.message))
     }

@@ -89,6 +89,9 @@ def check_key(
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
 ) -> Finding:
@@ -120,6 +123,14 @@ def check_key(
             days (default 365).
         evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
         exemptions: rules whose keys are ``EXEMPT``: key ids, key ARNs, ``alias/NAME``, ``tag:KEY=VALUE``.
+        rotation_history: read each judged key's rotation history (``ListKeyRotations``,
+            a call per key at 100 per second): findings gain ``rotation.last_rotated_at``,
+            ``rotation.last_rotation_type`` and ``rotation.rotation_counts``.
+        max_days_since_rotation: a key passes only if it rotated (or, never rotated, was
+            created) at most this many days ago, 1..2560; reads the rotation history, and
+            judges imported-material keys by their on-demand rotations.
+        accept_on_demand_rotation: a key with automatic rotation off passes when it was
+            rotated on demand within the window; reads the rotation history.
         max_requests_per_second: a cap on every operation's rate.
         max_in_flight: calls in flight at once (default: a boto3 client's
             connection pool, else the core's).
@@ -152,6 +163,9 @@ def check_account(
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -181,6 +195,14 @@ def check_account(
             days (default 365).
         evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
         exemptions: rules whose keys are ``EXEMPT``: key ids, key ARNs, ``alias/NAME``, ``tag:KEY=VALUE``.
+        rotation_history: read each judged key's rotation history (``ListKeyRotations``,
+            a call per key at 100 per second): findings gain ``rotation.last_rotated_at``,
+            ``rotation.last_rotation_type`` and ``rotation.rotation_counts``.
+        max_days_since_rotation: a key passes only if it rotated (or, never rotated, was
+            created) at most this many days ago, 1..2560; reads the rotation history, and
+            judges imported-material keys by their on-demand rotations.
+        accept_on_demand_rotation: a key with automatic rotation off passes when it was
+            rotated on demand within the window; reads the rotation history.
         max_requests_per_second: a cap on every operation's rate, per region.
         max_in_flight: calls in flight at once per region (default: a boto3
             client's connection pool, else the core's).
@@ -214,6 +236,7 @@ def remediate(
     on_call: Callable[[dict[str, Any]], object] | None = None,
     rotation_period_days: int | None = None,
     dry_run: bool | None = None,
+    rotate_on_demand: bool | None = None,
 ) -> RemediationReport:
     """Turns rotation on where a check found it off or too slow; a dry run by default.
 
@@ -238,6 +261,9 @@ def remediate(
         rotation_period_days: the period to set, 90..2560 days. Default: 365, or
             the report's policy maximum if lower.
         dry_run: ``True`` (the default) reports what would change and changes nothing.
+        rotate_on_demand: rotate keys found ``rotation_overdue`` on demand
+            (``RotateKeyOnDemand``) within each key's lifetime quota; without it they are
+            ``SKIPPED`` with the command to run.
 
     Returns:
         The ``RemediationReport``, one action per target key.
@@ -268,10 +294,14 @@ def remediate_keys(
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     rotation_period_days: int | None = None,
     dry_run: bool | None = None,
+    rotate_on_demand: bool | None = None,
 ) -> RemediationReport:
     """Checks the named keys, then remediates those that ``FAIL``; a dry run by default.
 
@@ -293,10 +323,21 @@ def remediate_keys(
             days (default 365).
         evaluate_disabled_keys: check disabled keys (the default), or leave them alone.
         exemptions: rules whose keys are ``EXEMPT`` (and so left alone).
+        rotation_history: read each judged key's rotation history (``ListKeyRotations``,
+            a call per key at 100 per second): findings gain ``rotation.last_rotated_at``,
+            ``rotation.last_rotation_type`` and ``rotation.rotation_counts``.
+        max_days_since_rotation: a key passes only if it rotated (or, never rotated, was
+            created) at most this many days ago, 1..2560; reads the rotation history, and
+            judges imported-material keys by their on-demand rotations.
+        accept_on_demand_rotation: a key with automatic rotation off passes when it was
+            rotated on demand within the window; reads the rotation history.
         max_requests_per_second: a cap on every operation's rate, per region.
         max_in_flight: calls in flight at once while checking the keys.
         rotation_period_days: the period to set. Default: 365, or the maximum if lower.
         dry_run: ``True`` (the default) reports what would change and changes nothing.
+        rotate_on_demand: rotate keys found ``rotation_overdue`` on demand
+            (``RotateKeyOnDemand``) within each key's lifetime quota; without it they are
+            ``SKIPPED`` with the command to run.
 
     Returns:
         The ``RemediationReport``.
@@ -327,6 +368,9 @@ def collect(
     max_rotation_period_days: int | None = None,
     evaluate_disabled_keys: bool | None = None,
     exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,

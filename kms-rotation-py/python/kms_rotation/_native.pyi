@@ -230,6 +230,22 @@ class RotationStatus(_Record):
     def on_demand_rotation_started_at(self) -> datetime | None:
         """Set while an on-demand rotation is running."""
 
+    @property
+    def last_rotated_at(self) -> datetime | None:
+        """When the key last rotated (``ListKeyRotations``); ``None`` if never, or not read."""
+
+    @property
+    def last_rotation_type(self) -> str | None:
+        """How it last rotated: ``AUTOMATIC`` or ``ON_DEMAND``."""
+
+    @property
+    def automatic_rotations(self) -> int | None:
+        """``AUTOMATIC`` rotations in the history; ``None`` when the history was not read."""
+
+    @property
+    def on_demand_rotations(self) -> int | None:
+        """``ON_DEMAND`` rotations in the history; ``None`` when the history was not read."""
+
 @final
 class RemediationPlan(_Record):
     """What ``remediate`` would do for a ``FAIL`` finding."""
@@ -313,6 +329,18 @@ class Policy(_Record):
     @property
     def exemptions(self) -> tuple[str, ...]:
         """The exemption rules: key ids, key ARNs, ``alias/...``, ``tag:KEY=VALUE``."""
+
+    @property
+    def rotation_history(self) -> bool:
+        """Whether findings carry the rotation history (asked for, or needed by the policy)."""
+
+    @property
+    def max_days_since_rotation(self) -> int | None:
+        """A key passes only if it rotated at most this many days ago; ``None``: not judged."""
+
+    @property
+    def accept_on_demand_rotation(self) -> bool:
+        """Whether an on-demand rotation within the window passes a key with rotation off."""
 
 @final
 class RegionReport(_Record):

@@ -107,6 +107,12 @@ class SnapshotKms:
     def list_resource_tags(self, **request: Any) -> dict[str, Any]:
         return self._invoke("list_resource_tags", "ListResourceTags", request)
 
+    def list_key_rotations(self, **request: Any) -> dict[str, Any]:
+        return self._invoke("list_key_rotations", "ListKeyRotations", request)
+
+    def rotate_key_on_demand(self, **request: Any) -> dict[str, Any]:
+        return self._invoke("rotate_key_on_demand", "RotateKeyOnDemand", request)
+
     def __repr__(self) -> str:
         return f"SnapshotKms(region={self.meta.region_name!r})"
 
