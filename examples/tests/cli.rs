@@ -72,7 +72,17 @@ impl Drop for Scratch {
 
 #[test]
 fn every_format_matches_its_golden_file() {
-    for format in ["table", "json", "csv", "ocsf", "asff", "cloudsploit"] {
+    for format in [
+        "table",
+        "json",
+        "csv",
+        "ocsf",
+        "asff",
+        "cloudsploit",
+        "html",
+        "markdown",
+        "junit",
+    ] {
         let out = run(&[
             "check",
             "--snapshot",
