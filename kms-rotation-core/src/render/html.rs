@@ -35,6 +35,8 @@ struct Column {
     label: &'static str,
     /// Whether the column has a sort button.
     sortable: bool,
+    /// Its CSS grid track (rows are grids, so that rows off screen cost no layout).
+    width: &'static str,
 }
 
 /// One stacked bar: a label and counts per category (a status or an outcome).
@@ -157,14 +159,25 @@ pub(super) fn account(report: &AccountReport) -> String {
             choices: Vec::new(),
         },
     ];
-    let columns = ["Status", "Region", "Key", "Alias", "Reason"]
-        .into_iter()
-        .map(|label| Column { label, sortable: true })
-        .chain([Column {
-            label: "Details and fix",
-            sortable: false,
-        }])
-        .collect();
+    let columns = [
+        ("Status", "9rem"),
+        ("Region", "8rem"),
+        ("Key", "minmax(12rem,1.2fr)"),
+        ("Alias", "minmax(9rem,1fr)"),
+        ("Reason", "minmax(9rem,.8fr)"),
+    ]
+    .into_iter()
+    .map(|(label, width)| Column {
+        label,
+        sortable: true,
+        width,
+    })
+    .chain([Column {
+        label: "Details and fix",
+        sortable: false,
+        width: "minmax(16rem,2.6fr)",
+    }])
+    .collect();
     let mut rows = String::with_capacity(report.findings.len() * 700);
     for f in for_people(&report.findings) {
         finding_row(&mut rows, f);
@@ -375,14 +388,26 @@ pub(super) fn remediation(report: &RemediationReport) -> String {
                 choices: regions.clone(),
             },
         ],
-        columns: ["Outcome", "Region", "Target", "Before", "After", "Verified"]
-            .into_iter()
-            .map(|label| Column { label, sortable: true })
-            .chain([Column {
-                label: "Details",
-                sortable: false,
-            }])
-            .collect(),
+        columns: [
+            ("Outcome", "11rem"),
+            ("Region", "8rem"),
+            ("Target", "minmax(14rem,1.5fr)"),
+            ("Before", "7rem"),
+            ("After", "7rem"),
+            ("Verified", "5.5rem"),
+        ]
+        .into_iter()
+        .map(|(label, width)| Column {
+            label,
+            sortable: true,
+            width,
+        })
+        .chain([Column {
+            label: "Details",
+            sortable: false,
+            width: "minmax(14rem,2fr)",
+        }])
+        .collect(),
         rows,
         row_count: report.actions.len(),
         noun: "targets",
@@ -414,7 +439,12 @@ impl Page {
         out.push_str("</dl>\n</header>\n<main>\n");
         self.chart(&mut out);
         self.controls(&mut out);
-        out.push_str("<table id=\"rows\">\n<thead><tr>");
+        let tracks: Vec<&str> = self.columns.iter().map(|c| c.width).collect();
+        let _ = write!(
+            out,
+            "<table id=\"rows\" style=\"--columns:{}\">\n<thead><tr>",
+            tracks.join(" ")
+        );
         for (index, column) in self.columns.iter().enumerate() {
             if column.sortable {
                 let _ = write!(
