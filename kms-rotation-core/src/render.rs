@@ -408,7 +408,6 @@ fn cloudsploit(f: &Finding) -> Option<Value> {
     }))
 }
 
-
 /// Renders a remediation report as its JSON, an HTML page, or a before/after
 /// table (every other format); the output ends with a newline.
 pub fn render_remediation(report: &RemediationReport, format: Format) -> String {
@@ -504,7 +503,10 @@ fn counts_by_region(report: &AccountReport) -> Vec<(String, crate::report::Summa
             Status::Error => &mut summary.error,
         } += 1;
     }
-    counts.into_iter().map(|(region, summary)| (region.to_owned(), summary)).collect()
+    counts
+        .into_iter()
+        .map(|(region, summary)| (region.to_owned(), summary))
+        .collect()
 }
 
 /// The statuses in the order the summaries and charts show them.

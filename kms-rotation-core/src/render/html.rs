@@ -14,9 +14,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{
-    STATUS_ORDER, attention_rank, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command,
-};
+use super::{STATUS_ORDER, attention_rank, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command};
 use crate::model::{Finding, RotationStatus, Status};
 use crate::report::{AccountReport, Outcome, RemediationReport};
 
@@ -68,7 +66,10 @@ struct Page {
 /// A check report as an HTML page.
 pub(super) fn account(report: &AccountReport) -> String {
     let mut facts = vec![
-        ("Account", report.account_id.clone().unwrap_or_else(|| "unknown".to_owned())),
+        (
+            "Account",
+            report.account_id.clone().unwrap_or_else(|| "unknown".to_owned()),
+        ),
         (
             "Regions",
             report
@@ -110,7 +111,10 @@ pub(super) fn account(report: &AccountReport) -> String {
             .as_ref()
             .map(|e| format!("{}: {}", e.code, e.message))
             .unwrap_or_default();
-        facts.push(("Not checked", format!("{} ({}) {why}", region.region, region_state(region.state))));
+        facts.push((
+            "Not checked",
+            format!("{} ({}) {why}", region.region, region_state(region.state)),
+        ));
     }
     let statuses = |summary: &crate::report::Summary| {
         STATUS_ORDER

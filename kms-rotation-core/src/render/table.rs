@@ -158,7 +158,10 @@ fn new_table(color: bool) -> Table {
     table
         .load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled);
-    if !color {
+    if color {
+        // Asked for colour (`--color always`, or auto on a terminal): style even through a pipe.
+        table.enforce_styling();
+    } else {
         table.force_no_tty();
     }
     table
