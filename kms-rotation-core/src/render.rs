@@ -475,6 +475,17 @@ fn shell_word(word: &str) -> String {
     }
 }
 
+/// A rotation status in a few words: `off`, `on`, `on, 365 days`, or `-` when not read.
+fn rotation_words(status: &Option<crate::model::RotationStatus>) -> String {
+    match status {
+        None => "-".to_owned(),
+        Some(s) if !s.enabled => "off".to_owned(),
+        Some(s) => s
+            .period_days
+            .map_or_else(|| "on".to_owned(), |days| format!("on, {days} days")),
+    }
+}
+
 /// The region's scan state as the report spells it.
 fn region_state(state: crate::report::RegionState) -> &'static str {
     match state {

@@ -57,8 +57,8 @@ fn render_options(env: &Env, options: Option<Unknown<'_>>) -> napi::Result<CoreR
         let Some(options) = options_object(options, |key| RENDER_OPTIONS.iter().any(|name| camel(name) == key))? else {
             return Ok(CoreRenderOptions::default());
         };
-        let options: RenderOptions = convert(options)
-            .map_err(|e| BindingError::invalid("options", format!("invalid options: {}", e.reason)))?;
+        let options: RenderOptions =
+            convert(options).map_err(|e| BindingError::invalid("options", format!("invalid options: {}", e.reason)))?;
         Ok(CoreRenderOptions::default()
             .with_color(options.color == Some(true))
             .with_only_failing(options.only_failing == Some(true)))
@@ -96,7 +96,11 @@ pub fn render_report<'env>(
         let report: ClassInstance<'_, RemediationReport> = convert(report)?;
         return report.render(env, format_name);
     }
-    Err(BindingError::invalid("report", "expected an AccountReport or a RemediationReport of this package").into_napi(env))
+    Err(BindingError::invalid(
+        "report",
+        "expected an AccountReport or a RemediationReport of this package",
+    )
+    .into_napi(env))
 }
 
 /// The result of {@link checkAccount}: one finding per listed key and one

@@ -14,8 +14,11 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{STATUS_ORDER, attention_rank, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command};
-use crate::model::{Finding, RotationStatus, Status};
+use super::{
+    STATUS_ORDER, attention_rank, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command,
+    rotation_words,
+};
+use crate::model::{Finding, Status};
 use crate::report::{AccountReport, Outcome, RemediationReport};
 
 /// A filter the page offers over one `data-*` attribute of the rows.
@@ -315,13 +318,6 @@ pub(super) fn remediation(report: &RemediationReport) -> String {
             segments: outcomes.iter().map(|o| (o.as_str(), count(*o))).collect(),
         });
     }
-    let describe = |status: &Option<RotationStatus>| match status {
-        None => "-".to_owned(),
-        Some(s) if !s.enabled => "off".to_owned(),
-        Some(s) => s
-            .period_days
-            .map_or_else(|| "on".to_owned(), |days| format!("on, {days} days")),
-    };
     let rank = |o: Outcome| outcomes.iter().position(|x| *x == o).unwrap_or(0);
     let mut actions: Vec<_> = report.actions.iter().collect();
     actions.sort_by_key(|a| rank(a.outcome));
@@ -337,8 +333,8 @@ pub(super) fn remediation(report: &RemediationReport) -> String {
             rank(a.outcome),
             text(&a.region),
             text(&a.target_arn),
-            text(&describe(&a.before)),
-            text(&describe(&a.after)),
+            text(&rotation_words(&a.before)),
+            text(&rotation_words(&a.after)),
             if a.verified { "yes" } else { "no" },
             text(&a.message),
         );

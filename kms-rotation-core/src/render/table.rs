@@ -3,8 +3,8 @@
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::{RenderOptions, for_people, needs_work, region_state, remediate_command};
-use crate::model::{RotationStatus, Status};
+use super::{RenderOptions, for_people, needs_work, region_state, remediate_command, rotation_words};
+use crate::model::Status;
 use crate::report::{AccountReport, RemediationReport};
 
 /// The widest a key cell gets (a key id is 36; an ARN in its place is cut).
@@ -111,13 +111,6 @@ fn next_step(report: &AccountReport) -> String {
 
 /// A remediation report as a before/after table.
 pub(super) fn remediation(report: &RemediationReport) -> String {
-    let describe = |status: &Option<RotationStatus>| match status {
-        None => "-".to_owned(),
-        Some(s) if !s.enabled => "off".to_owned(),
-        Some(s) => s
-            .period_days
-            .map_or_else(|| "on".to_owned(), |days| format!("on, {days} days")),
-    };
     let mut table = new_table(false);
     table.set_header(["OUTCOME", "REGION", "KEY", "BEFORE", "AFTER", "VERIFIED", "MESSAGE"]);
     for a in &report.actions {
@@ -127,8 +120,8 @@ pub(super) fn remediation(report: &RemediationReport) -> String {
             a.outcome.as_str(),
             &a.region,
             &shorten(key, KEY_WIDTH),
-            &describe(&a.before),
-            &describe(&a.after),
+            &rotation_words(&a.before),
+            &rotation_words(&a.after),
             verified,
             &one_line(&a.message),
         ]);
