@@ -54,16 +54,16 @@ fn hostile_report() -> AccountReport {
     check(Snapshot::from_json(&snapshot.to_string()).unwrap())
 }
 
-/// Jenkins' JUnit schema, as data: per element, its attributes (closed: no
-/// others are allowed), the required ones, and the child elements allowed.
-fn schema() -> BTreeMap<
-    &'static str,
-    (
-        &'static [&'static str],
-        &'static [&'static str],
-        &'static [&'static str],
-    ),
-> {
+/// One element of the schema: its attributes (closed: no others are allowed),
+/// the required ones, and the child elements allowed.
+type Element = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Jenkins' JUnit schema (xunit-plugin junit-10.xsd), as data.
+fn schema() -> BTreeMap<&'static str, Element> {
     BTreeMap::from([
         (
             "testsuites",
@@ -118,7 +118,7 @@ fn is_time(text: &str) -> bool {
     !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn validate(node: roxmltree::Node, schema: &BTreeMap<&str, (&[&str], &[&str], &[&str])>) {
+fn validate(node: roxmltree::Node, schema: &BTreeMap<&str, Element>) {
     let name = node.tag_name().name();
     let (allowed, required, children) = schema
         .get(name)
