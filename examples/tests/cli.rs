@@ -323,7 +323,7 @@ fn every_option_of_the_core_has_its_flag() {
     for name in kms_rotation_core::RENDER_OPTIONS {
         let flag = format!("--{}", name.replace('_', "-"));
         assert!(
-            help.contains(&format!("{flag} ")),
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
             "the CLI lacks {flag} for the render option {name}"
         );
     }
