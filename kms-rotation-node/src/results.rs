@@ -93,6 +93,8 @@ pub fn render_report<'env>(
         return report.render(env, format_name, options);
     }
     if RemediationReport::instance_of(env, &report).unwrap_or(false) {
+        // A remediation report has one table; the options are still checked for typos.
+        render_options(env, options)?;
         let report: ClassInstance<'_, RemediationReport> = convert(report)?;
         return report.render(env, format_name);
     }

@@ -10,18 +10,13 @@ use crate::report::AccountReport;
 
 /// The most bytes written: GitHub refuses a step summary over 1 MiB (1,048,576
 /// bytes); the margin leaves room for a caller's own heading.
-pub(super) const MAX_BYTES: usize = 1_000_000;
+const MAX_BYTES: usize = 1_000_000;
 
 /// What the truncation note and closing tags may need.
 const RESERVE: usize = 1_000;
 
-/// A check report as Markdown.
+/// A check report as Markdown, within [`MAX_BYTES`].
 pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String {
-    account_within(report, options, MAX_BYTES)
-}
-
-/// The same, within `limit` bytes.
-pub(super) fn account_within(report: &AccountReport, options: RenderOptions, limit: usize) -> String {
     let mut out = String::new();
     let account = report.account_id.as_deref().unwrap_or("unknown");
     let _ = writeln!(out, "## KMS key rotation: account {}\n", md(account));
@@ -41,17 +36,14 @@ pub(super) fn account_within(report: &AccountReport, options: RenderOptions, lim
     out.push_str(" total |\n|---|");
     out.push_str(&"---:|".repeat(STATUS_ORDER.len() + 1));
     out.push('\n');
-    let counts = counts_by_region(report);
-    let mut summary_rows: Vec<(String, crate::report::Summary)> = counts;
+    let mut summary_rows: Vec<(String, crate::report::Summary)> = counts_by_region(report)
+        .into_iter()
+        .map(|(region, summary)| (md(&region), summary))
+        .collect();
     if summary_rows.len() > 1 {
         summary_rows.push(("**all regions**".to_owned(), report.summary));
     }
-    for (region, summary) in &summary_rows {
-        let label = if region.starts_with("**") {
-            region.clone()
-        } else {
-            md(region)
-        };
+    for (label, summary) in &summary_rows {
         let _ = write!(out, "| {label} |");
         for status in STATUS_ORDER {
             let _ = write!(out, " {} |", summary.count(status));
@@ -81,7 +73,7 @@ pub(super) fn account_within(report: &AccountReport, options: RenderOptions, lim
         .copied()
         .filter(|f| !matches!(f.status, Status::Fail | Status::Error))
         .collect();
-    let budget = limit.saturating_sub(RESERVE);
+    let budget = MAX_BYTES - RESERVE;
     let mut omitted = 0usize;
     if fails.is_empty() && errors.is_empty() {
         out.push_str("Nothing needs work: every key that can rotate does, within the policy.\n\n");
