@@ -1,5 +1,5 @@
 //! The `kms-rotation` command line: `check`, `remediate` and `collect` over a live
-//! account (AWS SDK) or a snapshot file, in six output formats.
+//! account (AWS SDK) or a snapshot file, in nine output formats.
 //!
 //! Run: `cargo run --example kms-rotation -- check --snapshot examples/data/demo-account.json`
 //! (`--help` lists every flag and the exit codes).
@@ -134,12 +134,25 @@ struct CheckArgs {
     selection: Selection,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Output format: table, json, csv, ocsf, asff or cloudsploit.
+    /// Output format: table, json, csv, ocsf, asff, cloudsploit, html, markdown or junit.
     #[arg(long, default_value = "table", value_parser = parse_format)]
     format: Format,
     /// Write the output to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    display: DisplayArgs,
+}
+
+/// How the people formats look.
+#[derive(Debug, Args)]
+struct DisplayArgs {
+    /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Show only the FAIL and ERROR findings (table and markdown; the counts still cover every key).
+    #[arg(long)]
+    only_failing: bool,
 }
 
 #[derive(Debug, Args)]
@@ -164,7 +177,7 @@ struct RemediateArgs {
     /// within each key's lifetime quota of on-demand rotations; still a dry run without --apply.
     #[arg(long)]
     rotate_on_demand: bool,
-    /// Output format: table or json.
+    /// Output format: table, json or html.
     #[arg(long, default_value = "table", value_parser = parse_remediation_format)]
     format: Format,
     /// Write the output to this file instead of standard output.
@@ -228,8 +241,8 @@ fn parse_format(text: &str) -> Result<Format, String> {
 
 fn parse_remediation_format(text: &str) -> Result<Format, String> {
     match parse_format(text)? {
-        format @ (Format::Table | Format::Json) => Ok(format),
-        _ => Err(format!("remediate writes table or json, not {text:?}")),
+        format @ (Format::Table | Format::Json | Format::Html) => Ok(format),
+        _ => Err(format!("remediate writes table, json or html, not {text:?}")),
     }
 }
 
@@ -289,11 +302,18 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Check(args) => {
             let policy = policy(&args.policy)?;
+            if args.display.only_failing && !matches!(args.format, Format::Table | Format::Markdown) {
+                return Err(format!(
+                    "--only-failing applies to --format table or markdown; {} always holds every finding",
+                    args.format
+                )
+                .into());
+            }
             check_writable(&args.output)?;
             let source = Source::open(&args.selection)?;
             let report = source.check(&args.selection, &args.key, policy).await?;
             emit(
-                &render(&report, args.format, render_options(args.format, &args.output)),
+                &render(&report, args.format, render_options(&args.display, &args.output)),
                 &args.output,
             )?;
             warn_unchecked_regions(&report);
@@ -550,12 +570,21 @@ fn with_progress_bar(options: CheckOptions) -> CheckOptions {
     })
 }
 
-fn render_options(format: Format, output: &Option<PathBuf>) -> RenderOptions {
-    let color = format == Format::Table
-        && output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
-    RenderOptions::default().with_color(color)
+/// `--color auto` colours only a terminal, and never when NO_COLOR is set
+/// (to anything but the empty string, as no-color.org asks); `always` and `never` decide.
+fn render_options(display: &DisplayArgs, output: &Option<PathBuf>) -> RenderOptions {
+    let color = match display.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    };
+    RenderOptions::default()
+        .with_color(color)
+        .with_only_failing(display.only_failing)
 }
 
 fn read(path: &Path) -> Result<String, Failure> {

@@ -291,8 +291,8 @@ export interface KmsClientLike {
   config?: { region?: string | (() => string | Promise<string>) }
 }
 
-/** The renderings of a report (`report.render(format)`). */
-export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit'
+/** The renderings of a report (`report.render(format)`, `render(report, format)`). */
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
@@ -371,11 +371,12 @@ export declare class AccountReport {
   toJSON(): AccountReportJson
   /**
    * The report rendered by the core: `'json'` (the canonical JSON text),
-   * `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'` or `'table'` (the default).
+   * `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'`, `'html'`, `'markdown'`,
+   * `'junit'` or `'table'` (the default).
    *
-   * @throws `INVALID_INPUT` for an unknown format.
+   * @throws `INVALID_INPUT` for an unknown format or unknown options.
    */
-  render(format?: Format): string
+  render(format?: Format, options?: RenderOptions): string
 }
 
 /** The verdict for one key, with the facts behind it (fields as in the report JSON). */
@@ -430,7 +431,7 @@ export declare class RemediationReport {
   /** The canonical remediation report JSON as a plain object. */
   toJSON(): RemediationReportJson
   /**
-   * The report rendered by the core: `'json'`, or a before/after table (any other format).
+   * The report rendered by the core: `'json'`, `'html'`, or a before/after table (any other format).
    *
    * @throws `INVALID_INPUT` for an unknown format.
    */
@@ -738,6 +739,31 @@ export interface RemediationOptions {
    * the command to run.
    */
   rotateOnDemand?: boolean
+}
+
+/**
+ * A report of this package rendered by the core: the same as
+ * `report.render(format, options)`, for a check or a remediation report.
+ *
+ * @throws `INVALID_INPUT` for an unknown format, unknown options, or a value that is no report.
+ */
+export declare function render(report: AccountReport | RemediationReport, format?: Format, options?: RenderOptions): string
+
+/**
+ * Every render option's name, camelCase (`color`, `onlyFailing`): each is a
+ * key of {@link RenderOptions}.
+ */
+export declare function renderOptionNames(): Array<string>
+
+/** How `render` renders: the core's render options, camelCase. */
+export interface RenderOptions {
+  /** Colour the table with ANSI escapes (default false). */
+  color?: boolean
+  /**
+   * Show only the `FAIL` and `ERROR` findings (table and markdown; the counts
+   * still cover every key). Default false.
+   */
+  onlyFailing?: boolean
 }
 
 /**

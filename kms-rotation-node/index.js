@@ -848,4 +848,6 @@ module.exports.loadSnapshot = nativeBinding.loadSnapshot
 module.exports.optionNames = nativeBinding.optionNames
 module.exports.remediate = nativeBinding.remediate
 module.exports.remediateKeys = nativeBinding.remediateKeys
+module.exports.render = nativeBinding.render
+module.exports.renderOptionNames = nativeBinding.renderOptionNames
 module.exports.runConformance = nativeBinding.runConformance

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --example kms-rotation
-for format in table json csv ocsf asff cloudsploit; do
+for format in table json csv ocsf asff cloudsploit html markdown junit; do
     SOURCE_DATE_EPOCH=1767225600 NO_COLOR=1 target/debug/examples/kms-rotation check \
         --snapshot examples/data/demo-account.json --exempt tag:rotation-exempt=true \
         --format "$format" --output "examples/golden/demo.$format" || [ $? -eq 2 ]

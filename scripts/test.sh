@@ -37,4 +37,7 @@ scripts/test-python.sh
 step "Node package (napi build, tsc, node --test)"
 scripts/test-node.sh
 
+step "HTML report in headless Chromium (scripts/test-browser.sh)"
+scripts/test-browser.sh
+
 step "all tests passed"

@@ -72,7 +72,17 @@ impl Drop for Scratch {
 
 #[test]
 fn every_format_matches_its_golden_file() {
-    for format in ["table", "json", "csv", "ocsf", "asff", "cloudsploit"] {
+    for format in [
+        "table",
+        "json",
+        "csv",
+        "ocsf",
+        "asff",
+        "cloudsploit",
+        "html",
+        "markdown",
+        "junit",
+    ] {
         let out = run(&[
             "check",
             "--snapshot",
@@ -310,6 +320,13 @@ fn every_option_of_the_core_has_its_flag() {
         .iter()
         .map(|command| stdout(&run(&[command, "--help"])))
         .collect();
+    for name in kms_rotation_core::RENDER_OPTIONS {
+        let flag = format!("--{}", name.replace('_', "-"));
+        assert!(
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+            "the CLI lacks {flag} for the render option {name}"
+        );
+    }
     for option in kms_rotation_core::OPTIONS {
         if let Some(flag) = option.cli_flag() {
             assert!(
@@ -732,4 +749,41 @@ fn a_bad_max_days_since_rotation_is_named_before_any_call() {
             "{error}"
         );
     }
+}
+
+#[test]
+fn color_and_only_failing_shape_the_table() {
+    let args = ["check", "--snapshot", DEMO, "--exempt", "tag:rotation-exempt=true"];
+    let always = run(&[&args[..], &["--color", "always"]].concat());
+    assert!(
+        stdout(&always).contains("\u{1b}["),
+        "--color always colours even through a pipe"
+    );
+    let never = run(&[&args[..], &["--color", "never"]].concat());
+    assert!(!stdout(&never).contains('\u{1b}'));
+    let bad = run(&[&args[..], &["--color", "sometimes"]].concat());
+    assert_eq!(code(&bad), 1, "{}", stderr(&bad));
+    let failing = run(&[&args[..], &["--only-failing"]].concat());
+    let text = stdout(&failing);
+    assert_eq!(code(&failing), 2);
+    assert!(
+        !text.contains("PASS  ") && text.contains("FAIL  ") && text.contains("ERROR  "),
+        "{text}"
+    );
+    assert!(text.contains("(showing the 11 FAIL and ERROR)"), "{text}");
+    let json = run(&[&args[..], &["--only-failing", "--format", "json"]].concat());
+    assert_eq!(code(&json), 1);
+    assert!(stderr(&json).contains("--only-failing applies to --format table or markdown"));
+}
+
+#[test]
+fn remediate_writes_an_html_page() {
+    let out = run(&["remediate", "--snapshot", DEMO, "--format", "html"]);
+    let page = stdout(&out);
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.contains("WOULD_CHANGE"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(page.contains("dry run"));
 }

@@ -74,7 +74,8 @@ pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
-    CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RenderOptions, render, render_remediation,
+    CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS, RenderOptions, render,
+    render_remediation,
 };
 pub use report::{
     AccountReport, Outcome, RegionReport, RegionState, RemediationAction, RemediationReport, SCHEMA_VERSION, Stats,

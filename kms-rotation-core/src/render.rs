@@ -1,17 +1,21 @@
 //! Renderings of an [`AccountReport`]: canonical JSON, CSV, OCSF, ASFF,
-//! CloudSploit-style results and a table for people.
+//! CloudSploit-style results for machines; a terminal table, an HTML page, a
+//! Markdown summary and JUnit XML for people and their CI pages.
 //!
 //! Everything here reads the report only; no rule is decided here.
 
+mod html;
+mod junit;
+mod markdown;
+mod table;
+
 use std::fmt;
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 
 use crate::arn::Arn;
 use crate::error::{Error, Result};
-use crate::model::RotationStatus;
-use crate::model::{Finding, Status};
+use crate::model::{Finding, RotationStatus, Status};
 use crate::report::{AccountReport, RemediationReport};
 
 /// The check's identity in the formats that name it.
@@ -45,19 +49,28 @@ pub enum Format {
     Asff,
     /// CloudSploit-style results (plugin `kmsKeyRotation`).
     Cloudsploit,
-    /// Aligned columns and the summary, for people.
+    /// Aligned columns and the summary, for people at a terminal.
     Table,
+    /// One self-contained HTML page (inline CSS, JS and SVG; no network access).
+    Html,
+    /// A summary and the findings that need work, for GitHub job summaries and comments.
+    Markdown,
+    /// JUnit XML: one test suite per region, one test case per key.
+    Junit,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 9] = [
         Format::Table,
         Format::Json,
         Format::Csv,
         Format::Ocsf,
         Format::Asff,
         Format::Cloudsploit,
+        Format::Html,
+        Format::Markdown,
+        Format::Junit,
     ];
 
     /// The name used on command lines and in file names.
@@ -69,6 +82,9 @@ impl Format {
             Format::Asff => "asff",
             Format::Cloudsploit => "cloudsploit",
             Format::Table => "table",
+            Format::Html => "html",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
         }
     }
 }
@@ -96,6 +112,9 @@ impl std::str::FromStr for Format {
 pub struct RenderOptions {
     /// Colour the table (only sensible on a terminal).
     pub color: bool,
+    /// Show only the `FAIL` and `ERROR` findings (the table and Markdown; the
+    /// summary still counts every finding). Machine formats always hold every finding.
+    pub only_failing: bool,
 }
 
 impl RenderOptions {
@@ -104,7 +123,17 @@ impl RenderOptions {
         self.color = color;
         self
     }
+
+    /// Only the findings that need work (`FAIL`, `ERROR`), or all.
+    pub fn with_only_failing(mut self, only_failing: bool) -> Self {
+        self.only_failing = only_failing;
+        self
+    }
 }
+
+/// The names of [`RenderOptions`]' fields, as the bindings spell them in
+/// snake_case (Python) and camelCase (Node), and the CLI as `--color`, `--only-failing`.
+pub const RENDER_OPTIONS: [&str; 2] = ["color", "only_failing"];
 
 /// Renders a report; the output ends with a newline.
 ///
@@ -125,7 +154,10 @@ pub fn render(report: &AccountReport, format: Format, options: RenderOptions) ->
         Format::Ocsf => pretty(&Value::Array(report.findings.iter().map(|f| ocsf(report, f)).collect())),
         Format::Asff => pretty(&Value::Array(report.findings.iter().map(|f| asff(report, f)).collect())),
         Format::Cloudsploit => pretty(&Value::Array(report.findings.iter().filter_map(cloudsploit).collect())),
-        Format::Table => table(report, options.color),
+        Format::Table => table::account(report, options),
+        Format::Html => html::account(report),
+        Format::Markdown => markdown::account(report, options),
+        Format::Junit => junit::account(report),
     };
     if !text.ends_with('\n') {
         text.push('\n');
@@ -155,7 +187,7 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 
 /// Whether the report carries rotation history (the option was on, or a finding has it):
 /// the formats with fixed columns add the history's only then.
-fn shows_history(report: &AccountReport) -> bool {
+pub(super) fn shows_history(report: &AccountReport) -> bool {
     report.policy.reads_rotation_history() || report.findings.iter().any(|f| history_of(f).is_some())
 }
 
@@ -433,71 +465,37 @@ fn cloudsploit(f: &Finding) -> Option<Value> {
     }))
 }
 
-fn table(report: &AccountReport, color: bool) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if !color {
-        table.force_no_tty();
+/// Renders a remediation report as its JSON, an HTML page, or a before/after
+/// table (every other format); the output ends with a newline.
+pub fn render_remediation(report: &RemediationReport, format: Format) -> String {
+    match format {
+        Format::Json => report.to_json() + "\n",
+        Format::Html => html::remediation(report),
+        _ => table::remediation(report),
     }
-    let with_history = shows_history(report);
-    let mut header = vec!["STATUS", "REGION", "KEY", "ALIAS", "REASON"];
-    if with_history {
-        header.push("LAST ROTATED");
+}
+
+/// Where a status comes in a list for people: what needs work first.
+fn attention_rank(status: Status) -> u8 {
+    match status {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Pass => 2,
+        Status::Exempt => 3,
+        Status::NotApplicable => 4,
     }
-    table.set_header(header);
-    for f in &report.findings {
-        let mut status = Cell::new(f.status.as_str());
-        if color {
-            status = status.fg(match f.status {
-                Status::Pass => Color::Green,
-                Status::Fail => Color::Red,
-                Status::Error => Color::Yellow,
-                Status::Exempt => Color::Cyan,
-                Status::NotApplicable => Color::Grey,
-            });
-        }
-        let alias = f.aliases.first().cloned().unwrap_or_else(|| "-".to_owned());
-        let mut row = vec![
-            status,
-            Cell::new(&f.region),
-            Cell::new(&f.key_id),
-            Cell::new(alias),
-            Cell::new(f.reason),
-        ];
-        if with_history {
-            row.push(Cell::new(last_rotated(f)));
-        }
-        table.add_row(row);
-    }
-    let mut out = lines_of(table);
-    out.push('\n');
-    for region in &report.regions {
-        let error = region
-            .error
-            .as_ref()
-            .map(|e| format!(" ({}: {})", e.code, e.message))
-            .unwrap_or_default();
-        let state = serde_json::to_value(region.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "region {}: {state}, {} keys listed{error}\n",
-            region.region, region.keys_listed
-        ));
-    }
-    let counts: Vec<String> = Status::ALL
-        .iter()
-        .map(|s| format!("{} {}", report.summary.count(*s), s.as_str()))
-        .collect();
-    out.push_str(&format!("{} keys: {}\n", report.summary.total, counts.join(", ")));
-    out
+}
+
+/// The findings in the order people read them: `FAIL`, then `ERROR`, then the
+/// rest, each group in report order (region, then key ARN).
+fn for_people(findings: &[Finding]) -> Vec<&Finding> {
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|f| attention_rank(f.status));
+    ordered
 }
 
 /// The table's "last rotated" cell: the date and type, `never`, or `-` when not read.
-fn last_rotated(f: &Finding) -> String {
+pub(super) fn last_rotated(f: &Finding) -> String {
     match history_of(f) {
         None => "-".to_owned(),
         Some(r) => match (r.last_rotated_at, &r.last_rotation_type) {
@@ -508,62 +506,94 @@ fn last_rotated(f: &Finding) -> String {
     }
 }
 
-/// Renders a remediation report as its JSON or as a before/after table
-/// (every other format is a table); the output ends with a newline.
-pub fn render_remediation(report: &RemediationReport, format: Format) -> String {
-    if format == Format::Json {
-        return report.to_json() + "\n";
+/// Whether a finding needs work.
+fn needs_work(finding: &Finding) -> bool {
+    matches!(finding.status, Status::Fail | Status::Error)
+}
+
+/// The file the closing hints name for a saved check report.
+const REPORT_FILE: &str = "report.json";
+
+/// The command that fixes every `FAIL` of a saved report (a dry run first).
+fn remediate_command() -> String {
+    format!("kms-rotation remediate --report {REPORT_FILE}")
+}
+
+/// The AWS CLI command that fixes one `FAIL`: on the key, or on its primary.
+fn aws_cli_fix(finding: &Finding) -> Option<String> {
+    let plan = finding.remediation.as_ref()?;
+    Some(format!(
+        "aws kms enable-key-rotation --key-id {} --region {} --rotation-period-in-days {}",
+        shell_word(&plan.target_arn),
+        shell_word(&plan.region),
+        plan.rotation_period_days
+    ))
+}
+
+/// A word as a POSIX shell reads it back unchanged: quoted when it holds
+/// anything but the characters of ARNs and region names.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '.' | '-' | '@' | '+' | '='));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
-    let describe = |status: &Option<RotationStatus>| match status {
+}
+
+/// A rotation status in a few words: `off`, `on`, `on, 365 days`, or `-` when not read.
+fn rotation_words(status: &Option<crate::model::RotationStatus>) -> String {
+    match status {
         None => "-".to_owned(),
         Some(s) if !s.enabled => "off".to_owned(),
         Some(s) => s
             .period_days
             .map_or_else(|| "on".to_owned(), |days| format!("on, {days} days")),
-    };
-    let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty();
-    table.set_header(["OUTCOME", "REGION", "KEY", "BEFORE", "AFTER", "VERIFIED", "MESSAGE"]);
-    for a in &report.actions {
-        let key = a.target_arn.rsplit('/').next().unwrap_or(&a.target_arn);
-        let verified = if a.verified { "yes" } else { "no" };
-        table.add_row([
-            a.outcome.as_str(),
-            &a.region,
-            key,
-            &describe(&a.before),
-            &describe(&a.after),
-            verified,
-            &a.message,
-        ]);
     }
-    let mut out = lines_of(table);
-    let counts: Vec<String> = report
-        .summary
-        .iter()
-        .map(|(o, n)| format!("{n} {}", o.as_str()))
-        .collect();
-    let mode = if report.dry_run {
-        "dry run, nothing changed"
-    } else {
-        "applied"
-    };
-    out.push_str(&format!(
-        "\n{} targets ({mode}; period {} days): {}\n",
-        report.actions.len(),
-        report.rotation_period_days,
-        counts.join(", ")
-    ));
-    out
 }
 
-/// The table's lines: columns two spaces apart, no margin, no trailing spaces.
-fn lines_of(mut table: Table) -> String {
-    table.column_iter_mut().for_each(|column| {
-        column.set_padding((0, 2));
-    });
-    table.lines().map(|line| line.trim_end().to_owned() + "\n").collect()
+/// The region's scan state as the report spells it.
+fn region_state(state: crate::report::RegionState) -> &'static str {
+    match state {
+        crate::report::RegionState::Scanned => "scanned",
+        crate::report::RegionState::NotEnabled => "not_enabled",
+        crate::report::RegionState::Error => "error",
+    }
 }
+
+/// Counts per status for each region of the report (every requested region,
+/// also those without findings), in region order.
+fn counts_by_region(report: &AccountReport) -> Vec<(String, crate::report::Summary)> {
+    let mut counts: std::collections::BTreeMap<&str, crate::report::Summary> = report
+        .regions
+        .iter()
+        .map(|r| (r.region.as_str(), crate::report::Summary::default()))
+        .collect();
+    for f in &report.findings {
+        let summary = counts.entry(f.region.as_str()).or_default();
+        summary.total += 1;
+        *match f.status {
+            Status::Pass => &mut summary.pass,
+            Status::Fail => &mut summary.fail,
+            Status::NotApplicable => &mut summary.not_applicable,
+            Status::Exempt => &mut summary.exempt,
+            Status::Error => &mut summary.error,
+        } += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(region, summary)| (region.to_owned(), summary))
+        .collect()
+}
+
+/// The statuses in the order the summaries and charts show them.
+const STATUS_ORDER: [Status; 5] = [
+    Status::Fail,
+    Status::Error,
+    Status::Pass,
+    Status::Exempt,
+    Status::NotApplicable,
+];

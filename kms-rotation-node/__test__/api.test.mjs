@@ -18,6 +18,8 @@ import {
   loadSnapshot,
   remediate,
   remediateKeys,
+  render,
+  renderOptionNames,
 } from '../index.js'
 import { DEMO, canonical, rejectsWith } from './helpers.mjs'
 
@@ -285,6 +287,32 @@ describe('results', () => {
     const plan = await remediate(report, { client: loadSnapshot(DEMO) })
     assert.deepEqual(JSON.parse(plan.render('json')), plan.toJSON())
     assert.match(plan.render('table'), /WOULD_CHANGE/)
+  })
+
+  it('render the people formats, as a method and as render(report, format)', async () => {
+    const report = await checkAccount({ client: loadSnapshot(DEMO) })
+    const html = render(report, 'html')
+    assert.equal(html, report.render('html'))
+    assert.ok(html.startsWith('<!DOCTYPE html>'))
+    assert.equal(html.split('<tr class=').length - 1, report.findings.length)
+    assert.equal(report.render('junit').split('<testcase ').length - 1, report.findings.length)
+    assert.match(report.render('markdown'), /### \d+ FAIL/)
+    const failing = render(report, 'table', { onlyFailing: true })
+    assert.doesNotMatch(failing, /^PASS /m)
+    assert.match(failing, /kms-rotation remediate --report/)
+    assert.match(report.render('table', { color: true }), /\u001b\[/)
+    assert.throws(() => report.render('table', { colour: true }), { code: 'INVALID_INPUT', argument: 'options' })
+    assert.throws(() => render({}, 'html'), { code: 'INVALID_INPUT', argument: 'report' })
+    const plan = await remediate(report, { client: loadSnapshot(DEMO) })
+    assert.ok(render(plan, 'html').startsWith('<!DOCTYPE html>'))
+  })
+
+  it('render takes every render option of the core, and its types declare them', () => {
+    const types = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8')
+    const body = types.match(/export interface RenderOptions \{([^}]*)\}/)[1]
+    const declared = [...body.matchAll(/^\s*(\w+)\?:/gm)].map((m) => m[1])
+    assert.deepEqual(declared.sort(), renderOptionNames().sort())
+    assert.ok(renderOptionNames().includes('onlyFailing'))
   })
 })
 

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use kms_rotation_core::{Format, RenderOptions, render, render_remediation};
+use kms_rotation_core::{Format, RENDER_OPTIONS, RenderOptions as CoreRenderOptions, render, render_remediation};
 use napi::Env;
-use napi::bindgen_prelude::{ObjectFinalize, Unknown};
+use napi::bindgen_prelude::{ClassInstance, JavaScriptClassExt, ObjectFinalize, Unknown};
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::BindingError;
-use crate::{ExternalMemory, HandOver, js_text, parse_json};
+use crate::{ExternalMemory, HandOver, convert, js_text, options_object, parse_json};
 
 /// A field as the core serializes it (`null` for `None`).
 fn field<T: Serialize>(value: &T) -> Value {
@@ -28,6 +28,81 @@ fn plain<'env, T: Serialize>(env: &'env Env, value: &T) -> napi::Result<Unknown<
 fn format(env: &Env, name: Option<String>) -> napi::Result<Format> {
     let name = name.unwrap_or_else(|| "table".to_owned());
     name.parse::<Format>().map_err(|e| BindingError::from(e).into_napi(env))
+}
+
+/// How `render` renders: the core's render options, camelCase.
+#[napi(object)]
+pub struct RenderOptions {
+    /// Colour the table with ANSI escapes (default false).
+    pub color: Option<bool>,
+    /// Show only the `FAIL` and `ERROR` findings (table and markdown; the counts
+    /// still cover every key). Default false.
+    pub only_failing: Option<bool>,
+}
+
+/// A render option's name as this package spells it (`onlyFailing`).
+fn camel(name: &str) -> String {
+    let mut parts = name.split('_');
+    let first = parts.next().unwrap_or_default().to_owned();
+    parts.fold(first, |mut out, part| {
+        let mut chars = part.chars();
+        out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        out.push_str(chars.as_str());
+        out
+    })
+}
+
+fn render_options(env: &Env, options: Option<Unknown<'_>>) -> napi::Result<CoreRenderOptions> {
+    let parse = || -> Result<CoreRenderOptions, BindingError> {
+        let Some(options) = options_object(options, |key| RENDER_OPTIONS.iter().any(|name| camel(name) == key))? else {
+            return Ok(CoreRenderOptions::default());
+        };
+        let options: RenderOptions =
+            convert(options).map_err(|e| BindingError::invalid("options", format!("invalid options: {}", e.reason)))?;
+        Ok(CoreRenderOptions::default()
+            .with_color(options.color == Some(true))
+            .with_only_failing(options.only_failing == Some(true)))
+    };
+    parse().map_err(|e| e.into_napi(env))
+}
+
+/// Every render option's name, camelCase (`color`, `onlyFailing`): each is a
+/// key of {@link RenderOptions}.
+#[napi]
+pub fn render_option_names() -> Vec<String> {
+    RENDER_OPTIONS.iter().map(|name| camel(name)).collect()
+}
+
+/// A report of this package rendered by the core: the same as
+/// `report.render(format, options)`, for a check or a remediation report.
+///
+/// @throws `INVALID_INPUT` for an unknown format, unknown options, or a value that is no report.
+#[napi(
+    js_name = "render",
+    ts_args_type = "report: AccountReport | RemediationReport, format?: Format, options?: RenderOptions",
+    ts_return_type = "string"
+)]
+pub fn render_report<'env>(
+    env: &'env Env,
+    report: Unknown<'env>,
+    format_name: Option<String>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    if AccountReport::instance_of(env, &report).unwrap_or(false) {
+        let report: ClassInstance<'_, AccountReport> = convert(report)?;
+        return report.render(env, format_name, options);
+    }
+    if RemediationReport::instance_of(env, &report).unwrap_or(false) {
+        // A remediation report has one table; the options are still checked for typos.
+        render_options(env, options)?;
+        let report: ClassInstance<'_, RemediationReport> = convert(report)?;
+        return report.render(env, format_name);
+    }
+    Err(BindingError::invalid(
+        "report",
+        "expected an AccountReport or a RemediationReport of this package",
+    )
+    .into_napi(env))
 }
 
 /// The result of {@link checkAccount}: one finding per listed key and one
@@ -134,15 +209,19 @@ impl AccountReport {
     }
 
     /// The report rendered by the core: `'json'` (the canonical JSON text),
-    /// `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'` or `'table'` (the default).
+    /// `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'`, `'html'`, `'markdown'`,
+    /// `'junit'` or `'table'` (the default).
     ///
-    /// @throws `INVALID_INPUT` for an unknown format.
-    #[napi(ts_args_type = "format?: Format", ts_return_type = "string")]
-    pub fn render<'env>(&self, env: &'env Env, format_name: Option<String>) -> napi::Result<Unknown<'env>> {
-        js_text(
-            env,
-            &render(&self.inner, format(env, format_name)?, RenderOptions::default()),
-        )
+    /// @throws `INVALID_INPUT` for an unknown format or unknown options.
+    #[napi(ts_args_type = "format?: Format, options?: RenderOptions", ts_return_type = "string")]
+    pub fn render<'env>(
+        &self,
+        env: &'env Env,
+        format_name: Option<String>,
+        options: Option<Unknown<'env>>,
+    ) -> napi::Result<Unknown<'env>> {
+        let format = format(env, format_name)?;
+        js_text(env, &render(&self.inner, format, render_options(env, options)?))
     }
 }
 
@@ -323,7 +402,7 @@ impl RemediationReport {
         plain(env, self.inner.as_ref())
     }
 
-    /// The report rendered by the core: `'json'`, or a before/after table (any other format).
+    /// The report rendered by the core: `'json'`, `'html'`, or a before/after table (any other format).
     ///
     /// @throws `INVALID_INPUT` for an unknown format.
     #[napi(ts_args_type = "format?: Format", ts_return_type = "string")]

@@ -291,8 +291,8 @@ export interface KmsClientLike {
   config?: { region?: string | (() => string | Promise<string>) }
 }
 
-/** The renderings of a report (`report.render(format)`). */
-export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit'
+/** The renderings of a report (`report.render(format)`, `render(report, format)`). */
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions

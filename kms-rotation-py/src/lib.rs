@@ -17,7 +17,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use kms_rotation_core::{OPTIONS, Outcome, Reason, RegionState, Status};
+use kms_rotation_core::{OPTIONS, Outcome, RENDER_OPTIONS, Reason, RegionState, Status};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -85,6 +85,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "OPTION_NAMES",
         OPTIONS.iter().map(|option| option.name).collect::<Vec<_>>(),
     )?;
+    m.add("RENDER_OPTION_NAMES", RENDER_OPTIONS.to_vec())?;
     let enums = PyDict::new(m.py());
     enums.set_item("Status", spellings!(Status: Pass, Fail, NotApplicable, Exempt, Error))?;
     let reasons = spellings!(Reason:

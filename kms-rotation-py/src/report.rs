@@ -468,14 +468,19 @@ record!(AccountReport |this, py| {
     }
 
     /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
-    /// ``"ocsf"``, ``"asff"`` or ``"cloudsploit"``, as the CLI writes it.
+    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
+    /// or ``"junit"``, as the CLI writes it. ``color`` colours the table;
+    /// ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
     ///
     /// Raises:
     ///     InvalidInputError: an unknown format.
-    #[pyo3(signature = (format = "table", *, color = false))]
-    fn render(&self, format: &str, color: bool) -> Result<String> {
+    #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
+    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
         let format: Format = format.parse()?;
-        Ok(render(&self.inner, format, RenderOptions::default().with_color(color)))
+        let options = RenderOptions::default()
+            .with_color(color)
+            .with_only_failing(only_failing);
+        Ok(render(&self.inner, format, options))
     }
 
     /// Reads a report written by ``to_json()`` (by Python, Rust or Node),
@@ -585,7 +590,7 @@ record!(RemediationReport |this, py| {
         self.0.exit_code()
     }
 
-    /// Renders the report: ``"json"``, or a before/after ``"table"`` (the default).
+    /// Renders the report: ``"json"``, ``"html"``, or a before/after ``"table"`` (the default).
     ///
     /// Raises:
     ///     InvalidInputError: an unknown format.

@@ -3,11 +3,13 @@ compared with the Rust core's own output for the same input."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
 from datetime import datetime, timezone
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -23,6 +25,7 @@ from kms_rotation import (
     RemediationReport,
     Snapshot,
     Status,
+    _native,
 )
 from kms_rotation.testing import SnapshotKms
 
@@ -322,6 +325,29 @@ def test_render_uses_the_core_renderers(demo_path: Path) -> None:
     plan = kms_rotation.remediate(report, client=kms_rotation.load_snapshot(demo_path))
     assert plan.render("json").rstrip("\n") == plan.to_json()
     assert plan.render()
+    assert plan.render("html").startswith("<!DOCTYPE html>")
+
+
+def test_render_reaches_the_people_formats(demo_path: Path) -> None:
+    report = demo_report(demo_path)
+    html = report.render("html")
+    assert html.startswith("<!DOCTYPE html>") and html.count("<tr class=") == len(report.findings)
+    junit = ElementTree.fromstring(report.render("junit"))
+    assert len(junit.findall("testsuite/testcase")) == len(report.findings)
+    assert len(junit.findall("testsuite/testcase/failure")) == len(report.findings_with("FAIL"))
+    # The golden file is the CLI's rendering of the same account at a fixed time.
+    golden = (REPO / "examples" / "golden" / "demo.markdown").read_text()
+    stamp = report.to_dict()["generated_at"]
+    assert report.render("markdown") == golden.replace("2026-01-01T00:00:00Z", stamp)
+    table = report.render("table", only_failing=True)
+    assert "NOT_APPLICABLE  " not in table and "kms-rotation remediate --report" in table
+    assert "\x1b[" in report.render("table", color=True)
+
+
+def test_render_takes_every_render_option_of_the_core() -> None:
+    parameters = inspect.signature(kms_rotation.AccountReport.render).parameters
+    keywords = {p for p, spec in parameters.items() if spec.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert keywords == set(_native.RENDER_OPTION_NAMES)
 
 
 def test_the_fake_records_its_calls() -> None:

@@ -13,6 +13,7 @@ from kms_rotation._enums import Outcome, Reason, RegionState, Status
 
 VERSION: str
 OPTION_NAMES: list[str]
+RENDER_OPTION_NAMES: list[str]
 ENUM_VALUES: dict[str, list[str]]
 CONFORMANCE_CASES: list[str]
 
@@ -465,9 +466,11 @@ class AccountReport(_Record):
         """The findings with one status (``Status.FAIL`` or ``"FAIL"``)."""
 
     def __iter__(self) -> Iterator[Finding]: ...
-    def render(self, format: str = "table", *, color: bool = False) -> str:
+    def render(self, format: str = "table", *, color: bool = False, only_failing: bool = False) -> str:
         """Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
-        ``"ocsf"``, ``"asff"`` or ``"cloudsploit"``, as the CLI writes it.
+        ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
+        or ``"junit"``, as the CLI writes it. ``color`` colours the table;
+        ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
 
         Raises:
             InvalidInputError: an unknown format.
@@ -571,7 +574,7 @@ class RemediationReport(_Record):
 
     def __iter__(self) -> Iterator[RemediationAction]: ...
     def render(self, format: str = "table") -> str:
-        """Renders the report: ``"json"``, or a before/after ``"table"`` (the default).
+        """Renders the report: ``"json"``, ``"html"``, or a before/after ``"table"`` (the default).
 
         Raises:
             InvalidInputError: an unknown format.
@@ -581,6 +584,7 @@ __all__ = [
     "CONFORMANCE_CASES",
     "ENUM_VALUES",
     "OPTION_NAMES",
+    "RENDER_OPTION_NAMES",
     "VERSION",
     "AccountReport",
     "ErrorInfo",
