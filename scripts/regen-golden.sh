@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates the command line's golden files (examples/golden/demo.<format>) from the demo
+# Regenerates the command line's golden files (kms-rotation-core/tests/golden/demo.<format>) from the demo
 # snapshot. Review the diff before committing: the golden tests never rewrite these themselves.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-cargo build --example kms-rotation
+cargo build -p kms-rotation-core --features cli --bin kms-rotation
 for format in table json csv ocsf asff cloudsploit html markdown junit; do
-    SOURCE_DATE_EPOCH=1767225600 NO_COLOR=1 target/debug/examples/kms-rotation check \
+    SOURCE_DATE_EPOCH=1767225600 NO_COLOR=1 target/debug/kms-rotation check \
         --snapshot examples/data/demo-account.json --exempt tag:rotation-exempt=true \
-        --format "$format" --output "examples/golden/demo.$format" || [ $? -eq 2 ]
+        --format "$format" --output "kms-rotation-core/tests/golden/demo.$format" || [ $? -eq 2 ]
 done
-git status --short examples/golden
+git status --short kms-rotation-core/tests/golden

@@ -33,8 +33,8 @@ if [[ ! -x "$chromium" ]]; then
 fi
 "$chromium" --version >/dev/null 2>&1 || cannot "$chromium does not start"
 
-cargo build --quiet -p examples --example kms-rotation
-cli=target/debug/examples/kms-rotation
+cargo build --quiet -p kms-rotation-core --features cli --bin kms-rotation
+cli=target/debug/kms-rotation
 render() { # SNAPSHOT FORMAT OUT: a check exits 2 when keys fail, as these do
     SOURCE_DATE_EPOCH=1767225600 "$cli" check --snapshot "$1" --exempt tag:rotation-exempt=true \
         --format "$2" --output "$3" || [ $? -eq 2 ]

@@ -36,6 +36,8 @@ mod arn;
 pub mod aws;
 pub mod aws_json;
 mod check;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 mod collect;
 pub mod conformance;

@@ -31,7 +31,7 @@ from kms_rotation.testing import SnapshotKms
 
 # The Rust core's report for the demo snapshot with the demo's exemption, as the
 # core's CLI wrote it (kept current by the CLI's golden tests: scripts/regen-golden.sh).
-RUST_GOLDEN = REPO / "examples" / "golden" / "demo.json"
+RUST_GOLDEN = REPO / "kms-rotation-core" / "tests" / "golden" / "demo.json"
 
 
 def without_timing(text: str) -> str:
@@ -336,7 +336,7 @@ def test_render_reaches_the_people_formats(demo_path: Path) -> None:
     assert len(junit.findall("testsuite/testcase")) == len(report.findings)
     assert len(junit.findall("testsuite/testcase/failure")) == len(report.findings_with("FAIL"))
     # The golden file is the CLI's rendering of the same account at a fixed time.
-    golden = (REPO / "examples" / "golden" / "demo.markdown").read_text()
+    golden = (REPO / "kms-rotation-core" / "tests" / "golden" / "demo.markdown").read_text()
     stamp = report.to_dict()["generated_at"]
     assert report.render("markdown") == golden.replace("2026-01-01T00:00:00Z", stamp)
     table = report.render("table", only_failing=True)

@@ -1,27 +1,17 @@
 //! Runs the built `kms-rotation` command line: exit codes, help, bad input,
 //! golden output for every format, exemptions, remediation on a copy of a snapshot.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo-account.json");
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/golden");
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/demo-account.json");
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 /// The fixed report time of the golden files (SOURCE_DATE_EPOCH).
 const EPOCH: &str = "1767225600";
 
-/// The example binary `cargo test` builds next to this test's own directory.
+/// The crate's `kms-rotation` binary, which `cargo test` builds for this test.
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile directory");
-    let path = dir
-        .join("examples")
-        .join(format!("kms-rotation{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test -p examples` (it builds the examples)",
-        path.display()
-    );
-    path
+    PathBuf::from(env!("CARGO_BIN_EXE_kms-rotation"))
 }
 
 fn run(args: &[&str]) -> Output {
@@ -97,7 +87,7 @@ fn every_format_matches_its_golden_file() {
             .unwrap_or_else(|e| panic!("golden file for {format}: {e}; regenerate with scripts/regen-golden.sh"));
         assert!(
             stdout(&out) == golden,
-            "{format} differs from examples/golden/demo.{format}; if the change is intended, run scripts/regen-golden.sh and review the diff"
+            "{format} differs from kms-rotation-core/tests/golden/demo.{format}; if the change is intended, run scripts/regen-golden.sh and review the diff"
         );
     }
 }
@@ -613,10 +603,7 @@ fn strict_refuses_a_file_that_lenient_loading_judges() {
 
 #[test]
 fn a_cloudsploit_collection_is_checked_offline() {
-    let collection = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../kms-rotation-core/tests/corpus/cloudsploit-collection.json"
-    );
+    let collection = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/cloudsploit-collection.json");
     let out = run(&["check", "--cloudsploit-collection", collection, "--format", "csv"]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     let csv = stdout(&out);
@@ -631,7 +618,7 @@ fn a_cloudsploit_collection_is_checked_offline() {
     );
 }
 
-const HISTORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rotation-history.json");
+const HISTORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/rotation-history.json");
 
 #[test]
 fn rotation_history_adds_a_last_rotated_column_and_csv_columns_only_when_asked() {

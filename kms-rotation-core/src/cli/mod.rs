@@ -1,0 +1,620 @@
+//! The `kms-rotation` command line (feature `cli`): `check`, `remediate` and
+//! `collect` over a live account (AWS SDK) or a snapshot file, in nine output
+//! formats. The `kms-rotation` binary of this crate, the Python console script
+//! and the Node `bin` all run [`main`] / [`run`], so the flags, output and exit
+//! codes are the same in every package.
+//!
+//! `cargo install kms-rotation-core --features cli`, then
+//! `kms-rotation check --snapshot examples/data/demo-account.json`
+//! (`--help` lists every flag and the exit codes).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use crate::{
+    AccountReport, CheckOptions, Connection, ConnectionOptions, Format, Policy, ProgressEvent, Regions,
+    RemediateOptions, RenderOptions, Snapshot, Timestamp, render, render_remediation,
+};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  check: every region checked, no FAIL and no ERROR finding; remediate: every target ended (or, in a
+     dry run, would end) compliant; collect: every region read
+  1  usage or configuration error (bad flag or value, unreadable file, no credentials or region,
+     credentials refused in every region)
+  2  check: at least one FAIL finding; remediate: a target was skipped, failed or not verified
+  3  check: no FAIL, but an ERROR finding (we could not tell) or a region not checked; collect: a region
+     could not be read
+
+Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration (reproducible output).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kms-rotation",
+    version,
+    about = "Checks that every AWS KMS key that can rotate is set to rotate automatically, often enough - and turns rotation on where it is off.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    /// Log every API call (operation, region, outcome, latency, attempt) to stderr;
+    /// RUST_LOG (e.g. kms_rotation=debug) selects finer. Credentials are never logged.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every key of the selected regions and print the findings.
+    Check(CheckArgs),
+    /// Enable rotation for the keys a check found failing (dry run unless --apply).
+    Remediate(RemediateArgs),
+    /// Save an account's KMS facts as a snapshot file, to check offline later.
+    Collect(CollectArgs),
+}
+
+#[derive(Debug, Args)]
+struct Selection {
+    /// A region to check (repeatable); with --key, where key ids and aliases are looked up.
+    /// Default: the configured region, or every region of the snapshot.
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// Every region enabled for the account (discovered at run time).
+    #[arg(long, conflicts_with = "regions")]
+    all_regions: bool,
+    /// The AWS shared config profile to use.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Send every AWS request to this endpoint (an emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Assume this role first, e.g. an audit role in another account.
+    #[arg(long, value_name = "ARN")]
+    role_arn: Option<String>,
+    /// The external id the role's trust policy requires.
+    #[arg(long, requires = "role_arn")]
+    external_id: Option<String>,
+    /// The session name CloudTrail records for the assumed role (default kms-rotation).
+    #[arg(long, requires = "role_arn")]
+    session_name: Option<String>,
+    /// Accept region names this version does not know (a region newer than it).
+    #[arg(long)]
+    allow_unknown_regions: bool,
+    /// Refuse a snapshot file with any key entry that cannot be read completely
+    /// (by default such a key is an ERROR finding naming the field, and the rest is judged).
+    #[arg(long, requires = "snapshot")]
+    strict: bool,
+    /// Read the account from a CloudSploit collection (`cloudsploit --collection FILE`) instead of AWS.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["snapshot", "profile", "endpoint_url", "role_arn", "all_regions"])]
+    cloudsploit_collection: Option<PathBuf>,
+    /// Read the account from a snapshot file instead of AWS (offline).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "endpoint_url", "role_arn", "all_regions"])]
+    snapshot: Option<PathBuf>,
+    /// Requests per second per region and operation, at most (default: half of each KMS quota).
+    #[arg(long, value_name = "RPS", allow_hyphen_values = true, value_parser = parse_rate)]
+    max_rps: Option<f64>,
+    /// Keys worked on at once per region (default 128).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
+    max_in_flight: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct PolicyArgs {
+    /// The longest acceptable rotation period, 90..=2560 days (default 365).
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_days)]
+    max_rotation_period_days: Option<u32>,
+    /// Report disabled keys NOT_APPLICABLE instead of checking them.
+    #[arg(long)]
+    skip_disabled: bool,
+    /// Exempt a key: key id, key ARN, alias/NAME or tag:KEY=VALUE (repeatable).
+    #[arg(long, value_name = "RULE")]
+    exempt: Vec<String>,
+    /// Read each judged key's rotation history (ListKeyRotations, one call per key at
+    /// 100 requests per second): findings show when and how it last rotated.
+    #[arg(long)]
+    rotation_history: bool,
+    /// A key passes only if it rotated (or, never rotated, was created) at most this
+    /// many days ago, 1..=2560; reads the rotation history. Imported-material keys are
+    /// then judged by their on-demand rotations instead of NOT_APPLICABLE.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_whole_days)]
+    max_days_since_rotation: Option<u32>,
+    /// Pass a key whose automatic rotation is off if it was rotated on demand within the
+    /// window (--max-days-since-rotation, else the maximum period); reads the rotation history.
+    #[arg(long)]
+    accept_on_demand_rotation: bool,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Check only this key: key id, key ARN, alias/NAME or alias ARN (repeatable).
+    #[arg(long, value_name = "KEY")]
+    key: Vec<String>,
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Output format: table, json, csv, ocsf, asff, cloudsploit, html, markdown or junit.
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    display: DisplayArgs,
+}
+
+/// How the people formats look.
+#[derive(Debug, Args)]
+struct DisplayArgs {
+    /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Show only the FAIL and ERROR findings (table and markdown; the counts still cover every key).
+    #[arg(long)]
+    only_failing: bool,
+}
+
+#[derive(Debug, Args)]
+struct RemediateArgs {
+    /// A JSON report written by `check --format json`; without it, a check runs first.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    report: Option<PathBuf>,
+    /// Check and fix only this key: key id, key ARN, alias/NAME or alias ARN (repeatable).
+    #[arg(long, value_name = "KEY")]
+    key: Vec<String>,
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Make the changes (the default is a dry run). With --snapshot, the file is updated.
+    #[arg(long)]
+    apply: bool,
+    /// The rotation period to set, 90..=2560 days and at most the policy maximum (default 365).
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_days)]
+    rotation_period_days: Option<u32>,
+    /// Rotate keys overdue under --max-days-since-rotation on demand (RotateKeyOnDemand),
+    /// within each key's lifetime quota of on-demand rotations; still a dry run without --apply.
+    #[arg(long)]
+    rotate_on_demand: bool,
+    /// Output format: table, json or html.
+    #[arg(long, default_value = "table", value_parser = parse_remediation_format)]
+    format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CollectArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// The snapshot file to write.
+    #[arg(long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// A number of days: named plainly when negative, fractional or too large.
+fn parse_days(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(days) if days < 0 => Err(format!("{days} is negative: give a number of days from 90 to 2560")),
+        Ok(days) => {
+            u32::try_from(days).map_err(|_| format!("{days} is too large: give a number of days from 90 to 2560"))
+        }
+        Err(_) => Err(format!("{text:?} is not a whole number of days (90 to 2560)")),
+    }
+}
+
+/// A whole number of days, its range checked by the policy (which names the option).
+fn parse_whole_days(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(days) if days < 0 => Err(format!("{days} is negative: give a number of days")),
+        Ok(days) => u32::try_from(days).map_err(|_| format!("{days} is too large a number of days")),
+        Err(_) => Err(format!("{text:?} is not a whole number of days")),
+    }
+}
+
+/// A request rate: a finite positive number, named as given.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        Ok(rate) if rate.is_infinite() => Err(format!("{text:?} is too large for a number of requests per second")),
+        Ok(_) => Err(format!("{text:?} is not a positive number of requests per second")),
+        Err(_) => Err(format!("{text:?} is not a number")),
+    }
+}
+
+/// A count of at least 1.
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("{n} is too large")),
+        Ok(n) => Err(format!("{n} must be at least 1")),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+fn parse_remediation_format(text: &str) -> Result<Format, String> {
+    match parse_format(text)? {
+        format @ (Format::Table | Format::Json | Format::Html) => Ok(format),
+        _ => Err(format!("remediate writes table, json or html, not {text:?}")),
+    }
+}
+
+/// Logs to stderr: `--verbose` shows every API call; `RUST_LOG` filters as usual.
+fn init_logging(verbose: bool) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(filter) if !filter.is_empty() => tracing_subscriber::EnvFilter::new(filter),
+        _ if verbose => tracing_subscriber::EnvFilter::new("kms_rotation=debug"),
+        _ => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+/// A usage or configuration error: exit code 1.
+type Failure = Box<dyn std::error::Error>;
+
+/// Runs the command line with the process's arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    ExitCode::from(run(std::env::args_os()))
+}
+
+/// Runs the command line with these arguments (the first is the program name, as in
+/// `std::env::args_os`) and returns the exit code: 0, 1 (usage or configuration
+/// error), 2 (FAIL) or 3 (ERROR, or a region not checked), as `--help` explains.
+/// Output goes to the process's standard output and error.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 1 } else { 0 };
+            let _ = error.print();
+            return code;
+        }
+    };
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return 1;
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            1
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> Result<u8, Failure> {
+    let selection = match &cli.command {
+        Command::Check(args) => &args.selection,
+        Command::Remediate(args) => &args.selection,
+        Command::Collect(args) => &args.selection,
+    };
+    // Before any region or ARN is read: it decides which names are accepted.
+    if selection.allow_unknown_regions {
+        crate::allow_unknown_regions(true);
+    }
+    match cli.command {
+        Command::Check(args) => {
+            let policy = policy(&args.policy)?;
+            if args.display.only_failing && !matches!(args.format, Format::Table | Format::Markdown) {
+                return Err(format!(
+                    "--only-failing applies to --format table or markdown; {} always holds every finding",
+                    args.format
+                )
+                .into());
+            }
+            check_writable(&args.output)?;
+            let source = Source::open(&args.selection)?;
+            let report = source.check(&args.selection, &args.key, policy).await?;
+            emit(
+                &render(&report, args.format, render_options(&args.display, &args.output)),
+                &args.output,
+            )?;
+            warn_unchecked_regions(&report);
+            Ok(report.exit_code())
+        }
+        Command::Remediate(args) => {
+            if args.report.is_some() && args.policy.is_set() {
+                return Err(
+                    "the policy flags (--max-rotation-period-days, --skip-disabled, --exempt, --rotation-history, \
+                     --max-days-since-rotation, --accept-on-demand-rotation) do not apply \
+                            to --report: the report was judged under its own policy; run check again with them, \
+                            or remediate without --report"
+                        .into(),
+                );
+            }
+            let policy = policy(&args.policy)?;
+            check_writable(&args.output)?;
+            let mut options = RemediateOptions::default()
+                .with_dry_run(!args.apply)
+                .with_rotate_on_demand(args.rotate_on_demand);
+            if let Some(days) = args.rotation_period_days {
+                options = options.with_rotation_period_days(days)?;
+            }
+            let source = Source::open(&args.selection)?;
+            let outcome = if args.key.is_empty() {
+                let report = match &args.report {
+                    Some(path) => AccountReport::from_json(&read(path)?)?,
+                    None => source.check(&args.selection, &[], policy).await?,
+                };
+                source.connection.remediate(&report, &options).await?
+            } else {
+                let keys: Vec<&str> = args.key.iter().map(String::as_str).collect();
+                let check = source.check_options(&args.selection, policy)?;
+                let region = source.key_region(&args.selection);
+                source
+                    .connection
+                    .remediate_keys(&keys, region, &check, &options)
+                    .await?
+            };
+            if args.apply {
+                source.save_changes()?;
+            }
+            emit(&render_remediation(&outcome, args.format), &args.output)?;
+            Ok(outcome.exit_code())
+        }
+        Command::Collect(args) => {
+            let policy = policy(&args.policy)?;
+            check_writable(&Some(args.output.clone()))?;
+            let source = Source::open(&args.selection)?;
+            let options = source.check_options(&args.selection, policy)?;
+            let snapshot = source.connection.collect(&options).await?;
+            snapshot.save(&args.output)?;
+            eprintln!("wrote {} ({} regions)", args.output.display(), snapshot.regions().len());
+            let unlisted = snapshot.unlisted_regions();
+            for (region, error) in &unlisted {
+                eprintln!(
+                    "error: region {region} could not be read: {}: {}",
+                    error.code, error.message
+                );
+            }
+            Ok(if unlisted.is_empty() { 0 } else { 3 })
+        }
+    }
+}
+
+impl PolicyArgs {
+    /// Whether any policy flag was given.
+    fn is_set(&self) -> bool {
+        self.max_rotation_period_days.is_some()
+            || self.skip_disabled
+            || !self.exempt.is_empty()
+            || self.rotation_history
+            || self.max_days_since_rotation.is_some()
+            || self.accept_on_demand_rotation
+    }
+}
+
+/// Fails before any call when the output file cannot be written (a missing
+/// directory, a read-only place): a scan must not be lost at its end.
+fn check_writable(output: &Option<PathBuf>) -> Result<(), Failure> {
+    let Some(path) = output else { return Ok(()) };
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
+/// One stderr line per region that was not checked: the exit code says so too.
+fn warn_unchecked_regions(report: &AccountReport) {
+    for region in report.regions_not_checked() {
+        let why = region
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .unwrap_or_default();
+        let state = state_words(region.state);
+        eprintln!("error: region {} was not checked ({state}): {why}", region.region);
+    }
+}
+
+fn state_words(state: crate::RegionState) -> &'static str {
+    match state {
+        crate::RegionState::NotEnabled => "not enabled",
+        _ => "error",
+    }
+}
+
+fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
+    let mut policy = Policy::default()
+        .with_max_rotation_period_days(args.max_rotation_period_days.unwrap_or(365))?
+        .with_evaluate_disabled_keys(!args.skip_disabled)
+        .with_rotation_history(args.rotation_history)
+        .with_max_days_since_rotation(args.max_days_since_rotation)?
+        .with_accept_on_demand_rotation(args.accept_on_demand_rotation);
+    for rule in &args.exempt {
+        policy = policy.with_exemption(rule)?;
+    }
+    Ok(policy)
+}
+
+/// Where the account's facts come from: AWS, or a snapshot file; the flags
+/// map one-to-one onto the core's connection model.
+struct Source {
+    connection: Connection,
+    snapshot_path: Option<PathBuf>,
+}
+
+impl Source {
+    fn open(selection: &Selection) -> Result<Self, Failure> {
+        let regions = if selection.all_regions {
+            Regions::All
+        } else if selection.regions.is_empty() {
+            Regions::Default
+        } else {
+            Regions::from_names(&selection.regions)?
+        };
+        let mut options = ConnectionOptions::default().with_regions(regions);
+        if let Some(path) = &selection.snapshot {
+            let snapshot = if selection.strict {
+                Snapshot::load_strict(path)?
+            } else {
+                Snapshot::load(path)?
+            };
+            options = options.with_snapshot(snapshot);
+        }
+        if let Some(path) = &selection.cloudsploit_collection {
+            options = options.with_snapshot(Snapshot::load_cloudsploit_collection(path)?);
+        }
+        if let Some(profile) = &selection.profile {
+            options = options.with_profile(profile);
+        }
+        if let Some(url) = &selection.endpoint_url {
+            options = options.with_endpoint_url(url);
+        }
+        if let Some(role) = &selection.role_arn {
+            options = options.with_role_arn(role);
+        }
+        if let Some(id) = &selection.external_id {
+            options = options.with_external_id(id);
+        }
+        if let Some(name) = &selection.session_name {
+            options = options.with_session_name(name);
+        }
+        Ok(Source {
+            connection: options.build()?,
+            snapshot_path: selection.snapshot.clone(),
+        })
+    }
+
+    /// The one region named, where `--key` ids and aliases are looked up.
+    fn key_region<'a>(&self, selection: &'a Selection) -> Option<&'a str> {
+        match selection.regions.as_slice() {
+            [only] => Some(only.as_str()),
+            _ => None,
+        }
+    }
+
+    fn check_options(&self, selection: &Selection, policy: Policy) -> Result<CheckOptions, Failure> {
+        let mut options = CheckOptions::default().with_policy(policy);
+        if let Some(epoch) = source_date_epoch() {
+            options = options.with_now(Timestamp::from_epoch_seconds(epoch));
+        }
+        if let Some(rps) = selection.max_rps {
+            options = options.with_max_requests_per_second(rps)?;
+        }
+        if let Some(n) = selection.max_in_flight {
+            options = options.with_max_in_flight(n);
+        }
+        if std::io::stderr().is_terminal() {
+            options = with_progress_bar(options);
+        }
+        Ok(options)
+    }
+
+    async fn check(&self, selection: &Selection, keys: &[String], policy: Policy) -> Result<AccountReport, Failure> {
+        let options = self.check_options(selection, policy)?;
+        let mut report = if keys.is_empty() {
+            self.connection.check_account(&options).await?
+        } else {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            self.connection
+                .check_keys(&keys, self.key_region(selection), &options)
+                .await?
+        };
+        if let Some(epoch) = source_date_epoch() {
+            report.generated_at = Timestamp::from_epoch_seconds(epoch);
+            report.stats.duration_ms = 0;
+        }
+        Ok(report)
+    }
+
+    /// Writes the changes `remediate --apply` made back to the snapshot file.
+    fn save_changes(&self) -> Result<(), Failure> {
+        if let (Some(snapshot), Some(path)) = (self.connection.snapshot(), &self.snapshot_path) {
+            snapshot.save(path)?;
+        }
+        Ok(())
+    }
+}
+
+/// SOURCE_DATE_EPOCH: the report's time and the clock rotation ages are measured against.
+fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok())
+}
+
+/// A progress bar on stderr over all regions: keys evaluated of keys listed.
+fn with_progress_bar(options: CheckOptions) -> CheckOptions {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} keys [{elapsed}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let listed = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
+    options.with_progress(move |event| match event {
+        ProgressEvent::KeysListed { region, listed: n } => {
+            let mut by_region = listed.lock().unwrap_or_else(|p| p.into_inner());
+            by_region.insert(region.clone(), *n);
+            bar.set_length(by_region.values().sum());
+        }
+        ProgressEvent::KeyEvaluated { .. } => bar.inc(1),
+        ProgressEvent::RegionFinished { region, .. } => {
+            bar.set_message(format!("{region} done"));
+            if bar.length().is_some_and(|len| bar.position() >= len) {
+                bar.finish_and_clear();
+            }
+        }
+        _ => {}
+    })
+}
+
+/// `--color auto` colours only a terminal, and never when NO_COLOR is set
+/// (to anything but the empty string, as no-color.org asks); `always` and `never` decide.
+fn render_options(display: &DisplayArgs, output: &Option<PathBuf>) -> RenderOptions {
+    let color = match display.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    };
+    RenderOptions::default()
+        .with_color(color)
+        .with_only_failing(display.only_failing)
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+fn emit(text: &str, output: &Option<PathBuf>) -> Result<(), Failure> {
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            Ok(stdout.flush()?)
+        }
+    }
+}
