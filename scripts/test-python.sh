@@ -15,6 +15,10 @@
 #   PYTHON                 the interpreter that creates the venv (default: python3)
 #   MATURIN_PROFILE        the cargo profile of the wheel (default: dev; "release" for an optimized one)
 #   Extra arguments are passed to pytest (e.g. -k moto -x).
+#
+# Phases: `--prepare-only` only creates the venv (network, little CPU: scripts/test.sh runs
+# it in the background while Rust compiles); `--skip-prepare` uses the venv a preceding
+# `--prepare-only` made.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo_root="$(pwd)"
@@ -43,12 +47,22 @@ export PYTHONPYCACHEPREFIX="$venv/cache/pycache"
 step() { printf '\n==> %s\n' "$*" >&2; }
 elapsed() { echo "$(($(date +%s) - $1))s"; }
 
-step "fresh venv $venv"
-started=$(date +%s)
-rm -rf "$venv"
-"$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${PINS[@]}"
-echo "venv ready in $(elapsed "$started")" >&2
+phase=all
+case "${1:-}" in
+--prepare-only) phase=prepare; shift ;;
+--skip-prepare) phase=run; shift ;;
+esac
+
+if [[ "$phase" != run ]]; then
+    step "fresh venv $venv"
+    started=$(date +%s)
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${PINS[@]}"
+    echo "venv ready in $(elapsed "$started")" >&2
+    [[ "$phase" == prepare ]] && exit 0
+fi
+[[ -x "$venv/bin/maturin" ]] || { echo "error: no prepared venv at $venv (run with --prepare-only first)" >&2; exit 1; }
 
 step "ruff (lint and format)"
 "$venv/bin/ruff" check "$package"
@@ -57,11 +71,13 @@ step "ruff (lint and format)"
 step "maturin build (profile $profile)"
 started=$(date +%s)
 rm -rf "$wheel_dir"
-"$venv/bin/maturin" build --locked --profile "$profile" \
+# With the core's test-util feature, as `cargo test --workspace` builds it: the wheel
+# reuses the workspace's compiled crates instead of building the SDK again.
+"$venv/bin/maturin" build --locked --profile "$profile" --features test-util \
     --manifest-path "$package/Cargo.toml" --interpreter "$venv/bin/python" --out "$wheel_dir"
 wheels=("$wheel_dir"/kms_rotation-*.whl)
 echo "built ${wheels[0]##*/} in $(elapsed "$started")" >&2
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "${wheels[0]}"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "${wheels[0]}"
 
 # From outside the source tree, so that the installed package is what gets imported.
 cd "$package/tests"

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures::StreamExt;
+use futures_util::StreamExt;
 
 use crate::api::{ApiError, Operation};
 use crate::check::{CheckOptions, list_keys_into, region_clients};

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use crate::api::{ApiError, ON_DEMAND_ROTATION_LIMIT, Operation};

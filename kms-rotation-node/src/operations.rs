@@ -162,6 +162,21 @@ pub fn remediate_keys<'env>(
     promise(env, prepare())
 }
 
+/// Runs the `kms-rotation` command line — the core's, as the Rust binary and the
+/// Python console script run it — with these arguments (the first is the program
+/// name) and returns its exit code. It blocks until the command ends; its output
+/// goes to the process's standard output and error. The package's `bin` calls it.
+#[napi]
+pub fn run_cli(args: Vec<String>) -> u32 {
+    u32::from(kms_rotation_core::cli::run(args))
+}
+
+/// The version of this package, of the core under it and of its command line.
+#[napi]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
 /// Every option name of the core, as this package spells them (camelCase);
 /// each is accepted by the functions it applies to.
 #[napi]

@@ -76,11 +76,20 @@ macro_rules! spellings {
     }};
 }
 
+/// Runs the ``kms-rotation`` command line (the core's, as the Rust binary and the
+/// Node ``bin`` run it) with ``args`` (the first is the program name) and returns
+/// its exit code, the GIL released meanwhile; ``kms_rotation.cli.main`` calls it.
+#[pyfunction]
+fn run_cli(py: Python<'_>, args: Vec<String>) -> u8 {
+    py.detach(|| kms_rotation_core::cli::run(args))
+}
+
 /// The native module, `kms_rotation._native`.
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(pyo3::wrap_pyfunction!(run_cli, m)?)?;
     m.add(
         "OPTION_NAMES",
         OPTIONS.iter().map(|option| option.name).collect::<Vec<_>>(),

@@ -613,8 +613,32 @@ fn emit(text: &str, output: &Option<PathBuf>) -> Result<(), Failure> {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()).into()),
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            Ok(stdout.flush()?)
+            write_all_waiting(&mut stdout, text.as_bytes())?;
+            loop {
+                match stdout.flush() {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(std::time::Duration::from_millis(1))
+                    }
+                    result => return Ok(result?),
+                }
+            }
         }
     }
+}
+
+/// `write_all` that waits out `WouldBlock`: a host process (Node) may have made
+/// standard output non-blocking, and a large report to a slow pipe must not fail.
+fn write_all_waiting(out: &mut impl Write, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match out.write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;

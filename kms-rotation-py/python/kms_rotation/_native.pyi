@@ -59,6 +59,11 @@ def load_snapshot(path: _Path, *, strict: bool = False) -> Snapshot:
         InvalidInputError: with ``strict=True``, a key entry that cannot be read.
     """
 
+def run_cli(args: list[str]) -> int:
+    """Runs the ``kms-rotation`` command line (the core's, as the Rust binary and the
+    Node ``bin`` run it) with ``args`` (the first is the program name) and returns
+    its exit code, the GIL released meanwhile; ``kms_rotation.cli.main`` calls it."""
+
 def run_conformance(wrap: Callable[[SnapshotTransport], Any]) -> list[tuple[str, str, str]]:
     """Runs every case of the core's conformance suite (``CONFORMANCE_CASES``)
     with ``wrap(transport)`` as each region's KMS client, where ``transport``
@@ -613,5 +618,6 @@ __all__ = [
     "remediate_async",
     "remediate_keys",
     "remediate_keys_async",
+    "run_cli",
     "run_conformance",
 ]
