@@ -28,6 +28,33 @@ fail() {
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 [[ -n "$version" ]] || fail "no version in Cargo.toml"
 
+step "one version, description and license for every package; cargo package"
+python3 - "$version" <<'PY'
+import json, pathlib, sys, tomllib
+version = sys.argv[1]
+workspace = tomllib.loads(pathlib.Path("Cargo.toml").read_text())["workspace"]["package"]
+core = tomllib.loads(pathlib.Path("kms-rotation-core/Cargo.toml").read_text())["package"]
+project = tomllib.loads(pathlib.Path("kms-rotation-py/pyproject.toml").read_text())["project"]
+npm = [json.loads(pathlib.Path("kms-rotation-node/package.json").read_text())]
+npm += [json.loads(p.read_text()) for p in sorted(pathlib.Path("kms-rotation-node/npm").glob("*/package.json"))]
+problems = []
+if "version" not in project.get("dynamic", []) and project.get("version") != version:
+    problems.append(f"pyproject.toml version {project.get('version')}")
+if project["description"] != core["description"]:
+    problems.append("pyproject.toml's description differs from the crate's")
+if project["license"] != workspace["license"]:
+    problems.append("pyproject.toml's license differs from the crate's")
+for package in npm:
+    for field, want in (("version", version), ("description", core["description"]), ("license", workspace["license"])):
+        if package.get(field) != want:
+            problems.append(f"{package['name']}: {field} {package.get(field)!r}, not {want!r}")
+if not pathlib.Path("CHANGELOG.md").is_file():
+    problems.append("no CHANGELOG.md")
+if problems:
+    sys.exit("error: " + "; ".join(problems))
+PY
+cargo package --quiet --locked --no-verify -p kms-rotation-core
+
 step "cargo install --path kms-rotation-core --features cli (into $tmp/cargo)"
 # test-util: the features the test run built the core with, so the binary is only linked.
 cargo install --quiet --locked --path kms-rotation-core --features cli,test-util --debug \
