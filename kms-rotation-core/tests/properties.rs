@@ -238,3 +238,166 @@ fn json_value(depth: u32) -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// A member the service model allows: absent (None), or one of its values, or a value
+/// AWS may add later (unknown to this version).
+fn member(values: &'static [&'static str]) -> impl Strategy<Value = Option<Value>> {
+    let mut choices: Vec<&'static str> = values.to_vec();
+    choices.push("SOMETHING_AWS_ADDS_LATER");
+    prop::option::of(prop::sample::select(choices).prop_map(|v| json!(v)))
+}
+
+/// Any `KeyMetadata` the KMS service model allows (DescribeKey's response shape): only
+/// `KeyId` is required; every enum member takes each documented value and an unknown one.
+fn service_model_metadata() -> impl Strategy<Value = Value> {
+    let enums = (
+        member(&["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]),
+        member(&[
+            "Creating",
+            "Enabled",
+            "Disabled",
+            "PendingDeletion",
+            "PendingImport",
+            "PendingReplicaDeletion",
+            "Unavailable",
+            "Updating",
+        ]),
+        member(&["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"]),
+        member(&["AWS", "CUSTOMER"]),
+        member(&[
+            "RSA_2048",
+            "RSA_3072",
+            "RSA_4096",
+            "ECC_NIST_P256",
+            "ECC_NIST_P384",
+            "ECC_NIST_P521",
+            "ECC_SECG_P256K1",
+            "SYMMETRIC_DEFAULT",
+            "HMAC_224",
+            "HMAC_256",
+            "HMAC_384",
+            "HMAC_512",
+            "SM2",
+            "ML_DSA_44",
+            "ML_DSA_65",
+            "ML_DSA_87",
+            "ECC_NIST_EDWARDS25519",
+        ]),
+        member(&[
+            "RSA_2048",
+            "RSA_3072",
+            "RSA_4096",
+            "ECC_NIST_P256",
+            "ECC_NIST_P384",
+            "ECC_NIST_P521",
+            "ECC_SECG_P256K1",
+            "SYMMETRIC_DEFAULT",
+            "HMAC_224",
+            "HMAC_256",
+            "HMAC_384",
+            "HMAC_512",
+            "SM2",
+        ]),
+        member(&["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"]),
+        member(&["PRIMARY", "REPLICA"]),
+    );
+    let others = (
+        prop::option::of(any::<bool>()),
+        prop::option::of(any::<bool>()),
+        prop::option::of(prop::sample::select(vec![
+            json!("2021-11-30T21:15:47Z"),
+            json!("2026-12-01T20:20:38.168869-08:00"),
+            json!(1_638_306_947),
+            json!(1.638306947e9),
+        ])),
+        prop::option::of(7u32..=30),
+        any::<bool>(),
+        any::<bool>(),
+    );
+    (enums, others).prop_map(
+        |(
+            (usage, state, origin, manager, spec, cmk_spec, expiration, region_type),
+            (enabled, multi_region, created, pending_days, with_arn, with_account),
+        )| {
+            let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+            let mut metadata = json!({ "KeyId": id });
+            let mut set = |name: &str, value: Option<Value>| {
+                if let Some(value) = value {
+                    metadata[name] = value;
+                }
+            };
+            set("KeyUsage", usage);
+            set("KeyState", state);
+            set("Origin", origin);
+            set("KeyManager", manager);
+            set("KeySpec", spec);
+            set("CustomerMasterKeySpec", cmk_spec);
+            set("ExpirationModel", expiration);
+            set("Enabled", enabled.map(Value::Bool));
+            set("MultiRegion", multi_region.map(Value::Bool));
+            set("CreationDate", created);
+            set("PendingDeletionWindowInDays", pending_days.map(|d| json!(d)));
+            set(
+                "Arn",
+                with_arn.then(|| json!(format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}"))),
+            );
+            set("AWSAccountId", with_account.then(|| json!(ACCOUNT)));
+            if let Some(kind) = region_type {
+                set(
+                    "MultiRegionConfiguration",
+                    Some(json!({
+                        "MultiRegionKeyType": kind,
+                        "PrimaryKey": {"Arn": format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/mrk-1"), "Region": REGION},
+                        "ReplicaKeys": [],
+                    })),
+                );
+            }
+            metadata
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// Any key the service model allows, with or without a recorded rotation status
+    /// (valid, out of range or missing its flag), loads and gets exactly one finding —
+    /// and a PASS or FAIL only on the evidence the table needs: a customer-managed,
+    /// symmetric, AWS_KMS key that is not pending deletion, with a valid rotation status.
+    #[test]
+    fn any_key_the_service_model_allows_is_judged_on_evidence_only(
+        metadata in service_model_metadata(),
+        status in prop::option::of((prop::option::of(any::<bool>()), prop::option::of(prop::sample::select(vec![0i64, 89, 90, 365, 2560, 2561, -1])))),
+    ) {
+        let mut entry = json!({ "KeyMetadata": metadata.clone() });
+        if let Some((enabled, period)) = status {
+            let mut rotation = json!({});
+            if let Some(enabled) = enabled {
+                rotation["KeyRotationEnabled"] = json!(enabled);
+            }
+            if let Some(period) = period {
+                rotation["RotationPeriodInDays"] = json!(period);
+            }
+            entry["RotationStatus"] = rotation;
+        }
+        let file = json!({"account_id": ACCOUNT, "regions": {REGION: {"keys": [entry]}}});
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+        let snapshot = Snapshot::from_json(&file.to_string()).expect("one odd key never refuses the file");
+        let report = runtime.block_on(check_account(&snapshot.clients(), &CheckOptions::default())).unwrap();
+        prop_assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        let finding = &report.findings[0];
+        if matches!(finding.status, Status::Pass | Status::Fail) {
+            let field = |name: &str| metadata.get(name).and_then(Value::as_str);
+            prop_assert_eq!(field("KeyManager"), Some("CUSTOMER"), "{:?}", finding);
+            prop_assert_eq!(field("Origin"), Some("AWS_KMS"), "{:?}", finding);
+            prop_assert!(!matches!(field("KeyState"), Some("PendingDeletion" | "PendingReplicaDeletion") | None), "{:?}", finding);
+            let spec = field("KeySpec").or(field("CustomerMasterKeySpec"));
+            prop_assert!(matches!(spec, Some("SYMMETRIC_DEFAULT") | None), "{:?}", finding);
+            let (enabled, period) = status.expect("a verdict on rotation needs the rotation status");
+            prop_assert!(enabled.is_some(), "judged without KeyRotationEnabled: {:?}", finding);
+            if let Some(period) = period {
+                prop_assert!((90..=2560).contains(&period), "judged on a period of {}: {:?}", period, finding);
+            }
+        }
+    }
+}
