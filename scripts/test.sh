@@ -37,6 +37,9 @@ scripts/test-python.sh
 step "Node package (napi build, tsc, node --test)"
 scripts/test-node.sh
 
+step "Python, Node and the CLI agree on the same inputs (scripts/test-parity.sh)"
+scripts/test-parity.sh
+
 step "HTML report in headless Chromium (scripts/test-browser.sh)"
 scripts/test-browser.sh
 
