@@ -15,13 +15,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 file="$(pwd)/target/bench-data/snapshot-10000.json"
 rounds="${ROUNDS:-1}"
 mkdir -p "$(dirname "$file")"
-cargo bench -q -p benches --bench binding_overhead -- --write "$file" >/dev/null 2>&1
-cargo bench -q -p benches --bench binding_overhead --no-run 2>/dev/null
+# The bench's executable, built once (cargo's own start-up stays out of the rounds).
+rust_bench=$(cargo bench -q -p benches --bench binding_overhead --no-run --message-format=json 2>/dev/null |
+    grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
+"$rust_bench" --write "$file" 2>/dev/null
 results="$(mktemp)"
 trap 'rm -rf "$results"' EXIT
 for round in $(seq "$rounds"); do
     # Each prints its phases to stderr, kept for the reader.
-    rust=$(cargo bench -q -p benches --bench binding_overhead -- "$file" | awk '/^rust/ {print $2}')
+    rust=$("$rust_bench" "$file" | awk '/^rust/ {print $2}')
     python=$(.venv-py-test/bin/python benches/bindings/scan.py "$file" | awk '{print $2}')
     # --expose-gc: scan.mjs frees each run's results after its clock stops, as the
     # Rust and Python runs do.

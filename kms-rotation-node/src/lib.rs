@@ -19,8 +19,6 @@
 #![cfg_attr(test, allow(dead_code))]
 
 use std::future::Future;
-use std::sync::OnceLock;
-use std::sync::mpsc::{Sender, channel};
 
 use napi::bindgen_prelude::{
     FromNapiValue, Function, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, PromiseRaw,
@@ -80,24 +78,6 @@ impl ExternalMemory {
 
     fn release(&self, env: &Env) -> napi::Result<()> {
         env.adjust_external_memory(-self.0).map(drop)
-    }
-}
-
-/// Frees a large native value (a 10,000-key snapshot or report is about
-/// 100,000 allocations, tens of milliseconds to free) on a background thread,
-/// so that the finalizer V8 runs on the JS thread returns at once.
-fn free_in_background<T: Send + 'static>(value: T) {
-    static FREER: OnceLock<Option<Sender<Box<dyn Send>>>> = OnceLock::new();
-    let freer = FREER.get_or_init(|| {
-        let (sender, receiver) = channel::<Box<dyn Send>>();
-        let thread = std::thread::Builder::new().name("kms-rotation-free".to_owned());
-        // Each value received is dropped at the end of its iteration.
-        let spawned = thread.spawn(move || receiver.into_iter().for_each(drop));
-        spawned.ok().map(|_| sender)
-    });
-    // Without the thread the value is freed here; so it is when sending fails (`send` hands it back).
-    if let Some(sender) = freer {
-        drop(sender.send(Box::new(value)));
     }
 }
 

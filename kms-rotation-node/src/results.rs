@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::BindingError;
-use crate::{ExternalMemory, HandOver, convert, free_in_background, js_text, options_object, parse_json};
+use crate::{ExternalMemory, HandOver, convert, js_text, options_object, parse_json};
 
 /// A field as the core serializes it (`null` for `None`).
 fn field<T: Serialize>(value: &T) -> Value {
@@ -137,7 +137,6 @@ impl HandOver for AccountReport {
 
 impl ObjectFinalize for AccountReport {
     fn finalize(self, env: Env) -> napi::Result<()> {
-        free_in_background(self.inner);
         self.external.release(&env)
     }
 }
@@ -233,21 +232,9 @@ enum Source {
 }
 
 /// The verdict for one key, with the facts behind it (fields as in the report JSON).
-#[napi(custom_finalize)]
+#[napi]
 pub struct Finding {
     source: Source,
-}
-
-impl ObjectFinalize for Finding {
-    fn finalize(self, _env: Env) -> napi::Result<()> {
-        // The last holder of a report (its findings outlive it) frees it as the report would.
-        if let Source::Report(report, _) = self.source
-            && Arc::strong_count(&report) == 1
-        {
-            free_in_background(report);
-        }
-        Ok(())
-    }
 }
 
 impl HandOver for Finding {}

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::BindingError;
-use crate::{ExternalMemory, HandOver, convert, free_in_background, options_object, read_string};
+use crate::{ExternalMemory, HandOver, convert, options_object, read_string};
 
 /// An account's KMS facts (the snapshot file format), served from memory.
 ///
@@ -45,7 +45,6 @@ impl HandOver for Snapshot {}
 
 impl ObjectFinalize for Snapshot {
     fn finalize(self, env: Env) -> napi::Result<()> {
-        free_in_background(self.inner);
         self.external.release(&env)
     }
 }
