@@ -28,19 +28,41 @@ fn main() -> kms_rotation_core::Result<()> {
         }
         [path] => {
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-            let mut times: Vec<f64> = (0..runs)
+            let ms = |from: Instant, to: Instant| (to - from).as_secs_f64() * 1000.0;
+            // Per run: load, check, to_json, total (ms).
+            let runs: Vec<[f64; 4]> = (0..runs)
                 .map(|_| {
                     let started = Instant::now();
                     let snapshot = Snapshot::load(path)?;
+                    let loaded = Instant::now();
                     let report = runtime.block_on(check_account(&snapshot.clients(), &CheckOptions::default()))?;
+                    let checked = Instant::now();
                     let json = report.to_json();
+                    let done = Instant::now();
                     assert_eq!(report.findings.len(), 10_000);
                     drop(json);
-                    Ok(started.elapsed().as_secs_f64() * 1000.0)
+                    let phases = [
+                        ms(started, loaded),
+                        ms(loaded, checked),
+                        ms(checked, done),
+                        ms(started, Instant::now()),
+                    ];
+                    // The snapshot and the report are freed here, after the clock, as in the bindings' benches.
+                    Ok(phases)
                 })
                 .collect::<kms_rotation_core::Result<_>>()?;
-            times.sort_by(f64::total_cmp);
-            println!("rust {:.1}", times[times.len() / 2]);
+            let median = |phase: usize| {
+                let mut times: Vec<f64> = runs.iter().map(|run| run[phase]).collect();
+                times.sort_by(f64::total_cmp);
+                times[times.len() / 2]
+            };
+            eprintln!(
+                "rust phases: load {:.1}, check {:.1}, to_json {:.1}",
+                median(0),
+                median(1),
+                median(2)
+            );
+            println!("rust {:.1}", median(3));
         }
         _ => eprintln!("usage: binding_overhead --write FILE | binding_overhead FILE"),
     }

@@ -76,6 +76,9 @@ scripts/test-python.sh --skip-prepare
 step "Node package (napi build, tsc, node --test on Node 20 and 22)"
 scripts/test-node.sh --skip-prepare
 
+step "Python, Node and the CLI agree on the same inputs (scripts/test-parity.sh)"
+scripts/test-parity.sh
+
 step "HTML report in headless Chromium (scripts/test-browser.sh)"
 scripts/test-browser.sh
 
