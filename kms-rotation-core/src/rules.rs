@@ -178,9 +178,38 @@ fn matching_exemption<'p>(facts: &KeyFacts, policy: &'p Policy) -> Option<&'p Ex
     })
 }
 
+/// The ERROR for a key the table cannot place: a `KeyManager` (row 2) or, for a
+/// customer key not pending deletion, an `Origin` (rows 4–5) of a value this
+/// version does not know (one AWS added later). Guessing either could turn an AWS
+/// managed key or a new kind of key store into a FAIL, or a failing key into a PASS.
+fn undecidable(facts: &KeyFacts, policy: &Policy) -> Option<Unknown> {
+    let meta = &facts.metadata;
+    if matching_exemption(facts, policy).is_some() {
+        return None;
+    }
+    let unknown = |field: &str, value: &str, what: &str| {
+        Some((
+            ApiError::with_kind(
+                "IncompleteMetadata",
+                format!("{field} {value:?} is a value this version does not know, so {what} cannot be told"),
+                ErrorKind::IncompleteMetadata,
+            ),
+            "DescribeKey",
+        ))
+    };
+    if let KeyManager::Other(value) = &meta.manager {
+        return unknown("KeyManager", value, "whether the key is AWS managed");
+    }
+    let pending_deletion = matches!(meta.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion);
+    if let (Origin::Other(value), false) = (&meta.origin, pending_deletion) {
+        return unknown("Origin", value, "whether KMS can rotate the key's material");
+    }
+    None
+}
+
 /// Whether the decision for this key needs `GetKeyRotationStatus` (rows 8–10).
 pub fn needs_rotation_status(facts: &KeyFacts, policy: &Policy) -> bool {
-    decide_early(facts, policy).is_none()
+    undecidable(facts, policy).is_none() && decide_early(facts, policy).is_none()
 }
 
 /// Whether the table reaches row 5 for this key: imported key material.
@@ -222,6 +251,9 @@ pub fn is_compliant(rotation: &RotationStatus, policy: &Policy) -> bool {
 pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Policy) -> Finding {
     let meta = &facts.metadata;
     let history = facts.rotation_history.as_ref();
+    if let Some((error, operation)) = undecidable(facts, policy) {
+        return error_finding(facts, error, operation);
+    }
     let verdict = match (decide_early(facts, policy), rotation) {
         (Some((_, Reason::ImportedKeyMaterial, _)), _) if policy.max_days_since_rotation().is_some() => {
             judge_imported(facts, policy)

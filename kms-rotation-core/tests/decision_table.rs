@@ -493,3 +493,25 @@ fn max_days_since_rotation_is_validated_and_named() {
         assert_eq!(window(good).max_days_since_rotation(), Some(good));
     }
 }
+
+#[test]
+fn a_key_manager_or_origin_this_version_does_not_know_is_error_never_a_guess() {
+    let policy = Policy::default();
+    for facts in [
+        changed(|m| m.manager = KeyManager::Other("AWS_OWNED".into())),
+        changed(|m| m.origin = Origin::Other("SOME_NEW_STORE".into())),
+    ] {
+        assert_early(&facts, &policy, Status::Error, Reason::IncompleteMetadata);
+        let finding = evaluate(&facts, Some(&RotationStatus::default()), &policy);
+        assert!(finding.message.contains("AWS_OWNED") || finding.message.contains("SOME_NEW_STORE"));
+    }
+    // The rows before still decide: an exemption, and a key about to be deleted.
+    let exempt = Policy::default().with_exemption(ID).unwrap();
+    let unknown_manager = changed(|m| m.manager = KeyManager::Other("AWS_OWNED".into()));
+    assert_early(&unknown_manager, &exempt, Status::Exempt, Reason::Exempted);
+    let deleted = changed(|m| {
+        m.origin = Origin::Other("SOME_NEW_STORE".into());
+        m.state = KeyState::PendingDeletion;
+    });
+    assert_early(&deleted, &policy, Status::NotApplicable, Reason::PendingDeletion);
+}

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use crate::api::ROTATION_PERIOD_RANGE;
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{Arn, ArnParts, check_region_shape};
-use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile};
+use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile, check_period};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
 use crate::json_input::{JsonProblem, check_unique_keys, text_of};
@@ -1258,7 +1258,7 @@ impl KmsClient for SnapshotClient {
                 return Ok((Ok(RotationStatus::default()), None));
             }
             let own = match &entry.file.rotation_status {
-                Some(file) => Ok(RotationStatus::from(file)),
+                Some(file) => recorded_rotation(file),
                 None => default_rotation(&entry.meta),
             };
             let primary = entry.meta.multi_region.clone().filter(|_| entry.meta.is_replica());
@@ -1272,7 +1272,7 @@ impl KmsClient for SnapshotClient {
                 .and_then(|data| data.position(&info.primary_arn).map(|i| &data.keys[i]));
             if let Some(entry) = primary_entry {
                 return match &entry.file.rotation_status {
-                    Some(file) => Ok(RotationStatus::from(file)),
+                    Some(file) => recorded_rotation(file),
                     None => default_rotation(&entry.meta),
                 };
             }
@@ -1409,4 +1409,13 @@ impl KmsClient for SnapshotClient {
             })
         })
     }
+}
+
+/// A recorded rotation status, as KMS would answer it; a period KMS cannot have
+/// answered (outside 90..=2560 days), whether rotation is on or off, is no evidence:
+/// the key's finding is ERROR `invalid_response`, as for a live answer.
+fn recorded_rotation(file: &RotationFile) -> Result<RotationStatus, ApiError> {
+    check_period("GetKeyRotationStatus", file.rotation_period_in_days.map(i64::from))
+        .map_err(ApiError::not_retryable)?;
+    Ok(RotationStatus::from(file))
 }
