@@ -481,10 +481,18 @@ impl ConnectionOptions {
         }
         if self.role_arn.is_none() && organization.is_none() {
             if let Some(id) = &self.external_id {
-                return Err(Error::invalid("external_id", id.clone(), "it needs role_arn"));
+                return Err(Error::invalid(
+                    "external_id",
+                    id.clone(),
+                    "it needs role_arn (or role_name in an organisation run)",
+                ));
             }
             if let Some(name) = &self.session_name {
-                return Err(Error::invalid("session_name", name.clone(), "it needs role_arn"));
+                return Err(Error::invalid(
+                    "session_name",
+                    name.clone(),
+                    "it needs role_arn (or role_name in an organisation run)",
+                ));
             }
         }
         if self.snapshot.is_some() && (self.client.is_some() || self.factory.is_some()) {

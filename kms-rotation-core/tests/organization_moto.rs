@@ -17,8 +17,8 @@ use common::proxy::Proxy;
 use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
 use kms_rotation_core::{
-    AccountState, CheckOptions, ConnectionOptions, Format, OrganizationOptions, Outcome, Reason, RegionState, Regions,
-    RemediateOptions, RenderOptions, StaticCredentials, Status, render_organization,
+    AccountState, CheckOptions, ConnectionOptions, Format, OrganizationOptions, OrganizationReport, Outcome, Reason,
+    RegionState, Regions, RemediateOptions, RenderOptions, StaticCredentials, Status, render_organization,
 };
 use serde_json::json;
 
@@ -62,6 +62,14 @@ async fn seed(session: &AwsSession) -> [String; 3] {
         ids.push(id);
     }
     [ids[0].clone(), ids[1].clone(), ids[2].clone()]
+}
+
+/// A report without its timing (when it was made, how long it took).
+fn comparable(report: &OrganizationReport) -> OrganizationReport {
+    let mut report = report.clone();
+    report.generated_at = kms_rotation_core::Timestamp::from_epoch_seconds(0);
+    report.stats.duration_ms = 0;
+    report
 }
 
 async fn rotation_enabled(session: &AwsSession, key_id: &str) -> bool {
@@ -191,6 +199,39 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
     let csv = render_organization(&report, Format::Csv, RenderOptions::default());
     assert!(csv.starts_with("account_id,"));
     assert!(csv.contains(&format!("{a},{R1},")));
+
+    // The command line gives the same report for the same organisation.
+    if let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") {
+        let out = std::process::Command::new(binary)
+            .args([
+                "check",
+                "--organization",
+                "--role-name",
+                ROLE,
+                "--session-name",
+                "org-tests",
+            ])
+            .args([
+                "--max-accounts-in-flight",
+                "2",
+                "--region",
+                R1,
+                "--endpoint-url",
+                &proxy.url,
+                "--format",
+                "json",
+            ])
+            .env("AWS_ACCESS_KEY_ID", &admin.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &admin.secret_access_key)
+            .env("AWS_SESSION_TOKEN", &admin.session_token)
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("account {norole} was not checked")));
+        let from_cli = OrganizationReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        assert_eq!(comparable(&from_cli), comparable(&report));
+    }
 
     if let Ok(path) = std::env::var("KMS_ROTATION_ORG_FIXTURE") {
         let fixture = json!({
