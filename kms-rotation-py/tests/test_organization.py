@@ -1,23 +1,21 @@
 """Whole organisations against moto's server: boto3 builds an organisation
 (a management account, two members, one suspended account), ``check_organization``
-checks it through the Rust SDK client, and the command line gives the same report."""
+checks it through the Rust SDK client, and the package's command line gives the same report."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import kms_rotation
-from conftest import in_ci
 from kms_rotation import Outcome, Reason, Status
 
-REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ROLE = "KmsRotationAudit"
 
@@ -103,29 +101,19 @@ def test_an_organisation_in_three_doors(moto_endpoint: str) -> None:
     assert "account_id" in report.render("csv").splitlines()[0]
     assert kms_rotation.OrganizationReport.from_json(report.to_json()) == report
 
-    # The command line, on the same organisation, writes the same report.
-    binary = REPO / "target" / "debug" / "kms-rotation"
-    if binary.exists():
-        env = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": frozen.access_key,
-            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
-            "AWS_SESSION_TOKEN": frozen.token,
-        }
-        env.pop("AWS_PROFILE", None)
-        command = [str(binary), "check", "--organization", "--role-name", ROLE, "--region", REGION]
-        command.extend(["--endpoint-url", moto_endpoint, "--format", "json"])
-        run = subprocess.run(
-            command,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert run.returncode == 2, run.stderr
-        assert comparable(json.loads(run.stdout)) == comparable(report.to_dict())
-    elif in_ci():
-        pytest.fail(f"{binary} is missing: cargo test --workspace builds it before the Python tests")
+    # The command line (this package's console script), on the same organisation, writes the same report.
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": frozen.access_key,
+        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+        "AWS_SESSION_TOKEN": frozen.token,
+    }
+    env.pop("AWS_PROFILE", None)
+    command = [sys.executable, "-m", "kms_rotation", "check", "--organization", "--role-name", ROLE]
+    command.extend(["--region", REGION, "--endpoint-url", moto_endpoint, "--format", "json"])
+    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 2, run.stderr
+    assert comparable(json.loads(run.stdout)) == comparable(report.to_dict())
 
     # Remediation: a dry run by default, each target in its own account.
     del options["regions"]  # remediation reaches each target's own region
