@@ -253,3 +253,63 @@ async fn remediation_lands_in_each_account_and_is_a_dry_run_by_default() {
         .unwrap_err();
     assert!(error.to_string().contains("not in the finding's account"), "{error}");
 }
+
+/// An organisation whose member cannot list its regions (`account:ListRegions` denied).
+struct RegionsDenied(MemoryOrganization);
+
+#[kms_rotation_core::async_trait]
+impl kms_rotation_core::AccountDirectory for RegionsDenied {
+    async fn caller(&self) -> kms_rotation_core::Result<kms_rotation_core::CallerAccount> {
+        self.0.caller().await
+    }
+
+    async fn list_accounts(
+        &self,
+        parent: Option<&str>,
+    ) -> kms_rotation_core::Result<Vec<kms_rotation_core::MemberAccount>> {
+        self.0.list_accounts(parent).await
+    }
+
+    async fn account_clients(
+        &self,
+        account_id: &str,
+        role: Option<&kms_rotation_core::RoleSession>,
+        regions: Option<&[String]>,
+        needed: &[kms_rotation_core::Operation],
+    ) -> kms_rotation_core::Result<kms_rotation_core::Clients> {
+        if account_id == MEMBER {
+            return Err(kms_rotation_core::Error::Api {
+                operation: "ListRegions",
+                region: "us-east-1".to_owned(),
+                source: kms_rotation_core::ApiError::new(
+                    "AccessDeniedException",
+                    "not authorized: account:ListRegions",
+                ),
+            });
+        }
+        self.0.account_clients(account_id, role, regions, needed).await
+    }
+}
+
+#[tokio::test]
+async fn an_account_whose_regions_cannot_be_listed_is_an_error_entry_and_exit_3() {
+    let clean =
+        Snapshot::from_json(r#"{"account_id": "111122223333", "regions": {"us-east-1": {"keys": []}}}"#).unwrap();
+    let org = RegionsDenied(
+        MemoryOrganization::new(MANAGEMENT)
+            .with_account(MANAGEMENT, "management", "ACTIVE", clean)
+            .with_account(MEMBER, "member", "ACTIVE", account(MEMBER)),
+    );
+    let report = check_organization(&org, &options(), &CheckOptions::default())
+        .await
+        .unwrap();
+    let member = report.account(MEMBER).unwrap();
+    assert_eq!(member.state, AccountState::Error);
+    let error = member.error.as_ref().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.operation.as_deref()),
+        ("AccessDeniedException", Some("ListRegions"))
+    );
+    assert!(report.findings.is_empty());
+    assert_eq!(report.exit_code(), 3, "an account not checked is not a clean run");
+}
