@@ -127,6 +127,8 @@ export interface RemediationPlan {
 
 /** The verdict for one key, with the facts behind it: a {@link Finding}'s JSON. */
 export interface FindingJson {
+  /** The key's account: present in an organisation report only. */
+  account_id?: string
   region: string
   key_id: string
   key_arn: string
@@ -200,11 +202,58 @@ export interface AccountReportJson {
   stats: Stats
 }
 
+/** One account of an {@link OrganizationReport}. */
+export interface AccountEntry {
+  /** The 12-digit account id. */
+  account_id: string
+  /** Its name, as Organizations lists it. */
+  name: string | null
+  /** How the run ended for it: `skipped` when not `ACTIVE`, `error` when it could not be reached. */
+  state: 'checked' | 'skipped' | 'error'
+  /** Its state as Organizations says it (`ACTIVE`, `SUSPENDED`, …); `null` from an accounts file. */
+  organizations_state: string | null
+  /** The role assumed in it; `null` when the caller's own credentials were used. */
+  role_arn: string | null
+  /** One entry per requested region (empty unless checked). */
+  regions: RegionReport[]
+  summary: Summary
+  /** Why it was not checked, with the AWS code (e.g. `AccessDenied` on `AssumeRole`). */
+  error: ErrorInfo | null
+}
+
+/** Accounts counted by how the run ended for them. */
+export interface AccountCounts {
+  total: number
+  checked: number
+  skipped: number
+  error: number
+}
+
+/** An {@link OrganizationReport}'s canonical JSON as a plain object. */
+export interface OrganizationReportJson {
+  schema_version: 1
+  generated_at: string
+  /** The account whose credentials ran the check. */
+  caller_account_id: string | null
+  /** `organization`, the OU id, or `accounts_file`. */
+  scope: string
+  policy: Policy
+  /** One entry per account, sorted by id. */
+  accounts: AccountEntry[]
+  /** Every finding of every checked account, each with its `account_id`. */
+  findings: FindingJson[]
+  summary: Summary
+  account_summary: AccountCounts
+  stats: Stats
+}
+
 /** What happened to one remediation target. */
 export type Outcome = 'WOULD_CHANGE' | 'CHANGED' | 'ALREADY_COMPLIANT' | 'SKIPPED' | 'FAILED'
 
 /** One target key and what was done to it. */
 export interface RemediationAction {
+  /** The target's account (when remediating an organisation report). */
+  account_id?: string
   /** The target's region. */
   region: string
   /** The key changed (a replica's primary for replicas). */
@@ -302,6 +351,12 @@ export type CheckAccountOptions = ConnectionOptions & CheckOptions
 
 /** The options of {@link remediate}. */
 export type RemediateOptions = ConnectionOptions & RemediationOptions
+
+/** The options of {@link checkOrganization}. */
+export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions
+
+/** The options of {@link remediateOrganization}. */
+export type RemediateOrganizationOptions = ConnectionOptions & RemediationOptions & OrganizationOptions
 
 /** The options of {@link remediateKeys}. */
 export type RemediateKeysOptions = ConnectionOptions & KeyLookupOptions & CheckOptions & RemediationOptions
@@ -405,6 +460,49 @@ export declare class Finding {
   get error(): ErrorInfo | null
   /** The finding's canonical JSON as a plain object. */
   toJSON(): FindingJson
+}
+
+/**
+ * The result of {@link checkOrganization}: one entry per account and the
+ * findings of every account, each carrying its `account_id`. Fields read like
+ * the canonical report JSON; `JSON.stringify(report)` writes that JSON,
+ * identical to the Rust and Python libraries' apart from `generated_at` and
+ * `stats.duration_ms`.
+ */
+export declare class OrganizationReport {
+  /** Always 1. */
+  get schema_version(): 1
+  /** When the report was made (RFC 3339). */
+  get generated_at(): string
+  /** The account whose credentials ran the check. */
+  get caller_account_id(): string | null
+  /** What was covered: `organization`, the OU id, or `accounts_file`. */
+  get scope(): string
+  /** The policy the keys were held to. */
+  get policy(): Policy
+  /** One entry per account, sorted by id. */
+  get accounts(): AccountEntry[]
+  /** Every finding of every checked account, sorted by account, region, key ARN. */
+  get findings(): FindingJson[]
+  /** Findings counted by status over every account. */
+  get summary(): Summary
+  /** Accounts by how the run ended. */
+  get account_summary(): AccountCounts
+  /** API calls, retries, duration, over every account. */
+  get stats(): Stats
+  /**
+   * The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
+   * a region or an account was not checked; else 0.
+   */
+  exitCode(): 0 | 2 | 3
+  /** The canonical report JSON as a plain object. */
+  toJSON(): OrganizationReportJson
+  /**
+   * The report rendered by the core, as {@link AccountReport.render}, every format carrying the account.
+   *
+   * @throws `INVALID_INPUT` for an unknown format or unknown options.
+   */
+  render(format?: Format, options?: RenderOptions): string
 }
 
 /** The result of {@link remediate} and {@link remediateKeys} (fields as in its JSON). */
@@ -592,6 +690,21 @@ export interface CheckOptions {
 }
 
 /**
+ * Checks every account of an AWS Organization (or of an OU, or of an
+ * accounts file) through the role `roleName` in each, `maxAccountsInFlight`
+ * accounts at a time, with the built-in AWS SDK for Rust client.
+ *
+ * Every account gets one entry: `checked`, `skipped` (not `ACTIVE`) or
+ * `error` with the AWS code (the role could not be assumed, the regions could
+ * not be listed); failures in an account never reject.
+ *
+ * @throws (rejects) `INVALID_INPUT` before any call for a malformed account
+ * id, role name, OU id, accounts file or option; `CONFIGURATION`; `API_ERROR`
+ * when the caller's identity or the account listing fails.
+ */
+export declare function checkOrganization(options?: CheckOrganizationOptions): Promise<OrganizationReport>
+
+/**
  * Reads every requested region's KMS facts into a snapshot file at `path`
  * (to audit offline later, under any policy) and resolves to that snapshot.
  *
@@ -687,18 +800,52 @@ export declare function loadSnapshot(path: string, options?: SnapshotOptions): S
  */
 export declare function optionNames(): Array<string>
 
+/**
+ * Whole organisations ({@link checkOrganization}, {@link remediateOrganization}):
+ * which accounts, through which role. `externalId` and `sessionName` apply to
+ * the role assumed in each account.
+ */
+export interface OrganizationOptions {
+  /** Every account of the AWS Organization (Organizations `ListAccounts`). */
+  organization?: boolean
+  /** Every account under this OU (`ou-…`) or root (`r-…`), recursively. */
+  organizationalUnit?: string
+  /**
+   * A JSON file `{"111122223333": "arn:aws:iam::111122223333:role/NAME", …}`
+   * naming each account's role, for setups without Organizations access.
+   */
+  accountsFile?: string
+  /** The role assumed in each account: `arn:PARTITION:iam::ACCOUNT:role/NAME`. */
+  roleName?: string
+  /** Only these account ids. */
+  includeAccounts?: Array<string>
+  /** Not these account ids. */
+  excludeAccounts?: Array<string>
+  /** Accounts checked at once (default 8), each with its own request budgets. */
+  maxAccountsInFlight?: number
+  /**
+   * Assume the role in the caller's own account too (by default it is checked
+   * with the caller's credentials).
+   */
+  assumeRoleInCallerAccount?: boolean
+  /** The role remediation assumes in each account (default `roleName`). */
+  remediationRoleName?: string
+}
+
 /** Something that happened during a scan (see `onProgress`). */
 export interface ProgressEvent {
   /** What happened. */
-  type: 'regionStarted' | 'keysListed' | 'keyEvaluated' | 'regionFinished'
+  type: 'regionStarted' | 'keysListed' | 'keyEvaluated' | 'regionFinished' | 'accountStarted' | 'accountFinished'
+  /** The account, in an organisation run. */
+  accountId?: string
   /** The region. */
   region: string
   /** Keys listed in the region so far (`keysListed`, `keyEvaluated`). */
   listed?: number
   /** Findings ready in the region so far (`keyEvaluated`). */
   evaluated?: number
-  /** How the region's scan ended (`regionFinished`). */
-  state?: 'scanned' | 'not_enabled' | 'error'
+  /** How the region's scan ended (`regionFinished`), or the account's (`accountFinished`). */
+  state?: 'scanned' | 'not_enabled' | 'error' | 'checked' | 'skipped'
 }
 
 /**
@@ -724,6 +871,17 @@ export declare function remediate(report: AccountReport | AccountReportJson | st
  */
 export declare function remediateKeys(keys: string[], options?: RemediateKeysOptions): Promise<RemediationReport>
 
+/**
+ * Fixes the `FAIL` findings of a report from {@link checkOrganization} (the
+ * report, its `toJSON()` object, or its JSON text), each in its own account
+ * through `remediationRoleName` (else `roleName`), as {@link remediate} does:
+ * a dry run by default.
+ *
+ * @throws (rejects) `INVALID_INPUT` before any call for a malformed report or
+ * option, or a target outside its finding's account.
+ */
+export declare function remediateOrganization(report: OrganizationReport | OrganizationReportJson | string, options?: RemediateOrganizationOptions): Promise<RemediationReport>
+
 /** What remediation does ({@link remediate}, {@link remediateKeys}). */
 export interface RemediationOptions {
   /**
@@ -747,7 +905,7 @@ export interface RemediationOptions {
  *
  * @throws `INVALID_INPUT` for an unknown format, unknown options, or a value that is no report.
  */
-export declare function render(report: AccountReport | RemediationReport, format?: Format, options?: RenderOptions): string
+export declare function render(report: AccountReport | OrganizationReport | RemediationReport, format?: Format, options?: RenderOptions): string
 
 /**
  * Every render option's name, camelCase (`color`, `onlyFailing`): each is a

@@ -13,7 +13,7 @@ and the calls seen are read with ``GET /__calls``. A fault is an object:
      "action": "throttle",                  # see ACTIONS below; required
      "seconds": 5,                          # active for this long after it is set (default: forever)
      "times": 3,                            # or only for the first N matching calls
-     "key": "alias-or-key-id-substring",    # only requests whose KeyId contains this
+     "key": "alias-or-key-id-substring",    # only requests whose KeyId (STS: RoleArn) contains this
      "region": "eu-west-1",                 # only requests signed for this region
      "status": 503, "delay": 30}            # action parameters
 
@@ -26,6 +26,10 @@ drop_field (forward, then remove "field" from the JSON answer), set_field
 alternating markers forever), duplicate_keys (ListKeys: list every key twice),
 echo_headers (forward, then put the request's headers into the answer's
 error message: an endpoint that echoes what it was sent).
+
+Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
+matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
+JSON-protocol requests of other services (Organizations) by their target.
 
 Stdlib only; it binds 127.0.0.1 and is stopped by its PID.
 """
@@ -55,12 +59,15 @@ def region_of(headers) -> str:
     return match.group(1) if match else ""
 
 
-def matching_fault(op: str, region: str, body: dict) -> dict | None:
+def matching_fault(op: str, region: str, body: dict, query: bool = False) -> dict | None:
     now = time.monotonic()
-    key = str(body.get("KeyId", ""))
+    key = str(body.get("KeyId", body.get("RoleArn", "")))
     with LOCK:
         for fault in FAULTS:
             if fault.get("op") not in ("*", op):
+                continue
+            # "*" means every KMS call: STS (query protocol) only by name.
+            if query and fault.get("op") == "*":
                 continue
             if fault.get("region") and fault["region"] != region:
                 continue
@@ -78,6 +85,16 @@ def matching_fault(op: str, region: str, body: dict) -> dict | None:
 
 def aws_error(code: str, message: str) -> bytes:
     return json.dumps({"__type": code, "message": message}).encode()
+
+
+def query_error(code: str, message: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    return (
+        "<ErrorResponse><Error><Type>Sender</Type>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        "</Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+    ).encode()
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -136,14 +153,21 @@ class Proxy(BaseHTTPRequestHandler):
     def relay(self, raw: bytes) -> None:
         target = self.headers.get("X-Amz-Target", "")
         op = target.split(".", 1)[1] if "." in target else ""
+        query = "x-www-form-urlencoded" in self.headers.get("Content-Type", "")
         try:
-            body = json.loads(raw) if raw else {}
+            if query:
+                body = dict(urllib.parse.parse_qsl(raw.decode()))
+                op = body.get("Action", "")
+            else:
+                body = json.loads(raw) if raw else {}
         except ValueError:
             body = {}
         region = region_of(self.headers)
-        fault = matching_fault(op, region, body) if op else None
+        fault = matching_fault(op, region, body, query) if op else None
         with LOCK:
-            CALLS.append({"op": op, "region": region, "key": body.get("KeyId"), "fault": (fault or {}).get("action")})
+            CALLS.append(
+                {"op": op, "region": region, "key": body.get("KeyId", body.get("RoleArn")), "fault": (fault or {}).get("action")}
+            )
         if fault is None:
             status, headers, data = self.forward(raw)
             self.answer(status, data, headers)
@@ -151,6 +175,13 @@ class Proxy(BaseHTTPRequestHandler):
         action = fault["action"]
         if action == "throttle":
             self.answer(400, aws_error("ThrottlingException", "Rate exceeded"))
+        elif action == "error" and query:
+            body = query_error(fault["code"], fault.get("message", "injected"))
+            self.send_response(fault.get("status", 403))
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif action == "error":
             self.answer(fault.get("status", 400), aws_error(fault["code"], fault.get("message", "injected")))
         elif action == "http5xx":

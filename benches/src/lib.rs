@@ -58,11 +58,16 @@ pub fn account(shape: AccountShape) -> Snapshot {
 /// (the last one 30 days ago) recorded for every key that can rotate; `None`
 /// records none (`ListKeyRotations` is then missing evidence).
 pub fn account_with_history(shape: AccountShape, rotations: Option<usize>) -> Snapshot {
-    let snapshot = Snapshot::new(Some(ACCOUNT));
+    account_in(ACCOUNT, shape, rotations)
+}
+
+/// [`account_with_history`] in the account `account_id` (an organisation's member).
+pub fn account_in(account_id: &str, shape: AccountShape, rotations: Option<usize>) -> Snapshot {
+    let snapshot = Snapshot::new(Some(account_id));
     for region in REGIONS.iter().take(shape.regions) {
         snapshot.add_region(region);
         for n in 0..shape.keys_per_region {
-            let mut meta = KeyMetadata::symmetric(region, ACCOUNT, &key_id(n));
+            let mut meta = KeyMetadata::symmetric(region, account_id, &key_id(n));
             // Spread the kinds evenly: key n is eligible when its position in a block of 1000 says so.
             let eligible = ((n % 1000) as f64) < shape.eligible * 1000.0;
             let rotation = if eligible {

@@ -104,6 +104,35 @@ impl Arn {
     }
 }
 
+/// An `sts:AssumeRole` external id, as STS accepts it.
+pub(crate) fn check_external_id(id: &str) -> Result<()> {
+    let ok = (2..=1224).contains(&id.chars().count())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "external_id",
+            id,
+            "must be 2 to 1224 characters of A-Z a-z 0-9 + = , . @ : / _ -",
+        ))
+    }
+}
+
+/// An `sts:AssumeRole` session name, as STS accepts it.
+pub(crate) fn check_session_name(name: &str) -> Result<()> {
+    let ok = (2..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "session_name",
+            name,
+            "must be 2 to 64 characters of A-Z a-z 0-9 + = , . @ _ -",
+        ))
+    }
+}
+
 fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }

@@ -223,6 +223,12 @@ impl CheckOptions {
         self.progress.as_ref()
     }
 
+    /// These options with another progress subscriber (or none).
+    pub(crate) fn with_progress_callback(mut self, progress: Option<ProgressCallback>) -> Self {
+        self.progress = progress;
+        self
+    }
+
     /// A caller for one region's client under these options.
     pub(crate) fn caller<'a>(&self, client: &'a dyn KmsClient, counters: &'a Counters) -> Caller<'a> {
         Caller::new(client, &self.rates, &self.retry, counters)

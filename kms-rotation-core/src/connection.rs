@@ -20,6 +20,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::accounts::{AccountDirectory, AccountScope, OrganizationOptions};
 use crate::api::{Operation, register_secret};
 use crate::arn::{KeyRef, check_region};
 use crate::client::json::{JsonClient, JsonTransport};
@@ -137,6 +138,24 @@ pub const OPTIONS: &[OptionSpec] = &[
         "--verbose",
         "the CLI logs every API attempt to stderr with --verbose (or RUST_LOG)",
     ),
+    // Whole organisations.
+    OptionSpec::same("organization"),
+    OptionSpec::cli("organizational_unit", "--ou", "short form"),
+    OptionSpec::same("accounts_file"),
+    OptionSpec::same("role_name"),
+    OptionSpec::cli(
+        "include_accounts",
+        "--include-account",
+        "one --include-account per account",
+    ),
+    OptionSpec::cli(
+        "exclude_accounts",
+        "--exclude-account",
+        "one --exclude-account per account",
+    ),
+    OptionSpec::same("max_accounts_in_flight"),
+    OptionSpec::same("assume_role_in_caller_account"),
+    OptionSpec::same("remediation_role_name"),
     // Remediation.
     OptionSpec::same("rotation_period_days"),
     OptionSpec::same("rotate_on_demand"),
@@ -243,6 +262,7 @@ pub struct ConnectionOptions {
     client: Option<Injected>,
     factory: Option<MakeClient>,
     snapshot: Option<Snapshot>,
+    organization: OrganizationOptions,
 }
 
 impl fmt::Debug for ConnectionOptions {
@@ -258,6 +278,7 @@ impl fmt::Debug for ConnectionOptions {
             .field("client", &self.client.is_some())
             .field("client_factory", &self.factory.is_some())
             .field("snapshot", &self.snapshot.is_some())
+            .field("organization", &self.organization)
             .finish()
     }
 }
@@ -396,6 +417,14 @@ impl ConnectionOptions {
         self
     }
 
+    /// Makes the run an organisation run: these accounts, through these roles
+    /// (see [`Connection::check_organization`]). `external_id` and
+    /// `session_name` then belong to the roles assumed in each account.
+    pub fn with_organization(mut self, organization: OrganizationOptions) -> Self {
+        self.organization = organization;
+        self
+    }
+
     /// Checks the options together, before any call.
     ///
     /// # Errors
@@ -404,8 +433,36 @@ impl ConnectionOptions {
     /// client, factory or snapshot; `external_id` or `session_name` without
     /// `role_arn`; a snapshot with a client or factory; a malformed endpoint,
     /// role ARN, external id or session name; `regions` "all" with injected clients.
-    pub fn build(self) -> Result<Connection> {
+    pub fn build(mut self) -> Result<Connection> {
         let injected = self.client.is_some() || self.factory.is_some() || self.snapshot.is_some();
+        let organization = if self.organization.is_given() {
+            if let Some(role) = &self.role_arn {
+                return Err(Error::invalid(
+                    "role_arn",
+                    role.clone(),
+                    "an organisation run assumes role_name in each account; give the caller's credentials with profile or credentials",
+                ));
+            }
+            if injected {
+                return Err(Error::invalid(
+                    "organization",
+                    "true",
+                    "an organisation run reaches each account through the built-in AWS client (Organizations, STS); it cannot use client, client_factory or a snapshot",
+                ));
+            }
+            // The member roles' external id and session name.
+            let mut org = std::mem::take(&mut self.organization);
+            if let Some(id) = self.external_id.take() {
+                org = org.with_external_id(id);
+            }
+            if let Some(name) = self.session_name.take() {
+                org = org.with_session_name(name);
+            }
+            let scope = org.check()?;
+            Some((org, scope))
+        } else {
+            None
+        };
         let aws_options = [
             ("profile", self.profile.clone()),
             ("endpoint_url", self.endpoint_url.clone()),
@@ -422,12 +479,20 @@ impl ConnectionOptions {
                 "it configures the built-in AWS client, so it cannot be combined with client, client_factory or a snapshot",
             ));
         }
-        if self.role_arn.is_none() {
+        if self.role_arn.is_none() && organization.is_none() {
             if let Some(id) = &self.external_id {
-                return Err(Error::invalid("external_id", id.clone(), "it needs role_arn"));
+                return Err(Error::invalid(
+                    "external_id",
+                    id.clone(),
+                    "it needs role_arn (or role_name in an organisation run)",
+                ));
             }
             if let Some(name) = &self.session_name {
-                return Err(Error::invalid("session_name", name.clone(), "it needs role_arn"));
+                return Err(Error::invalid(
+                    "session_name",
+                    name.clone(),
+                    "it needs role_arn (or role_name in an organisation run)",
+                ));
             }
         }
         if self.snapshot.is_some() && (self.client.is_some() || self.factory.is_some()) {
@@ -464,6 +529,7 @@ impl ConnectionOptions {
         let connection = Connection {
             source,
             regions: self.regions,
+            organization,
         };
         connection.check()?;
         Ok(connection)
@@ -496,6 +562,7 @@ enum Source {
 pub struct Connection {
     source: Source,
     regions: Regions,
+    organization: Option<(OrganizationOptions, AccountScope)>,
 }
 
 impl fmt::Debug for Connection {
@@ -508,11 +575,36 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("source", &source)
             .field("regions", &self.regions)
+            .field("organization", &self.organization.as_ref().map(|(options, _)| options))
             .finish()
     }
 }
 
 impl Connection {
+    /// The organisation settings, checked, and the accounts file read, when this is an organisation run.
+    pub fn organization(&self) -> Option<(&OrganizationOptions, &AccountScope)> {
+        self.organization.as_ref().map(|(options, scope)| (options, scope))
+    }
+
+    /// Lists the organisation's accounts and makes each account's clients
+    /// (assuming the role there), through the built-in AWS client.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the clients are not the built-in AWS client's.
+    pub fn account_directory(&self) -> Result<Arc<dyn AccountDirectory>> {
+        match &self.source {
+            #[cfg(feature = "aws")]
+            Source::Aws(settings) => Ok(Arc::new(AwsDirectory {
+                settings: (**settings).clone(),
+                regions: self.regions.clone(),
+                session: tokio::sync::OnceCell::new(),
+            })),
+            _ => Err(Error::Configuration(
+                "an organisation run needs the built-in AWS client (Organizations and STS)".to_owned(),
+            )),
+        }
+    }
+
     /// The regions asked for.
     pub fn regions(&self) -> &Regions {
         &self.regions
@@ -669,10 +761,12 @@ impl Connection {
             Some(region) => Connection {
                 source: self.source.clone(),
                 regions: Regions::List(vec![region]),
+                organization: None,
             },
             None if self.is_aws() => Connection {
                 source: self.source.clone(),
                 regions: Regions::Default,
+                organization: None,
             },
             None => {
                 return Err(Error::Configuration(
@@ -701,6 +795,7 @@ impl Connection {
         let connection = Connection {
             source: self.source.clone(),
             regions,
+            organization: None,
         };
         connection.scan_clients(needed).await
     }
@@ -754,6 +849,73 @@ fn aws_options(settings: &AwsSettings, regions: &Regions) -> Result<crate::aws::
 #[cfg(feature = "aws")]
 async fn aws_clients(settings: &AwsSettings, regions: &Regions) -> Result<Clients> {
     crate::aws::clients(&aws_options(settings, regions)?).await
+}
+
+/// The organisation through the AWS SDK: Organizations lists the accounts,
+/// STS assumes the role in each, and each account gets clients of its own.
+#[cfg(feature = "aws")]
+struct AwsDirectory {
+    settings: AwsSettings,
+    regions: Regions,
+    session: tokio::sync::OnceCell<crate::aws::AwsSession>,
+}
+
+#[cfg(feature = "aws")]
+impl AwsDirectory {
+    async fn session(&self) -> Result<&crate::aws::AwsSession> {
+        self.session
+            .get_or_try_init(|| async {
+                crate::aws::AwsSession::connect(&aws_options(&self.settings, &self.regions)?).await
+            })
+            .await
+    }
+}
+
+#[cfg(feature = "aws")]
+#[async_trait::async_trait]
+impl AccountDirectory for AwsDirectory {
+    async fn caller(&self) -> Result<crate::accounts::CallerAccount> {
+        let identity = self.session().await?.identity().await?;
+        Ok(crate::accounts::CallerAccount::new(
+            identity.account_id,
+            identity.partition,
+        ))
+    }
+
+    async fn list_accounts(&self, parent: Option<&str>) -> Result<Vec<crate::model::MemberAccount>> {
+        crate::aws::list_accounts(self.session().await?, parent).await
+    }
+
+    async fn account_clients(
+        &self,
+        _account_id: &str,
+        role: Option<&crate::accounts::RoleSession>,
+        regions: Option<&[String]>,
+        _needed: &[Operation],
+    ) -> Result<Clients> {
+        let regions = match regions {
+            Some(list) => Regions::List(list.to_vec()),
+            None => self.regions.clone(),
+        };
+        let Some(role) = role else {
+            return aws_clients(&self.settings, &regions).await;
+        };
+        let session = self.session().await?;
+        let assumed =
+            crate::aws::assume_role(session, &role.role_arn, role.external_id.as_deref(), &role.session_name).await?;
+        let mut settings = self.settings.clone();
+        settings.credentials = Some(StaticCredentials {
+            access_key_id: assumed.access_key_id,
+            secret_access_key: assumed.secret_access_key,
+            session_token: Some(assumed.session_token),
+        });
+        // The caller's configured region stays the home region of every account.
+        let regions = match regions {
+            Regions::Default => Regions::List(vec![session.home_region().to_owned()]),
+            other => other,
+        };
+        aws_clients(&settings, &regions).await
+    }
 }
 
 #[cfg(not(feature = "aws"))]

@@ -28,8 +28,9 @@
 
 // The layers, lowest first (a module uses only layers below it; no import
 // cycles): api; error; arn, model; policy; rules; report; client (with
-// JsonClient), aws_json; snapshot; aws; engine; connection; check, collect,
-// remediate; render.
+// JsonClient), aws_json; snapshot; aws; accounts; engine; connection; check,
+// collect, remediate, organization; run; render.
+mod accounts;
 mod api;
 mod arn;
 #[cfg(feature = "aws")]
@@ -46,6 +47,7 @@ mod engine;
 mod error;
 mod json_input;
 mod model;
+mod organization;
 mod policy;
 mod remediate;
 mod render;
@@ -54,6 +56,10 @@ pub mod rules;
 mod run;
 mod snapshot;
 
+pub use accounts::{
+    AccountDirectory, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, OrganizationOptions, RoleSession,
+    check_account_id,
+};
 pub use api::{
     ApiError, DAYS_SINCE_ROTATION_RANGE, ErrorKind, ON_DEMAND_ROTATION_LIMIT, Operation, ROTATION_PERIOD_RANGE,
     register_secret, scrub,
@@ -70,18 +76,20 @@ pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, Pro
 pub use error::{Error, Result};
 pub use model::{
     Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,
-    MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status, Tag, Timestamp,
+    MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,
+    Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use organization::{MemoryOrganization, check_organization, remediate_organization};
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
     CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS, RenderOptions, render,
-    render_remediation,
+    render_organization, render_remediation,
 };
 pub use report::{
-    AccountReport, Outcome, RegionReport, RegionState, RemediationAction, RemediationReport, SCHEMA_VERSION, Stats,
-    Summary,
+    AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,
+    RemediationAction, RemediationReport, SCHEMA_VERSION, Stats, Summary,
 };
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey, SnapshotTransport};
 

@@ -782,9 +782,25 @@ pub struct ErrorInfo {
     pub operation: Option<String>,
 }
 
+/// An account of an organisation, as Organizations lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAccount {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The account's name, when listed.
+    pub name: Option<String>,
+    /// Its state as Organizations says it (`ACTIVE`, `SUSPENDED`,
+    /// `PENDING_CLOSURE`, …), verbatim; `None` when the answer had none.
+    pub state: Option<String>,
+}
+
 /// The verdict for one key, with the facts behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
+    /// The account the key belongs to: set in an organisation report, absent
+    /// from an account report (whose `account_id` says it once).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub account_id: Option<String>,
     /// The region the key lives in.
     pub region: String,
     /// The key id.

@@ -390,6 +390,7 @@ async fn act(
 ) -> RemediationAction {
     let overdue = target.overdue;
     let mut action = RemediationAction {
+        account_id: None,
         region: target.region.clone(),
         target_arn: target.arn.clone(),
         finding_arns: target.finding_arns,

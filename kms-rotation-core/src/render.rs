@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::arn::Arn;
 use crate::error::{Error, Result};
 use crate::model::{Finding, RotationStatus, Status};
-use crate::report::{AccountReport, RemediationReport};
+use crate::report::{AccountReport, AccountState, OrganizationReport, RegionReport, RegionState, RemediationReport};
 
 /// The check's identity in the formats that name it.
 pub const CHECK_ID: &str = "kms_key_rotation";
@@ -174,9 +174,10 @@ fn partition_of(arn: &str) -> String {
 }
 
 fn account_of(report: &AccountReport, finding: &Finding) -> String {
-    Arn::parse(&finding.key_arn)
-        .ok()
-        .map(|arn| arn.account_id)
+    finding
+        .account_id
+        .clone()
+        .or_else(|| Arn::parse(&finding.key_arn).ok().map(|arn| arn.account_id))
         .or_else(|| report.account_id.clone())
         .unwrap_or_default()
 }
@@ -209,9 +210,14 @@ fn history_cells(f: &Finding) -> [String; 4] {
 }
 
 fn csv(report: &AccountReport) -> String {
+    csv_of(&report.findings, shows_history(report), false)
+}
+
+/// CSV rows of findings; `with_account` leads each with the finding's account id.
+fn csv_of(findings: &[Finding], with_history: bool, with_account: bool) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let with_history = shows_history(report);
-    let mut header = vec![
+    let mut header = if with_account { vec!["account_id"] } else { Vec::new() };
+    header.extend([
         "region",
         "key_id",
         "key_arn",
@@ -232,7 +238,7 @@ fn csv(report: &AccountReport) -> String {
         "remediation_period_days",
         "error_code",
         "error_message",
-    ];
+    ]);
     if with_history {
         header.extend([
             "last_rotated_at",
@@ -243,12 +249,17 @@ fn csv(report: &AccountReport) -> String {
     }
     // Writing to a Vec cannot fail.
     writer.write_record(header).expect("in-memory CSV");
-    for f in &report.findings {
+    for f in findings {
         let key = f.key.as_ref();
         let rotation = f.rotation.as_ref();
         let remediation = f.remediation.as_ref();
         let error = f.error.as_ref();
-        let mut record = vec![
+        let mut record = if with_account {
+            vec![opt(f.account_id.as_ref())]
+        } else {
+            Vec::new()
+        };
+        record.extend([
             f.region.clone(),
             f.key_id.clone(),
             f.key_arn.clone(),
@@ -269,7 +280,7 @@ fn csv(report: &AccountReport) -> String {
             opt(remediation.map(|r| r.rotation_period_days)),
             opt(error.map(|e| &e.code)),
             opt(error.map(|e| &e.message)),
-        ];
+        ]);
         if with_history {
             record.extend(history_cells(f));
         }
@@ -452,7 +463,7 @@ fn cloudsploit(f: &Finding) -> Option<Value> {
         Status::Error => (3, "UNKNOWN"),
         Status::NotApplicable => return None,
     };
-    Some(json!({
+    let mut result = json!({
         "plugin": "kmsKeyRotation",
         "category": "KMS",
         "title": "KMS Key Rotation",
@@ -462,7 +473,101 @@ fn cloudsploit(f: &Finding) -> Option<Value> {
         "status": status,
         "statusCode": code,
         "message": f.message,
-    }))
+    });
+    // CloudSploit runs one account at a time; an organisation's results say whose.
+    if let Some(account) = &f.account_id {
+        result["accountId"] = json!(account);
+    }
+    Some(result)
+}
+
+/// Renders an organisation report; the output ends with a newline.
+///
+/// Machine formats hold every finding with its account: `json` the canonical
+/// organisation report, `csv` an `account_id` first column, `ocsf`
+/// `cloud.account.uid`, `asff` `AwsAccountId`, `cloudsploit` an `accountId`.
+/// The `table` has a line per account, then each account's findings under its
+/// own heading; `html`, `markdown` and `junit` show each account's regions as
+/// `ACCOUNT/REGION` (one bar, summary row or test suite each), and an account
+/// that could not be checked as one entry not checked, with its error.
+pub fn render_organization(report: &OrganizationReport, format: Format, options: RenderOptions) -> String {
+    let views = || {
+        report
+            .accounts
+            .iter()
+            .filter_map(|a| report.account_report(&a.account_id))
+            .collect::<Vec<_>>()
+    };
+    let mut text = match format {
+        Format::Json => report.to_json(),
+        Format::Csv => {
+            let history =
+                report.policy.reads_rotation_history() || report.findings.iter().any(|f| history_of(f).is_some());
+            csv_of(&report.findings, history, true)
+        }
+        Format::Ocsf => pretty(&Value::Array(
+            views()
+                .iter()
+                .flat_map(|v| v.findings.iter().map(|f| ocsf(v, f)))
+                .collect(),
+        )),
+        Format::Asff => pretty(&Value::Array(
+            views()
+                .iter()
+                .flat_map(|v| v.findings.iter().map(|f| asff(v, f)))
+                .collect(),
+        )),
+        Format::Cloudsploit => pretty(&Value::Array(report.findings.iter().filter_map(cloudsploit).collect())),
+        Format::Table => table::organization(report, options),
+        Format::Html => html::account(&merged_view(report)),
+        Format::Markdown => markdown::account(&merged_view(report), options),
+        Format::Junit => junit::account(&merged_view(report)),
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// The organisation as one account report whose "regions" are `ACCOUNT/REGION`,
+/// plus one entry not checked per account that could not be checked: what the
+/// per-region formats (html, markdown, junit) show per account.
+fn merged_view(report: &OrganizationReport) -> AccountReport {
+    let mut view = AccountReport::new(report.policy.clone());
+    view.generated_at = report.generated_at;
+    view.account_id = Some(format!(
+        "{} accounts ({}; caller {})",
+        report.accounts.len(),
+        report.scope,
+        report.caller_account_id.as_deref().unwrap_or("unknown")
+    ));
+    let label = |account: &str, region: &str| format!("{account}/{region}");
+    for account in &report.accounts {
+        match account.state {
+            AccountState::Checked => view.regions.extend(account.regions.iter().map(|r| RegionReport {
+                region: label(&account.account_id, &r.region),
+                ..r.clone()
+            })),
+            AccountState::Error => view.regions.push(RegionReport {
+                region: account.account_id.clone(),
+                state: RegionState::Error,
+                keys_listed: 0,
+                error: account.error.clone(),
+            }),
+            AccountState::Skipped => {}
+        }
+    }
+    view.findings = report
+        .findings
+        .iter()
+        .map(|f| Finding {
+            region: label(f.account_id.as_deref().unwrap_or("unknown"), &f.region),
+            ..f.clone()
+        })
+        .collect();
+    view.normalize();
+    view.stats = report.stats.clone();
+    view
 }
 
 /// Renders a remediation report as its JSON, an HTML page, or a before/after

@@ -256,6 +256,9 @@ impl Outcome {
 /// One target key and what was done to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemediationAction {
+    /// The target's account: set when remediating an organisation report.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub account_id: Option<String>,
     /// The target's region.
     pub region: String,
     /// The key changed (a replica's primary for replicas).
@@ -340,5 +343,207 @@ impl RemediationReport {
         self.actions
             .iter()
             .all(|a| a.outcome == Outcome::AlreadyCompliant || (a.outcome == Outcome::Changed && a.verified))
+    }
+}
+
+/// How an organisation run ended for one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountState {
+    /// Its regions were scanned (see each region's own state).
+    Checked,
+    /// Not checked because Organizations says it is not `ACTIVE` (suspended,
+    /// closing); `organizations_state` says which.
+    Skipped,
+    /// Not checked: the role could not be assumed, the regions could not be
+    /// listed, or the account's state was not told; `error` says why.
+    Error,
+}
+
+impl AccountState {
+    /// The report spelling: `checked`, `skipped`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Checked => "checked",
+            AccountState::Skipped => "skipped",
+            AccountState::Error => "error",
+        }
+    }
+}
+
+/// One account of an organisation report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEntry {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// Its name, as Organizations lists it.
+    pub name: Option<String>,
+    /// How the run ended for it.
+    pub state: AccountState,
+    /// Its state as Organizations says it (`ACTIVE`, `SUSPENDED`, …), verbatim;
+    /// `null` for an account from an accounts file.
+    pub organizations_state: Option<String>,
+    /// The role assumed in it; `null` when the caller's own credentials were used.
+    pub role_arn: Option<String>,
+    /// One entry per requested region, sorted (empty unless checked).
+    pub regions: Vec<RegionReport>,
+    /// Its findings counted by status.
+    pub summary: Summary,
+    /// Why it was not checked (`AssumeRole` refused, `ListRegions` failed), with the AWS code.
+    pub error: Option<ErrorInfo>,
+}
+
+/// Accounts counted by how the run ended for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountCounts {
+    /// Every account listed (after include / exclude).
+    pub total: u64,
+    /// Checked.
+    pub checked: u64,
+    /// Skipped (not `ACTIVE`).
+    pub skipped: u64,
+    /// Not checked because of an error: a run with any is not a clean run.
+    pub error: u64,
+}
+
+/// The result of [`crate::check_organization`]: every account, and the
+/// findings of all of them, each carrying its `account_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationReport {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// When the report was made.
+    pub generated_at: Timestamp,
+    /// The account whose credentials ran the check.
+    pub caller_account_id: Option<String>,
+    /// What was covered: `organization`, the OU id, or `accounts_file`.
+    pub scope: String,
+    /// The policy the keys were held to.
+    pub policy: Policy,
+    /// One entry per account, sorted by id.
+    pub accounts: Vec<AccountEntry>,
+    /// One finding per listed key of every checked account, sorted by account, region, key ARN.
+    pub findings: Vec<Finding>,
+    /// Counts per status over every account (and regions not checked).
+    pub summary: Summary,
+    /// Accounts by how the run ended for them.
+    pub account_summary: AccountCounts,
+    /// API calls, retries, duration, over every account.
+    pub stats: Stats,
+}
+
+impl OrganizationReport {
+    /// Sorts accounts and findings into canonical order and recounts the summaries.
+    pub(crate) fn normalize(&mut self) {
+        self.accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        self.findings.sort_by(|a, b| {
+            (&a.account_id, &a.region, &a.key_arn, &a.key_id).cmp(&(&b.account_id, &b.region, &b.key_arn, &b.key_id))
+        });
+        self.summary = Summary::of(&self.findings);
+        self.summary.regions_not_checked = self
+            .accounts
+            .iter()
+            .map(|a| a.regions.iter().filter(|r| r.state != RegionState::Scanned).count() as u64)
+            .sum();
+        let mut counts = AccountCounts::default();
+        for account in &self.accounts {
+            counts.total += 1;
+            *match account.state {
+                AccountState::Checked => &mut counts.checked,
+                AccountState::Skipped => &mut counts.skipped,
+                AccountState::Error => &mut counts.error,
+            } += 1;
+        }
+        self.account_summary = counts;
+    }
+
+    /// The run's exit code, the same in every door: 2 when a key fails; else 3
+    /// when a key is `ERROR`, a region was not checked or an account could not
+    /// be checked; else 0. Skipped (suspended) accounts do not count.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.fail > 0 {
+            2
+        } else if self.summary.error > 0 || self.summary.regions_not_checked > 0 || self.account_summary.error > 0 {
+            3
+        } else {
+            0
+        }
+    }
+
+    /// Whether every account and region was checked and nothing failed or is unknown.
+    pub fn is_clean(&self) -> bool {
+        self.exit_code() == 0
+    }
+
+    /// The account entry of `account_id`.
+    pub fn account(&self, account_id: &str) -> Option<&AccountEntry> {
+        self.accounts.iter().find(|a| a.account_id == account_id)
+    }
+
+    /// One account's part as an account report (its regions, findings and
+    /// summary under the organisation's policy and time), as remediation and
+    /// the per-account renderings use it.
+    pub fn account_report(&self, account_id: &str) -> Option<AccountReport> {
+        let entry = self.account(account_id)?;
+        let findings: Vec<Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.account_id.as_deref() == Some(account_id))
+            .cloned()
+            .collect();
+        let mut report = AccountReport::new(self.policy.clone());
+        report.generated_at = self.generated_at;
+        report.account_id = Some(account_id.to_owned());
+        report.regions = entry.regions.clone();
+        report.findings = findings;
+        report.normalize();
+        Some(report)
+    }
+
+    /// The canonical JSON, pretty-printed.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// Reads a report written by [`OrganizationReport::to_json`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] with line and column when the text is not such a report.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let bad = |line: usize, column: usize, message: String| {
+            Error::invalid("organisation report", format!("line {line}, column {column}"), message)
+        };
+        check_unique_keys(text).map_err(|p| bad(p.line, p.column, p.message))?;
+        let report: OrganizationReport =
+            serde_json::from_str(text).map_err(|e| bad(e.line(), e.column(), e.to_string()))?;
+        if report.schema_version != SCHEMA_VERSION {
+            return Err(Error::invalid(
+                "report schema_version",
+                report.schema_version.to_string(),
+                format!("this version reads schema_version {SCHEMA_VERSION}"),
+            ));
+        }
+        for finding in &report.findings {
+            let Some(account) = &finding.account_id else {
+                return Err(Error::invalid(
+                    "organisation report",
+                    finding.key_arn.clone(),
+                    "a finding without account_id",
+                ));
+            };
+            if report.account(account).is_none() {
+                return Err(Error::invalid(
+                    "organisation report",
+                    finding.key_arn.clone(),
+                    format!("its account {account} has no entry in accounts"),
+                ));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Findings with the given status.
+    pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.status == status)
     }
 }

@@ -289,6 +289,7 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         (r, None) => r.cloned(),
     };
     Finding {
+        account_id: None,
         region: facts.region.clone(),
         key_id: meta.key_id.clone(),
         key_arn: meta.arn.clone(),
@@ -544,6 +545,7 @@ pub fn describe_error_finding(
         _ => Reason::ApiError,
     };
     let mut finding = Finding {
+        account_id: None,
         region: region.to_owned(),
         key_id: key_id.to_owned(),
         key_arn: key_arn.to_owned(),

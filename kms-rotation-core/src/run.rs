@@ -9,8 +9,9 @@ use crate::collect::collect;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::model::Finding;
+use crate::organization::{check_organization_in, remediate_organization_in};
 use crate::remediate::{RemediateOptions, remediate, remediate_keys};
-use crate::report::{AccountReport, RemediationReport};
+use crate::report::{AccountReport, OrganizationReport, RemediationReport};
 use crate::snapshot::Snapshot;
 
 impl Connection {
@@ -21,6 +22,44 @@ impl Connection {
     pub async fn check_account(&self, options: &CheckOptions) -> Result<AccountReport> {
         let clients = self.scan_clients(&options.operations()).await?;
         check_account(&clients, options).await
+    }
+
+    /// [`crate::check_organization`] over the connection's organisation
+    /// settings: every account, through the role in each, every region the
+    /// connection covers in each account.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the connection has no organisation
+    /// settings or is not the built-in AWS client's; as [`crate::check_organization`].
+    pub async fn check_organization(&self, options: &CheckOptions) -> Result<OrganizationReport> {
+        let (organization, scope) = self.organization_settings()?;
+        let directory = self.account_directory()?;
+        check_organization_in(directory.as_ref(), organization, scope, options).await
+    }
+
+    /// [`crate::remediate_organization`]: each `FAIL` target in its own
+    /// account, through `remediation_role_name` or the role name.
+    ///
+    /// # Errors
+    /// As [`Connection::check_organization`] and [`crate::remediate_organization`].
+    pub async fn remediate_organization(
+        &self,
+        report: &OrganizationReport,
+        options: &RemediateOptions,
+    ) -> Result<RemediationReport> {
+        let (organization, scope) = self.organization_settings()?;
+        options.rotation_period_for(&report.policy)?;
+        let directory = self.account_directory()?;
+        remediate_organization_in(directory.as_ref(), report, organization, scope, options).await
+    }
+
+    fn organization_settings(&self) -> Result<(&crate::accounts::OrganizationOptions, &crate::accounts::AccountScope)> {
+        self.organization().ok_or_else(|| {
+            Error::Configuration(
+                "not an organisation run: give organization, organizational_unit or accounts_file (with role_name)"
+                    .to_owned(),
+            )
+        })
     }
 
     /// [`collect`] over every region the connection covers.

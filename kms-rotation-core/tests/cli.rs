@@ -774,3 +774,61 @@ fn remediate_writes_an_html_page() {
     );
     assert!(page.contains("dry run"));
 }
+
+#[test]
+fn organisation_flags_refuse_bad_input_before_any_call() {
+    let accounts = std::env::temp_dir().join(format!("kms-rotation-cli-{}-accounts.json", std::process::id()));
+    std::fs::write(&accounts, r#"{"111122223333": "arn:aws:iam::444455556666:role/Audit"}"#).unwrap();
+    let accounts = accounts.to_str().unwrap().to_owned();
+    // A dead endpoint: any call would fail differently (and slowly).
+    let dead = ["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"];
+    for (args, named) in [
+        (vec!["check", "--organization"], "role_name"),
+        (
+            vec![
+                "check",
+                "--organization",
+                "--role-name",
+                "Audit",
+                "--include-account",
+                "1234",
+            ],
+            "1234",
+        ),
+        (vec!["check", "--ou", "ou-NOPE", "--role-name", "Audit"], "ou-NOPE"),
+        (
+            vec![
+                "check",
+                "--organization",
+                "--role-name",
+                "arn:aws:iam::111122223333:role/A",
+            ],
+            "arn:aws:iam",
+        ),
+        (vec!["check", "--accounts-file", &accounts], "another account"),
+        (
+            vec!["check", "--organization", "--role-name", "A", "--snapshot", DEMO],
+            "organization",
+        ),
+        (
+            vec![
+                "collect",
+                "--organization",
+                "--role-name",
+                "A",
+                "--output",
+                "/tmp/x.json",
+            ],
+            "one account",
+        ),
+    ] {
+        let mut all = args.clone();
+        if !args.contains(&"--snapshot") {
+            all.extend(dead);
+        }
+        let out = run(&all);
+        assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
+    }
+    let _ = std::fs::remove_file(&accounts);
+}

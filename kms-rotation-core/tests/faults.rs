@@ -11,68 +11,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kms::Client;
+use common::proxy::Proxy;
 use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountReport, CheckOptions, ConnectionOptions, Format, Outcome, Reason, RegionState, Regions, RemediateOptions,
     RenderOptions, RetryConfig, StaticCredentials, Status, render,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const R1: &str = "us-east-1";
 const R2: &str = "eu-west-1";
-
-/// The proxy process, killed when dropped.
-struct Proxy {
-    child: Child,
-    url: String,
-}
-
-impl Proxy {
-    fn start(upstream: &str) -> Self {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/fault_proxy.py");
-        let mut child = Command::new("python3")
-            .args([script, "--upstream", upstream, "--port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the fault proxy");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.trim().parse().expect("the proxy prints its port");
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// Replaces the proxy's faults (and clears its call log).
-    fn set(&self, faults: Value) {
-        let status = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='POST')).read()",
-                &format!("{}/__faults", self.url),
-                &faults.to_string(),
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A fresh emulated account with `keys` keys in each region (aliases
 /// `alias/k1`…; the odd ones rotate), and the proxy in front of it.

@@ -31,9 +31,18 @@ function declared(fn) {
 
 // Where each option applies; an option not listed applies to every operation,
 // so a new core option fails the tests below until each function has it.
-const OPERATIONS = ['checkKey', 'checkAccount', 'collect', 'remediate', 'remediateKeys']
-const CHECKS = ['checkKey', 'checkAccount', 'collect', 'remediateKeys']
-const REMEDIATIONS = ['remediate', 'remediateKeys']
+const OPERATIONS = [
+  'checkKey',
+  'checkAccount',
+  'collect',
+  'remediate',
+  'remediateKeys',
+  'checkOrganization',
+  'remediateOrganization',
+]
+const CHECKS = ['checkKey', 'checkAccount', 'collect', 'remediateKeys', 'checkOrganization']
+const REMEDIATIONS = ['remediate', 'remediateKeys', 'remediateOrganization']
+const ORGANIZATIONS = ['checkOrganization', 'remediateOrganization']
 const APPLIES = {
   region: ['checkKey', 'remediateKeys'],
   maxRotationPeriodDays: CHECKS,
@@ -49,6 +58,15 @@ const APPLIES = {
   dryRun: REMEDIATIONS,
   rotateOnDemand: REMEDIATIONS,
   strict: ['loadSnapshot'],
+  organization: ORGANIZATIONS,
+  organizationalUnit: ORGANIZATIONS,
+  accountsFile: ORGANIZATIONS,
+  roleName: ORGANIZATIONS,
+  includeAccounts: ORGANIZATIONS,
+  excludeAccounts: ORGANIZATIONS,
+  maxAccountsInFlight: ORGANIZATIONS,
+  assumeRoleInCallerAccount: ORGANIZATIONS,
+  remediationRoleName: ORGANIZATIONS,
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use kms_rotation_core::{AccountReport as CoreAccountReport, OPTIONS};
+use kms_rotation_core::{AccountReport as CoreAccountReport, OPTIONS, OrganizationReport as CoreOrganizationReport};
 use napi::bindgen_prelude::{ClassInstance, Function, JavaScriptClassExt, JsObjectValue, Object, PromiseRaw, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 
 use crate::error::BindingError;
 use crate::options::{Request, Takes};
-use crate::results::{AccountReport, Finding, RemediationReport};
+use crate::results::{AccountReport, Finding, OrganizationReport, RemediationReport};
 use crate::snapshot::Snapshot;
 use crate::{convert, promise, read_string};
 
@@ -177,6 +177,71 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
+/// Checks every account of an AWS Organization (or of an OU, or of an
+/// accounts file) through the role `roleName` in each, `maxAccountsInFlight`
+/// accounts at a time, with the built-in AWS SDK for Rust client.
+///
+/// Every account gets one entry: `checked`, `skipped` (not `ACTIVE`) or
+/// `error` with the AWS code (the role could not be assumed, the regions could
+/// not be listed); failures in an account never reject.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call for a malformed account
+/// id, role name, OU id, accounts file or option; `CONFIGURATION`; `API_ERROR`
+/// when the caller's identity or the account listing fails.
+#[napi(
+    ts_args_type = "options?: CheckOrganizationOptions",
+    ts_return_type = "Promise<OrganizationReport>"
+)]
+pub fn check_organization<'env>(
+    env: &'env Env,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, OrganizationReport>> {
+    let prepare = || -> Result<_, BindingError> {
+        let request = Request::parse(options, Takes::ORGANIZATION_SCAN)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            Ok(OrganizationReport::new(
+                connection.check_organization(&request.check).await?,
+            ))
+        })
+    };
+    promise(env, prepare())
+}
+
+/// Fixes the `FAIL` findings of a report from {@link checkOrganization} (the
+/// report, its `toJSON()` object, or its JSON text), each in its own account
+/// through `remediationRoleName` (else `roleName`), as {@link remediate} does:
+/// a dry run by default.
+///
+/// @throws (rejects) `INVALID_INPUT` before any call for a malformed report or
+/// option, or a target outside its finding's account.
+#[napi(
+    ts_args_type = "report: OrganizationReport | OrganizationReportJson | string, options?: RemediateOrganizationOptions",
+    ts_return_type = "Promise<RemediationReport>"
+)]
+pub fn remediate_organization<'env>(
+    env: &'env Env,
+    report: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, RemediationReport>> {
+    let prepare = || -> Result<_, BindingError> {
+        let report = if OrganizationReport::instance_of(env, &report).unwrap_or(false) {
+            let instance: ClassInstance<'_, OrganizationReport> =
+                convert(report).map_err(|e| BindingError::invalid("report", e.reason.clone()))?;
+            instance.inner.clone()
+        } else {
+            Arc::new(CoreOrganizationReport::from_json(&report_text(env, report)?)?)
+        };
+        let request = Request::parse(options, Takes::ORGANIZATION_REMEDIATE)?;
+        Ok(move || async move {
+            let connection = request.connect.build().await?;
+            let outcome = connection.remediate_organization(&report, &request.remediate).await?;
+            Ok(RemediationReport::new(outcome))
+        })
+    };
+    promise(env, prepare())
+}
+
 /// Every option name of the core, as this package spells them (camelCase);
 /// each is accepted by the functions it applies to.
 #[napi]
@@ -191,6 +256,12 @@ fn account_report(env: &Env, report: Unknown<'_>) -> Result<Arc<CoreAccountRepor
         let instance: ClassInstance<'_, AccountReport> = convert(report).map_err(|e| invalid(e.reason.clone()))?;
         return Ok(instance.inner.clone());
     }
+    Ok(Arc::new(CoreAccountReport::from_json(&report_text(env, report)?)?))
+}
+
+/// A report given as its JSON text or its `toJSON()` object.
+fn report_text(env: &Env, report: Unknown<'_>) -> Result<String, BindingError> {
+    let invalid = |message: String| BindingError::invalid("report", message);
     let text = match report.get_type() {
         Ok(ValueType::String) => read_string(report, "report")?,
         Ok(ValueType::Object) => {
@@ -203,9 +274,9 @@ fn account_report(env: &Env, report: Unknown<'_>) -> Result<Arc<CoreAccountRepor
         }
         _ => {
             return Err(invalid(
-                "report must be a report from checkAccount, its toJSON() object or its JSON text".to_owned(),
+                "report must be a report of this package, its toJSON() object or its JSON text".to_owned(),
             ));
         }
     };
-    Ok(Arc::new(CoreAccountReport::from_json(&text)?))
+    Ok(text)
 }

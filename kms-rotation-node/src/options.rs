@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    Connection, ConnectionOptions as CoreConnectionOptions, Policy, ProgressEvent as CoreProgressEvent, Regions,
-    Snapshot as CoreSnapshot, StaticCredentials,
+    Connection, ConnectionOptions as CoreConnectionOptions, OrganizationOptions as CoreOrganizationOptions, Policy,
+    ProgressEvent as CoreProgressEvent, Regions, Snapshot as CoreSnapshot, StaticCredentials,
 };
 use napi::bindgen_prelude::{ClassInstance, FromNapiValue, JavaScriptClassExt, TypeName, Unknown, ValidateNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -49,6 +49,17 @@ const CHECK: [&str; 9] = [
     "onProgress",
 ];
 const REMEDIATION: [&str; 3] = ["rotationPeriodDays", "dryRun", "rotateOnDemand"];
+const ORGANIZATION: [&str; 9] = [
+    "organization",
+    "organizationalUnit",
+    "accountsFile",
+    "roleName",
+    "includeAccounts",
+    "excludeAccounts",
+    "maxAccountsInFlight",
+    "assumeRoleInCallerAccount",
+    "remediationRoleName",
+];
 
 /// Which groups a function takes, besides {@link ConnectionOptions}.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +67,7 @@ pub(crate) struct Takes {
     key_lookup: bool,
     check: bool,
     remediation: bool,
+    organization: bool,
 }
 
 impl Takes {
@@ -67,13 +79,23 @@ impl Takes {
     pub(crate) const REMEDIATE: Takes = Takes::new(false, false, true);
     /// `remediateKeys`.
     pub(crate) const REMEDIATE_KEYS: Takes = Takes::new(true, true, true);
+    /// `checkOrganization`.
+    pub(crate) const ORGANIZATION_SCAN: Takes = Takes::new(false, true, false).with_organization();
+    /// `remediateOrganization`.
+    pub(crate) const ORGANIZATION_REMEDIATE: Takes = Takes::new(false, false, true).with_organization();
 
     const fn new(key_lookup: bool, check: bool, remediation: bool) -> Self {
         Self {
             key_lookup,
             check,
             remediation,
+            organization: false,
         }
+    }
+
+    const fn with_organization(mut self) -> Self {
+        self.organization = true;
+        self
     }
 
     fn accepts(self, key: &str) -> bool {
@@ -81,6 +103,7 @@ impl Takes {
             || (self.key_lookup && KEY_LOOKUP.contains(&key))
             || (self.check && CHECK.contains(&key))
             || (self.remediation && REMEDIATION.contains(&key))
+            || (self.organization && ORGANIZATION.contains(&key))
     }
 }
 
@@ -200,23 +223,76 @@ pub struct RemediationOptions {
     pub rotate_on_demand: Option<bool>,
 }
 
+/// Whole organisations ({@link checkOrganization}, {@link remediateOrganization}):
+/// which accounts, through which role. `externalId` and `sessionName` apply to
+/// the role assumed in each account.
+#[napi(object, object_to_js = false)]
+pub struct OrganizationOptions {
+    /// Every account of the AWS Organization (Organizations `ListAccounts`).
+    pub organization: Option<bool>,
+    /// Every account under this OU (`ou-…`) or root (`r-…`), recursively.
+    pub organizational_unit: Option<String>,
+    /// A JSON file `{"111122223333": "arn:aws:iam::111122223333:role/NAME", …}`
+    /// naming each account's role, for setups without Organizations access.
+    pub accounts_file: Option<String>,
+    /// The role assumed in each account: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+    pub role_name: Option<String>,
+    /// Only these account ids.
+    pub include_accounts: Option<Vec<String>>,
+    /// Not these account ids.
+    pub exclude_accounts: Option<Vec<String>>,
+    /// Accounts checked at once (default 8), each with its own request budgets.
+    pub max_accounts_in_flight: Option<f64>,
+    /// Assume the role in the caller's own account too (by default it is checked
+    /// with the caller's credentials).
+    pub assume_role_in_caller_account: Option<bool>,
+    /// The role remediation assumes in each account (default `roleName`).
+    pub remediation_role_name: Option<String>,
+}
+
+fn organization(options: OrganizationOptions) -> Result<CoreOrganizationOptions, BindingError> {
+    let mut core = CoreOrganizationOptions::default()
+        .with_organization(options.organization == Some(true))
+        .with_include_accounts(options.include_accounts.unwrap_or_default())
+        .with_exclude_accounts(options.exclude_accounts.unwrap_or_default())
+        .with_assume_role_in_caller_account(options.assume_role_in_caller_account == Some(true));
+    if let Some(id) = options.organizational_unit {
+        core = core.with_organizational_unit(id);
+    }
+    if let Some(path) = options.accounts_file {
+        core = core.with_accounts_file(path);
+    }
+    if let Some(name) = options.role_name {
+        core = core.with_role_name(name);
+    }
+    if let Some(name) = options.remediation_role_name {
+        core = core.with_remediation_role_name(name);
+    }
+    if let Some(accounts) = options.max_accounts_in_flight {
+        core = core.with_max_accounts_in_flight(whole("maxAccountsInFlight", accounts)? as usize);
+    }
+    Ok(core)
+}
+
 /// Something that happened during a scan (see `onProgress`).
 #[napi(object, object_from_js = false)]
 pub struct ProgressEvent {
     /// What happened.
     #[napi(
         js_name = "type",
-        ts_type = "'regionStarted' | 'keysListed' | 'keyEvaluated' | 'regionFinished'"
+        ts_type = "'regionStarted' | 'keysListed' | 'keyEvaluated' | 'regionFinished' | 'accountStarted' | 'accountFinished'"
     )]
     pub kind: String,
+    /// The account, in an organisation run.
+    pub account_id: Option<String>,
     /// The region.
     pub region: String,
     /// Keys listed in the region so far (`keysListed`, `keyEvaluated`).
     pub listed: Option<f64>,
     /// Findings ready in the region so far (`keyEvaluated`).
     pub evaluated: Option<f64>,
-    /// How the region's scan ended (`regionFinished`).
-    #[napi(ts_type = "'scanned' | 'not_enabled' | 'error'")]
+    /// How the region's scan ended (`regionFinished`), or the account's (`accountFinished`).
+    #[napi(ts_type = "'scanned' | 'not_enabled' | 'error' | 'checked' | 'skipped'")]
     pub state: Option<String>,
 }
 
@@ -321,6 +397,11 @@ impl Request {
         }
         if takes.check {
             request.check = check(convert(value).map_err(read)?)?;
+        }
+        if takes.organization {
+            let options: OrganizationOptions = convert(value).map_err(read)?;
+            request.connect.options =
+                std::mem::take(&mut request.connect.options).with_organization(organization(options)?);
         }
         if takes.remediation {
             let options: RemediationOptions = convert(value).map_err(read)?;
@@ -443,6 +524,24 @@ fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, Bindi
 impl ProgressEvent {
     fn from_core(event: &CoreProgressEvent) -> Option<Self> {
         let (kind, region, listed, evaluated, state) = match event {
+            CoreProgressEvent::InAccount { account_id, event } => {
+                let mut inner = Self::from_core(event)?;
+                inner.account_id = Some(account_id.clone());
+                return Some(inner);
+            }
+            CoreProgressEvent::AccountStarted { account_id } => {
+                let mut event = Self::from_core(&CoreProgressEvent::RegionStarted { region: String::new() })?;
+                event.kind = "accountStarted".to_owned();
+                event.account_id = Some(account_id.clone());
+                return Some(event);
+            }
+            CoreProgressEvent::AccountFinished { account_id, state } => {
+                let mut event = Self::from_core(&CoreProgressEvent::RegionStarted { region: String::new() })?;
+                event.kind = "accountFinished".to_owned();
+                event.account_id = Some(account_id.clone());
+                event.state = Some(state.as_str().to_owned());
+                return Some(event);
+            }
             CoreProgressEvent::RegionStarted { region } => ("regionStarted", region, None, None, None),
             CoreProgressEvent::KeysListed { region, listed } => ("keysListed", region, Some(*listed), None, None),
             CoreProgressEvent::KeyEvaluated {
@@ -461,6 +560,7 @@ impl ProgressEvent {
         };
         Some(Self {
             kind: kind.to_owned(),
+            account_id: None,
             region: region.clone(),
             listed: listed.map(|n| n as f64),
             evaluated: evaluated.map(|n| n as f64),

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use kms_rotation_core::{Format, RENDER_OPTIONS, RenderOptions as CoreRenderOptions, render, render_remediation};
+use kms_rotation_core::{
+    Format, RENDER_OPTIONS, RenderOptions as CoreRenderOptions, render, render_organization, render_remediation,
+};
 use napi::Env;
 use napi::bindgen_prelude::{ClassInstance, JavaScriptClassExt, ObjectFinalize, Unknown};
 use napi_derive::napi;
@@ -79,7 +81,7 @@ pub fn render_option_names() -> Vec<String> {
 /// @throws `INVALID_INPUT` for an unknown format, unknown options, or a value that is no report.
 #[napi(
     js_name = "render",
-    ts_args_type = "report: AccountReport | RemediationReport, format?: Format, options?: RenderOptions",
+    ts_args_type = "report: AccountReport | OrganizationReport | RemediationReport, format?: Format, options?: RenderOptions",
     ts_return_type = "string"
 )]
 pub fn render_report<'env>(
@@ -92,6 +94,10 @@ pub fn render_report<'env>(
         let report: ClassInstance<'_, AccountReport> = convert(report)?;
         return report.render(env, format_name, options);
     }
+    if OrganizationReport::instance_of(env, &report).unwrap_or(false) {
+        let report: ClassInstance<'_, OrganizationReport> = convert(report)?;
+        return report.render(env, format_name, options);
+    }
     if RemediationReport::instance_of(env, &report).unwrap_or(false) {
         // A remediation report has one table; the options are still checked for typos.
         render_options(env, options)?;
@@ -100,7 +106,7 @@ pub fn render_report<'env>(
     }
     Err(BindingError::invalid(
         "report",
-        "expected an AccountReport or a RemediationReport of this package",
+        "expected an AccountReport, an OrganizationReport or a RemediationReport of this package",
     )
     .into_napi(env))
 }
@@ -222,6 +228,119 @@ impl AccountReport {
     ) -> napi::Result<Unknown<'env>> {
         let format = format(env, format_name)?;
         js_text(env, &render(&self.inner, format, render_options(env, options)?))
+    }
+}
+
+/// The result of {@link checkOrganization}: one entry per account and the
+/// findings of every account, each carrying its `account_id`. Fields read like
+/// the canonical report JSON; `JSON.stringify(report)` writes that JSON,
+/// identical to the Rust and Python libraries' apart from `generated_at` and
+/// `stats.duration_ms`.
+#[napi]
+pub struct OrganizationReport {
+    pub(crate) inner: Arc<kms_rotation_core::OrganizationReport>,
+}
+
+impl OrganizationReport {
+    pub(crate) fn new(report: kms_rotation_core::OrganizationReport) -> Self {
+        Self {
+            inner: Arc::new(report),
+        }
+    }
+}
+
+impl HandOver for OrganizationReport {}
+
+#[napi]
+impl OrganizationReport {
+    /// Always 1.
+    #[napi(getter, js_name = "schema_version", ts_return_type = "1")]
+    pub fn schema_version(&self) -> u32 {
+        self.inner.schema_version
+    }
+
+    /// When the report was made (RFC 3339).
+    #[napi(getter, js_name = "generated_at")]
+    pub fn generated_at(&self) -> String {
+        self.inner.generated_at.to_rfc3339()
+    }
+
+    /// The account whose credentials ran the check.
+    #[napi(getter, js_name = "caller_account_id")]
+    pub fn caller_account_id(&self) -> Option<String> {
+        self.inner.caller_account_id.clone()
+    }
+
+    /// What was covered: `organization`, the OU id, or `accounts_file`.
+    #[napi(getter)]
+    pub fn scope(&self) -> String {
+        self.inner.scope.clone()
+    }
+
+    /// The policy the keys were held to.
+    #[napi(getter, ts_return_type = "Policy")]
+    pub fn policy(&self) -> Value {
+        field(&self.inner.policy)
+    }
+
+    /// One entry per account, sorted by id.
+    #[napi(getter, ts_return_type = "AccountEntry[]")]
+    pub fn accounts(&self) -> Value {
+        field(&self.inner.accounts)
+    }
+
+    /// Every finding of every checked account, sorted by account, region, key ARN.
+    #[napi(getter, ts_return_type = "FindingJson[]")]
+    pub fn findings(&self) -> Value {
+        field(&self.inner.findings)
+    }
+
+    /// Findings counted by status over every account.
+    #[napi(getter, ts_return_type = "Summary")]
+    pub fn summary(&self) -> Value {
+        field(&self.inner.summary)
+    }
+
+    /// Accounts by how the run ended.
+    #[napi(getter, js_name = "account_summary", ts_return_type = "AccountCounts")]
+    pub fn account_summary(&self) -> Value {
+        field(&self.inner.account_summary)
+    }
+
+    /// API calls, retries, duration, over every account.
+    #[napi(getter, ts_return_type = "Stats")]
+    pub fn stats(&self) -> Value {
+        field(&self.inner.stats)
+    }
+
+    /// The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
+    /// a region or an account was not checked; else 0.
+    #[napi(js_name = "exitCode", ts_return_type = "0 | 2 | 3")]
+    pub fn exit_code(&self) -> u32 {
+        self.inner.exit_code().into()
+    }
+
+    /// The canonical report JSON as a plain object.
+    #[napi(js_name = "toJSON", ts_return_type = "OrganizationReportJson")]
+    pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        plain(env, self.inner.as_ref())
+    }
+
+    /// The report rendered by the core, as {@link AccountReport.render}, every format carrying the account.
+    ///
+    /// @throws `INVALID_INPUT` for an unknown format or unknown options.
+    #[napi(ts_args_type = "format?: Format, options?: RenderOptions", ts_return_type = "string")]
+    pub fn render<'env>(
+        &self,
+        env: &'env Env,
+        format_name: Option<String>,
+        options: Option<Unknown<'env>>,
+    ) -> napi::Result<Unknown<'env>> {
+        let format = format(env, format_name)?;
+        js_text(
+            env,
+            &render_organization(&self.inner, format, render_options(env, options)?),
+        )
     }
 }
 

@@ -127,6 +127,8 @@ export interface RemediationPlan {
 
 /** The verdict for one key, with the facts behind it: a {@link Finding}'s JSON. */
 export interface FindingJson {
+  /** The key's account: present in an organisation report only. */
+  account_id?: string
   region: string
   key_id: string
   key_arn: string
@@ -200,11 +202,58 @@ export interface AccountReportJson {
   stats: Stats
 }
 
+/** One account of an {@link OrganizationReport}. */
+export interface AccountEntry {
+  /** The 12-digit account id. */
+  account_id: string
+  /** Its name, as Organizations lists it. */
+  name: string | null
+  /** How the run ended for it: `skipped` when not `ACTIVE`, `error` when it could not be reached. */
+  state: 'checked' | 'skipped' | 'error'
+  /** Its state as Organizations says it (`ACTIVE`, `SUSPENDED`, …); `null` from an accounts file. */
+  organizations_state: string | null
+  /** The role assumed in it; `null` when the caller's own credentials were used. */
+  role_arn: string | null
+  /** One entry per requested region (empty unless checked). */
+  regions: RegionReport[]
+  summary: Summary
+  /** Why it was not checked, with the AWS code (e.g. `AccessDenied` on `AssumeRole`). */
+  error: ErrorInfo | null
+}
+
+/** Accounts counted by how the run ended for them. */
+export interface AccountCounts {
+  total: number
+  checked: number
+  skipped: number
+  error: number
+}
+
+/** An {@link OrganizationReport}'s canonical JSON as a plain object. */
+export interface OrganizationReportJson {
+  schema_version: 1
+  generated_at: string
+  /** The account whose credentials ran the check. */
+  caller_account_id: string | null
+  /** `organization`, the OU id, or `accounts_file`. */
+  scope: string
+  policy: Policy
+  /** One entry per account, sorted by id. */
+  accounts: AccountEntry[]
+  /** Every finding of every checked account, each with its `account_id`. */
+  findings: FindingJson[]
+  summary: Summary
+  account_summary: AccountCounts
+  stats: Stats
+}
+
 /** What happened to one remediation target. */
 export type Outcome = 'WOULD_CHANGE' | 'CHANGED' | 'ALREADY_COMPLIANT' | 'SKIPPED' | 'FAILED'
 
 /** One target key and what was done to it. */
 export interface RemediationAction {
+  /** The target's account (when remediating an organisation report). */
+  account_id?: string
   /** The target's region. */
   region: string
   /** The key changed (a replica's primary for replicas). */
@@ -302,6 +351,12 @@ export type CheckAccountOptions = ConnectionOptions & CheckOptions
 
 /** The options of {@link remediate}. */
 export type RemediateOptions = ConnectionOptions & RemediationOptions
+
+/** The options of {@link checkOrganization}. */
+export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions
+
+/** The options of {@link remediateOrganization}. */
+export type RemediateOrganizationOptions = ConnectionOptions & RemediationOptions & OrganizationOptions
 
 /** The options of {@link remediateKeys}. */
 export type RemediateKeysOptions = ConnectionOptions & KeyLookupOptions & CheckOptions & RemediationOptions

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-use kms_rotation_core::AccountReport as CoreAccountReport;
+use kms_rotation_core::{AccountReport as CoreAccountReport, OrganizationReport as CoreOrganizationReport};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyString};
 use crate::error::{Result, invalid};
 use crate::options::Options;
 use crate::progress::Progress;
-use crate::report::{AccountReport, Finding, RemediationReport};
+use crate::report::{AccountReport, Finding, OrganizationReport, RemediationReport};
 use crate::snapshot::Snapshot;
 
 /// A validated call, ready to run.
@@ -74,6 +74,44 @@ fn check_account_call(options: &Bound<'_, PyDict>) -> Result<Call<AccountReport>
     }))
 }
 
+fn check_organization_call(options: &Bound<'_, PyDict>) -> Result<Call<OrganizationReport>> {
+    let options = Options::parse(options)?;
+    let connection = options.connection()?;
+    let (check, progress) = options.check_options()?;
+    Ok(Box::pin(async move {
+        let report = connection.check_organization(&check).await?;
+        Progress::check(progress.as_ref())?;
+        Ok(OrganizationReport::new(report))
+    }))
+}
+
+/// The organisation report to remediate: an `OrganizationReport`, its `to_json()` text or its `to_dict()`.
+fn organization_report(report: &Bound<'_, PyAny>) -> Result<CoreOrganizationReport> {
+    if let Ok(report) = report.cast::<OrganizationReport>() {
+        return Ok(report.get().0.clone());
+    }
+    let text = report_text(
+        report,
+        "pass the OrganizationReport that check_organization returned, its to_json() text or its to_dict()",
+    )?;
+    Ok(CoreOrganizationReport::from_json(&text)?)
+}
+
+fn remediate_organization_call(
+    report: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyDict>,
+) -> Result<Call<RemediationReport>> {
+    let report = organization_report(report)?;
+    let options = Options::parse(options)?;
+    let connection = options.connection()?;
+    let remediation = options.remediation()?;
+    Ok(Box::pin(async move {
+        Ok(RemediationReport(
+            connection.remediate_organization(&report, &remediation).await?,
+        ))
+    }))
+}
+
 fn collect_call(path: PathBuf, options: &Bound<'_, PyDict>) -> Result<Call<Snapshot>> {
     let options = Options::parse(options)?;
     let connection = options.connection()?;
@@ -91,22 +129,26 @@ fn account_report(report: &Bound<'_, PyAny>) -> Result<std::sync::Arc<CoreAccoun
     if let Ok(report) = report.cast::<AccountReport>() {
         return Ok(report.get().shared());
     }
-    let text: String = if let Ok(text) = report.cast::<PyString>() {
-        text.to_cow()?.into_owned()
+    let text = report_text(
+        report,
+        "pass the AccountReport that check_account returned, its to_json() text or its to_dict()",
+    )?;
+    Ok(std::sync::Arc::new(CoreAccountReport::from_json(&text)?))
+}
+
+/// A report given as its `to_json()` text or its `to_dict()`.
+fn report_text(report: &Bound<'_, PyAny>, expected: &str) -> Result<String> {
+    if let Ok(text) = report.cast::<PyString>() {
+        Ok(text.to_cow()?.into_owned())
     } else if report.cast::<PyDict>().is_ok() {
-        report
+        Ok(report
             .py()
             .import("json")?
             .call_method1("dumps", (report,))?
-            .extract()?
+            .extract()?)
     } else {
-        return Err(invalid(
-            "report",
-            report.repr()?.to_string(),
-            "pass the AccountReport that check_account returned, its to_json() text or its to_dict()",
-        ));
-    };
-    Ok(std::sync::Arc::new(CoreAccountReport::from_json(&text)?))
+        Err(invalid("report", report.repr()?.to_string(), expected))
+    }
 }
 
 fn remediate_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>) -> Result<Call<RemediationReport>> {
@@ -140,6 +182,12 @@ fn remediate_keys_call(keys: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>) -> 
 
 operation!(check_key, check_key_async, check_key_call(key: String, options: &Bound<'_, PyDict>));
 operation!(check_account, check_account_async, check_account_call(options: &Bound<'_, PyDict>));
+operation!(check_organization, check_organization_async, check_organization_call(options: &Bound<'_, PyDict>));
+operation!(
+    remediate_organization,
+    remediate_organization_async,
+    remediate_organization_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>)
+);
 operation!(collect, collect_async, collect_call(path: PathBuf, options: &Bound<'_, PyDict>));
 operation!(remediate, remediate_async, remediate_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>));
 operation!(
@@ -153,6 +201,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_key_async, m)?)?;
     m.add_function(wrap_pyfunction!(check_account, m)?)?;
     m.add_function(wrap_pyfunction!(check_account_async, m)?)?;
+    m.add_function(wrap_pyfunction!(check_organization, m)?)?;
+    m.add_function(wrap_pyfunction!(check_organization_async, m)?)?;
+    m.add_function(wrap_pyfunction!(remediate_organization, m)?)?;
+    m.add_function(wrap_pyfunction!(remediate_organization_async, m)?)?;
     m.add_function(wrap_pyfunction!(collect, m)?)?;
     m.add_function(wrap_pyfunction!(collect_async, m)?)?;
     m.add_function(wrap_pyfunction!(remediate, m)?)?;

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    CheckOptions, Connection, ConnectionOptions, Error as CoreError, Policy, Regions, RemediateOptions,
-    StaticCredentials,
+    CheckOptions, Connection, ConnectionOptions, Error as CoreError, OrganizationOptions, Policy, Regions,
+    RemediateOptions, StaticCredentials,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -40,6 +40,7 @@ pub(crate) struct Options<'py> {
     on_progress: Option<Bound<'py, PyAny>>,
     on_call: Option<Bound<'py, PyAny>>,
     remediation: RemediateOptions,
+    organization: OrganizationOptions,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -182,12 +183,44 @@ impl<'py> Options<'py> {
                 Ok(())
             })?,
             "dry_run" => self.remediation = std::mem::take(&mut self.remediation).with_dry_run(extract(name, &value)?),
+            "organization"
+            | "organizational_unit"
+            | "accounts_file"
+            | "role_name"
+            | "include_accounts"
+            | "exclude_accounts"
+            | "max_accounts_in_flight"
+            | "assume_role_in_caller_account"
+            | "remediation_role_name" => self.set_organization(name, &value)?,
             other => {
                 return Err(Error::Python(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?}"
                 ))));
             }
         }
+        Ok(())
+    }
+
+    /// An organisation option into the core's [`OrganizationOptions`] (which checks it).
+    fn set_organization(&mut self, name: &str, value: &Bound<'py, PyAny>) -> Result<()> {
+        let org = std::mem::take(&mut self.organization);
+        let ids = |value: &Bound<'py, PyAny>| -> Result<Vec<String>> {
+            match value.cast::<PyString>() {
+                Ok(id) => Ok(vec![id.to_cow()?.into_owned()]),
+                Err(_) => extract(name, value),
+            }
+        };
+        self.organization = match name {
+            "organization" => org.with_organization(extract(name, value)?),
+            "organizational_unit" => org.with_organizational_unit(extract::<String>(name, value)?),
+            "accounts_file" => org.with_accounts_file(extract::<std::path::PathBuf>(name, value)?),
+            "role_name" => org.with_role_name(extract::<String>(name, value)?),
+            "include_accounts" => org.with_include_accounts(ids(value)?),
+            "exclude_accounts" => org.with_exclude_accounts(ids(value)?),
+            "max_accounts_in_flight" => org.with_max_accounts_in_flight(extract(name, value)?),
+            "assume_role_in_caller_account" => org.with_assume_role_in_caller_account(extract(name, value)?),
+            _ => org.with_remediation_role_name(extract::<String>(name, value)?),
+        };
         Ok(())
     }
 
@@ -234,6 +267,7 @@ impl<'py> Options<'py> {
         if let Some(credentials) = &self.credentials {
             options = options.with_credentials(credentials.clone());
         }
+        options = options.with_organization(self.organization.clone());
         if let Some(client) = &self.client {
             options = match client.cast::<Snapshot>() {
                 Ok(snapshot) => options.with_snapshot(snapshot.get().inner.clone()),

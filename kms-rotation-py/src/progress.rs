@@ -12,7 +12,9 @@ use crate::json::spelling;
 /// `kind` is one of `"region_started"`, `"keys_listed"` (``listed`` keys
 /// known so far in ``region``), `"key_evaluated"` (``evaluated`` of
 /// ``listed`` findings ready in ``region``) and `"region_finished"` (with
-/// ``state``: `"scanned"`, `"not_enabled"` or `"error"`).
+/// ``state``: `"scanned"`, `"not_enabled"` or `"error"`); in an organisation
+/// run also `"account_started"` and `"account_finished"` (``state``:
+/// `"checked"`, `"skipped"` or `"error"`), and every event names its ``account_id``.
 #[pyclass(frozen, get_all, module = "kms_rotation")]
 #[derive(Debug, Clone)]
 pub(crate) struct ProgressEvent {
@@ -21,12 +23,16 @@ pub(crate) struct ProgressEvent {
     listed: Option<u64>,
     evaluated: Option<u64>,
     state: Option<String>,
+    account_id: Option<String>,
 }
 
 #[pymethods]
 impl ProgressEvent {
     fn __repr__(&self) -> String {
         let mut text = format!("ProgressEvent(kind='{}', region='{}'", self.kind, self.region);
+        if let Some(account) = &self.account_id {
+            text.push_str(&format!(", account_id='{account}'"));
+        }
         if let Some(listed) = self.listed {
             text.push_str(&format!(", listed={listed}"));
         }
@@ -49,6 +55,7 @@ impl From<&CoreEvent> for ProgressEvent {
             listed: None,
             evaluated: None,
             state: None,
+            account_id: None,
         };
         match event {
             CoreEvent::RegionStarted { region } => blank("region_started", region),
@@ -68,6 +75,19 @@ impl From<&CoreEvent> for ProgressEvent {
             CoreEvent::RegionFinished { region, state } => ProgressEvent {
                 state: Some(spelling(state)),
                 ..blank("region_finished", region)
+            },
+            CoreEvent::AccountStarted { account_id } => ProgressEvent {
+                account_id: Some(account_id.clone()),
+                ..blank("account_started", "")
+            },
+            CoreEvent::AccountFinished { account_id, state } => ProgressEvent {
+                account_id: Some(account_id.clone()),
+                state: Some(state.as_str().to_owned()),
+                ..blank("account_finished", "")
+            },
+            CoreEvent::InAccount { account_id, event } => ProgressEvent {
+                account_id: Some(account_id.clone()),
+                ..ProgressEvent::from(event.as_ref())
             },
             // Events added to the core later reach Python by name only.
             _ => blank("other", ""),

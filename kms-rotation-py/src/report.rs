@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    AccountReport as CoreAccountReport, ErrorInfo as CoreErrorInfo, Finding as CoreFinding, Format,
-    KeySummary as CoreKeySummary, Policy as CorePolicy, RegionReport as CoreRegionReport,
-    RemediationAction as CoreRemediationAction, RemediationPlan as CoreRemediationPlan,
-    RemediationReport as CoreRemediationReport, RenderOptions, RotationStatus as CoreRotationStatus,
-    Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary, render, render_remediation,
+    AccountEntry as CoreAccountEntry, AccountReport as CoreAccountReport, ErrorInfo as CoreErrorInfo,
+    Finding as CoreFinding, Format, KeySummary as CoreKeySummary, OrganizationReport as CoreOrganizationReport,
+    Policy as CorePolicy, RegionReport as CoreRegionReport, RemediationAction as CoreRemediationAction,
+    RemediationPlan as CoreRemediationPlan, RemediationReport as CoreRemediationReport, RenderOptions,
+    RotationStatus as CoreRotationStatus, Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary, render,
+    render_organization, render_remediation,
 };
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -248,6 +249,8 @@ impl Record for Finding {
 }
 
 record!(Finding |this, py| {
+    /// The account the key belongs to (in an organisation report; ``None`` in an account report).
+    account_id => this.account_id.as_deref();
     /// The region the key lives in.
     region => this.region.as_str();
     /// The key id.
@@ -495,10 +498,105 @@ record!(AccountReport |this, py| {
 );
 
 value_class!(
+    /// One account of an organisation report.
+    AccountEntry(CoreAccountEntry)
+);
+record!(AccountEntry |this, py| {
+    /// The 12-digit account id.
+    account_id => this.account_id.as_str();
+    /// Its name, as Organizations lists it.
+    name => this.name.as_deref();
+    /// How the run ended for it: ``"checked"``, ``"skipped"`` (not ``ACTIVE``) or ``"error"``.
+    state => this.state.as_str();
+    /// Its state as Organizations says it (``"ACTIVE"``, ``"SUSPENDED"``, ...); ``None`` from an accounts file.
+    organizations_state => this.organizations_state.as_deref();
+    /// The role assumed in it; ``None`` when the caller's own credentials were used.
+    role_arn => this.role_arn.as_deref();
+    /// One entry per requested region (empty unless checked).
+    regions => PyTuple::new(py, this.regions.iter().cloned().map(RegionReport))?;
+    /// Its findings counted by status.
+    summary => Summary(this.summary);
+    /// Why it was not checked, with the AWS code (e.g. ``AccessDenied`` on ``AssumeRole``).
+    error => error_info(&this.error);
+});
+
+value_class!(
+    /// The result of ``check_organization``: one entry per account, and the
+    /// findings of every account, each carrying its ``account_id``.
+    ///
+    /// Iterating over the report yields its findings. ``to_json()`` is the Rust
+    /// core's canonical JSON, byte for byte.
+    OrganizationReport(CoreOrganizationReport)
+);
+
+impl OrganizationReport {
+    pub(crate) fn new(report: CoreOrganizationReport) -> Self {
+        Self(report)
+    }
+}
+
+fn organization_findings<'py>(py: Python<'py>, report: &CoreOrganizationReport) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, report.findings.iter().cloned().map(Finding::own))
+}
+
+record!(OrganizationReport |this, py| {
+    /// The report format version (1).
+    schema_version => this.schema_version;
+    /// When the report was made.
+    generated_at => datetime(py, Some(this.generated_at))?;
+    /// The account whose credentials ran the check.
+    caller_account_id => this.caller_account_id.as_deref();
+    /// What was covered: ``"organization"``, the OU id, or ``"accounts_file"``.
+    scope => this.scope.as_str();
+    /// The policy the keys were held to.
+    policy => Policy(this.policy.clone());
+    /// One entry per account, sorted by id.
+    accounts => PyTuple::new(py, this.accounts.iter().cloned().map(AccountEntry))?;
+    /// Every finding of every checked account, sorted by account, region, key ARN.
+    findings => organization_findings(py, this)?;
+    /// Counts per status over every account.
+    summary => Summary(this.summary);
+    /// Accounts by how the run ended: ``{"total", "checked", "skipped", "error"}``.
+    account_summary => to_dict(py, &this.account_summary)?;
+    /// API calls, retries, duration, over every account.
+    stats => Stats(this.stats.clone());
+    /// The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0.
+    exit_code => this.exit_code();
+}
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        organization_findings(py, &self.0)?.as_any().try_iter()
+    }
+
+    /// Renders the report as ``AccountReport.render`` does, every format carrying the account.
+    ///
+    /// Raises:
+    ///     InvalidInputError: an unknown format.
+    #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
+    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
+        let format: Format = format.parse()?;
+        let options = RenderOptions::default()
+            .with_color(color)
+            .with_only_failing(only_failing);
+        Ok(render_organization(&self.0, format, options))
+    }
+
+    /// Reads a report written by ``to_json()`` (by Python, Rust or Node).
+    ///
+    /// Raises:
+    ///     InvalidInputError: the text is not such a report (line and column given).
+    #[classmethod]
+    fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
+        Ok(Self::new(CoreOrganizationReport::from_json(text)?))
+    }
+);
+
+value_class!(
     /// One target key and what remediation did to it.
     RemediationAction(CoreRemediationAction)
 );
 record!(RemediationAction |this, py| {
+    /// The target's account (when remediating an organisation report).
+    account_id => this.account_id.as_deref();
     /// The target's region.
     region => this.region.as_str();
     /// The key changed (a replica's primary for replicas).
@@ -601,7 +699,9 @@ record!(RemediationReport |this, py| {
 );
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<AccountEntry>()?;
     m.add_class::<AccountReport>()?;
+    m.add_class::<OrganizationReport>()?;
     m.add_class::<ErrorInfo>()?;
     m.add_class::<Finding>()?;
     m.add_class::<KeySummary>()?;

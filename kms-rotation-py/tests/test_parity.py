@@ -41,6 +41,17 @@ SCAN = {"regions", "max_requests_per_second", "max_in_flight", "on_progress"}
 KEY = {"region"}
 REMEDIATION = {"rotation_period_days", "dry_run", "rotate_on_demand"}
 SNAPSHOT_FILE = {"strict"}
+ORGANIZATION = {
+    "organization",
+    "organizational_unit",
+    "accounts_file",
+    "role_name",
+    "include_accounts",
+    "exclude_accounts",
+    "max_accounts_in_flight",
+    "assume_role_in_caller_account",
+    "remediation_role_name",
+}
 
 APPLIES = {
     "check_account": CONNECTION | POLICY | SCAN,
@@ -48,11 +59,13 @@ APPLIES = {
     "check_key": CONNECTION | POLICY | KEY | {"max_requests_per_second"},
     "remediate": CONNECTION | REMEDIATION,
     "remediate_keys": CONNECTION | POLICY | KEY | REMEDIATION,
+    "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION,
+    "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION,
 }
 
 
 def test_every_core_option_is_grouped() -> None:
-    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE
+    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"
     assert grouped <= set(_native.OPTION_NAMES), grouped - set(_native.OPTION_NAMES)

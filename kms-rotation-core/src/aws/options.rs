@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 
-use crate::arn::{Arn, check_region};
+use crate::arn::{Arn, check_external_id, check_region, check_session_name};
 use crate::error::{Error, Result};
 
 /// Which regions to check.
@@ -184,28 +184,10 @@ impl AwsOptions {
     pub fn with_role(mut self, role_arn: &str, external_id: Option<&str>, session_name: Option<&str>) -> Result<Self> {
         check_role_arn(role_arn)?;
         if let Some(id) = external_id {
-            let ok = (2..=1224).contains(&id.chars().count())
-                && id.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
-            if !ok {
-                return Err(Error::invalid(
-                    "external_id",
-                    id,
-                    "must be 2 to 1224 characters of A-Z a-z 0-9 + = , . @ : / _ -",
-                ));
-            }
+            check_external_id(id)?;
         }
         let session_name = session_name.unwrap_or(DEFAULT_SESSION_NAME);
-        let ok = (2..=64).contains(&session_name.len())
-            && session_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-        if !ok {
-            return Err(Error::invalid(
-                "session_name",
-                session_name,
-                "must be 2 to 64 characters of A-Z a-z 0-9 + = , . @ _ -",
-            ));
-        }
+        check_session_name(session_name)?;
         self.role = Some(AssumeRole {
             role_arn: role_arn.to_owned(),
             external_id: external_id.map(str::to_owned),

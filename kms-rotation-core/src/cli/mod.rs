@@ -14,8 +14,9 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use crate::{
-    AccountReport, CheckOptions, Connection, ConnectionOptions, Format, Policy, ProgressEvent, Regions,
-    RemediateOptions, RenderOptions, Snapshot, Timestamp, render, render_remediation,
+    AccountReport, AccountState, CheckOptions, Connection, ConnectionOptions, Format, OrganizationOptions,
+    OrganizationReport, Policy, ProgressEvent, Regions, RemediateOptions, RenderOptions, Snapshot, Timestamp, render,
+    render_organization, render_remediation,
 };
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,8 +28,8 @@ Exit codes:
   1  usage or configuration error (bad flag or value, unreadable file, no credentials or region,
      credentials refused in every region)
   2  check: at least one FAIL finding; remediate: a target was skipped, failed or not verified
-  3  check: no FAIL, but an ERROR finding (we could not tell) or a region not checked; collect: a region
-     could not be read
+  3  check: no FAIL, but an ERROR finding (we could not tell), a region not checked, or (with
+     --organization, --ou or --accounts-file) an account not checked; collect: a region could not be read
 
 Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration (reproducible output).";
 
@@ -76,12 +77,14 @@ struct Selection {
     /// Assume this role first, e.g. an audit role in another account.
     #[arg(long, value_name = "ARN")]
     role_arn: Option<String>,
-    /// The external id the role's trust policy requires.
-    #[arg(long, requires = "role_arn")]
+    /// The external id the role's trust policy requires (--role-arn's, or --role-name's in each account).
+    #[arg(long)]
     external_id: Option<String>,
     /// The session name CloudTrail records for the assumed role (default kms-rotation).
-    #[arg(long, requires = "role_arn")]
+    #[arg(long)]
     session_name: Option<String>,
+    #[command(flatten)]
+    organization: OrganizationArgs,
     /// Accept region names this version does not know (a region newer than it).
     #[arg(long)]
     allow_unknown_regions: bool,
@@ -101,6 +104,66 @@ struct Selection {
     /// Keys worked on at once per region (default 128).
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     max_in_flight: Option<usize>,
+}
+
+/// Whole organisations: every account, through a role in each.
+#[derive(Debug, Args)]
+struct OrganizationArgs {
+    /// Check every account of the AWS Organization (Organizations ListAccounts), through --role-name in each.
+    #[arg(long)]
+    organization: bool,
+    /// Check every account under this organizational unit (ou-...) or root (r-...), recursively.
+    #[arg(long, value_name = "OU")]
+    ou: Option<String>,
+    /// Check the accounts of this JSON file, {"111122223333": "arn:aws:iam::111122223333:role/NAME", ...},
+    /// each through its role (for setups without Organizations access).
+    #[arg(long, value_name = "FILE")]
+    accounts_file: Option<PathBuf>,
+    /// The role assumed in each account: arn:PARTITION:iam::ACCOUNT:role/NAME.
+    #[arg(long, value_name = "NAME")]
+    role_name: Option<String>,
+    /// Only this account (repeatable).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    include_account: Vec<String>,
+    /// Not this account (repeatable).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    exclude_account: Vec<String>,
+    /// Accounts checked at once (default 8); each has its own per-region request budgets.
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
+    max_accounts_in_flight: Option<usize>,
+    /// Assume the role in the caller's own account too (by default it is checked with the caller's credentials).
+    #[arg(long)]
+    assume_role_in_caller_account: bool,
+    /// The role remediation assumes in each account (default: --role-name).
+    #[arg(long, value_name = "NAME")]
+    remediation_role_name: Option<String>,
+}
+
+impl OrganizationArgs {
+    /// The core's organisation settings, as given (the core checks them).
+    fn options(&self) -> OrganizationOptions {
+        let mut options = OrganizationOptions::default()
+            .with_organization(self.organization)
+            .with_include_accounts(self.include_account.iter().cloned())
+            .with_exclude_accounts(self.exclude_account.iter().cloned())
+            .with_assume_role_in_caller_account(self.assume_role_in_caller_account);
+        if let Some(ou) = &self.ou {
+            options = options.with_organizational_unit(ou);
+        }
+        if let Some(path) = &self.accounts_file {
+            options = options.with_accounts_file(path);
+        }
+        if let Some(name) = &self.role_name {
+            options = options.with_role_name(name);
+        }
+        if let Some(name) = &self.remediation_role_name {
+            options = options.with_remediation_role_name(name);
+        }
+        if let Some(n) = self.max_accounts_in_flight {
+            options = options.with_max_accounts_in_flight(n);
+        }
+        options
+    }
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +391,20 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             }
             check_writable(&args.output)?;
             let source = Source::open(&args.selection)?;
+            if source.connection.organization().is_some() {
+                if !args.key.is_empty() {
+                    return Err(
+                        "--key checks keys of one account; it cannot be combined with an organisation run".into(),
+                    );
+                }
+                let report = source.check_organization(&args.selection, policy).await?;
+                emit(
+                    &render_organization(&report, args.format, render_options(&args.display, &args.output)),
+                    &args.output,
+                )?;
+                warn_unchecked_accounts(&report);
+                return Ok(report.exit_code());
+            }
             let report = source.check(&args.selection, &args.key, policy).await?;
             emit(
                 &render(&report, args.format, render_options(&args.display, &args.output)),
@@ -355,9 +432,20 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 options = options.with_rotation_period_days(days)?;
             }
             let source = Source::open(&args.selection)?;
-            let outcome = if args.key.is_empty() {
+            let outcome = if source.connection.organization().is_some() {
+                if !args.key.is_empty() {
+                    return Err(
+                        "--key fixes keys of one account; it cannot be combined with an organisation run".into(),
+                    );
+                }
                 let report = match &args.report {
-                    Some(path) => AccountReport::from_json(&read(path)?)?,
+                    Some(path) => OrganizationReport::from_json(&read(path)?)?,
+                    None => source.check_organization(&args.selection, policy).await?,
+                };
+                source.connection.remediate_organization(&report, &options).await?
+            } else if args.key.is_empty() {
+                let report = match &args.report {
+                    Some(path) => account_report(&read(path)?)?,
                     None => source.check(&args.selection, &[], policy).await?,
                 };
                 source.connection.remediate(&report, &options).await?
@@ -380,6 +468,9 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             let policy = policy(&args.policy)?;
             check_writable(&Some(args.output.clone()))?;
             let source = Source::open(&args.selection)?;
+            if source.connection.organization().is_some() {
+                return Err("collect saves one account's facts; run it once per account (--role-arn)".into());
+            }
             let options = source.check_options(&args.selection, policy)?;
             let snapshot = source.connection.collect(&options).await?;
             snapshot.save(&args.output)?;
@@ -435,6 +526,50 @@ fn warn_unchecked_regions(report: &AccountReport) {
         let state = state_words(region.state);
         eprintln!("error: region {} was not checked ({state}): {why}", region.region);
     }
+}
+
+/// One stderr line per account (and per region of a checked account) that was not checked.
+fn warn_unchecked_accounts(report: &OrganizationReport) {
+    for account in &report.accounts {
+        if account.state == AccountState::Error {
+            let why = account
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.code, e.message))
+                .unwrap_or_default();
+            eprintln!("error: account {} was not checked: {why}", account.account_id);
+        }
+        for region in account
+            .regions
+            .iter()
+            .filter(|r| r.state != crate::RegionState::Scanned)
+        {
+            let why = region
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.code, e.message))
+                .unwrap_or_default();
+            eprintln!(
+                "error: region {} of account {} was not checked ({}): {why}",
+                region.region,
+                account.account_id,
+                state_words(region.state)
+            );
+        }
+    }
+}
+
+/// An account report, or a plain error when the file is an organisation report.
+fn account_report(text: &str) -> Result<AccountReport, Failure> {
+    AccountReport::from_json(text).map_err(|error| {
+        if OrganizationReport::from_json(text).is_ok() {
+            "the report is an organisation report: remediate it with --organization (or --ou / --accounts-file) \
+             and --role-name, as it was checked"
+                .into()
+        } else {
+            error.into()
+        }
+    })
 }
 
 fn state_words(state: crate::RegionState) -> &'static str {
@@ -500,6 +635,7 @@ impl Source {
         if let Some(name) = &selection.session_name {
             options = options.with_session_name(name);
         }
+        options = options.with_organization(selection.organization.options());
         Ok(Source {
             connection: options.build()?,
             snapshot_path: selection.snapshot.clone(),
@@ -548,6 +684,16 @@ impl Source {
         Ok(report)
     }
 
+    async fn check_organization(&self, selection: &Selection, policy: Policy) -> Result<OrganizationReport, Failure> {
+        let options = self.check_options(selection, policy)?;
+        let mut report = self.connection.check_organization(&options).await?;
+        if let Some(epoch) = source_date_epoch() {
+            report.generated_at = Timestamp::from_epoch_seconds(epoch);
+            report.stats.duration_ms = 0;
+        }
+        Ok(report)
+    }
+
     /// Writes the changes `remediate --apply` made back to the snapshot file.
     fn save_changes(&self) -> Result<(), Failure> {
         if let (Some(snapshot), Some(path)) = (self.connection.snapshot(), &self.snapshot_path) {
@@ -570,20 +716,30 @@ fn with_progress_bar(options: CheckOptions) -> CheckOptions {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let listed = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
-    options.with_progress(move |event| match event {
-        ProgressEvent::KeysListed { region, listed: n } => {
-            let mut by_region = listed.lock().unwrap_or_else(|p| p.into_inner());
-            by_region.insert(region.clone(), *n);
-            bar.set_length(by_region.values().sum());
-        }
-        ProgressEvent::KeyEvaluated { .. } => bar.inc(1),
-        ProgressEvent::RegionFinished { region, .. } => {
-            bar.set_message(format!("{region} done"));
-            if bar.length().is_some_and(|len| bar.position() >= len) {
-                bar.finish_and_clear();
+    options.with_progress(move |event| {
+        // An organisation run's region events come wrapped with their account.
+        let (account, event) = match event {
+            ProgressEvent::InAccount { account_id, event } => (format!("{account_id}/"), event.as_ref()),
+            other => (String::new(), other),
+        };
+        match event {
+            ProgressEvent::KeysListed { region, listed: n } => {
+                let mut by_region = listed.lock().unwrap_or_else(|p| p.into_inner());
+                by_region.insert(format!("{account}{region}"), *n);
+                bar.set_length(by_region.values().sum());
             }
+            ProgressEvent::KeyEvaluated { .. } => bar.inc(1),
+            ProgressEvent::RegionFinished { region, .. } => {
+                bar.set_message(format!("{account}{region} done"));
+                if account.is_empty() && bar.length().is_some_and(|len| bar.position() >= len) {
+                    bar.finish_and_clear();
+                }
+            }
+            ProgressEvent::AccountFinished { account_id, state } => {
+                bar.set_message(format!("account {account_id} {}", state.as_str()));
+            }
+            _ => {}
         }
-        _ => {}
     })
 }
 

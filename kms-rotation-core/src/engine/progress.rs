@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::api::Operation;
-use crate::report::RegionState;
+use crate::report::{AccountState, RegionState};
 
 /// Something that happened during a scan, for progress bars.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,25 @@ pub enum ProgressEvent {
         region: String,
         /// How it ended.
         state: RegionState,
+    },
+    /// An organisation run began with an account.
+    AccountStarted {
+        /// The account.
+        account_id: String,
+    },
+    /// An organisation run is done with an account.
+    AccountFinished {
+        /// The account.
+        account_id: String,
+        /// How it ended.
+        state: AccountState,
+    },
+    /// A region's event in one account of an organisation run.
+    InAccount {
+        /// The account.
+        account_id: String,
+        /// The region's event.
+        event: Box<ProgressEvent>,
     },
 }
 

@@ -7,7 +7,7 @@ use super::{
     RenderOptions, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words, shows_history,
 };
 use crate::model::Status;
-use crate::report::{AccountReport, RemediationReport};
+use crate::report::{AccountReport, AccountState, OrganizationReport, RemediationReport, Summary};
 
 /// The widest a key cell gets (a key id is 36; an ARN in its place is cut).
 const KEY_WIDTH: usize = 40;
@@ -17,6 +17,106 @@ const TEXT_WIDTH: usize = 40;
 /// A check report as a table, `FAIL` and `ERROR` first, with the regions,
 /// the counts and a closing line naming the next command.
 pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String {
+    let mut out = body(report, options);
+    out.push_str(&next_step(&report.summary, 0));
+    out.push('\n');
+    out
+}
+
+/// An organisation report: one line per account, then each checked account's
+/// findings, regions and counts under its own heading, then the totals.
+pub(super) fn organization(report: &OrganizationReport, options: RenderOptions) -> String {
+    let mut table = new_table(options.color);
+    table.set_header(vec![
+        "ACCOUNT",
+        "NAME",
+        "STATE",
+        "FAIL",
+        "ERROR",
+        "PASS",
+        "EXEMPT",
+        "N/A",
+        "REGIONS NOT CHECKED",
+    ]);
+    for account in &report.accounts {
+        let state = match (&account.error, &account.organizations_state) {
+            (Some(error), _) => format!("{} ({})", account.state.as_str(), one_line(&error.code)),
+            (None, Some(aws)) if account.state == AccountState::Skipped => format!("skipped ({aws})"),
+            _ => account.state.as_str().to_owned(),
+        };
+        let s = &account.summary;
+        let not_checked = account
+            .regions
+            .iter()
+            .filter(|r| r.state != crate::report::RegionState::Scanned)
+            .count();
+        table.add_row(vec![
+            account.account_id.clone(),
+            shorten(&one_line(account.name.as_deref().unwrap_or("-")), TEXT_WIDTH),
+            shorten(&state, TEXT_WIDTH),
+            s.fail.to_string(),
+            s.error.to_string(),
+            s.pass.to_string(),
+            s.exempt.to_string(),
+            s.not_applicable.to_string(),
+            not_checked.to_string(),
+        ]);
+    }
+    let mut out = lines_of(table);
+    out.push('\n');
+    for account in &report.accounts {
+        match account.state {
+            AccountState::Checked => {
+                let Some(view) = report.account_report(&account.account_id) else {
+                    continue;
+                };
+                out.push_str(&format!(
+                    "\n== account {}{} ==\n",
+                    account.account_id,
+                    account
+                        .name
+                        .as_deref()
+                        .map(|n| format!(" ({})", one_line(n)))
+                        .unwrap_or_default()
+                ));
+                out.push_str(&body(&view, options));
+            }
+            AccountState::Skipped => out.push_str(&format!(
+                "\naccount {}: skipped, Organizations state {}\n",
+                account.account_id,
+                account.organizations_state.as_deref().unwrap_or("unknown")
+            )),
+            AccountState::Error => {
+                let error = account
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", one_line(&e.code), one_line(&e.message)))
+                    .unwrap_or_default();
+                out.push_str(&format!("\naccount {}: not checked ({error})\n", account.account_id));
+            }
+        }
+    }
+    let counts: Vec<String> = Status::ALL
+        .iter()
+        .map(|s| format!("{} {}", report.summary.count(*s), s.as_str()))
+        .collect();
+    let accounts = &report.account_summary;
+    out.push_str(&format!(
+        "\n{} accounts: {} checked, {} skipped, {} not checked; {} keys: {}\n",
+        accounts.total,
+        accounts.checked,
+        accounts.skipped,
+        accounts.error,
+        report.summary.total,
+        counts.join(", ")
+    ));
+    out.push_str(&next_step(&report.summary, accounts.error));
+    out.push('\n');
+    out
+}
+
+/// The findings table, the regions and the counts of one account.
+fn body(report: &AccountReport, options: RenderOptions) -> String {
     let shown: Vec<_> = for_people(&report.findings)
         .into_iter()
         .filter(|f| !options.only_failing || needs_work(f))
@@ -94,21 +194,24 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
         report.summary.total,
         counts.join(", ")
     ));
-    out.push_str(&next_step(report));
-    out.push('\n');
     out
 }
 
 /// The closing line: what to run next.
-fn next_step(report: &AccountReport) -> String {
-    let fails = report.summary.count(Status::Fail);
-    let errors = report.summary.count(Status::Error);
-    let unchecked = report.summary.regions_not_checked;
+fn next_step(summary: &Summary, accounts_not_checked: u64) -> String {
+    let fails = summary.count(Status::Fail);
+    let errors = summary.count(Status::Error);
+    let unchecked = summary.regions_not_checked;
     if fails > 0 {
         format!(
             "next: save this check with --format json --output report.json, then run `{}` \
              (a dry run; add --apply to turn rotation on for the {fails} FAIL findings)",
             remediate_command()
+        )
+    } else if accounts_not_checked > 0 {
+        format!(
+            "next: nothing FAILs, but {accounts_not_checked} accounts, {errors} ERROR and {unchecked} regions not checked \
+             could not be judged: fix the access they name and run the check again"
         )
     } else if errors > 0 || unchecked > 0 {
         format!(

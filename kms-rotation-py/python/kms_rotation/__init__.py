@@ -44,10 +44,12 @@ from ._errors import (
     MalformedSnapshotError,
 )
 from ._native import (
+    AccountEntry,
     AccountReport,
     ErrorInfo,
     Finding,
     KeySummary,
+    OrganizationReport,
     Policy,
     ProgressEvent,
     RegionReport,
@@ -410,6 +412,164 @@ def collect(
     return _native.collect(options.pop("path"), options)
 
 
+def check_organization(
+    *,
+    regions: str | Sequence[str] | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+    on_progress: Callable[[ProgressEvent], object] | None = None,
+    organization: bool | None = None,
+    organizational_unit: str | None = None,
+    accounts_file: str | os.PathLike[str] | None = None,
+    role_name: str | None = None,
+    include_accounts: str | Sequence[str] | None = None,
+    exclude_accounts: str | Sequence[str] | None = None,
+    max_accounts_in_flight: int | None = None,
+    assume_role_in_caller_account: bool | None = None,
+    remediation_role_name: str | None = None,
+) -> OrganizationReport:
+    """Checks every account of an AWS Organization (or of an OU, or of an
+    accounts file) through a role in each, and returns the ``OrganizationReport``.
+
+    The built-in AWS client lists the accounts (Organizations), assumes
+    ``role_name`` in each (STS) and checks every requested region of each,
+    ``max_accounts_in_flight`` accounts at a time. Every account gets one entry:
+    ``checked``, ``skipped`` (not ``ACTIVE``) or ``error`` with the AWS code (the
+    role could not be assumed, the regions could not be listed).
+
+    Args:
+        regions: the regions to check in every account (as ``check_account``).
+        client: not for organisations (the built-in client reaches each account); refused.
+        client_factory: not for organisations; refused.
+        profile: the AWS profile of the caller.
+        endpoint_url: an endpoint for every AWS call (an emulator).
+        role_arn: not for organisations (use ``role_name``); refused.
+        external_id: the external id the member roles' trust policy requires.
+        session_name: the session name of each assumed role.
+        credentials: static credentials of the caller (see ``check_key``).
+        allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        on_call: called with every API attempt (see ``check_key``); else the ``kms_rotation`` logger.
+        max_rotation_period_days: as ``check_account``.
+        evaluate_disabled_keys: as ``check_account``.
+        exemptions: as ``check_account``.
+        rotation_history: as ``check_account``.
+        max_days_since_rotation: as ``check_account``.
+        accept_on_demand_rotation: as ``check_account``.
+        max_requests_per_second: a cap on every operation's rate, per account and region.
+        max_in_flight: calls in flight at once per account and region.
+        on_progress: called with a ``ProgressEvent`` (each naming its ``account_id``).
+        organization: every account of the AWS Organization (``ListAccounts``).
+        organizational_unit: every account under this OU (``ou-...``) or root (``r-...``), recursively.
+        accounts_file: a JSON file ``{"111122223333": "arn:aws:iam::111122223333:role/NAME", ...}``
+            naming each account's role, for setups without Organizations access.
+        role_name: the role assumed in each account, ``arn:PARTITION:iam::ACCOUNT:role/NAME``
+            (``external_id`` and ``session_name`` apply to it).
+        include_accounts: only these account ids.
+        exclude_accounts: not these account ids.
+        max_accounts_in_flight: accounts checked at once (default 8), each with its own request budgets.
+        assume_role_in_caller_account: assume the role in the caller's own account too
+            (by default it is checked with the caller's credentials).
+        remediation_role_name: the role remediation assumes in each account (default ``role_name``).
+
+    Returns:
+        The ``OrganizationReport``. Failures in an account are in it, not raised.
+
+    Raises:
+        InvalidInputError: a malformed option, account id, role name, OU id or accounts
+            file, or conflicting options; raised before any AWS call.
+        ConfigurationError: no region or credentials.
+        ApiError: the caller's identity or the account listing failed.
+    """
+    return _native.check_organization(locals())
+
+
+def remediate_organization(
+    report: OrganizationReport | str | Mapping[str, Any],
+    *,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    allow_unknown_regions: bool | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
+    rotation_period_days: int | None = None,
+    dry_run: bool | None = None,
+    rotate_on_demand: bool | None = None,
+    organization: bool | None = None,
+    organizational_unit: str | None = None,
+    accounts_file: str | os.PathLike[str] | None = None,
+    role_name: str | None = None,
+    include_accounts: str | Sequence[str] | None = None,
+    exclude_accounts: str | Sequence[str] | None = None,
+    max_accounts_in_flight: int | None = None,
+    assume_role_in_caller_account: bool | None = None,
+    remediation_role_name: str | None = None,
+) -> RemediationReport:
+    """Fixes an organisation report's ``FAIL`` findings, each in its own account,
+    through ``remediation_role_name`` (else ``role_name``); a dry run by default,
+    with the same rules as ``remediate``.
+
+    Args:
+        report: the ``OrganizationReport`` of ``check_organization`` (or its ``to_json()`` text or ``to_dict()``).
+        client: not for organisations; refused.
+        client_factory: not for organisations; refused.
+        profile: the AWS profile of the caller.
+        endpoint_url: an endpoint for every AWS call (an emulator).
+        role_arn: not for organisations (use ``role_name``); refused.
+        external_id: the external id the member roles' trust policy requires.
+        session_name: the session name of each assumed role.
+        credentials: static credentials of the caller (see ``check_key``).
+        allow_unknown_regions: accept region names this version does not know (see ``check_key``).
+        on_call: called with every API attempt (see ``check_key``); else the ``kms_rotation`` logger.
+        rotation_period_days: as ``remediate``.
+        dry_run: ``True`` (the default) reports what would change and changes nothing.
+        rotate_on_demand: as ``remediate``.
+        organization: every account of the AWS Organization (``ListAccounts``).
+        organizational_unit: every account under this OU (``ou-...``) or root (``r-...``), recursively.
+        accounts_file: a JSON file ``{"111122223333": "arn:aws:iam::111122223333:role/NAME", ...}``
+            naming each account's role, for setups without Organizations access.
+        role_name: the role assumed in each account, ``arn:PARTITION:iam::ACCOUNT:role/NAME``
+            (``external_id`` and ``session_name`` apply to it).
+        include_accounts: only these account ids.
+        exclude_accounts: not these account ids.
+        max_accounts_in_flight: accounts checked at once (default 8), each with its own request budgets.
+        assume_role_in_caller_account: assume the role in the caller's own account too
+            (by default it is checked with the caller's credentials).
+        remediation_role_name: the role remediation assumes in each account (default ``role_name``).
+
+    Returns:
+        The ``RemediationReport``; each action names its ``account_id``. An account
+        that cannot be reached makes its targets ``FAILED`` with the AWS code.
+
+    Raises:
+        InvalidInputError: a malformed report, period or option; a target outside its
+            finding's account; raised before any AWS call.
+        ConfigurationError: no credentials.
+    """
+    options = locals()
+    return _native.remediate_organization(options.pop("report"), options)
+
+
 def _async_twin(
     sync: Callable[_P, _T], native: Callable[..., Awaitable[_T]]
 ) -> Callable[_P, Coroutine[Any, Any, _T]]:
@@ -436,6 +596,8 @@ check_account_async = _async_twin(check_account, _native.check_account_async)
 remediate_async = _async_twin(remediate, _native.remediate_async)
 remediate_keys_async = _async_twin(remediate_keys, _native.remediate_keys_async)
 collect_async = _async_twin(collect, _native.collect_async)
+check_organization_async = _async_twin(check_organization, _native.check_organization_async)
+remediate_organization_async = _async_twin(remediate_organization, _native.remediate_organization_async)
 
 # Public classes show as `kms_rotation.X` (tracebacks, reprs, pickling), wherever defined.
 for _class in (
@@ -457,6 +619,7 @@ __version__: str = _native.VERSION
 """The package version (the Rust crates' version)."""
 
 __all__ = [
+    "AccountEntry",
     "AccountReport",
     "ApiError",
     "ConfigurationError",
@@ -467,6 +630,7 @@ __all__ = [
     "KeySummary",
     "KmsRotationError",
     "MalformedSnapshotError",
+    "OrganizationReport",
     "Outcome",
     "Policy",
     "ProgressEvent",
@@ -485,6 +649,8 @@ __all__ = [
     "check_account_async",
     "check_key",
     "check_key_async",
+    "check_organization",
+    "check_organization_async",
     "collect",
     "collect_async",
     "load_cloudsploit_collection",
@@ -493,4 +659,6 @@ __all__ = [
     "remediate_async",
     "remediate_keys",
     "remediate_keys_async",
+    "remediate_organization",
+    "remediate_organization_async",
 ]

@@ -24,6 +24,14 @@ def check_key(key: str, options: _Options) -> Finding: ...
 def check_key_async(key: str, options: _Options) -> Awaitable[Finding]: ...
 def check_account(options: _Options) -> AccountReport: ...
 def check_account_async(options: _Options) -> Awaitable[AccountReport]: ...
+def check_organization(options: _Options) -> OrganizationReport: ...
+def check_organization_async(options: _Options) -> Awaitable[OrganizationReport]: ...
+def remediate_organization(
+    report: OrganizationReport | str | Mapping[str, Any], options: _Options
+) -> RemediationReport: ...
+def remediate_organization_async(
+    report: OrganizationReport | str | Mapping[str, Any], options: _Options
+) -> Awaitable[RemediationReport]: ...
 def collect(path: _Path, options: _Options) -> Snapshot: ...
 def collect_async(path: _Path, options: _Options) -> Awaitable[Snapshot]: ...
 def remediate(report: AccountReport | str | Mapping[str, Any], options: _Options) -> RemediationReport: ...
@@ -142,7 +150,9 @@ class ProgressEvent:
     `kind` is one of `"region_started"`, `"keys_listed"` (``listed`` keys
     known so far in ``region``), `"key_evaluated"` (``evaluated`` of
     ``listed`` findings ready in ``region``) and `"region_finished"` (with
-    ``state``: `"scanned"`, `"not_enabled"` or `"error"`).
+    ``state``: `"scanned"`, `"not_enabled"` or `"error"`); in an organisation
+    run also `"account_started"` and `"account_finished"` (``state``:
+    `"checked"`, `"skipped"` or `"error"`), and every event names its ``account_id``.
     """
 
     @property
@@ -155,6 +165,8 @@ class ProgressEvent:
     def evaluated(self) -> int | None: ...
     @property
     def state(self) -> str | None: ...
+    @property
+    def account_id(self) -> str | None: ...
 
 class _Record:
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -275,6 +287,10 @@ class RemediationPlan(_Record):
 @final
 class Finding(_Record):
     """The verdict for one key, with the facts behind it."""
+
+    @property
+    def account_id(self) -> str | None:
+        """The account the key belongs to (in an organisation report; ``None`` in an account report)."""
 
     @property
     def region(self) -> str:
@@ -491,8 +507,117 @@ class AccountReport(_Record):
         """
 
 @final
+class AccountEntry(_Record):
+    """One account of an organisation report."""
+
+    @property
+    def account_id(self) -> str:
+        """The 12-digit account id."""
+
+    @property
+    def name(self) -> str | None:
+        """Its name, as Organizations lists it."""
+
+    @property
+    def state(self) -> str:
+        """How the run ended for it: ``"checked"``, ``"skipped"`` (not ``ACTIVE``) or ``"error"``."""
+
+    @property
+    def organizations_state(self) -> str | None:
+        """Its state as Organizations says it (``"ACTIVE"``, ``"SUSPENDED"``, ...); ``None`` from an accounts file."""
+
+    @property
+    def role_arn(self) -> str | None:
+        """The role assumed in it; ``None`` when the caller's own credentials were used."""
+
+    @property
+    def regions(self) -> tuple[RegionReport, ...]:
+        """One entry per requested region (empty unless checked)."""
+
+    @property
+    def summary(self) -> Summary:
+        """Its findings counted by status."""
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """Why it was not checked, with the AWS code (e.g. ``AccessDenied`` on ``AssumeRole``)."""
+
+@final
+class OrganizationReport(_Record):
+    """The result of ``check_organization``: one entry per account, and the
+    findings of every account, each carrying its ``account_id``.
+
+    Iterating over the report yields its findings. ``to_json()`` is the Rust
+    core's canonical JSON, byte for byte.
+    """
+
+    @property
+    def schema_version(self) -> int:
+        """The report format version (1)."""
+
+    @property
+    def generated_at(self) -> datetime:
+        """When the report was made."""
+
+    @property
+    def caller_account_id(self) -> str | None:
+        """The account whose credentials ran the check."""
+
+    @property
+    def scope(self) -> str:
+        """What was covered: ``"organization"``, the OU id, or ``"accounts_file"``."""
+
+    @property
+    def policy(self) -> Policy:
+        """The policy the keys were held to."""
+
+    @property
+    def accounts(self) -> tuple[AccountEntry, ...]:
+        """One entry per account, sorted by id."""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of every checked account, sorted by account, region, key ARN."""
+
+    @property
+    def summary(self) -> Summary:
+        """Counts per status over every account."""
+
+    @property
+    def account_summary(self) -> dict[str, int]:
+        """Accounts by how the run ended: ``{"total", "checked", "skipped", "error"}``."""
+
+    @property
+    def stats(self) -> Stats:
+        """API calls, retries, duration, over every account."""
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0."""
+
+    def __iter__(self) -> Iterator[Finding]: ...
+    def render(self, format: str = "table", *, color: bool = False, only_failing: bool = False) -> str:
+        """Renders the report as ``AccountReport.render`` does, every format carrying the account.
+
+        Raises:
+            InvalidInputError: an unknown format.
+        """
+
+    @classmethod
+    def from_json(cls, text: str) -> OrganizationReport:
+        """Reads a report written by ``to_json()`` (by Python, Rust or Node).
+
+        Raises:
+            InvalidInputError: the text is not such a report (line and column given).
+        """
+
+@final
 class RemediationAction(_Record):
     """One target key and what remediation did to it."""
+
+    @property
+    def account_id(self) -> str | None:
+        """The target's account (when remediating an organisation report)."""
 
     @property
     def region(self) -> str:
@@ -591,10 +716,12 @@ __all__ = [
     "OPTION_NAMES",
     "RENDER_OPTION_NAMES",
     "VERSION",
+    "AccountEntry",
     "AccountReport",
     "ErrorInfo",
     "Finding",
     "KeySummary",
+    "OrganizationReport",
     "Policy",
     "ProgressEvent",
     "RegionReport",
@@ -610,6 +737,8 @@ __all__ = [
     "check_account_async",
     "check_key",
     "check_key_async",
+    "check_organization",
+    "check_organization_async",
     "collect",
     "collect_async",
     "load_cloudsploit_collection",
@@ -618,6 +747,8 @@ __all__ = [
     "remediate_async",
     "remediate_keys",
     "remediate_keys_async",
+    "remediate_organization",
+    "remediate_organization_async",
     "run_cli",
     "run_conformance",
 ]

@@ -1,0 +1,180 @@
+//! An organisation's accounts (Organizations `ListAccounts`, `ListAccountsForParent`)
+//! and temporary credentials in each (STS `AssumeRole`).
+
+use std::fmt;
+
+use aws_sdk_organizations::types::Account;
+
+use super::error::{api_error, invalid_response};
+use super::session::AwsSession;
+use crate::api::{ApiError, register_secret};
+use crate::error::{Error, Result};
+use crate::model::MemberAccount;
+
+/// Organizations pages: `ListAccounts` and `ListAccountsForParent` take at most 20.
+const ACCOUNTS_PAGE: i32 = 20;
+/// `ListOrganizationalUnitsForParent` takes at most 20 too.
+const UNITS_PAGE: i32 = 20;
+/// An OU tree is at most five levels deep under the root; more is a cycle.
+const MAX_OU_DEPTH: usize = 8;
+
+/// Credentials returned by `AssumeRole`, registered for scrubbing as soon as
+/// they arrive. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TemporaryCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token.
+    pub session_token: String,
+}
+
+impl fmt::Debug for TemporaryCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TemporaryCredentials(..)")
+    }
+}
+
+fn member(account: Account) -> Option<MemberAccount> {
+    let id = account.id?;
+    // `State` replaced `Status` in 2025; emulators and older answers carry only `Status`.
+    let state = account
+        .state
+        .map(|s| s.as_str().to_owned())
+        .or_else(|| account.status.map(|s| s.as_str().to_owned()));
+    Some(MemberAccount {
+        account_id: id,
+        name: account.name,
+        state,
+    })
+}
+
+/// Every account of the organisation (`ListAccounts`, all pages), or every
+/// account under `parent` (a root or OU id), recursively through its OUs.
+///
+/// # Errors
+/// [`Error::Api`] with the AWS code when a call fails (e.g.
+/// `AccessDeniedException`, `AWSOrganizationsNotInUseException`,
+/// `ParentNotFoundException`).
+pub async fn list_accounts(session: &AwsSession, parent: Option<&str>) -> Result<Vec<MemberAccount>> {
+    let client = aws_sdk_organizations::Client::new(session.sdk_config());
+    let region = session.home_region().to_owned();
+    let failed = |operation: &'static str| {
+        let region = region.clone();
+        move |source: ApiError| Error::Api {
+            operation,
+            region,
+            source,
+        }
+    };
+    let mut accounts = Vec::new();
+    let Some(root) = parent else {
+        let mut token: Option<String> = None;
+        loop {
+            let out = client
+                .list_accounts()
+                .max_results(ACCOUNTS_PAGE)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| failed("ListAccounts")(api_error(e)))?;
+            accounts.extend(out.accounts.unwrap_or_default().into_iter().filter_map(member));
+            match out.next_token {
+                Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+                _ => break,
+            }
+        }
+        return Ok(accounts);
+    };
+    let mut level = vec![root.to_owned()];
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..MAX_OU_DEPTH {
+        let mut next_level = Vec::new();
+        for parent in level.into_iter().filter(|p| seen.insert(p.clone())) {
+            let mut token: Option<String> = None;
+            loop {
+                let out = client
+                    .list_accounts_for_parent()
+                    .parent_id(&parent)
+                    .max_results(ACCOUNTS_PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| failed("ListAccountsForParent")(api_error(e)))?;
+                accounts.extend(out.accounts.unwrap_or_default().into_iter().filter_map(member));
+                match out.next_token {
+                    Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+                    _ => break,
+                }
+            }
+            let mut token: Option<String> = None;
+            loop {
+                let out = client
+                    .list_organizational_units_for_parent()
+                    .parent_id(&parent)
+                    .max_results(UNITS_PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| failed("ListOrganizationalUnitsForParent")(api_error(e)))?;
+                next_level.extend(
+                    out.organizational_units
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|unit| unit.id),
+                );
+                match out.next_token {
+                    Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+                    _ => break,
+                }
+            }
+        }
+        if next_level.is_empty() {
+            return Ok(accounts);
+        }
+        level = next_level;
+    }
+    Err(failed("ListOrganizationalUnitsForParent")(invalid_response(
+        "the organizational units nest deeper than Organizations allows (a cycle?)",
+    )))
+}
+
+/// Assumes `role_arn` with the session's credentials and returns the
+/// temporary credentials (registered with [`register_secret`] before they are returned).
+///
+/// # Errors
+/// [`Error::Api`] (operation `AssumeRole`) with the AWS code, e.g.
+/// `AccessDenied` when the role does not exist or does not trust the caller.
+pub async fn assume_role(
+    session: &AwsSession,
+    role_arn: &str,
+    external_id: Option<&str>,
+    session_name: &str,
+) -> Result<TemporaryCredentials> {
+    let sts = aws_sdk_sts::Client::new(session.sdk_config());
+    let failed = |source: ApiError| Error::Api {
+        operation: "AssumeRole",
+        region: session.home_region().to_owned(),
+        source,
+    };
+    let out = sts
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session_name)
+        .set_external_id(external_id.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| failed(api_error(e)))?;
+    let Some(credentials) = out.credentials else {
+        return Err(failed(invalid_response("AssumeRole answered without Credentials")));
+    };
+    register_secret(&credentials.secret_access_key);
+    register_secret(&credentials.session_token);
+    Ok(TemporaryCredentials {
+        access_key_id: credentials.access_key_id,
+        secret_access_key: credentials.secret_access_key,
+        session_token: credentials.session_token,
+    })
+}

@@ -1,0 +1,270 @@
+//! Whole organisations end to end on moto's server: Organizations lists the
+//! accounts, STS assumes the role in each (moto hands out credentials that act
+//! in that account), KMS answers in each account. A role that cannot be
+//! assumed is made by the fault proxy (`scripts/fault_proxy.py`) refusing
+//! `AssumeRole` into one member: moto itself never checks roles.
+//!
+//! Needs `KMS_ROTATION_MOTO_ENDPOINT` (`eval "$(scripts/moto.sh start)"`) and
+//! python3; without the endpoint the test skips, except under CI, where it fails.
+//! `KMS_ROTATION_ORG_FIXTURE=path` also writes the emulated organisation's
+//! connection settings (endpoint, credentials, role name) to that file, for the
+//! CLI, Python and Node to check the same organisation.
+
+mod common;
+
+use aws_sdk_kms::types::KeySpec as SdkKeySpec;
+use common::proxy::Proxy;
+use common::{endpoint, fresh_account_id};
+use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
+use kms_rotation_core::{
+    AccountState, CheckOptions, ConnectionOptions, Format, OrganizationOptions, OrganizationReport, Outcome, Reason,
+    RegionState, Regions, RemediateOptions, RenderOptions, StaticCredentials, Status, render_organization,
+};
+use serde_json::json;
+
+const R1: &str = "us-east-1";
+const ROLE: &str = "KmsRotationAudit";
+
+/// A session acting in `account` (moto: assume any role there).
+async fn session_in(endpoint: &str, account: &str) -> AwsSession {
+    let options = AwsOptions::default()
+        .with_static_credentials("testing", "testing", None)
+        .with_endpoint_url(endpoint)
+        .unwrap()
+        .with_regions([R1])
+        .unwrap()
+        .with_role(&format!("arn:aws:iam::{account}:role/Seeder"), None, None)
+        .unwrap();
+    AwsSession::connect(&options).await.unwrap()
+}
+
+/// Three keys in an account: rotation on (PASS), off (FAIL), RSA (NOT_APPLICABLE); their ids.
+async fn seed(session: &AwsSession) -> [String; 3] {
+    let kms = session.client(R1).unwrap().sdk_client().clone();
+    let mut ids = Vec::new();
+    for (alias, spec) in [("on", None), ("off", None), ("rsa", Some(SdkKeySpec::Rsa2048))] {
+        let mut create = kms.create_key();
+        if let Some(spec) = spec {
+            create = create
+                .key_spec(spec)
+                .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify);
+        }
+        let id = create.send().await.unwrap().key_metadata.unwrap().key_id;
+        kms.create_alias()
+            .alias_name(format!("alias/{alias}"))
+            .target_key_id(&id)
+            .send()
+            .await
+            .unwrap();
+        if alias == "on" {
+            kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+        }
+        ids.push(id);
+    }
+    [ids[0].clone(), ids[1].clone(), ids[2].clone()]
+}
+
+/// A report without its timing (when it was made, how long it took).
+fn comparable(report: &OrganizationReport) -> OrganizationReport {
+    let mut report = report.clone();
+    report.generated_at = kms_rotation_core::Timestamp::from_epoch_seconds(0);
+    report.stats.duration_ms = 0;
+    report
+}
+
+async fn rotation_enabled(session: &AwsSession, key_id: &str) -> bool {
+    let kms = session.client(R1).unwrap().sdk_client().clone();
+    let out = kms.get_key_rotation_status().key_id(key_id).send().await.unwrap();
+    out.key_rotation_enabled
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
+    let Some(endpoint) = endpoint() else { return };
+    // The management account, isolated from other tests by a fresh id.
+    let management = fresh_account_id();
+    let bootstrap = session_in(&endpoint, &management).await;
+    let admin = aws::assume_role(
+        &bootstrap,
+        &format!("arn:aws:iam::{management}:role/Admin"),
+        None,
+        "tests",
+    )
+    .await
+    .unwrap();
+    let credentials = StaticCredentials {
+        access_key_id: admin.access_key_id.clone(),
+        secret_access_key: admin.secret_access_key.clone(),
+        session_token: Some(admin.session_token.clone()),
+    };
+    let orgs = aws_sdk_organizations::Client::new(bootstrap.sdk_config());
+    orgs.create_organization().send().await.unwrap();
+    let mut members = Vec::new();
+    for name in ["member-a", "member-b", "member-norole", "member-closed"] {
+        let out = orgs
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        members.push(out.create_account_status.unwrap().account_id.unwrap());
+    }
+    let [a, b, norole, closed] = [&members[0], &members[1], &members[2], &members[3]];
+    orgs.close_account().account_id(closed.as_str()).send().await.unwrap();
+
+    let mut keys = std::collections::BTreeMap::new();
+    for account in [&management, a, b, norole] {
+        let session = session_in(&endpoint, account).await;
+        keys.insert(account.clone(), (seed(&session).await, session));
+    }
+
+    // Through the proxy: AssumeRole into the member without a role is refused.
+    let proxy = Proxy::start(&endpoint);
+    proxy.set(json!([{"op": "AssumeRole", "action": "error", "code": "AccessDenied",
+        "message": "User is not authorized to perform: sts:AssumeRole", "key": norole.as_str()}]));
+    let connection = |organization: OrganizationOptions| {
+        ConnectionOptions::default()
+            .with_credentials(credentials.clone())
+            .with_endpoint_url(&proxy.url)
+            .with_regions(Regions::from_names([R1]).unwrap())
+            .with_organization(organization)
+            .build()
+            .unwrap()
+    };
+    let org = OrganizationOptions::default()
+        .with_organization(true)
+        .with_role_name(ROLE)
+        .with_session_name("org-tests")
+        .with_max_accounts_in_flight(2);
+    let report = connection(org.clone())
+        .check_organization(&CheckOptions::default())
+        .await
+        .unwrap();
+
+    // Every account once: the management account with the caller's credentials.
+    let ids: Vec<&str> = report.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    let mut expected = vec![management.as_str(), a, b, norole, closed];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(report.caller_account_id.as_deref(), Some(management.as_str()));
+    let entry = |id: &str| report.account(id).unwrap();
+    assert_eq!(entry(&management).state, AccountState::Checked);
+    assert_eq!(entry(&management).role_arn, None);
+    for member in [a, b] {
+        assert_eq!(entry(member).state, AccountState::Checked, "{member}");
+        assert_eq!(
+            entry(member).role_arn.as_deref(),
+            Some(format!("arn:aws:iam::{member}:role/{ROLE}").as_str())
+        );
+        assert_eq!(entry(member).regions[0].state, RegionState::Scanned);
+        assert_eq!(entry(member).organizations_state.as_deref(), Some("ACTIVE"));
+    }
+    let refused = entry(norole);
+    assert_eq!(refused.state, AccountState::Error);
+    let error = refused.error.as_ref().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.operation.as_deref()),
+        ("AccessDenied", Some("AssumeRole"))
+    );
+    assert_eq!(entry(closed).state, AccountState::Skipped);
+    assert_eq!(entry(closed).organizations_state.as_deref(), Some("SUSPENDED"));
+    assert_eq!(report.account_summary.total, 5);
+    assert_eq!(
+        (
+            report.account_summary.checked,
+            report.account_summary.skipped,
+            report.account_summary.error
+        ),
+        (3, 1, 1)
+    );
+
+    // Every verdict, in its own account.
+    for account in [&management, a, b] {
+        let (ids, _) = &keys[account];
+        let verdict = |id: &str| {
+            let found: Vec<_> = report.findings.iter().filter(|f| f.key_id == id).collect();
+            assert_eq!(found.len(), 1, "{id}");
+            assert_eq!(found[0].account_id.as_deref(), Some(account.as_str()));
+            assert!(found[0].key_arn.contains(account.as_str()));
+            (found[0].status, found[0].reason)
+        };
+        assert_eq!(verdict(&ids[0]), (Status::Pass, Reason::RotationEnabled));
+        assert_eq!(verdict(&ids[1]), (Status::Fail, Reason::RotationDisabled));
+        assert_eq!(verdict(&ids[2]), (Status::NotApplicable, Reason::UnsupportedKeySpec));
+    }
+    assert_eq!(report.findings.len(), 9);
+    assert_eq!(report.summary.fail, 3);
+    assert_eq!(report.exit_code(), 2);
+    let csv = render_organization(&report, Format::Csv, RenderOptions::default());
+    assert!(csv.starts_with("account_id,"));
+    assert!(csv.contains(&format!("{a},{R1},")));
+
+    // The command line gives the same report for the same organisation.
+    if let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") {
+        let out = std::process::Command::new(binary)
+            .args([
+                "check",
+                "--organization",
+                "--role-name",
+                ROLE,
+                "--session-name",
+                "org-tests",
+            ])
+            .args([
+                "--max-accounts-in-flight",
+                "2",
+                "--region",
+                R1,
+                "--endpoint-url",
+                &proxy.url,
+                "--format",
+                "json",
+            ])
+            .env("AWS_ACCESS_KEY_ID", &admin.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &admin.secret_access_key)
+            .env("AWS_SESSION_TOKEN", &admin.session_token)
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("account {norole} was not checked")));
+        let from_cli = OrganizationReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        assert_eq!(comparable(&from_cli), comparable(&report));
+    }
+
+    if let Ok(path) = std::env::var("KMS_ROTATION_ORG_FIXTURE") {
+        let fixture = json!({
+            "endpoint_url": proxy.url, "region": R1, "role_name": ROLE, "session_name": "org-tests",
+            "credentials": {"access_key_id": admin.access_key_id, "secret_access_key": admin.secret_access_key,
+                            "session_token": admin.session_token},
+            "report": serde_json::from_str::<serde_json::Value>(&report.to_json()).unwrap(),
+        });
+        std::fs::write(path, fixture.to_string()).unwrap();
+    }
+
+    // Remediation: a dry run first, then each FAIL fixed in its own account.
+    let plan = connection(org.clone())
+        .remediate_organization(&report, &RemediateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(plan.actions.len(), 3);
+    assert!(plan.actions.iter().all(|a| a.outcome == Outcome::WouldChange));
+    for account in [&management, a, b] {
+        assert!(!rotation_enabled(&keys[account].1, &keys[account].0[1]).await);
+    }
+    let fixed = connection(org.with_remediation_role_name("KmsRotationRemediation"))
+        .remediate_organization(&report, &RemediateOptions::default().with_dry_run(false))
+        .await
+        .unwrap();
+    assert_eq!(fixed.exit_code(), 0, "{}", fixed.to_json());
+    for action in &fixed.actions {
+        let account = action.account_id.as_deref().unwrap();
+        assert!(action.target_arn.contains(account));
+        assert_eq!((action.outcome, action.verified), (Outcome::Changed, true));
+    }
+    for account in [&management, a, b] {
+        let (ids, session) = &keys[account];
+        assert!(rotation_enabled(session, &ids[1]).await, "{account}");
+    }
+}
