@@ -244,3 +244,17 @@ async fn a_cloudsploit_collection_is_judged_by_our_rules() {
     let error = Snapshot::from_cloudsploit_collection(r#"{"regions": {}}"#).unwrap_err();
     assert!(error.to_string().contains("CloudSploit"), "{error}");
 }
+
+#[test]
+fn a_top_level_that_is_not_an_object_is_named_plainly() {
+    for (text, kind, line) in [
+        ("[]", "an array", 1),
+        ("\n  \"keys\"", "a string", 2),
+        ("42", "a number", 1),
+    ] {
+        let error = Snapshot::from_json(text).unwrap_err().to_string();
+        assert!(error.contains(&format!("not {kind}")), "{error}");
+        assert!(error.contains(&format!("line {line}")), "{error}");
+        assert!(!error.contains("AccountFileIn"), "{error}");
+    }
+}

@@ -468,6 +468,9 @@ impl Snapshot {
             return Ok(snapshot);
         }
         check_unique_keys(text).map_err(|problem| malformed(&source_name, problem))?;
+        if let Some(problem) = not_an_object(text) {
+            return Err(malformed(&source_name, problem));
+        }
         let file: AccountFileIn =
             serde_json::from_str(text).map_err(|e| malformed(&source_name, JsonProblem::from(e)))?;
         let snapshot = Snapshot::new(file.account_id.as_deref());
@@ -1418,4 +1421,26 @@ fn recorded_rotation(file: &RotationFile) -> Result<RotationStatus, ApiError> {
     check_period("GetKeyRotationStatus", file.rotation_period_in_days.map(i64::from))
         .map_err(ApiError::not_retryable)?;
     Ok(RotationStatus::from(file))
+}
+
+/// A snapshot's top level must be an object: say so plainly, and where the value
+/// starts, rather than serde's words for a sequence read as a struct.
+fn not_an_object(text: &str) -> Option<JsonProblem> {
+    let start = text.len() - text.trim_start().len();
+    let kind = match text[start..].bytes().next()? {
+        b'{' => return None,
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        _ => "a number",
+    };
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    Some(JsonProblem {
+        line,
+        column,
+        message: format!("a snapshot is a JSON object with \"regions\" (and \"account_id\"), not {kind}"),
+    })
 }
