@@ -510,11 +510,7 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
 pub(crate) async fn judge_refusals(clients: &Clients, results: &mut [(RegionReport, Vec<Finding>)]) -> Result<()> {
     let refused = |entry: &RegionReport| entry.state == RegionState::NotEnabled;
     let credentials_error = |what: String, entry: &RegionReport| {
-        let detail = entry
-            .error
-            .as_ref()
-            .map(|e| format!("{}: {}", e.code, e.message))
-            .unwrap_or_default();
+        let detail = entry.error.as_ref().map(ToString::to_string).unwrap_or_default();
         Error::Configuration(format!(
             "the credentials were refused {what}: {detail}; check the credentials, the profile or the role"
         ))

@@ -782,6 +782,14 @@ pub struct ErrorInfo {
     pub operation: Option<String>,
 }
 
+/// `CODE: message`, as the CLI's stderr lines, the HTML header and configuration
+/// errors quote a failure.
+impl fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
 /// An account of an organisation, as Organizations lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberAccount {

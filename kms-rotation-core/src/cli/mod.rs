@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::{
     AccountReport, AccountState, CheckOptions, Connection, ConnectionOptions, Format, OrganizationOptions,
-    OrganizationReport, Policy, ProgressEvent, Regions, RemediateOptions, RenderOptions, Snapshot, Timestamp, render,
-    render_organization, render_remediation,
+    OrganizationReport, Policy, ProgressEvent, RegionReport, Regions, RemediateOptions, RenderOptions, Snapshot,
+    Timestamp, render, render_organization, render_remediation,
 };
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -518,25 +518,26 @@ fn check_writable(output: &Option<PathBuf>) -> Result<(), Failure> {
 /// One stderr line per region that was not checked: the exit code says so too.
 fn warn_unchecked_regions(report: &AccountReport) {
     for region in report.regions_not_checked() {
-        let why = region
-            .error
-            .as_ref()
-            .map(|e| format!("{}: {}", e.code, e.message))
-            .unwrap_or_default();
-        let state = state_words(region.state);
-        eprintln!("error: region {} was not checked ({state}): {why}", region.region);
+        warn_unchecked_region(region, None);
     }
+}
+
+/// The stderr line of one region not checked, naming its account in an organisation run.
+fn warn_unchecked_region(region: &RegionReport, account: Option<&str>) {
+    let why = region.error.as_ref().map(ToString::to_string).unwrap_or_default();
+    let of_account = account.map(|id| format!(" of account {id}")).unwrap_or_default();
+    let state = state_words(region.state);
+    eprintln!(
+        "error: region {}{of_account} was not checked ({state}): {why}",
+        region.region
+    );
 }
 
 /// One stderr line per account (and per region of a checked account) that was not checked.
 fn warn_unchecked_accounts(report: &OrganizationReport) {
     for account in &report.accounts {
         if account.state == AccountState::Error {
-            let why = account
-                .error
-                .as_ref()
-                .map(|e| format!("{}: {}", e.code, e.message))
-                .unwrap_or_default();
+            let why = account.error.as_ref().map(ToString::to_string).unwrap_or_default();
             eprintln!("error: account {} was not checked: {why}", account.account_id);
         }
         for region in account
@@ -544,17 +545,7 @@ fn warn_unchecked_accounts(report: &OrganizationReport) {
             .iter()
             .filter(|r| r.state != crate::RegionState::Scanned)
         {
-            let why = region
-                .error
-                .as_ref()
-                .map(|e| format!("{}: {}", e.code, e.message))
-                .unwrap_or_default();
-            eprintln!(
-                "error: region {} of account {} was not checked ({}): {why}",
-                region.region,
-                account.account_id,
-                state_words(region.state)
-            );
+            warn_unchecked_region(region, Some(&account.account_id));
         }
     }
 }

@@ -109,11 +109,7 @@ pub(super) fn account(report: &AccountReport) -> String {
         ("Tool", format!("kms-rotation {}", env!("CARGO_PKG_VERSION"))),
     ];
     for region in report.regions_not_checked() {
-        let why = region
-            .error
-            .as_ref()
-            .map(|e| format!("{}: {}", e.code, e.message))
-            .unwrap_or_default();
+        let why = region.error.as_ref().map(ToString::to_string).unwrap_or_default();
         facts.push((
             "Not checked",
             format!("{} ({}) {why}", region.region, region_state(region.state)),
