@@ -50,6 +50,18 @@ pub struct RoleSession {
     pub session_name: String,
 }
 
+impl RoleSession {
+    /// The role `role_arn`, with the external id its trust policy requires
+    /// (if any) and the session name CloudTrail records (else `kms-rotation`).
+    pub fn new(role_arn: impl Into<String>, external_id: Option<String>, session_name: Option<String>) -> Self {
+        Self {
+            role_arn: role_arn.into(),
+            external_id,
+            session_name: session_name.unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
+        }
+    }
+}
+
 impl fmt::Debug for RoleSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RoleSession")

@@ -263,7 +263,11 @@ pub struct ConnectionOptions {
     factory: Option<MakeClient>,
     snapshot: Option<Snapshot>,
     organization: OrganizationOptions,
+    organization_clients: Option<MakeDirectory>,
 }
+
+/// Makes the account directory of an organisation run over your own clients, for the run's regions.
+type MakeDirectory = Arc<dyn Fn(&Regions) -> Result<Arc<dyn AccountDirectory>> + Send + Sync>;
 
 impl fmt::Debug for ConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -279,11 +283,12 @@ impl fmt::Debug for ConnectionOptions {
             .field("client_factory", &self.factory.is_some())
             .field("snapshot", &self.snapshot.is_some())
             .field("organization", &self.organization)
+            .field("service_client_factory", &self.organization_clients.is_some())
             .finish()
     }
 }
 
-fn missing_operation<T: JsonTransport>(transport: &T, needed: &[Operation]) -> Result<()> {
+pub(crate) fn missing_operation<T: JsonTransport>(transport: &T, needed: &[Operation]) -> Result<()> {
     match needed.iter().find(|op| !transport.has_operation(**op)) {
         None => Ok(()),
         Some(op) => Err(Error::invalid(
@@ -417,6 +422,20 @@ impl ConnectionOptions {
         self
     }
 
+    /// An organisation run through your own SDK's clients instead of the
+    /// built-in AWS client: `transport` calls STS, Organizations and Account
+    /// and makes each account's KMS clients (Python's and Node's
+    /// `service_client_factory`). STS and Organizations are called in the
+    /// first region named; `regions` must be named, or "all" (`ListRegions` in each account).
+    pub fn with_organization_transport<T: crate::OrganizationTransport>(mut self, transport: T) -> Self {
+        let transport = Arc::new(transport);
+        self.organization_clients = Some(Arc::new(move |regions: &Regions| {
+            let directory = crate::TransportDirectory::shared(transport.clone(), regions.clone(), None)?;
+            Ok(Arc::new(directory) as Arc<dyn AccountDirectory>)
+        }));
+        self
+    }
+
     /// Makes the run an organisation run: these accounts, through these roles
     /// (see [`Connection::check_organization`]). `external_id` and
     /// `session_name` then belong to the roles assumed in each account.
@@ -447,7 +466,7 @@ impl ConnectionOptions {
                 return Err(Error::invalid(
                     "organization",
                     "true",
-                    "an organisation run reaches each account through the built-in AWS client (Organizations, STS); it cannot use client, client_factory or a snapshot",
+                    "an organisation run reaches each account through the built-in AWS client or service_client_factory (Organizations, STS); it cannot use client, client_factory or a snapshot",
                 ));
             }
             // The member roles' external id and session name.
@@ -463,6 +482,18 @@ impl ConnectionOptions {
         } else {
             None
         };
+        if self.organization_clients.is_some() && organization.is_none() {
+            return Err(Error::invalid(
+                "service_client_factory",
+                "<factory>",
+                "it makes the clients of an organisation run; give organization, organizational_unit or accounts_file too (client_factory makes the clients of one account)",
+            ));
+        }
+        let directory = match (&self.organization_clients, &organization) {
+            (Some(make), Some(_)) => Some(make(&self.regions)?),
+            _ => None,
+        };
+        let injected = injected || directory.is_some();
         let aws_options = [
             ("profile", self.profile.clone()),
             ("endpoint_url", self.endpoint_url.clone()),
@@ -476,7 +507,7 @@ impl ConnectionOptions {
             return Err(Error::invalid(
                 name,
                 value.clone().unwrap_or_default(),
-                "it configures the built-in AWS client, so it cannot be combined with client, client_factory or a snapshot",
+                "it configures the built-in AWS client, so it cannot be combined with client, client_factory, service_client_factory or a snapshot",
             ));
         }
         if self.role_arn.is_none() && organization.is_none() {
@@ -502,7 +533,12 @@ impl ConnectionOptions {
                 "a snapshot serves every region it holds; do not combine it with another client or a factory",
             ));
         }
-        let source = if let Some(snapshot) = self.snapshot {
+        let source = if directory.is_some() {
+            Source::Injected {
+                client: None,
+                factory: None,
+            }
+        } else if let Some(snapshot) = self.snapshot {
             Source::Snapshot(snapshot)
         } else if self.client.is_some() || self.factory.is_some() {
             if self.regions == Regions::All {
@@ -530,6 +566,7 @@ impl ConnectionOptions {
             source,
             regions: self.regions,
             organization,
+            directory,
         };
         connection.check()?;
         Ok(connection)
@@ -563,6 +600,8 @@ pub struct Connection {
     source: Source,
     regions: Regions,
     organization: Option<(OrganizationOptions, AccountScope)>,
+    /// The organisation's accounts through your own clients (`service_client_factory`).
+    directory: Option<Arc<dyn AccountDirectory>>,
 }
 
 impl fmt::Debug for Connection {
@@ -592,6 +631,9 @@ impl Connection {
     /// # Errors
     /// [`Error::Configuration`] when the clients are not the built-in AWS client's.
     pub fn account_directory(&self) -> Result<Arc<dyn AccountDirectory>> {
+        if let Some(directory) = &self.directory {
+            return Ok(directory.clone());
+        }
         match &self.source {
             #[cfg(feature = "aws")]
             Source::Aws(settings) => Ok(Arc::new(AwsDirectory {
@@ -762,11 +804,13 @@ impl Connection {
                 source: self.source.clone(),
                 regions: Regions::List(vec![region]),
                 organization: None,
+                directory: None,
             },
             None if self.is_aws() => Connection {
                 source: self.source.clone(),
                 regions: Regions::Default,
                 organization: None,
+                directory: None,
             },
             None => {
                 return Err(Error::Configuration(
@@ -796,6 +840,7 @@ impl Connection {
             source: self.source.clone(),
             regions,
             organization: None,
+            directory: None,
         };
         connection.scan_clients(needed).await
     }

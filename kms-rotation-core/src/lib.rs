@@ -47,6 +47,7 @@ mod engine;
 mod error;
 mod json_input;
 mod model;
+mod org_transport;
 mod organization;
 mod policy;
 mod remediate;
@@ -80,6 +81,9 @@ pub use model::{
     Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use org_transport::{
+    OrgOperation, OrganizationTransport, REFRESH_BEFORE_EXPIRY, RoleCredentials, TransportDirectory,
+};
 pub use organization::{MemoryOrganization, check_organization, remediate_organization};
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};

@@ -72,6 +72,12 @@ impl TransportError {
     /// [`ErrorKind::from_code`] (an unknown code on a 5xx is retryable), else
     /// the error names classified by [`ErrorKind::from_error_names`].
     pub fn into_api_error(self, operation: Operation) -> ApiError {
+        self.into_named_api_error(operation.as_str())
+    }
+
+    /// [`TransportError::into_api_error`] for an operation named `operation`
+    /// (also STS's, Organizations' and Account's).
+    pub fn into_named_api_error(self, operation: &str) -> ApiError {
         let server_side = self.http_status.is_some_and(|s| s >= 500);
         match self.code.filter(|c| !c.is_empty()) {
             Some(code) => {
