@@ -25,11 +25,16 @@ drop_field (forward, then remove "field" from the JSON answer), set_field
 (forward, then set "field" to "value"), cycle_markers (ListKeys: answer two
 alternating markers forever), duplicate_keys (ListKeys: list every key twice),
 echo_headers (forward, then put the request's headers into the answer's
-error message: an endpoint that echoes what it was sent).
+error message: an endpoint that echoes what it was sent), answer (200 with
+"body", without forwarding: an operation the emulator lacks, such as Account's
+ListRegions), expire_in (forward, then set an STS answer's credentials to
+expire "seconds" from now).
 
 Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
 matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
-JSON-protocol requests of other services (Organizations) by their target.
+JSON-protocol requests of other services (Organizations) by their target;
+REST-JSON requests (Account: ``POST /listRegions``) by their path, capitalised
+(``ListRegions``), never by ``"op": "*"`` either.
 
 Stdlib only; it binds 127.0.0.1 and is stopped by its PID.
 """
@@ -154,6 +159,10 @@ class Proxy(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         op = target.split(".", 1)[1] if "." in target else ""
         query = "x-www-form-urlencoded" in self.headers.get("Content-Type", "")
+        rest = not op and not query and re.fullmatch(r"/[a-z][A-Za-z]+", self.path.split("?", 1)[0]) is not None
+        if rest:
+            name = self.path.split("?", 1)[0][1:]
+            op = name[0].upper() + name[1:]
         try:
             if query:
                 body = dict(urllib.parse.parse_qsl(raw.decode()))
@@ -163,7 +172,7 @@ class Proxy(BaseHTTPRequestHandler):
         except ValueError:
             body = {}
         region = region_of(self.headers)
-        fault = matching_fault(op, region, body, query) if op else None
+        fault = matching_fault(op, region, body, query or rest) if op else None
         with LOCK:
             CALLS.append(
                 {"op": op, "region": region, "key": body.get("KeyId", body.get("RoleArn")), "fault": (fault or {}).get("action")}
@@ -196,6 +205,19 @@ class Proxy(BaseHTTPRequestHandler):
             self.answer(status, data, headers)
         elif action == "empty":
             self.answer(200, b"")
+        elif action == "answer":
+            self.answer(200, json.dumps(fault.get("body", {})).encode())
+        elif action == "expire_in":
+            status, headers, data = self.forward(raw)
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + fault.get("seconds", 0)))
+            data = re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{at}</Expiration>".encode(), data)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
         else:
             status, headers, data = self.forward(raw)
             if status != 200:

@@ -946,20 +946,20 @@ impl AccountDirectory for AwsDirectory {
             return aws_clients(&self.settings, &regions).await;
         };
         let session = self.session().await?;
-        let assumed =
-            crate::aws::assume_role(session, &role.role_arn, role.external_id.as_deref(), &role.session_name).await?;
-        let mut settings = self.settings.clone();
-        settings.credentials = Some(StaticCredentials {
-            access_key_id: assumed.access_key_id,
-            secret_access_key: assumed.secret_access_key,
-            session_token: Some(assumed.session_token),
-        });
+        let role =
+            crate::aws::RenewingRole::assume(session, &role.role_arn, role.external_id.as_deref(), &role.session_name)
+                .await?;
         // The caller's configured region stays the home region of every account.
         let regions = match regions {
             Regions::Default => Regions::List(vec![session.home_region().to_owned()]),
             other => other,
         };
-        aws_clients(&settings, &regions).await
+        let mut settings = self.settings.clone();
+        // The role's credentials replace the caller's (a profile still gives its region and settings).
+        settings.credentials = None;
+        let options = aws_options(&settings, &regions)?
+            .with_credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(role));
+        crate::aws::clients(&options).await
     }
 }
 

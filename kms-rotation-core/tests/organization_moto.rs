@@ -268,3 +268,177 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
         assert!(rotation_enabled(session, &ids[1]).await, "{account}");
     }
 }
+
+/// A fresh organisation on moto: its management account, the caller's
+/// credentials there (an admin role), and members with three keys each.
+async fn organisation_with(endpoint: &str, names: &[&str]) -> (String, StaticCredentials, Vec<String>) {
+    let management = fresh_account_id();
+    let bootstrap = session_in(endpoint, &management).await;
+    let admin = aws::assume_role(
+        &bootstrap,
+        &format!("arn:aws:iam::{management}:role/Admin"),
+        None,
+        "tests",
+    )
+    .await
+    .unwrap();
+    let orgs = aws_sdk_organizations::Client::new(bootstrap.sdk_config());
+    orgs.create_organization().send().await.unwrap();
+    let mut members = Vec::new();
+    for name in names {
+        let out = orgs
+            .create_account()
+            .account_name(*name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        let id = out.create_account_status.unwrap().account_id.unwrap();
+        seed(&session_in(endpoint, &id).await).await;
+        members.push(id);
+    }
+    let credentials = StaticCredentials {
+        access_key_id: admin.access_key_id,
+        secret_access_key: admin.secret_access_key,
+        session_token: Some(admin.session_token),
+    };
+    (management, credentials, members)
+}
+
+/// The STS calls the proxy saw for `op` naming `needle` (a role ARN's account).
+fn calls_for(proxy: &Proxy, op: &str, needle: &str) -> usize {
+    proxy
+        .calls()
+        .iter()
+        .filter(|c| c["op"] == op && c["key"].as_str().is_some_and(|k| k.contains(needle)))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_account_whose_regions_cannot_be_listed_gets_an_error_entry_and_the_rest_are_checked() {
+    let Some(endpoint) = endpoint() else { return };
+    let (_, credentials, members) = organisation_with(&endpoint, &["regions-a", "regions-b"]).await;
+    // moto has no Account API: the proxy answers ListRegions, and refuses the first one.
+    let proxy = Proxy::start(&endpoint);
+    proxy.set(json!([
+        {"op": "ListRegions", "action": "error", "code": "AccessDeniedException", "status": 403,
+         "message": "not authorized to perform: account:ListRegions", "times": 1},
+        {"op": "ListRegions", "action": "answer",
+         "body": {"Regions": [{"RegionName": R1, "RegionOptStatus": "ENABLED_BY_DEFAULT"},
+                              {"RegionName": "me-south-1", "RegionOptStatus": "DISABLED"}]}},
+    ]));
+    // Every enabled region needs the home region from the configuration: the
+    // command line, with AWS_REGION set in its own environment.
+    let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") else {
+        panic!("this test runs the command line: build with --features cli (cargo test --workspace does)");
+    };
+    let mut command = std::process::Command::new(binary);
+    command.args(["check", "--organization", "--role-name", ROLE, "--all-regions"]);
+    for member in &members {
+        command.args(["--include-account", member]);
+    }
+    let out = command
+        .args([
+            "--max-accounts-in-flight",
+            "1",
+            "--endpoint-url",
+            &proxy.url,
+            "--format",
+            "json",
+        ])
+        .env("AWS_REGION", R1)
+        .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
+        .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "an account not checked is never a clean run: {stderr}"
+    );
+    assert!(stderr.contains("was not checked"), "{stderr}");
+    let report = OrganizationReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(report.accounts.len(), 2);
+    let failed: Vec<_> = report
+        .accounts
+        .iter()
+        .filter(|a| a.state == AccountState::Error)
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", report.to_json());
+    let error = failed[0].error.as_ref().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.operation.as_deref()),
+        ("AccessDeniedException", Some("ListRegions"))
+    );
+    assert!(failed[0].regions.is_empty());
+    let checked: Vec<_> = report
+        .accounts
+        .iter()
+        .filter(|a| a.state == AccountState::Checked)
+        .collect();
+    assert_eq!(checked.len(), 1);
+    let regions: Vec<&str> = checked[0].regions.iter().map(|r| r.region.as_str()).collect();
+    assert_eq!(regions, [R1], "only the enabled region");
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.account_id.as_deref() == Some(&checked[0].account_id))
+            .count(),
+        3
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.account_id.as_deref() == Some(&checked[0].account_id))
+    );
+    assert_ne!(report.exit_code(), 0, "an account not checked is never a clean run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_accounts_role_credentials_are_renewed_before_they_expire() {
+    let Some(endpoint) = endpoint() else { return };
+    let (_, credentials, members) = organisation_with(&endpoint, &["renew-a"]).await;
+    let member = &members[0];
+    // STS hands out role credentials that expire 12 s from now: fresh when
+    // the account's clients are made (more than RENEW_WITHIN left), due for
+    // renewal when the SDK's cache asks again (5 to 10 s before expiry). KMS
+    // answers slowly enough (4 s a DescribeKey, one call at a time) that the
+    // account's check outlasts that.
+    let proxy = Proxy::start(&endpoint);
+    proxy.set(json!([
+        {"op": "AssumeRole", "action": "expire_in", "seconds": 12, "key": member.as_str()},
+        {"op": "DescribeKey", "action": "hang", "delay": 4},
+    ]));
+    let report = ConnectionOptions::default()
+        .with_credentials(credentials)
+        .with_endpoint_url(&proxy.url)
+        .with_regions(Regions::from_names([R1]).unwrap())
+        .with_organization(
+            OrganizationOptions::default()
+                .with_organization(true)
+                .with_role_name(ROLE)
+                .with_include_accounts([member.clone()]),
+        )
+        .build()
+        .unwrap()
+        .check_organization(&CheckOptions::default().with_max_in_flight(1))
+        .await
+        .unwrap();
+    let entry = report.account(member).unwrap();
+    assert_eq!(entry.state, AccountState::Checked, "{}", report.to_json());
+    assert!(
+        report.findings.iter().all(|f| f.status != Status::Error),
+        "{}",
+        report.to_json()
+    );
+    assert!(
+        calls_for(&proxy, "AssumeRole", member) >= 2,
+        "the role was assumed once and never renewed: {:?}",
+        proxy.calls()
+    );
+}

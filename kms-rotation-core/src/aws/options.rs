@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::arn::{Arn, check_external_id, check_region, check_session_name};
 use crate::error::{Error, Result};
@@ -64,7 +65,7 @@ pub struct AwsOptions {
     pub(super) endpoint_url: Option<String>,
     pub(super) kms_endpoint_url: Option<String>,
     pub(super) role: Option<AssumeRole>,
-    pub(super) credentials: Option<Credentials>,
+    pub(super) credentials: Option<SharedCredentialsProvider>,
     pub(super) setup_timeout: Duration,
     pub(super) connect_timeout: Duration,
     pub(super) attempt_timeout: Duration,
@@ -99,7 +100,7 @@ impl fmt::Debug for AwsOptions {
             .field("kms_endpoint_url", &self.kms_endpoint_url)
             .field("role", &self.role)
             // Never print keys, not even the access key id.
-            .field("credentials", &self.credentials.as_ref().map(|_| "static"))
+            .field("credentials", &self.credentials.as_ref().map(|_| "given"))
             .field("setup_timeout", &self.setup_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("attempt_timeout", &self.attempt_timeout)
@@ -204,13 +205,20 @@ impl AwsOptions {
         secret_access_key: &str,
         session_token: Option<&str>,
     ) -> Self {
-        self.credentials = Some(Credentials::new(
+        self.credentials = Some(SharedCredentialsProvider::new(Credentials::new(
             access_key_id,
             secret_access_key,
             session_token.map(str::to_owned),
             None,
             "kms-rotation-static",
-        ));
+        )));
+        self
+    }
+
+    /// Uses this credentials provider instead of the default credential chain
+    /// (e.g. one that renews assumed-role credentials before they expire).
+    pub fn with_credentials_provider(mut self, provider: SharedCredentialsProvider) -> Self {
+        self.credentials = Some(provider);
         self
     }
 

@@ -2,6 +2,12 @@
 //! and temporary credentials in each (STS `AssumeRole`).
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, future};
 
 use aws_sdk_organizations::types::Account;
 
@@ -29,6 +35,8 @@ pub struct TemporaryCredentials {
     pub secret_access_key: String,
     /// The session token.
     pub session_token: String,
+    /// When they expire, as STS said.
+    pub expiration: Option<std::time::SystemTime>,
 }
 
 impl fmt::Debug for TemporaryCredentials {
@@ -176,5 +184,96 @@ pub async fn assume_role(
         access_key_id: credentials.access_key_id,
         secret_access_key: credentials.secret_access_key,
         session_token: credentials.session_token,
+        expiration: std::time::SystemTime::try_from(credentials.expiration).ok(),
     })
+}
+
+/// Credentials of a role in a member account that renew themselves: the ones
+/// [`assume_role`] returned first, then `AssumeRole` again whenever the SDK
+/// asks for credentials and those held expire within [`RENEW_WITHIN`] —
+/// the SDK's credential cache asks shortly before the ones it holds expire,
+/// so a check that outlasts the role session goes on with fresh credentials.
+#[derive(Clone)]
+pub struct RenewingRole {
+    session: AwsSession,
+    role_arn: String,
+    external_id: Option<String>,
+    session_name: String,
+    held: Arc<Mutex<TemporaryCredentials>>,
+}
+
+/// Held credentials expiring sooner than this are renewed when asked for:
+/// more than the SDK's credential cache leaves (it asks again 5 to 10
+/// seconds before the credentials it holds expire), less than any role
+/// session lasts (15 minutes at least), so that a new client's first ask
+/// gets the held credentials.
+pub const RENEW_WITHIN: Duration = Duration::from_secs(11);
+
+impl fmt::Debug for RenewingRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenewingRole")
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RenewingRole {
+    /// Assumes `role_arn` now (so that a refused role fails here, with its
+    /// AWS code) and renews it later, through `session`'s credentials.
+    ///
+    /// # Errors
+    /// As [`assume_role`].
+    pub async fn assume(
+        session: &AwsSession,
+        role_arn: &str,
+        external_id: Option<&str>,
+        session_name: &str,
+    ) -> Result<Self> {
+        let first = assume_role(session, role_arn, external_id, session_name).await?;
+        Ok(Self {
+            session: session.clone(),
+            role_arn: role_arn.to_owned(),
+            external_id: external_id.map(str::to_owned),
+            session_name: session_name.to_owned(),
+            held: Arc::new(Mutex::new(first)),
+        })
+    }
+
+    async fn current(&self) -> Result<TemporaryCredentials> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let fresh = held.expiration.is_none_or(|at| {
+            at.duration_since(SystemTime::now())
+                .is_ok_and(|left| left > RENEW_WITHIN)
+        });
+        if fresh {
+            return Ok(held);
+        }
+        let renewed = assume_role(
+            &self.session,
+            &self.role_arn,
+            self.external_id.as_deref(),
+            &self.session_name,
+        )
+        .await?;
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = renewed.clone();
+        Ok(renewed)
+    }
+}
+
+impl ProvideCredentials for RenewingRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let held = self.current().await.map_err(CredentialsError::provider_error)?;
+            Ok(Credentials::new(
+                held.access_key_id,
+                held.secret_access_key,
+                Some(held.session_token),
+                held.expiration,
+                "kms-rotation-assume-role",
+            ))
+        })
+    }
 }

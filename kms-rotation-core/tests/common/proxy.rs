@@ -43,6 +43,20 @@ impl Proxy {
             .unwrap();
         assert!(status.success());
     }
+
+    /// The calls the proxy saw since the faults were last set: `{"op", "region", "key", "fault"}`.
+    pub fn calls(&self) -> Vec<Value> {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                &format!("{}/__calls", self.url),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
 }
 
 impl Drop for Proxy {
