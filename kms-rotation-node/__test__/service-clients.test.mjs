@@ -122,19 +122,24 @@ function fakeAccount(accountId) {
  * 222222222222 and 333333333333, whose roles STS hands out as credentials
  * named after the account; `kms(region, credentials)` makes its KMS clients.
  */
-function fakeOrganization(kms) {
+function fakeOrganization(kms, { lifetimeMs = 3600_000 } = {}) {
   const accounts = { '111111111111': fakeAccount('111111111111'), '222222222222': fakeAccount('222222222222'), '333333333333': fakeAccount('333333333333') }
   const made = []
+  let assumed = 0
   const sts = {
     getCallerIdentity: async () => ({ Account: '111111111111', Arn: 'arn:aws:iam::111111111111:user/auditor', UserId: 'AIDA' }),
-    assumeRole: async ({ RoleArn }) => ({
-      Credentials: {
-        AccessKeyId: `ASIA${RoleArn.split(':')[4]}`,
-        SecretAccessKey: 'fake-secret',
-        SessionToken: 'fake-token',
-        Expiration: new Date(Date.now() + 3600_000),
-      },
-    }),
+    assumeRole: async ({ RoleArn }) => {
+      assumed += 1
+      return {
+        Credentials: {
+          // The account, then which AssumeRole this was.
+          AccessKeyId: `ASIA${RoleArn.split(':')[4]}${assumed > 2 ? `-${assumed}` : ''}`,
+          SecretAccessKey: 'fake-secret',
+          SessionToken: 'fake-token',
+          Expiration: new Date(Date.now() + lifetimeMs),
+        },
+      }
+    },
   }
   const organizations = {
     listAccounts: async () => ({
@@ -146,12 +151,12 @@ function fakeOrganization(kms) {
     if (service === 'sts') return sts
     if (service === 'organizations') return organizations
     if (service === 'kms') {
-      const account = credentials ? credentials.accessKeyId.slice(4) : '111111111111'
+      const account = credentials ? credentials.accessKeyId.slice(4, 16) : '111111111111'
       return kms(accounts[account], region, credentials)
     }
     throw new Error(`no ${service} client here`)
   }
-  return { factory, made }
+  return { factory, made, assumed: () => assumed }
 }
 
 const ORG = { regions: [REGION], organization: true, roleName: ROLE }
@@ -180,6 +185,17 @@ describe('serviceClientFactory', () => {
     )
     const plan = await remediateOrganization(report, { ...ORG, serviceClientFactory: factory })
     assert.deepEqual(plan.summary, { WOULD_CHANGE: 3 })
+  })
+
+  it('assumes the role again before the credentials expire, and asks for new clients', async () => {
+    // Credentials that expire within the core's margin are renewed before each KMS call.
+    const { factory, made, assumed } = fakeOrganization((snapshot, region) => snapshot.kmsClient(region), { lifetimeMs: 60_000 })
+    const report = await checkOrganization({ ...ORG, serviceClientFactory: factory, maxAccountsInFlight: 1 })
+    assert.deepEqual(report.account_summary, { total: 3, checked: 3, skipped: 0, error: 0 })
+    assert.deepEqual([report.summary.PASS, report.summary.FAIL, report.summary.ERROR], [3, 3, 0])
+    assert.ok(assumed() > 2, `AssumeRole ${assumed()} times`)
+    const memberClients = new Set(made.filter(([service, , key]) => service === 'kms' && key).map(([, , key]) => key))
+    assert.ok(memberClients.size > 2, [...memberClients].join(', '))
   })
 
   it('reports a factory that throws, naming the call', async () => {
