@@ -340,6 +340,70 @@ export interface KmsClientLike {
   config?: { region?: string | (() => string | Promise<string>) }
 }
 
+/** An AWS service whose clients an organisation run asks {@link ServiceClientFactory} for. */
+export type AwsServiceName = 'kms' | 'sts' | 'organizations' | 'account'
+
+/**
+ * An STS client for an organisation run: `new STS({ region, credentials })`
+ * from `@aws-sdk/client-sts` fits as is. Methods return promises (a plain
+ * value is accepted too); rejections are read as for {@link KmsClientLike}.
+ */
+export interface StsClientLike {
+  getCallerIdentity(input: {}): unknown
+  assumeRole(input: { RoleArn: string | undefined; RoleSessionName: string | undefined; ExternalId?: string }): unknown
+}
+
+/** An Organizations client: `new Organizations({ region, credentials })` from `@aws-sdk/client-organizations`. */
+export interface OrganizationsClientLike {
+  /** With `organization: true`. */
+  listAccounts?(input: { MaxResults?: number; NextToken?: string }): unknown
+  /** With `organizationalUnit`. */
+  listAccountsForParent?(input: { ParentId: string | undefined; MaxResults?: number; NextToken?: string }): unknown
+  /** With `organizationalUnit`. */
+  listOrganizationalUnitsForParent?(input: { ParentId: string | undefined; MaxResults?: number; NextToken?: string }): unknown
+}
+
+/** An Account client: `new Account({ region, credentials })` from `@aws-sdk/client-account`. */
+export interface AccountClientLike {
+  listRegions(input: { MaxResults?: number; NextToken?: string; RegionOptStatusContains?: string[] }): unknown
+}
+
+/**
+ * Makes the clients of an organisation run (the option `serviceClientFactory`):
+ * called synchronously with the service, the region and, for a member account,
+ * the credentials `AssumeRole` returned there (`undefined`: the caller's own
+ * credentials); returns the client of that service (`new KMS(...)`,
+ * `new STS(...)`, `new Organizations(...)`, `new Account(...)`) or an object
+ * with its methods. {@link sdkClientFactory} makes one.
+ */
+export type ServiceClientFactory = (
+  service: AwsServiceName,
+  region: string,
+  credentials?: AssumedRoleCredentials,
+) => KmsClientLike | StsClientLike | OrganizationsClientLike | AccountClientLike
+
+/**
+ * The AWS SDK v3 aggregated client classes {@link sdkClientFactory} makes
+ * clients of, as imported from their packages (kms-rotation depends on none).
+ */
+export interface SdkClientClasses {
+  /** `KMS` from `@aws-sdk/client-kms`. */
+  KMS: new (config: any) => KmsClientLike
+  /** `STS` from `@aws-sdk/client-sts`. */
+  STS: new (config: any) => StsClientLike
+  /** `Organizations` from `@aws-sdk/client-organizations`. */
+  Organizations: new (config: any) => OrganizationsClientLike
+  /** `Account` from `@aws-sdk/client-account`: needed only when `ListRegions` is called. */
+  Account?: new (config: any) => AccountClientLike
+}
+
+/**
+ * Settings every client of {@link sdkClientFactory} gets (`endpoint`,
+ * `credentials` for the caller's own, `requestHandler`, `maxAttempts`, …);
+ * `region`, and a member account's `credentials`, are set per client.
+ */
+export type SdkClientConfig = Record<string, unknown>
+
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
 export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
@@ -619,6 +683,24 @@ export interface ApiCall {
   attempt: number
 }
 
+/**
+ * Credentials `AssumeRole` returned for a member account, as `serviceClientFactory`
+ * gets them: the shape of an SDK v3 `AwsCredentialIdentity`.
+ */
+export interface AssumedRoleCredentials {
+  /** The access key id. */
+  accessKeyId: string
+  /** The secret access key. */
+  secretAccessKey: string
+  /** The session token. */
+  sessionToken: string
+  /**
+   * When they expire, when STS said (kms-rotation assumes the role again
+   * before then and asks for new clients).
+   */
+  expiration?: Date
+}
+
 /** Static AWS credentials (the shape of an SDK v3 `AwsCredentialIdentity`). */
 export interface AwsCredentials {
   /** The access key id. */
@@ -738,6 +820,17 @@ export interface ConnectionOptions {
    * named, a replica's primary region). Called synchronously with the region name.
    */
   clientFactory?: (region: string) => KmsClientLike
+  /**
+   * Makes the clients of an organisation run ({@link checkOrganization},
+   * {@link remediateOrganization}) instead of the built-in AWS client: called
+   * synchronously with the service (`'sts'`, `'organizations'`, `'account'`
+   * or `'kms'`), the region and, for a member account, the credentials
+   * `AssumeRole` returned there (`undefined`: the caller's own). Returns an AWS
+   * SDK v3 aggregated client (`new STS({ region, credentials })`, …) or an
+   * object with its methods; {@link sdkClientFactory} makes one from the SDK's
+   * classes. Needs `regions` named: STS and Organizations are called in the first.
+   */
+  serviceClientFactory?: ServiceClientFactory
   /**
    * The regions to cover, or `'all'` for every region enabled for the account
    * (default: the client's region, every region of a snapshot, or the configured region).
@@ -939,6 +1032,33 @@ export declare function runCli(args: Array<string>): number
  * to `wrap`, and the client `wrap` returns called as an SDK v3 `KMS` client.
  */
 export declare function runConformance(wrap: (fake: SnapshotKmsClient) => KmsClientLike): Promise<ConformanceCase[]>
+
+/**
+ * Makes a `serviceClientFactory` from the AWS SDK v3 client classes you
+ * import: `new KMS(...)`, `new STS(...)`, `new Organizations(...)` or
+ * `new Account(...)` with `config` (endpoint, requestHandler, the caller's
+ * `credentials`, …), the region asked for and, for a member account, the
+ * credentials `AssumeRole` returned. KMS clients get `maxAttempts: 1` unless
+ * `config` says otherwise: kms-rotation retries KMS calls itself.
+ *
+ * ```js
+ * import { KMS } from '@aws-sdk/client-kms'
+ * import { STS } from '@aws-sdk/client-sts'
+ * import { Organizations } from '@aws-sdk/client-organizations'
+ * import { Account } from '@aws-sdk/client-account'
+ * const report = await checkOrganization({
+ *   organization: true,
+ *   roleName: 'KmsRotationAudit',
+ *   regions: ['us-east-1', 'eu-west-1'],
+ *   serviceClientFactory: sdkClientFactory({ KMS, STS, Organizations, Account }),
+ * })
+ * ```
+ *
+ * @throws `INVALID_INPUT` when `classes` lacks `KMS`, `STS` or
+ * `Organizations` (or one is no class), or `config` is not an object. The
+ * factory throws `INVALID_INPUT` for a service it has no class for.
+ */
+export declare function sdkClientFactory(classes: SdkClientClasses, config?: SdkClientConfig): ServiceClientFactory
 
 /** A call a snapshot answered (see {@link Snapshot.calls}). */
 export interface SnapshotCall {

@@ -855,4 +855,5 @@ module.exports.render = nativeBinding.render
 module.exports.renderOptionNames = nativeBinding.renderOptionNames
 module.exports.runCli = nativeBinding.runCli
 module.exports.runConformance = nativeBinding.runConformance
+module.exports.sdkClientFactory = nativeBinding.sdkClientFactory
 module.exports.version = nativeBinding.version

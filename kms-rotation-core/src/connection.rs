@@ -97,6 +97,11 @@ pub const OPTIONS: &[OptionSpec] = &[
         "a factory is code; the CLI reaches other regions through the AWS SDK or the snapshot",
     ),
     OptionSpec::cli(
+        "service_client_factory",
+        "",
+        "a factory is code; the CLI's organisation runs use the built-in AWS client",
+    ),
+    OptionSpec::cli(
         "regions",
         "--region",
         "one --region per region; --all-regions for every enabled region",

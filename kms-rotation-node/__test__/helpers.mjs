@@ -1,6 +1,7 @@
 // Shared by the node --test files: paths, the canonical-JSON comparison, the
 // emulator (moto's server), and accounts served by the snapshot's SDK v3-shaped fake.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -62,17 +63,15 @@ export function freshAccountId() {
 }
 
 /**
- * Credentials for a fresh account of the emulator (moto keeps accounts apart,
- * so tests neither see nor reset each other's keys): STS AssumeRole into it.
+ * STS AssumeRole on the emulator, signed as the default caller (moto assumes
+ * any role, and the credentials it returns act in the role's account).
  */
-export async function assumeFreshAccount(endpoint) {
-  const accountId = freshAccountId()
-  const roleArn = `arn:aws:iam::${accountId}:role/KmsRotationNodeTests`
+export async function assumeRole(endpoint, roleArn, sessionName = 'kms-rotation-node-tests') {
   const body = new URLSearchParams({
     Action: 'AssumeRole',
     Version: '2011-06-15',
     RoleArn: roleArn,
-    RoleSessionName: 'kms-rotation-node-tests',
+    RoleSessionName: sessionName,
   })
   const response = await fetch(`${endpoint}/`, {
     method: 'POST',
@@ -88,12 +87,85 @@ export async function assumeFreshAccount(endpoint) {
   assert.equal(response.status, 200, `AssumeRole failed: ${xml}`)
   const pick = (tag) => xml.match(new RegExp(`<${tag}>([^<]*)</${tag}>`))?.[1]
   return {
-    accountId,
-    roleArn,
-    credentials: {
-      accessKeyId: pick('AccessKeyId'),
-      secretAccessKey: pick('SecretAccessKey'),
-      sessionToken: pick('SessionToken'),
+    accessKeyId: pick('AccessKeyId'),
+    secretAccessKey: pick('SecretAccessKey'),
+    sessionToken: pick('SessionToken'),
+  }
+}
+
+/**
+ * Credentials for a fresh account of the emulator (moto keeps accounts apart,
+ * so tests neither see nor reset each other's keys): STS AssumeRole into it.
+ */
+export async function assumeFreshAccount(endpoint) {
+  const accountId = freshAccountId()
+  const roleArn = `arn:aws:iam::${accountId}:role/KmsRotationNodeTests`
+  return { accountId, roleArn, credentials: await assumeRole(endpoint, roleArn) }
+}
+
+/** An Organizations call (JSON 1.1) as `credentials`' account; moto reads the caller from the key id. */
+export async function organizations(endpoint, credentials, operation, input) {
+  const response = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    body: JSON.stringify(input),
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
+      'x-amz-security-token': credentials.sessionToken,
+      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  })
+  const text = await response.text()
+  assert.equal(response.status, 200, `${operation}: ${text}`)
+  return JSON.parse(text)
+}
+
+/**
+ * An organisation on the emulator: a fresh management account (`admin`: its
+ * credentials) and one member account per name, the last `closed` of them closed
+ * (SUSPENDED); `member(id)` gives credentials acting in a member.
+ */
+export async function createOrganization(endpoint, names, { closed = 0 } = {}) {
+  const management = await assumeFreshAccount(endpoint)
+  const admin = management.credentials
+  await organizations(endpoint, admin, 'CreateOrganization', { FeatureSet: 'ALL' })
+  const members = []
+  for (const name of names) {
+    const out = await organizations(endpoint, admin, 'CreateAccount', { AccountName: name, Email: `${name}@example.com` })
+    members.push(out.CreateAccountStatus.AccountId)
+  }
+  for (const id of members.slice(members.length - closed)) {
+    await organizations(endpoint, admin, 'CloseAccount', { AccountId: id })
+  }
+  const member = (id) => assumeRole(endpoint, `arn:aws:iam::${id}:role/Seeder`, 'seed')
+  return { management: management.accountId, admin, members, member }
+}
+
+/**
+ * The fault proxy (scripts/fault_proxy.py, python3) in front of the emulator:
+ * `url` to call through it, `set(faults)` to replace its faults, `stop()`.
+ */
+export async function faultProxy(upstream) {
+  const script = join(here, '..', '..', 'scripts', 'fault_proxy.py')
+  const child = spawn('python3', [script, '--upstream', upstream, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      if (out.includes('\n')) resolve(out.split('\n')[0].trim())
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => reject(new Error(`the fault proxy exited (${code}) before listening`)))
+  })
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    async set(faults) {
+      const response = await fetch(`${url}/__faults`, { method: 'POST', body: JSON.stringify(faults) })
+      assert.equal(response.status, 200, await response.text())
+    },
+    stop() {
+      child.kill()
     },
   }
 }

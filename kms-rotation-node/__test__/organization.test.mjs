@@ -12,30 +12,13 @@ import { fileURLToPath } from 'node:url'
 import { KMS } from '@aws-sdk/client-kms'
 
 import { checkOrganization, remediateOrganization } from '../index.js'
-import { assumeFreshAccount, canonical, motoEndpoint, rejectsWith } from './helpers.mjs'
+import { canonical, createOrganization, motoEndpoint, rejectsWith } from './helpers.mjs'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
 const REGION = 'us-east-1'
 const ROLE = 'KmsRotationAudit'
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'kms-rotation.js')
-
-/** An Organizations call (JSON 1.1) as `credentials`' account; moto reads the caller from the key id. */
-async function organizations(endpoint, credentials, operation, input) {
-  const response = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    body: JSON.stringify(input),
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
-      'x-amz-security-token': credentials.sessionToken,
-      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-  })
-  const text = await response.text()
-  assert.equal(response.status, 200, `${operation}: ${text}`)
-  return JSON.parse(text)
-}
 
 /** Keys in an account: rotation on (PASS), off (FAIL). */
 async function seed(endpoint, credentials) {
@@ -50,34 +33,11 @@ describe('checkOrganization on moto', () => {
   it('checks every account, skips the suspended one, and the CLI agrees', async (t) => {
     const endpoint = motoEndpoint(t)
     if (!endpoint) return
-    const management = await assumeFreshAccount(endpoint)
-    const admin = management.credentials
-    await organizations(endpoint, admin, 'CreateOrganization', { FeatureSet: 'ALL' })
-    const members = []
-    for (const name of ['node-a', 'node-b', 'node-closed']) {
-      const out = await organizations(endpoint, admin, 'CreateAccount', { AccountName: name, Email: `${name}@example.com` })
-      members.push(out.CreateAccountStatus.AccountId)
-    }
-    await organizations(endpoint, admin, 'CloseAccount', { AccountId: members[2] })
-    const keys = { [management.accountId]: await seed(endpoint, admin) }
+    const org = await createOrganization(endpoint, ['node-a', 'node-b', 'node-closed'], { closed: 1 })
+    const { admin, members } = org
+    const keys = { [org.management]: await seed(endpoint, admin) }
     for (const member of members.slice(0, 2)) {
-      const response = await fetch(`${endpoint}/`, {
-        method: 'POST',
-        body: new URLSearchParams({
-          Action: 'AssumeRole',
-          Version: '2011-06-15',
-          RoleArn: `arn:aws:iam::${member}:role/Seeder`,
-          RoleSessionName: 'seed',
-        }),
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0',
-        },
-      })
-      const xml = await response.text()
-      const pick = (tag) => xml.match(new RegExp(`<${tag}>([^<]*)</${tag}>`))?.[1]
-      const credentials = { accessKeyId: pick('AccessKeyId'), secretAccessKey: pick('SecretAccessKey'), sessionToken: pick('SessionToken') }
-      keys[member] = await seed(endpoint, credentials)
+      keys[member] = await seed(endpoint, await org.member(member))
     }
 
     const options = {
@@ -92,7 +52,7 @@ describe('checkOrganization on moto', () => {
     const report = await checkOrganization({ ...options, onProgress: (e) => events.push(e) })
     const states = Object.fromEntries(report.accounts.map((a) => [a.account_id, a.state]))
     assert.deepEqual(states, {
-      [management.accountId]: 'checked',
+      [org.management]: 'checked',
       [members[0]]: 'checked',
       [members[1]]: 'checked',
       [members[2]]: 'skipped',

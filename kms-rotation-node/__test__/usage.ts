@@ -1,6 +1,9 @@
 // Compiled with `tsc --noEmit -p __test__` (scripts/test-node.sh): the README's
 // usage, typed against the generated index.d.ts. Never run.
+import { Account } from '@aws-sdk/client-account'
 import { KMS } from '@aws-sdk/client-kms'
+import { Organizations } from '@aws-sdk/client-organizations'
+import { STS } from '@aws-sdk/client-sts'
 
 import {
   type AccountReport,
@@ -9,16 +12,21 @@ import {
   type Finding,
   type KmsClientLike,
   type KmsRotationError,
+  type OrganizationReport,
+  type ServiceClientFactory,
   type ProgressEvent,
   type RemediationReport,
   Snapshot,
   checkAccount,
   checkKey,
+  checkOrganization,
   collect,
   loadSnapshot,
   optionNames,
   remediate,
   remediateKeys,
+  remediateOrganization,
+  sdkClientFactory,
 } from '../index.js'
 
 export async function audit(): Promise<number> {
@@ -78,6 +86,38 @@ export async function offline(): Promise<void> {
   await checkAccount({ client: fake })
 }
 
+export async function organisation(): Promise<OrganizationReport> {
+  // The organisation through your own AWS SDK v3 clients.
+  const factory: ServiceClientFactory = sdkClientFactory(
+    { KMS, STS, Organizations, Account },
+    { endpoint: 'http://127.0.0.1:5000', credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' } },
+  )
+  const options = { organization: true, roleName: 'KmsRotationAudit', regions: ['us-east-1'], serviceClientFactory: factory }
+  const report = await checkOrganization(options)
+  await remediateOrganization(report, { ...options, dryRun: true })
+  // Or a hand-written factory, choosing per service and account.
+  const own: ServiceClientFactory = (service, region, credentials) => {
+    const config = { region, credentials, maxAttempts: service === 'kms' ? 1 : 3 }
+    switch (service) {
+      case 'kms':
+        return new KMS(config)
+      case 'sts':
+        return new STS(config)
+      case 'organizations':
+        return new Organizations(config)
+      default:
+        return new Account(config)
+    }
+  }
+  console.log(credentialsExpiry(own))
+  return checkOrganization({ organizationalUnit: 'ou-ab12-cdef3456', roleName: 'Audit', regions: ['eu-west-1'], serviceClientFactory: own })
+}
+
+function credentialsExpiry(factory: ServiceClientFactory): unknown {
+  const expiration = new Date()
+  return factory('sts', 'us-east-1', { accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: 't', expiration })
+}
+
 export function errors(error: unknown): string | undefined {
   const e = error as KmsRotationError
   switch (e.code) {
@@ -103,4 +143,8 @@ export async function misuse(): Promise<void> {
   await checkAccount({ dryRun: false })
   // @ts-expect-error an account scan has regions, not a region
   await checkAccount({ region: 'us-east-1' })
+  // @ts-expect-error sdkClientFactory needs the STS and Organizations classes too
+  sdkClientFactory({ KMS })
+  // @ts-expect-error a factory is called with a service name it knows
+  sdkClientFactory({ KMS, STS, Organizations })('s3', 'us-east-1')
 }

@@ -2,7 +2,9 @@
 //!
 //! One file per core concept, each converting arguments, results and errors
 //! and holding no KMS rule, lowest layer first: [`error`]; [`transport`] (the
-//! core's `JsonTransport` over an AWS SDK v3 client object); [`snapshot`]
+//! core's `JsonTransport` over an AWS SDK v3 client object); [`org_transport`]
+//! (the core's `OrganizationTransport` over `serviceClientFactory`, and
+//! `sdkClientFactory`); [`snapshot`]
 //! (`loadSnapshot`, `Snapshot`, and its SDK-shaped fake `kmsClient`);
 //! [`results`] (reports and findings as thin classes over the core's values);
 //! [`options`] (the options object, converted to the core's options in one
@@ -30,6 +32,7 @@ mod conformance;
 mod error;
 mod operations;
 mod options;
+mod org_transport;
 mod results;
 mod snapshot;
 mod transport;

@@ -12,20 +12,24 @@ use kms_rotation_core::{
     Connection, ConnectionOptions as CoreConnectionOptions, OrganizationOptions as CoreOrganizationOptions, Policy,
     ProgressEvent as CoreProgressEvent, Regions, Snapshot as CoreSnapshot, StaticCredentials,
 };
-use napi::bindgen_prelude::{ClassInstance, FromNapiValue, JavaScriptClassExt, TypeName, Unknown, ValidateNapiValue};
+use napi::bindgen_prelude::{
+    ClassInstance, FromNapiValue, JavaScriptClassExt, JsObjectValue, TypeName, Unknown, ValidateNapiValue,
+};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Either, Env, Status, ValueType, sys};
+use napi::{Either, Env, JsValue, Status, ValueType, sys};
 use napi_derive::napi;
 
 use crate::error::BindingError;
+use crate::org_transport::{JsOrganizationTransport, ServiceClientMaker};
 use crate::snapshot::Snapshot;
 use crate::transport::{ClientMaker, JsTransport, RegionSource};
 use crate::{convert, options_object};
 
 /// The groups of options, by the names the core gives them (camelCase).
-const CONNECTION: [&str; 11] = [
+const CONNECTION: [&str; 12] = [
     "client",
     "clientFactory",
+    "serviceClientFactory",
     "regions",
     "profile",
     "endpointUrl",
@@ -130,6 +134,16 @@ pub struct ConnectionOptions {
     /// named, a replica's primary region). Called synchronously with the region name.
     #[napi(ts_type = "(region: string) => KmsClientLike")]
     pub client_factory: Option<ClientMaker<String>>,
+    /// Makes the clients of an organisation run ({@link checkOrganization},
+    /// {@link remediateOrganization}) instead of the built-in AWS client: called
+    /// synchronously with the service (`'sts'`, `'organizations'`, `'account'`
+    /// or `'kms'`), the region and, for a member account, the credentials
+    /// `AssumeRole` returned there (`undefined`: the caller's own). Returns an AWS
+    /// SDK v3 aggregated client (`new STS({ region, credentials })`, …) or an
+    /// object with its methods; {@link sdkClientFactory} makes one from the SDK's
+    /// classes. Needs `regions` named: STS and Organizations are called in the first.
+    #[napi(ts_type = "ServiceClientFactory")]
+    pub service_client_factory: Option<ServiceClientMaker>,
     /// The regions to cover, or `'all'` for every region enabled for the account
     /// (default: the client's region, every region of a snapshot, or the configured region).
     #[napi(ts_type = "string[] | 'all'")]
@@ -388,6 +402,9 @@ impl Request {
         let Some(value) = options_object(value, |key| takes.accepts(key))? else {
             return Ok(request);
         };
+        for name in ["clientFactory", "serviceClientFactory"] {
+            must_be_function(value, name)?;
+        }
         let read = |e: napi::Error| BindingError::invalid("options", format!("invalid options: {}", e.reason));
         let mut options: ConnectionOptions = convert(value).map_err(read)?;
         let on_call = options.on_call.take().map(Arc::new);
@@ -437,6 +454,36 @@ impl Request {
     }
 }
 
+/// A factory option, when given, must be a function: refused naming it (napi's
+/// own conversion error would name neither the option nor the value).
+fn must_be_function(options: Unknown<'_>, name: &str) -> Result<(), BindingError> {
+    let value: Unknown<'_> = options
+        .coerce_to_object()
+        .and_then(|object| object.get_named_property(name))
+        .map_err(|e| BindingError::invalid(name, e.reason.clone()))?;
+    match value.get_type() {
+        Ok(ValueType::Undefined | ValueType::Function) => Ok(()),
+        Ok(other) => Err(BindingError::invalid(
+            name,
+            format!("{name} must be a function, not {}", type_name(other)),
+        )),
+        Err(e) => Err(BindingError::invalid(name, e.reason.clone())),
+    }
+}
+
+/// A JS type as `typeof` names it.
+fn type_name(kind: ValueType) -> &'static str {
+    match kind {
+        ValueType::Null => "null",
+        ValueType::Boolean => "a boolean",
+        ValueType::Number => "a number",
+        ValueType::String => "a string",
+        ValueType::Symbol => "a symbol",
+        ValueType::BigInt => "a bigint",
+        _ => "an object",
+    }
+}
+
 fn connection(options: ConnectionOptions) -> Result<Connect, BindingError> {
     // First: it decides whether the region names below are accepted.
     let mut core =
@@ -451,6 +498,9 @@ fn connection(options: ConnectionOptions) -> Result<Connect, BindingError> {
         core = core.with_transport_factory(move |region| {
             JsTransport::made_by(&factory, region.to_owned(), &format!("clientFactory({region:?})"))
         });
+    }
+    if let Some(factory) = options.service_client_factory {
+        core = core.with_organization_transport(JsOrganizationTransport::new(factory));
     }
     match options.regions {
         Some(Either::A(names)) => core = core.with_regions(Regions::from_names(names)?),

@@ -1,5 +1,7 @@
 //! [`JsTransport`]: the core's [`JsonTransport`] over a JavaScript object
-//! shaped like the AWS SDK for JavaScript v3 aggregated `KMS` client.
+//! shaped like the AWS SDK for JavaScript v3 aggregated `KMS` client, and
+//! [`BoundMethods`], the calling of any such client's methods, which the
+//! organisation's STS, Organizations and Account clients share (`org_transport`).
 //!
 //! An invocation is one call of `client[operation.camel_case_name()](request)`
 //! on the JS thread (through a threadsafe function); its settled answer is
@@ -17,7 +19,9 @@ use std::sync::Arc;
 
 use futures::channel::oneshot;
 use kms_rotation_core::{Error as CoreError, JsonTransport, Operation, TransportError, async_trait};
-use napi::bindgen_prelude::{CallbackContext, Function, JsObjectValue, Object, PromiseRaw, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{
+    CallbackContext, Function, JsObjectValue, JsValuesTupleIntoVec, Object, PromiseRaw, Unknown,
+};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsError, JsValue, Status, ValueType};
 use serde_json::Value;
@@ -27,50 +31,40 @@ use crate::text;
 /// A bound method of the JS client: called with the request, returns what the method returns.
 type JsMethod = ThreadsafeFunction<Value, Unknown<'static>, Value, Status, false>;
 
-/// A JS function that makes a client object from an argument (`clientFactory`, a conformance wrapper).
+/// A JS function that makes a client object from its arguments (`clientFactory`,
+/// `serviceClientFactory`, a conformance wrapper).
 pub(crate) type ClientMaker<A> = ThreadsafeFunction<A, Unknown<'static>, A, Status, false>;
 
-/// An SDK v3-shaped client object: its bound KMS methods (absent ones are `None`).
+/// The methods of an SDK v3-shaped client object that were asked for, bound
+/// (`this` stays the object); absent ones are `None`. Shared by the KMS clients
+/// ([`JsTransport`]) and the STS, Organizations and Account clients of an organisation run.
 #[derive(Clone)]
-pub(crate) struct JsTransport {
-    methods: Arc<[Option<JsMethod>; Operation::ALL.len()]>,
+pub(crate) struct BoundMethods {
+    methods: Arc<[(&'static str, Option<JsMethod>)]>,
 }
 
-fn index(operation: Operation) -> usize {
-    Operation::ALL.iter().position(|op| *op == operation).unwrap_or(0)
-}
-
-impl fmt::Debug for JsTransport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let present: Vec<&str> = Operation::ALL
-            .iter()
-            .filter(|op| self.has_operation(**op))
-            .map(|op| op.camel_case_name())
-            .collect();
-        match present.as_slice() {
-            [] => f.write_str("an object without any KMS method"),
-            _ => write!(f, "an object with {}", present.join(", ")),
-        }
-    }
-}
-
-impl JsTransport {
-    /// Binds every KMS method `value` has (`this` stays the object). Must run on the JS thread.
-    pub(crate) fn from_value(value: &Unknown<'_>) -> Result<Self, String> {
+impl BoundMethods {
+    /// Binds each method named that `value` has; `not_object` says what it
+    /// should have been when it is no object. Must run on the JS thread.
+    pub(crate) fn bind(
+        value: &Unknown<'_>,
+        names: impl IntoIterator<Item = &'static str>,
+        not_object: impl FnOnce() -> String,
+    ) -> Result<Self, String> {
         if !matches!(value.get_type(), Ok(ValueType::Object)) {
-            return Err(
-                "client must be an AWS SDK v3 KMS client, an object with its methods, or a Snapshot".to_owned(),
-            );
+            return Err(not_object());
         }
         let object = value.coerce_to_object().map_err(|e| e.reason.clone())?;
-        let mut methods: [Option<JsMethod>; Operation::ALL.len()] = Default::default();
-        for op in Operation::ALL {
-            let name = op.camel_case_name();
+        let mut methods = Vec::new();
+        for name in names {
             let member: Unknown<'_> = object
                 .get_named_property(name)
                 .map_err(|e| format!("reading client.{name} failed: {}", e.reason))?;
             match member.get_type() {
-                Ok(ValueType::Undefined | ValueType::Null) => continue,
+                Ok(ValueType::Undefined | ValueType::Null) => {
+                    methods.push((name, None));
+                    continue;
+                }
                 Ok(ValueType::Function) => {}
                 _ => return Err(format!("client.{name} is not a function")),
             }
@@ -86,45 +80,35 @@ impl JsTransport {
                         .build()
                 })
                 .map_err(|e| format!("cannot call client.{name}: {}", e.reason))?;
-            methods[index(op)] = Some(bound);
+            methods.push((name, Some(bound)));
         }
         Ok(Self {
-            methods: Arc::new(methods),
+            methods: methods.into(),
         })
     }
 
-    /// Calls `maker` with `argument` on the JS thread and takes what it returns
-    /// as a client, while this (tokio) thread waits: the core asks for clients synchronously.
-    pub(crate) fn made_by<A: ToNapiValue + 'static>(
-        maker: &ClientMaker<A>,
-        argument: A,
-        what: &str,
-    ) -> kms_rotation_core::Result<Self> {
-        let (sender, receiver) = std::sync::mpsc::channel::<Result<Self, String>>();
-        let status = maker.call_with_return_value(argument, ThreadsafeFunctionCallMode::NonBlocking, move |made, _| {
-            let _ = sender.send(match made {
-                Ok(value) => JsTransport::from_value(&value),
-                Err(error) => Err(format!("it threw: {}", error.reason)),
-            });
-            Ok(())
-        });
-        let failed = |reason: String| CoreError::Configuration(format!("{what} failed: {reason}"));
-        if status != Status::Ok {
-            return Err(failed(format!("could not call it ({status})")));
-        }
-        receiver
-            .recv()
-            .map_err(|_| failed("it was never answered".to_owned()))?
-            .map_err(failed)
+    fn method(&self, name: &str) -> Option<&JsMethod> {
+        self.methods
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, m)| m.as_ref())
     }
-}
 
-#[async_trait]
-impl JsonTransport for JsTransport {
-    async fn invoke(&self, operation: Operation, request: Value) -> Result<Value, TransportError> {
-        let name = operation.camel_case_name();
+    /// Whether the object has the method `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.method(name).is_some()
+    }
+
+    /// The names of the methods the object has.
+    fn present(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.methods.iter().filter(|(_, m)| m.is_some()).map(|(n, _)| *n)
+    }
+
+    /// Calls `client[name](request)` on the JS thread and reads what it settles
+    /// to: the answer as JSON, or the rejection (or throw) the SDK v3 way.
+    pub(crate) async fn call(&self, name: &'static str, request: Value) -> Result<Value, TransportError> {
         let unavailable = |why: String| TransportError::local(["ClientUnavailable"], why);
-        let Some(method) = &self.methods[index(operation)] else {
+        let Some(method) = self.method(name) else {
             return Err(unavailable(format!("the client has no method {name}()")));
         };
         let (sender, receiver) = oneshot::channel::<Result<Value, TransportError>>();
@@ -154,9 +138,86 @@ impl JsonTransport for JsTransport {
             .await
             .unwrap_or_else(|_| Err(unavailable(format!("client.{name}() was never answered"))))
     }
+}
+
+/// Calls `maker` with `argument` on the JS thread; `done` gets what it
+/// returned, read by `read`, or why there is nothing to read.
+pub(crate) fn call_maker<A, R>(
+    maker: &ClientMaker<A>,
+    argument: A,
+    read: impl FnOnce(&Unknown<'_>) -> Result<R, String> + Send + 'static,
+    done: impl FnOnce(Result<R, String>) + Send + 'static,
+) -> Result<(), String>
+where
+    A: JsValuesTupleIntoVec + 'static,
+{
+    let status = maker.call_with_return_value(argument, ThreadsafeFunctionCallMode::NonBlocking, move |made, _| {
+        done(match made {
+            Ok(value) => read(&value),
+            Err(error) => Err(format!("it threw: {}", error.reason)),
+        });
+        Ok(())
+    });
+    match status {
+        Status::Ok => Ok(()),
+        status => Err(format!("could not call it ({status})")),
+    }
+}
+
+/// An SDK v3-shaped KMS client object: its bound KMS methods.
+#[derive(Clone)]
+pub(crate) struct JsTransport {
+    methods: BoundMethods,
+}
+
+impl fmt::Debug for JsTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let present: Vec<&str> = self.methods.present().collect();
+        match present.as_slice() {
+            [] => f.write_str("an object without any KMS method"),
+            _ => write!(f, "an object with {}", present.join(", ")),
+        }
+    }
+}
+
+impl JsTransport {
+    /// Binds every KMS method `value` has (`this` stays the object). Must run on the JS thread.
+    pub(crate) fn from_value(value: &Unknown<'_>) -> Result<Self, String> {
+        let names = Operation::ALL.iter().map(|op| op.camel_case_name());
+        let methods = BoundMethods::bind(value, names, || {
+            "client must be an AWS SDK v3 KMS client, an object with its methods, or a Snapshot".to_owned()
+        })?;
+        Ok(Self { methods })
+    }
+
+    /// Calls `maker` with `argument` on the JS thread and takes what it returns
+    /// as a client, while this (tokio) thread waits: the core asks for clients synchronously.
+    pub(crate) fn made_by<A: JsValuesTupleIntoVec + 'static>(
+        maker: &ClientMaker<A>,
+        argument: A,
+        what: &str,
+    ) -> kms_rotation_core::Result<Self> {
+        let (sender, receiver) = std::sync::mpsc::channel::<Result<Self, String>>();
+        let failed = |reason: String| CoreError::Configuration(format!("{what} failed: {reason}"));
+        call_maker(maker, argument, JsTransport::from_value, move |made| {
+            let _ = sender.send(made);
+        })
+        .map_err(failed)?;
+        receiver
+            .recv()
+            .map_err(|_| failed("it was never answered".to_owned()))?
+            .map_err(failed)
+    }
+}
+
+#[async_trait]
+impl JsonTransport for JsTransport {
+    async fn invoke(&self, operation: Operation, request: Value) -> Result<Value, TransportError> {
+        self.methods.call(operation.camel_case_name(), request).await
+    }
 
     fn has_operation(&self, operation: Operation) -> bool {
-        self.methods[index(operation)].is_some()
+        self.methods.has(operation.camel_case_name())
     }
 
     fn method_name(&self, operation: Operation) -> String {
@@ -266,7 +327,7 @@ fn property(object: &Object<'_>, name: &str) -> Option<String> {
 }
 
 /// The value as an object, if it is one (coercing anything else would throw).
-fn object_of<'env>(value: &Unknown<'env>) -> Option<Object<'env>> {
+pub(crate) fn object_of<'env>(value: &Unknown<'env>) -> Option<Object<'env>> {
     match value.get_type() {
         Ok(ValueType::Object | ValueType::Function) => value.coerce_to_object().ok(),
         _ => None,

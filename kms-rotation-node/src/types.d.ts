@@ -340,6 +340,70 @@ export interface KmsClientLike {
   config?: { region?: string | (() => string | Promise<string>) }
 }
 
+/** An AWS service whose clients an organisation run asks {@link ServiceClientFactory} for. */
+export type AwsServiceName = 'kms' | 'sts' | 'organizations' | 'account'
+
+/**
+ * An STS client for an organisation run: `new STS({ region, credentials })`
+ * from `@aws-sdk/client-sts` fits as is. Methods return promises (a plain
+ * value is accepted too); rejections are read as for {@link KmsClientLike}.
+ */
+export interface StsClientLike {
+  getCallerIdentity(input: {}): unknown
+  assumeRole(input: { RoleArn: string | undefined; RoleSessionName: string | undefined; ExternalId?: string }): unknown
+}
+
+/** An Organizations client: `new Organizations({ region, credentials })` from `@aws-sdk/client-organizations`. */
+export interface OrganizationsClientLike {
+  /** With `organization: true`. */
+  listAccounts?(input: { MaxResults?: number; NextToken?: string }): unknown
+  /** With `organizationalUnit`. */
+  listAccountsForParent?(input: { ParentId: string | undefined; MaxResults?: number; NextToken?: string }): unknown
+  /** With `organizationalUnit`. */
+  listOrganizationalUnitsForParent?(input: { ParentId: string | undefined; MaxResults?: number; NextToken?: string }): unknown
+}
+
+/** An Account client: `new Account({ region, credentials })` from `@aws-sdk/client-account`. */
+export interface AccountClientLike {
+  listRegions(input: { MaxResults?: number; NextToken?: string; RegionOptStatusContains?: string[] }): unknown
+}
+
+/**
+ * Makes the clients of an organisation run (the option `serviceClientFactory`):
+ * called synchronously with the service, the region and, for a member account,
+ * the credentials `AssumeRole` returned there (`undefined`: the caller's own
+ * credentials); returns the client of that service (`new KMS(...)`,
+ * `new STS(...)`, `new Organizations(...)`, `new Account(...)`) or an object
+ * with its methods. {@link sdkClientFactory} makes one.
+ */
+export type ServiceClientFactory = (
+  service: AwsServiceName,
+  region: string,
+  credentials?: AssumedRoleCredentials,
+) => KmsClientLike | StsClientLike | OrganizationsClientLike | AccountClientLike
+
+/**
+ * The AWS SDK v3 aggregated client classes {@link sdkClientFactory} makes
+ * clients of, as imported from their packages (kms-rotation depends on none).
+ */
+export interface SdkClientClasses {
+  /** `KMS` from `@aws-sdk/client-kms`. */
+  KMS: new (config: any) => KmsClientLike
+  /** `STS` from `@aws-sdk/client-sts`. */
+  STS: new (config: any) => StsClientLike
+  /** `Organizations` from `@aws-sdk/client-organizations`. */
+  Organizations: new (config: any) => OrganizationsClientLike
+  /** `Account` from `@aws-sdk/client-account`: needed only when `ListRegions` is called. */
+  Account?: new (config: any) => AccountClientLike
+}
+
+/**
+ * Settings every client of {@link sdkClientFactory} gets (`endpoint`,
+ * `credentials` for the caller's own, `requestHandler`, `maxAttempts`, …);
+ * `region`, and a member account's `credentials`, are set per client.
+ */
+export type SdkClientConfig = Record<string, unknown>
+
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
 export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
