@@ -500,6 +500,8 @@ export declare class AccountReport {
 
 /** The verdict for one key, with the facts behind it (fields as in the report JSON). */
 export declare class Finding {
+  /** The account the key lives in: set in an organisation report's findings. */
+  get account_id(): string | null
   /** The region the key lives in. */
   get region(): string
   /** The key id. */
@@ -546,8 +548,11 @@ export declare class OrganizationReport {
   get policy(): Policy
   /** One entry per account, sorted by id. */
   get accounts(): AccountEntry[]
-  /** Every finding of every checked account, sorted by account, region, key ARN. */
-  get findings(): FindingJson[]
+  /**
+   * Every finding of every checked account, sorted by account, region, key
+   * ARN: thin wrappers over the report, as {@link AccountReport.findings}.
+   */
+  get findings(): Array<Finding>
   /** Findings counted by status over every account. */
   get summary(): Summary
   /** Accounts by how the run ended. */

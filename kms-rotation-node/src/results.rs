@@ -289,10 +289,15 @@ impl OrganizationReport {
         field(&self.inner.accounts)
     }
 
-    /// Every finding of every checked account, sorted by account, region, key ARN.
-    #[napi(getter, ts_return_type = "FindingJson[]")]
-    pub fn findings(&self) -> Value {
-        field(&self.inner.findings)
+    /// Every finding of every checked account, sorted by account, region, key
+    /// ARN: thin wrappers over the report, as {@link AccountReport.findings}.
+    #[napi(getter)]
+    pub fn findings(&self) -> Vec<Finding> {
+        (0..self.inner.findings.len())
+            .map(|index| Finding {
+                source: Source::Organization(self.inner.clone(), index),
+            })
+            .collect()
     }
 
     /// Findings counted by status over every account.
@@ -347,6 +352,7 @@ impl OrganizationReport {
 /// Where a finding lives: in a report, or on its own (from {@link checkKey}).
 enum Source {
     Report(Arc<kms_rotation_core::AccountReport>, usize),
+    Organization(Arc<kms_rotation_core::OrganizationReport>, usize),
     Own(Arc<kms_rotation_core::Finding>),
 }
 
@@ -368,6 +374,7 @@ impl Finding {
     fn get(&self) -> &kms_rotation_core::Finding {
         match &self.source {
             Source::Report(report, index) => &report.findings[*index],
+            Source::Organization(report, index) => &report.findings[*index],
             Source::Own(finding) => finding,
         }
     }
@@ -375,6 +382,12 @@ impl Finding {
 
 #[napi]
 impl Finding {
+    /// The account the key lives in: set in an organisation report's findings.
+    #[napi(getter, js_name = "account_id")]
+    pub fn account_id(&self) -> Option<String> {
+        self.get().account_id.clone()
+    }
+
     /// The region the key lives in.
     #[napi(getter)]
     pub fn region(&self) -> String {
