@@ -5,6 +5,8 @@
 //! blocking pool, with the GIL held only while Python runs (boto3 releases it
 //! during I/O), and hands back the response as JSON or the exception as a
 //! [`TransportError`]. No retries here: the core's engine retries.
+//! [`on_blocking_pool`] and [`call_method`] serve the organisation transport
+//! (`org_transport`) too.
 
 use std::fmt;
 use std::sync::Arc;
