@@ -8,6 +8,7 @@
 //! `json` (JSON values and Python objects), `error` (exceptions), `progress`,
 //! `call_log` (API attempts to `on_call=` or the `kms_rotation` logger),
 //! `transport` (a boto3-shaped object as the core's `JsonTransport`),
+//! `org_transport` (`service_client_factory=` as the core's `OrganizationTransport`),
 //! `snapshot` (the snapshot and its transport, the fake's native half),
 //! `report` (results as thin wrappers over the core's values), `options`
 //! (keyword arguments into the core's connection and options),
@@ -27,6 +28,7 @@ mod error;
 mod json;
 mod operations;
 mod options;
+mod org_transport;
 mod progress;
 mod report;
 mod snapshot;

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use crate::error::{Error, Result, invalid};
+use crate::org_transport::PyOrganizationTransport;
 use crate::progress::Progress;
 use crate::snapshot::Snapshot;
 use crate::transport::PyTransport;
@@ -26,6 +27,7 @@ use crate::transport::PyTransport;
 pub(crate) struct Options<'py> {
     client: Option<Bound<'py, PyAny>>,
     client_factory: Option<Bound<'py, PyAny>>,
+    service_client_factory: Option<Bound<'py, PyAny>>,
     regions: Regions,
     region: Option<String>,
     profile: Option<String>,
@@ -136,6 +138,9 @@ impl<'py> Options<'py> {
         match name {
             "client" => self.client = Some(value),
             "client_factory" => self.client_factory = Some(callable("client_factory", value)?),
+            "service_client_factory" => {
+                self.service_client_factory = Some(callable("service_client_factory", value)?);
+            }
             "regions" => self.regions = regions(&value)?,
             "region" => self.region = text(&value)?,
             "profile" => self.profile = text(&value)?,
@@ -247,8 +252,8 @@ impl<'py> Options<'py> {
     }
 
     /// The connection: a snapshot or a boto3-shaped `client=`, a
-    /// `client_factory=`, or the built-in AWS client and its settings. The
-    /// core checks the combination.
+    /// `client_factory=`, an organisation's `service_client_factory=`, or the
+    /// built-in AWS client and its settings. The core checks the combination.
     pub(crate) fn connection(&self) -> Result<Connection> {
         let mut options = ConnectionOptions::default().with_regions(self.regions.clone());
         type Set = fn(ConnectionOptions, String) -> ConnectionOptions;
@@ -285,6 +290,9 @@ impl<'py> Options<'py> {
                 })
             });
         }
+        if let Some(factory) = &self.service_client_factory {
+            options = options.with_organization_transport(PyOrganizationTransport::new(factory));
+        }
         Ok(options.build()?)
     }
 
@@ -305,9 +313,11 @@ impl<'py> Options<'py> {
         Ok(Progress::attach(callback, check))
     }
 
-    /// For boto3-shaped clients: no more calls in flight than their connection pool.
+    /// For boto3-shaped clients: no more calls in flight than their connection
+    /// pool (the factories' clients are not made yet: botocore's default).
     fn connection_pool(&self) -> Option<usize> {
         let client = self.client.as_ref().filter(|c| c.cast::<Snapshot>().is_err());
-        (client.is_some() || self.client_factory.is_some()).then(|| PyTransport::connection_pool(client))
+        let factory = self.client_factory.is_some() || self.service_client_factory.is_some();
+        (client.is_some() || factory).then(|| PyTransport::connection_pool(client))
     }
 }

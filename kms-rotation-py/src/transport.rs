@@ -5,6 +5,8 @@
 //! blocking pool, with the GIL held only while Python runs (boto3 releases it
 //! during I/O), and hands back the response as JSON or the exception as a
 //! [`TransportError`]. No retries here: the core's engine retries.
+//! [`on_blocking_pool`] and [`call_method`] serve the organisation transport
+//! (`org_transport`) too.
 
 use std::fmt;
 use std::sync::Arc;
@@ -40,6 +42,15 @@ fn attribute_path<'py>(object: &Bound<'py, PyAny>, path: &[&str]) -> Option<Boun
     Some(value)
 }
 
+/// The name of an object's class, for messages (`KMS` for a boto3 KMS client).
+pub(crate) fn type_name(object: &Bound<'_, PyAny>) -> String {
+    object
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".to_owned())
+}
+
 /// `mapping[a][b]...` as text: `None` where an item is missing.
 fn item_text(mapping: &Bound<'_, PyAny>, path: &[&str]) -> Option<String> {
     let mut value = mapping.clone();
@@ -52,14 +63,9 @@ fn item_text(mapping: &Bound<'_, PyAny>, path: &[&str]) -> Option<String> {
 impl PyTransport {
     /// Wraps a client object.
     pub(crate) fn new(object: &Bound<'_, PyAny>) -> Self {
-        let type_name = object
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "object".to_owned());
         Self {
             object: Arc::new(object.clone().unbind()),
-            type_name,
+            type_name: type_name(object),
         }
     }
 
@@ -85,7 +91,7 @@ impl PyTransport {
 /// A Python exception raised by a client call: botocore's `ClientError` (and
 /// anything carrying its `response["Error"]["Code"]`) with its AWS code and
 /// HTTP status; anything else named by its class and ancestors.
-fn transport_error(py: Python<'_>, error: &PyErr) -> TransportError {
+pub(crate) fn transport_error(py: Python<'_>, error: &PyErr) -> TransportError {
     let value = error.value(py);
     if let Some(response) = value.getattr_opt("response").ok().flatten()
         && let Some(code) = item_text(&response, &["Error", "Code"]).filter(|c| !c.is_empty())
@@ -107,35 +113,50 @@ fn transport_error(py: Python<'_>, error: &PyErr) -> TransportError {
     TransportError::local(names, value.str().map(|s| s.to_string()).unwrap_or_default())
 }
 
+/// Runs `call` on tokio's blocking pool with the GIL held only while it runs
+/// (boto3 releases it during I/O), so no tokio worker waits on Python.
+pub(crate) async fn on_blocking_pool<F>(call: F) -> Result<Value, TransportError>
+where
+    F: for<'py> FnOnce(Python<'py>) -> Result<Value, TransportError> + Send + 'static,
+{
+    let joined = tokio::task::spawn_blocking(move || Python::attach(call)).await;
+    joined.unwrap_or_else(|error| Err(TransportError::local(["JoinError"], error.to_string())))
+}
+
+/// `object.method(**request)`: the response as JSON (without its
+/// `ResponseMetadata`), or the exception as a [`TransportError`].
+pub(crate) fn call_method(
+    py: Python<'_>,
+    object: &Bound<'_, PyAny>,
+    method: &str,
+    request: &Value,
+) -> Result<Value, TransportError> {
+    let call = || -> PyResult<Value> {
+        let arguments = to_py(py, request)?.cast_into::<PyDict>()?;
+        let response = object.call_method(method, (), Some(&arguments))?;
+        from_py(&response, true)
+    };
+    call().map_err(|error| transport_error(py, &error))
+}
+
+/// Whether `object.method` exists and is callable.
+pub(crate) fn has_method(object: &Bound<'_, PyAny>, method: &str) -> bool {
+    object
+        .getattr_opt(method)
+        .ok()
+        .flatten()
+        .is_some_and(|method| method.is_callable())
+}
+
 #[async_trait]
 impl JsonTransport for PyTransport {
     async fn invoke(&self, operation: Operation, request: Value) -> Result<Value, TransportError> {
         let object = Arc::clone(&self.object);
-        let joined = tokio::task::spawn_blocking(move || {
-            Python::attach(|py| {
-                let call = || -> PyResult<Value> {
-                    let arguments = to_py(py, &request)?.cast_into::<PyDict>()?;
-                    let response = object
-                        .bind(py)
-                        .call_method(operation.snake_case_name(), (), Some(&arguments))?;
-                    from_py(&response, true)
-                };
-                call().map_err(|error| transport_error(py, &error))
-            })
-        })
-        .await;
-        joined.unwrap_or_else(|error| Err(TransportError::local(["JoinError"], error.to_string())))
+        on_blocking_pool(move |py| call_method(py, object.bind(py), operation.snake_case_name(), &request)).await
     }
 
     fn has_operation(&self, operation: Operation) -> bool {
-        Python::attach(|py| {
-            self.object
-                .bind(py)
-                .getattr_opt(operation.snake_case_name())
-                .ok()
-                .flatten()
-                .is_some_and(|method| method.is_callable())
-        })
+        Python::attach(|py| has_method(self.object.bind(py), operation.snake_case_name()))
     }
 
     fn method_name(&self, operation: Operation) -> String {

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,7 +72,7 @@ class EmulatorAccount:
         import boto3
 
         self.endpoint = endpoint
-        self.id = f"{uuid.uuid4().int % 900_000_000_000 + 100_000_000_000:012d}"
+        self.id = fresh_account_id()
         self.role_arn = f"arn:aws:iam::{self.id}:role/KmsRotationAudit"
         sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint)
         credentials = sts.assume_role(RoleArn=self.role_arn, RoleSessionName="kms-rotation-py-tests")[
@@ -88,6 +91,83 @@ class EmulatorAccount:
 @pytest.fixture
 def emulator_account(moto_endpoint: str) -> EmulatorAccount:
     return EmulatorAccount(moto_endpoint)
+
+
+def fresh_account_id() -> str:
+    return f"{uuid.uuid4().int % 900_000_000_000 + 100_000_000_000:012d}"
+
+
+def session_in(endpoint: str, account: str, region: str = "us-east-1") -> Any:
+    """A boto3 session acting in ``account`` of moto's server (moto: assume any role there)."""
+    import boto3
+
+    sts = boto3.client("sts", region_name=region, endpoint_url=endpoint)
+    role = f"arn:aws:iam::{account}:role/Seeder"
+    credentials = sts.assume_role(RoleArn=role, RoleSessionName="kms-rotation-py-org")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def credentials_of(session: Any) -> dict[str, str]:
+    """A boto3 session's credentials as the built-in client's ``credentials=``."""
+    frozen = session.get_credentials().get_frozen_credentials()
+    return {
+        "access_key_id": frozen.access_key,
+        "secret_access_key": frozen.secret_key,
+        "session_token": frozen.token,
+    }
+
+
+def seed_on_off(session: Any, endpoint: str) -> dict[str, str]:
+    """Two keys in the session's account: rotation ``on`` and ``off``; their ids."""
+    kms = session.client("kms", endpoint_url=endpoint)
+    on = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=on)
+    off = kms.create_key()["KeyMetadata"]["KeyId"]
+    return {"on": on, "off": off}
+
+
+def comparable(document: dict[str, Any]) -> dict[str, Any]:
+    """A report's ``to_dict()`` without its timing (when it was made, how long it took)."""
+    document = dict(document)
+    del document["generated_at"]
+    document["stats"] = {k: v for k, v in document["stats"].items() if k != "duration_ms"}
+    return document
+
+
+class FaultProxy:
+    """``scripts/fault_proxy.py`` in front of moto's server: faults are set with ``set``."""
+
+    def __init__(self, upstream: str) -> None:
+        script = REPO / "scripts" / "fault_proxy.py"
+        command = [sys.executable, str(script), "--upstream", upstream, "--port", "0"]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
+
+    def set(self, faults: list[dict[str, Any]]) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/__faults", data=json.dumps(faults).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request) as answer:
+            answer.read()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def fault_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(moto_endpoint)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
 
 
 @pytest.fixture

@@ -8,49 +8,20 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from typing import Any
 
 import pytest
 
 import kms_rotation
+from conftest import comparable, credentials_of, fresh_account_id, seed_on_off, session_in
 from kms_rotation import Outcome, Reason, Status
 
 REGION = "us-east-1"
 ROLE = "KmsRotationAudit"
 
 
-def session_in(endpoint: str, account: str) -> Any:
-    import boto3
-
-    sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint)
-    role = f"arn:aws:iam::{account}:role/Seeder"
-    credentials = sts.assume_role(RoleArn=role, RoleSessionName="kms-rotation-py-org")["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
-
-
-def seed(session: Any, endpoint: str) -> dict[str, str]:
-    kms = session.client("kms", endpoint_url=endpoint)
-    on = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.enable_key_rotation(KeyId=on)
-    off = kms.create_key()["KeyMetadata"]["KeyId"]
-    return {"on": on, "off": off}
-
-
-def comparable(document: dict[str, Any]) -> dict[str, Any]:
-    document = dict(document)
-    del document["generated_at"]
-    document["stats"] = {k: v for k, v in document["stats"].items() if k != "duration_ms"}
-    return document
-
-
 def test_an_organisation_in_three_doors(moto_endpoint: str) -> None:
-    management = f"{uuid.uuid4().int % 900_000_000_000 + 100_000_000_000:012d}"
+    management = fresh_account_id()
     admin = session_in(moto_endpoint, management)
     orgs = admin.client("organizations", endpoint_url=moto_endpoint)
     orgs.create_organization(FeatureSet="ALL")
@@ -60,16 +31,11 @@ def test_an_organisation_in_three_doors(moto_endpoint: str) -> None:
         members.append(status["AccountId"])
     orgs.close_account(AccountId=members[2])
     keys = {
-        account: seed(session_in(moto_endpoint, account), moto_endpoint)
+        account: seed_on_off(session_in(moto_endpoint, account), moto_endpoint)
         for account in [management, *members[:2]]
     }
 
-    frozen = admin.get_credentials().get_frozen_credentials()
-    credentials = {
-        "access_key_id": frozen.access_key,
-        "secret_access_key": frozen.secret_key,
-        "session_token": frozen.token,
-    }
+    credentials = credentials_of(admin)
     options: dict[str, Any] = {
         "endpoint_url": moto_endpoint,
         "regions": [REGION],
@@ -104,9 +70,9 @@ def test_an_organisation_in_three_doors(moto_endpoint: str) -> None:
     # The command line (this package's console script), on the same organisation, writes the same report.
     env = {
         **os.environ,
-        "AWS_ACCESS_KEY_ID": frozen.access_key,
-        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
-        "AWS_SESSION_TOKEN": frozen.token,
+        "AWS_ACCESS_KEY_ID": credentials["access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": credentials["secret_access_key"],
+        "AWS_SESSION_TOKEN": credentials["session_token"],
     }
     env.pop("AWS_PROFILE", None)
     command = [sys.executable, "-m", "kms_rotation", "check", "--organization", "--role-name", ROLE]

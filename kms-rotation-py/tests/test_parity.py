@@ -51,6 +51,7 @@ ORGANIZATION = {
     "max_accounts_in_flight",
     "assume_role_in_caller_account",
     "remediation_role_name",
+    "service_client_factory",
 }
 
 APPLIES = {
@@ -60,7 +61,8 @@ APPLIES = {
     "remediate": CONNECTION | REMEDIATION,
     "remediate_keys": CONNECTION | POLICY | KEY | REMEDIATION,
     "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION,
-    "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION,
+    # `regions`: with service_client_factory, where STS is called.
+    "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION | {"regions"},
 }
 
 

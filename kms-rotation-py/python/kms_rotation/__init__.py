@@ -15,7 +15,9 @@ through a native module and returns its reports as native objects::
 
 Clients: ``client=`` takes a boto3 KMS client (or any object shaped like one),
 or a :class:`Snapshot` from :func:`load_snapshot`; ``client_factory=`` makes a
-client per region. Without either, the built-in AWS SDK client is used, set
+client per region; an organisation run's ``service_client_factory=`` makes
+every client it needs (:func:`boto3_client_factory` over a ``boto3.Session``).
+Without them, the built-in AWS SDK client is used, set
 up by ``profile=``, ``endpoint_url=``, ``role_arn=`` (with ``external_id=``
 and ``session_name=``), ``credentials=`` and ``regions=``. Every keyword is
 one of the core's option names (``_native.OPTION_NAMES``); ``None`` means
@@ -30,6 +32,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -417,6 +420,7 @@ def check_organization(
     regions: str | Sequence[str] | None = None,
     client: Any = None,
     client_factory: Callable[[str], Any] | None = None,
+    service_client_factory: Callable[[str, str, Mapping[str, str] | None], Any] | None = None,
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
@@ -447,16 +451,29 @@ def check_organization(
     """Checks every account of an AWS Organization (or of an OU, or of an
     accounts file) through a role in each, and returns the ``OrganizationReport``.
 
-    The built-in AWS client lists the accounts (Organizations), assumes
-    ``role_name`` in each (STS) and checks every requested region of each,
-    ``max_accounts_in_flight`` accounts at a time. Every account gets one entry:
-    ``checked``, ``skipped`` (not ``ACTIVE``) or ``error`` with the AWS code (the
-    role could not be assumed, the regions could not be listed).
+    The built-in AWS client (or your own clients, ``service_client_factory``)
+    lists the accounts (Organizations), assumes ``role_name`` in each (STS) and
+    checks every requested region of each, ``max_accounts_in_flight`` accounts
+    at a time. Every account gets one entry: ``checked``, ``skipped`` (not
+    ``ACTIVE``) or ``error`` with the AWS code (the role could not be assumed,
+    the regions could not be listed).
 
     Args:
-        regions: the regions to check in every account (as ``check_account``).
-        client: not for organisations (the built-in client reaches each account); refused.
-        client_factory: not for organisations; refused.
+        regions: the regions to check in every account (as ``check_account``); with
+            ``service_client_factory`` they must be named, and STS and Organizations
+            are called in the first.
+        client: not for organisations (each account needs its own clients); refused.
+        client_factory: not for organisations (see ``service_client_factory``); refused.
+        service_client_factory: makes the run's clients instead of the built-in AWS
+            client: called as ``factory(service, region, credentials)`` for ``"sts"``,
+            ``"organizations"``, ``"kms"`` (and ``"account"``), once per service,
+            region and credentials; ``credentials`` is ``None`` for the caller's own,
+            else a dict of ``aws_access_key_id``, ``aws_secret_access_key`` and
+            ``aws_session_token`` (an assumed role's), so
+            ``session.client(service, region_name=region, **(credentials or {}))``
+            is one. ``boto3_client_factory`` makes such a factory over a
+            ``boto3.Session``. Not with ``profile``, ``endpoint_url`` or ``credentials``
+            (they configure the built-in client: configure your clients instead).
         profile: the AWS profile of the caller.
         endpoint_url: an endpoint for every AWS call (an emulator).
         role_arn: not for organisations (use ``role_name``); refused.
@@ -494,7 +511,9 @@ def check_organization(
         InvalidInputError: a malformed option, account id, role name, OU id or accounts
             file, or conflicting options; raised before any AWS call.
         ConfigurationError: no region or credentials.
-        ApiError: the caller's identity or the account listing failed.
+        ApiError: the caller's identity or the account listing failed (with
+            ``service_client_factory``: also the factory raising, or its client lacking
+            the operation's method, there).
     """
     return _native.check_organization(locals())
 
@@ -502,8 +521,10 @@ def check_organization(
 def remediate_organization(
     report: OrganizationReport | str | Mapping[str, Any],
     *,
+    regions: str | Sequence[str] | None = None,
     client: Any = None,
     client_factory: Callable[[str], Any] | None = None,
+    service_client_factory: Callable[[str, str, Mapping[str, str] | None], Any] | None = None,
     profile: str | None = None,
     endpoint_url: str | None = None,
     role_arn: str | None = None,
@@ -531,8 +552,12 @@ def remediate_organization(
 
     Args:
         report: the ``OrganizationReport`` of ``check_organization`` (or its ``to_json()`` text or ``to_dict()``).
+        regions: each target is fixed in its own region whatever this says; with
+            ``service_client_factory``, name the region where STS is called (the first).
         client: not for organisations; refused.
-        client_factory: not for organisations; refused.
+        client_factory: not for organisations (see ``service_client_factory``); refused.
+        service_client_factory: makes the run's clients instead of the built-in AWS
+            client (see ``check_organization``); give ``regions`` too.
         profile: the AWS profile of the caller.
         endpoint_url: an endpoint for every AWS call (an emulator).
         role_arn: not for organisations (use ``role_name``); refused.
@@ -568,6 +593,56 @@ def remediate_organization(
     """
     options = locals()
     return _native.remediate_organization(options.pop("report"), options)
+
+
+def boto3_client_factory(
+    session: Any = None, **client_kwargs: Any
+) -> Callable[[str, str, Mapping[str, str] | None], Any]:
+    """A ``service_client_factory`` over a ``boto3.Session``: each call is
+    ``session.client(service, region_name=region, **credentials, **client_kwargs)``.
+
+    Example::
+
+        session = boto3.Session(profile_name="audit")
+        report = kms_rotation.check_organization(
+            organization=True,
+            role_name="KmsRotationAudit",
+            regions=["us-east-1", "eu-west-1"],
+            service_client_factory=kms_rotation.boto3_client_factory(session),
+        )
+
+    Args:
+        session: the caller's ``boto3.Session`` (default: a new ``boto3.Session()``,
+            from the environment and the shared AWS config).
+        client_kwargs: more keywords for every client, e.g. ``endpoint_url`` or
+            ``config`` (a ``botocore.config.Config``).
+
+    Returns:
+        The factory. It makes one client per call (the run reuses each); calls from
+        several threads are serialised, since a ``boto3.Session`` is not thread-safe.
+
+    Raises:
+        InvalidInputError: ``client_kwargs`` name ``region_name`` or credentials,
+            which the factory sets per client.
+    """
+    reserved = {"region_name", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
+    for name in sorted(reserved & set(client_kwargs)):
+        # The value is not echoed: it may be a credential.
+        reason = "the factory sets it for each client (the run's region, the account's credentials)"
+        error = InvalidInputError(f"invalid {name} <given>: {reason}")
+        error.what, error.value, error.reason = name, "<given>", reason
+        raise error
+    if session is None:
+        import boto3
+
+        session = boto3.Session()
+    lock = threading.Lock()
+
+    def factory(service: str, region: str, credentials: Mapping[str, str] | None) -> Any:
+        with lock:
+            return session.client(service, region_name=region, **(credentials or {}), **client_kwargs)
+
+    return factory
 
 
 def _async_twin(
@@ -645,6 +720,7 @@ __all__ = [
     "Stats",
     "Status",
     "Summary",
+    "boto3_client_factory",
     "check_account",
     "check_account_async",
     "check_key",
