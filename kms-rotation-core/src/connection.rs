@@ -431,7 +431,9 @@ impl ConnectionOptions {
     /// built-in AWS client: `transport` calls STS, Organizations and Account
     /// and makes each account's KMS clients (Python's and Node's
     /// `service_client_factory`). STS and Organizations are called in the
-    /// first region named; `regions` must be named, or "all" (`ListRegions` in each account).
+    /// first region named, so `regions` must be named ("all" needs the
+    /// built-in client's configured home region; [`crate::TransportDirectory`]
+    /// takes one explicitly and then lists each account's regions).
     pub fn with_organization_transport<T: crate::OrganizationTransport>(mut self, transport: T) -> Self {
         let transport = Arc::new(transport);
         self.organization_clients = Some(Arc::new(move |regions: &Regions| {
