@@ -481,11 +481,14 @@ pub(crate) fn region_clients(clients: &Clients, options: &CheckOptions, what: &s
 pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<AccountReport> {
     let started = Instant::now();
     let region_clients = region_clients(clients, options, "check")?;
-    let counters = options.counters();
+    let counters = Arc::new(options.counters());
     let now = options.now();
-    let scans = region_clients
-        .iter()
-        .map(|client| scan_region(client.as_ref(), options, &counters, now));
+    // Each region on a task of its own, so that regions share the runtime's worker threads.
+    let shared = Arc::new(options.clone());
+    let scans = region_clients.iter().map(|client| {
+        let (client, options, counters) = (client.clone(), shared.clone(), counters.clone());
+        crate::engine::on_own_task(async move { scan_region(client.as_ref(), &options, &counters, now).await })
+    });
     let results = futures::future::join_all(scans).await;
 
     let mut results = results;

@@ -18,6 +18,7 @@ use crate::api::{ApiError, Operation};
 use crate::arn::Arn;
 use crate::check::{CheckOptions, check_account};
 use crate::client::Clients;
+use crate::engine::on_own_task;
 use crate::engine::progress::emit;
 use crate::engine::{ProgressCallback, ProgressEvent};
 use crate::error::{Error, Result};
@@ -225,7 +226,9 @@ pub(crate) async fn check_organization_in(
                     let clients = directory
                         .account_clients(&id, target.role.as_ref(), None, operations)
                         .await?;
-                    check_account(&clients, &account_options).await
+                    // Each account on a task of its own: accounts checked at
+                    // once share the runtime's worker threads instead of one.
+                    on_own_task(async move { check_account(&clients, &account_options).await }).await
                 };
                 let mut account = entry(&target.account, AccountState::Checked, target.role.as_ref());
                 let outcome = match run.await {

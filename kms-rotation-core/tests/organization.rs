@@ -313,3 +313,19 @@ async fn an_account_whose_regions_cannot_be_listed_is_an_error_entry_and_exit_3(
     assert!(report.findings.is_empty());
     assert_eq!(report.exit_code(), 3, "an account not checked is not a clean run");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_given_up_leaves_no_account_checking_in_the_background() {
+    // Accounts and regions run as tasks of their own: when the caller stops
+    // waiting, they stop too, and no call is made after.
+    let member = account(MEMBER);
+    member.set_latency(std::time::Duration::from_millis(50));
+    let org = MemoryOrganization::new(MANAGEMENT).with_account(MEMBER, "member", "ACTIVE", member.clone());
+    let (organization, check) = (options(), CheckOptions::default().with_max_in_flight(1));
+    let run = check_organization(&org, &organization, &check);
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(120), run).await.is_err());
+    let calls = member.calls().len();
+    assert!(calls > 0, "the run had started");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(member.calls().len(), calls, "calls went on after the run was given up");
+}

@@ -206,3 +206,25 @@ impl<'a> Caller<'a> {
         Ok(tags)
     }
 }
+
+/// Runs `future` as a tokio task of its own and waits for it; the task is
+/// aborted when the caller stops waiting (a cancelled run leaves nothing
+/// running), and a panic in it is resumed here.
+pub(crate) async fn on_own_task<T: Send + 'static>(future: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    struct AbortOnDrop(tokio::task::AbortHandle);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = tokio::spawn(future);
+    let _abort = AbortOnDrop(task.abort_handle());
+    match task.await {
+        Ok(value) => value,
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only the runtime shutting down cancels it: nothing is left to report to.
+            Err(error) => panic!("a check's task was cancelled: {error}"),
+        },
+    }
+}
