@@ -323,7 +323,11 @@ async fn a_run_given_up_leaves_no_account_checking_in_the_background() {
     let org = MemoryOrganization::new(MANAGEMENT).with_account(MEMBER, "member", "ACTIVE", member.clone());
     let (organization, check) = (options(), CheckOptions::default().with_max_in_flight(1));
     let run = check_organization(&org, &organization, &check);
-    assert!(tokio::time::timeout(std::time::Duration::from_millis(120), run).await.is_err());
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(120), run)
+            .await
+            .is_err()
+    );
     let calls = member.calls().len();
     assert!(calls > 0, "the run had started");
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
