@@ -293,7 +293,7 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         region: facts.region.clone(),
         key_id: meta.key_id.clone(),
         key_arn: meta.arn.clone(),
-        aliases: sorted(&facts.aliases),
+        aliases: sorted(facts.aliases.as_slice()),
         status,
         reason,
         message,
@@ -514,8 +514,9 @@ fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
     }
 }
 
-fn sorted(aliases: &[String]) -> Vec<String> {
-    let mut aliases = aliases.to_vec();
+/// Alias names as a finding lists them: sorted, each once.
+pub(crate) fn sorted(aliases: impl Into<Vec<String>>) -> Vec<String> {
+    let mut aliases = aliases.into();
     aliases.sort();
     aliases.dedup();
     aliases

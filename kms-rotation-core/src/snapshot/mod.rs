@@ -7,6 +7,7 @@
 //! request quotas and log every call it receives.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,7 +27,7 @@ use crate::arn::{Arn, ArnParts, check_region_shape};
 use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile, check_period};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
-use crate::json_input::{JsonProblem, check_unique_keys, text_of};
+use crate::json_input::{JsonProblem, check_unique_keys, text_from};
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, Origin, Page, RotationStatus,
     RotationType, Tag, Timestamp,
@@ -244,33 +245,44 @@ struct KeyEntry {
     file: KeyFile,
     meta: KeyMetadata,
     /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
-    describe_error: Option<ApiError>,
-    /// The entry as the file gave it, kept for saving (members the rules do
-    /// not read included); `None` for keys added in code.
-    raw: Option<RawEntry>,
+    describe_error: Option<Box<ApiError>>,
+    /// How the entry is written back when the snapshot is saved.
+    saved: Saved,
     /// Per operation: the error and how many more times to answer it (`None`: always).
-    errors: HashMap<Operation, (ApiError, Option<u32>)>,
+    errors: Vec<(Operation, (ApiError, Option<u32>))>,
 }
 
-/// A key entry's text as the file gave it.
+/// How a key entry is written back. A file's text is not kept whole: an entry
+/// keeps its own text only when its model would not write it back as it was
+/// (members the rules do not read, timestamps in another form, another
+/// order), so that a snapshot in memory costs about its model, not its model
+/// and its file.
 #[derive(Debug)]
-enum RawEntry {
-    /// Its own copy (an entry read on the lenient path).
-    Owned(Box<RawValue>),
-    /// A range of the file's text, which every entry of the file shares.
-    Shared(Arc<String>, std::ops::Range<usize>),
+enum Saved {
+    /// A key added in code: the typed record, members in their usual order.
+    Typed,
+    /// A file's entry that is exactly what its model writes (apart from
+    /// whitespace): written from the model. The flags say whether the entry
+    /// had `RotationStatus` and `Rotations`, so that a status or history set
+    /// later goes where it would go in the entry's text.
+    AsRead { rotation_status: bool, rotations: bool },
+    /// The entry's own JSON, without the whitespace between tokens.
+    Text(Box<str>),
 }
 
-impl RawEntry {
+/// A key entry's JSON as read: a range of the file's text (the fast path), or
+/// the entry written out again (the lenient path).
+enum EntryText<'a> {
+    InFile(&'a str),
+    Written(String),
+}
+
+impl EntryText<'_> {
     fn get(&self) -> &str {
         match self {
-            RawEntry::Owned(raw) => raw.get(),
-            RawEntry::Shared(text, range) => &text[range.clone()],
+            EntryText::InFile(text) => text,
+            EntryText::Written(text) => text,
         }
-    }
-
-    fn of(entry: &Value) -> Option<Self> {
-        serde_json::value::to_raw_value(entry).ok().map(RawEntry::Owned)
     }
 }
 
@@ -278,23 +290,83 @@ impl RawEntry {
 struct RegionData {
     keys: Vec<KeyEntry>,
     /// Every alias as (key position, alias position), in listing order.
-    aliases: Vec<(usize, usize)>,
-    /// Key id, key ARN, alias name and alias ARN → index in `keys` (a fast
-    /// hash: the keys are the snapshot's own, not an attacker's).
-    index: HashMap<String, usize, foldhash::fast::RandomState>,
+    aliases: Vec<(u32, u32)>,
+    /// Key ids, alias names and the ARNs that end otherwise → position in `keys`.
+    index: NameIndex,
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
+}
+
+/// Names of a region's keys → their positions. The table holds only
+/// positions, each with which of the key's names it stands for; the names
+/// themselves are the keys' own, not copies (a fast hash: the names are the
+/// snapshot's, not an attacker's).
+#[derive(Debug, Default)]
+struct NameIndex {
+    table: hashbrown::HashTable<Named>,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// A key's position and which of its names: its id, its ARN, or its alias number n.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Named {
+    position: u32,
+    name: NameOf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameOf {
+    KeyId,
+    Arn,
+    Alias(u32),
+}
+
+impl Named {
+    fn name(self, keys: &[KeyEntry]) -> &str {
+        let key = &keys[self.position as usize];
+        match self.name {
+            NameOf::KeyId => &key.meta.key_id,
+            NameOf::Arn => &key.meta.arn,
+            NameOf::Alias(n) => &key.file.aliases[n as usize],
+        }
+    }
+}
+
+impl NameIndex {
+    fn get(&self, keys: &[KeyEntry], name: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(name);
+        self.table
+            .find(hash, |named| named.name(keys) == name)
+            .map(|named| named.position as usize)
+    }
+
+    /// Points `named`'s name at its key; a name already indexed now names this key.
+    fn insert(&mut self, keys: &[KeyEntry], named: Named) {
+        let name = named.name(keys);
+        let hash = self.hasher.hash_one(name);
+        let hasher = &self.hasher;
+        match self.table.entry(
+            hash,
+            |other| other.name(keys) == name,
+            |other| hasher.hash_one(other.name(keys)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = named,
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                entry.insert(named);
+            }
+        }
+    }
 }
 
 impl RegionData {
     /// The position of the key named by id, ARN, alias name or alias ARN.
     fn position(&self, key: &str) -> Option<usize> {
-        if let Some(position) = self.index.get(key) {
-            return Some(*position);
+        if let Some(position) = self.index.get(&self.keys, key) {
+            return Some(position);
         }
         // An ARN: the key id or alias name it ends with, if the key's ARN agrees.
         let named = ArnParts::of(key)?;
         let name = named.key_or_alias()?;
-        let position = *self.index.get(name)?;
+        let position = self.index.get(&self.keys, name)?;
         let meta = &self.keys[position].meta;
         // `key/ID` names a key id, never an alias name that the index also holds.
         let same_kind = named.resource.starts_with("alias/") || meta.key_id == name;
@@ -373,7 +445,7 @@ impl Snapshot {
     /// [`Error::MalformedSnapshot`] with line and column when the text is not
     /// JSON of a snapshot's shape, or an object key is given twice.
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::parse(Arc::new(text.to_owned()), None, false)
+        Self::parse(text, None, false)
     }
 
     /// Parses snapshot JSON, refusing the whole text for any key entry that
@@ -382,7 +454,7 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::from_json`], plus [`Error::InvalidInput`] naming the key and field.
     pub fn from_json_strict(text: &str) -> Result<Self> {
-        Self::parse(Arc::new(text.to_owned()), None, true)
+        Self::parse(text, None, true)
     }
 
     /// Reads a snapshot file (leniently, as [`Snapshot::from_json`]).
@@ -435,37 +507,20 @@ impl Snapshot {
                 },
             )
         })?;
-        Self::parse(Arc::new(file.to_string()), source_name, false)
+        Self::parse(&file.to_string(), source_name, false)
     }
 
     fn load_with(path: &Path, strict: bool) -> Result<Self> {
         let (text, source_name) = read_text(path)?;
-        Self::parse(Arc::new(text), source_name, strict)
+        Self::parse(&text, source_name, strict)
     }
 
-    /// `text` is shared with the key entries, which keep their own text for saving.
-    fn parse(shared: Arc<String>, source_name: Option<String>, strict: bool) -> Result<Self> {
-        let text = shared.as_str();
+    /// The snapshot of `text`; nothing of it refers to `text` afterwards.
+    fn parse(text: &str, source_name: Option<String>, strict: bool) -> Result<Self> {
         // Fast path: every entry reads cleanly as typed (and names its key: an
         // entry without KeyId or Arn is a paste the slow path explains).
-        if let Some(regions) = fast_regions(text) {
-            let (account_id, regions) = regions;
-            let snapshot = Snapshot::new(account_id.as_deref());
-            for (region, keys, errors) in regions {
-                check_region_shape(&region)?;
-                snapshot.add_region(&region);
-                for (index, (file, range)) in keys.into_iter().enumerate() {
-                    let raw = RawEntry::Shared(shared.clone(), range);
-                    snapshot.add_file(&region, index, file, Some(raw), strict)?;
-                }
-                let mut regions = lock(&snapshot.shared.regions);
-                let data = regions.entry(region).or_default();
-                for (op, error) in errors {
-                    data.errors
-                        .insert(op, (ApiError::new(error.code, error.message), error.times));
-                }
-            }
-            return Ok(snapshot);
+        if let Some(snapshot) = Self::parse_typed(text, strict) {
+            return snapshot;
         }
         check_unique_keys(text).map_err(|problem| malformed(&source_name, problem))?;
         if let Some(problem) = not_an_object(text) {
@@ -500,13 +555,61 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// The fast path: the file read in one typed pass, each entry added as it
+    /// is read. `None` when any entry needs the lenient path (or the file is
+    /// malformed: the lenient path says where). The first error of adding
+    /// the entries is the answer only once every entry has read cleanly, as if
+    /// all were read before any was added.
+    fn parse_typed(text: &str, strict: bool) -> Option<Result<Self>> {
+        let file = serde_json::from_str::<AccountFileFast<'_>>(text).ok()?;
+        let snapshot = Snapshot::new(file.account_id.as_deref());
+        let mut first_error: Option<Error> = None;
+        for (region, region_file) in file.regions.0 {
+            if first_error.is_none()
+                && let Err(error) = check_region_shape(&region)
+            {
+                first_error = Some(error);
+            }
+            if first_error.is_none() {
+                snapshot.add_region(&region);
+            }
+            for (index, raw) in region_file.keys.into_iter().enumerate() {
+                let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
+                if entry
+                    .key_metadata
+                    .as_ref()
+                    .is_none_or(|record| record.key_id.is_none() && record.arn.is_none())
+                {
+                    return None;
+                }
+                if first_error.is_none()
+                    && let Err(error) = snapshot.add_file(&region, index, entry, EntryText::InFile(raw.get()), strict)
+                {
+                    first_error = Some(error);
+                }
+            }
+            if first_error.is_none() {
+                let mut regions = lock(&snapshot.shared.regions);
+                let data = regions.entry(region).or_default();
+                for (op, error) in region_file.errors {
+                    data.errors
+                        .insert(op, (ApiError::new(error.code, error.message), error.times));
+                }
+            }
+        }
+        Some(match first_error {
+            Some(error) => Err(error),
+            None => Ok(snapshot),
+        })
+    }
+
     /// Reads one key entry; what cannot be read is recorded as unknown (or, `strict`, refused).
     fn add_entry(&self, region: &str, index: usize, entry: Value, strict: bool) -> Result<()> {
         let place = format!("{region} key #{}", index + 1);
         match read_entry(&entry) {
             Ok(file) => {
-                let raw = RawEntry::of(&entry);
-                self.add_file(region, index, file, raw, strict)
+                let text = EntryText::Written(entry.to_string());
+                self.add_file(region, index, file, text, strict)
             }
             Err(problem) if strict => Err(Error::invalid("snapshot key", place, problem)),
             Err(problem) => self.add_unreadable(region, index, entry, format!("{place}: {problem}")),
@@ -515,22 +618,11 @@ impl Snapshot {
 
     /// Adds a key entry that was read: a record lacking what the table needs
     /// is listed and answers `DescribeKey` with what it lacks.
-    fn add_file(
-        &self,
-        region: &str,
-        index: usize,
-        mut file: KeyFile,
-        raw: Option<RawEntry>,
-        strict: bool,
-    ) -> Result<()> {
+    fn add_file(&self, region: &str, index: usize, mut file: KeyFile, text: EntryText<'_>, strict: bool) -> Result<()> {
         let place = || format!("{region} key #{}", index + 1);
         let record = file.key_metadata.take().unwrap_or_default();
         let missing = record.missing();
         let (meta, describe_error) = if missing.is_empty() {
-            // The saved entry is the file's own text: the typed record is not kept twice.
-            if raw.is_none() {
-                file.key_metadata = Some(record.clone());
-            }
             (record.into_model().expect("nothing missing"), None)
         } else {
             let what = format!("the record of this key lacks {}", missing.join(", "));
@@ -540,7 +632,7 @@ impl Snapshot {
             let meta = placeholder(region, &record.id(), record.arn.clone(), index);
             file.key_metadata = Some(record);
             let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
-            (meta, Some(error))
+            (meta, Some(Box::new(error)))
         };
         if strict && meta.spec_inferred {
             return Err(Error::invalid(
@@ -552,14 +644,16 @@ impl Snapshot {
         let elsewhere = !meta.arn.is_empty() && !arn_in_region(&meta.arn, region);
         if elsewhere && !strict {
             let place = place();
-            let entry = match &raw {
-                Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
-                None => serde_json::to_value(&file).unwrap_or(Value::Null),
-            };
+            let entry = serde_json::from_str(text.get()).unwrap_or(Value::Null);
             let reason = format!("{place}: its ARN {} is not in region {region}", meta.arn);
             return self.add_unreadable(region, index, entry, reason);
         }
-        self.insert(region, file, meta, describe_error, raw, strict)
+        let saved = match text {
+            EntryText::InFile(text) if describe_error.is_none() => Saved::of_entry(text, &mut file, &meta),
+            EntryText::InFile(text) => Saved::Text(without_whitespace(text)),
+            EntryText::Written(text) => Saved::Text(text.into_boxed_str()),
+        };
+        self.insert(region, file, meta, describe_error, saved, strict)
     }
 
     /// A key entry that cannot be read: listed by whatever id or ARN it shows,
@@ -575,8 +669,8 @@ impl Snapshot {
         });
         let meta = placeholder(region, &id, arn, index);
         let error = ApiError::with_kind("MalformedSnapshotKey", problem, ErrorKind::InvalidResponse).not_retryable();
-        let raw = RawEntry::of(&entry);
-        self.insert(region, KeyFile::default(), meta, Some(error), raw, false)
+        let saved = Saved::Text(entry.to_string().into_boxed_str());
+        self.insert(region, KeyFile::default(), meta, Some(Box::new(error)), saved, false)
     }
 
     /// Adds an empty region (a region with no keys still answers `ListKeys`).
@@ -590,17 +684,17 @@ impl Snapshot {
     /// [`Error::InvalidInput`] when the key's ARN is not in `region`, or the key is already there.
     pub fn add_key(&self, region: &str, key: SnapshotKey) -> Result<()> {
         check_region_shape(region)?;
-        let key_metadata = if key.metadata_observed {
-            KeyMetadataFile::from_model(&key.metadata)
-        } else {
-            KeyMetadataFile {
+        // An observed key's record is written from its model when saved; an
+        // unobserved one's is only its id and ARN.
+        let key_metadata = (!key.metadata_observed).then(|| {
+            Box::new(KeyMetadataFile {
                 key_id: Some(key.metadata.key_id.clone()),
                 arn: Some(key.metadata.arn.clone()),
                 ..KeyMetadataFile::default()
-            }
-        };
+            })
+        });
         let file = KeyFile {
-            key_metadata: Some(Box::new(key_metadata)),
+            key_metadata,
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
             rotations: key
                 .rotations
@@ -631,13 +725,13 @@ impl Snapshot {
                 .collect(),
         };
         let describe_error = (!key.metadata_observed).then(|| {
-            ApiError::with_kind(
+            Box::new(ApiError::with_kind(
                 "IncompleteMetadata",
                 "the record of this key holds only its id and ARN",
                 ErrorKind::IncompleteMetadata,
-            )
+            ))
         });
-        self.insert(region, file, key.metadata, describe_error, None, true)
+        self.insert(region, file, key.metadata, describe_error, Saved::Typed, true)
     }
 
     /// Adds a key entry. A key already there (same id or ARN) is one key:
@@ -647,8 +741,8 @@ impl Snapshot {
         region: &str,
         file: KeyFile,
         meta: KeyMetadata,
-        describe_error: Option<ApiError>,
-        raw: Option<RawEntry>,
+        describe_error: Option<Box<ApiError>>,
+        saved: Saved,
         strict: bool,
     ) -> Result<()> {
         if !meta.arn.is_empty() && !arn_in_region(&meta.arn, region) {
@@ -670,18 +764,16 @@ impl Snapshot {
             }
             return Ok(());
         }
-        let position = data.keys.len();
-        // Key ids and alias names are indexed; an ARN is found through the id
-        // or alias name it ends with (indexed itself only when it ends otherwise).
-        data.index.insert(meta.key_id.clone(), position);
+        let position = u32::try_from(data.keys.len()).map_err(|_| {
+            Error::invalid(
+                "snapshot key",
+                &meta.key_id,
+                format!("{region} holds more keys than a snapshot can ({})", u32::MAX),
+            )
+        })?;
+        let aliases = u32::try_from(file.aliases.len()).unwrap_or(u32::MAX);
         let arn_names_id = ArnParts::of(&meta.arn).and_then(|parts| parts.key_or_alias()) == Some(meta.key_id.as_str());
-        if !meta.arn.is_empty() && !arn_names_id {
-            data.index.insert(meta.arn.clone(), position);
-        }
-        for (n, alias) in file.aliases.iter().enumerate() {
-            data.aliases.push((position, n));
-            data.index.insert(alias.clone(), position);
-        }
+        let index_arn = !meta.arn.is_empty() && !arn_names_id;
         let errors = file
             .errors
             .iter()
@@ -691,9 +783,43 @@ impl Snapshot {
             file,
             meta,
             describe_error,
-            raw,
+            saved,
             errors,
         });
+        // Key ids and alias names are indexed; an ARN is found through the id
+        // or alias name it ends with (indexed itself only when it ends otherwise).
+        let RegionData {
+            keys,
+            aliases: all_aliases,
+            index,
+            ..
+        } = data;
+        index.insert(
+            keys,
+            Named {
+                position,
+                name: NameOf::KeyId,
+            },
+        );
+        if index_arn {
+            index.insert(
+                keys,
+                Named {
+                    position,
+                    name: NameOf::Arn,
+                },
+            );
+        }
+        for n in 0..aliases {
+            all_aliases.push((position, n));
+            index.insert(
+                keys,
+                Named {
+                    position,
+                    name: NameOf::Alias(n),
+                },
+            );
+        }
         Ok(())
     }
 
@@ -859,54 +985,19 @@ impl Snapshot {
 }
 
 // ---------------------------------------------------------------------------
-/// The typed fast path: `(account_id, [(region, [(entry, its range in text)], errors)])`,
-/// or `None` when any entry needs the lenient path (or the file is malformed:
-/// the lenient path says where).
-#[allow(clippy::type_complexity)]
-fn fast_regions(
-    text: &str,
-) -> Option<(
-    Option<String>,
-    Vec<(
-        String,
-        Vec<(KeyFile, std::ops::Range<usize>)>,
-        BTreeMap<Operation, ErrorFile>,
-    )>,
-)> {
-    let file = serde_json::from_str::<AccountFileFast<'_>>(text).ok()?;
-    let mut regions = Vec::with_capacity(file.regions.0.len());
-    for (region, region_file) in file.regions.0 {
-        let mut keys = Vec::with_capacity(region_file.keys.len());
-        for raw in region_file.keys {
-            let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
-            if entry
-                .key_metadata
-                .as_ref()
-                .is_none_or(|record| record.key_id.is_none() && record.arn.is_none())
-            {
-                return None;
-            }
-            // The entry is borrowed from `text`: where it starts is where its text is.
-            let start = (raw.get().as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-            let range = start..start + raw.get().len();
-            if !text.get(range.clone()).is_some_and(|own| std::ptr::eq(own, raw.get())) {
-                return None;
-            }
-            keys.push((entry, range));
-        }
-        regions.push((region, keys, region_file.errors));
-    }
-    Some((file.account_id, regions))
-}
-
 impl KeyEntry {
-    /// The entry as saved: the file's own text (with the rotation status as it
-    /// is now, after any remediation), or the typed record for keys added in code.
+    /// The entry as saved: as the file gave it (with the rotation status and
+    /// history as they are now, after any remediation), or the typed record
+    /// for keys added in code.
     fn to_value(&self) -> Value {
-        let Some(raw) = &self.raw else {
-            return serde_json::to_value(&self.file).unwrap_or(Value::Null);
+        let mut value = match &self.saved {
+            Saved::Typed => return serde_json::to_value(self.file_with_record(true, true)).unwrap_or(Value::Null),
+            Saved::AsRead {
+                rotation_status,
+                rotations,
+            } => serde_json::to_value(self.file_with_record(*rotation_status, *rotations)).unwrap_or(Value::Null),
+            Saved::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         };
-        let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
         if let (Value::Object(entry), Some(status)) = (&mut value, &self.file.rotation_status)
             && entry.contains_key("KeyMetadata")
         {
@@ -925,6 +1016,102 @@ impl KeyEntry {
         }
         value
     }
+
+    /// The typed entry with its `KeyMetadata` (written from the model unless
+    /// the record is kept), and its rotation status and history if `rotation_status`
+    /// and `rotations`.
+    fn file_with_record(&self, rotation_status: bool, rotations: bool) -> KeyFile {
+        let record = match &self.file.key_metadata {
+            Some(record) => record.clone(),
+            None => Box::new(KeyMetadataFile::from_model(&self.meta)),
+        };
+        KeyFile {
+            key_metadata: Some(record),
+            rotation_status: self.file.rotation_status.clone().filter(|_| rotation_status),
+            rotations: self.file.rotations.clone().filter(|_| rotations),
+            aliases: self.file.aliases.clone(),
+            tags: self.file.tags.clone(),
+            errors: self.file.errors.clone(),
+        }
+    }
+}
+
+impl Saved {
+    /// How a file's complete entry is saved: from its model when the model
+    /// writes exactly the entry's text (apart from whitespace), else as its text.
+    fn of_entry(text: &str, file: &mut KeyFile, meta: &KeyMetadata) -> Saved {
+        file.key_metadata = Some(Box::new(KeyMetadataFile::from_model(meta)));
+        let mut written = Vec::with_capacity(text.len());
+        let _ = serde_json::to_writer(&mut written, &*file);
+        file.key_metadata = None;
+        if same_json_text(text, &written) {
+            Saved::AsRead {
+                rotation_status: file.rotation_status.is_some(),
+                rotations: file.rotations.is_some(),
+            }
+        } else {
+            Saved::Text(without_whitespace(text))
+        }
+    }
+}
+
+/// Whether `text` is `compact` with whitespace between its tokens.
+fn same_json_text(text: &str, compact: &[u8]) -> bool {
+    let (text, mut at) = (text.as_bytes(), 0);
+    let mut rest = compact;
+    while let Some(&byte) = text.get(at) {
+        let token = match byte {
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                at += 1;
+                continue;
+            }
+            // A string is compared whole, up to its closing quote.
+            b'"' => &text[at..string_end(text, at)],
+            _ => &text[at..=at],
+        };
+        match rest.strip_prefix(token) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+        at += token.len();
+    }
+    rest.is_empty()
+}
+
+/// The position after the string that starts (with its quote) at `start`.
+fn string_end(text: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while let Some(offset) = text[at..].iter().position(|b| matches!(b, b'"' | b'\\')) {
+        at += offset;
+        if text[at] == b'"' {
+            return at + 1;
+        }
+        at += 2;
+    }
+    text.len()
+}
+
+/// JSON text without the whitespace between its tokens (the same JSON).
+fn without_whitespace(text: &str) -> Box<str> {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for ch in text.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_string = false;
+            }
+        } else if matches!(ch, ' ' | '\n' | '\r' | '\t') {
+            continue;
+        } else if ch == '"' {
+            in_string = true;
+        }
+        out.push(ch);
+    }
+    out.into_boxed_str()
 }
 
 /// `KeyMetadata` must be in a key entry (an `Option` only so that it can be let go).
@@ -1013,8 +1200,8 @@ fn read_text(path: &Path) -> Result<(String, Option<String>)> {
         source,
     })?;
     let source_name = Some(path.display().to_string());
-    let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
-    Ok((text.to_owned(), source_name))
+    let text = text_from(bytes).map_err(|problem| malformed(&source_name, problem))?;
+    Ok((text, source_name))
 }
 
 fn malformed(source_name: &Option<String>, problem: JsonProblem) -> Error {
@@ -1040,8 +1227,8 @@ fn not_found(key: &str) -> ApiError {
 }
 
 /// The replayed error for `op`, if one is due; counts down `Times`.
-fn due_error(errors: &mut HashMap<Operation, (ApiError, Option<u32>)>, op: Operation) -> Option<ApiError> {
-    let (error, times) = errors.get_mut(&op)?;
+fn due_error(recorded: Option<&mut (ApiError, Option<u32>)>) -> Option<ApiError> {
+    let (error, times) = recorded?;
     match times {
         None => Some(error.clone()),
         Some(0) => None,
@@ -1137,7 +1324,13 @@ impl SnapshotClient {
     ) -> Result<T, ApiError> {
         self.with_region(|data| {
             let position = data.position(key).ok_or_else(|| not_found(key))?;
-            if let Some(error) = due_error(&mut data.keys[position].errors, op) {
+            if let Some(error) = due_error(
+                data.keys[position]
+                    .errors
+                    .iter_mut()
+                    .find(|(recorded, _)| *recorded == op)
+                    .map(|(_, error)| error),
+            ) {
                 return Err(error);
             }
             f(data, position)
@@ -1200,7 +1393,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListKeys, None).await?;
         let size = self.page_size(1000);
         self.with_region(|data| {
-            if let Some(error) = due_error(&mut data.errors, Operation::ListKeys) {
+            if let Some(error) = due_error(data.errors.get_mut(&Operation::ListKeys)) {
                 return Err(error);
             }
             page(data.keys.iter(), data.keys.len(), marker, size, |k| KeyListEntry {
@@ -1214,7 +1407,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListAliases, key_id).await?;
         let size = self.page_size(100);
         self.with_region(|data| {
-            if let Some(error) = due_error(&mut data.errors, Operation::ListAliases) {
+            if let Some(error) = due_error(data.errors.get_mut(&Operation::ListAliases)) {
                 return Err(error);
             }
             let alias = |k: &KeyEntry, name: &String| Alias {
@@ -1234,7 +1427,8 @@ impl KmsClient for SnapshotClient {
                 }
                 // Every alias in key order, paged by position: a page costs its own size.
                 None => page(data.aliases.iter(), data.aliases.len(), marker, size, |(i, n)| {
-                    alias(&data.keys[*i], &data.keys[*i].file.aliases[*n])
+                    let key = &data.keys[*i as usize];
+                    alias(key, &key.file.aliases[*n as usize])
                 }),
             }
         })
@@ -1244,7 +1438,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::DescribeKey, Some(key_id)).await?;
         self.with_key(Operation::DescribeKey, key_id, |data, i| {
             match &data.keys[i].describe_error {
-                Some(error) => Err(error.clone()),
+                Some(error) => Err(ApiError::clone(error)),
                 None => Ok(data.keys[i].meta.clone()),
             }
         })
