@@ -299,7 +299,7 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         message,
         key: Some(KeySummary::from(meta)),
         rotation,
-        remediation,
+        remediation: remediation.map(Box::new),
         error: None,
     }
 }
@@ -557,11 +557,11 @@ pub fn describe_error_finding(
         key: None,
         rotation: None,
         remediation: None,
-        error: Some(ErrorInfo {
+        error: Some(Box::new(ErrorInfo {
             code: error.code,
             message: error.message,
             operation: None,
-        }),
+        })),
     };
     set_failed_operation(&mut finding, "DescribeKey");
     finding

@@ -242,14 +242,47 @@ pub struct Call {
 
 #[derive(Debug)]
 struct KeyEntry {
-    file: KeyFile,
     meta: KeyMetadata,
-    /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
-    describe_error: Option<Box<ApiError>>,
+    /// What `GetKeyRotationStatus` answers (as `EnableKeyRotation` leaves it).
+    rotation_status: Option<RotationFile>,
+    aliases: Vec<String>,
+    /// What few keys have, boxed: the many keys without it pay one pointer.
+    rare: Option<Box<RareFacts>>,
     /// How the entry is written back when the snapshot is saved.
     saved: Saved,
+}
+
+#[derive(Debug, Default)]
+struct RareFacts {
+    /// The record, kept only when the model cannot write it (an incomplete record).
+    key_metadata: Option<Box<KeyMetadataFile>>,
+    /// `ListKeyRotations`'s answer (as `RotateKeyOnDemand` leaves it); `None` when never read.
+    rotations: Option<Vec<KeyRotationFile>>,
+    tags: Vec<TagFile>,
+    /// The entry's `Errors`, as the file gives them.
+    file_errors: BTreeMap<Operation, ErrorFile>,
+    /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
+    describe_error: Option<ApiError>,
     /// Per operation: the error and how many more times to answer it (`None`: always).
     errors: Vec<(Operation, (ApiError, Option<u32>))>,
+}
+
+impl KeyEntry {
+    fn rotations(&self) -> Option<&Vec<KeyRotationFile>> {
+        self.rare.as_ref()?.rotations.as_ref()
+    }
+
+    fn tags(&self) -> &[TagFile] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.tags)
+    }
+
+    fn describe_error(&self) -> Option<&ApiError> {
+        self.rare.as_ref()?.describe_error.as_ref()
+    }
+
+    fn rare_mut(&mut self) -> &mut RareFacts {
+        self.rare.get_or_insert_with(Box::default)
+    }
 }
 
 /// How a key entry is written back. A file's text is not kept whole: an entry
@@ -326,7 +359,7 @@ impl Named {
         match self.name {
             NameOf::KeyId => &key.meta.key_id,
             NameOf::Arn => &key.meta.arn,
-            NameOf::Alias(n) => &key.file.aliases[n as usize],
+            NameOf::Alias(n) => &key.aliases[n as usize],
         }
     }
 }
@@ -632,7 +665,7 @@ impl Snapshot {
             let meta = placeholder(region, &record.id(), record.arn.clone(), index);
             file.key_metadata = Some(record);
             let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
-            (meta, Some(Box::new(error)))
+            (meta, Some(error))
         };
         if strict && meta.spec_inferred {
             return Err(Error::invalid(
@@ -670,7 +703,7 @@ impl Snapshot {
         let meta = placeholder(region, &id, arn, index);
         let error = ApiError::with_kind("MalformedSnapshotKey", problem, ErrorKind::InvalidResponse).not_retryable();
         let saved = Saved::Text(entry.to_string().into_boxed_str());
-        self.insert(region, KeyFile::default(), meta, Some(Box::new(error)), saved, false)
+        self.insert(region, KeyFile::default(), meta, Some(error), saved, false)
     }
 
     /// Adds an empty region (a region with no keys still answers `ListKeys`).
@@ -725,11 +758,11 @@ impl Snapshot {
                 .collect(),
         };
         let describe_error = (!key.metadata_observed).then(|| {
-            Box::new(ApiError::with_kind(
+            ApiError::with_kind(
                 "IncompleteMetadata",
                 "the record of this key holds only its id and ARN",
                 ErrorKind::IncompleteMetadata,
-            ))
+            )
         });
         self.insert(region, file, key.metadata, describe_error, Saved::Typed, true)
     }
@@ -741,7 +774,7 @@ impl Snapshot {
         region: &str,
         file: KeyFile,
         meta: KeyMetadata,
-        describe_error: Option<Box<ApiError>>,
+        describe_error: Option<ApiError>,
         saved: Saved,
         strict: bool,
     ) -> Result<()> {
@@ -774,17 +807,39 @@ impl Snapshot {
         let aliases = u32::try_from(file.aliases.len()).unwrap_or(u32::MAX);
         let arn_names_id = ArnParts::of(&meta.arn).and_then(|parts| parts.key_or_alias()) == Some(meta.key_id.as_str());
         let index_arn = !meta.arn.is_empty() && !arn_names_id;
-        let errors = file
-            .errors
+        let KeyFile {
+            key_metadata,
+            rotation_status,
+            rotations,
+            aliases: names,
+            tags,
+            errors: file_errors,
+        } = file;
+        let errors: Vec<_> = file_errors
             .iter()
             .map(|(op, e)| (*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
             .collect();
+        let rare = (key_metadata.is_some()
+            || rotations.is_some()
+            || !tags.is_empty()
+            || !errors.is_empty()
+            || describe_error.is_some())
+        .then(|| {
+            Box::new(RareFacts {
+                key_metadata,
+                rotations,
+                tags,
+                file_errors,
+                describe_error,
+                errors,
+            })
+        });
         data.keys.push(KeyEntry {
-            file,
             meta,
-            describe_error,
+            rotation_status,
+            aliases: names,
+            rare,
             saved,
-            errors,
         });
         // Key ids and alias names are indexed; an ARN is found through the id
         // or alias name it ends with (indexed itself only when it ends otherwise).
@@ -980,7 +1035,7 @@ impl Snapshot {
         let regions = lock(&self.shared.regions);
         let data = regions.get(region)?;
         let entry = &data.keys[data.position(key)?];
-        entry.file.rotation_status.as_ref().map(RotationStatus::from)
+        entry.rotation_status.as_ref().map(RotationStatus::from)
     }
 }
 
@@ -998,7 +1053,7 @@ impl KeyEntry {
             } => serde_json::to_value(self.file_with_record(*rotation_status, *rotations)).unwrap_or(Value::Null),
             Saved::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         };
-        if let (Value::Object(entry), Some(status)) = (&mut value, &self.file.rotation_status)
+        if let (Value::Object(entry), Some(status)) = (&mut value, &self.rotation_status)
             && entry.contains_key("KeyMetadata")
         {
             entry.insert(
@@ -1006,7 +1061,7 @@ impl KeyEntry {
                 serde_json::to_value(status).unwrap_or(Value::Null),
             );
         }
-        if let (Value::Object(entry), Some(rotations)) = (&mut value, &self.file.rotations)
+        if let (Value::Object(entry), Some(rotations)) = (&mut value, self.rotations())
             && entry.contains_key("KeyMetadata")
         {
             entry.insert(
@@ -1021,17 +1076,21 @@ impl KeyEntry {
     /// the record is kept), and its rotation status and history if `rotation_status`
     /// and `rotations`.
     fn file_with_record(&self, rotation_status: bool, rotations: bool) -> KeyFile {
-        let record = match &self.file.key_metadata {
+        let record = match self.rare.as_ref().and_then(|rare| rare.key_metadata.as_ref()) {
             Some(record) => record.clone(),
             None => Box::new(KeyMetadataFile::from_model(&self.meta)),
         };
         KeyFile {
             key_metadata: Some(record),
-            rotation_status: self.file.rotation_status.clone().filter(|_| rotation_status),
-            rotations: self.file.rotations.clone().filter(|_| rotations),
-            aliases: self.file.aliases.clone(),
-            tags: self.file.tags.clone(),
-            errors: self.file.errors.clone(),
+            rotation_status: self.rotation_status.clone().filter(|_| rotation_status),
+            rotations: self.rotations().cloned().filter(|_| rotations),
+            aliases: self.aliases.clone(),
+            tags: self.tags().to_vec(),
+            errors: self
+                .rare
+                .as_ref()
+                .map(|rare| rare.file_errors.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -1324,13 +1383,13 @@ impl SnapshotClient {
     ) -> Result<T, ApiError> {
         self.with_region(|data| {
             let position = data.position(key).ok_or_else(|| not_found(key))?;
-            if let Some(error) = due_error(
-                data.keys[position]
-                    .errors
+            let recorded = data.keys[position].rare.as_mut().and_then(|rare| {
+                rare.errors
                     .iter_mut()
                     .find(|(recorded, _)| *recorded == op)
-                    .map(|(_, error)| error),
-            ) {
+                    .map(|(_, error)| error)
+            });
+            if let Some(error) = due_error(recorded) {
                 return Err(error);
             }
             f(data, position)
@@ -1422,13 +1481,13 @@ impl KmsClient for SnapshotClient {
             match key_id {
                 Some(key) => {
                     let entry = &data.keys[data.position(key).ok_or_else(|| not_found(key))?];
-                    let names = &entry.file.aliases;
+                    let names = &entry.aliases;
                     page(names.iter(), names.len(), marker, size, |name| alias(entry, name))
                 }
                 // Every alias in key order, paged by position: a page costs its own size.
                 None => page(data.aliases.iter(), data.aliases.len(), marker, size, |(i, n)| {
                     let key = &data.keys[*i as usize];
-                    alias(key, &key.file.aliases[*n as usize])
+                    alias(key, &key.aliases[*n as usize])
                 }),
             }
         })
@@ -1437,8 +1496,8 @@ impl KmsClient for SnapshotClient {
     async fn describe_key(&self, key_id: &str) -> Result<KeyMetadata, ApiError> {
         self.arrive(Operation::DescribeKey, Some(key_id)).await?;
         self.with_key(Operation::DescribeKey, key_id, |data, i| {
-            match &data.keys[i].describe_error {
-                Some(error) => Err(ApiError::clone(error)),
+            match data.keys[i].describe_error() {
+                Some(error) => Err(error.clone()),
                 None => Ok(data.keys[i].meta.clone()),
             }
         })
@@ -1454,7 +1513,7 @@ impl KmsClient for SnapshotClient {
             ) {
                 return Ok((Ok(RotationStatus::default()), None));
             }
-            let own = match &entry.file.rotation_status {
+            let own = match &entry.rotation_status {
                 Some(file) => recorded_rotation(file),
                 None => default_rotation(&entry.meta),
             };
@@ -1468,7 +1527,7 @@ impl KmsClient for SnapshotClient {
                 .get(&info.primary_region)
                 .and_then(|data| data.position(&info.primary_arn).map(|i| &data.keys[i]));
             if let Some(entry) = primary_entry {
-                return match &entry.file.rotation_status {
+                return match &entry.rotation_status {
                     Some(file) => recorded_rotation(file),
                     None => default_rotation(&entry.meta),
                 };
@@ -1518,7 +1577,7 @@ impl KmsClient for SnapshotClient {
             let next = Timestamp::from_epoch_seconds(
                 Timestamp::now().epoch_seconds() + i64::from(rotation_period_days) * 86_400,
             );
-            entry.file.rotation_status = Some(RotationFile {
+            entry.rotation_status = Some(RotationFile {
                 key_rotation_enabled: true,
                 rotation_period_in_days: Some(rotation_period_days),
                 next_rotation_date: Some(next),
@@ -1533,7 +1592,7 @@ impl KmsClient for SnapshotClient {
         let size = self.page_size(1000);
         self.with_key(Operation::ListKeyRotations, key_id, |data, i| {
             let entry = &data.keys[i];
-            match &entry.file.rotations {
+            match entry.rotations() {
                 Some(rotations) => page(rotations.iter(), rotations.len(), marker, size, KeyRotation::from),
                 None => Err(unrecorded_rotations(&entry.meta)),
             }
@@ -1572,11 +1631,12 @@ impl KmsClient for SnapshotClient {
                     "On-demand rotation of a multi-Region key can be started only on its primary key.",
                 ));
             }
-            let rotations = entry.file.rotations.get_or_insert_with(Vec::new);
-            let on_demand = rotations
-                .iter()
-                .filter(|r| r.rotation_type == RotationType::OnDemand)
-                .count();
+            let on_demand = entry.rotations().map_or(0, |rotations| {
+                rotations
+                    .iter()
+                    .filter(|r| r.rotation_type == RotationType::OnDemand)
+                    .count()
+            });
             if on_demand >= crate::api::ON_DEMAND_ROTATION_LIMIT as usize {
                 return Err(ApiError::new(
                     "LimitExceededException",
@@ -1586,8 +1646,10 @@ impl KmsClient for SnapshotClient {
                     ),
                 ));
             }
+            let key_id = Some(meta.key_id.clone());
+            let rotations = entry.rare_mut().rotations.get_or_insert_with(Vec::new);
             rotations.push(KeyRotationFile {
-                key_id: Some(meta.key_id.clone()),
+                key_id,
                 rotation_date: Timestamp::now(),
                 rotation_type: RotationType::OnDemand,
             });
@@ -1599,7 +1661,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListResourceTags, Some(key_id)).await?;
         let size = self.page_size(50);
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
-            let tags = &data.keys[i].file.tags;
+            let tags = data.keys[i].tags();
             page(tags.iter(), tags.len(), marker, size, |t| Tag {
                 key: t.tag_key.clone(),
                 value: t.tag_value.clone(),
