@@ -391,6 +391,20 @@ impl NameIndex {
 }
 
 impl RegionData {
+    /// Room for `keys` more keys, each with an alias, so that a large file
+    /// is not copied and rehashed as it grows.
+    fn reserve(&mut self, keys: usize) {
+        self.keys.reserve(keys);
+        self.aliases.reserve(keys);
+        let RegionData {
+            keys: entries, index, ..
+        } = self;
+        let hasher = &index.hasher;
+        index
+            .table
+            .reserve(2 * keys, |named| hasher.hash_one(named.name(entries)));
+    }
+
     /// The position of the key named by id, ARN, alias name or alias ARN.
     fn position(&self, key: &str) -> Option<usize> {
         if let Some(position) = self.index.get(&self.keys, key) {
@@ -605,6 +619,12 @@ impl Snapshot {
             }
             if first_error.is_none() {
                 snapshot.add_region(&region);
+            }
+            if first_error.is_none() {
+                lock(&snapshot.shared.regions)
+                    .entry(region.clone())
+                    .or_default()
+                    .reserve(region_file.keys.len());
             }
             for (index, raw) in region_file.keys.into_iter().enumerate() {
                 let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
@@ -1097,13 +1117,24 @@ impl KeyEntry {
 
 impl Saved {
     /// How a file's complete entry is saved: from its model when the model
-    /// writes exactly the entry's text (apart from whitespace), else as its text.
+    /// writes exactly the entry's JSON (whitespace between tokens aside), else
+    /// as its text. Written as the text is (pretty at the entry's indentation,
+    /// or compact), an entry this crate saved compares as a plain run of bytes.
     fn of_entry(text: &str, file: &mut KeyFile, meta: &KeyMetadata) -> Saved {
         file.key_metadata = Some(Box::new(KeyMetadataFile::from_model(meta)));
-        let mut written = Vec::with_capacity(text.len());
-        let _ = serde_json::to_writer(&mut written, &*file);
+        let bytes = text.as_bytes();
+        // A pretty entry's last line is its closing brace at the entry's own indentation.
+        let last_line = bytes.rsplit(|b| *b == b'\n').next().unwrap_or_default();
+        let mut written = Indented {
+            out: Vec::with_capacity(text.len()),
+            indent: &last_line[..last_line.len() - last_line.trim_ascii_start().len()],
+        };
+        let _ = match last_line.len() < bytes.len() {
+            true => serde_json::to_writer_pretty(&mut written, &*file),
+            false => serde_json::to_writer(&mut written, &*file),
+        };
         file.key_metadata = None;
-        if same_json_text(text, &written) {
+        if bytes == written.out || same_json_text(bytes, &written.out) {
             Saved::AsRead {
                 rotation_status: file.rotation_status.is_some(),
                 rotations: file.rotations.is_some(),
@@ -1114,33 +1145,61 @@ impl Saved {
     }
 }
 
-/// Whether `text` is `compact` with whitespace between its tokens.
-fn same_json_text(text: &str, compact: &[u8]) -> bool {
-    let (text, mut at) = (text.as_bytes(), 0);
-    let mut rest = compact;
-    while let Some(&byte) = text.get(at) {
-        let token = match byte {
-            b' ' | b'\n' | b'\r' | b'\t' => {
-                at += 1;
-                continue;
-            }
-            // A string is compared whole, up to its closing quote.
-            b'"' => &text[at..string_end(text, at)],
-            _ => &text[at..=at],
-        };
-        match rest.strip_prefix(token) {
-            Some(after) => rest = after,
-            None => return false,
+/// Pretty JSON with every line after the first indented by `indent` (as an
+/// entry sits in a pretty file). serde_json writes a line break only as the
+/// end of a write (strings hold `\\n`, never a raw one).
+struct Indented<'a> {
+    out: Vec<u8>,
+    indent: &'a [u8],
+}
+
+impl std::io::Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        if buf.last() == Some(&b'\n') {
+            self.out.extend_from_slice(self.indent);
         }
-        at += token.len();
+        Ok(buf.len())
     }
-    rest.is_empty()
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `a` and `b` are the same JSON text, whitespace between tokens aside.
+fn same_json_text(a: &[u8], b: &[u8]) -> bool {
+    let (mut at_a, mut at_b) = (0, 0);
+    loop {
+        match (next_token(a, &mut at_a), next_token(b, &mut at_b)) {
+            (None, None) => return true,
+            (Some(token_a), Some(token_b)) if token_a == token_b => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The token of JSON text at `at` after any whitespace (a whole string, or
+/// one byte of anything else), moving `at` past it.
+fn next_token<'a>(text: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    while text.get(*at).is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+        *at += 1;
+    }
+    let start = *at;
+    *at = match text.get(start)? {
+        b'"' => string_end(text, start),
+        _ => start + 1,
+    };
+    Some(&text[start..*at])
 }
 
 /// The position after the string that starts (with its quote) at `start`.
 fn string_end(text: &[u8], start: usize) -> usize {
     let mut at = start + 1;
-    while let Some(offset) = text[at..].iter().position(|b| matches!(b, b'"' | b'\\')) {
+    while let Some(offset) = text
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|b| matches!(b, b'"' | b'\\')))
+    {
         at += offset;
         if text[at] == b'"' {
             return at + 1;
