@@ -1211,25 +1211,27 @@ fn string_end(text: &[u8], start: usize) -> usize {
 
 /// JSON text without the whitespace between its tokens (the same JSON).
 fn without_whitespace(text: &str) -> Box<str> {
-    let mut out = String::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for ch in text.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_string = false;
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let end = match byte {
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                at += 1;
+                continue;
             }
-        } else if matches!(ch, ' ' | '\n' | '\r' | '\t') {
-            continue;
-        } else if ch == '"' {
-            in_string = true;
-        }
-        out.push(ch);
+            b'"' => string_end(bytes, at),
+            // Everything up to the next whitespace or string is copied as it is.
+            _ => bytes[at..]
+                .iter()
+                .position(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'"'))
+                .map_or(bytes.len(), |n| at + n),
+        };
+        out.extend_from_slice(&bytes[at..end]);
+        at = end;
     }
-    out.into_boxed_str()
+    // Only ASCII whitespace was left out, so the text is still UTF-8.
+    String::from_utf8(out).map_or_else(|_| text.into(), String::into_boxed_str)
 }
 
 /// `KeyMetadata` must be in a key entry (an `Option` only so that it can be let go).
