@@ -123,8 +123,9 @@ struct RegionFile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyFile {
-    /// Required in a file; once the model is made from it, kept only for keys
-    /// whose entry has no text of its own to save (those added in code).
+    /// Required in a file; once the model is made from it, kept only when the
+    /// model cannot write it back (an incomplete record, a key known only by
+    /// its id and ARN): otherwise it is written from the model when saved.
     #[serde(deserialize_with = "required_record", skip_serializing_if = "Option::is_none")]
     key_metadata: Option<Box<KeyMetadataFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
