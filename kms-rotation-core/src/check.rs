@@ -497,7 +497,13 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
     report.generated_at = now;
     for (entry, findings) in results {
         report.regions.push(entry);
-        report.findings.extend(findings);
+        // The first region's findings are moved, not copied: a copy would
+        // briefly hold them twice.
+        if report.findings.is_empty() {
+            report.findings = findings;
+        } else {
+            report.findings.extend(findings);
+        }
     }
     report.normalize();
     report.stats = counters.stats(started);
@@ -613,24 +619,26 @@ async fn scan_region(
 
     // Keys are read as their ListKeys page arrives, while ListAliases runs
     // alongside. A key's finding needs its alias names, but waiting for them
-    // would hold a slot of the in-flight budget: the calls for every key are
-    // made first and the findings decided once the aliases are in (unless an
-    // alias exemption must be known before deciding which calls to make).
+    // would hold a slot of the in-flight budget: each key's finding is decided
+    // as soon as its calls are done and takes its alias names once the listing
+    // is in (an alias exemption, which needs them to decide, waits for them).
+    // The key's facts are let go at once: holding every key's metadata until
+    // the listing ends would cost as much memory as the findings.
     let alias_listing = caller.aliases(None).map(|listing| listing.map(Arc::new)).shared();
     let listed = AtomicU64::new(0);
     let evaluated = AtomicU64::new(0);
     let (sender, keys) = futures::channel::mpsc::unbounded();
     let listing = list_keys_into(&caller, progress, &listed, sender);
-    let reads = keys
+    let findings = keys
         .map(|entry| {
             let (caller, evaluated, listed, region, alias_listing) =
                 (&caller, &evaluated, &listed, &region, &alias_listing);
             async move {
                 let early_aliases = match options.policy().needs_aliases() {
-                    true => Some(aliases_of(&alias_listing.clone().await, &entry.key_id)),
+                    true => Some(alias_listing.clone().await),
                     false => None,
                 };
-                let read = read_listed_key(caller, entry, early_aliases, options.policy(), now).await;
+                let finding = read_listed_key(caller, entry, early_aliases, options.policy(), now).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
                 emit(
                     progress,
@@ -640,40 +648,18 @@ async fn scan_region(
                         listed: listed.load(Ordering::Relaxed),
                     },
                 );
-                read
+                finding
             }
         })
         .buffer_unordered(options.max_in_flight())
-        .collect::<Vec<KeyRead>>();
-    let (list_error, reads, aliases) = futures::join!(listing, reads, alias_listing.clone());
+        .collect::<Vec<Finding>>();
+    let (list_error, mut findings, aliases) = futures::join!(listing, findings, alias_listing.clone());
     // The last handle on the listing: each finding then takes its key's names out of it.
     drop(alias_listing);
     let mut aliases = aliases.map(|by_key| Arc::try_unwrap(by_key).unwrap_or_else(|shared| (*shared).clone()));
-    // An alias exemption cannot be evaluated without the aliases: a verdict
-    // that would hold only if no alias rule matched is unknown, not FAIL or PASS.
-    let unknown_exemption = match &aliases {
-        Err(error) if options.policy().needs_aliases() => Some(error.clone()),
-        _ => None,
-    };
-    let findings = reads
-        .into_iter()
-        .map(|read| match read {
-            KeyRead::Described { mut facts, read } => {
-                facts.aliases = take_aliases(&mut aliases, &facts.metadata.key_id);
-                let finding = decide(&facts, read, options.policy());
-                match &unknown_exemption {
-                    Some(error) if matches!(finding.status, Status::Pass | Status::Fail) => {
-                        rules::error_finding(&facts, error.clone(), Operation::ListAliases.as_str())
-                    }
-                    _ => finding,
-                }
-            }
-            KeyRead::NotDescribed { entry, error } => {
-                let names = take_aliases(&mut aliases, &entry.key_id);
-                rules::describe_error_finding(&region, &entry.key_id, &entry.key_arn, &names, error)
-            }
-        })
-        .collect();
+    for finding in &mut findings {
+        finding.aliases = rules::sorted(take_aliases(&mut aliases, &finding.key_id));
+    }
 
     let (state, error) = match (list_error, aliases.err()) {
         (Some(e), _) if e.kind == ErrorKind::RegionNotEnabled => {
@@ -707,12 +693,6 @@ async fn scan_region(
     )
 }
 
-/// A listed key whose API calls are done; its finding waits only for the alias names.
-enum KeyRead {
-    Described { facts: Box<KeyFacts>, read: RotationRead },
-    NotDescribed { entry: KeyListEntry, error: ApiError },
-}
-
 /// The alias names of a key, taken from a region's listing (none if the listing failed).
 fn take_aliases(listing: &mut Result<AliasesByKey, ApiError>, key_id: &str) -> Vec<String> {
     listing
@@ -722,40 +702,43 @@ fn take_aliases(listing: &mut Result<AliasesByKey, ApiError>, key_id: &str) -> V
         .unwrap_or_default()
 }
 
-/// The alias names of a key, from a region's listing (none if the listing failed).
-fn aliases_of(listing: &Result<Arc<AliasesByKey>, ApiError>, key_id: &str) -> Vec<String> {
-    listing
-        .as_ref()
-        .ok()
-        .and_then(|by_key| by_key.get(key_id).cloned())
-        .unwrap_or_default()
-}
-
+/// The finding of a listed key, decided as soon as its calls are done. With
+/// an alias exemption, `aliases` is the region's alias listing, already in:
+/// a verdict that would hold only if no alias rule matched is unknown when the
+/// listing failed, not FAIL or PASS. Without one, the finding takes its alias
+/// names later (they change nothing else in it).
 async fn read_listed_key(
     caller: &Caller<'_>,
     entry: KeyListEntry,
-    aliases: Option<Vec<String>>,
+    aliases: Option<Result<Arc<AliasesByKey>, ApiError>>,
     policy: &Policy,
     now: Timestamp,
-) -> KeyRead {
+) -> Finding {
     match caller
         .call(Operation::DescribeKey, || caller.client.describe_key(&entry.key_id))
         .await
     {
         Ok(metadata) => {
+            let names = match &aliases {
+                Some(Ok(by_key)) => by_key.get(&entry.key_id).cloned().unwrap_or_default(),
+                _ => Vec::new(),
+            };
             let mut facts = KeyFacts {
                 region: caller.region().to_owned(),
                 metadata,
-                aliases: aliases.unwrap_or_default(),
+                aliases: names,
                 tags: None,
                 rotation_history: None,
             };
             let read = read_rotation(caller, &mut facts, policy, now).await;
-            KeyRead::Described {
-                facts: Box::new(facts),
-                read,
+            let finding = decide(&facts, read, policy);
+            match aliases {
+                Some(Err(error)) if matches!(finding.status, Status::Pass | Status::Fail) => {
+                    rules::error_finding(&facts, error, Operation::ListAliases.as_str())
+                }
+                _ => finding,
             }
         }
-        Err(error) => KeyRead::NotDescribed { entry, error },
+        Err(error) => rules::describe_error_finding(caller.region(), &entry.key_id, &entry.key_arn, &[], error),
     }
 }

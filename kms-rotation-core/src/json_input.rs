@@ -30,32 +30,53 @@ impl From<serde_json::Error> for JsonProblem {
 
 /// The bytes of a file as UTF-8 text, or a plain explanation.
 pub(crate) fn text_of(bytes: &[u8]) -> Result<&str, JsonProblem> {
-    let whole = |message: &str| JsonProblem {
+    if let Some(problem) = encoding_problem(bytes) {
+        return Err(problem);
+    }
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(e.valid_up_to()))
+}
+
+/// [`text_of`] taking the bytes: the text is the same buffer, not a copy
+/// (a snapshot file can be tens of megabytes).
+pub(crate) fn text_from(bytes: Vec<u8>) -> Result<String, JsonProblem> {
+    if let Some(problem) = encoding_problem(&bytes) {
+        return Err(problem);
+    }
+    String::from_utf8(bytes).map_err(|e| not_utf8(e.utf8_error().valid_up_to()))
+}
+
+fn whole_file(message: &str) -> JsonProblem {
+    JsonProblem {
         line: 1,
         column: 1,
         message: message.to_owned(),
-    };
+    }
+}
+
+fn not_utf8(offset: usize) -> JsonProblem {
+    whole_file(&format!(
+        "the file is not UTF-8 text (an invalid byte at offset {offset}); save it as UTF-8 JSON"
+    ))
+}
+
+/// A byte-order mark or UTF-16 text, named plainly.
+fn encoding_problem(bytes: &[u8]) -> Option<JsonProblem> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(whole(
+        return Some(whole_file(
             "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8",
         ));
     }
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return Err(whole(
+        return Some(whole_file(
             "the file starts with a byte-order mark (EF BB BF); save it as UTF-8 without one",
         ));
     }
     if bytes.len() >= 2 && bytes.iter().take(64).filter(|b| **b == 0).count() * 4 >= bytes.len().min(64) {
-        return Err(whole(
+        return Some(whole_file(
             "the file is UTF-16 or binary (it is full of zero bytes); save it as UTF-8 JSON",
         ));
     }
-    std::str::from_utf8(bytes).map_err(|e| {
-        whole(&format!(
-            "the file is not UTF-8 text (an invalid byte at offset {}); save it as UTF-8 JSON",
-            e.valid_up_to()
-        ))
-    })
+    None
 }
 
 /// Refuses an object with the same key twice (JSON allows it; a file that

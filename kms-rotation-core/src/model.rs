@@ -827,10 +827,10 @@ pub struct Finding {
     pub key: Option<KeySummary>,
     /// The rotation status; `null` when not read.
     pub rotation: Option<RotationStatus>,
-    /// What `remediate` would do; `null` unless `FAIL`.
-    pub remediation: Option<RemediationPlan>,
-    /// The API error behind an `ERROR`.
-    pub error: Option<ErrorInfo>,
+    /// What `remediate` would do; `null` unless `FAIL` (boxed: most findings have none).
+    pub remediation: Option<Box<RemediationPlan>>,
+    /// The API error behind an `ERROR` (boxed: most findings have none).
+    pub error: Option<Box<ErrorInfo>>,
 }
 
 #[cfg(test)]

@@ -114,6 +114,29 @@ impl Stats {
     }
 }
 
+/// Sorts findings by region, then key ARN, then key id, keeping the order of
+/// equal ones: sorts their positions, then moves each finding once. A stable
+/// sort of the findings themselves would allocate room for half of them.
+fn sort_findings(findings: &mut [Finding]) {
+    fn key(f: &Finding) -> (&str, &str, &str) {
+        (&f.region, &f.key_arn, &f.key_id)
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|a, b| key(&findings[*a]).cmp(&key(&findings[*b])));
+    // Position i takes the finding at order[i], one cycle of the permutation at a time.
+    for start in 0..order.len() {
+        let mut current = start;
+        while order[current] != current {
+            let next = std::mem::replace(&mut order[current], current);
+            if next == start {
+                break;
+            }
+            findings.swap(current, next);
+            current = next;
+        }
+    }
+}
+
 /// The result of [`crate::check_account`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountReport {
@@ -160,8 +183,7 @@ impl AccountReport {
                 .find_map(|f| Arn::parse(&f.key_arn).ok().map(|arn| arn.account_id));
         }
         self.regions.sort_by(|a, b| a.region.cmp(&b.region));
-        self.findings
-            .sort_by(|a, b| (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id)));
+        sort_findings(&mut self.findings);
         self.summary = Summary::of(&self.findings);
         self.summary.regions_not_checked = self.regions_not_checked().count() as u64;
     }
@@ -545,5 +567,44 @@ impl OrganizationReport {
     /// Findings with the given status.
     pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.status == status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_findings;
+    use crate::model::{Finding, Reason, Status};
+
+    #[test]
+    fn findings_sort_by_region_arn_and_id_keeping_the_order_of_equal_ones() {
+        let finding = |region: &str, arn: &str, message: String| Finding {
+            account_id: None,
+            region: region.to_owned(),
+            key_id: arn.rsplit('/').next().unwrap_or_default().to_owned(),
+            key_arn: arn.to_owned(),
+            aliases: Vec::new(),
+            status: Status::Pass,
+            reason: Reason::RotationEnabled,
+            message,
+            key: None,
+            rotation: None,
+            remediation: None,
+            error: None,
+        };
+        // A fixed pseudo-random order with repeats, so that cycles of every length occur.
+        let mut findings: Vec<Finding> = (0..500u64)
+            .map(|n| {
+                let k = n.wrapping_mul(2_654_435_761) % 97;
+                finding(
+                    ["us-east-1", "eu-west-1"][(k % 2) as usize],
+                    &format!("arn:k/{}", k % 31),
+                    n.to_string(),
+                )
+            })
+            .collect();
+        let mut expected = findings.clone();
+        expected.sort_by(|a, b| (&a.region, &a.key_arn, &a.key_id).cmp(&(&b.region, &b.key_arn, &b.key_id)));
+        sort_findings(&mut findings);
+        assert_eq!(findings, expected);
     }
 }

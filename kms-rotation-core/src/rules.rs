@@ -293,13 +293,13 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         region: facts.region.clone(),
         key_id: meta.key_id.clone(),
         key_arn: meta.arn.clone(),
-        aliases: sorted(&facts.aliases),
+        aliases: sorted(facts.aliases.as_slice()),
         status,
         reason,
         message,
         key: Some(KeySummary::from(meta)),
         rotation,
-        remediation,
+        remediation: remediation.map(Box::new),
         error: None,
     }
 }
@@ -514,8 +514,9 @@ fn remediation_plan(meta: &KeyMetadata, policy: &Policy) -> RemediationPlan {
     }
 }
 
-fn sorted(aliases: &[String]) -> Vec<String> {
-    let mut aliases = aliases.to_vec();
+/// Alias names as a finding lists them: sorted, each once.
+pub(crate) fn sorted(aliases: impl Into<Vec<String>>) -> Vec<String> {
+    let mut aliases = aliases.into();
     aliases.sort();
     aliases.dedup();
     aliases
@@ -556,11 +557,11 @@ pub fn describe_error_finding(
         key: None,
         rotation: None,
         remediation: None,
-        error: Some(ErrorInfo {
+        error: Some(Box::new(ErrorInfo {
             code: error.code,
             message: error.message,
             operation: None,
-        }),
+        })),
     };
     set_failed_operation(&mut finding, "DescribeKey");
     finding

@@ -220,3 +220,75 @@ async fn tags_are_read_page_by_page_only_when_a_tag_rule_needs_them() {
     );
     assert_eq!(report.stats.api_calls["ListResourceTags"], 3, "pages of 50");
 }
+
+/// Saving writes each entry as the file gave it, whether the snapshot keeps
+/// the entry's text (members it does not model, another form or order) or
+/// writes it from its model (an entry exactly as the model writes it); a
+/// rotation status set later goes where the text would put it.
+#[tokio::test]
+async fn saving_writes_every_entry_as_the_file_gave_it() {
+    use serde_json::{Value, json};
+    let written = {
+        let snapshot = Snapshot::new(Some(ACCOUNT));
+        let meta = kms_rotation_core::KeyMetadata::symmetric("us-east-1", ACCOUNT, &key_id(1));
+        snapshot
+            .add_key("us-east-1", SnapshotKey::new(meta, None).with_aliases(["alias/a"]))
+            .unwrap();
+        let saved: Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+        saved["regions"]["us-east-1"]["keys"][0].clone()
+    };
+    let mut reordered = serde_json::Map::new();
+    for (name, value) in written["KeyMetadata"].as_object().unwrap().iter().rev() {
+        reordered.insert(name.clone(), value.clone());
+    }
+    let with = |id: u32, change: &dyn Fn(&mut Value)| {
+        let mut entry = written.clone();
+        let text = serde_json::to_string(&entry).unwrap().replace(&key_id(1), &key_id(id));
+        entry = serde_json::from_str(&text).unwrap();
+        change(&mut entry);
+        entry
+    };
+    let entries = vec![
+        with(1, &|_| {}),
+        with(2, &|e| e["KeyMetadata"]["CreationDate"] = json!(1499288695.918)),
+        with(3, &|e| {
+            e["KeyMetadata"]["EncryptionAlgorithms"] = json!(["SYMMETRIC_DEFAULT"])
+        }),
+        with(4, &|e| e["KeyMetadata"]["Description"] = Value::Null),
+        with(5, &|e| {
+            e["KeyMetadata"]["Description"] = json!("caf\u{e9} \"quoted\" \\ / tab\t")
+        }),
+        with(6, &|e| e["Aliases"] = json!([])),
+        with(7, &|e| {
+            let text = serde_json::to_string(&reordered)
+                .unwrap()
+                .replace(&key_id(1), &key_id(7));
+            e["KeyMetadata"] = serde_json::from_str(&text).unwrap();
+        }),
+        with(8, &|e| e["Team"] = json!({"Name": "pay"})),
+    ];
+    let file = json!({"account_id": ACCOUNT, "regions": {"us-east-1": {"keys": entries}}});
+    for text in [
+        serde_json::to_string(&file).unwrap(),
+        serde_json::to_string_pretty(&file).unwrap(),
+    ] {
+        let snapshot = Snapshot::from_json(&text).unwrap();
+        let saved: Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&saved).unwrap(),
+            serde_json::to_string(&file).unwrap(),
+            "saved as read"
+        );
+        // A status set later comes after the members the entry had, for every entry alike.
+        let client = snapshot.client("us-east-1").unwrap();
+        for n in [1, 3] {
+            client.enable_key_rotation(&key_id(n), 180).await.unwrap();
+        }
+        let saved: Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+        for n in [0, 2] {
+            let entry = saved["regions"]["us-east-1"]["keys"][n].as_object().unwrap();
+            assert_eq!(entry.keys().next_back().map(String::as_str), Some("RotationStatus"));
+            assert_eq!(entry["RotationStatus"]["RotationPeriodInDays"], json!(180));
+        }
+    }
+}

@@ -135,8 +135,8 @@ record!(ErrorInfo |this, py| {
     operation => this.operation.as_deref();
 });
 
-fn error_info(error: &Option<CoreErrorInfo>) -> Option<ErrorInfo> {
-    error.clone().map(ErrorInfo)
+fn error_info(error: Option<&CoreErrorInfo>) -> Option<ErrorInfo> {
+    error.cloned().map(ErrorInfo)
 }
 
 value_class!(
@@ -270,9 +270,9 @@ record!(Finding |this, py| {
     /// The rotation status; ``None`` when not read.
     rotation => rotation_status(&this.rotation);
     /// What ``remediate`` would do; ``None`` unless ``FAIL``.
-    remediation => this.remediation.clone().map(RemediationPlan);
+    remediation => this.remediation.as_deref().cloned().map(RemediationPlan);
     /// The API error behind an ``ERROR``.
-    error => error_info(&this.error);
+    error => error_info(this.error.as_deref());
 });
 
 value_class!(
@@ -306,7 +306,7 @@ record!(RegionReport |this, py| {
     /// Keys ``ListKeys`` returned (each has a finding).
     keys_listed => this.keys_listed;
     /// The listing error, or a ``ListAliases`` failure that left aliases unknown.
-    error => error_info(&this.error);
+    error => error_info(this.error.as_ref());
 });
 
 /// Findings counted by status; ``summary[Status.FAIL]`` works too.
@@ -517,7 +517,7 @@ record!(AccountEntry |this, py| {
     /// Its findings counted by status.
     summary => Summary(this.summary);
     /// Why it was not checked, with the AWS code (e.g. ``AccessDenied`` on ``AssumeRole``).
-    error => error_info(&this.error);
+    error => error_info(this.error.as_ref());
 });
 
 value_class!(
@@ -616,7 +616,7 @@ record!(RemediationAction |this, py| {
     /// Whether reading back confirmed the change.
     verified => this.verified;
     /// The API error behind ``FAILED`` or ``SKIPPED``.
-    error => error_info(&this.error);
+    error => error_info(this.error.as_ref());
 });
 
 /// The result of ``remediate`` and ``remediate_keys``: one action per target key.

@@ -7,6 +7,7 @@
 //! request quotas and log every call it receives.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,7 +27,7 @@ use crate::arn::{Arn, ArnParts, check_region_shape};
 use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile, check_period};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
-use crate::json_input::{JsonProblem, check_unique_keys, text_of};
+use crate::json_input::{JsonProblem, check_unique_keys, text_from};
 use crate::model::{
     Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, Origin, Page, RotationStatus,
     RotationType, Tag, Timestamp,
@@ -122,8 +123,9 @@ struct RegionFile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyFile {
-    /// Required in a file; once the model is made from it, kept only for keys
-    /// whose entry has no text of its own to save (those added in code).
+    /// Required in a file; once the model is made from it, kept only when the
+    /// model cannot write it back (an incomplete record, a key known only by
+    /// its id and ARN): otherwise it is written from the model when saved.
     #[serde(deserialize_with = "required_record", skip_serializing_if = "Option::is_none")]
     key_metadata: Option<Box<KeyMetadataFile>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,36 +243,80 @@ pub struct Call {
 
 #[derive(Debug)]
 struct KeyEntry {
-    file: KeyFile,
     meta: KeyMetadata,
+    /// What `GetKeyRotationStatus` answers (as `EnableKeyRotation` leaves it).
+    rotation_status: Option<RotationFile>,
+    aliases: Vec<String>,
+    /// What few keys have, boxed: the many keys without it pay one pointer.
+    rare: Option<Box<RareFacts>>,
+    /// How the entry is written back when the snapshot is saved.
+    saved: Saved,
+}
+
+#[derive(Debug, Default)]
+struct RareFacts {
+    /// The record, kept only when the model cannot write it (an incomplete record).
+    key_metadata: Option<Box<KeyMetadataFile>>,
+    /// `ListKeyRotations`'s answer (as `RotateKeyOnDemand` leaves it); `None` when never read.
+    rotations: Option<Vec<KeyRotationFile>>,
+    tags: Vec<TagFile>,
+    /// The entry's `Errors`, as the file gives them.
+    file_errors: BTreeMap<Operation, ErrorFile>,
     /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
     describe_error: Option<ApiError>,
-    /// The entry as the file gave it, kept for saving (members the rules do
-    /// not read included); `None` for keys added in code.
-    raw: Option<RawEntry>,
     /// Per operation: the error and how many more times to answer it (`None`: always).
-    errors: HashMap<Operation, (ApiError, Option<u32>)>,
+    errors: Vec<(Operation, (ApiError, Option<u32>))>,
 }
 
-/// A key entry's text as the file gave it.
-#[derive(Debug)]
-enum RawEntry {
-    /// Its own copy (an entry read on the lenient path).
-    Owned(Box<RawValue>),
-    /// A range of the file's text, which every entry of the file shares.
-    Shared(Arc<String>, std::ops::Range<usize>),
-}
-
-impl RawEntry {
-    fn get(&self) -> &str {
-        match self {
-            RawEntry::Owned(raw) => raw.get(),
-            RawEntry::Shared(text, range) => &text[range.clone()],
-        }
+impl KeyEntry {
+    fn rotations(&self) -> Option<&Vec<KeyRotationFile>> {
+        self.rare.as_ref()?.rotations.as_ref()
     }
 
-    fn of(entry: &Value) -> Option<Self> {
-        serde_json::value::to_raw_value(entry).ok().map(RawEntry::Owned)
+    fn tags(&self) -> &[TagFile] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.tags)
+    }
+
+    fn describe_error(&self) -> Option<&ApiError> {
+        self.rare.as_ref()?.describe_error.as_ref()
+    }
+
+    fn rare_mut(&mut self) -> &mut RareFacts {
+        self.rare.get_or_insert_with(Box::default)
+    }
+}
+
+/// How a key entry is written back. A file's text is not kept whole: an entry
+/// keeps its own text only when its model would not write it back as it was
+/// (members the rules do not read, timestamps in another form, another
+/// order), so that a snapshot in memory costs about its model, not its model
+/// and its file.
+#[derive(Debug)]
+enum Saved {
+    /// A key added in code: the typed record, members in their usual order.
+    Typed,
+    /// A file's entry that is exactly what its model writes (apart from
+    /// whitespace): written from the model. The flags say whether the entry
+    /// had `RotationStatus` and `Rotations`, so that a status or history set
+    /// later goes where it would go in the entry's text.
+    AsRead { rotation_status: bool, rotations: bool },
+    /// The entry's own JSON, without the whitespace between tokens.
+    Text(Box<str>),
+}
+
+/// A key entry's JSON as read: a range of the file's text (the fast path), or
+/// the entry written out again (the lenient path).
+enum EntryText<'a> {
+    InFile(&'a str),
+    Written(String),
+}
+
+impl EntryText<'_> {
+    fn get(&self) -> &str {
+        match self {
+            EntryText::InFile(text) => text,
+            EntryText::Written(text) => text,
+        }
     }
 }
 
@@ -278,23 +324,97 @@ impl RawEntry {
 struct RegionData {
     keys: Vec<KeyEntry>,
     /// Every alias as (key position, alias position), in listing order.
-    aliases: Vec<(usize, usize)>,
-    /// Key id, key ARN, alias name and alias ARN → index in `keys` (a fast
-    /// hash: the keys are the snapshot's own, not an attacker's).
-    index: HashMap<String, usize, foldhash::fast::RandomState>,
+    aliases: Vec<(u32, u32)>,
+    /// Key ids, alias names and the ARNs that end otherwise → position in `keys`.
+    index: NameIndex,
     errors: HashMap<Operation, (ApiError, Option<u32>)>,
 }
 
+/// Names of a region's keys → their positions. The table holds only
+/// positions, each with which of the key's names it stands for; the names
+/// themselves are the keys' own, not copies (a fast hash: the names are the
+/// snapshot's, not an attacker's).
+#[derive(Debug, Default)]
+struct NameIndex {
+    table: hashbrown::HashTable<Named>,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// A key's position and which of its names: its id, its ARN, or its alias number n.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Named {
+    position: u32,
+    name: NameOf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameOf {
+    KeyId,
+    Arn,
+    Alias(u32),
+}
+
+impl Named {
+    fn name(self, keys: &[KeyEntry]) -> &str {
+        let key = &keys[self.position as usize];
+        match self.name {
+            NameOf::KeyId => &key.meta.key_id,
+            NameOf::Arn => &key.meta.arn,
+            NameOf::Alias(n) => &key.aliases[n as usize],
+        }
+    }
+}
+
+impl NameIndex {
+    fn get(&self, keys: &[KeyEntry], name: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(name);
+        self.table
+            .find(hash, |named| named.name(keys) == name)
+            .map(|named| named.position as usize)
+    }
+
+    /// Points `named`'s name at its key; a name already indexed now names this key.
+    fn insert(&mut self, keys: &[KeyEntry], named: Named) {
+        let name = named.name(keys);
+        let hash = self.hasher.hash_one(name);
+        let hasher = &self.hasher;
+        match self.table.entry(
+            hash,
+            |other| other.name(keys) == name,
+            |other| hasher.hash_one(other.name(keys)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = named,
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                entry.insert(named);
+            }
+        }
+    }
+}
+
 impl RegionData {
+    /// Room for `keys` more keys, each with an alias, so that a large file
+    /// is not copied and rehashed as it grows.
+    fn reserve(&mut self, keys: usize) {
+        self.keys.reserve(keys);
+        self.aliases.reserve(keys);
+        let RegionData {
+            keys: entries, index, ..
+        } = self;
+        let hasher = &index.hasher;
+        index
+            .table
+            .reserve(2 * keys, |named| hasher.hash_one(named.name(entries)));
+    }
+
     /// The position of the key named by id, ARN, alias name or alias ARN.
     fn position(&self, key: &str) -> Option<usize> {
-        if let Some(position) = self.index.get(key) {
-            return Some(*position);
+        if let Some(position) = self.index.get(&self.keys, key) {
+            return Some(position);
         }
         // An ARN: the key id or alias name it ends with, if the key's ARN agrees.
         let named = ArnParts::of(key)?;
         let name = named.key_or_alias()?;
-        let position = *self.index.get(name)?;
+        let position = self.index.get(&self.keys, name)?;
         let meta = &self.keys[position].meta;
         // `key/ID` names a key id, never an alias name that the index also holds.
         let same_kind = named.resource.starts_with("alias/") || meta.key_id == name;
@@ -373,7 +493,7 @@ impl Snapshot {
     /// [`Error::MalformedSnapshot`] with line and column when the text is not
     /// JSON of a snapshot's shape, or an object key is given twice.
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::parse(Arc::new(text.to_owned()), None, false)
+        Self::parse(text, None, false)
     }
 
     /// Parses snapshot JSON, refusing the whole text for any key entry that
@@ -382,7 +502,7 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::from_json`], plus [`Error::InvalidInput`] naming the key and field.
     pub fn from_json_strict(text: &str) -> Result<Self> {
-        Self::parse(Arc::new(text.to_owned()), None, true)
+        Self::parse(text, None, true)
     }
 
     /// Reads a snapshot file (leniently, as [`Snapshot::from_json`]).
@@ -435,37 +555,20 @@ impl Snapshot {
                 },
             )
         })?;
-        Self::parse(Arc::new(file.to_string()), source_name, false)
+        Self::parse(&file.to_string(), source_name, false)
     }
 
     fn load_with(path: &Path, strict: bool) -> Result<Self> {
         let (text, source_name) = read_text(path)?;
-        Self::parse(Arc::new(text), source_name, strict)
+        Self::parse(&text, source_name, strict)
     }
 
-    /// `text` is shared with the key entries, which keep their own text for saving.
-    fn parse(shared: Arc<String>, source_name: Option<String>, strict: bool) -> Result<Self> {
-        let text = shared.as_str();
+    /// The snapshot of `text`; nothing of it refers to `text` afterwards.
+    fn parse(text: &str, source_name: Option<String>, strict: bool) -> Result<Self> {
         // Fast path: every entry reads cleanly as typed (and names its key: an
         // entry without KeyId or Arn is a paste the slow path explains).
-        if let Some(regions) = fast_regions(text) {
-            let (account_id, regions) = regions;
-            let snapshot = Snapshot::new(account_id.as_deref());
-            for (region, keys, errors) in regions {
-                check_region_shape(&region)?;
-                snapshot.add_region(&region);
-                for (index, (file, range)) in keys.into_iter().enumerate() {
-                    let raw = RawEntry::Shared(shared.clone(), range);
-                    snapshot.add_file(&region, index, file, Some(raw), strict)?;
-                }
-                let mut regions = lock(&snapshot.shared.regions);
-                let data = regions.entry(region).or_default();
-                for (op, error) in errors {
-                    data.errors
-                        .insert(op, (ApiError::new(error.code, error.message), error.times));
-                }
-            }
-            return Ok(snapshot);
+        if let Some(snapshot) = Self::parse_typed(text, strict) {
+            return snapshot;
         }
         check_unique_keys(text).map_err(|problem| malformed(&source_name, problem))?;
         if let Some(problem) = not_an_object(text) {
@@ -500,13 +603,67 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// The fast path: the file read in one typed pass, each entry added as it
+    /// is read. `None` when any entry needs the lenient path (or the file is
+    /// malformed: the lenient path says where). The first error of adding
+    /// the entries is the answer only once every entry has read cleanly, as if
+    /// all were read before any was added.
+    fn parse_typed(text: &str, strict: bool) -> Option<Result<Self>> {
+        let file = serde_json::from_str::<AccountFileFast<'_>>(text).ok()?;
+        let snapshot = Snapshot::new(file.account_id.as_deref());
+        let mut first_error: Option<Error> = None;
+        for (region, region_file) in file.regions.0 {
+            if first_error.is_none()
+                && let Err(error) = check_region_shape(&region)
+            {
+                first_error = Some(error);
+            }
+            if first_error.is_none() {
+                snapshot.add_region(&region);
+            }
+            if first_error.is_none() {
+                lock(&snapshot.shared.regions)
+                    .entry(region.clone())
+                    .or_default()
+                    .reserve(region_file.keys.len());
+            }
+            for (index, raw) in region_file.keys.into_iter().enumerate() {
+                let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
+                if entry
+                    .key_metadata
+                    .as_ref()
+                    .is_none_or(|record| record.key_id.is_none() && record.arn.is_none())
+                {
+                    return None;
+                }
+                if first_error.is_none()
+                    && let Err(error) = snapshot.add_file(&region, index, entry, EntryText::InFile(raw.get()), strict)
+                {
+                    first_error = Some(error);
+                }
+            }
+            if first_error.is_none() {
+                let mut regions = lock(&snapshot.shared.regions);
+                let data = regions.entry(region).or_default();
+                for (op, error) in region_file.errors {
+                    data.errors
+                        .insert(op, (ApiError::new(error.code, error.message), error.times));
+                }
+            }
+        }
+        Some(match first_error {
+            Some(error) => Err(error),
+            None => Ok(snapshot),
+        })
+    }
+
     /// Reads one key entry; what cannot be read is recorded as unknown (or, `strict`, refused).
     fn add_entry(&self, region: &str, index: usize, entry: Value, strict: bool) -> Result<()> {
         let place = format!("{region} key #{}", index + 1);
         match read_entry(&entry) {
             Ok(file) => {
-                let raw = RawEntry::of(&entry);
-                self.add_file(region, index, file, raw, strict)
+                let text = EntryText::Written(entry.to_string());
+                self.add_file(region, index, file, text, strict)
             }
             Err(problem) if strict => Err(Error::invalid("snapshot key", place, problem)),
             Err(problem) => self.add_unreadable(region, index, entry, format!("{place}: {problem}")),
@@ -515,22 +672,11 @@ impl Snapshot {
 
     /// Adds a key entry that was read: a record lacking what the table needs
     /// is listed and answers `DescribeKey` with what it lacks.
-    fn add_file(
-        &self,
-        region: &str,
-        index: usize,
-        mut file: KeyFile,
-        raw: Option<RawEntry>,
-        strict: bool,
-    ) -> Result<()> {
+    fn add_file(&self, region: &str, index: usize, mut file: KeyFile, text: EntryText<'_>, strict: bool) -> Result<()> {
         let place = || format!("{region} key #{}", index + 1);
         let record = file.key_metadata.take().unwrap_or_default();
         let missing = record.missing();
         let (meta, describe_error) = if missing.is_empty() {
-            // The saved entry is the file's own text: the typed record is not kept twice.
-            if raw.is_none() {
-                file.key_metadata = Some(record.clone());
-            }
             (record.into_model().expect("nothing missing"), None)
         } else {
             let what = format!("the record of this key lacks {}", missing.join(", "));
@@ -552,14 +698,16 @@ impl Snapshot {
         let elsewhere = !meta.arn.is_empty() && !arn_in_region(&meta.arn, region);
         if elsewhere && !strict {
             let place = place();
-            let entry = match &raw {
-                Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
-                None => serde_json::to_value(&file).unwrap_or(Value::Null),
-            };
+            let entry = serde_json::from_str(text.get()).unwrap_or(Value::Null);
             let reason = format!("{place}: its ARN {} is not in region {region}", meta.arn);
             return self.add_unreadable(region, index, entry, reason);
         }
-        self.insert(region, file, meta, describe_error, raw, strict)
+        let saved = match text {
+            EntryText::InFile(text) if describe_error.is_none() => Saved::of_entry(text, &mut file, &meta),
+            EntryText::InFile(text) => Saved::Text(without_whitespace(text)),
+            EntryText::Written(text) => Saved::Text(text.into_boxed_str()),
+        };
+        self.insert(region, file, meta, describe_error, saved, strict)
     }
 
     /// A key entry that cannot be read: listed by whatever id or ARN it shows,
@@ -575,8 +723,8 @@ impl Snapshot {
         });
         let meta = placeholder(region, &id, arn, index);
         let error = ApiError::with_kind("MalformedSnapshotKey", problem, ErrorKind::InvalidResponse).not_retryable();
-        let raw = RawEntry::of(&entry);
-        self.insert(region, KeyFile::default(), meta, Some(error), raw, false)
+        let saved = Saved::Text(entry.to_string().into_boxed_str());
+        self.insert(region, KeyFile::default(), meta, Some(error), saved, false)
     }
 
     /// Adds an empty region (a region with no keys still answers `ListKeys`).
@@ -590,17 +738,17 @@ impl Snapshot {
     /// [`Error::InvalidInput`] when the key's ARN is not in `region`, or the key is already there.
     pub fn add_key(&self, region: &str, key: SnapshotKey) -> Result<()> {
         check_region_shape(region)?;
-        let key_metadata = if key.metadata_observed {
-            KeyMetadataFile::from_model(&key.metadata)
-        } else {
-            KeyMetadataFile {
+        // An observed key's record is written from its model when saved; an
+        // unobserved one's is only its id and ARN.
+        let key_metadata = (!key.metadata_observed).then(|| {
+            Box::new(KeyMetadataFile {
                 key_id: Some(key.metadata.key_id.clone()),
                 arn: Some(key.metadata.arn.clone()),
                 ..KeyMetadataFile::default()
-            }
-        };
+            })
+        });
         let file = KeyFile {
-            key_metadata: Some(Box::new(key_metadata)),
+            key_metadata,
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
             rotations: key
                 .rotations
@@ -637,7 +785,7 @@ impl Snapshot {
                 ErrorKind::IncompleteMetadata,
             )
         });
-        self.insert(region, file, key.metadata, describe_error, None, true)
+        self.insert(region, file, key.metadata, describe_error, Saved::Typed, true)
     }
 
     /// Adds a key entry. A key already there (same id or ARN) is one key:
@@ -648,7 +796,7 @@ impl Snapshot {
         file: KeyFile,
         meta: KeyMetadata,
         describe_error: Option<ApiError>,
-        raw: Option<RawEntry>,
+        saved: Saved,
         strict: bool,
     ) -> Result<()> {
         if !meta.arn.is_empty() && !arn_in_region(&meta.arn, region) {
@@ -670,30 +818,84 @@ impl Snapshot {
             }
             return Ok(());
         }
-        let position = data.keys.len();
-        // Key ids and alias names are indexed; an ARN is found through the id
-        // or alias name it ends with (indexed itself only when it ends otherwise).
-        data.index.insert(meta.key_id.clone(), position);
+        let position = u32::try_from(data.keys.len()).map_err(|_| {
+            Error::invalid(
+                "snapshot key",
+                &meta.key_id,
+                format!("{region} holds more keys than a snapshot can ({})", u32::MAX),
+            )
+        })?;
+        let aliases = u32::try_from(file.aliases.len()).unwrap_or(u32::MAX);
         let arn_names_id = ArnParts::of(&meta.arn).and_then(|parts| parts.key_or_alias()) == Some(meta.key_id.as_str());
-        if !meta.arn.is_empty() && !arn_names_id {
-            data.index.insert(meta.arn.clone(), position);
-        }
-        for (n, alias) in file.aliases.iter().enumerate() {
-            data.aliases.push((position, n));
-            data.index.insert(alias.clone(), position);
-        }
-        let errors = file
-            .errors
+        let index_arn = !meta.arn.is_empty() && !arn_names_id;
+        let KeyFile {
+            key_metadata,
+            rotation_status,
+            rotations,
+            aliases: names,
+            tags,
+            errors: file_errors,
+        } = file;
+        let errors: Vec<_> = file_errors
             .iter()
             .map(|(op, e)| (*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
             .collect();
-        data.keys.push(KeyEntry {
-            file,
-            meta,
-            describe_error,
-            raw,
-            errors,
+        let rare = (key_metadata.is_some()
+            || rotations.is_some()
+            || !tags.is_empty()
+            || !errors.is_empty()
+            || describe_error.is_some())
+        .then(|| {
+            Box::new(RareFacts {
+                key_metadata,
+                rotations,
+                tags,
+                file_errors,
+                describe_error,
+                errors,
+            })
         });
+        data.keys.push(KeyEntry {
+            meta,
+            rotation_status,
+            aliases: names,
+            rare,
+            saved,
+        });
+        // Key ids and alias names are indexed; an ARN is found through the id
+        // or alias name it ends with (indexed itself only when it ends otherwise).
+        let RegionData {
+            keys,
+            aliases: all_aliases,
+            index,
+            ..
+        } = data;
+        index.insert(
+            keys,
+            Named {
+                position,
+                name: NameOf::KeyId,
+            },
+        );
+        if index_arn {
+            index.insert(
+                keys,
+                Named {
+                    position,
+                    name: NameOf::Arn,
+                },
+            );
+        }
+        for n in 0..aliases {
+            all_aliases.push((position, n));
+            index.insert(
+                keys,
+                Named {
+                    position,
+                    name: NameOf::Alias(n),
+                },
+            );
+        }
         Ok(())
     }
 
@@ -854,60 +1056,25 @@ impl Snapshot {
         let regions = lock(&self.shared.regions);
         let data = regions.get(region)?;
         let entry = &data.keys[data.position(key)?];
-        entry.file.rotation_status.as_ref().map(RotationStatus::from)
+        entry.rotation_status.as_ref().map(RotationStatus::from)
     }
 }
 
 // ---------------------------------------------------------------------------
-/// The typed fast path: `(account_id, [(region, [(entry, its range in text)], errors)])`,
-/// or `None` when any entry needs the lenient path (or the file is malformed:
-/// the lenient path says where).
-#[allow(clippy::type_complexity)]
-fn fast_regions(
-    text: &str,
-) -> Option<(
-    Option<String>,
-    Vec<(
-        String,
-        Vec<(KeyFile, std::ops::Range<usize>)>,
-        BTreeMap<Operation, ErrorFile>,
-    )>,
-)> {
-    let file = serde_json::from_str::<AccountFileFast<'_>>(text).ok()?;
-    let mut regions = Vec::with_capacity(file.regions.0.len());
-    for (region, region_file) in file.regions.0 {
-        let mut keys = Vec::with_capacity(region_file.keys.len());
-        for raw in region_file.keys {
-            let entry: KeyFile = serde_json::from_str(raw.get()).ok()?;
-            if entry
-                .key_metadata
-                .as_ref()
-                .is_none_or(|record| record.key_id.is_none() && record.arn.is_none())
-            {
-                return None;
-            }
-            // The entry is borrowed from `text`: where it starts is where its text is.
-            let start = (raw.get().as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-            let range = start..start + raw.get().len();
-            if !text.get(range.clone()).is_some_and(|own| std::ptr::eq(own, raw.get())) {
-                return None;
-            }
-            keys.push((entry, range));
-        }
-        regions.push((region, keys, region_file.errors));
-    }
-    Some((file.account_id, regions))
-}
-
 impl KeyEntry {
-    /// The entry as saved: the file's own text (with the rotation status as it
-    /// is now, after any remediation), or the typed record for keys added in code.
+    /// The entry as saved: as the file gave it (with the rotation status and
+    /// history as they are now, after any remediation), or the typed record
+    /// for keys added in code.
     fn to_value(&self) -> Value {
-        let Some(raw) = &self.raw else {
-            return serde_json::to_value(&self.file).unwrap_or(Value::Null);
+        let mut value = match &self.saved {
+            Saved::Typed => return serde_json::to_value(self.file_with_record(true, true)).unwrap_or(Value::Null),
+            Saved::AsRead {
+                rotation_status,
+                rotations,
+            } => serde_json::to_value(self.file_with_record(*rotation_status, *rotations)).unwrap_or(Value::Null),
+            Saved::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         };
-        let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-        if let (Value::Object(entry), Some(status)) = (&mut value, &self.file.rotation_status)
+        if let (Value::Object(entry), Some(status)) = (&mut value, &self.rotation_status)
             && entry.contains_key("KeyMetadata")
         {
             entry.insert(
@@ -915,7 +1082,7 @@ impl KeyEntry {
                 serde_json::to_value(status).unwrap_or(Value::Null),
             );
         }
-        if let (Value::Object(entry), Some(rotations)) = (&mut value, &self.file.rotations)
+        if let (Value::Object(entry), Some(rotations)) = (&mut value, self.rotations())
             && entry.contains_key("KeyMetadata")
         {
             entry.insert(
@@ -925,6 +1092,147 @@ impl KeyEntry {
         }
         value
     }
+
+    /// The typed entry with its `KeyMetadata` (written from the model unless
+    /// the record is kept), and its rotation status and history if `rotation_status`
+    /// and `rotations`.
+    fn file_with_record(&self, rotation_status: bool, rotations: bool) -> KeyFile {
+        let record = match self.rare.as_ref().and_then(|rare| rare.key_metadata.as_ref()) {
+            Some(record) => record.clone(),
+            None => Box::new(KeyMetadataFile::from_model(&self.meta)),
+        };
+        KeyFile {
+            key_metadata: Some(record),
+            rotation_status: self.rotation_status.clone().filter(|_| rotation_status),
+            rotations: self.rotations().cloned().filter(|_| rotations),
+            aliases: self.aliases.clone(),
+            tags: self.tags().to_vec(),
+            errors: self
+                .rare
+                .as_ref()
+                .map(|rare| rare.file_errors.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Saved {
+    /// How a file's complete entry is saved: from its model when the model
+    /// writes exactly the entry's JSON (whitespace between tokens aside), else
+    /// as its text. Written as the text is (pretty at the entry's indentation,
+    /// or compact), an entry this crate saved compares as a plain run of bytes.
+    fn of_entry(text: &str, file: &mut KeyFile, meta: &KeyMetadata) -> Saved {
+        file.key_metadata = Some(Box::new(KeyMetadataFile::from_model(meta)));
+        let bytes = text.as_bytes();
+        // A pretty entry's last line is its closing brace at the entry's own indentation.
+        let last_line = bytes.rsplit(|b| *b == b'\n').next().unwrap_or_default();
+        let mut written = Indented {
+            out: Vec::with_capacity(text.len()),
+            indent: &last_line[..last_line.len() - last_line.trim_ascii_start().len()],
+        };
+        let _ = match last_line.len() < bytes.len() {
+            true => serde_json::to_writer_pretty(&mut written, &*file),
+            false => serde_json::to_writer(&mut written, &*file),
+        };
+        file.key_metadata = None;
+        if bytes == written.out || same_json_text(bytes, &written.out) {
+            Saved::AsRead {
+                rotation_status: file.rotation_status.is_some(),
+                rotations: file.rotations.is_some(),
+            }
+        } else {
+            Saved::Text(without_whitespace(text))
+        }
+    }
+}
+
+/// Pretty JSON with every line after the first indented by `indent` (as an
+/// entry sits in a pretty file). serde_json writes a line break only as the
+/// end of a write (strings hold `\\n`, never a raw one).
+struct Indented<'a> {
+    out: Vec<u8>,
+    indent: &'a [u8],
+}
+
+impl std::io::Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        if buf.last() == Some(&b'\n') {
+            self.out.extend_from_slice(self.indent);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `a` and `b` are the same JSON text, whitespace between tokens aside.
+fn same_json_text(a: &[u8], b: &[u8]) -> bool {
+    let (mut at_a, mut at_b) = (0, 0);
+    loop {
+        match (next_token(a, &mut at_a), next_token(b, &mut at_b)) {
+            (None, None) => return true,
+            (Some(token_a), Some(token_b)) if token_a == token_b => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The token of JSON text at `at` after any whitespace (a whole string, or
+/// one byte of anything else), moving `at` past it.
+fn next_token<'a>(text: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    while text.get(*at).is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+        *at += 1;
+    }
+    let start = *at;
+    *at = match text.get(start)? {
+        b'"' => string_end(text, start),
+        _ => start + 1,
+    };
+    Some(&text[start..*at])
+}
+
+/// The position after the string that starts (with its quote) at `start`.
+fn string_end(text: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while let Some(offset) = text
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|b| matches!(b, b'"' | b'\\')))
+    {
+        at += offset;
+        if text[at] == b'"' {
+            return at + 1;
+        }
+        at += 2;
+    }
+    text.len()
+}
+
+/// JSON text without the whitespace between its tokens (the same JSON).
+fn without_whitespace(text: &str) -> Box<str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let end = match byte {
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                at += 1;
+                continue;
+            }
+            b'"' => string_end(bytes, at),
+            // Everything up to the next whitespace or string is copied as it is.
+            _ => bytes[at..]
+                .iter()
+                .position(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'"'))
+                .map_or(bytes.len(), |n| at + n),
+        };
+        out.extend_from_slice(&bytes[at..end]);
+        at = end;
+    }
+    // Only ASCII whitespace was left out, so the text is still UTF-8.
+    String::from_utf8(out).map_or_else(|_| text.into(), String::into_boxed_str)
 }
 
 /// `KeyMetadata` must be in a key entry (an `Option` only so that it can be let go).
@@ -1013,8 +1321,8 @@ fn read_text(path: &Path) -> Result<(String, Option<String>)> {
         source,
     })?;
     let source_name = Some(path.display().to_string());
-    let text = text_of(&bytes).map_err(|problem| malformed(&source_name, problem))?;
-    Ok((text.to_owned(), source_name))
+    let text = text_from(bytes).map_err(|problem| malformed(&source_name, problem))?;
+    Ok((text, source_name))
 }
 
 fn malformed(source_name: &Option<String>, problem: JsonProblem) -> Error {
@@ -1040,8 +1348,8 @@ fn not_found(key: &str) -> ApiError {
 }
 
 /// The replayed error for `op`, if one is due; counts down `Times`.
-fn due_error(errors: &mut HashMap<Operation, (ApiError, Option<u32>)>, op: Operation) -> Option<ApiError> {
-    let (error, times) = errors.get_mut(&op)?;
+fn due_error(recorded: Option<&mut (ApiError, Option<u32>)>) -> Option<ApiError> {
+    let (error, times) = recorded?;
     match times {
         None => Some(error.clone()),
         Some(0) => None,
@@ -1137,7 +1445,13 @@ impl SnapshotClient {
     ) -> Result<T, ApiError> {
         self.with_region(|data| {
             let position = data.position(key).ok_or_else(|| not_found(key))?;
-            if let Some(error) = due_error(&mut data.keys[position].errors, op) {
+            let recorded = data.keys[position].rare.as_mut().and_then(|rare| {
+                rare.errors
+                    .iter_mut()
+                    .find(|(recorded, _)| *recorded == op)
+                    .map(|(_, error)| error)
+            });
+            if let Some(error) = due_error(recorded) {
                 return Err(error);
             }
             f(data, position)
@@ -1200,7 +1514,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListKeys, None).await?;
         let size = self.page_size(1000);
         self.with_region(|data| {
-            if let Some(error) = due_error(&mut data.errors, Operation::ListKeys) {
+            if let Some(error) = due_error(data.errors.get_mut(&Operation::ListKeys)) {
                 return Err(error);
             }
             page(data.keys.iter(), data.keys.len(), marker, size, |k| KeyListEntry {
@@ -1214,7 +1528,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListAliases, key_id).await?;
         let size = self.page_size(100);
         self.with_region(|data| {
-            if let Some(error) = due_error(&mut data.errors, Operation::ListAliases) {
+            if let Some(error) = due_error(data.errors.get_mut(&Operation::ListAliases)) {
                 return Err(error);
             }
             let alias = |k: &KeyEntry, name: &String| Alias {
@@ -1229,12 +1543,13 @@ impl KmsClient for SnapshotClient {
             match key_id {
                 Some(key) => {
                     let entry = &data.keys[data.position(key).ok_or_else(|| not_found(key))?];
-                    let names = &entry.file.aliases;
+                    let names = &entry.aliases;
                     page(names.iter(), names.len(), marker, size, |name| alias(entry, name))
                 }
                 // Every alias in key order, paged by position: a page costs its own size.
                 None => page(data.aliases.iter(), data.aliases.len(), marker, size, |(i, n)| {
-                    alias(&data.keys[*i], &data.keys[*i].file.aliases[*n])
+                    let key = &data.keys[*i as usize];
+                    alias(key, &key.aliases[*n as usize])
                 }),
             }
         })
@@ -1243,7 +1558,7 @@ impl KmsClient for SnapshotClient {
     async fn describe_key(&self, key_id: &str) -> Result<KeyMetadata, ApiError> {
         self.arrive(Operation::DescribeKey, Some(key_id)).await?;
         self.with_key(Operation::DescribeKey, key_id, |data, i| {
-            match &data.keys[i].describe_error {
+            match data.keys[i].describe_error() {
                 Some(error) => Err(error.clone()),
                 None => Ok(data.keys[i].meta.clone()),
             }
@@ -1260,7 +1575,7 @@ impl KmsClient for SnapshotClient {
             ) {
                 return Ok((Ok(RotationStatus::default()), None));
             }
-            let own = match &entry.file.rotation_status {
+            let own = match &entry.rotation_status {
                 Some(file) => recorded_rotation(file),
                 None => default_rotation(&entry.meta),
             };
@@ -1274,7 +1589,7 @@ impl KmsClient for SnapshotClient {
                 .get(&info.primary_region)
                 .and_then(|data| data.position(&info.primary_arn).map(|i| &data.keys[i]));
             if let Some(entry) = primary_entry {
-                return match &entry.file.rotation_status {
+                return match &entry.rotation_status {
                     Some(file) => recorded_rotation(file),
                     None => default_rotation(&entry.meta),
                 };
@@ -1324,7 +1639,7 @@ impl KmsClient for SnapshotClient {
             let next = Timestamp::from_epoch_seconds(
                 Timestamp::now().epoch_seconds() + i64::from(rotation_period_days) * 86_400,
             );
-            entry.file.rotation_status = Some(RotationFile {
+            entry.rotation_status = Some(RotationFile {
                 key_rotation_enabled: true,
                 rotation_period_in_days: Some(rotation_period_days),
                 next_rotation_date: Some(next),
@@ -1339,7 +1654,7 @@ impl KmsClient for SnapshotClient {
         let size = self.page_size(1000);
         self.with_key(Operation::ListKeyRotations, key_id, |data, i| {
             let entry = &data.keys[i];
-            match &entry.file.rotations {
+            match entry.rotations() {
                 Some(rotations) => page(rotations.iter(), rotations.len(), marker, size, KeyRotation::from),
                 None => Err(unrecorded_rotations(&entry.meta)),
             }
@@ -1378,11 +1693,12 @@ impl KmsClient for SnapshotClient {
                     "On-demand rotation of a multi-Region key can be started only on its primary key.",
                 ));
             }
-            let rotations = entry.file.rotations.get_or_insert_with(Vec::new);
-            let on_demand = rotations
-                .iter()
-                .filter(|r| r.rotation_type == RotationType::OnDemand)
-                .count();
+            let on_demand = entry.rotations().map_or(0, |rotations| {
+                rotations
+                    .iter()
+                    .filter(|r| r.rotation_type == RotationType::OnDemand)
+                    .count()
+            });
             if on_demand >= crate::api::ON_DEMAND_ROTATION_LIMIT as usize {
                 return Err(ApiError::new(
                     "LimitExceededException",
@@ -1392,8 +1708,10 @@ impl KmsClient for SnapshotClient {
                     ),
                 ));
             }
+            let key_id = Some(meta.key_id.clone());
+            let rotations = entry.rare_mut().rotations.get_or_insert_with(Vec::new);
             rotations.push(KeyRotationFile {
-                key_id: Some(meta.key_id.clone()),
+                key_id,
                 rotation_date: Timestamp::now(),
                 rotation_type: RotationType::OnDemand,
             });
@@ -1405,7 +1723,7 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListResourceTags, Some(key_id)).await?;
         let size = self.page_size(50);
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
-            let tags = &data.keys[i].file.tags;
+            let tags = data.keys[i].tags();
             page(tags.iter(), tags.len(), marker, size, |t| Tag {
                 key: t.tag_key.clone(),
                 value: t.tag_value.clone(),
