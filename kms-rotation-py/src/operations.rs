@@ -88,7 +88,7 @@ fn check_organization_call(options: &Bound<'_, PyDict>) -> Result<Call<Organizat
 /// The organisation report to remediate: an `OrganizationReport`, its `to_json()` text or its `to_dict()`.
 fn organization_report(report: &Bound<'_, PyAny>) -> Result<CoreOrganizationReport> {
     if let Ok(report) = report.cast::<OrganizationReport>() {
-        return Ok(report.get().0.clone());
+        return Ok(report.get().report().clone());
     }
     let text = report_text(
         report,

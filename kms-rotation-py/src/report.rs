@@ -208,6 +208,7 @@ record!(RemediationPlan |this, py| {
 enum FindingValue {
     Own(Box<CoreFinding>),
     InReport(Arc<CoreAccountReport>, usize),
+    InOrganization(Arc<CoreOrganizationReport>, usize),
 }
 
 /// The verdict for one key, with the facts behind it.
@@ -228,6 +229,7 @@ impl Record for Finding {
         match &self.0 {
             FindingValue::Own(finding) => finding,
             FindingValue::InReport(report, index) => &report.findings[*index],
+            FindingValue::InOrganization(report, index) => &report.findings[*index],
         }
     }
 
@@ -520,23 +522,48 @@ record!(AccountEntry |this, py| {
     error => error_info(this.error.as_ref());
 });
 
-value_class!(
-    /// The result of ``check_organization``: one entry per account, and the
-    /// findings of every account, each carrying its ``account_id``.
-    ///
-    /// Iterating over the report yields its findings. ``to_json()`` is the Rust
-    /// core's canonical JSON, byte for byte.
-    OrganizationReport(CoreOrganizationReport)
-);
+/// The result of ``check_organization``: one entry per account, and the
+/// findings of every account, each carrying its ``account_id``.
+///
+/// Iterating over the report yields its findings. ``to_json()`` is the Rust
+/// core's canonical JSON, byte for byte.
+#[pyclass(frozen, eq, module = "kms_rotation")]
+pub(crate) struct OrganizationReport {
+    inner: Arc<CoreOrganizationReport>,
+    findings: PyOnceLock<Py<PyTuple>>,
+}
 
-impl OrganizationReport {
-    pub(crate) fn new(report: CoreOrganizationReport) -> Self {
-        Self(report)
+impl Record for OrganizationReport {
+    type Value = CoreOrganizationReport;
+    const NAME: &'static str = "OrganizationReport";
+
+    fn get(&self) -> &CoreOrganizationReport {
+        &self.inner
     }
 }
 
-fn organization_findings<'py>(py: Python<'py>, report: &CoreOrganizationReport) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(py, report.findings.iter().cloned().map(Finding::own))
+impl OrganizationReport {
+    pub(crate) fn new(report: CoreOrganizationReport) -> Self {
+        Self {
+            inner: Arc::new(report),
+            findings: PyOnceLock::new(),
+        }
+    }
+
+    /// The core's report.
+    pub(crate) fn report(&self) -> &CoreOrganizationReport {
+        &self.inner
+    }
+
+    /// The findings, made once and kept (each a view into the report, as ``AccountReport``'s).
+    fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let tuple = self.findings.get_or_try_init(py, || {
+            let views = (0..self.inner.findings.len())
+                .map(|i| Finding(FindingValue::InOrganization(Arc::clone(&self.inner), i)));
+            PyTuple::new(py, views).map(Bound::unbind)
+        })?;
+        Ok(tuple.bind(py).clone())
+    }
 }
 
 record!(OrganizationReport |this, py| {
@@ -552,8 +579,6 @@ record!(OrganizationReport |this, py| {
     policy => Policy(this.policy.clone());
     /// One entry per account, sorted by id.
     accounts => PyTuple::new(py, this.accounts.iter().cloned().map(AccountEntry))?;
-    /// Every finding of every checked account, sorted by account, region, key ARN.
-    findings => organization_findings(py, this)?;
     /// Counts per status over every account.
     summary => Summary(this.summary);
     /// Accounts by how the run ended: ``{"total", "checked", "skipped", "error"}``.
@@ -563,8 +588,14 @@ record!(OrganizationReport |this, py| {
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0.
     exit_code => this.exit_code();
 }
+    /// Every finding of every checked account, sorted by account, region, key ARN.
+    #[getter]
+    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        self.finding_objects(py)
+    }
+
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        organization_findings(py, &self.0)?.as_any().try_iter()
+        self.finding_objects(py)?.as_any().try_iter()
     }
 
     /// Renders the report as ``AccountReport.render`` does, every format carrying the account.
@@ -577,7 +608,7 @@ record!(OrganizationReport |this, py| {
         let options = RenderOptions::default()
             .with_color(color)
             .with_only_failing(only_failing);
-        Ok(render_organization(&self.0, format, options))
+        Ok(render_organization(&self.inner, format, options))
     }
 
     /// Reads a report written by ``to_json()`` (by Python, Rust or Node).

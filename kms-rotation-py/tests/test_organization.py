@@ -62,6 +62,10 @@ def test_an_organisation_in_three_doors(moto_endpoint: str) -> None:
             Reason.ROTATION_DISABLED,
         )
     assert report.exit_code == 2
+    # The findings are views into the report, made once (as an account report's).
+    assert report.findings is report.findings
+    assert list(report) == list(report.findings)
+    assert [f.to_dict() for f in report.findings] == report.to_dict()["findings"]
     assert report.account_summary == {"total": 4, "checked": 3, "skipped": 1, "error": 0}
     assert {e.account_id for e in events if e.kind == "account_finished"} == set(keys)
     assert "account_id" in report.render("csv").splitlines()[0]
