@@ -426,14 +426,16 @@ impl<T: OrganizationTransport> AccountDirectory for TransportDirectory<T> {
         regions: Option<&[String]>,
         needed: &[Operation],
     ) -> Result<Clients> {
+        let first = match role {
+            Some(role) => Some(Arc::new(self.assume(role).await?)),
+            None => None,
+        };
         let session = Arc::new(AccountSession {
             transport: self.transport.clone(),
             home_region: self.home_region.clone(),
             role: role.cloned(),
-            credentials: tokio::sync::Mutex::new(match role {
-                Some(role) => Some(Arc::new(self.assume(role).await?)),
-                None => None,
-            }),
+            latest: std::sync::Mutex::new(first.clone()),
+            credentials: tokio::sync::Mutex::new(first),
         });
         let regions = match (regions, &self.regions) {
             (Some(list), _) => list.to_vec(),
@@ -453,8 +455,9 @@ impl<T: OrganizationTransport> AccountDirectory for TransportDirectory<T> {
         let factory = session.clone();
         let needed = needed.to_vec();
         Ok(clients.with_factory(move |region| {
-            // Made outside any call: the credentials held now (renewed on the client's first call).
-            let credentials = factory.credentials.try_lock().ok().and_then(|c| c.clone());
+            // Made outside any call: the account's latest credentials (renewed on the client's
+            // first call if they are about to expire), never the caller's own for a member.
+            let credentials = factory.latest.lock().unwrap_or_else(|p| p.into_inner()).clone();
             factory.kms_with(region, credentials, &needed)
         }))
     }
@@ -467,6 +470,9 @@ struct AccountSession<T: OrganizationTransport> {
     home_region: String,
     role: Option<RoleSession>,
     credentials: tokio::sync::Mutex<Option<Arc<RoleCredentials>>>,
+    /// The same credentials, for the synchronous factory of other regions'
+    /// clients (it cannot wait for a renewal in progress).
+    latest: std::sync::Mutex<Option<Arc<RoleCredentials>>>,
 }
 
 impl<T: OrganizationTransport> AccountSession<T> {
@@ -482,6 +488,7 @@ impl<T: OrganizationTransport> AccountSession<T> {
             .is_some_and(|c| !c.expires_within(REFRESH_BEFORE_EXPIRY, Timestamp::now()));
         if !fresh {
             *held = Some(Arc::new(assume(&*self.transport, &self.home_region, role).await?));
+            *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = held.clone();
         }
         Ok(held.clone())
     }

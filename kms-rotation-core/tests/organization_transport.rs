@@ -291,6 +291,9 @@ async fn credentials_about_to_expire_are_renewed_before_the_next_call() {
     );
     kms.list_keys(None).await.unwrap();
     assert_eq!(fake.calls("AssumeRole").len(), 2, "fresh credentials are kept");
+    // A region made on demand (a replica's primary) gets the account's latest credentials.
+    clients.get("eu-west-1").unwrap();
+    assert_eq!(fake.calls("kms:eu-west-1"), vec![Some(format!("ASIA-{MEMBER}-2"))]);
 }
 
 #[tokio::test]
