@@ -334,6 +334,16 @@ async fn assume<T: OrganizationTransport>(transport: &T, region: &str, role: &Ro
     })
 }
 
+/// The accounts of a listing; one without its id is a malformed answer (never dropped silently).
+fn members(listed: &[Value], operation: OrgOperation, region: &str) -> Result<Vec<MemberAccount>> {
+    listed
+        .iter()
+        .map(|value| {
+            member(value).ok_or_else(|| invalid(operation, region, "Organizations listed an account without its Id"))
+        })
+        .collect()
+}
+
 fn member(value: &Value) -> Option<MemberAccount> {
     let id = text(value, "Id")?;
     // `State` replaced `Status` in 2025; older answers and emulators carry only `Status`.
@@ -382,7 +392,7 @@ impl<T: OrganizationTransport> AccountDirectory for TransportDirectory<T> {
         };
         let Some(root) = parent else {
             let listed = self.pages(OrgOperation::ListAccounts, page(None), "Accounts").await?;
-            return Ok(listed.iter().filter_map(member).collect());
+            return members(&listed, OrgOperation::ListAccounts, &self.home_region);
         };
         let mut accounts = Vec::new();
         let mut level = vec![root.to_owned()];
@@ -397,7 +407,11 @@ impl<T: OrganizationTransport> AccountDirectory for TransportDirectory<T> {
                         "Accounts",
                     )
                     .await?;
-                accounts.extend(listed.iter().filter_map(member));
+                accounts.extend(members(
+                    &listed,
+                    OrgOperation::ListAccountsForParent,
+                    &self.home_region,
+                )?);
                 let units = self
                     .pages(
                         OrgOperation::ListOrganizationalUnitsForParent,

@@ -431,3 +431,33 @@ async fn a_member_accounts_role_credentials_are_renewed_before_they_expire() {
         proxy.calls()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing() {
+    let Some(endpoint) = endpoint() else { return };
+    let (_, credentials, _) = organisation_with(&endpoint, &[]).await;
+    let proxy = Proxy::start(&endpoint);
+    proxy.set(
+        json!([{"op": "ListAccounts", "action": "set_field", "field": "Accounts",
+                      "value": [{"Name": "nameless", "Status": "ACTIVE"}]}]),
+    );
+    let err = ConnectionOptions::default()
+        .with_credentials(credentials)
+        .with_endpoint_url(&proxy.url)
+        .with_regions(Regions::from_names([R1]).unwrap())
+        .with_organization(
+            OrganizationOptions::default()
+                .with_organization(true)
+                .with_role_name(ROLE),
+        )
+        .build()
+        .unwrap()
+        .check_organization(&CheckOptions::default())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("ListAccounts") && text.contains("without its Id"),
+        "{text}"
+    );
+}

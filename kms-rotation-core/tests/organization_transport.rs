@@ -39,6 +39,8 @@ struct FakeOrganization {
     first_lifetime: i64,
     assumed: Mutex<BTreeMap<String, u32>>,
     calls: Calls,
+    /// An account listed without its `Id`.
+    nameless: Option<&'static str>,
 }
 
 impl FakeOrganization {
@@ -58,6 +60,7 @@ impl FakeOrganization {
             first_lifetime,
             assumed: Mutex::default(),
             calls: Mutex::default(),
+            nameless: None,
         }
     }
 
@@ -113,7 +116,10 @@ impl OrganizationTransport for FakeOrganization {
                 let page: Vec<Value> = ids[start..]
                     .iter()
                     .take(2)
-                    .map(|id| json!({"Id": id, "Name": format!("account {id}"), "Status": self.accounts[*id].1}))
+                    .map(|id| match self.nameless == Some(id.as_str()) {
+                        true => json!({"Name": format!("account {id}"), "Status": self.accounts[*id].1}),
+                        false => json!({"Id": id, "Name": format!("account {id}"), "Status": self.accounts[*id].1}),
+                    })
                     .collect();
                 let mut answer = json!({"Accounts": page});
                 if start + 2 < ids.len() {
@@ -356,6 +362,22 @@ async fn remediation_lands_in_each_account_through_your_clients() {
             .calls()
             .iter()
             .all(|c| c.operation != kms_rotation_core::Operation::EnableKeyRotation)
+    );
+}
+
+#[tokio::test]
+async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing() {
+    let mut fake = FakeOrganization::new(3600);
+    fake.nameless = Some(MEMBER);
+    let directory =
+        kms_rotation_core::TransportDirectory::new(fake, Regions::from_names(["us-east-1"]).unwrap(), None).unwrap();
+    let err = kms_rotation_core::check_organization(&directory, &organization(), &CheckOptions::default())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("ListAccounts") && text.contains("without its Id"),
+        "{text}"
     );
 }
 

@@ -45,18 +45,26 @@ impl fmt::Debug for TemporaryCredentials {
     }
 }
 
-fn member(account: Account) -> Option<MemberAccount> {
-    let id = account.id?;
+/// A listed account; one without its id is a malformed answer (never dropped silently).
+fn member(account: Account) -> std::result::Result<MemberAccount, ApiError> {
+    let Some(id) = account.id.filter(|id| !id.is_empty()) else {
+        return Err(invalid_response("Organizations listed an account without its Id"));
+    };
     // `State` replaced `Status` in 2025; emulators and older answers carry only `Status`.
     let state = account
         .state
         .map(|s| s.as_str().to_owned())
         .or_else(|| account.status.map(|s| s.as_str().to_owned()));
-    Some(MemberAccount {
+    Ok(MemberAccount {
         account_id: id,
         name: account.name,
         state,
     })
+}
+
+/// Every account of a page, or the page's error.
+fn members(listed: Option<Vec<Account>>) -> std::result::Result<Vec<MemberAccount>, ApiError> {
+    listed.unwrap_or_default().into_iter().map(member).collect()
 }
 
 /// Every account of the organisation (`ListAccounts`, all pages), or every
@@ -88,7 +96,7 @@ pub async fn list_accounts(session: &AwsSession, parent: Option<&str>) -> Result
                 .send()
                 .await
                 .map_err(|e| failed("ListAccounts")(api_error(e)))?;
-            accounts.extend(out.accounts.unwrap_or_default().into_iter().filter_map(member));
+            accounts.extend(members(out.accounts).map_err(failed("ListAccounts"))?);
             match out.next_token {
                 Some(next) if token.as_ref() != Some(&next) => token = Some(next),
                 _ => break,
@@ -111,7 +119,7 @@ pub async fn list_accounts(session: &AwsSession, parent: Option<&str>) -> Result
                     .send()
                     .await
                     .map_err(|e| failed("ListAccountsForParent")(api_error(e)))?;
-                accounts.extend(out.accounts.unwrap_or_default().into_iter().filter_map(member));
+                accounts.extend(members(out.accounts).map_err(failed("ListAccountsForParent"))?);
                 match out.next_token {
                     Some(next) if token.as_ref() != Some(&next) => token = Some(next),
                     _ => break,
