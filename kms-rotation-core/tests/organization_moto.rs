@@ -122,15 +122,7 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
     let proxy = Proxy::start(&endpoint);
     proxy.set(json!([{"op": "AssumeRole", "action": "error", "code": "AccessDenied",
         "message": "User is not authorized to perform: sts:AssumeRole", "key": norole.as_str()}]));
-    let connection = |organization: OrganizationOptions| {
-        ConnectionOptions::default()
-            .with_credentials(credentials.clone())
-            .with_endpoint_url(&proxy.url)
-            .with_regions(Regions::from_names([R1]).unwrap())
-            .with_organization(organization)
-            .build()
-            .unwrap()
-    };
+    let connection = |organization: OrganizationOptions| through(&proxy, &credentials, organization);
     let org = OrganizationOptions::default()
         .with_organization(true)
         .with_role_name(ROLE)
@@ -294,6 +286,21 @@ async fn organisation_with(endpoint: &str, names: &[&str]) -> (String, StaticCre
     (management, credentials, members)
 }
 
+/// An organisation run in region R1 through `proxy`, with the caller's `credentials`.
+fn through(
+    proxy: &Proxy,
+    credentials: &StaticCredentials,
+    organization: OrganizationOptions,
+) -> kms_rotation_core::Connection {
+    ConnectionOptions::default()
+        .with_credentials(credentials.clone())
+        .with_endpoint_url(&proxy.url)
+        .with_regions(Regions::from_names([R1]).unwrap())
+        .with_organization(organization)
+        .build()
+        .unwrap()
+}
+
 /// The STS calls the proxy saw for `op` naming `needle` (a role ARN's account).
 fn calls_for(proxy: &Proxy, op: &str, needle: &str) -> usize {
     proxy
@@ -403,18 +410,11 @@ async fn a_member_accounts_role_credentials_are_renewed_before_they_expire() {
         {"op": "AssumeRole", "action": "expire_in", "seconds": 12, "key": member.as_str()},
         {"op": "DescribeKey", "action": "hang", "delay": 4},
     ]));
-    let report = ConnectionOptions::default()
-        .with_credentials(credentials)
-        .with_endpoint_url(&proxy.url)
-        .with_regions(Regions::from_names([R1]).unwrap())
-        .with_organization(
-            OrganizationOptions::default()
-                .with_organization(true)
-                .with_role_name(ROLE)
-                .with_include_accounts([member.clone()]),
-        )
-        .build()
-        .unwrap()
+    let organization = OrganizationOptions::default()
+        .with_organization(true)
+        .with_role_name(ROLE)
+        .with_include_accounts([member.clone()]);
+    let report = through(&proxy, &credentials, organization)
         .check_organization(&CheckOptions::default().with_max_in_flight(1))
         .await
         .unwrap();
@@ -441,17 +441,10 @@ async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing
         json!([{"op": "ListAccounts", "action": "set_field", "field": "Accounts",
                       "value": [{"Name": "nameless", "Status": "ACTIVE"}]}]),
     );
-    let err = ConnectionOptions::default()
-        .with_credentials(credentials)
-        .with_endpoint_url(&proxy.url)
-        .with_regions(Regions::from_names([R1]).unwrap())
-        .with_organization(
-            OrganizationOptions::default()
-                .with_organization(true)
-                .with_role_name(ROLE),
-        )
-        .build()
-        .unwrap()
+    let organization = OrganizationOptions::default()
+        .with_organization(true)
+        .with_role_name(ROLE);
+    let err = through(&proxy, &credentials, organization)
         .check_organization(&CheckOptions::default())
         .await
         .unwrap_err();
