@@ -6,7 +6,7 @@
 //! `AssumeRole` in each account (and again before the credentials expire),
 //! `ListRegions` per account, and the AWS error codes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,21 +139,32 @@ impl RoleCredentials {
 }
 
 /// The clients an organisation run needs, made by your SDK: the binding's
-/// side of [`TransportDirectory`].
+/// side of [`TransportDirectory`], which makes each client once per service,
+/// region and credentials and keeps it for the run.
 #[async_trait]
 pub trait OrganizationTransport: Send + Sync + fmt::Debug + 'static {
     /// The KMS clients this transport makes.
     type Kms: JsonTransport;
+    /// The STS, Organizations and Account clients this transport makes.
+    type Client: Send + Sync + 'static;
 
-    /// Invokes `operation` (STS, Organizations or Account) in `region` with
-    /// `request` (the API's PascalCase JSON), with the caller's own
-    /// credentials when `credentials` is `None`, else with them; returns the
-    /// response as JSON (timestamps as RFC 3339 text or epoch seconds).
-    async fn invoke(
+    /// A client of `service` (`sts`, `organizations` or `account`: see
+    /// [`OrgOperation::service`]) for `region`, with the caller's own
+    /// credentials when `credentials` is `None`, else with them.
+    async fn client(
         &self,
-        operation: OrgOperation,
+        service: &'static str,
         region: &str,
         credentials: Option<&RoleCredentials>,
+    ) -> std::result::Result<Self::Client, TransportError>;
+
+    /// Invokes `operation` through `client` (one [`OrganizationTransport::client`]
+    /// made for the operation's service) with `request` (the API's PascalCase
+    /// JSON); returns the response as JSON (timestamps as RFC 3339 text or epoch seconds).
+    async fn invoke(
+        &self,
+        client: &Self::Client,
+        operation: OrgOperation,
         request: Value,
     ) -> std::result::Result<Value, TransportError>;
 
@@ -167,7 +178,7 @@ pub trait OrganizationTransport: Send + Sync + fmt::Debug + 'static {
 
 /// An [`AccountDirectory`] over an [`OrganizationTransport`].
 pub struct TransportDirectory<T: OrganizationTransport> {
-    transport: Arc<T>,
+    transport: Arc<ServiceClients<T>>,
     regions: Regions,
     home_region: String,
 }
@@ -175,7 +186,7 @@ pub struct TransportDirectory<T: OrganizationTransport> {
 impl<T: OrganizationTransport> fmt::Debug for TransportDirectory<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportDirectory")
-            .field("transport", &self.transport)
+            .field("transport", &self.transport.transport)
             .field("regions", &self.regions)
             .field("home_region", &self.home_region)
             .finish()
@@ -216,7 +227,10 @@ impl<T: OrganizationTransport> TransportDirectory<T> {
         crate::arn::check_region_shape(&home_region)
             .map_err(|_| Error::invalid("region", home_region.clone(), "not a region name like us-east-1"))?;
         Ok(Self {
-            transport,
+            transport: Arc::new(ServiceClients {
+                transport,
+                made: tokio::sync::Mutex::default(),
+            }),
             regions,
             home_region,
         })
@@ -228,7 +242,9 @@ impl<T: OrganizationTransport> TransportDirectory<T> {
         credentials: Option<&RoleCredentials>,
         request: Value,
     ) -> Result<Value> {
-        call(&*self.transport, operation, &self.home_region, credentials, request).await
+        self.transport
+            .call(operation, &self.home_region, credentials, request)
+            .await
     }
 
     /// Every page of a listing: `items` from each answer, until `NextToken` stops (or repeats).
@@ -252,25 +268,58 @@ impl<T: OrganizationTransport> TransportDirectory<T> {
     }
 
     async fn assume(&self, role: &RoleSession) -> Result<RoleCredentials> {
-        assume(&*self.transport, &self.home_region, role).await
+        assume(&self.transport, &self.home_region, role).await
     }
 }
 
-async fn call<T: OrganizationTransport>(
-    transport: &T,
-    operation: OrgOperation,
-    region: &str,
-    credentials: Option<&RoleCredentials>,
-    request: Value,
-) -> Result<Value> {
-    transport
-        .invoke(operation, region, credentials, request)
-        .await
-        .map_err(|error| Error::Api {
+/// A transport and the service clients it has made: one per service, region
+/// and credentials (their access key id; `None`: the caller's own).
+struct ServiceClients<T: OrganizationTransport> {
+    transport: Arc<T>,
+    #[allow(clippy::type_complexity)]
+    made: tokio::sync::Mutex<HashMap<(&'static str, String, Option<String>), Arc<T::Client>>>,
+}
+
+impl<T: OrganizationTransport> ServiceClients<T> {
+    /// Invokes `operation` in `region` with `credentials`, through the client
+    /// made for them (made now, the first time).
+    async fn call(
+        &self,
+        operation: OrgOperation,
+        region: &str,
+        credentials: Option<&RoleCredentials>,
+        request: Value,
+    ) -> Result<Value> {
+        let failed = |error: TransportError| Error::Api {
             operation: operation.as_str(),
             region: region.to_owned(),
             source: error.into_named_api_error(operation.as_str()),
-        })
+        };
+        let service = operation.service();
+        let key = (service, region.to_owned(), credentials.map(|c| c.access_key_id.clone()));
+        let client = {
+            let mut made = self.made.lock().await;
+            match made.get(&key) {
+                Some(client) => client.clone(),
+                None => {
+                    let client = Arc::new(
+                        self.transport
+                            .client(service, region, credentials)
+                            .await
+                            .map_err(failed)?,
+                    );
+                    made.insert(key, client.clone());
+                    client
+                }
+            }
+        };
+        self.transport.invoke(&client, operation, request).await.map_err(failed)
+    }
+
+    /// A KMS client (never kept here: each account's region keeps its own).
+    fn kms_client(&self, region: &str, credentials: Option<&RoleCredentials>) -> Result<T::Kms> {
+        self.transport.kms_client(region, credentials)
+    }
 }
 
 fn invalid(operation: OrgOperation, region: &str, message: impl Into<String>) -> Error {
@@ -285,12 +334,16 @@ fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-async fn assume<T: OrganizationTransport>(transport: &T, region: &str, role: &RoleSession) -> Result<RoleCredentials> {
+async fn assume<T: OrganizationTransport>(
+    transport: &ServiceClients<T>,
+    region: &str,
+    role: &RoleSession,
+) -> Result<RoleCredentials> {
     let mut request = json!({"RoleArn": role.role_arn, "RoleSessionName": role.session_name});
     if let Some(id) = &role.external_id {
         request["ExternalId"] = json!(id);
     }
-    let answer = call(transport, OrgOperation::AssumeRole, region, None, request).await?;
+    let answer = transport.call(OrgOperation::AssumeRole, region, None, request).await?;
     let missing = || {
         invalid(
             OrgOperation::AssumeRole,
@@ -480,7 +533,7 @@ impl<T: OrganizationTransport> AccountDirectory for TransportDirectory<T> {
 /// One account's credentials, shared by its regions' clients and renewed
 /// (`AssumeRole` again) when they are about to expire.
 struct AccountSession<T: OrganizationTransport> {
-    transport: Arc<T>,
+    transport: Arc<ServiceClients<T>>,
     home_region: String,
     role: Option<RoleSession>,
     credentials: tokio::sync::Mutex<Option<Arc<RoleCredentials>>>,
@@ -501,7 +554,7 @@ impl<T: OrganizationTransport> AccountSession<T> {
             .as_ref()
             .is_some_and(|c| !c.expires_within(REFRESH_BEFORE_EXPIRY, Timestamp::now()));
         if !fresh {
-            *held = Some(Arc::new(assume(&*self.transport, &self.home_region, role).await?));
+            *held = Some(Arc::new(assume(&self.transport, &self.home_region, role).await?));
             *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = held.clone();
         }
         Ok(held.clone())
@@ -544,14 +597,10 @@ impl<T: OrganizationTransport> AccountSession<T> {
             if let Some(token) = &token {
                 request["NextToken"] = json!(token);
             }
-            let answer = call(
-                &*self.transport,
-                operation,
-                &self.home_region,
-                credentials.as_deref(),
-                request,
-            )
-            .await?;
+            let answer = self
+                .transport
+                .call(operation, &self.home_region, credentials.as_deref(), request)
+                .await?;
             let Some(listed) = answer.get("Regions").and_then(Value::as_array) else {
                 return Err(invalid(
                     operation,

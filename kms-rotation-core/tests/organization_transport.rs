@@ -85,18 +85,34 @@ impl FakeOrganization {
 #[async_trait]
 impl OrganizationTransport for FakeOrganization {
     type Kms = SnapshotTransport;
+    /// A client: its service, and the credentials it was made with.
+    type Client = (&'static str, Option<RoleCredentials>);
 
-    async fn invoke(
+    async fn client(
         &self,
-        operation: OrgOperation,
+        service: &'static str,
         region: &str,
         credentials: Option<&RoleCredentials>,
-        request: Value,
-    ) -> Result<Value, TransportError> {
+    ) -> Result<Self::Client, TransportError> {
         assert_eq!(
             region, "us-east-1",
             "STS, Organizations and Account go to the first region named"
         );
+        self.calls.lock().unwrap().push((
+            format!("{service}:{region}"),
+            credentials.map(|c| c.access_key_id.clone()),
+        ));
+        Ok((service, credentials.cloned()))
+    }
+
+    async fn invoke(
+        &self,
+        (service, credentials): &Self::Client,
+        operation: OrgOperation,
+        request: Value,
+    ) -> Result<Value, TransportError> {
+        assert_eq!(*service, operation.service());
+        let credentials = credentials.as_ref();
         self.calls.lock().unwrap().push((
             operation.as_str().to_owned(),
             credentials.map(|c| c.access_key_id.clone()),
@@ -257,6 +273,13 @@ async fn the_kms_clients_get_the_credentials_of_their_account() {
         "member, no-role, no-regions: the caller is not assumed"
     );
     assert_eq!(fake.calls("ListAccounts").len(), 3, "five accounts, two a page");
+    // One client per service, region and credentials, kept for the run.
+    assert_eq!(fake.calls("organizations:us-east-1"), vec![None]);
+    assert_eq!(
+        fake.calls("sts:us-east-1"),
+        vec![None],
+        "AssumeRole and GetCallerIdentity share the caller's client"
+    );
     assert!(fake.calls("ListAccounts").iter().all(Option::is_none));
 }
 

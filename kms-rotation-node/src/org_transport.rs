@@ -4,16 +4,14 @@
 //!
 //! The factory is called on the JS thread with the service (`sts`,
 //! `organizations`, `account` or `kms`), the region and, for a member
-//! account, the credentials `AssumeRole` returned; the clients it makes for
-//! STS, Organizations and Account are kept per service, region and access key
-//! id, and called like the KMS clients ([`BoundMethods`]). The core does the
+//! account, the credentials `AssumeRole` returned; the core keeps the clients
+//! it makes for STS, Organizations and Account per service, region and
+//! credentials, and they are called like the KMS clients ([`BoundMethods`]). The core does the
 //! paging, the OU tree, `AssumeRole` and its renewal, and reads the answers.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use futures::channel::oneshot;
-use futures::lock::Mutex;
 use kms_rotation_core::{
     OrgOperation, OrganizationTransport, Result as CoreResult, RoleCredentials, TransportError, async_trait,
 };
@@ -101,13 +99,9 @@ fn call_name(service: &str, region: &str, credentials: Option<&RoleCredentials>)
     format!("serviceClientFactory({service:?}, {region:?}{whose})")
 }
 
-/// The clients of one service in one region with one set of credentials (`None`: the caller's own).
-type ClientKey = (&'static str, String, Option<String>);
-
 /// The core's `OrganizationTransport` over `serviceClientFactory`.
 pub(crate) struct JsOrganizationTransport {
     factory: ServiceClientMaker,
-    clients: Mutex<HashMap<ClientKey, BoundMethods>>,
 }
 
 impl fmt::Debug for JsOrganizationTransport {
@@ -118,10 +112,7 @@ impl fmt::Debug for JsOrganizationTransport {
 
 impl JsOrganizationTransport {
     pub(crate) fn new(factory: ServiceClientMaker) -> Self {
-        Self {
-            factory,
-            clients: Mutex::new(HashMap::new()),
-        }
+        Self { factory }
     }
 
     /// A client of `service` from the factory, its methods bound.
@@ -165,30 +156,25 @@ impl JsOrganizationTransport {
 #[async_trait]
 impl OrganizationTransport for JsOrganizationTransport {
     type Kms = JsTransport;
+    type Client = BoundMethods;
+
+    async fn client(
+        &self,
+        service: &'static str,
+        region: &str,
+        credentials: Option<&RoleCredentials>,
+    ) -> Result<BoundMethods, TransportError> {
+        self.make(service, region, credentials)
+            .await
+            .map_err(|why| TransportError::local(["ClientUnavailable"], why))
+    }
 
     async fn invoke(
         &self,
+        client: &BoundMethods,
         operation: OrgOperation,
-        region: &str,
-        credentials: Option<&RoleCredentials>,
         request: Value,
     ) -> Result<Value, TransportError> {
-        let service = operation.service();
-        let key = (service, region.to_owned(), credentials.map(|c| c.access_key_id.clone()));
-        let client = {
-            let mut clients = self.clients.lock().await;
-            match clients.get(&key) {
-                Some(client) => client.clone(),
-                None => {
-                    let made = self
-                        .make(service, region, credentials)
-                        .await
-                        .map_err(|why| TransportError::local(["ClientUnavailable"], why))?;
-                    clients.insert(key, made.clone());
-                    made
-                }
-            }
-        };
         client.call(operation.camel_case_name(), request).await
     }
 

@@ -3,17 +3,16 @@
 //!
 //! The factory is `(service, region, credentials) -> client`: `credentials`
 //! is `None` for the caller's own, else a dict with boto3's keyword names
-//! (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`). Each
-//! client is made once per service, region and credentials and then reused.
-//! STS, Organizations and Account calls are `client.<snake_case_name>(**request)`
+//! (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`). The
+//! core asks for each client once per service, region and credentials and
+//! keeps it. STS, Organizations and Account calls are `client.<snake_case_name>(**request)`
 //! through the same code as [`PyTransport`]'s KMS calls (on tokio's blocking
 //! pool, responses and exceptions converted alike); KMS clients are
 //! [`PyTransport`]s. The core does the paging, the OU tree, `AssumeRole` and
 //! its renewal.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kms_rotation_core::{
     Error as CoreError, OrgOperation, OrganizationTransport, RoleCredentials, TransportError, async_trait,
@@ -24,49 +23,31 @@ use serde_json::Value;
 
 use crate::transport::{PyTransport, call_method, has_method, on_blocking_pool, transport_error, type_name};
 
-/// Whose client: the service, the region, and the access key id of its
-/// credentials (`None`: the caller's own).
-type ClientKey = (&'static str, String, Option<String>);
-
-/// The factory and the clients it has made.
-struct ServiceClients {
-    factory: Py<PyAny>,
-    made: Mutex<HashMap<ClientKey, Arc<Py<PyAny>>>>,
+/// Calls the factory for a client of `service` in `region` with `credentials`.
+fn make<'py>(
+    py: Python<'py>,
+    factory: &Py<PyAny>,
+    service: &'static str,
+    region: &str,
+    credentials: Option<&RoleCredentials>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let keywords = match credentials {
+        None => py.None().into_bound(py),
+        Some(credentials) => {
+            let keywords = PyDict::new(py);
+            keywords.set_item("aws_access_key_id", &credentials.access_key_id)?;
+            keywords.set_item("aws_secret_access_key", &credentials.secret_access_key)?;
+            keywords.set_item("aws_session_token", &credentials.session_token)?;
+            keywords.into_any()
+        }
+    };
+    factory.bind(py).call1((service, region, keywords))
 }
 
-impl ServiceClients {
-    /// The client of `service` in `region` with `credentials`: the factory's
-    /// on first use, the same one afterwards.
-    fn client(
-        &self,
-        py: Python<'_>,
-        service: &'static str,
-        region: &str,
-        credentials: Option<&RoleCredentials>,
-    ) -> PyResult<Arc<Py<PyAny>>> {
-        let key = (service, region.to_owned(), credentials.map(|c| c.access_key_id.clone()));
-        if let Some(made) = self.lock().get(&key) {
-            return Ok(Arc::clone(made));
-        }
-        // Made without the lock held: another thread may hold it while it waits for the GIL.
-        let keywords = match credentials {
-            None => py.None().into_bound(py),
-            Some(credentials) => {
-                let keywords = PyDict::new(py);
-                keywords.set_item("aws_access_key_id", &credentials.access_key_id)?;
-                keywords.set_item("aws_secret_access_key", &credentials.secret_access_key)?;
-                keywords.set_item("aws_session_token", &credentials.session_token)?;
-                keywords.into_any()
-            }
-        };
-        let client = self.factory.bind(py).call1((service, region, keywords))?;
-        let made = Arc::new(client.unbind());
-        Ok(Arc::clone(self.lock().entry(key).or_insert(made)))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ClientKey, Arc<Py<PyAny>>>> {
-        self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// A client the factory made (the core keeps it for the run), and the call that made it, for messages.
+pub(crate) struct ServiceClient {
+    object: Arc<Py<PyAny>>,
+    made_by: String,
 }
 
 /// The factory call, for messages; credentials are never shown.
@@ -80,7 +61,7 @@ fn factory_call(service: &str, region: &str, credentials: Option<&RoleCredential
 
 /// `service_client_factory=`: the clients of an organisation run.
 pub(crate) struct PyOrganizationTransport {
-    clients: Arc<ServiceClients>,
+    factory: Arc<Py<PyAny>>,
     name: String,
 }
 
@@ -100,10 +81,7 @@ impl PyOrganizationTransport {
             .and_then(|name| name.extract::<String>().ok())
             .unwrap_or_else(|| type_name(factory));
         Self {
-            clients: Arc::new(ServiceClients {
-                factory: factory.clone().unbind(),
-                made: Mutex::default(),
-            }),
+            factory: Arc::new(factory.clone().unbind()),
             name,
         }
     }
@@ -112,34 +90,50 @@ impl PyOrganizationTransport {
 #[async_trait]
 impl OrganizationTransport for PyOrganizationTransport {
     type Kms = PyTransport;
+    type Client = ServiceClient;
 
-    async fn invoke(
+    async fn client(
         &self,
-        operation: OrgOperation,
+        service: &'static str,
         region: &str,
         credentials: Option<&RoleCredentials>,
-        request: Value,
-    ) -> Result<Value, TransportError> {
-        let clients = Arc::clone(&self.clients);
+    ) -> Result<ServiceClient, TransportError> {
+        let factory = Arc::clone(&self.factory);
         let region = region.to_owned();
         let credentials = credentials.cloned();
         on_blocking_pool(move |py| {
-            let (service, method) = (operation.service(), operation.snake_case_name());
-            let call = || factory_call(service, &region, credentials.as_ref());
-            let made = clients
-                .client(py, service, &region, credentials.as_ref())
-                .map_err(|error| {
+            let made_by = factory_call(service, &region, credentials.as_ref());
+            match make(py, &factory, service, &region, credentials.as_ref()) {
+                Ok(object) => Ok(ServiceClient {
+                    object: Arc::new(object.unbind()),
+                    made_by,
+                }),
+                Err(error) => {
                     let mut failure = transport_error(py, &error);
-                    failure.message = format!("{} failed: {}", call(), failure.message);
-                    failure
-                })?;
-            let client = made.bind(py);
+                    failure.message = format!("{made_by} failed: {}", failure.message);
+                    Err(failure)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn invoke(
+        &self,
+        client: &ServiceClient,
+        operation: OrgOperation,
+        request: Value,
+    ) -> Result<Value, TransportError> {
+        let object = Arc::clone(&client.object);
+        let made_by = client.made_by.clone();
+        on_blocking_pool(move |py| {
+            let (service, method) = (operation.service(), operation.snake_case_name());
+            let client = object.bind(py);
             if !has_method(client, method) {
                 return Err(TransportError::local(
                     ["AttributeError"],
                     format!(
-                        "{} returned an object of type {} with no method {method}(); return boto3's {service:?} client or an object with its methods",
-                        call(),
+                        "{made_by} returned an object of type {} with no method {method}(); return boto3's {service:?} client or an object with its methods",
                         type_name(client)
                     ),
                 ));
@@ -154,8 +148,8 @@ impl OrganizationTransport for PyOrganizationTransport {
         region: &str,
         credentials: Option<&RoleCredentials>,
     ) -> kms_rotation_core::Result<PyTransport> {
-        Python::attach(|py| match self.clients.client(py, "kms", region, credentials) {
-            Ok(made) => Ok(PyTransport::new(made.bind(py))),
+        Python::attach(|py| match make(py, &self.factory, "kms", region, credentials) {
+            Ok(made) => Ok(PyTransport::new(&made)),
             Err(error) => Err(CoreError::Configuration(format!(
                 "{} raised {error}",
                 factory_call("kms", region, credentials)

@@ -115,9 +115,10 @@ pub(crate) fn transport_error(py: Python<'_>, error: &PyErr) -> TransportError {
 
 /// Runs `call` on tokio's blocking pool with the GIL held only while it runs
 /// (boto3 releases it during I/O), so no tokio worker waits on Python.
-pub(crate) async fn on_blocking_pool<F>(call: F) -> Result<Value, TransportError>
+pub(crate) async fn on_blocking_pool<T, F>(call: F) -> Result<T, TransportError>
 where
-    F: for<'py> FnOnce(Python<'py>) -> Result<Value, TransportError> + Send + 'static,
+    T: Send + 'static,
+    F: for<'py> FnOnce(Python<'py>) -> Result<T, TransportError> + Send + 'static,
 {
     let joined = tokio::task::spawn_blocking(move || Python::attach(call)).await;
     joined.unwrap_or_else(|error| Err(TransportError::local(["JoinError"], error.to_string())))
