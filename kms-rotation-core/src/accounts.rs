@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use futures::future::BoxFuture;
+
 use crate::api::Operation;
 use crate::arn::{Arn, check_external_id, check_session_name};
 use crate::client::Clients;
@@ -124,6 +126,37 @@ pub trait AccountDirectory: Send + Sync {
         regions: Option<&[String]>,
         needed: &[Operation],
     ) -> Result<Clients>;
+}
+
+/// An OU tree is at most five levels deep under the root; more is a cycle.
+const MAX_OU_DEPTH: usize = 8;
+
+/// Every account under the root or OU `root`, recursively, level by level:
+/// `accounts_of(parent)` lists a parent's own accounts and `units_of(parent)`
+/// its OUs (every page of each). An OU seen twice is listed once; a tree
+/// deeper than Organizations allows ends in `too_deep()`. The one walk of the
+/// OU tree, for the built-in client and for your own.
+pub(crate) async fn accounts_under<'a>(
+    root: &str,
+    accounts_of: impl Fn(String) -> BoxFuture<'a, Result<Vec<MemberAccount>>>,
+    units_of: impl Fn(String) -> BoxFuture<'a, Result<Vec<String>>>,
+    too_deep: impl FnOnce() -> Error,
+) -> Result<Vec<MemberAccount>> {
+    let mut accounts = Vec::new();
+    let mut level = vec![root.to_owned()];
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..MAX_OU_DEPTH {
+        let mut next_level = Vec::new();
+        for parent in level.into_iter().filter(|p| seen.insert(p.clone())) {
+            accounts.extend(accounts_of(parent.clone()).await?);
+            next_level.extend(units_of(parent).await?);
+        }
+        if next_level.is_empty() {
+            return Ok(accounts);
+        }
+        level = next_level;
+    }
+    Err(too_deep())
 }
 
 /// The organisation settings of a run: which accounts, through which role.

@@ -27,8 +27,6 @@ use crate::model::{MemberAccount, Timestamp};
 const ORGANIZATIONS_PAGE: u32 = 20;
 /// `ListRegions` takes at most 50.
 const REGIONS_PAGE: u32 = 50;
-/// An OU tree is at most five levels deep under the root; more is a cycle.
-const MAX_OU_DEPTH: usize = 8;
 /// Assumed-role credentials are renewed this long before they expire (the
 /// AWS SDKs' own margin is 5 to 15 minutes).
 pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
@@ -447,43 +445,41 @@ impl<T: OrganizationTransport> AccountDirectory for TransportDirectory<T> {
             let listed = self.pages(OrgOperation::ListAccounts, page(None), "Accounts").await?;
             return members(&listed, OrgOperation::ListAccounts, &self.home_region);
         };
-        let mut accounts = Vec::new();
-        let mut level = vec![root.to_owned()];
-        let mut seen = HashSet::new();
-        for _ in 0..MAX_OU_DEPTH {
-            let mut next_level = Vec::new();
-            for parent in level.into_iter().filter(|p| seen.insert(p.clone())) {
-                let listed = self
-                    .pages(
-                        OrgOperation::ListAccountsForParent,
-                        page(Some(("ParentId", &parent))),
-                        "Accounts",
-                    )
-                    .await?;
-                accounts.extend(members(
-                    &listed,
-                    OrgOperation::ListAccountsForParent,
+        crate::accounts::accounts_under(
+            root,
+            |parent| {
+                Box::pin(async move {
+                    let listed = self
+                        .pages(
+                            OrgOperation::ListAccountsForParent,
+                            page(Some(("ParentId", &parent))),
+                            "Accounts",
+                        )
+                        .await?;
+                    members(&listed, OrgOperation::ListAccountsForParent, &self.home_region)
+                })
+            },
+            |parent| {
+                Box::pin(async move {
+                    let units = self
+                        .pages(
+                            OrgOperation::ListOrganizationalUnitsForParent,
+                            page(Some(("ParentId", &parent))),
+                            "OrganizationalUnits",
+                        )
+                        .await?;
+                    Ok(units.iter().filter_map(|u| text(u, "Id")).map(str::to_owned).collect())
+                })
+            },
+            || {
+                invalid(
+                    OrgOperation::ListOrganizationalUnitsForParent,
                     &self.home_region,
-                )?);
-                let units = self
-                    .pages(
-                        OrgOperation::ListOrganizationalUnitsForParent,
-                        page(Some(("ParentId", &parent))),
-                        "OrganizationalUnits",
-                    )
-                    .await?;
-                next_level.extend(units.iter().filter_map(|u| text(u, "Id")).map(str::to_owned));
-            }
-            if next_level.is_empty() {
-                return Ok(accounts);
-            }
-            level = next_level;
-        }
-        Err(invalid(
-            OrgOperation::ListOrganizationalUnitsForParent,
-            &self.home_region,
-            "the organizational units nest deeper than Organizations allows (a cycle?)",
-        ))
+                    "the organizational units nest deeper than Organizations allows (a cycle?)",
+                )
+            },
+        )
+        .await
     }
 
     async fn account_clients(

@@ -454,3 +454,60 @@ async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizational_unit_is_walked_through_its_nested_units() {
+    let Some(endpoint) = endpoint() else { return };
+    let (management, credentials, members) =
+        organisation_with(&endpoint, &["ou-outer-member", "ou-inner-member"]).await;
+    let orgs = aws_sdk_organizations::Client::new(session_in(&endpoint, &management).await.sdk_config());
+    let root = orgs.list_roots().send().await.unwrap().roots.unwrap()[0]
+        .id
+        .clone()
+        .unwrap();
+    let mut parent = root.clone();
+    let mut units = Vec::new();
+    for (name, member) in ["outer", "inner"].into_iter().zip(&members) {
+        let unit = orgs
+            .create_organizational_unit()
+            .parent_id(&parent)
+            .name(name)
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit
+            .unwrap()
+            .id
+            .unwrap();
+        orgs.move_account()
+            .account_id(member)
+            .source_parent_id(&root)
+            .destination_parent_id(&unit)
+            .send()
+            .await
+            .unwrap();
+        units.push(unit.clone());
+        parent = unit;
+    }
+    let proxy = Proxy::start(&endpoint);
+    for (unit, expected) in [(&units[0], members.clone()), (&units[1], vec![members[1].clone()])] {
+        let organization = OrganizationOptions::default()
+            .with_organizational_unit(unit.as_str())
+            .with_role_name(ROLE);
+        let report = through(&proxy, &credentials, organization)
+            .check_organization(&CheckOptions::default())
+            .await
+            .unwrap();
+        let mut listed: Vec<String> = report.accounts.iter().map(|a| a.account_id.clone()).collect();
+        let mut expected = expected;
+        listed.sort();
+        expected.sort();
+        assert_eq!(listed, expected, "under {unit}");
+        assert_eq!(report.scope, *unit);
+        assert!(
+            report.accounts.iter().all(|a| a.state == AccountState::Checked),
+            "{}",
+            report.to_json()
+        );
+    }
+}

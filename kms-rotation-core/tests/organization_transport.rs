@@ -41,6 +41,8 @@ struct FakeOrganization {
     calls: Calls,
     /// An account listed without its `Id`.
     nameless: Option<&'static str>,
+    /// Whether the OU tree loops back on itself.
+    cycle: bool,
 }
 
 impl FakeOrganization {
@@ -61,6 +63,7 @@ impl FakeOrganization {
             assumed: Mutex::default(),
             calls: Mutex::default(),
             nameless: None,
+            cycle: false,
         }
     }
 
@@ -185,6 +188,28 @@ impl OrganizationTransport for FakeOrganization {
                     {"RegionName": "us-east-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"},
                     {"RegionName": "eu-west-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"},
                 ]}))
+            }
+            // The OU tree: r-ab12 holds the caller and ou-a; ou-a holds the member
+            // and ou-b; ou-b holds the account without a role, and (a cycle) ou-a again.
+            OrgOperation::ListAccountsForParent => {
+                let ids: &[&str] = match request["ParentId"].as_str().unwrap() {
+                    "r-ab12" => &[CALLER],
+                    "ou-ab12-aaaaaaaa" => &[MEMBER],
+                    "ou-ab12-bbbbbbbb" => &[NO_ROLE],
+                    other => panic!("no parent {other}"),
+                };
+                let accounts: Vec<Value> = ids.iter().map(|id| json!({"Id": id, "Status": "ACTIVE"})).collect();
+                Ok(json!({ "Accounts": accounts }))
+            }
+            OrgOperation::ListOrganizationalUnitsForParent => {
+                let units: &[&str] = match request["ParentId"].as_str().unwrap() {
+                    "r-ab12" => &["ou-ab12-aaaaaaaa"],
+                    "ou-ab12-aaaaaaaa" => &["ou-ab12-bbbbbbbb"],
+                    "ou-ab12-bbbbbbbb" if self.cycle => &["ou-ab12-aaaaaaaa"],
+                    _ => &[],
+                };
+                let units: Vec<Value> = units.iter().map(|id| json!({ "Id": id })).collect();
+                Ok(json!({ "OrganizationalUnits": units }))
             }
             other => panic!("unexpected {other}"),
         }
@@ -401,6 +426,35 @@ async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing
     assert!(
         text.contains("ListAccounts") && text.contains("without its Id"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_organizational_unit_is_walked_level_by_level_and_a_loop_is_seen_once() {
+    let under = |ou: &str| organization().with_organization(false).with_organizational_unit(ou);
+    let regions = || Regions::from_names(["us-east-1"]).unwrap();
+    let directory = kms_rotation_core::TransportDirectory::new(FakeOrganization::new(3600), regions(), None).unwrap();
+    let ids = |report: &kms_rotation_core::OrganizationReport| -> Vec<String> {
+        report.accounts.iter().map(|a| a.account_id.clone()).collect()
+    };
+    let all = kms_rotation_core::check_organization(&directory, &under("r-ab12"), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(&all), [CALLER, MEMBER, NO_ROLE]);
+    let below = kms_rotation_core::check_organization(&directory, &under("ou-ab12-aaaaaaaa"), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(&below), [MEMBER, NO_ROLE]);
+    let mut looping = FakeOrganization::new(3600);
+    looping.cycle = true;
+    let directory = kms_rotation_core::TransportDirectory::new(looping, regions(), None).unwrap();
+    let again = kms_rotation_core::check_organization(&directory, &under("r-ab12"), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&again),
+        [CALLER, MEMBER, NO_ROLE],
+        "an OU seen again is not listed twice"
     );
 }
 

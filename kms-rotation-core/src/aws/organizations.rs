@@ -21,8 +21,6 @@ use crate::model::MemberAccount;
 const ACCOUNTS_PAGE: i32 = 20;
 /// `ListOrganizationalUnitsForParent` takes at most 20 too.
 const UNITS_PAGE: i32 = 20;
-/// An OU tree is at most five levels deep under the root; more is a cycle.
-const MAX_OU_DEPTH: usize = 8;
 
 /// Credentials returned by `AssumeRole`, registered for scrubbing as soon as
 /// they arrive. Never printed.
@@ -85,8 +83,8 @@ pub async fn list_accounts(session: &AwsSession, parent: Option<&str>) -> Result
             source,
         }
     };
-    let mut accounts = Vec::new();
     let Some(root) = parent else {
+        let mut accounts = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let out = client
@@ -104,57 +102,64 @@ pub async fn list_accounts(session: &AwsSession, parent: Option<&str>) -> Result
         }
         return Ok(accounts);
     };
-    let mut level = vec![root.to_owned()];
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..MAX_OU_DEPTH {
-        let mut next_level = Vec::new();
-        for parent in level.into_iter().filter(|p| seen.insert(p.clone())) {
-            let mut token: Option<String> = None;
-            loop {
-                let out = client
-                    .list_accounts_for_parent()
-                    .parent_id(&parent)
-                    .max_results(ACCOUNTS_PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| failed("ListAccountsForParent")(api_error(e)))?;
-                accounts.extend(members(out.accounts).map_err(failed("ListAccountsForParent"))?);
-                match out.next_token {
-                    Some(next) if token.as_ref() != Some(&next) => token = Some(next),
-                    _ => break,
+    let client = &client;
+    let failed = &failed;
+    crate::accounts::accounts_under(
+        root,
+        |parent| {
+            Box::pin(async move {
+                let mut accounts = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let out = client
+                        .list_accounts_for_parent()
+                        .parent_id(&parent)
+                        .max_results(ACCOUNTS_PAGE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| failed("ListAccountsForParent")(api_error(e)))?;
+                    accounts.extend(members(out.accounts).map_err(failed("ListAccountsForParent"))?);
+                    match out.next_token {
+                        Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+                        _ => return Ok(accounts),
+                    }
                 }
-            }
-            let mut token: Option<String> = None;
-            loop {
-                let out = client
-                    .list_organizational_units_for_parent()
-                    .parent_id(&parent)
-                    .max_results(UNITS_PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| failed("ListOrganizationalUnitsForParent")(api_error(e)))?;
-                next_level.extend(
-                    out.organizational_units
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|unit| unit.id),
-                );
-                match out.next_token {
-                    Some(next) if token.as_ref() != Some(&next) => token = Some(next),
-                    _ => break,
+            })
+        },
+        |parent| {
+            Box::pin(async move {
+                let mut units = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let out = client
+                        .list_organizational_units_for_parent()
+                        .parent_id(&parent)
+                        .max_results(UNITS_PAGE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| failed("ListOrganizationalUnitsForParent")(api_error(e)))?;
+                    units.extend(
+                        out.organizational_units
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|unit| unit.id),
+                    );
+                    match out.next_token {
+                        Some(next) if token.as_ref() != Some(&next) => token = Some(next),
+                        _ => return Ok(units),
+                    }
                 }
-            }
-        }
-        if next_level.is_empty() {
-            return Ok(accounts);
-        }
-        level = next_level;
-    }
-    Err(failed("ListOrganizationalUnitsForParent")(invalid_response(
-        "the organizational units nest deeper than Organizations allows (a cycle?)",
-    )))
+            })
+        },
+        || {
+            failed("ListOrganizationalUnitsForParent")(invalid_response(
+                "the organizational units nest deeper than Organizations allows (a cycle?)",
+            ))
+        },
+    )
+    .await
 }
 
 /// Assumes `role_arn` with the session's credentials and returns the
