@@ -540,11 +540,8 @@ impl ConnectionOptions {
                 "a snapshot serves every region it holds; do not combine it with another client or a factory",
             ));
         }
-        let source = if directory.is_some() {
-            Source::Injected {
-                client: None,
-                factory: None,
-            }
+        let source = if let Some(directory) = directory {
+            Source::Directory(directory)
         } else if let Some(snapshot) = self.snapshot {
             Source::Snapshot(snapshot)
         } else if self.client.is_some() || self.factory.is_some() {
@@ -573,7 +570,6 @@ impl ConnectionOptions {
             source,
             regions: self.regions,
             organization,
-            directory,
         };
         connection.check()?;
         Ok(connection)
@@ -599,6 +595,8 @@ enum Source {
         factory: Option<MakeClient>,
     },
     Snapshot(Snapshot),
+    /// An organisation's accounts through your own clients (`service_client_factory`).
+    Directory(Arc<dyn AccountDirectory>),
 }
 
 /// Where a run's clients come from and which regions it covers; made by [`ConnectionOptions::build`].
@@ -607,8 +605,6 @@ pub struct Connection {
     source: Source,
     regions: Regions,
     organization: Option<(OrganizationOptions, AccountScope)>,
-    /// The organisation's accounts through your own clients (`service_client_factory`).
-    directory: Option<Arc<dyn AccountDirectory>>,
 }
 
 impl fmt::Debug for Connection {
@@ -617,6 +613,7 @@ impl fmt::Debug for Connection {
             Source::Aws(_) => "aws",
             Source::Injected { .. } => "injected",
             Source::Snapshot(_) => "snapshot",
+            Source::Directory(_) => "service_client_factory",
         };
         f.debug_struct("Connection")
             .field("source", &source)
@@ -638,10 +635,8 @@ impl Connection {
     /// # Errors
     /// [`Error::Configuration`] when the clients are not the built-in AWS client's.
     pub fn account_directory(&self) -> Result<Arc<dyn AccountDirectory>> {
-        if let Some(directory) = &self.directory {
-            return Ok(directory.clone());
-        }
         match &self.source {
+            Source::Directory(directory) => Ok(directory.clone()),
             #[cfg(feature = "aws")]
             Source::Aws(settings) => Ok(Arc::new(AwsDirectory {
                 settings: (**settings).clone(),
@@ -728,6 +723,9 @@ impl Connection {
                 self.injected_clients(client, factory, &regions, needed)
             }
             Source::Aws(settings) => aws_clients(settings, &self.regions).await,
+            Source::Directory(_) => Err(Error::Configuration(
+                "service_client_factory makes each account's clients of an organisation run: use check_organization or remediate_organization".to_owned(),
+            )),
         }
     }
 
@@ -811,13 +809,11 @@ impl Connection {
                 source: self.source.clone(),
                 regions: Regions::List(vec![region]),
                 organization: None,
-                directory: None,
             },
             None if self.is_aws() => Connection {
                 source: self.source.clone(),
                 regions: Regions::Default,
                 organization: None,
-                directory: None,
             },
             None => {
                 return Err(Error::Configuration(
@@ -847,7 +843,6 @@ impl Connection {
             source: self.source.clone(),
             regions,
             organization: None,
-            directory: None,
         };
         connection.scan_clients(needed).await
     }

@@ -458,6 +458,18 @@ async fn an_organizational_unit_is_walked_level_by_level_and_a_loop_is_seen_once
     );
 }
 
+#[tokio::test]
+async fn a_connection_over_your_organisation_clients_checks_organisations_only() {
+    let connection = ConnectionOptions::default()
+        .with_regions(Regions::from_names(["us-east-1"]).unwrap())
+        .with_organization(organization())
+        .with_organization_transport(FakeOrganization::new(3600))
+        .build()
+        .unwrap();
+    let err = connection.check_account(&CheckOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("check_organization"), "{err}");
+}
+
 #[test]
 fn the_option_is_refused_without_an_organisation_and_with_aws_settings() {
     let err = ConnectionOptions::default()
