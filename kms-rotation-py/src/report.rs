@@ -211,6 +211,20 @@ enum FindingValue {
     InOrganization(Arc<CoreOrganizationReport>, usize),
 }
 
+/// A report's `count` findings as views into it (`view(i)` says where the
+/// i-th lives), made on first use and kept in `cell`.
+fn views<'py>(
+    py: Python<'py>,
+    cell: &PyOnceLock<Py<PyTuple>>,
+    count: usize,
+    view: impl Fn(usize) -> FindingValue,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let tuple = cell.get_or_try_init(py, || {
+        PyTuple::new(py, (0..count).map(|i| Finding(view(i)))).map(Bound::unbind)
+    })?;
+    Ok(tuple.bind(py).clone())
+}
+
 /// The verdict for one key, with the facts behind it.
 #[pyclass(frozen, eq, module = "kms_rotation")]
 pub(crate) struct Finding(FindingValue);
@@ -394,11 +408,9 @@ impl AccountReport {
 
     /// The findings, made once and kept (each a view into the report).
     fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let tuple = self.findings.get_or_try_init(py, || {
-            let views = (0..self.inner.findings.len()).map(|i| Finding(FindingValue::InReport(self.shared(), i)));
-            PyTuple::new(py, views).map(Bound::unbind)
-        })?;
-        Ok(tuple.bind(py).clone())
+        views(py, &self.findings, self.inner.findings.len(), |i| {
+            FindingValue::InReport(self.shared(), i)
+        })
     }
 }
 
@@ -557,12 +569,9 @@ impl OrganizationReport {
 
     /// The findings, made once and kept (each a view into the report, as ``AccountReport``'s).
     fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let tuple = self.findings.get_or_try_init(py, || {
-            let views = (0..self.inner.findings.len())
-                .map(|i| Finding(FindingValue::InOrganization(Arc::clone(&self.inner), i)));
-            PyTuple::new(py, views).map(Bound::unbind)
-        })?;
-        Ok(tuple.bind(py).clone())
+        views(py, &self.findings, self.inner.findings.len(), |i| {
+            FindingValue::InOrganization(Arc::clone(&self.inner), i)
+        })
     }
 }
 
