@@ -241,6 +241,29 @@ fn json_value(depth: u32) -> impl Strategy<Value = Value> {
 
 /// A member the service model allows: absent (None), or one of its values, or a value
 /// AWS may add later (unknown to this version).
+/// Every `KeySpec` of the KMS service model; the first `LEGACY_KEY_SPECS` are
+/// also the values of the legacy `CustomerMasterKeySpec`.
+const KEY_SPECS: &[&str] = &[
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "SYMMETRIC_DEFAULT",
+    "HMAC_224",
+    "HMAC_256",
+    "HMAC_384",
+    "HMAC_512",
+    "SM2",
+    "ML_DSA_44",
+    "ML_DSA_65",
+    "ML_DSA_87",
+    "ECC_NIST_EDWARDS25519",
+];
+const LEGACY_KEY_SPECS: usize = 13;
+
 fn member(values: &'static [&'static str]) -> impl Strategy<Value = Option<Value>> {
     let mut choices: Vec<&'static str> = values.to_vec();
     choices.push("SOMETHING_AWS_ADDS_LATER");
@@ -264,40 +287,8 @@ fn service_model_metadata() -> impl Strategy<Value = Value> {
         ]),
         member(&["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"]),
         member(&["AWS", "CUSTOMER"]),
-        member(&[
-            "RSA_2048",
-            "RSA_3072",
-            "RSA_4096",
-            "ECC_NIST_P256",
-            "ECC_NIST_P384",
-            "ECC_NIST_P521",
-            "ECC_SECG_P256K1",
-            "SYMMETRIC_DEFAULT",
-            "HMAC_224",
-            "HMAC_256",
-            "HMAC_384",
-            "HMAC_512",
-            "SM2",
-            "ML_DSA_44",
-            "ML_DSA_65",
-            "ML_DSA_87",
-            "ECC_NIST_EDWARDS25519",
-        ]),
-        member(&[
-            "RSA_2048",
-            "RSA_3072",
-            "RSA_4096",
-            "ECC_NIST_P256",
-            "ECC_NIST_P384",
-            "ECC_NIST_P521",
-            "ECC_SECG_P256K1",
-            "SYMMETRIC_DEFAULT",
-            "HMAC_224",
-            "HMAC_256",
-            "HMAC_384",
-            "HMAC_512",
-            "SM2",
-        ]),
+        member(KEY_SPECS),
+        member(&KEY_SPECS[..LEGACY_KEY_SPECS]),
         member(&["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"]),
         member(&["PRIMARY", "REPLICA"]),
     );
