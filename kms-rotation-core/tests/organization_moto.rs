@@ -80,24 +80,7 @@ async fn rotation_enabled(session: &AwsSession, key_id: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
     let Some(endpoint) = endpoint() else { return };
-    // The management account, isolated from other tests by a fresh id.
-    let management = fresh_account_id();
-    let bootstrap = session_in(&endpoint, &management).await;
-    let admin = aws::assume_role(
-        &bootstrap,
-        &format!("arn:aws:iam::{management}:role/Admin"),
-        None,
-        "tests",
-    )
-    .await
-    .unwrap();
-    let credentials = StaticCredentials {
-        access_key_id: admin.access_key_id.clone(),
-        secret_access_key: admin.secret_access_key.clone(),
-        session_token: Some(admin.session_token.clone()),
-    };
-    let orgs = aws_sdk_organizations::Client::new(bootstrap.sdk_config());
-    orgs.create_organization().send().await.unwrap();
+    let (management, credentials, orgs) = management_account(&endpoint).await;
     let mut members = Vec::new();
     for name in ["member-a", "member-b", "member-norole", "member-closed"] {
         let out = orgs
@@ -212,9 +195,9 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
                 "--format",
                 "json",
             ])
-            .env("AWS_ACCESS_KEY_ID", &admin.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &admin.secret_access_key)
-            .env("AWS_SESSION_TOKEN", &admin.session_token)
+            .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
+            .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
             .env_remove("AWS_PROFILE")
             .output()
             .unwrap();
@@ -250,9 +233,10 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
     }
 }
 
-/// A fresh organisation on moto: its management account, the caller's
-/// credentials there (an admin role), and members with three keys each.
-async fn organisation_with(endpoint: &str, names: &[&str]) -> (String, StaticCredentials, Vec<String>) {
+/// A fresh management account (isolated from other tests by its id) with an
+/// organisation: its id, the caller's credentials there (an admin role), and
+/// its Organizations client.
+async fn management_account(endpoint: &str) -> (String, StaticCredentials, aws_sdk_organizations::Client) {
     let management = fresh_account_id();
     let bootstrap = session_in(endpoint, &management).await;
     let admin = aws::assume_role(
@@ -265,6 +249,18 @@ async fn organisation_with(endpoint: &str, names: &[&str]) -> (String, StaticCre
     .unwrap();
     let orgs = aws_sdk_organizations::Client::new(bootstrap.sdk_config());
     orgs.create_organization().send().await.unwrap();
+    let credentials = StaticCredentials {
+        access_key_id: admin.access_key_id,
+        secret_access_key: admin.secret_access_key,
+        session_token: Some(admin.session_token),
+    };
+    (management, credentials, orgs)
+}
+
+/// A fresh organisation on moto: its management account, the caller's
+/// credentials there, and members with three keys each.
+async fn organisation_with(endpoint: &str, names: &[&str]) -> (String, StaticCredentials, Vec<String>) {
+    let (management, credentials, orgs) = management_account(endpoint).await;
     let mut members = Vec::new();
     for name in names {
         let out = orgs
@@ -278,11 +274,6 @@ async fn organisation_with(endpoint: &str, names: &[&str]) -> (String, StaticCre
         seed(&session_in(endpoint, &id).await).await;
         members.push(id);
     }
-    let credentials = StaticCredentials {
-        access_key_id: admin.access_key_id,
-        secret_access_key: admin.secret_access_key,
-        session_token: Some(admin.session_token),
-    };
     (management, credentials, members)
 }
 
