@@ -38,5 +38,5 @@ mod session;
 
 pub use client::AwsClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
-pub use organizations::{RENEW_WITHIN, RenewingRole, TemporaryCredentials, assume_role, list_accounts};
+pub use organizations::{RENEW_WITHIN, RenewingRole, assume_role, list_accounts};
 pub use session::{AwsSession, CallerIdentity, caller_identity, clients, enabled_regions};

@@ -15,33 +15,13 @@ use super::error::{api_error, invalid_response};
 use super::session::AwsSession;
 use crate::api::{ApiError, register_secret};
 use crate::error::{Error, Result};
-use crate::model::MemberAccount;
+use crate::model::{MemberAccount, Timestamp};
+use crate::org_transport::RoleCredentials;
 
 /// Organizations pages: `ListAccounts` and `ListAccountsForParent` take at most 20.
 const ACCOUNTS_PAGE: i32 = 20;
 /// `ListOrganizationalUnitsForParent` takes at most 20 too.
 const UNITS_PAGE: i32 = 20;
-
-/// Credentials returned by `AssumeRole`, registered for scrubbing as soon as
-/// they arrive. Never printed.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TemporaryCredentials {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: String,
-    /// The session token.
-    pub session_token: String,
-    /// When they expire, as STS said.
-    pub expiration: Option<std::time::SystemTime>,
-}
-
-impl fmt::Debug for TemporaryCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TemporaryCredentials(..)")
-    }
-}
 
 /// A listed account; one without its id is a malformed answer (never dropped silently).
 fn member(account: Account) -> std::result::Result<MemberAccount, ApiError> {
@@ -173,7 +153,7 @@ pub async fn assume_role(
     role_arn: &str,
     external_id: Option<&str>,
     session_name: &str,
-) -> Result<TemporaryCredentials> {
+) -> Result<RoleCredentials> {
     let sts = aws_sdk_sts::Client::new(session.sdk_config());
     let failed = |source: ApiError| Error::Api {
         operation: "AssumeRole",
@@ -193,11 +173,11 @@ pub async fn assume_role(
     };
     register_secret(&credentials.secret_access_key);
     register_secret(&credentials.session_token);
-    Ok(TemporaryCredentials {
+    Ok(RoleCredentials {
         access_key_id: credentials.access_key_id,
         secret_access_key: credentials.secret_access_key,
         session_token: credentials.session_token,
-        expiration: std::time::SystemTime::try_from(credentials.expiration).ok(),
+        expiration: Some(Timestamp::from_epoch_seconds(credentials.expiration.secs())),
     })
 }
 
@@ -212,7 +192,7 @@ pub struct RenewingRole {
     role_arn: String,
     external_id: Option<String>,
     session_name: String,
-    held: Arc<Mutex<TemporaryCredentials>>,
+    held: Arc<Mutex<RoleCredentials>>,
 }
 
 /// Held credentials expiring sooner than this are renewed when asked for:
@@ -252,13 +232,9 @@ impl RenewingRole {
         })
     }
 
-    async fn current(&self) -> Result<TemporaryCredentials> {
+    async fn current(&self) -> Result<RoleCredentials> {
         let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let fresh = held.expiration.is_none_or(|at| {
-            at.duration_since(SystemTime::now())
-                .is_ok_and(|left| left > RENEW_WITHIN)
-        });
-        if fresh {
+        if !held.expires_within(RENEW_WITHIN, Timestamp::now()) {
             return Ok(held);
         }
         let renewed = assume_role(
@@ -284,7 +260,9 @@ impl ProvideCredentials for RenewingRole {
                 held.access_key_id,
                 held.secret_access_key,
                 Some(held.session_token),
-                held.expiration,
+                held.expiration
+                    .and_then(|at| u64::try_from(at.epoch_seconds()).ok())
+                    .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
                 "kms-rotation-assume-role",
             ))
         })
