@@ -47,6 +47,7 @@ mod engine;
 mod error;
 mod json_input;
 mod model;
+mod options;
 mod org_transport;
 mod organization;
 mod policy;
@@ -72,7 +73,8 @@ pub use check::{CheckOptions, check_account, check_key, check_key_operations, ch
 pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
-pub use connection::{Connection, ConnectionOptions, OPTIONS, OptionSpec, Regions, StaticCredentials};
+pub use connection::{Connection, ConnectionOptions, Regions, StaticCredentials};
+pub use options::{OPTIONS, OptionSpec};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{

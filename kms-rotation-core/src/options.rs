@@ -1,0 +1,157 @@
+//! Every option of the public API, named once for every door: `--kebab-case`
+//! in the CLI, `snake_case` in Python, `camelCase` in Node. Each binding has a
+//! test that fails when it lacks one of [`OPTIONS`].
+
+/// An option of the public API, named once for every door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OptionSpec {
+    /// The name in snake case (Python's spelling), e.g. `role_arn`.
+    pub name: &'static str,
+    /// The CLI flag, when it differs from `--` + the kebab-case name;
+    /// `Some("")` when the CLI has no such option (with [`OptionSpec::cli_note`] saying why).
+    pub cli_flag: Option<&'static str>,
+    /// Why the CLI spells it differently or lacks it.
+    pub cli_note: &'static str,
+}
+
+impl OptionSpec {
+    const fn same(name: &'static str) -> Self {
+        Self {
+            name,
+            cli_flag: None,
+            cli_note: "",
+        }
+    }
+
+    const fn cli(name: &'static str, flag: &'static str, note: &'static str) -> Self {
+        Self {
+            name,
+            cli_flag: Some(flag),
+            cli_note: note,
+        }
+    }
+
+    /// Node's spelling: `roleArn`.
+    pub fn camel_case(&self) -> String {
+        let mut out = String::with_capacity(self.name.len());
+        let mut upper = false;
+        for c in self.name.chars() {
+            if c == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(c.to_uppercase());
+                upper = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The CLI's flag (`--role-arn`), or `None` when the CLI has no such option.
+    pub fn cli_flag(&self) -> Option<String> {
+        match self.cli_flag {
+            Some("") => None,
+            Some(flag) => Some(flag.to_owned()),
+            None => Some(format!("--{}", self.name.replace('_', "-"))),
+        }
+    }
+}
+
+/// Every option of `check_key`, `check_account`, `collect`, `remediate` and
+/// `remediate_keys`, in all three doors. Each binding has a test that fails
+/// when it lacks one.
+pub const OPTIONS: &[OptionSpec] = &[
+    // Where the clients come from.
+    OptionSpec::cli("client", "--snapshot", "the CLI's injected client is a snapshot file"),
+    OptionSpec::cli(
+        "client_factory",
+        "",
+        "a factory is code; the CLI reaches other regions through the AWS SDK or the snapshot",
+    ),
+    OptionSpec::cli(
+        "service_client_factory",
+        "",
+        "a factory is code; the CLI's organisation runs use the built-in AWS client",
+    ),
+    OptionSpec::cli(
+        "regions",
+        "--region",
+        "one --region per region; --all-regions for every enabled region",
+    ),
+    OptionSpec::cli(
+        "region",
+        "--region",
+        "with --key, where key ids and aliases are looked up",
+    ),
+    OptionSpec::same("profile"),
+    OptionSpec::same("endpoint_url"),
+    OptionSpec::same("role_arn"),
+    OptionSpec::same("external_id"),
+    OptionSpec::same("session_name"),
+    OptionSpec::same("allow_unknown_regions"),
+    OptionSpec::same("strict"),
+    OptionSpec::cli(
+        "credentials",
+        "",
+        "the CLI reads credentials from the environment and profiles, never from flags",
+    ),
+    // The policy.
+    OptionSpec::same("max_rotation_period_days"),
+    OptionSpec::cli(
+        "evaluate_disabled_keys",
+        "--skip-disabled",
+        "disabled keys are evaluated unless --skip-disabled",
+    ),
+    OptionSpec::cli("exemptions", "--exempt", "one --exempt per rule"),
+    OptionSpec::same("rotation_history"),
+    OptionSpec::same("max_days_since_rotation"),
+    OptionSpec::same("accept_on_demand_rotation"),
+    // How hard to push the API.
+    OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
+    OptionSpec::same("max_in_flight"),
+    OptionSpec::cli("on_progress", "", "the CLI draws a progress bar on a terminal"),
+    OptionSpec::cli(
+        "on_call",
+        "--verbose",
+        "the CLI logs every API attempt to stderr with --verbose (or RUST_LOG)",
+    ),
+    // Whole organisations.
+    OptionSpec::same("organization"),
+    OptionSpec::cli("organizational_unit", "--ou", "short form"),
+    OptionSpec::same("accounts_file"),
+    OptionSpec::same("role_name"),
+    OptionSpec::cli(
+        "include_accounts",
+        "--include-account",
+        "one --include-account per account",
+    ),
+    OptionSpec::cli(
+        "exclude_accounts",
+        "--exclude-account",
+        "one --exclude-account per account",
+    ),
+    OptionSpec::same("max_accounts_in_flight"),
+    OptionSpec::same("assume_role_in_caller_account"),
+    OptionSpec::same("remediation_role_name"),
+    // Remediation.
+    OptionSpec::same("rotation_period_days"),
+    OptionSpec::same("rotate_on_demand"),
+    OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_names_per_door() {
+        let role = OPTIONS.iter().find(|o| o.name == "role_arn").unwrap();
+        assert_eq!(role.camel_case(), "roleArn");
+        assert_eq!(role.cli_flag().as_deref(), Some("--role-arn"));
+        let factory = OPTIONS.iter().find(|o| o.name == "client_factory").unwrap();
+        assert_eq!(factory.cli_flag(), None);
+        assert_eq!(factory.camel_case(), "clientFactory");
+    }
+}
