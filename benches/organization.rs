@@ -63,7 +63,9 @@ async fn run(latency: Duration, in_flight: usize, fraction: f64) {
         .with_quota_fraction(fraction)
         .expect("valid fraction");
     let started = Instant::now();
-    let report = check_organization(&org, &options, &check).await.expect("organisation");
+    let report = check_organization(&org.directory(), &options, &check)
+        .await
+        .expect("organisation");
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(report.accounts.len(), ACCOUNTS);
     assert!(report.accounts.iter().all(|a| a.state == AccountState::Checked));

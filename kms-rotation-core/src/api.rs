@@ -1,6 +1,8 @@
-//! The KMS API as the engine sees it: operations (page sizes, request quotas),
-//! errors and their classification, and the API's limits. A leaf: it uses no
-//! other module of this crate.
+//! The AWS APIs as the engine sees them: every operation the crate calls —
+//! KMS's, and the STS, Organizations and Account operations of an
+//! organisation run — with page sizes and request quotas; errors and their
+//! classification (each service's throttling and transient codes); KMS's
+//! limits. A leaf: it uses no other module of this crate.
 
 use std::fmt;
 use std::sync::RwLock;
@@ -47,8 +49,10 @@ pub const DAYS_SINCE_ROTATION_RANGE: std::ops::RangeInclusive<u32> = 1..=2560;
 /// The rotation periods `EnableKeyRotation` accepts, in days (KMS API limit).
 pub const ROTATION_PERIOD_RANGE: std::ops::RangeInclusive<u32> = 90..=2560;
 
-/// A KMS API operation the engine may call.
+/// An AWS API operation the engine may call: KMS's, and those of an
+/// organisation run (STS, Organizations, Account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Operation {
     /// `ListKeys`.
     ListKeys,
@@ -67,11 +71,50 @@ pub enum Operation {
     ListKeyRotations,
     /// `RotateKeyOnDemand` (only with remediation's explicit `rotate_on_demand`).
     RotateKeyOnDemand,
+    /// STS `GetCallerIdentity`: who the caller is.
+    GetCallerIdentity,
+    /// STS `AssumeRole`: credentials in a member account.
+    AssumeRole,
+    /// Organizations `ListAccounts`.
+    ListAccounts,
+    /// Organizations `ListAccountsForParent`.
+    ListAccountsForParent,
+    /// Organizations `ListOrganizationalUnitsForParent`.
+    ListOrganizationalUnitsForParent,
+    /// Account `ListRegions`: the regions enabled in an account.
+    ListRegions,
+}
+
+/// An AWS service the crate calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Service {
+    /// AWS KMS.
+    Kms,
+    /// AWS STS.
+    Sts,
+    /// AWS Organizations.
+    Organizations,
+    /// AWS Account Management.
+    Account,
+}
+
+impl Service {
+    /// The service's SDK name: `kms`, `sts`, `organizations` or `account`
+    /// (boto3's `session.client(name)`; AWS SDK v3's `@aws-sdk/client-<name>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Kms => "kms",
+            Service::Sts => "sts",
+            Service::Organizations => "organizations",
+            Service::Account => "account",
+        }
+    }
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 14] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
@@ -80,6 +123,34 @@ impl Operation {
         Operation::ListResourceTags,
         Operation::ListKeyRotations,
         Operation::RotateKeyOnDemand,
+        Operation::GetCallerIdentity,
+        Operation::AssumeRole,
+        Operation::ListAccounts,
+        Operation::ListAccountsForParent,
+        Operation::ListOrganizationalUnitsForParent,
+        Operation::ListRegions,
+    ];
+
+    /// KMS's operations (a KMS client's methods).
+    pub const KMS: [Operation; 8] = [
+        Operation::ListKeys,
+        Operation::ListAliases,
+        Operation::DescribeKey,
+        Operation::GetKeyRotationStatus,
+        Operation::EnableKeyRotation,
+        Operation::ListResourceTags,
+        Operation::ListKeyRotations,
+        Operation::RotateKeyOnDemand,
+    ];
+
+    /// The operations of an organisation run besides KMS's.
+    pub const ORGANIZATION: [Operation; 6] = [
+        Operation::GetCallerIdentity,
+        Operation::AssumeRole,
+        Operation::ListAccounts,
+        Operation::ListAccountsForParent,
+        Operation::ListOrganizationalUnitsForParent,
+        Operation::ListRegions,
     ];
 
     /// The API name, e.g. `GetKeyRotationStatus`.
@@ -93,6 +164,24 @@ impl Operation {
             Operation::ListResourceTags => "ListResourceTags",
             Operation::ListKeyRotations => "ListKeyRotations",
             Operation::RotateKeyOnDemand => "RotateKeyOnDemand",
+            Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::AssumeRole => "AssumeRole",
+            Operation::ListAccounts => "ListAccounts",
+            Operation::ListAccountsForParent => "ListAccountsForParent",
+            Operation::ListOrganizationalUnitsForParent => "ListOrganizationalUnitsForParent",
+            Operation::ListRegions => "ListRegions",
+        }
+    }
+
+    /// The service the operation belongs to.
+    pub fn service(self) -> Service {
+        match self {
+            Operation::GetCallerIdentity | Operation::AssumeRole => Service::Sts,
+            Operation::ListAccounts
+            | Operation::ListAccountsForParent
+            | Operation::ListOrganizationalUnitsForParent => Service::Organizations,
+            Operation::ListRegions => Service::Account,
+            _ => Service::Kms,
         }
     }
 
@@ -101,18 +190,42 @@ impl Operation {
         Self::ALL.into_iter().find(|op| op.as_str() == name)
     }
 
-    /// The page size the engine asks for (`Limit`): the maximum the API allows.
-    /// `None` for operations that are not paginated.
+    /// The page size the engine asks for (`Limit`, `MaxResults`): the maximum
+    /// the API allows. `None` for operations that are not paginated.
     pub fn page_size(self) -> Option<u32> {
         match self {
             Operation::ListKeys => Some(1000),
             Operation::ListAliases => Some(100),
             Operation::ListResourceTags => Some(50),
             Operation::ListKeyRotations => Some(1000),
+            Operation::ListAccounts
+            | Operation::ListAccountsForParent
+            | Operation::ListOrganizationalUnitsForParent => Some(20),
+            Operation::ListRegions => Some(50),
             Operation::DescribeKey
             | Operation::GetKeyRotationStatus
             | Operation::EnableKeyRotation
-            | Operation::RotateKeyOnDemand => None,
+            | Operation::RotateKeyOnDemand
+            | Operation::GetCallerIdentity
+            | Operation::AssumeRole => None,
+        }
+    }
+
+    /// The most pages one listing may take before it is called endless: far
+    /// more than the service's largest listing needs (100,000 keys, 10,000
+    /// accounts or units under one parent at the page sizes above, every
+    /// region), so that a service answering new tokens forever ends in an
+    /// error, never in a run that does not end.
+    pub fn max_pages(self) -> u32 {
+        match self {
+            Operation::ListKeys | Operation::ListKeyRotations => 1_000,
+            Operation::ListAliases => 10_000,
+            Operation::ListResourceTags => 100,
+            Operation::ListAccounts
+            | Operation::ListAccountsForParent
+            | Operation::ListOrganizationalUnitsForParent => 1_000,
+            Operation::ListRegions => 100,
+            _ => 1,
         }
     }
 
@@ -132,6 +245,12 @@ impl Operation {
             Operation::ListResourceTags => "list_resource_tags",
             Operation::ListKeyRotations => "list_key_rotations",
             Operation::RotateKeyOnDemand => "rotate_key_on_demand",
+            Operation::GetCallerIdentity => "get_caller_identity",
+            Operation::AssumeRole => "assume_role",
+            Operation::ListAccounts => "list_accounts",
+            Operation::ListAccountsForParent => "list_accounts_for_parent",
+            Operation::ListOrganizationalUnitsForParent => "list_organizational_units_for_parent",
+            Operation::ListRegions => "list_regions",
         }
     }
 
@@ -146,10 +265,19 @@ impl Operation {
             Operation::ListResourceTags => "listResourceTags",
             Operation::ListKeyRotations => "listKeyRotations",
             Operation::RotateKeyOnDemand => "rotateKeyOnDemand",
+            Operation::GetCallerIdentity => "getCallerIdentity",
+            Operation::AssumeRole => "assumeRole",
+            Operation::ListAccounts => "listAccounts",
+            Operation::ListAccountsForParent => "listAccountsForParent",
+            Operation::ListOrganizationalUnitsForParent => "listOrganizationalUnitsForParent",
+            Operation::ListRegions => "listRegions",
         }
     }
 
-    /// The per-account, per-region request quota in requests per second.
+    /// The request quota in requests per second: KMS's per account and
+    /// region; STS's per account and region; Organizations' and Account's
+    /// (not published as numbers: AWS documents them only as throttled) set
+    /// low, as the SDKs' examples page them.
     pub fn aws_quota_rps(self) -> f64 {
         match self {
             Operation::ListKeys | Operation::ListAliases => 500.0,
@@ -160,6 +288,13 @@ impl Operation {
             // Not listed among KMS's request quotas (inferred): paced like
             // EnableKeyRotation, the other call that changes rotation.
             Operation::RotateKeyOnDemand => 15.0,
+            // STS: 600 requests per second per account and region for
+            // AssumeRole and GetCallerIdentity together.
+            Operation::GetCallerIdentity | Operation::AssumeRole => 600.0,
+            Operation::ListAccounts
+            | Operation::ListAccountsForParent
+            | Operation::ListOrganizationalUnitsForParent => 20.0,
+            Operation::ListRegions => 20.0,
         }
     }
 }
@@ -203,9 +338,17 @@ impl ErrorKind {
     /// Classifies an AWS error code.
     pub fn from_code(code: &str) -> Self {
         match code {
-            "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" => {
-                ErrorKind::Throttling
-            }
+            // KMS, STS (`Throttling`), Organizations and Account
+            // (`TooManyRequestsException`), and the AWS SDKs' own list.
+            "ThrottlingException"
+            | "Throttling"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "RequestThrottled"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "PriorRequestNotComplete"
+            | "SlowDown" => ErrorKind::Throttling,
             "KMSInternalException"
             | "DependencyTimeoutException"
             | "InternalFailure"
@@ -216,11 +359,17 @@ impl ErrorKind {
             | "RequestTimeoutException"
             | "DispatchFailure"
             | "TimeoutError"
-            | "ResponseError" => ErrorKind::Retryable,
+            | "ResponseError"
+            // Organizations' and Account's 5xx, STS's identity provider,
+            // Organizations' concurrent change (try again later).
+            | "ServiceException"
+            | "InternalServerException"
+            | "IDPCommunicationError"
+            | "ConcurrentModificationException" => ErrorKind::Retryable,
             "MalformedResponse" | "InvalidResponse" => ErrorKind::InvalidResponse,
             "IncompleteMetadata" => ErrorKind::IncompleteMetadata,
             "MissingEvidence" => ErrorKind::MissingEvidence,
-            "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
+            "AccessDeniedException" | "AccessDenied" | "AccessDeniedForDependencyException" => ErrorKind::AccessDenied,
             "NotFoundException" => ErrorKind::NotFound,
             "UnsupportedOperationException" => ErrorKind::Unsupported,
             "KMSInvalidStateException" | "DisabledException" => ErrorKind::InvalidState,

@@ -534,6 +534,55 @@ fn validate_alias_name(name: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Which regions a run covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Regions {
+    /// None named: the injected client's own region, every region of a
+    /// snapshot, or the AWS configuration's region.
+    #[default]
+    Default,
+    /// Every region enabled for the account (every region of a snapshot).
+    All,
+    /// These regions.
+    List(Vec<String>),
+}
+
+impl Regions {
+    /// Reads region names as a user gives them: `["all"]` means every enabled
+    /// region; anything else is a list of checked names.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming a malformed region, or for an empty list.
+    pub fn from_names<I, S>(names: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        if names.len() == 1 && names[0] == "all" {
+            return Ok(Regions::All);
+        }
+        if names.is_empty() {
+            return Err(Error::invalid("regions", "[]", "name at least one region, or \"all\""));
+        }
+        let mut list: Vec<String> = Vec::with_capacity(names.len());
+        for name in names {
+            if name == "all" {
+                return Err(Error::invalid(
+                    "regions",
+                    "all",
+                    "\"all\" cannot be combined with region names",
+                ));
+            }
+            check_region(&name)?;
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+        Ok(Regions::List(list))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,5 +629,14 @@ mod tests {
                 "{err} should name {bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn regions_from_names() {
+        assert_eq!(Regions::from_names(["all"]).unwrap(), Regions::All);
+        assert!(Regions::from_names(Vec::<String>::new()).is_err());
+        assert!(Regions::from_names(["us-east-1", "all"]).is_err());
+        let err = Regions::from_names(["us-east-1", "not a region"]).unwrap_err();
+        assert!(err.to_string().contains("not a region"), "{err}");
     }
 }

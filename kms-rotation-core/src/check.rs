@@ -204,6 +204,16 @@ impl CheckOptions {
         self.regions.as_deref()
     }
 
+    /// How an organisation run's STS, Organizations and Account calls are
+    /// paced, retried and logged under these options.
+    pub(crate) fn pacing(&self) -> crate::engine::Pacing {
+        crate::engine::Pacing {
+            rates: self.rates.clone(),
+            retry: self.retry.clone(),
+            call_log: self.call_log.clone(),
+        }
+    }
+
     /// The budget of one operation in requests per second per region.
     pub fn rate(&self, op: Operation) -> f64 {
         self.rates.get(op)

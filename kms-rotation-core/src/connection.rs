@@ -17,79 +17,17 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::accounts::{AccountDirectory, AccountScope, OrganizationOptions};
-use crate::api::{Operation, register_secret};
+use crate::api::Operation;
+use crate::arn::Regions;
 use crate::arn::{KeyRef, check_region};
-use crate::client::json::{JsonClient, JsonTransport};
+use crate::client::json::{JsonClient, JsonTransport, missing_operation};
 use crate::client::{Clients, KmsClient};
+use crate::credentials::StaticCredentials;
 use crate::error::{Error, Result};
+use crate::organization::{
+    AccountDirectory, AccountScope, OrganizationOptions, OrganizationTransport, TransportOrgClient,
+};
 use crate::snapshot::Snapshot;
-
-/// Which regions a run covers.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Regions {
-    /// None named: the injected client's own region, every region of a
-    /// snapshot, or the AWS configuration's region.
-    #[default]
-    Default,
-    /// Every region enabled for the account (every region of a snapshot).
-    All,
-    /// These regions.
-    List(Vec<String>),
-}
-
-impl Regions {
-    /// Reads region names as a user gives them: `["all"]` means every enabled
-    /// region; anything else is a list of checked names.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] naming a malformed region, or for an empty list.
-    pub fn from_names<I, S>(names: I) -> Result<Self>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let names: Vec<String> = names.into_iter().map(Into::into).collect();
-        if names.len() == 1 && names[0] == "all" {
-            return Ok(Regions::All);
-        }
-        if names.is_empty() {
-            return Err(Error::invalid("regions", "[]", "name at least one region, or \"all\""));
-        }
-        let mut list: Vec<String> = Vec::with_capacity(names.len());
-        for name in names {
-            if name == "all" {
-                return Err(Error::invalid(
-                    "regions",
-                    "all",
-                    "\"all\" cannot be combined with region names",
-                ));
-            }
-            check_region(&name)?;
-            if !list.contains(&name) {
-                list.push(name);
-            }
-        }
-        Ok(Regions::List(list))
-    }
-}
-
-/// Static AWS credentials. Never printed, not even the access key id.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StaticCredentials {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: String,
-    /// The session token of temporary credentials.
-    pub session_token: Option<String>,
-}
-
-impl fmt::Debug for StaticCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StaticCredentials(..)")
-    }
-}
 
 /// Makes a client for a region, having checked it offers the operations a call needs.
 type MakeClient = Arc<dyn Fn(&str, &[Operation]) -> Result<Arc<dyn KmsClient>> + Send + Sync>;
@@ -130,7 +68,7 @@ pub struct ConnectionOptions {
 }
 
 /// Makes the account directory of an organisation run over your own clients, for the run's regions.
-type MakeDirectory = Arc<dyn Fn(&Regions) -> Result<Arc<dyn AccountDirectory>> + Send + Sync>;
+type MakeDirectory = Arc<dyn Fn(&Regions) -> Result<AccountDirectory> + Send + Sync>;
 
 impl fmt::Debug for ConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,20 +86,6 @@ impl fmt::Debug for ConnectionOptions {
             .field("organization", &self.organization)
             .field("service_client_factory", &self.organization_clients.is_some())
             .finish()
-    }
-}
-
-pub(crate) fn missing_operation<T: JsonTransport>(transport: &T, needed: &[Operation]) -> Result<()> {
-    match needed.iter().find(|op| !transport.has_operation(**op)) {
-        None => Ok(()),
-        Some(op) => Err(Error::invalid(
-            "client",
-            format!("{transport:?}"),
-            format!(
-                "it has no method {}(); pass an AWS SDK KMS client or an object with its methods",
-                transport.method_name(*op)
-            ),
-        )),
     }
 }
 
@@ -214,10 +138,7 @@ impl ConnectionOptions {
 
     /// Static credentials for the built-in client instead of the default chain.
     pub fn with_credentials(mut self, credentials: StaticCredentials) -> Self {
-        register_secret(&credentials.secret_access_key);
-        if let Some(token) = &credentials.session_token {
-            register_secret(token);
-        }
+        credentials.register();
         self.credentials = Some(credentials);
         self
     }
@@ -290,13 +211,23 @@ impl ConnectionOptions {
     /// and makes each account's KMS clients (Python's and Node's
     /// `service_client_factory`). STS and Organizations are called in the
     /// first region named, so `regions` must be named ("all" needs the
-    /// built-in client's configured home region; [`crate::TransportDirectory`]
-    /// takes one explicitly and then lists each account's regions).
-    pub fn with_organization_transport<T: crate::OrganizationTransport>(mut self, transport: T) -> Self {
+    /// built-in client's configured home region; an [`AccountDirectory`] over a
+    /// [`TransportOrgClient`] takes one explicitly and then lists each account's regions).
+    pub fn with_organization_transport<T: OrganizationTransport>(mut self, transport: T) -> Self {
         let transport = Arc::new(transport);
         self.organization_clients = Some(Arc::new(move |regions: &Regions| {
-            let directory = crate::TransportDirectory::shared(transport.clone(), regions.clone(), None)?;
-            Ok(Arc::new(directory) as Arc<dyn AccountDirectory>)
+            let home = match regions {
+                Regions::List(list) if !list.is_empty() => list[0].clone(),
+                other => {
+                    return Err(Error::invalid(
+                        "regions",
+                        if *other == Regions::All { "all" } else { "(none)" },
+                        "an organisation run with your own clients needs the regions named (the first is where STS and Organizations are called)",
+                    ));
+                }
+            };
+            let org = TransportOrgClient::new(transport.clone(), &home)?;
+            Ok(AccountDirectory::new(Arc::new(org), regions.clone()))
         }));
         self
     }
@@ -454,7 +385,7 @@ enum Source {
     },
     Snapshot(Snapshot),
     /// An organisation's accounts through your own clients (`service_client_factory`).
-    Directory(Arc<dyn AccountDirectory>),
+    Directory(AccountDirectory),
 }
 
 /// Where a run's clients come from and which regions it covers; made by [`ConnectionOptions::build`].
@@ -487,20 +418,24 @@ impl Connection {
         self.organization.as_ref().map(|(options, scope)| (options, scope))
     }
 
-    /// Lists the organisation's accounts and makes each account's clients
-    /// (assuming the role there), through the built-in AWS client.
+    /// The organisation's directory: the accounts and each account's
+    /// clients, through your own clients (`service_client_factory`) or the
+    /// built-in AWS client (connected here).
     ///
     /// # Errors
-    /// [`Error::Configuration`] when the clients are not the built-in AWS client's.
-    pub fn account_directory(&self) -> Result<Arc<dyn AccountDirectory>> {
+    /// [`Error::Configuration`] when the clients are neither; as
+    /// [`crate::aws::AwsSession::connect`].
+    pub async fn account_directory(&self) -> Result<AccountDirectory> {
         match &self.source {
             Source::Directory(directory) => Ok(directory.clone()),
             #[cfg(feature = "aws")]
-            Source::Aws(settings) => Ok(Arc::new(AwsDirectory {
-                settings: (**settings).clone(),
-                regions: self.regions.clone(),
-                session: tokio::sync::OnceCell::new(),
-            })),
+            Source::Aws(settings) => {
+                let session = crate::aws::AwsSession::connect(&aws_options(settings, &self.regions)?).await?;
+                Ok(AccountDirectory::new(
+                    Arc::new(crate::aws::AwsOrgClient::new(&session)),
+                    self.regions.clone(),
+                ))
+            }
             _ => Err(Error::Configuration(
                 "an organisation run needs the built-in AWS client (Organizations and STS)".to_owned(),
             )),
@@ -756,73 +691,6 @@ async fn aws_clients(settings: &AwsSettings, regions: &Regions) -> Result<Client
     crate::aws::clients(&aws_options(settings, regions)?).await
 }
 
-/// The organisation through the AWS SDK: Organizations lists the accounts,
-/// STS assumes the role in each, and each account gets clients of its own.
-#[cfg(feature = "aws")]
-struct AwsDirectory {
-    settings: AwsSettings,
-    regions: Regions,
-    session: tokio::sync::OnceCell<crate::aws::AwsSession>,
-}
-
-#[cfg(feature = "aws")]
-impl AwsDirectory {
-    async fn session(&self) -> Result<&crate::aws::AwsSession> {
-        self.session
-            .get_or_try_init(|| async {
-                crate::aws::AwsSession::connect(&aws_options(&self.settings, &self.regions)?).await
-            })
-            .await
-    }
-}
-
-#[cfg(feature = "aws")]
-#[async_trait::async_trait]
-impl AccountDirectory for AwsDirectory {
-    async fn caller(&self) -> Result<crate::accounts::CallerAccount> {
-        let identity = self.session().await?.identity().await?;
-        Ok(crate::accounts::CallerAccount::new(
-            identity.account_id,
-            identity.partition,
-        ))
-    }
-
-    async fn list_accounts(&self, parent: Option<&str>) -> Result<Vec<crate::model::MemberAccount>> {
-        crate::aws::list_accounts(self.session().await?, parent).await
-    }
-
-    async fn account_clients(
-        &self,
-        _account_id: &str,
-        role: Option<&crate::accounts::RoleSession>,
-        regions: Option<&[String]>,
-        _needed: &[Operation],
-    ) -> Result<Clients> {
-        let regions = match regions {
-            Some(list) => Regions::List(list.to_vec()),
-            None => self.regions.clone(),
-        };
-        let Some(role) = role else {
-            return aws_clients(&self.settings, &regions).await;
-        };
-        let session = self.session().await?;
-        let role =
-            crate::aws::RenewingRole::assume(session, &role.role_arn, role.external_id.as_deref(), &role.session_name)
-                .await?;
-        // The caller's configured region stays the home region of every account.
-        let regions = match regions {
-            Regions::Default => Regions::List(vec![session.home_region().to_owned()]),
-            other => other,
-        };
-        let mut settings = self.settings.clone();
-        // The role's credentials replace the caller's (a profile still gives its region and settings).
-        settings.credentials = None;
-        let options = aws_options(&settings, &regions)?
-            .with_credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(role));
-        crate::aws::clients(&options).await
-    }
-}
-
 #[cfg(not(feature = "aws"))]
 async fn aws_clients(_: &AwsSettings, _: &Regions) -> Result<Clients> {
     Err(Error::Configuration(
@@ -833,15 +701,6 @@ async fn aws_clients(_: &AwsSettings, _: &Regions) -> Result<Clients> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn regions_from_names() {
-        assert_eq!(Regions::from_names(["all"]).unwrap(), Regions::All);
-        assert!(Regions::from_names(Vec::<String>::new()).is_err());
-        assert!(Regions::from_names(["us-east-1", "all"]).is_err());
-        let err = Regions::from_names(["us-east-1", "not a region"]).unwrap_err();
-        assert!(err.to_string().contains("not a region"), "{err}");
-    }
 
     #[test]
     fn aws_options_do_not_mix_with_injected_clients() {

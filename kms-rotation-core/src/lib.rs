@@ -27,10 +27,10 @@
 #![deny(missing_docs)]
 
 // The layers, lowest first (a module uses only layers below it; no import
-// cycles): api; error; arn, model; policy; rules; report; client (with
-// JsonClient), aws_json; snapshot; aws; accounts; engine; connection; check,
-// collect, remediate, organization; run; render.
-mod accounts;
+// cycles): api; error; arn, model; credentials; policy; rules; report; client
+// (with JsonClient), aws_json; snapshot; engine; check, collect, remediate;
+// organization (options, the OrgClient trait and its transport and memory
+// implementations, the directory, the operations); aws; connection; run; render.
 mod api;
 mod arn;
 #[cfg(feature = "aws")]
@@ -43,12 +43,12 @@ mod client;
 mod collect;
 pub mod conformance;
 mod connection;
+mod credentials;
 mod engine;
 mod error;
 mod json_input;
 mod model;
 mod options;
-mod org_transport;
 mod organization;
 mod policy;
 mod remediate;
@@ -58,23 +58,20 @@ pub mod rules;
 mod run;
 mod snapshot;
 
-pub use accounts::{
-    AccountDirectory, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, OrganizationOptions, RoleSession,
-    check_account_id,
-};
 pub use api::{
     ApiError, DAYS_SINCE_ROTATION_RANGE, ErrorKind, ON_DEMAND_ROTATION_LIMIT, Operation, ROTATION_PERIOD_RANGE,
-    register_secret, scrub,
+    Service, register_secret, scrub,
 };
 pub use arn::{
-    Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, OPT_IN_REGIONS, allow_unknown_regions, check_region, is_opt_in_region,
+    Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, OPT_IN_REGIONS, Regions, allow_unknown_regions, check_region,
+    is_opt_in_region,
 };
 pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
-pub use connection::{Connection, ConnectionOptions, Regions, StaticCredentials};
-pub use options::{OPTIONS, OptionSpec};
+pub use connection::{Connection, ConnectionOptions};
+pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
@@ -83,10 +80,12 @@ pub use model::{
     Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
-pub use org_transport::{
-    OrgOperation, OrganizationTransport, REFRESH_BEFORE_EXPIRY, RoleCredentials, TransportDirectory,
+pub use options::{OPTIONS, OptionSpec};
+pub use organization::{
+    AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrganization,
+    OrgClient, OrganizationOptions, OrganizationTransport, RoleSession, TransportOrgClient, check_account_id,
+    check_organization, remediate_organization,
 };
-pub use organization::{MemoryOrganization, check_organization, remediate_organization};
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{

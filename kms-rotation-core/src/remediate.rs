@@ -184,6 +184,16 @@ impl RemediateOptions {
         rates
     }
 
+    /// How an organisation run's STS, Organizations and Account calls are
+    /// paced, retried and logged under these options.
+    pub(crate) fn pacing(&self) -> crate::engine::Pacing {
+        crate::engine::Pacing {
+            rates: self.rates(),
+            retry: self.retry.clone(),
+            call_log: self.call_log.clone(),
+        }
+    }
+
     /// Whether this is a dry run.
     pub fn dry_run(&self) -> bool {
         self.dry_run

@@ -33,8 +33,8 @@ impl Connection {
     /// settings or is not the built-in AWS client's; as [`crate::check_organization`].
     pub async fn check_organization(&self, options: &CheckOptions) -> Result<OrganizationReport> {
         let (organization, scope) = self.organization_settings()?;
-        let directory = self.account_directory()?;
-        check_organization_in(directory.as_ref(), organization, scope, options).await
+        let directory = self.account_directory().await?;
+        check_organization_in(&directory, organization, scope, options).await
     }
 
     /// [`crate::remediate_organization`]: each `FAIL` target in its own
@@ -49,11 +49,11 @@ impl Connection {
     ) -> Result<RemediationReport> {
         let (organization, scope) = self.organization_settings()?;
         options.rotation_period_for(&report.policy)?;
-        let directory = self.account_directory()?;
-        remediate_organization_in(directory.as_ref(), report, organization, scope, options).await
+        let directory = self.account_directory().await?;
+        remediate_organization_in(&directory, report, organization, scope, options).await
     }
 
-    fn organization_settings(&self) -> Result<(&crate::accounts::OrganizationOptions, &crate::accounts::AccountScope)> {
+    fn organization_settings(&self) -> Result<(&crate::OrganizationOptions, &crate::AccountScope)> {
         self.organization().ok_or_else(|| {
             Error::Configuration(
                 "not an organisation run: give organization, organizational_unit or accounts_file (with role_name)"

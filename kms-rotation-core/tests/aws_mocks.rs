@@ -1071,6 +1071,19 @@ async fn a_stalled_answer_is_a_retryable_timeout() {
 // ---------------------------------------------------------------------------
 // Region discovery and identity
 
+/// An account directory over the SDK's organisation client, with the clients `set` gives it.
+fn directory_with(
+    set: impl FnOnce(kms_rotation_core::aws::AwsOrgClient) -> kms_rotation_core::aws::AwsOrgClient,
+) -> kms_rotation_core::AccountDirectory {
+    let config = aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new(REGION))
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let session = kms_rotation_core::aws::AwsSession::from_sdk_config(config).unwrap();
+    let org = set(kms_rotation_core::aws::AwsOrgClient::new(&session));
+    kms_rotation_core::AccountDirectory::new(std::sync::Arc::new(org), kms_rotation_core::Regions::Default)
+}
+
 #[tokio::test]
 async fn enabled_regions_reads_every_page_and_keeps_only_enabled_regions() {
     use aws_sdk_account::operation::list_regions::ListRegionsOutput;
@@ -1101,7 +1114,10 @@ async fn enabled_regions_reads_every_page_and_keeps_only_enabled_regions() {
                 .build()
         });
     let account = mock_client!(aws_sdk_account, RuleMode::MatchAny, &[&page_1, &page_2]);
-    let regions = kms_rotation_core::aws::enabled_regions(&account).await.unwrap();
+    let regions = directory_with(|org| org.with_account_client(account))
+        .enabled_regions()
+        .await
+        .unwrap();
     assert_eq!(regions, ["eu-south-1", "eu-west-1", "us-east-1"]);
 }
 
@@ -1119,7 +1135,10 @@ async fn a_failed_region_discovery_is_an_api_error_naming_the_call() {
         .repeatedly()
         .build();
     let account = mock_client!(aws_sdk_account, RuleMode::MatchAny, &[&denied]);
-    match kms_rotation_core::aws::enabled_regions(&account).await {
+    match directory_with(|org| org.with_account_client(account))
+        .enabled_regions()
+        .await
+    {
         Err(Error::Api { operation, source, .. }) => {
             assert_eq!(operation, "ListRegions");
             assert_eq!(source.kind, ErrorKind::AccessDenied);
@@ -1140,10 +1159,15 @@ async fn caller_identity_names_the_account_and_partition() {
             .build()
     });
     let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, &[&rule]);
-    let identity = kms_rotation_core::aws::caller_identity(&sts).await.unwrap();
+    let identity = directory_with(|org| org.with_sts_client(sts)).caller().await.unwrap();
     assert_eq!(identity.account_id, "222233334444");
     assert_eq!(identity.partition, "aws-us-gov");
-    assert!(identity.arn.ends_with("assumed-role/KmsRotationAudit/kms-rotation"));
+    assert!(
+        identity
+            .arn
+            .unwrap()
+            .ends_with("assumed-role/KmsRotationAudit/kms-rotation")
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ fn options() -> OrganizationOptions {
 }
 
 async fn check(org: &MemoryOrganization, options: &OrganizationOptions) -> OrganizationReport {
-    check_organization(org, options, &CheckOptions::default())
+    check_organization(&org.directory(), options, &CheckOptions::default())
         .await
         .unwrap()
 }
@@ -115,7 +115,7 @@ async fn include_exclude_and_accounts_not_in_the_organisation() {
 
     // Bad input is refused before any call.
     let error = check_organization(
-        &org,
+        &org.directory(),
         &options().with_include_accounts(["4444"]),
         &CheckOptions::default(),
     )
@@ -141,7 +141,7 @@ async fn progress_is_told_per_account_and_region() {
     let events: Arc<Mutex<Vec<ProgressEvent>>> = Arc::default();
     let seen = events.clone();
     let check_options = CheckOptions::default().with_progress(move |e| seen.lock().unwrap().push(e.clone()));
-    check_organization(&organisation(), &options(), &check_options)
+    check_organization(&organisation().directory(), &options(), &check_options)
         .await
         .unwrap();
     let events = events.lock().unwrap();
@@ -202,7 +202,7 @@ async fn remediation_lands_in_each_account_and_is_a_dry_run_by_default() {
     let report = check(&org, &options()).await;
     let fails = report.findings_with(Status::Fail).count();
     assert!(fails > 0);
-    let plan = remediate_organization(&org, &report, &options(), &RemediateOptions::default())
+    let plan = remediate_organization(&org.directory(), &report, &options(), &RemediateOptions::default())
         .await
         .unwrap();
     assert!(plan.dry_run);
@@ -215,7 +215,7 @@ async fn remediation_lands_in_each_account_and_is_a_dry_run_by_default() {
     let org = org.clone();
     let fix_options = options().with_remediation_role_name("KmsRotationRemediation");
     let done = remediate_organization(
-        &org,
+        &org.directory(),
         &report,
         &fix_options,
         &RemediateOptions::default().with_dry_run(false),
@@ -248,59 +248,21 @@ async fn remediation_lands_in_each_account_and_is_a_dry_run_by_default() {
         }
         .to_owned(),
     );
-    let error = remediate_organization(&org, &forged, &options(), &RemediateOptions::default())
+    let error = remediate_organization(&org.directory(), &forged, &options(), &RemediateOptions::default())
         .await
         .unwrap_err();
     assert!(error.to_string().contains("not in the finding's account"), "{error}");
-}
-
-/// An organisation whose member cannot list its regions (`account:ListRegions` denied).
-struct RegionsDenied(MemoryOrganization);
-
-#[kms_rotation_core::async_trait]
-impl kms_rotation_core::AccountDirectory for RegionsDenied {
-    async fn caller(&self) -> kms_rotation_core::Result<kms_rotation_core::CallerAccount> {
-        self.0.caller().await
-    }
-
-    async fn list_accounts(
-        &self,
-        parent: Option<&str>,
-    ) -> kms_rotation_core::Result<Vec<kms_rotation_core::MemberAccount>> {
-        self.0.list_accounts(parent).await
-    }
-
-    async fn account_clients(
-        &self,
-        account_id: &str,
-        role: Option<&kms_rotation_core::RoleSession>,
-        regions: Option<&[String]>,
-        needed: &[kms_rotation_core::Operation],
-    ) -> kms_rotation_core::Result<kms_rotation_core::Clients> {
-        if account_id == MEMBER {
-            return Err(kms_rotation_core::Error::Api {
-                operation: "ListRegions",
-                region: "us-east-1".to_owned(),
-                source: kms_rotation_core::ApiError::new(
-                    "AccessDeniedException",
-                    "not authorized: account:ListRegions",
-                ),
-            });
-        }
-        self.0.account_clients(account_id, role, regions, needed).await
-    }
 }
 
 #[tokio::test]
 async fn an_account_whose_regions_cannot_be_listed_is_an_error_entry_and_exit_3() {
     let clean =
         Snapshot::from_json(r#"{"account_id": "111122223333", "regions": {"us-east-1": {"keys": []}}}"#).unwrap();
-    let org = RegionsDenied(
-        MemoryOrganization::new(MANAGEMENT)
-            .with_account(MANAGEMENT, "management", "ACTIVE", clean)
-            .with_account(MEMBER, "member", "ACTIVE", account(MEMBER)),
-    );
-    let report = check_organization(&org, &options(), &CheckOptions::default())
+    let org = MemoryOrganization::new(MANAGEMENT)
+        .with_account(MANAGEMENT, "management", "ACTIVE", clean)
+        .with_account(MEMBER, "member", "ACTIVE", account(MEMBER))
+        .with_regions_refused(MEMBER);
+    let report = check_organization(&org.directory(), &options(), &CheckOptions::default())
         .await
         .unwrap();
     let member = report.account(MEMBER).unwrap();
@@ -322,7 +284,8 @@ async fn a_run_given_up_leaves_no_account_checking_in_the_background() {
     member.set_latency(std::time::Duration::from_millis(50));
     let org = MemoryOrganization::new(MANAGEMENT).with_account(MEMBER, "member", "ACTIVE", member.clone());
     let (organization, check) = (options(), CheckOptions::default().with_max_in_flight(1));
-    let run = check_organization(&org, &organization, &check);
+    let directory = org.directory();
+    let run = check_organization(&directory, &organization, &check);
     assert!(
         tokio::time::timeout(std::time::Duration::from_millis(120), run)
             .await

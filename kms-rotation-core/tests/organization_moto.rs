@@ -239,11 +239,13 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
 async fn management_account(endpoint: &str) -> (String, StaticCredentials, aws_sdk_organizations::Client) {
     let management = fresh_account_id();
     let bootstrap = session_in(endpoint, &management).await;
-    let admin = aws::assume_role(
-        &bootstrap,
-        &format!("arn:aws:iam::{management}:role/Admin"),
-        None,
-        "tests",
+    let admin = kms_rotation_core::OrgClient::assume_role(
+        &aws::AwsOrgClient::new(&bootstrap),
+        &kms_rotation_core::RoleSession::new(
+            format!("arn:aws:iam::{management}:role/Admin"),
+            None,
+            Some("tests".to_owned()),
+        ),
     )
     .await
     .unwrap();

@@ -1,5 +1,5 @@
 //! Organisation runs through your own clients (`service_client_factory` in
-//! Python and Node): a `TransportDirectory` over an `OrganizationTransport`
+//! Python and Node): an `AccountDirectory` over a `TransportOrgClient` over an `OrganizationTransport`
 //! that answers STS, Organizations and Account in their JSON shapes, the way
 //! boto3 and AWS SDK v3 clients do, with each account's KMS served from its
 //! own snapshot. Checks the paging, the OU tree, the AWS codes of a refused
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use kms_rotation_core::{
-    AccountDirectory, AccountState, CheckOptions, ConnectionOptions, OrgOperation, OrganizationOptions,
+    AccountDirectory, AccountState, CheckOptions, ConnectionOptions, Operation, OrganizationOptions,
     OrganizationTransport, Outcome, Regions, RemediateOptions, RoleCredentials, Snapshot, SnapshotTransport, Timestamp,
     TransportError, async_trait,
 };
@@ -21,6 +21,12 @@ const MEMBER: &str = "444455556666";
 const NO_ROLE: &str = "777788889999";
 const CLOSED: &str = "222233334444";
 const NO_REGIONS: &str = "555566667777";
+
+/// The directory over `transport`, STS and Organizations called in us-east-1.
+fn directory_over<T: OrganizationTransport>(transport: std::sync::Arc<T>, regions: Regions) -> AccountDirectory {
+    let org = kms_rotation_core::TransportOrgClient::new(transport, "us-east-1").unwrap();
+    AccountDirectory::new(std::sync::Arc::new(org), regions)
+}
 
 fn account(id: &str) -> Snapshot {
     let text = std::fs::read_to_string("../examples/data/demo-account.json")
@@ -111,20 +117,20 @@ impl OrganizationTransport for FakeOrganization {
     async fn invoke(
         &self,
         (service, credentials): &Self::Client,
-        operation: OrgOperation,
+        operation: Operation,
         request: Value,
     ) -> Result<Value, TransportError> {
-        assert_eq!(*service, operation.service());
+        assert_eq!(*service, operation.service().as_str());
         let credentials = credentials.as_ref();
         self.calls.lock().unwrap().push((
             operation.as_str().to_owned(),
             credentials.map(|c| c.access_key_id.clone()),
         ));
         match operation {
-            OrgOperation::GetCallerIdentity => {
+            Operation::GetCallerIdentity => {
                 Ok(json!({"Account": CALLER, "Arn": format!("arn:aws:iam::{CALLER}:user/auditor")}))
             }
-            OrgOperation::ListAccounts => {
+            Operation::ListAccounts => {
                 // Two accounts a page; the account of a page's last entry is the next token.
                 let ids: Vec<&String> = self.accounts.keys().collect();
                 let start = match request.get("NextToken").and_then(Value::as_str) {
@@ -146,7 +152,7 @@ impl OrganizationTransport for FakeOrganization {
                 }
                 Ok(answer)
             }
-            OrgOperation::AssumeRole => {
+            Operation::AssumeRole => {
                 let arn = request["RoleArn"].as_str().unwrap();
                 assert_eq!(request["RoleSessionName"], json!("audit-run"));
                 assert_eq!(request["ExternalId"], json!("ext-7"));
@@ -172,7 +178,7 @@ impl OrganizationTransport for FakeOrganization {
                     "Expiration": expires.to_string(),
                 }}))
             }
-            OrgOperation::ListRegions => {
+            Operation::ListRegions => {
                 let id = Self::account_of(credentials);
                 if id == NO_REGIONS {
                     return Err(TransportError::aws(
@@ -191,7 +197,7 @@ impl OrganizationTransport for FakeOrganization {
             }
             // The OU tree: r-ab12 holds the caller and ou-a; ou-a holds the member
             // and ou-b; ou-b holds the account without a role, and (a cycle) ou-a again.
-            OrgOperation::ListAccountsForParent => {
+            Operation::ListAccountsForParent => {
                 let ids: &[&str] = match request["ParentId"].as_str().unwrap() {
                     "r-ab12" => &[CALLER],
                     "ou-ab12-aaaaaaaa" => &[MEMBER],
@@ -201,7 +207,7 @@ impl OrganizationTransport for FakeOrganization {
                 let accounts: Vec<Value> = ids.iter().map(|id| json!({"Id": id, "Status": "ACTIVE"})).collect();
                 Ok(json!({ "Accounts": accounts }))
             }
-            OrgOperation::ListOrganizationalUnitsForParent => {
+            Operation::ListOrganizationalUnitsForParent => {
                 let units: &[&str] = match request["ParentId"].as_str().unwrap() {
                     "r-ab12" => &["ou-ab12-aaaaaaaa"],
                     "ou-ab12-aaaaaaaa" => &["ou-ab12-bbbbbbbb"],
@@ -281,9 +287,7 @@ async fn every_account_through_your_clients_with_its_own_credentials() {
 #[tokio::test]
 async fn the_kms_clients_get_the_credentials_of_their_account() {
     let fake = std::sync::Arc::new(FakeOrganization::new(3600));
-    let directory =
-        kms_rotation_core::TransportDirectory::shared(fake.clone(), Regions::from_names(["us-east-1"]).unwrap(), None)
-            .unwrap();
+    let directory = directory_over(fake.clone(), Regions::from_names(["us-east-1"]).unwrap());
     let report = kms_rotation_core::check_organization(&directory, &organization(), &CheckOptions::default())
         .await
         .unwrap();
@@ -310,21 +314,20 @@ async fn the_kms_clients_get_the_credentials_of_their_account() {
 
 #[tokio::test]
 async fn credentials_about_to_expire_are_renewed_before_the_next_call() {
-    // The first credentials of each account last one second beyond the
-    // renewal margin: fresh when the account's clients are made, inside the
-    // margin two seconds later, so the next KMS call assumes the role again.
-    let lifetime = kms_rotation_core::REFRESH_BEFORE_EXPIRY.as_secs() as i64 + 1;
+    // The first credentials of each account last four seconds: fresh when
+    // the account's clients are made, past half their life two seconds later
+    // (the renewal rule for credentials shorter-lived than twice
+    // RENEW_BEFORE_EXPIRY), so the next KMS call assumes the role again.
+    let lifetime = 4;
     let fake = std::sync::Arc::new(FakeOrganization::new(lifetime));
-    let directory =
-        kms_rotation_core::TransportDirectory::shared(fake.clone(), Regions::from_names(["us-east-1"]).unwrap(), None)
-            .unwrap();
+    let directory = directory_over(fake.clone(), Regions::from_names(["us-east-1"]).unwrap());
     let role = kms_rotation_core::RoleSession::new(
         format!("arn:aws:iam::{MEMBER}:role/KmsRotationAudit"),
         Some("ext-7".to_owned()),
         Some("audit-run".to_owned()),
     );
     let clients = directory
-        .account_clients(MEMBER, Some(&role), None, &[kms_rotation_core::Operation::ListKeys])
+        .account_clients(Some(&role), None, &[kms_rotation_core::Operation::ListKeys])
         .await
         .unwrap();
     let kms = clients.get("us-east-1").unwrap();
@@ -353,8 +356,7 @@ async fn credentials_about_to_expire_are_renewed_before_the_next_call() {
 #[tokio::test]
 async fn all_regions_are_listed_in_each_account_and_a_failed_listing_is_that_accounts_error() {
     let fake = std::sync::Arc::new(FakeOrganization::new(3600));
-    let directory =
-        kms_rotation_core::TransportDirectory::shared(fake.clone(), Regions::All, Some("us-east-1")).unwrap();
+    let directory = directory_over(fake.clone(), Regions::All);
     let report = kms_rotation_core::check_organization(&directory, &organization(), &CheckOptions::default())
         .await
         .unwrap();
@@ -378,9 +380,7 @@ async fn all_regions_are_listed_in_each_account_and_a_failed_listing_is_that_acc
 #[tokio::test]
 async fn remediation_lands_in_each_account_through_your_clients() {
     let fake = std::sync::Arc::new(FakeOrganization::new(3600));
-    let directory =
-        kms_rotation_core::TransportDirectory::shared(fake.clone(), Regions::from_names(["us-east-1"]).unwrap(), None)
-            .unwrap();
+    let directory = directory_over(fake.clone(), Regions::from_names(["us-east-1"]).unwrap());
     let options = organization().with_include_accounts([MEMBER]);
     let report = kms_rotation_core::check_organization(&directory, &options, &CheckOptions::default())
         .await
@@ -417,8 +417,7 @@ async fn remediation_lands_in_each_account_through_your_clients() {
 async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing() {
     let mut fake = FakeOrganization::new(3600);
     fake.nameless = Some(MEMBER);
-    let directory =
-        kms_rotation_core::TransportDirectory::new(fake, Regions::from_names(["us-east-1"]).unwrap(), None).unwrap();
+    let directory = directory_over(std::sync::Arc::new(fake), Regions::from_names(["us-east-1"]).unwrap());
     let err = kms_rotation_core::check_organization(&directory, &organization(), &CheckOptions::default())
         .await
         .unwrap_err();
@@ -433,7 +432,7 @@ async fn an_account_listed_without_its_id_fails_the_listing_instead_of_vanishing
 async fn an_organizational_unit_is_walked_level_by_level_and_a_loop_is_seen_once() {
     let under = |ou: &str| organization().with_organization(false).with_organizational_unit(ou);
     let regions = || Regions::from_names(["us-east-1"]).unwrap();
-    let directory = kms_rotation_core::TransportDirectory::new(FakeOrganization::new(3600), regions(), None).unwrap();
+    let directory = directory_over(std::sync::Arc::new(FakeOrganization::new(3600)), regions());
     let ids = |report: &kms_rotation_core::OrganizationReport| -> Vec<String> {
         report.accounts.iter().map(|a| a.account_id.clone()).collect()
     };
@@ -447,7 +446,7 @@ async fn an_organizational_unit_is_walked_level_by_level_and_a_loop_is_seen_once
     assert_eq!(ids(&below), [MEMBER, NO_ROLE]);
     let mut looping = FakeOrganization::new(3600);
     looping.cycle = true;
-    let directory = kms_rotation_core::TransportDirectory::new(looping, regions(), None).unwrap();
+    let directory = directory_over(std::sync::Arc::new(looping), regions());
     let again = kms_rotation_core::check_organization(&directory, &under("r-ab12"), &CheckOptions::default())
         .await
         .unwrap();

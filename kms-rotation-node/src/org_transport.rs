@@ -13,7 +13,7 @@ use std::fmt;
 
 use futures::channel::oneshot;
 use kms_rotation_core::{
-    OrgOperation, OrganizationTransport, Result as CoreResult, RoleCredentials, TransportError, async_trait,
+    Operation, OrganizationTransport, Result as CoreResult, RoleCredentials, TransportError, async_trait,
 };
 use napi::bindgen_prelude::{
     Either, FnArgs, Function, FunctionCallContext, JsObjectValue, Object, ToNapiValue, Undefined, Unknown,
@@ -25,17 +25,6 @@ use serde_json::Value;
 use crate::error::BindingError;
 use crate::text;
 use crate::transport::{BoundMethods, ClientMaker, JsTransport, call_maker, object_of};
-
-/// The operations a client of an organisation run may be asked for (the
-/// core's `OrgOperation`s), bound when the client is made.
-const ORG_OPERATIONS: [OrgOperation; 6] = [
-    OrgOperation::GetCallerIdentity,
-    OrgOperation::AssumeRole,
-    OrgOperation::ListAccounts,
-    OrgOperation::ListAccountsForParent,
-    OrgOperation::ListOrganizationalUnitsForParent,
-    OrgOperation::ListRegions,
-];
 
 /// Each service's AWS SDK v3 aggregated client class, and its package.
 const SDK_CLASSES: [(&str, &str, &str); 4] = [
@@ -122,9 +111,9 @@ impl JsOrganizationTransport {
         region: &str,
         credentials: Option<&RoleCredentials>,
     ) -> Result<BoundMethods, String> {
-        let names: Vec<&'static str> = ORG_OPERATIONS
+        let names: Vec<&'static str> = Operation::ORGANIZATION
             .iter()
-            .filter(|op| op.service() == service)
+            .filter(|op| op.service().as_str() == service)
             .map(|op| op.camel_case_name())
             .collect();
         let read = move |value: &Unknown<'_>| {
@@ -172,7 +161,7 @@ impl OrganizationTransport for JsOrganizationTransport {
     async fn invoke(
         &self,
         client: &BoundMethods,
-        operation: OrgOperation,
+        operation: Operation,
         request: Value,
     ) -> Result<Value, TransportError> {
         client.call(operation.camel_case_name(), request).await

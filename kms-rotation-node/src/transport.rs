@@ -183,7 +183,7 @@ impl fmt::Debug for JsTransport {
 impl JsTransport {
     /// Binds every KMS method `value` has (`this` stays the object). Must run on the JS thread.
     pub(crate) fn from_value(value: &Unknown<'_>) -> Result<Self, String> {
-        let names = Operation::ALL.iter().map(|op| op.camel_case_name());
+        let names = Operation::KMS.iter().map(|op| op.camel_case_name());
         let methods = BoundMethods::bind(value, names, || {
             "client must be an AWS SDK v3 KMS client, an object with its methods, or a Snapshot".to_owned()
         })?;

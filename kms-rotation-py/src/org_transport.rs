@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    Error as CoreError, OrgOperation, OrganizationTransport, RoleCredentials, TransportError, async_trait,
+    Error as CoreError, Operation, OrganizationTransport, RoleCredentials, TransportError, async_trait,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -121,13 +121,13 @@ impl OrganizationTransport for PyOrganizationTransport {
     async fn invoke(
         &self,
         client: &ServiceClient,
-        operation: OrgOperation,
+        operation: Operation,
         request: Value,
     ) -> Result<Value, TransportError> {
         let object = Arc::clone(&client.object);
         let made_by = client.made_by.clone();
         on_blocking_pool(move |py| {
-            let (service, method) = (operation.service(), operation.snake_case_name());
+            let (service, method) = (operation.service().as_str(), operation.snake_case_name());
             let client = object.bind(py);
             if !has_method(client, method) {
                 return Err(TransportError::local(

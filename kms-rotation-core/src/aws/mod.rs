@@ -10,8 +10,8 @@
 //!   for any other region (a replica's primary).
 //! * [`AwsSession`] is the same in steps: connect once, then discover regions
 //!   ([`AwsSession::enabled_regions`]), read the caller's identity and make clients.
-//! * [`list_accounts`] and [`assume_role`] reach an organisation's accounts
-//!   (Organizations and STS), for [`crate::check_organization`].
+//! * [`AwsOrgClient`] is the [`OrgClient`](crate::OrgClient) over STS,
+//!   Organizations and Account, for [`crate::check_organization`].
 //! * [`AwsClient`] is one region's client; it makes exactly one request per call
 //!   (all pages for `ListResourceTags`) and never retries: the SDK's retries are
 //!   disabled so that the engine's retry layer, with backoff and jitter, is the only one.
@@ -38,5 +38,5 @@ mod session;
 
 pub use client::AwsClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
-pub use organizations::{RENEW_WITHIN, RenewingRole, assume_role, list_accounts};
-pub use session::{AwsSession, CallerIdentity, caller_identity, clients, enabled_regions};
+pub use organizations::AwsOrgClient;
+pub use session::{AwsSession, CallerIdentity, clients};

@@ -1,27 +1,77 @@
-//! An organisation's accounts (Organizations `ListAccounts`, `ListAccountsForParent`)
-//! and temporary credentials in each (STS `AssumeRole`).
+//! The organisation client over the AWS SDK: STS (`GetCallerIdentity`,
+//! `AssumeRole`), Organizations (`ListAccounts`, `ListAccountsForParent`,
+//! `ListOrganizationalUnitsForParent`) and Account (`ListRegions`), one
+//! request per call with the SDK's retries off — the engine pages, paces and
+//! retries them, as it does KMS's.
 
-use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{ProvideCredentials, future};
-
+use async_trait::async_trait;
+use aws_sdk_account::types::RegionOptStatus;
 use aws_sdk_organizations::types::Account;
 
 use super::error::{api_error, invalid_response};
 use super::session::AwsSession;
-use crate::api::{ApiError, register_secret};
-use crate::error::{Error, Result};
-use crate::model::{MemberAccount, Timestamp};
-use crate::org_transport::RoleCredentials;
+use crate::api::{ApiError, Operation};
+use crate::arn::Arn;
+use crate::client::KmsClient;
+use crate::credentials::RoleCredentials;
+use crate::error::Result;
+use crate::model::{MemberAccount, Page, Timestamp};
+use crate::organization::{AccountRegion, CallerAccount, OrgClient, RoleSession};
 
-/// Organizations pages: `ListAccounts` and `ListAccountsForParent` take at most 20.
-const ACCOUNTS_PAGE: i32 = 20;
-/// `ListOrganizationalUnitsForParent` takes at most 20 too.
-const UNITS_PAGE: i32 = 20;
+/// The [`OrgClient`] over the AWS SDK for Rust, with the session's
+/// credentials (the caller's), home region, endpoint and timeouts.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use kms_rotation_core::aws::{AwsOptions, AwsOrgClient, AwsSession};
+/// use kms_rotation_core::{check_organization, AccountDirectory, CheckOptions, OrganizationOptions, Regions};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let session = AwsSession::connect(&AwsOptions::default()).await?;
+/// let directory = AccountDirectory::new(Arc::new(AwsOrgClient::new(&session)), Regions::All);
+/// let options = OrganizationOptions::default().with_organization(true).with_role_name("KmsRotationAudit");
+/// let report = check_organization(&directory, &options, &CheckOptions::default()).await?;
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct AwsOrgClient {
+    session: AwsSession,
+    sts: aws_sdk_sts::Client,
+    organizations: aws_sdk_organizations::Client,
+    account: aws_sdk_account::Client,
+}
+
+impl AwsOrgClient {
+    /// STS, Organizations and Account clients of `session`'s home region.
+    pub fn new(session: &AwsSession) -> Self {
+        Self {
+            sts: aws_sdk_sts::Client::from_conf(session.sts_config()),
+            organizations: aws_sdk_organizations::Client::from_conf(session.organizations_config()),
+            account: aws_sdk_account::Client::from_conf(session.account_config()),
+            session: session.clone(),
+        }
+    }
+
+    /// The same, calling STS through `sts` (e.g. an `aws-smithy-mocks` client).
+    pub fn with_sts_client(mut self, sts: aws_sdk_sts::Client) -> Self {
+        self.sts = sts;
+        self
+    }
+
+    /// The same, calling Organizations through `organizations`.
+    pub fn with_organizations_client(mut self, organizations: aws_sdk_organizations::Client) -> Self {
+        self.organizations = organizations;
+        self
+    }
+
+    /// The same, calling Account (the caller's own) through `account`.
+    pub fn with_account_client(mut self, account: aws_sdk_account::Client) -> Self {
+        self.account = account;
+        self
+    }
+}
 
 /// A listed account; one without its id is a malformed answer (never dropped silently).
 fn member(account: Account) -> std::result::Result<MemberAccount, ApiError> {
@@ -40,231 +90,169 @@ fn member(account: Account) -> std::result::Result<MemberAccount, ApiError> {
     })
 }
 
-/// Every account of a page, or the page's error.
-fn members(listed: Option<Vec<Account>>) -> std::result::Result<Vec<MemberAccount>, ApiError> {
-    listed.unwrap_or_default().into_iter().map(member).collect()
+fn page<T>(items: Vec<T>, next: Option<String>) -> Page<T> {
+    Page {
+        items,
+        next_marker: next,
+    }
 }
 
-/// Every account of the organisation (`ListAccounts`, all pages), or every
-/// account under `parent` (a root or OU id), recursively through its OUs.
-///
-/// # Errors
-/// [`Error::Api`] with the AWS code when a call fails (e.g.
-/// `AccessDeniedException`, `AWSOrganizationsNotInUseException`,
-/// `ParentNotFoundException`).
-pub async fn list_accounts(session: &AwsSession, parent: Option<&str>) -> Result<Vec<MemberAccount>> {
-    let client = aws_sdk_organizations::Client::new(session.sdk_config());
-    let region = session.home_region().to_owned();
-    let failed = |operation: &'static str| {
-        let region = region.clone();
-        move |source: ApiError| Error::Api {
-            operation,
-            region,
-            source,
-        }
-    };
-    let Some(root) = parent else {
-        let mut accounts = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = client
-                .list_accounts()
-                .max_results(ACCOUNTS_PAGE)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| failed("ListAccounts")(api_error(e)))?;
-            accounts.extend(members(out.accounts).map_err(failed("ListAccounts"))?);
-            match out.next_token {
-                Some(next) if token.as_ref() != Some(&next) => token = Some(next),
-                _ => break,
+#[async_trait]
+impl OrgClient for AwsOrgClient {
+    fn home_region(&self) -> &str {
+        self.session.home_region()
+    }
+
+    async fn caller_identity(&self) -> std::result::Result<CallerAccount, ApiError> {
+        let out = self.sts.get_caller_identity().send().await.map_err(api_error)?;
+        let (Some(account_id), Some(arn)) = (out.account, out.arn) else {
+            return Err(invalid_response("GetCallerIdentity answered without Account or Arn"));
+        };
+        let partition = Arn::partition_of(&arn)
+            .ok_or_else(|| invalid_response(format!("the caller's ARN {arn:?} is not an ARN")))?;
+        Ok(CallerAccount::new(account_id, partition).with_arn(arn))
+    }
+
+    async fn list_accounts(
+        &self,
+        parent: Option<&str>,
+        token: Option<&str>,
+    ) -> std::result::Result<Page<MemberAccount>, ApiError> {
+        let size = Operation::ListAccounts.page_size().map(|n| n as i32);
+        let (accounts, next) = match parent {
+            None => {
+                let out = self
+                    .organizations
+                    .list_accounts()
+                    .set_max_results(size)
+                    .set_next_token(token.map(str::to_owned))
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+                (out.accounts, out.next_token)
             }
-        }
-        return Ok(accounts);
-    };
-    let client = &client;
-    let failed = &failed;
-    crate::accounts::accounts_under(
-        root,
-        |parent| {
-            Box::pin(async move {
-                let mut accounts = Vec::new();
-                let mut token: Option<String> = None;
-                loop {
-                    let out = client
-                        .list_accounts_for_parent()
-                        .parent_id(&parent)
-                        .max_results(ACCOUNTS_PAGE)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(|e| failed("ListAccountsForParent")(api_error(e)))?;
-                    accounts.extend(members(out.accounts).map_err(failed("ListAccountsForParent"))?);
-                    match out.next_token {
-                        Some(next) if token.as_ref() != Some(&next) => token = Some(next),
-                        _ => return Ok(accounts),
-                    }
-                }
+            Some(parent) => {
+                let out = self
+                    .organizations
+                    .list_accounts_for_parent()
+                    .parent_id(parent)
+                    .set_max_results(size)
+                    .set_next_token(token.map(str::to_owned))
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+                (out.accounts, out.next_token)
+            }
+        };
+        let members = accounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(member)
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(page(members, next))
+    }
+
+    async fn list_organizational_units(
+        &self,
+        parent: &str,
+        token: Option<&str>,
+    ) -> std::result::Result<Page<String>, ApiError> {
+        let out = self
+            .organizations
+            .list_organizational_units_for_parent()
+            .parent_id(parent)
+            .set_max_results(
+                Operation::ListOrganizationalUnitsForParent
+                    .page_size()
+                    .map(|n| n as i32),
+            )
+            .set_next_token(token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let units = out
+            .organizational_units
+            .unwrap_or_default()
+            .into_iter()
+            .map(|unit| {
+                unit.id
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(|| invalid_response("Organizations listed an organizational unit without its Id"))
             })
-        },
-        |parent| {
-            Box::pin(async move {
-                let mut units = Vec::new();
-                let mut token: Option<String> = None;
-                loop {
-                    let out = client
-                        .list_organizational_units_for_parent()
-                        .parent_id(&parent)
-                        .max_results(UNITS_PAGE)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(|e| failed("ListOrganizationalUnitsForParent")(api_error(e)))?;
-                    units.extend(
-                        out.organizational_units
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter_map(|unit| unit.id),
-                    );
-                    match out.next_token {
-                        Some(next) if token.as_ref() != Some(&next) => token = Some(next),
-                        _ => return Ok(units),
-                    }
-                }
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(page(units, out.next_token))
+    }
+
+    async fn assume_role(&self, role: &RoleSession) -> std::result::Result<RoleCredentials, ApiError> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&role.role_arn)
+            .role_session_name(&role.session_name)
+            .set_external_id(role.external_id.clone())
+            .send()
+            .await
+            .map_err(api_error)?;
+        let Some(credentials) = out.credentials else {
+            return Err(invalid_response("AssumeRole answered without Credentials"));
+        };
+        Ok(RoleCredentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            credentials.session_token,
+            Some(Timestamp::from_epoch_seconds(credentials.expiration.secs())),
+        ))
+    }
+
+    async fn list_regions(
+        &self,
+        credentials: Option<&RoleCredentials>,
+        token: Option<&str>,
+    ) -> std::result::Result<Page<AccountRegion>, ApiError> {
+        let member;
+        let account = match credentials {
+            None => &self.account,
+            Some(credentials) => {
+                member = aws_sdk_account::Client::from_conf(
+                    self.session.with_role_credentials(credentials).account_config(),
+                );
+                &member
+            }
+        };
+        let out = account
+            .list_regions()
+            .set_max_results(Operation::ListRegions.page_size().map(|n| n as i32))
+            .region_opt_status_contains(RegionOptStatus::Enabled)
+            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+            .set_next_token(token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let regions = out
+            .regions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| match entry.region_name.filter(|n| !n.is_empty()) {
+                Some(name) => Ok(AccountRegion::new(
+                    name,
+                    entry.region_opt_status.map(|s| s.as_str().to_owned()),
+                )),
+                None => Err(invalid_response("a listed region has no RegionName")),
             })
-        },
-        || {
-            failed("ListOrganizationalUnitsForParent")(invalid_response(
-                "the organizational units nest deeper than Organizations allows (a cycle?)",
-            ))
-        },
-    )
-    .await
-}
-
-/// Assumes `role_arn` with the session's credentials and returns the
-/// temporary credentials (registered with [`register_secret`] before they are returned).
-///
-/// # Errors
-/// [`Error::Api`] (operation `AssumeRole`) with the AWS code, e.g.
-/// `AccessDenied` when the role does not exist or does not trust the caller.
-pub async fn assume_role(
-    session: &AwsSession,
-    role_arn: &str,
-    external_id: Option<&str>,
-    session_name: &str,
-) -> Result<RoleCredentials> {
-    let sts = aws_sdk_sts::Client::new(session.sdk_config());
-    let failed = |source: ApiError| Error::Api {
-        operation: "AssumeRole",
-        region: session.home_region().to_owned(),
-        source,
-    };
-    let out = sts
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name(session_name)
-        .set_external_id(external_id.map(str::to_owned))
-        .send()
-        .await
-        .map_err(|e| failed(api_error(e)))?;
-    let Some(credentials) = out.credentials else {
-        return Err(failed(invalid_response("AssumeRole answered without Credentials")));
-    };
-    register_secret(&credentials.secret_access_key);
-    register_secret(&credentials.session_token);
-    Ok(RoleCredentials {
-        access_key_id: credentials.access_key_id,
-        secret_access_key: credentials.secret_access_key,
-        session_token: credentials.session_token,
-        expiration: Some(Timestamp::from_epoch_seconds(credentials.expiration.secs())),
-    })
-}
-
-/// Credentials of a role in a member account that renew themselves: the ones
-/// [`assume_role`] returned first, then `AssumeRole` again whenever the SDK
-/// asks for credentials and those held expire within [`RENEW_WITHIN`] —
-/// the SDK's credential cache asks shortly before the ones it holds expire,
-/// so a check that outlasts the role session goes on with fresh credentials.
-#[derive(Clone)]
-pub struct RenewingRole {
-    session: AwsSession,
-    role_arn: String,
-    external_id: Option<String>,
-    session_name: String,
-    held: Arc<Mutex<RoleCredentials>>,
-}
-
-/// Held credentials expiring sooner than this are renewed when asked for:
-/// more than the SDK's credential cache leaves (it asks again 5 to 10
-/// seconds before the credentials it holds expire), less than any role
-/// session lasts (15 minutes at least), so that a new client's first ask
-/// gets the held credentials.
-pub const RENEW_WITHIN: Duration = Duration::from_secs(11);
-
-impl fmt::Debug for RenewingRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RenewingRole")
-            .field("role_arn", &self.role_arn)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RenewingRole {
-    /// Assumes `role_arn` now (so that a refused role fails here, with its
-    /// AWS code) and renews it later, through `session`'s credentials.
-    ///
-    /// # Errors
-    /// As [`assume_role`].
-    pub async fn assume(
-        session: &AwsSession,
-        role_arn: &str,
-        external_id: Option<&str>,
-        session_name: &str,
-    ) -> Result<Self> {
-        let first = assume_role(session, role_arn, external_id, session_name).await?;
-        Ok(Self {
-            session: session.clone(),
-            role_arn: role_arn.to_owned(),
-            external_id: external_id.map(str::to_owned),
-            session_name: session_name.to_owned(),
-            held: Arc::new(Mutex::new(first)),
-        })
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(page(regions, out.next_token))
     }
 
-    async fn current(&self) -> Result<RoleCredentials> {
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if !held.expires_within(RENEW_WITHIN, Timestamp::now()) {
-            return Ok(held);
-        }
-        let renewed = assume_role(
-            &self.session,
-            &self.role_arn,
-            self.external_id.as_deref(),
-            &self.session_name,
-        )
-        .await?;
-        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = renewed.clone();
-        Ok(renewed)
-    }
-}
-
-impl ProvideCredentials for RenewingRole {
-    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        future::ProvideCredentials::new(async move {
-            let held = self.current().await.map_err(CredentialsError::provider_error)?;
-            Ok(Credentials::new(
-                held.access_key_id,
-                held.secret_access_key,
-                Some(held.session_token),
-                held.expiration
-                    .and_then(|at| u64::try_from(at.epoch_seconds()).ok())
-                    .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
-                "kms-rotation-assume-role",
-            ))
-        })
+    fn kms_client(
+        &self,
+        region: &str,
+        credentials: Option<&RoleCredentials>,
+        _needed: &[Operation],
+    ) -> Result<Arc<dyn KmsClient>> {
+        let client = match credentials {
+            None => self.session.client(region)?,
+            Some(credentials) => self.session.with_role_credentials(credentials).client(region)?,
+        };
+        Ok(Arc::new(client))
     }
 }

@@ -5,23 +5,26 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::time::SystemTime;
+
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_account::types::RegionOptStatus;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
 
 use super::client::AwsClient;
-use super::error::{api_error, credentials_message, invalid_response};
+use super::error::credentials_message;
 use super::options::{AwsOptions, RegionSelection};
-use crate::api::{ApiError, register_secret};
-use crate::arn::{Arn, check_region_shape};
+use super::organizations::AwsOrgClient;
+use crate::api::register_secret;
+use crate::arn::Regions;
+use crate::arn::check_region_shape;
 use crate::client::{Clients, KmsClient};
+use crate::credentials::RoleCredentials;
 use crate::error::{Error, Result};
-
-/// `ListRegions` page size: the API's maximum.
-const LIST_REGIONS_LIMIT: i32 = 50;
+use crate::organization::AccountDirectory;
 
 /// Who the credentials belong to (`sts:GetCallerIdentity`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,107 +268,81 @@ impl AwsSession {
     }
 
     /// The regions enabled for the account (`account:ListRegions` in the home
-    /// region's partition), sorted.
+    /// region's partition, every page, paced and retried by the engine), sorted.
     ///
     /// # Errors
     /// [`Error::Api`] when the call fails (e.g. `AccessDeniedException`: allow
     /// `account:ListRegions` or name the regions), [`Error::Configuration`] on timeout.
     pub async fn enabled_regions(&self) -> Result<Vec<String>> {
-        let account = aws_sdk_account::Client::new(&self.config);
+        let directory = AccountDirectory::new(Arc::new(AwsOrgClient::new(self)), Regions::Default);
         bounded(
             self.setup_timeout,
             "listing the account's regions",
-            enabled_regions(&account),
+            directory.enabled_regions(),
         )
         .await?
     }
 
-    /// Who the credentials belong to, with the partition of their ARN.
+    /// Who the credentials belong to, with the partition of their ARN
+    /// (`sts:GetCallerIdentity`, retried by the engine).
     ///
     /// # Errors
     /// [`Error::Api`] when `sts:GetCallerIdentity` fails, [`Error::Configuration`] on timeout.
     pub async fn identity(&self) -> Result<CallerIdentity> {
-        let sts = aws_sdk_sts::Client::new(&self.config);
-        bounded(self.setup_timeout, "reading the caller identity", caller_identity(&sts)).await?
+        let directory = AccountDirectory::new(Arc::new(AwsOrgClient::new(self)), Regions::Default);
+        let caller = bounded(self.setup_timeout, "reading the caller identity", directory.caller()).await??;
+        Ok(CallerIdentity {
+            account_id: caller.account_id,
+            arn: caller.arn.unwrap_or_default(),
+            partition: caller.partition,
+        })
     }
-}
 
-/// The enabled regions (`ENABLED` or `ENABLED_BY_DEFAULT`) that an Account
-/// client's `ListRegions` reports, all pages, sorted. Regions that are
-/// disabled, or still being enabled or disabled, are left out.
-///
-/// # Errors
-/// [`Error::Api`] with the AWS error when a call fails.
-pub async fn enabled_regions(account: &aws_sdk_account::Client) -> Result<Vec<String>> {
-    let region = account
-        .config()
-        .region()
-        .map(|r| r.as_ref().to_owned())
-        .unwrap_or_default();
-    let failed = |source: ApiError| Error::Api {
-        operation: "ListRegions",
-        region: region.clone(),
-        source,
-    };
-    let mut regions = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = account
-            .list_regions()
-            .max_results(LIST_REGIONS_LIMIT)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| failed(api_error(e)))?;
-        for entry in out.regions.unwrap_or_default() {
-            let enabled = matches!(
-                entry.region_opt_status,
-                Some(RegionOptStatus::Enabled | RegionOptStatus::EnabledByDefault)
-            );
-            if let (true, Some(name)) = (enabled, entry.region_name) {
-                regions.push(name);
-            }
-        }
-        match out.next_token {
-            Some(next) if token.as_ref() != Some(&next) => token = Some(next),
-            _ => break,
-        }
+    /// The same session acting with `credentials` (a member account's role).
+    pub(crate) fn with_role_credentials(&self, credentials: &RoleCredentials) -> Self {
+        let provider = Credentials::new(
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key.clone(),
+            Some(credentials.session_token.clone()),
+            credentials
+                .expiration
+                .and_then(|at| u64::try_from(at.epoch_seconds()).ok())
+                .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+            "kms-rotation-assume-role",
+        );
+        let mut session = self.clone();
+        session.config = self
+            .config
+            .clone()
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        session
     }
-    regions.sort();
-    regions.dedup();
-    if regions.is_empty() {
-        return Err(failed(invalid_response("ListRegions reported no enabled region")));
-    }
-    Ok(regions)
-}
 
-/// `sts:GetCallerIdentity` through an STS client (a call no IAM policy can deny).
-///
-/// # Errors
-/// [`Error::Api`] with the AWS error when the call fails or the answer lacks the account or ARN.
-pub async fn caller_identity(sts: &aws_sdk_sts::Client) -> Result<CallerIdentity> {
-    let region = sts.config().region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
-    let failed = |source: ApiError| Error::Api {
-        operation: "GetCallerIdentity",
-        region: region.clone(),
-        source,
-    };
-    let out = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| failed(api_error(e)))?;
-    let (Some(account_id), Some(arn)) = (out.account, out.arn) else {
-        return Err(failed(invalid_response(
-            "GetCallerIdentity answered without Account or Arn",
-        )));
-    };
-    let partition = Arn::partition_of(&arn).unwrap_or_default();
-    Ok(CallerIdentity {
-        account_id,
-        arn,
-        partition,
-    })
+    /// The STS configuration: the session's, without the SDK's retries (the engine retries).
+    pub(crate) fn sts_config(&self) -> aws_sdk_sts::Config {
+        aws_sdk_sts::config::Builder::from(&self.config)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(self.timeouts.clone())
+            .build()
+    }
+
+    /// The Organizations configuration, without the SDK's retries.
+    pub(crate) fn organizations_config(&self) -> aws_sdk_organizations::Config {
+        aws_sdk_organizations::config::Builder::from(&self.config)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(self.timeouts.clone())
+            .build()
+    }
+
+    /// The Account configuration, without the SDK's retries.
+    pub(crate) fn account_config(&self) -> aws_sdk_account::Config {
+        aws_sdk_account::config::Builder::from(&self.config)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(self.timeouts.clone())
+            .build()
+    }
 }
 
 /// A profile named but found in neither the shared config nor the credentials

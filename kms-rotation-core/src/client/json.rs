@@ -274,6 +274,24 @@ impl<T: JsonTransport> KmsClient for JsonClient<T> {
     }
 }
 
+/// Refuses a transport lacking one of the operations `needed`, naming the method, before any call.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] naming the transport and the method.
+pub(crate) fn missing_operation<T: JsonTransport>(transport: &T, needed: &[Operation]) -> Result<()> {
+    match needed.iter().find(|op| !transport.has_operation(**op)) {
+        None => Ok(()),
+        Some(op) => Err(crate::Error::invalid(
+            "client",
+            format!("{transport:?}"),
+            format!(
+                "it has no method {}(); pass an AWS SDK KMS client or an object with its methods",
+                transport.method_name(*op)
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
-//! The call engine under `check`, `collect` and `remediate`: every API call
-//! goes through a [`Caller`], which paces it within the region's budget
+//! The call engine under `check`, `collect`, `remediate` and organisation
+//! runs: every API call goes through a [`Pacer`] (a KMS client's through its
+//! [`Caller`]), which paces it within the region's budget
 //! ([`pacing`]), retries what may succeed on another try ([`retry`]), follows
 //! markers ([`paging`]) and counts ([`stats`]).
 
@@ -16,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;
-use crate::model::{Alias, KeyRotation, RotationHistory, Tag, Timestamp};
+use crate::model::{Alias, KeyRotation, Page, RotationHistory, Tag, Timestamp};
 
 pub use pacing::DEFAULT_QUOTA_FRACTION;
 use pacing::RateLimiter;
@@ -29,40 +30,48 @@ pub(crate) use stats::Counters;
 /// Alias names by target key id (a fast hash: key ids are AWS's, not an attacker's).
 pub(crate) type AliasesByKey = HashMap<String, Vec<String>, foldhash::fast::RandomState>;
 
-/// One region's client with its rate limits, retries and counters: every API
-/// call of the engine goes through [`Caller::call`].
-pub(crate) struct Caller<'a> {
-    pub(crate) client: &'a dyn KmsClient,
-    /// Whether the client is a remote service (paced, and each attempt timed out).
+/// How a run's calls outside any one region's KMS client (an organisation
+/// run's STS, Organizations and Account calls) are paced, retried and logged.
+#[derive(Default)]
+pub(crate) struct Pacing {
+    pub(crate) rates: Rates,
+    pub(crate) retry: RetryConfig,
+    pub(crate) call_log: Option<CallLog>,
+}
+
+/// The rate limits and retry behaviour of one account's region (or of an
+/// organisation run's home region): every API call of the crate, KMS's,
+/// STS's, Organizations' and Account's alike, goes through [`Pacer::call`].
+pub(crate) struct Pacer {
+    region: String,
+    /// Whether the calls go to a remote service (paced, and each attempt timed out).
     remote: bool,
     /// One per operation (a handful: a scan beats hashing on every call).
     limiters: Vec<(Operation, RateLimiter)>,
     retry: RetryConfig,
-    counters: &'a Counters,
 }
 
-impl<'a> Caller<'a> {
-    pub(crate) fn new(client: &'a dyn KmsClient, rates: &Rates, retry: &RetryConfig, counters: &'a Counters) -> Self {
-        // A client without quotas (an offline snapshot) is not paced at all.
-        let paced = client.has_request_quotas();
+impl Pacer {
+    /// Calls in `region` within `rates`, retried as `retry` says; an offline
+    /// source (`remote` false) is neither paced nor timed out.
+    pub(crate) fn new(region: &str, remote: bool, rates: &Rates, retry: &RetryConfig) -> Self {
         let limiters = Operation::ALL
             .iter()
             .map(|op| {
-                let rps = if paced { rates.get(*op) } else { f64::INFINITY };
+                let rps = if remote { rates.get(*op) } else { f64::INFINITY };
                 (*op, RateLimiter::new(rps))
             })
             .collect();
         Self {
-            client,
-            remote: paced,
+            region: region.to_owned(),
+            remote,
             limiters,
             retry: retry.clone(),
-            counters,
         }
     }
 
     pub(crate) fn region(&self) -> &str {
-        self.client.region()
+        &self.region
     }
 
     fn limiter(&self, op: Operation) -> &RateLimiter {
@@ -76,8 +85,13 @@ impl<'a> Caller<'a> {
 
     /// Makes one call within the rate budget, retrying what may succeed on
     /// another try (see [`RetryConfig`]); each attempt is bounded by the
-    /// attempt timeout, the whole call by the deadline.
-    pub(crate) async fn call<T, F, Fut>(&self, op: Operation, mut attempt: F) -> Result<T, ApiError>
+    /// attempt timeout, the whole call by the deadline. Counted in `counters`.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        counters: &Counters,
+        op: Operation,
+        mut attempt: F,
+    ) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
@@ -87,10 +101,10 @@ impl<'a> Caller<'a> {
         let mut attempts = 0;
         loop {
             limiter.acquire().await;
-            self.counters.count_call(op);
+            counters.count_call(op);
             attempts += 1;
             let sent = Instant::now();
-            // An offline client answers from memory: no timer per call.
+            // An offline source answers from memory: no timer per call.
             let answer = if self.remote {
                 tokio::time::timeout(self.retry.attempt_timeout, attempt()).await
             } else {
@@ -111,7 +125,7 @@ impl<'a> Caller<'a> {
                 latency_ms,
                 attempt = attempts,
             );
-            self.counters.log_call(|| ApiCall {
+            counters.log_call(|| ApiCall {
                 operation: op,
                 region: self.region().to_owned(),
                 outcome: outcome.to_owned(),
@@ -134,37 +148,91 @@ impl<'a> Caller<'a> {
                 ),
             };
             if error.kind == ErrorKind::Throttling {
-                self.counters.count_throttled();
+                counters.count_throttled();
                 limiter.on_throttled();
             }
             let wait = self.retry.backoff(attempts - 1);
             if !self.retry.should_retry(&error, attempts, started.elapsed(), wait) {
                 return Err(error);
             }
-            self.counters.count_retry();
+            counters.count_retry();
             tokio::time::sleep(wait).await;
         }
     }
 
-    /// Every page of a listing (optionally of one key's entries), handed to
-    /// `sink` as each page arrives; the error that ended the listing early, if any.
-    pub(crate) async fn list<T: Listed>(
+    /// Every page of the listing `op`, each page one [`Pacer::call`] of
+    /// `page(token)`, handed to `sink` as it arrives: the one paging loop of
+    /// the crate. A token seen before (at any distance) or more pages than
+    /// [`Operation::max_pages`] end the listing with an error naming `op` —
+    /// never a listing that does not end, never one cut short in silence.
+    pub(crate) async fn pages<T, P, Fut>(
         &self,
-        key_id: Option<&str>,
+        counters: &Counters,
+        op: Operation,
+        mut page: P,
         mut sink: impl FnMut(Vec<T>),
-    ) -> Result<(), ApiError> {
-        let mut guard = MarkerGuard::default();
+    ) -> Result<(), ApiError>
+    where
+        P: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<Page<T>, ApiError>>,
+    {
+        let mut guard = MarkerGuard::new(op);
         let mut marker: Option<String> = None;
         loop {
-            let page = self
-                .call(T::OPERATION, || T::page(self.client, key_id, marker.as_deref()))
-                .await?;
-            sink(page.items);
-            match guard.next(T::OPERATION, page.next_marker)? {
+            let answer = self.call(counters, op, || page(marker.clone())).await?;
+            sink(answer.items);
+            match guard.next(answer.next_marker)? {
                 Some(next) => marker = Some(next),
                 None => return Ok(()),
             }
         }
+    }
+}
+
+/// One region's KMS client with its pacer and counters: every KMS call of
+/// the engine goes through [`Caller::call`].
+pub(crate) struct Caller<'a> {
+    pub(crate) client: &'a dyn KmsClient,
+    pacer: Pacer,
+    counters: &'a Counters,
+}
+
+impl<'a> Caller<'a> {
+    pub(crate) fn new(client: &'a dyn KmsClient, rates: &Rates, retry: &RetryConfig, counters: &'a Counters) -> Self {
+        // A client without quotas (an offline snapshot) is not paced at all.
+        let pacer = Pacer::new(client.region(), client.has_request_quotas(), rates, retry);
+        Self {
+            client,
+            pacer,
+            counters,
+        }
+    }
+
+    pub(crate) fn region(&self) -> &str {
+        self.client.region()
+    }
+
+    /// [`Pacer::call`] in this client's region.
+    pub(crate) async fn call<T, F, Fut>(&self, op: Operation, attempt: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        self.pacer.call(self.counters, op, attempt).await
+    }
+
+    /// Every page of a listing (optionally of one key's entries), handed to
+    /// `sink` as each page arrives; the error that ended the listing early, if any.
+    pub(crate) async fn list<T: Listed>(&self, key_id: Option<&str>, sink: impl FnMut(Vec<T>)) -> Result<(), ApiError> {
+        let client = self.client;
+        self.pacer
+            .pages(
+                self.counters,
+                T::OPERATION,
+                |marker| async move { T::page(client, key_id, marker.as_deref()).await },
+                sink,
+            )
+            .await
     }
 
     /// Every alias (optionally of one key), as key id → alias names.

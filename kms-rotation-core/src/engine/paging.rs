@@ -1,5 +1,7 @@
-//! Paging: the one marker loop behind `ListKeys`, `ListAliases`,
-//! `ListResourceTags` and `ListKeyRotations`, with a guard against a marker seen before.
+//! Paging: what the one marker loop ([`super::Pacer::pages`]) needs — how to
+//! ask a KMS client for a page of each listing, and the guard against a
+//! marker seen before or a listing that never ends — behind every listing of
+//! the crate: KMS's, Organizations' and Account's.
 
 use std::collections::HashSet;
 
@@ -70,27 +72,53 @@ impl Listed for KeyRotation {
     }
 }
 
-/// Remembers the markers of one listing: a marker seen before would make the
-/// listing loop forever, so it ends the listing with an error instead.
-#[derive(Debug, Default)]
+/// Remembers the markers of one listing: a marker seen before (at any
+/// distance) would make the listing loop forever, and more pages than the
+/// operation's [`Operation::max_pages`] mean it never ends; either ends the
+/// listing with an error naming the operation.
+#[derive(Debug)]
 pub(crate) struct MarkerGuard {
+    op: Operation,
     seen: HashSet<String>,
+    pages: u32,
 }
 
 impl MarkerGuard {
-    /// The marker to ask for next: `Ok(None)` at the end, an error on a marker seen before.
-    pub(crate) fn next(&mut self, op: Operation, next_marker: Option<String>) -> Result<Option<String>, ApiError> {
-        match next_marker {
-            None => Ok(None),
-            Some(marker) if self.seen.insert(marker.clone()) => Ok(Some(marker)),
-            Some(marker) => Err(ApiError::with_kind(
-                "RepeatedMarker",
-                format!("{op} answered the marker {marker:?} a second time; the listing would never end"),
-                ErrorKind::InvalidResponse,
-            )
-            .not_retryable()),
+    pub(crate) fn new(op: Operation) -> Self {
+        Self {
+            op,
+            seen: HashSet::new(),
+            pages: 0,
         }
     }
+
+    /// The marker to ask for next: `Ok(None)` at the end, an error on a
+    /// marker seen before or past the page limit. An empty marker ends the
+    /// listing (AWS's SDKs stop on it too).
+    pub(crate) fn next(&mut self, next_marker: Option<String>) -> Result<Option<String>, ApiError> {
+        let op = self.op;
+        self.pages += 1;
+        match next_marker {
+            None => Ok(None),
+            Some(marker) if marker.is_empty() => Ok(None),
+            Some(marker) if self.pages >= op.max_pages() => Err(endless(
+                "PageLimitExceeded",
+                format!(
+                    "{op} answered more than {} pages (the last marker {marker:?}); the listing would never end",
+                    op.max_pages()
+                ),
+            )),
+            Some(marker) if self.seen.insert(marker.clone()) => Ok(Some(marker)),
+            Some(marker) => Err(endless(
+                "RepeatedMarker",
+                format!("{op} answered the marker {marker:?} a second time; the listing would never end"),
+            )),
+        }
+    }
+}
+
+fn endless(code: &str, message: String) -> ApiError {
+    ApiError::with_kind(code, message, ErrorKind::InvalidResponse).not_retryable()
 }
 
 #[cfg(test)]
@@ -99,13 +127,26 @@ mod tests {
 
     #[test]
     fn a_marker_seen_before_ends_the_listing_with_an_error() {
-        let mut guard = MarkerGuard::default();
-        let op = Operation::ListKeys;
-        assert_eq!(guard.next(op, Some("a".into())).unwrap().as_deref(), Some("a"));
-        assert_eq!(guard.next(op, Some("b".into())).unwrap().as_deref(), Some("b"));
-        let error = guard.next(op, Some("a".into())).unwrap_err();
+        let mut guard = MarkerGuard::new(Operation::ListAccounts);
+        assert_eq!(guard.next(Some("a".into())).unwrap().as_deref(), Some("a"));
+        assert_eq!(guard.next(Some("b".into())).unwrap().as_deref(), Some("b"));
+        assert_eq!(guard.next(Some("c".into())).unwrap().as_deref(), Some("c"));
+        let error = guard.next(Some("a".into())).unwrap_err();
         assert_eq!(error.code, "RepeatedMarker");
+        assert!(error.message.contains("ListAccounts"), "{error}");
         assert!(!error.retryable);
-        assert_eq!(guard.next(op, None).unwrap(), None);
+        assert_eq!(guard.next(None).unwrap(), None);
+    }
+
+    #[test]
+    fn a_listing_past_its_page_limit_ends_with_an_error() {
+        let op = Operation::ListRegions;
+        let mut guard = MarkerGuard::new(op);
+        for n in 1..op.max_pages() {
+            assert!(guard.next(Some(format!("token-{n}"))).is_ok());
+        }
+        let error = guard.next(Some("one-more".into())).unwrap_err();
+        assert_eq!(error.code, "PageLimitExceeded");
+        assert!(error.message.contains("ListRegions"), "{error}");
     }
 }

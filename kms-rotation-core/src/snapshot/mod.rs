@@ -1031,7 +1031,7 @@ impl Snapshot {
 
     /// Enforces AWS's own request quotas for every operation.
     pub fn set_aws_quotas(&self) {
-        for op in Operation::ALL {
+        for op in Operation::KMS {
             self.set_rate_limit(op, op.aws_quota_rps());
         }
     }

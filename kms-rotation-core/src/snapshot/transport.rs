@@ -117,6 +117,10 @@ impl JsonTransport for SnapshotTransport {
                     .await
                     .map(|()| json!({"KeyId": key_id}))
             }
+            other => Err(crate::api::ApiError::new(
+                "UnknownOperationException",
+                format!("KMS has no operation {other}"),
+            )),
         };
         answer.map_err(|error| TransportError::aws(error.code, error.message))
     }

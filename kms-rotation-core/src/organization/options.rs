@@ -1,16 +1,11 @@
-//! Which accounts an organisation run covers and how each is reached: the
-//! [`OrganizationOptions`] (validated before any call) and the
-//! [`AccountDirectory`] that lists accounts and hands out each account's clients.
+//! Which accounts an organisation run covers and through which role: the
+//! [`OrganizationOptions`], validated before any call.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use futures::future::BoxFuture;
-
-use crate::api::Operation;
 use crate::arn::{Arn, check_external_id, check_session_name};
-use crate::client::Clients;
 use crate::error::{Error, Result};
 use crate::json_input::{check_unique_keys, text_of};
 use crate::model::MemberAccount;
@@ -82,6 +77,8 @@ pub struct CallerAccount {
     pub account_id: String,
     /// Its partition (`aws`, `aws-cn`, `aws-us-gov`, …): the member roles' too.
     pub partition: String,
+    /// The caller's ARN, when the identity call said.
+    pub arn: Option<String>,
 }
 
 impl CallerAccount {
@@ -90,73 +87,15 @@ impl CallerAccount {
         Self {
             account_id: account_id.into(),
             partition: partition.into(),
+            arn: None,
         }
     }
-}
 
-/// Where an organisation's accounts come from, and each account's clients:
-/// the AWS SDK (Organizations, STS `AssumeRole`) in [`crate::Connection`], or
-/// an in-memory organisation for tests and benches.
-#[async_trait::async_trait]
-pub trait AccountDirectory: Send + Sync {
-    /// Who is calling: the account whose credentials the run starts with.
-    ///
-    /// # Errors
-    /// As the identity call (`sts:GetCallerIdentity`).
-    async fn caller(&self) -> Result<CallerAccount>;
-
-    /// Every account of the organisation (`parent` `None`), or every account
-    /// under the root or OU `parent`, recursively.
-    ///
-    /// # Errors
-    /// [`Error::Api`] with the AWS code when a listing call fails.
-    async fn list_accounts(&self, parent: Option<&str>) -> Result<Vec<MemberAccount>>;
-
-    /// The clients acting in `account_id`: through `role`, or with the
-    /// caller's own credentials when `role` is `None`; for `regions`, else the
-    /// run's regions. Every region outside them is made on demand.
-    ///
-    /// # Errors
-    /// [`Error::Api`] with the AWS code when the role cannot be assumed
-    /// (`AssumeRole`) or the regions cannot be listed (`ListRegions`).
-    async fn account_clients(
-        &self,
-        account_id: &str,
-        role: Option<&RoleSession>,
-        regions: Option<&[String]>,
-        needed: &[Operation],
-    ) -> Result<Clients>;
-}
-
-/// An OU tree is at most five levels deep under the root; more is a cycle.
-const MAX_OU_DEPTH: usize = 8;
-
-/// Every account under the root or OU `root`, recursively, level by level:
-/// `accounts_of(parent)` lists a parent's own accounts and `units_of(parent)`
-/// its OUs (every page of each). An OU seen twice is listed once; a tree
-/// deeper than Organizations allows ends in `too_deep()`. The one walk of the
-/// OU tree, for the built-in client and for your own.
-pub(crate) async fn accounts_under<'a>(
-    root: &str,
-    accounts_of: impl Fn(String) -> BoxFuture<'a, Result<Vec<MemberAccount>>>,
-    units_of: impl Fn(String) -> BoxFuture<'a, Result<Vec<String>>>,
-    too_deep: impl FnOnce() -> Error,
-) -> Result<Vec<MemberAccount>> {
-    let mut accounts = Vec::new();
-    let mut level = vec![root.to_owned()];
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..MAX_OU_DEPTH {
-        let mut next_level = Vec::new();
-        for parent in level.into_iter().filter(|p| seen.insert(p.clone())) {
-            accounts.extend(accounts_of(parent.clone()).await?);
-            next_level.extend(units_of(parent).await?);
-        }
-        if next_level.is_empty() {
-            return Ok(accounts);
-        }
-        level = next_level;
+    /// The same caller, with its ARN.
+    pub fn with_arn(mut self, arn: impl Into<String>) -> Self {
+        self.arn = Some(arn.into());
+        self
     }
-    Err(too_deep())
 }
 
 /// The organisation settings of a run: which accounts, through which role.

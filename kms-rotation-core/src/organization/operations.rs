@@ -4,17 +4,15 @@
 //! has its own quotas); [`remediate_organization`] fixes an organisation
 //! report's `FAIL` findings, each in its own account.
 //!
-//! [`MemoryOrganization`] is an organisation in memory (one [`Snapshot`] per
-//! account) for tests, examples and benches.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use futures::StreamExt;
 use tokio::time::Instant;
 
-use crate::accounts::{AccountDirectory, AccountScope, CallerAccount, OrganizationOptions, RoleSession, select};
-use crate::api::{ApiError, Operation};
+use super::directory::AccountDirectory;
+use super::options::{AccountScope, OrganizationOptions, RoleSession, select};
 use crate::arn::Arn;
 use crate::check::{CheckOptions, check_account};
 use crate::client::Clients;
@@ -28,7 +26,6 @@ use crate::report::{
     AccountCounts, AccountEntry, AccountState, OrganizationReport, Outcome, RemediationAction, RemediationReport,
     SCHEMA_VERSION, Stats, Summary,
 };
-use crate::snapshot::Snapshot;
 
 /// An account to check, and how to reach it.
 struct Target {
@@ -124,14 +121,14 @@ fn add_stats(total: &mut Stats, more: &Stats) {
 ///     .with_account("111122223333", "management", "ACTIVE", Snapshot::load("../examples/data/demo-account.json")?)
 ///     .with_account("444455556666", "closed", "SUSPENDED", Snapshot::new(Some("444455556666")));
 /// let options = OrganizationOptions::default().with_organization(true).with_role_name("KmsRotationAudit");
-/// let report = check_organization(&org, &options, &CheckOptions::default()).await?;
+/// let report = check_organization(&org.directory(), &options, &CheckOptions::default()).await?;
 /// assert_eq!(report.accounts.len(), 2);
 /// assert!(report.findings.iter().all(|f| f.account_id.as_deref() == Some("111122223333")));
 /// # Ok::<(), kms_rotation_core::Error>(())
 /// # }).unwrap();
 /// ```
 pub async fn check_organization(
-    directory: &dyn AccountDirectory,
+    directory: &AccountDirectory,
     organization: &OrganizationOptions,
     options: &CheckOptions,
 ) -> Result<OrganizationReport> {
@@ -141,13 +138,14 @@ pub async fn check_organization(
 
 /// [`check_organization`] with the scope already checked (and the accounts file read).
 pub(crate) async fn check_organization_in(
-    directory: &dyn AccountDirectory,
+    directory: &AccountDirectory,
     organization: &OrganizationOptions,
     scope: &AccountScope,
     options: &CheckOptions,
 ) -> Result<OrganizationReport> {
     let started = Instant::now();
     let now = options.now();
+    let directory = directory.run(options.pacing());
     let caller = directory.caller().await?;
     let listed = match scope {
         AccountScope::AccountsFile { roles, .. } => roles
@@ -214,7 +212,7 @@ pub(crate) async fn check_organization_in(
     let operations = options.operations();
     let checks = futures::stream::iter(targets)
         .map(|target| {
-            let operations = &operations;
+            let (operations, directory) = (&operations, &directory);
             async move {
                 let id = target.account.account_id.clone();
                 emit(progress, ProgressEvent::AccountStarted { account_id: id.clone() });
@@ -224,7 +222,7 @@ pub(crate) async fn check_organization_in(
                     .with_progress_callback(account_progress(progress, &id));
                 let run = async {
                     let clients = directory
-                        .account_clients(&id, target.role.as_ref(), None, operations)
+                        .account_clients(target.role.as_ref(), None, operations)
                         .await?;
                     // Each account on a task of its own: accounts checked at
                     // once share the runtime's worker threads instead of one.
@@ -280,6 +278,7 @@ pub(crate) async fn check_organization_in(
             add_stats(&mut report.stats, &stats);
         }
     }
+    add_stats(&mut report.stats, &directory.stats());
     report.normalize();
     report.stats.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
@@ -305,7 +304,7 @@ fn target_of(finding: &crate::model::Finding) -> (String, String) {
 /// period outside 90..=2560 or above the report's policy, or a target whose
 /// ARN is not in the finding's account.
 pub async fn remediate_organization(
-    directory: &dyn AccountDirectory,
+    directory: &AccountDirectory,
     report: &OrganizationReport,
     organization: &OrganizationOptions,
     options: &RemediateOptions,
@@ -316,7 +315,7 @@ pub async fn remediate_organization(
 
 /// [`remediate_organization`] with the scope already checked.
 pub(crate) async fn remediate_organization_in(
-    directory: &dyn AccountDirectory,
+    directory: &AccountDirectory,
     report: &OrganizationReport,
     organization: &OrganizationOptions,
     scope: &AccountScope,
@@ -345,6 +344,7 @@ pub(crate) async fn remediate_organization_in(
         }
         accounts.entry(account).or_default().insert(region);
     }
+    let directory = directory.run(options.pacing());
     let caller = if accounts.is_empty() {
         None
     } else {
@@ -353,7 +353,7 @@ pub(crate) async fn remediate_organization_in(
     let operations = options.operations();
     let runs = futures::stream::iter(accounts)
         .map(|(account, regions)| {
-            let (caller, operations) = (&caller, &operations);
+            let (caller, operations, directory) = (&caller, &operations, &directory);
             async move {
                 let caller = caller.as_ref().expect("a caller when there is work");
                 let role = organization.role_for(scope, caller, &account, true);
@@ -368,7 +368,7 @@ pub(crate) async fn remediate_organization_in(
                         )
                     })?;
                     let clients: Clients = directory
-                        .account_clients(&account, role.as_ref(), Some(&regions), operations)
+                        .account_clients(role.as_ref(), Some(&regions), operations)
                         .await?;
                     remediate(&clients, &view, options).await
                 };
@@ -404,6 +404,7 @@ pub(crate) async fn remediate_organization_in(
         merged.actions.extend(run.actions);
         add_stats(&mut merged.stats, &run.stats);
     }
+    add_stats(&mut merged.stats, &directory.stats());
     merged
         .actions
         .sort_by(|a, b| (&a.account_id, &a.region, &a.target_arn).cmp(&(&b.account_id, &b.region, &b.target_arn)));
@@ -460,117 +461,5 @@ fn unreachable_account(
         actions,
         summary: BTreeMap::new(),
         stats: Stats::default(),
-    }
-}
-
-/// An organisation in memory: one [`Snapshot`] per account, with names and
-/// Organizations states, and roles that can be made to refuse — for tests,
-/// examples and benches. Each account's snapshot keeps its own latency and
-/// quotas, so accounts are paced independently as AWS accounts are.
-#[derive(Clone)]
-pub struct MemoryOrganization {
-    caller: CallerAccount,
-    accounts: Vec<(MemberAccount, Snapshot)>,
-    refused: HashSet<String>,
-    assumed: Arc<Mutex<Vec<String>>>,
-}
-
-impl std::fmt::Debug for MemoryOrganization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryOrganization")
-            .field("caller", &self.caller)
-            .field("accounts", &self.accounts.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl MemoryOrganization {
-    /// An empty organisation called from `caller_account_id` (partition `aws`).
-    pub fn new(caller_account_id: &str) -> Self {
-        Self {
-            caller: CallerAccount::new(caller_account_id, "aws"),
-            accounts: Vec::new(),
-            refused: HashSet::new(),
-            assumed: Arc::default(),
-        }
-    }
-
-    /// Adds an account with its name, Organizations state and KMS facts.
-    pub fn with_account(mut self, account_id: &str, name: &str, state: &str, snapshot: Snapshot) -> Self {
-        self.accounts.push((
-            MemberAccount {
-                account_id: account_id.to_owned(),
-                name: Some(name.to_owned()),
-                state: Some(state.to_owned()),
-            },
-            snapshot,
-        ));
-        self
-    }
-
-    /// Makes `AssumeRole` into `account_id` answer `AccessDenied`, as for a role that does not exist.
-    pub fn with_refused_role(mut self, account_id: &str) -> Self {
-        self.refused.insert(account_id.to_owned());
-        self
-    }
-
-    /// The role ARNs assumed so far, in order.
-    pub fn assumed_roles(&self) -> Vec<String> {
-        self.assumed.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-#[async_trait::async_trait]
-impl AccountDirectory for MemoryOrganization {
-    async fn caller(&self) -> Result<CallerAccount> {
-        Ok(self.caller.clone())
-    }
-
-    async fn list_accounts(&self, _parent: Option<&str>) -> Result<Vec<MemberAccount>> {
-        Ok(self.accounts.iter().map(|(account, _)| account.clone()).collect())
-    }
-
-    async fn account_clients(
-        &self,
-        account_id: &str,
-        role: Option<&RoleSession>,
-        regions: Option<&[String]>,
-        _needed: &[Operation],
-    ) -> Result<Clients> {
-        if let Some(role) = role {
-            self.assumed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(role.role_arn.clone());
-            if self.refused.contains(account_id) {
-                return Err(Error::Api {
-                    operation: "AssumeRole",
-                    region: "us-east-1".to_owned(),
-                    source: ApiError::new(
-                        "AccessDenied",
-                        format!(
-                            "User is not authorized to perform: sts:AssumeRole on resource: {}",
-                            role.role_arn
-                        ),
-                    ),
-                });
-            }
-        }
-        let snapshot = self
-            .accounts
-            .iter()
-            .find(|(account, _)| account.account_id == account_id)
-            .map(|(_, snapshot)| snapshot.clone())
-            .ok_or_else(|| Error::Configuration(format!("no account {account_id} in the organisation")))?;
-        match regions {
-            None => Ok(snapshot.clients()),
-            Some(list) => {
-                let mut clients = Clients::new();
-                for region in list {
-                    clients = clients.with_client(snapshot.client(region)?);
-                }
-                Ok(clients.with_factory(move |region| snapshot.client(region)))
-            }
-        }
     }
 }
