@@ -25,7 +25,14 @@ drop_field (forward, then remove "field" from the JSON answer), set_field
 (forward, then set "field" to "value"), cycle_markers (ListKeys: answer two
 alternating markers forever), duplicate_keys (ListKeys: list every key twice),
 echo_headers (forward, then put the request's headers into the answer's
-error message: an endpoint that echoes what it was sent), answer (200 with
+error message: an endpoint that echoes what it was sent), tokens (a JSON
+listing, Organizations' ListAccounts, ListAccountsForParent,
+ListOrganizationalUnitsForParent: forward without the request's NextToken,
+then answer with "pattern": "cycle" — NextToken tok-0, tok-1, … and back to
+tok-0 after "distance" pages —, "repeat" — the same NextToken forever —,
+"empty_first" — an empty first page whose NextToken leads to the real one —,
+or "split" — one entry a page, each page also repeating the previous page's
+entry, every page but the last with a NextToken), answer (200 with
 "body", without forwarding: an operation the emulator lacks, such as Account's
 ListRegions), expire_in (forward, then set an STS answer's credentials to
 expire "seconds" from now).
@@ -86,6 +93,31 @@ def matching_fault(op: str, region: str, body: dict, query: bool = False) -> dic
                 fault["times"] -= 1
             return dict(fault)
     return None
+
+
+def paged(answer: dict, fault: dict, token: str | None) -> dict:
+    """A listing's answer re-paged as the "tokens" fault's pattern says."""
+    field = next((f for f in ("Accounts", "OrganizationalUnits", "Regions") if isinstance(answer.get(f), list)), None)
+    items = answer.get(field, []) if field else []
+    pattern = fault.get("pattern", "repeat")
+    answer.pop("NextToken", None)
+    if pattern == "cycle":
+        distance = int(fault.get("distance", 2))
+        index = int(token.rsplit("-", 1)[1]) if token and token.startswith("tok-") else -1
+        answer["NextToken"] = f"tok-{(index + 1) % distance}"
+    elif pattern == "repeat":
+        answer["NextToken"] = "same-token"
+    elif pattern == "empty_first" and token is None:
+        if field:
+            answer[field] = []
+        answer["NextToken"] = "page-2"
+    elif pattern == "split" and field:
+        index = int(token.rsplit("-", 1)[1]) if token and token.startswith("split-") else 0
+        page = items[index : index + 1] + (items[index - 1 : index] if index > 0 else [])
+        answer[field] = page
+        if index + 1 < len(items):
+            answer["NextToken"] = f"split-{index + 1}"
+    return answer
 
 
 def aws_error(code: str, message: str) -> bytes:
@@ -175,7 +207,13 @@ class Proxy(BaseHTTPRequestHandler):
         fault = matching_fault(op, region, body, query or rest) if op else None
         with LOCK:
             CALLS.append(
-                {"op": op, "region": region, "key": body.get("KeyId", body.get("RoleArn")), "fault": (fault or {}).get("action")}
+                {
+                    "op": op,
+                    "region": region,
+                    "key": body.get("KeyId", body.get("RoleArn")),
+                    "token": body.get("NextToken"),
+                    "fault": (fault or {}).get("action"),
+                }
             )
         if fault is None:
             status, headers, data = self.forward(raw)
@@ -219,6 +257,8 @@ class Proxy(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         else:
+            if action == "tokens":
+                raw = json.dumps({k: v for k, v in body.items() if k != "NextToken"}).encode()
             status, headers, data = self.forward(raw)
             if status != 200:
                 self.answer(status, data, headers)
@@ -245,6 +285,8 @@ class Proxy(BaseHTTPRequestHandler):
                 marker = body.get("Marker")
                 answer["NextMarker"] = "cycle-b" if marker == "cycle-a" else "cycle-a"
                 answer["Truncated"] = True
+            elif action == "tokens":
+                answer = paged(answer, fault, body.get("NextToken"))
             elif action == "duplicate_keys":
                 answer["Keys"] = answer.get("Keys", []) * 2
             elif action == "echo_headers":

@@ -504,3 +504,120 @@ async fn an_organizational_unit_is_walked_through_its_nested_units() {
         );
     }
 }
+
+/// The organisation's root id (moto makes one with the organisation).
+async fn root_of(endpoint: &str, management: &str) -> String {
+    let orgs = aws_sdk_organizations::Client::new(session_in(endpoint, management).await.sdk_config());
+    orgs.list_roots().send().await.unwrap().roots.unwrap()[0]
+        .id
+        .clone()
+        .unwrap()
+}
+
+/// Runs `check` with `faults` set on a fresh proxy, bounded so that a hang fails the test.
+async fn check_through_faults(
+    endpoint: &str,
+    credentials: &StaticCredentials,
+    organization: OrganizationOptions,
+    faults: serde_json::Value,
+) -> (
+    Result<OrganizationReport, kms_rotation_core::Error>,
+    Vec<serde_json::Value>,
+) {
+    let proxy = Proxy::start(endpoint);
+    proxy.set(faults.clone());
+    let (connection, check) = (through(&proxy, credentials, organization), CheckOptions::default());
+    let run = connection.check_organization(&check);
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .unwrap_or_else(|_| panic!("the run hung under {faults}"));
+    (outcome, proxy.calls())
+}
+
+/// The organisation fault cases every door runs (`scripts/parity/organization-faults.json`).
+fn fault_cases() -> Vec<serde_json::Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/parity/organization-faults.json"
+    );
+    let cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    cases["cases"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn organisation_listing_faults_end_in_a_named_error_or_every_account_checked() {
+    let Some(endpoint) = endpoint() else { return };
+    let (management, credentials, members) = organisation_with(&endpoint, &["faults-a", "faults-b"]).await;
+    let root = root_of(&endpoint, &management).await;
+    let mut everyone = members.clone();
+    everyone.push(management.clone());
+    everyone.sort();
+    for case in fault_cases() {
+        let name = &case["name"];
+        let organization = match case["scope"].as_str() {
+            Some("root") => OrganizationOptions::default().with_organizational_unit(root.as_str()),
+            _ => OrganizationOptions::default().with_organization(true),
+        }
+        .with_role_name(ROLE);
+        let (outcome, calls) =
+            check_through_faults(&endpoint, &credentials, organization, case["faults"].clone()).await;
+        assert!(
+            calls.iter().any(|c| !c["fault"].is_null()),
+            "{name}: the fault never fired"
+        );
+        if let Some(expected) = case["expect"].get("error") {
+            let Err(kms_rotation_core::Error::Api { operation, source, .. }) = &outcome else {
+                panic!("{name}: expected an API error, got {outcome:?}");
+            };
+            assert_eq!(*operation, expected["operation"], "{name}");
+            assert_eq!(source.code, expected["code"], "{name}: {source}");
+            assert!(source.message.contains("a second time"), "{name}: {source}");
+            continue;
+        }
+        let report = outcome.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let listed: Vec<&str> = report.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        assert_eq!(listed, everyone, "{name}: each account once");
+        assert!(
+            report.accounts.iter().all(|a| a.state == AccountState::Checked),
+            "{name}: {}",
+            report.to_json()
+        );
+        if case["retried"] == true {
+            assert!(report.stats.retries > 0, "{name}: nothing was retried");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_exits_non_zero_when_the_account_listing_never_ends() {
+    let Some(endpoint) = endpoint() else { return };
+    let (_, credentials, _) = organisation_with(&endpoint, &[]).await;
+    let proxy = Proxy::start(&endpoint);
+    proxy.set(json!([{"op": "ListAccounts", "action": "tokens", "pattern": "cycle", "distance": 2}]));
+    let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") else {
+        panic!("this test runs the command line: build with --features cli (cargo test --workspace does)");
+    };
+    let out = std::process::Command::new(binary)
+        .args(["check", "--organization", "--role-name", ROLE, "--region", R1])
+        .args(["--endpoint-url", &proxy.url, "--format", "json"])
+        .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
+        .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !matches!(out.status.code(), Some(0) | Some(2)),
+        "{:?}: {stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("ListAccounts") && stderr.contains("a second time"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no report for an organisation that could not be listed"
+    );
+}
