@@ -6,6 +6,7 @@
 // KMS fakes show what the factory is called with, and the errors. The emulator
 // test skips without KMS_ROTATION_MOTO_ENDPOINT, except under CI, where it fails.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 
 import { Account } from '@aws-sdk/client-account'
@@ -14,7 +15,15 @@ import { Organizations } from '@aws-sdk/client-organizations'
 import { STS } from '@aws-sdk/client-sts'
 
 import { Snapshot, checkAccount, checkOrganization, remediateOrganization, sdkClientFactory } from '../index.js'
-import { canonical, createOrganization, faultProxy, keyMetadata, motoEndpoint, rejectsWith } from './helpers.mjs'
+import {
+  canonical,
+  createOrganization,
+  faultProxy,
+  keyMetadata,
+  motoEndpoint,
+  organizations,
+  rejectsWith,
+} from './helpers.mjs'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
@@ -283,4 +292,55 @@ describe('sdkClientFactory', () => {
     assert.throws(() => make('account', REGION), { code: 'INVALID_INPUT', message: /no Account class: pass \{ Account \} from @aws-sdk\/client-account/ })
     assert.throws(() => make('s3', REGION), { code: 'INVALID_INPUT', argument: 'service', message: /"s3"/ })
   })
+})
+
+const FAULT_CASES = JSON.parse(
+  readFileSync(new URL('../../scripts/parity/organization-faults.json', import.meta.url), 'utf8'),
+).cases
+
+describe('organisation listing faults through SDK v3 clients on moto', () => {
+  let org
+  let root
+  const organisation = async (endpoint) => {
+    if (!org) {
+      org = await createOrganization(endpoint, ['node-faults-a', 'node-faults-b'])
+      const roots = await organizations(endpoint, org.admin, 'ListRoots', {})
+      root = roots.Roots[0].Id
+    }
+    return org
+  }
+  for (const testCase of FAULT_CASES) {
+    it(testCase.name, async (t) => {
+      const endpoint = motoEndpoint(t)
+      if (!endpoint) return
+      const { admin, management, members } = await organisation(endpoint)
+      const proxy = await faultProxy(endpoint)
+      t.after(() => proxy.stop())
+      await proxy.set(testCase.faults)
+      // The SDK's own retries off: what recovers is the library's one retry layer.
+      const factory = sdkClientFactory(
+        { KMS, STS, Organizations, Account },
+        { endpoint: proxy.url, credentials: admin, maxAttempts: 1 },
+      )
+      const scope = testCase.scope === 'root' ? { organizationalUnit: root } : { organization: true }
+      const run = checkOrganization({ ...scope, roleName: ROLE, regions: [REGION], serviceClientFactory: factory })
+      const bounded = Promise.race([
+        run,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`${testCase.name}: the run hung`)), 60_000).unref()),
+      ])
+      if (testCase.expect.error) {
+        const error = await rejectsWith(bounded, 'API_ERROR', /a second time/)
+        assert.equal(error.operation, testCase.expect.error.operation)
+        assert.equal(error.awsCode, testCase.expect.error.code)
+        return
+      }
+      const report = await bounded
+      assert.deepEqual(
+        report.accounts.map((entry) => entry.account_id),
+        [management, ...members].sort(),
+      )
+      assert.ok(report.accounts.every((entry) => entry.state === 'checked'), JSON.stringify(report.accounts))
+      if (testCase.retried) assert.ok(report.stats.retries > 0, 'nothing was retried')
+    })
+  }
 })

@@ -6,12 +6,14 @@ option's misuse is named before any call, and a factory that fails is named in t
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 from typing import Any
 
 import pytest
 
 import kms_rotation
-from conftest import FaultProxy, comparable, credentials_of, fresh_account_id, seed_on_off, session_in
+from conftest import REPO, FaultProxy, comparable, credentials_of, fresh_account_id, seed_on_off, session_in
 from kms_rotation import Outcome
 
 REGION = "us-east-1"
@@ -145,3 +147,60 @@ def test_a_client_without_the_method_is_named() -> None:
     message = str(raised.value)
     assert "returned an object of type NotSts with no method get_caller_identity()" in message
     assert 'boto3\'s "sts" client' in message
+
+
+FAULT_CASES = json.loads((REPO / "scripts" / "parity" / "organization-faults.json").read_text())["cases"]
+
+
+@pytest.fixture
+def faulted_organisation(moto_endpoint: str) -> dict[str, Any]:
+    """A management account and two members on moto, made once for all the fault cases."""
+    return _organisation_for_faults(moto_endpoint)
+
+
+@functools.cache
+def _organisation_for_faults(moto_endpoint: str) -> dict[str, Any]:
+    management = fresh_account_id()
+    admin = session_in(moto_endpoint, management)
+    orgs = admin.client("organizations", endpoint_url=moto_endpoint)
+    orgs.create_organization(FeatureSet="ALL")
+    members = [
+        orgs.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
+        for name in ("py-faults-a", "py-faults-b")
+    ]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    return {"admin": admin, "accounts": sorted([management, *members]), "root": root}
+
+
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[case["name"] for case in FAULT_CASES])
+def test_organisation_listing_faults_through_your_clients(
+    case: dict[str, Any], faulted_organisation: dict[str, Any], fault_proxy: FaultProxy
+) -> None:
+    import botocore.config
+
+    fault_proxy.set(case["faults"])
+    # boto3's own retries off: what recovers is the library's one retry layer.
+    factory = kms_rotation.boto3_client_factory(
+        faulted_organisation["admin"],
+        endpoint_url=fault_proxy.url,
+        config=botocore.config.Config(retries={"total_max_attempts": 1}),
+    )
+    scope: dict[str, Any] = (
+        {"organizational_unit": faulted_organisation["root"]}
+        if case["scope"] == "root"
+        else {"organization": True}
+    )
+    options = {**scope, "role_name": ROLE, "regions": [REGION], "service_client_factory": factory}
+    run = kms_rotation.check_organization_async(**options)
+    if isinstance(case["expect"], dict):
+        expected = case["expect"]["error"]
+        with pytest.raises(kms_rotation.ApiError) as raised:
+            asyncio.run(asyncio.wait_for(run, 60))
+        assert (raised.value.operation, raised.value.code) == (expected["operation"], expected["code"])
+        assert "a second time" in str(raised.value)
+        return
+    report = asyncio.run(asyncio.wait_for(run, 60))
+    assert [entry.account_id for entry in report.accounts] == faulted_organisation["accounts"]
+    assert all(entry.state == "checked" for entry in report.accounts), report.to_json()
+    if case.get("retried"):
+        assert report.stats.retries > 0
