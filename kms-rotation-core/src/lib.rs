@@ -82,9 +82,9 @@ pub use model::{
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use options::{OPTIONS, OptionSpec};
 pub use organization::{
-    AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrganization,
-    OrgClient, OrganizationOptions, OrganizationTransport, RoleSession, TransportOrgClient, check_account_id,
-    check_organization, remediate_organization,
+    AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrgTransport,
+    MemoryOrganization, OrgClient, OrganizationOptions, OrganizationTransport, RoleSession, TransportOrgClient,
+    check_account_id, check_organization, remediate_organization,
 };
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};

@@ -21,6 +21,18 @@ use kms_rotation_core::{Clients, Error, Result};
 use serde_json::Value;
 
 #[tokio::test]
+async fn the_memory_and_transport_organisation_clients_conform() {
+    use kms_rotation_core::conformance::organization::{self, MemoryOrgBackend, TransportOrgBackend};
+    for results in [
+        organization::run(&MemoryOrgBackend).await,
+        organization::run(&TransportOrgBackend).await,
+    ] {
+        assert_eq!(results.len(), organization::CASES.len());
+        organization::assert_passed(&results);
+    }
+}
+
+#[tokio::test]
 async fn the_snapshot_client_conforms() {
     let results = conformance::run(&SnapshotBackend).await;
     assert!(results.iter().all(|r| r.outcome == CaseOutcome::Passed), "{results:#?}");

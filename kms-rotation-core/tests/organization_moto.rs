@@ -394,8 +394,8 @@ async fn a_member_accounts_role_credentials_are_renewed_before_they_expire() {
     let (_, credentials, members) = organisation_with(&endpoint, &["renew-a"]).await;
     let member = &members[0];
     // STS hands out role credentials that expire 12 s from now: fresh when
-    // the account's clients are made (more than RENEW_WITHIN left), due for
-    // renewal when the SDK's cache asks again (5 to 10 s before expiry). KMS
+    // the account's clients are made, due for renewal once half their life
+    // has passed (the rule for credentials shorter-lived than twice RENEW_BEFORE_EXPIRY). KMS
     // answers slowly enough (4 s a DescribeKey, one call at a time) that the
     // account's check outlasts that.
     let proxy = Proxy::start(&endpoint);
@@ -620,4 +620,84 @@ async fn the_command_line_exits_non_zero_when_the_account_listing_never_ends() {
         out.stdout.is_empty(),
         "no report for an organisation that could not be listed"
     );
+}
+
+/// The AWS SDK's organisation client on moto, the fault proxy refusing the refused members' roles.
+struct MotoOrgBackend {
+    endpoint: String,
+    proxy: Proxy,
+}
+
+#[kms_rotation_core::async_trait]
+impl kms_rotation_core::conformance::organization::OrgBackend for MotoOrgBackend {
+    fn name(&self) -> String {
+        "aws-sdk on moto".to_owned()
+    }
+
+    async fn organization(
+        &self,
+        shape: &kms_rotation_core::conformance::organization::OrgShape,
+    ) -> kms_rotation_core::Result<kms_rotation_core::conformance::organization::ServedOrganization> {
+        let (management, credentials, orgs) = management_account(&self.endpoint).await;
+        let made = |n: usize, prefix: &str| {
+            let orgs = orgs.clone();
+            let prefix = prefix.to_owned();
+            async move {
+                let mut ids = Vec::new();
+                for i in 0..n {
+                    let name = format!("{prefix}-{i}");
+                    let out = orgs
+                        .create_account()
+                        .account_name(&name)
+                        .email(format!("{name}@example.com"))
+                        .send()
+                        .await
+                        .unwrap();
+                    ids.push(out.create_account_status.unwrap().account_id.unwrap());
+                }
+                ids
+            }
+        };
+        let active = made(shape.active_members, "conform").await;
+        let suspended = made(shape.suspended_members, "conform-closed").await;
+        let refused = made(shape.refused_members, "conform-refused").await;
+        for id in &suspended {
+            orgs.close_account().account_id(id).send().await.unwrap();
+        }
+        let faults: Vec<serde_json::Value> = refused
+            .iter()
+            .map(|id| {
+                json!({"op": "AssumeRole", "action": "error", "code": "AccessDenied", "key": id,
+                             "message": "User is not authorized to perform: sts:AssumeRole"})
+            })
+            .collect();
+        self.proxy.set(json!(faults));
+        let session = AwsSession::connect(
+            &AwsOptions::default()
+                .with_static_credentials(
+                    &credentials.access_key_id,
+                    &credentials.secret_access_key,
+                    credentials.session_token.as_deref(),
+                )
+                .with_endpoint_url(&self.proxy.url)?
+                .with_regions([R1])?,
+        )
+        .await?;
+        let directory = kms_rotation_core::AccountDirectory::new(
+            std::sync::Arc::new(aws::AwsOrgClient::new(&session)),
+            Regions::from_names([R1])?,
+        );
+        Ok(kms_rotation_core::conformance::organization::ServedOrganization::new(
+            directory, management, active, suspended, refused,
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_aws_sdk_organisation_client_on_moto_conforms() {
+    let Some(endpoint) = endpoint() else { return };
+    let proxy = Proxy::start(&endpoint);
+    let backend = MotoOrgBackend { endpoint, proxy };
+    let results = kms_rotation_core::conformance::organization::run(&backend).await;
+    kms_rotation_core::conformance::organization::assert_passed(&results);
 }

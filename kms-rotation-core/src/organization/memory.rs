@@ -7,16 +7,20 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use serde_json::{Value, json};
+
 use super::client::{AccountRegion, OrgClient};
 use super::directory::AccountDirectory;
 use super::options::{CallerAccount, RoleSession};
+use super::transport::OrganizationTransport;
 use crate::api::{ApiError, Operation};
 use crate::arn::Regions;
 use crate::client::KmsClient;
+use crate::client::json::TransportError;
 use crate::credentials::RoleCredentials;
 use crate::error::{Error, Result};
 use crate::model::{MemberAccount, Page, Timestamp};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, SnapshotTransport};
 
 /// The access key id prefix of the credentials a memory organisation hands out.
 const KEY_PREFIX: &str = "ASIAMEMORY";
@@ -92,6 +96,14 @@ impl MemoryOrganization {
         AccountDirectory::new(Arc::new(self.clone()), Regions::All)
     }
 
+    /// This organisation behind the JSON shapes of STS, Organizations and
+    /// Account (and KMS, through each account's [`SnapshotTransport`]): the
+    /// fake a binding's [`OrganizationTransport`] is tested against, as
+    /// [`SnapshotTransport`] is for KMS.
+    pub fn transport(&self) -> MemoryOrgTransport {
+        MemoryOrgTransport { org: self.clone() }
+    }
+
     /// The account `credentials` act in (the caller's own with `None`).
     fn account_of<'a>(&'a self, credentials: Option<&'a RoleCredentials>) -> Option<&'a str> {
         match credentials {
@@ -124,14 +136,26 @@ impl OrgClient for MemoryOrganization {
         Ok(self.caller.clone())
     }
 
+    /// Every account, under any parent, a page of Organizations' size at a time.
     async fn list_accounts(
         &self,
         _parent: Option<&str>,
-        _token: Option<&str>,
+        token: Option<&str>,
     ) -> std::result::Result<Page<MemberAccount>, ApiError> {
+        let size = Operation::ListAccounts.page_size().unwrap_or(20) as usize;
+        let start = match token {
+            None => 0,
+            Some(token) => token
+                .parse::<usize>()
+                .map_err(|_| ApiError::new("InvalidInputException", format!("not a token of this listing: {token}")))?,
+        };
+        let end = (start + size).min(self.accounts.len());
         Ok(Page {
-            items: self.accounts.iter().map(|(account, _)| account.clone()).collect(),
-            next_marker: None,
+            items: self.accounts[start.min(end)..end]
+                .iter()
+                .map(|(account, _)| account.clone())
+                .collect(),
+            next_marker: (end < self.accounts.len()).then(|| end.to_string()),
         })
     }
 
@@ -210,5 +234,113 @@ impl OrgClient for MemoryOrganization {
         self.snapshot_for(credentials)
             .ok_or_else(|| Error::Configuration("no such account in the organisation".to_owned()))?
             .client(region)
+    }
+}
+
+/// A [`MemoryOrganization`] answering in the JSON shapes of STS,
+/// Organizations and Account, as boto3 and AWS SDK v3 clients do.
+#[derive(Debug, Clone)]
+pub struct MemoryOrgTransport {
+    org: MemoryOrganization,
+}
+
+fn text_of<'a>(request: &'a Value, field: &str) -> Option<&'a str> {
+    request.get(field).and_then(Value::as_str)
+}
+
+impl MemoryOrgTransport {
+    async fn answer(
+        &self,
+        credentials: Option<&RoleCredentials>,
+        operation: Operation,
+        request: &Value,
+    ) -> std::result::Result<Value, ApiError> {
+        let org = &self.org;
+        let token = text_of(request, "NextToken");
+        Ok(match operation {
+            Operation::GetCallerIdentity => {
+                let caller = org.caller_identity().await?;
+                let account = &caller.account_id;
+                json!({"Account": account, "Arn": format!("arn:{}:iam::{account}:root", caller.partition)})
+            }
+            Operation::ListAccounts | Operation::ListAccountsForParent => {
+                let page = org.list_accounts(text_of(request, "ParentId"), token).await?;
+                let accounts: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|a| json!({"Id": a.account_id, "Name": a.name, "State": a.state}))
+                    .collect();
+                json!({"Accounts": accounts, "NextToken": page.next_marker})
+            }
+            Operation::ListOrganizationalUnitsForParent => {
+                let page = org
+                    .list_organizational_units(text_of(request, "ParentId").unwrap_or_default(), token)
+                    .await?;
+                let units: Vec<Value> = page.items.iter().map(|id| json!({"Id": id})).collect();
+                json!({"OrganizationalUnits": units, "NextToken": page.next_marker})
+            }
+            Operation::AssumeRole => {
+                let role = RoleSession::new(
+                    text_of(request, "RoleArn").unwrap_or_default(),
+                    text_of(request, "ExternalId").map(str::to_owned),
+                    text_of(request, "RoleSessionName").map(str::to_owned),
+                );
+                let c = org.assume_role(&role).await?;
+                json!({"Credentials": {
+                    "AccessKeyId": c.access_key_id,
+                    "SecretAccessKey": c.secret_access_key,
+                    "SessionToken": c.session_token,
+                    "Expiration": c.expiration.map(Timestamp::to_rfc3339),
+                }})
+            }
+            Operation::ListRegions => {
+                let page = org.list_regions(credentials, token).await?;
+                let regions: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|r| json!({"RegionName": r.name, "RegionOptStatus": r.opt_status}))
+                    .collect();
+                json!({"Regions": regions, "NextToken": page.next_marker})
+            }
+            other => {
+                return Err(ApiError::new(
+                    "UnknownOperationException",
+                    format!("{other} is not an organisation operation"),
+                ));
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl OrganizationTransport for MemoryOrgTransport {
+    type Kms = SnapshotTransport;
+    type Client = Option<RoleCredentials>;
+
+    async fn client(
+        &self,
+        _service: &'static str,
+        _region: &str,
+        credentials: Option<&RoleCredentials>,
+    ) -> std::result::Result<Self::Client, TransportError> {
+        Ok(credentials.cloned())
+    }
+
+    async fn invoke(
+        &self,
+        client: &Self::Client,
+        operation: Operation,
+        request: Value,
+    ) -> std::result::Result<Value, TransportError> {
+        self.answer(client.as_ref(), operation, &request)
+            .await
+            .map_err(|error| TransportError::aws(error.code, error.message))
+    }
+
+    fn kms_client(&self, region: &str, credentials: Option<&RoleCredentials>) -> Result<SnapshotTransport> {
+        self.org
+            .snapshot_for(credentials)
+            .ok_or_else(|| Error::Configuration("no such account in the organisation".to_owned()))?
+            .transport(region)
     }
 }

@@ -14,7 +14,7 @@ mod transport;
 
 pub use client::{AccountRegion, OrgClient};
 pub use directory::AccountDirectory;
-pub use memory::MemoryOrganization;
+pub use memory::{MemoryOrgTransport, MemoryOrganization};
 pub use operations::{check_organization, remediate_organization};
 pub(crate) use operations::{check_organization_in, remediate_organization_in};
 pub use options::{

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::model::{MemberAccount, Page, Timestamp};
 
 /// The clients an organisation run needs, made by your SDK: the binding's
-/// side of [`TransportDirectory`], which makes each client once per service,
+/// side of [`TransportOrgClient`], which makes each client once per service,
 /// region and credentials and keeps it for the run.
 #[async_trait]
 pub trait OrganizationTransport: Send + Sync + fmt::Debug + 'static {

@@ -12,6 +12,8 @@
 //! needing more is reported [`CaseOutcome::NotApplicable`] with the reason,
 //! never silently passed.
 //!
+//! [`organization`] is the same for organisation clients.
+//!
 //! ```
 //! use kms_rotation_core::conformance::{self, SnapshotBackend};
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -19,6 +21,8 @@
 //! conformance::assert_passed(&results);
 //! # });
 //! ```
+
+pub mod organization;
 
 use std::collections::BTreeMap;
 use std::fmt;
