@@ -13,7 +13,7 @@
 //! * [`AwsOrgClient`] is the [`OrgClient`](crate::OrgClient) over STS,
 //!   Organizations and Account, for [`crate::check_organization`].
 //! * [`AwsClient`] is one region's client; it makes exactly one request per call
-//!   (all pages for `ListResourceTags`) and never retries: the SDK's retries are
+//!   and never retries: the SDK's retries are
 //!   disabled so that the engine's retry layer, with backoff and jitter, is the only one.
 //!
 //! ```no_run
