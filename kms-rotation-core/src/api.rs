@@ -275,9 +275,10 @@ impl Operation {
     }
 
     /// The request quota in requests per second: KMS's per account and
-    /// region; STS's per account and region; Organizations' and Account's
-    /// (not published as numbers: AWS documents them only as throttled) set
-    /// low, as the SDKs' examples page them.
+    /// region; STS's per account and region; Account's `ListRegions` per
+    /// account (5, the Account Management reference's quota); Organizations'
+    /// (whose guide names throttling but publishes no rate for these
+    /// listings) a conservative 20.
     pub fn aws_quota_rps(self) -> f64 {
         match self {
             Operation::ListKeys | Operation::ListAliases => 500.0,
@@ -294,7 +295,7 @@ impl Operation {
             Operation::ListAccounts
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => 20.0,
-            Operation::ListRegions => 20.0,
+            Operation::ListRegions => 5.0,
         }
     }
 }
