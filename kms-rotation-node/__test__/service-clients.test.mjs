@@ -197,8 +197,9 @@ describe('serviceClientFactory', () => {
   })
 
   it('assumes the role again before the credentials expire, and asks for new clients', async () => {
-    // Credentials that expire within the core's margin are renewed before each KMS call.
-    const { factory, made, assumed } = fakeOrganization((snapshot, region) => snapshot.kmsClient(region), { lifetimeMs: 60_000 })
+    // Credentials that are due when handed out (the core renews once fewer than 5 minutes,
+    // or less than half their life, are left) are renewed before each KMS call.
+    const { factory, made, assumed } = fakeOrganization((snapshot, region) => snapshot.kmsClient(region), { lifetimeMs: 0 })
     const report = await checkOrganization({ ...ORG, serviceClientFactory: factory, maxAccountsInFlight: 1 })
     assert.deepEqual(report.account_summary, { total: 3, checked: 3, skipped: 0, error: 0 })
     assert.deepEqual([report.summary.PASS, report.summary.FAIL, report.summary.ERROR], [3, 3, 0])
