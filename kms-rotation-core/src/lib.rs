@@ -43,6 +43,7 @@ mod client;
 mod collect;
 pub mod conformance;
 mod connection;
+pub mod continuous;
 mod credentials;
 mod engine;
 mod error;
