@@ -27,7 +27,7 @@
 #![deny(missing_docs)]
 
 // The layers, lowest first (a module uses only layers below it; no import
-// cycles): api; error; arn, model; policy; rules; report; client (with
+// cycles): api; logs (the process's log, over api); error; arn, model; policy; rules; report; client (with
 // JsonClient), aws_json; snapshot; aws; accounts; engine; connection; check,
 // collect, remediate, organization; run; render.
 mod accounts;
@@ -46,6 +46,8 @@ mod connection;
 mod engine;
 mod error;
 mod json_input;
+#[cfg(feature = "cli")]
+pub mod logs;
 mod model;
 mod options;
 mod org_transport;
@@ -74,7 +76,6 @@ pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use connection::{Connection, ConnectionOptions, Regions, StaticCredentials};
-pub use options::{OPTIONS, OptionSpec};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
@@ -83,6 +84,7 @@ pub use model::{
     Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use options::{OPTIONS, OptionSpec};
 pub use org_transport::{
     OrgOperation, OrganizationTransport, REFRESH_BEFORE_EXPIRY, RoleCredentials, TransportDirectory,
 };
