@@ -9,7 +9,9 @@
 //! credential provider's own text is withheld: an `aws_config` event keeps its
 //! message up to the first `": "` and only the fields of [`PROVIDER_FACTS`],
 //! because a provider's error can quote what it failed to return (a
-//! `credential_process` that printed the secret on its stderr).
+//! `credential_process` that printed the secret on its stderr); in any other
+//! event, a credential provider's error (a refresh that failed mid-run, as the
+//! SDK's orchestrator logs it) is withheld from where it starts.
 //!
 //! ```no_run
 //! use tracing_subscriber::layer::SubscriberExt;
@@ -69,6 +71,39 @@ pub const PROVIDER_FACTS: [&str; 9] = [
 
 /// What stands for withheld provider text.
 const WITHHELD: &str = "[withheld: credential provider text]";
+
+/// Where a credential provider's error starts inside any event's text (the SDK's
+/// orchestrator logs an operation's error, a failed credentials refresh included):
+/// the `Display` and `Debug` forms of `CredentialsError` and `TokenError`, and
+/// `credential_process`'s own words. What follows is withheld.
+const PROVIDER_ERROR_MARKERS: [&str; 12] = [
+    "while loading credentials",
+    "credentials provider was not properly configured",
+    "unexpected credentials error",
+    "while loading an access token",
+    "access token provider",
+    "CredentialsNotLoaded(",
+    "ProviderTimedOut(",
+    "InvalidConfiguration(",
+    "ProviderError(",
+    "TokenNotLoaded(",
+    "Error retrieving credentials",
+    "Stderr:",
+];
+
+/// `text` cut after the first [`PROVIDER_ERROR_MARKERS`] it holds.
+fn withhold_provider_errors(mut text: String) -> String {
+    let cut = PROVIDER_ERROR_MARKERS
+        .iter()
+        .filter_map(|marker| text.find(marker).map(|at| at + marker.len()))
+        .min();
+    if let Some(at) = cut {
+        text.truncate(at);
+        text.push(' ');
+        text.push_str(WITHHELD);
+    }
+    text
+}
 
 /// An `EnvFilter` for `directives` (`RUST_LOG` syntax) in which every target of
 /// [`WIRE_TARGETS`] that no directive names is capped at `INFO`: `trace` alone
@@ -149,8 +184,11 @@ impl LogRecord {
             level: *event.metadata().level(),
             target: target.to_owned(),
             spans: Vec::new(),
-            message: scrub(&message),
-            fields: values.into_iter().map(|(name, value)| (name, scrub(&value))).collect(),
+            message: scrub(&withhold_provider_errors(message)),
+            fields: values
+                .into_iter()
+                .map(|(name, value)| (name, scrub(&withhold_provider_errors(value))))
+                .collect(),
         }
     }
 }
@@ -295,7 +333,7 @@ mod tests {
         let records = Arc::new(Mutex::new(Vec::new()));
         let sink = records.clone();
         let subscriber = tracing_subscriber::registry()
-            .with(filter("trace"))
+            .with(filter("trace,aws_smithy_runtime=trace"))
             .with(RedactingLayer::new(move |r| sink.lock().unwrap().push(r)));
         tracing::subscriber::with_default(subscriber, emit);
         records.lock().unwrap().clone()
@@ -317,8 +355,13 @@ mod tests {
                 "an echo"
             );
             tracing::trace!(target: "hyper::proto", "a wire line");
+            tracing::debug!(
+                target: "aws_smithy_runtime::client::orchestrator",
+                err = "DispatchFailure(ProviderError(ProviderError { source: \"Stderr: CANARYSECRET\" }))",
+                "encountered orchestrator error; continuing"
+            );
         });
-        assert_eq!(records.len(), 3, "{records:?}");
+        assert_eq!(records.len(), 4, "{records:?}");
         let text: Vec<String> = records.iter().map(|r| r.to_string()).collect();
         assert!(
             text[0].contains("provider=\"Profile\"") || text[0].contains("provider=Profile"),
@@ -335,10 +378,8 @@ mod tests {
         ] {
             assert!(text.iter().all(|t| !t.contains(secret)), "{secret}: {text:?}");
         }
-        assert!(
-            text[2].contains("SignedHeaders") || text[2].contains("[REDACTED]"),
-            "{}",
-            text[2]
-        );
+        assert!(text[2].contains("authorization: [REDACTED]"), "{}", text[2]);
+        // The SDK's own account of a failed credentials refresh: cut where the provider's error starts.
+        assert!(text[3].ends_with(&format!("ProviderError( {WITHHELD}")), "{}", text[3]);
     }
 }

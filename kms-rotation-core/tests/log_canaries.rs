@@ -1,8 +1,9 @@
 //! The credential guarantee under every log setting: canary credentials from
 //! every source the command line takes them from — the environment, a profile,
-//! a `credential_process` that works and one that fails after printing the
-//! secret on its stderr, an assumed role, an endpoint echoing the request's
-//! headers, an organisation run — times every log setting — none, `--verbose`,
+//! a `credential_process` that works, one that fails after printing the secret
+//! on its stderr and one that does so only when the SDK refreshes (mid-run), an
+//! assumed role, an endpoint echoing the request's headers, an organisation
+//! run — times every log setting — none, `--verbose`,
 //! `RUST_LOG` at warn, debug and trace, and the wire-level targets named at
 //! trace — and no canary (nor any AWS access key id) in stdout, stderr or the
 //! output file. One process per case, cases side by side, each with a timeout.
@@ -43,13 +44,15 @@ const ROLE_SECRET: &str = "CanaryRoleSecret/0004+AssumedRoleEXAMPLEKEY";
 const ROLE_TOKEN: &str = "CanaryRoleToken/0004+AssumedRoleSessionEXAMPLE==";
 
 /// Where credentials come from: the environment and arguments of one run, the
-/// values that must not appear, and whether the run is expected to fail (exit 1).
+/// values that must not appear, whether the run is expected to fail (exit 1),
+/// and whether its requests reach the endpoint (signed, so dumped when asked).
 struct Source {
     name: &'static str,
     env: Vec<(String, String)>,
     args: Vec<String>,
     canaries: Vec<String>,
     fails: bool,
+    sends: bool,
 }
 
 /// A log setting: its name, extra arguments and `RUST_LOG`.
@@ -131,13 +134,24 @@ fn profiles(dir: &Path) -> Vec<(String, String)> {
         "process-fails.sh",
         &format!("echo 'cannot log in; the secret was {STDERR_SECRET}' >&2\nexit 1"),
     );
+    // Credentials the first time (`connect` checks them), refused on the SDK's own
+    // first call: a provider failing mid-run, as the SDK's orchestrator sees it.
+    let refresh = script(
+        "process-refresh.sh",
+        &format!(
+            "if [ -e \"$CANARY_STATE\" ]; then echo 'refresh refused; the secret was {STDERR_SECRET}' >&2; exit 1; fi\n\
+             : > \"$CANARY_STATE\"\nprintf '%s' '{}'",
+            json!({"Version": 1, "AccessKeyId": PROCESS_KEY_ID, "SecretAccessKey": PROCESS_SECRET, "SessionToken": PROCESS_TOKEN})
+        ),
+    );
     let config = dir.join("config");
     std::fs::write(
         &config,
         format!(
             "[profile canary]\nregion = {R1}\n\n\
              [profile process-works]\nregion = {R1}\ncredential_process = {works}\n\n\
-             [profile process-fails]\nregion = {R1}\ncredential_process = {fails}\n"
+             [profile process-fails]\nregion = {R1}\ncredential_process = {fails}\n\n\
+             [profile process-refresh]\nregion = {R1}\ncredential_process = {refresh}\n"
         ),
     )
     .unwrap();
@@ -224,6 +238,7 @@ fn run_case(
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(std::fs::File::create(&stderr_path).unwrap());
+    command.env("CANARY_STATE", dir.join(format!("{slug}.state")));
     if let Some(filter) = setting.rust_log {
         command.env("RUST_LOG", filter);
     }
@@ -277,15 +292,13 @@ fn run_case(
         "trace" if stderr.contains("transmitting request") => {
             problem("RUST_LOG=trace alone turned on the request dumps".to_owned())
         }
-        "wire targets named" if !source.fails && !stderr.contains("transmitting request") => {
+        "wire targets named" if source.sends && !stderr.contains("transmitting request") => {
             problem("the named wire targets logged no request".to_owned())
         }
         _ => {}
     }
     let provider_logged = !matches!(setting.name, "default" | "verbose");
-    if source.name == "failing credential_process"
-        && provider_logged
-        && !stderr.contains("provider failed to provide credentials")
+    if source.name.contains("failing") && provider_logged && !stderr.contains("provider failed to provide credentials")
     {
         problem(format!("the provider's failure was not logged: {}", tail(&stderr)));
     }
@@ -359,6 +372,7 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             args: at(&endpoint),
             canaries: ours.clone(),
             fails: false,
+            sends: true,
         },
         Source {
             name: "profile",
@@ -366,6 +380,7 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             args: with(at(&endpoint), &["--profile", "canary"]),
             canaries: ours.clone(),
             fails: false,
+            sends: true,
         },
         Source {
             name: "working credential_process",
@@ -373,6 +388,7 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             args: with(at(&endpoint), &["--profile", "process-works"]),
             canaries: strings(&[PROCESS_KEY_ID, PROCESS_SECRET, PROCESS_TOKEN]),
             fails: false,
+            sends: true,
         },
         Source {
             name: "failing credential_process",
@@ -380,6 +396,15 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             args: with(at(&endpoint), &["--profile", "process-fails"]),
             canaries: strings(&[STDERR_SECRET]),
             fails: true,
+            sends: false,
+        },
+        Source {
+            name: "credential_process failing on refresh",
+            env: vec![],
+            args: with(at(&endpoint), &["--profile", "process-refresh"]),
+            canaries: strings(&[PROCESS_KEY_ID, PROCESS_SECRET, PROCESS_TOKEN, STDERR_SECRET]),
+            fails: false,
+            sends: false,
         },
         Source {
             name: "assumed role",
@@ -390,6 +415,7 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             ),
             canaries: strings(&[KEY_ID, SECRET, TOKEN, ROLE_SECRET, ROLE_TOKEN]),
             fails: false,
+            sends: true,
         },
         Source {
             name: "endpoint echoing headers",
@@ -397,6 +423,7 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             args: at(&echo.url),
             canaries: ours.clone(),
             fails: false,
+            sends: true,
         },
         Source {
             name: "organisation",
@@ -404,6 +431,7 @@ async fn no_canary_credential_reaches_any_output_under_any_log_setting() {
             args: with(at(&roles.url), &["--organization", "--role-name", ROLE]),
             canaries: [org_canaries, strings(&[ROLE_SECRET, ROLE_TOKEN])].concat(),
             fails: false,
+            sends: true,
         },
     ];
 

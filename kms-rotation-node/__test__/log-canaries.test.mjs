@@ -1,12 +1,12 @@
 // The credential guarantee in Node: canary credentials from every source the
 // built-in client takes them from (the environment, a profile, a working and a
-// failing credential_process, an assumed role, an endpoint echoing the request's
-// headers, an organisation run) and from an injected SDK v3 client, each run in
-// a child process with `onCall` collecting every API attempt, and the package's
-// command line with RUST_LOG=trace and --verbose: no canary in the child's stdout
-// or stderr (where the core writes), in onCall's records, in reports or in
-// error messages. Without KMS_ROTATION_MOTO_ENDPOINT this skips, except under
-// CI, where it fails.
+// failing credential_process, one failing only on the SDK's refresh, an assumed
+// role, an endpoint echoing the request's headers, an organisation run) and from
+// an injected SDK v3 client, each run in a child process with `onCall` collecting
+// every API attempt, and the package's command line with RUST_LOG=trace and
+// --verbose: no canary in the child's stdout or stderr (where the core writes), in
+// onCall's records, in reports or in error messages. Without
+// KMS_ROTATION_MOTO_ENDPOINT this skips, except under CI, where it fails.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -64,10 +64,16 @@ function writeProfiles(dir) {
   const document = JSON.stringify({ Version: 1, AccessKeyId: PROCESS_KEY_ID, SecretAccessKey: PROCESS_SECRET, SessionToken: PROCESS_TOKEN })
   const works = script('works.sh', `printf '%s' '${document}'`)
   const fails = script('fails.sh', `echo 'cannot log in; the secret was ${STDERR_SECRET}' >&2\nexit 1`)
+  // Credentials the first time, refused on the SDK's own first call: a provider failing mid-run.
+  const refresh = script(
+    'refresh.sh',
+    `if [ -e "$CANARY_STATE" ]; then echo 'refresh refused: ${STDERR_SECRET}' >&2; exit 1; fi\n: > "$CANARY_STATE"\nprintf '%s' '${document}'`,
+  )
   writeFileSync(
     join(dir, 'config'),
     `[profile canary]\nregion = ${REGION}\n\n[profile process-works]\nregion = ${REGION}\ncredential_process = ${works}\n\n` +
-      `[profile process-fails]\nregion = ${REGION}\ncredential_process = ${fails}\n`,
+      `[profile process-fails]\nregion = ${REGION}\ncredential_process = ${fails}\n\n` +
+      `[profile process-refresh]\nregion = ${REGION}\ncredential_process = ${refresh}\n`,
   )
   writeFileSync(
     join(dir, 'credentials'),
@@ -128,6 +134,13 @@ describe('no canary credential reaches any output', () => {
           [PROCESS_KEY_ID, PROCESS_SECRET, PROCESS_TOKEN],
         ],
         ['failing credential_process', env, 'checkAccount', { ...at(endpoint), profile: 'process-fails' }, [STDERR_SECRET], true],
+        [
+          'credential_process failing on refresh',
+          { ...env, CANARY_STATE: join(dir, 'refreshed') },
+          'checkAccount',
+          { ...at(endpoint), profile: 'process-refresh' },
+          [PROCESS_KEY_ID, PROCESS_SECRET, PROCESS_TOKEN, STDERR_SECRET],
+        ],
         [
           'assumed role',
           { ...env, ...canaryEnv },

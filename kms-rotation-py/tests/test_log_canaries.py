@@ -1,11 +1,11 @@
 """The credential guarantee in Python: canary credentials from every source the
 built-in client takes them from (the environment, a profile, a working and a
-failing ``credential_process``, an assumed role, an endpoint echoing the
-request's headers, an organisation run) and from an injected boto3 client, with
-the root logger at DEBUG and an ``on_call=`` collector, and the console script
-with ``RUST_LOG=trace``: no canary in stdout or stderr (captured at the file
-descriptors, where the core writes), in this library's log records, in
-``on_call``'s dicts, in reports or in exceptions.
+failing ``credential_process``, one failing only on the SDK's refresh, an assumed
+role, an endpoint echoing the request's headers, an organisation run) and from an
+injected boto3 client, with the root logger at DEBUG and an ``on_call=``
+collector, and the console script with ``RUST_LOG=trace``: no canary in stdout or
+stderr (captured at the file descriptors, where the core writes), in this
+library's log records, in ``on_call``'s dicts, in reports or in exceptions.
 
 botocore's own records are not this library's: an injected client logs its
 request headers at DEBUG by itself (the user's logging, shown below), so only
@@ -75,11 +75,19 @@ def use_profiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     document["SessionToken"] = PROCESS_TOKEN
     works = script("works.sh", f"printf '%s' '{json.dumps(document)}'")
     fails = script("fails.sh", f"echo 'cannot log in; the secret was {STDERR_SECRET}' >&2\nexit 1")
+    # Credentials the first time, refused on the SDK's own first call: a provider failing mid-run.
+    refresh = script(
+        "refresh.sh",
+        f"if [ -e \"$CANARY_STATE\" ]; then echo 'refresh refused: {STDERR_SECRET}' >&2; exit 1; fi\n"
+        f": > \"$CANARY_STATE\"\nprintf '%s' '{json.dumps(document)}'",
+    )
+    monkeypatch.setenv("CANARY_STATE", str(tmp_path / "refreshed"))
     config = tmp_path / "config"
     config.write_text(
         f"[profile canary]\nregion = {REGION}\n\n"
         f"[profile process-works]\nregion = {REGION}\ncredential_process = {works}\n\n"
-        f"[profile process-fails]\nregion = {REGION}\ncredential_process = {fails}\n"
+        f"[profile process-fails]\nregion = {REGION}\ncredential_process = {fails}\n\n"
+        f"[profile process-refresh]\nregion = {REGION}\ncredential_process = {refresh}\n"
     )
     credentials = tmp_path / "credentials"
     credentials.write_text(
@@ -117,6 +125,13 @@ def failing_process(monkeypatch: pytest.MonkeyPatch, tmp: Path, moto: str, proxy
     return lambda **log: call(profile="process-fails", endpoint_url=moto, regions=[REGION], **log), [
         STDERR_SECRET
     ]
+
+
+def refresh_failing_process(monkeypatch: pytest.MonkeyPatch, tmp: Path, moto: str, proxy: FaultProxy) -> Any:
+    use_profiles(monkeypatch, tmp)
+    call = kms_rotation.check_account
+    canaries = [PROCESS_KEY_ID, PROCESS_SECRET, PROCESS_TOKEN, STDERR_SECRET]
+    return lambda **log: call(profile="process-refresh", endpoint_url=moto, regions=[REGION], **log), canaries
 
 
 def assumed_role(monkeypatch: pytest.MonkeyPatch, tmp: Path, moto: str, proxy: FaultProxy) -> Any:
@@ -172,6 +187,7 @@ CASES: dict[str, Case] = {
     "profile": profile,
     "working credential_process": working_process,
     "failing credential_process": failing_process,
+    "credential_process failing on refresh": refresh_failing_process,
     "assumed role": assumed_role,
     "endpoint echoing headers": echoing_endpoint,
     "injected boto3 client": injected_boto3_client,
