@@ -27,9 +27,9 @@
 #![deny(missing_docs)]
 
 // The layers, lowest first (a module uses only layers below it; no import
-// cycles): api; logs (the process's log, over api); error; arn, model; policy; rules; report; client (with
-// JsonClient), aws_json; snapshot; aws; accounts; engine; connection; check,
-// collect, remediate, organization; run; render.
+// cycles): api; logs (the process's log, over api); error; arn, model; policy;
+// rules; report; client (with JsonClient), aws_json; snapshot; aws; accounts;
+// engine; connection; check, collect, remediate, organization; run; render.
 mod accounts;
 mod api;
 mod arn;
