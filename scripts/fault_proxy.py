@@ -35,7 +35,9 @@ or "split" — one entry a page, each page also repeating the previous page's
 entry, every page but the last with a NextToken), answer (200 with
 "body", without forwarding: an operation the emulator lacks, such as Account's
 ListRegions), expire_in (forward, then set an STS answer's credentials to
-expire "seconds" from now).
+expire "seconds" from now), credentials (forward, then set an STS answer's
+"SecretAccessKey" and "SessionToken" to the values given: known canaries for
+the log tests; moto keys accounts by the access key id, which stays).
 
 Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
 matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
@@ -245,10 +247,15 @@ class Proxy(BaseHTTPRequestHandler):
             self.answer(200, b"")
         elif action == "answer":
             self.answer(200, json.dumps(fault.get("body", {})).encode())
-        elif action == "expire_in":
+        elif action in ("expire_in", "credentials"):
             status, headers, data = self.forward(raw)
-            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + fault.get("seconds", 0)))
-            data = re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{at}</Expiration>".encode(), data)
+            if action == "expire_in":
+                at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + fault.get("seconds", 0)))
+                data = re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{at}</Expiration>".encode(), data)
+            else:
+                for field in ("SecretAccessKey", "SessionToken"):
+                    element = f"<{field}>{fault[field]}</{field}>".encode()
+                    data = re.sub(rf"<{field}>[^<]*</{field}>".encode(), element, data)
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(data)))

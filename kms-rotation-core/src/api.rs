@@ -26,15 +26,146 @@ pub fn register_secret(secret: &str) {
     }
 }
 
-/// `text` with every registered credential value replaced by `[REDACTED]`.
+/// `text` with every credential it can hold replaced by `[REDACTED]`: the
+/// registered credential values, AWS access key ids (`AKIA…`, `ASIA…`: they
+/// are recognised by shape, so an id is hidden even where its credentials were
+/// never resolved here), and the values of the headers, query parameters and
+/// fields that carry credentials (`Authorization`, `X-Amz-Security-Token`,
+/// `X-Amz-Credential`, `X-Amz-Signature`, `Credential=` and `Signature=` in a
+/// signature, `SecretAccessKey`, `SessionToken`, `aws_secret_access_key`, …), in
+/// any of the shapes a message, a debug dump or a log line gives them
+/// (`name: value`, `name=value`, `"name": "value"`, `<Name>value</Name>`).
+///
+/// Every message this crate makes and every log line its processes write go
+/// through here.
 pub fn scrub(text: &str) -> String {
     let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
     let mut out = text.to_owned();
     for secret in secrets.iter() {
         if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "[REDACTED]");
+            out = out.replace(secret.as_str(), REDACTED);
         }
     }
+    drop(secrets);
+    redact_access_key_ids(&redact_credential_fields(&out))
+}
+
+const REDACTED: &str = "[REDACTED]";
+
+/// Names whose value is a credential or a signature, lowercase, each with
+/// whether its value may hold spaces and commas (an `Authorization` header:
+/// `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`).
+const CREDENTIAL_FIELDS: [(&str, bool); 14] = [
+    ("authorization", true),
+    ("x-amz-security-token", false),
+    ("x-amz-credential", false),
+    ("x-amz-signature", false),
+    ("credential", false),
+    ("signature", false),
+    ("secretaccesskey", false),
+    ("sessiontoken", false),
+    ("secret_access_key", false),
+    ("session_token", false),
+    ("securitytoken", false),
+    ("aws_secret_access_key", false),
+    ("aws_session_token", false),
+    ("aws_security_token", false),
+];
+
+/// Replaces the value after each name of [`CREDENTIAL_FIELDS`] (matched without
+/// regard to case, not inside a longer word), whatever quotes and separator
+/// (`:`, `=`, `>`) stand between them.
+fn redact_credential_fields(text: &str) -> String {
+    let lower = text.to_ascii_lowercase().into_bytes();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let field = CREDENTIAL_FIELDS.iter().find(|(name, _)| {
+            lower[at..].starts_with(name.as_bytes())
+                && (at == 0 || !is_word_byte(bytes[at - 1]))
+                && !bytes.get(at + name.len()).copied().is_some_and(is_word_byte)
+        });
+        let Some((name, spaced)) = field else {
+            at += 1;
+            continue;
+        };
+        let after_name = at + name.len();
+        let Some(start) = value_start(bytes, after_name) else {
+            at = after_name;
+            continue;
+        };
+        let end = (start..bytes.len())
+            .find(|&i| ends_value(bytes[i], *spaced))
+            .unwrap_or(bytes.len());
+        // A value already withheld (`"** redacted **"`) or empty stays as it is.
+        if end > start && !text[start..end].starts_with('*') && text[start..end] != *REDACTED {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+        }
+        at = end.max(after_name);
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Where the value after a field name starts: past closing quotes, spaces, one
+/// separator (`:`, `=`, or `>` closing an XML tag) and opening quotes; `None`
+/// when no separator follows (the name is only a word in a sentence).
+fn value_start(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let skip = |i: &mut usize, set: &[u8]| {
+        while *i < bytes.len() && set.contains(&bytes[*i]) {
+            *i += 1;
+        }
+    };
+    skip(&mut i, b"\\\"' ");
+    if !matches!(bytes.get(i), Some(b':' | b'=' | b'>')) {
+        return None;
+    }
+    i += 1;
+    skip(&mut i, b"\\\"' ");
+    Some(i)
+}
+
+/// Whether `b` ends a credential value.
+fn ends_value(b: u8, spaced: bool) -> bool {
+    match b {
+        b'"' | b'\'' | b'\\' | b'\n' | b'\r' | b'<' | b'&' | b';' | b'}' | b')' => true,
+        b' ' | b'\t' | b',' => !spaced,
+        _ => false,
+    }
+}
+
+/// Replaces AWS access key ids: `AKIA` (long-term) or `ASIA` (temporary)
+/// followed by at least 12 upper-case letters or digits, not inside a longer word.
+fn redact_access_key_ids(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while at + 4 <= bytes.len() {
+        let prefixed = matches!(&bytes[at..at + 4], b"AKIA" | b"ASIA");
+        if !prefixed || (at > 0 && is_word_byte(bytes[at - 1])) {
+            at += 1;
+            continue;
+        }
+        let end = (at + 4..bytes.len())
+            .find(|&i| !(bytes[i].is_ascii_uppercase() || bytes[i].is_ascii_digit()))
+            .unwrap_or(bytes.len());
+        if end - at >= 16 && !bytes.get(end).copied().is_some_and(is_word_byte) {
+            out.push_str(&text[copied..at]);
+            out.push_str(REDACTED);
+            copied = end;
+        }
+        at = end;
+    }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -460,5 +591,67 @@ impl ApiError {
     /// A `ThrottlingException`.
     pub fn throttling(message: impl Into<String>) -> Self {
         Self::new("ThrottlingException", message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_values_are_redacted_in_every_shape() {
+        let cases = [
+            (
+                "x-amz-security-token: tok+/en==; host: kms",
+                "x-amz-security-token: [REDACTED]; host: kms",
+            ),
+            (
+                "\"X-Amz-Security-Token\": \"tok+/en==\"",
+                "\"X-Amz-Security-Token\": \"[REDACTED]\"",
+            ),
+            (
+                "?X-Amz-Credential=AKIA%2F2026&X-Amz-Signature=ab12",
+                "?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]",
+            ),
+            (
+                "authorization: AWS4-HMAC-SHA256 Credential=K/20261206/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab12; next: 1",
+                "authorization: [REDACTED];x-amz-date, Signature=[REDACTED]; next: 1",
+            ),
+            (
+                "<SessionToken>tok</SessionToken><SecretAccessKey>s</SecretAccessKey>",
+                "<SessionToken>[REDACTED]</SessionToken><SecretAccessKey>[REDACTED]</SecretAccessKey>",
+            ),
+            (
+                "aws_secret_access_key = s3cr3t\n",
+                "aws_secret_access_key = [REDACTED]\n",
+            ),
+            (
+                "secret_access_key: \"** redacted **\"",
+                "secret_access_key: \"** redacted **\"",
+            ),
+            (
+                "key AKIAIOSFODNN7EXAMPLE, and ASIAIOSFODNN7EXAMPLE.",
+                "key [REDACTED], and [REDACTED].",
+            ),
+        ];
+        for (text, redacted) in cases {
+            assert_eq!(scrub(text), redacted, "{text}");
+        }
+        // Words, not fields: left alone.
+        for text in [
+            "no usable AWS credentials (looked at the environment)",
+            "The request signature we calculated does not match the signature you provided.",
+            "Signature expired: 20261206T000000Z is now earlier than 20261206T000500Z",
+            "XAKIAIOSFODNN7EXAMPLE AKIA1234 alias/ASIAN-keys",
+        ] {
+            assert_eq!(scrub(text), text);
+        }
+    }
+
+    #[test]
+    fn registered_values_are_redacted_and_short_ones_ignored() {
+        register_secret("short");
+        register_secret("registered-secret-value");
+        assert_eq!(scrub("a short registered-secret-value!"), "a short [REDACTED]!");
     }
 }

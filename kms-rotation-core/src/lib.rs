@@ -27,10 +27,11 @@
 #![deny(missing_docs)]
 
 // The layers, lowest first (a module uses only layers below it; no import
-// cycles): api; error; arn, model; credentials; policy; rules; report; client
-// (with JsonClient), aws_json; snapshot; engine; check, collect, remediate;
-// organization (options, the OrgClient trait and its transport and memory
-// implementations, the directory, the operations); aws; connection; run; render.
+// cycles): api; logs (the process's log, over api); error; arn, model;
+// credentials; policy; rules; report; client (with JsonClient), aws_json;
+// snapshot; engine; check, collect, remediate; organization (options, the
+// OrgClient trait and its transport and memory implementations, the
+// directory, the operations); aws; connection; run; render.
 mod api;
 mod arn;
 #[cfg(feature = "aws")]
@@ -48,6 +49,8 @@ mod credentials;
 mod engine;
 mod error;
 mod json_input;
+#[cfg(feature = "cli")]
+pub mod logs;
 mod model;
 mod options;
 mod organization;

@@ -12,8 +12,9 @@
 mod common;
 
 use aws_sdk_kms::types::KeySpec as SdkKeySpec;
+use common::endpoint;
+use common::moto::{management_account, session_in};
 use common::proxy::Proxy;
-use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountState, CheckOptions, ConnectionOptions, Format, OrganizationOptions, OrganizationReport, Outcome, Reason,
@@ -23,19 +24,6 @@ use serde_json::json;
 
 const R1: &str = "us-east-1";
 const ROLE: &str = "KmsRotationAudit";
-
-/// A session acting in `account` (moto: assume any role there).
-async fn session_in(endpoint: &str, account: &str) -> AwsSession {
-    let options = AwsOptions::default()
-        .with_static_credentials("testing", "testing", None)
-        .with_endpoint_url(endpoint)
-        .unwrap()
-        .with_regions([R1])
-        .unwrap()
-        .with_role(&format!("arn:aws:iam::{account}:role/Seeder"), None, None)
-        .unwrap();
-    AwsSession::connect(&options).await.unwrap()
-}
 
 /// Three keys in an account: rotation on (PASS), off (FAIL), RSA (NOT_APPLICABLE); their ids.
 async fn seed(session: &AwsSession) -> [String; 3] {
@@ -231,32 +219,6 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
         let (ids, session) = &keys[account];
         assert!(rotation_enabled(session, &ids[1]).await, "{account}");
     }
-}
-
-/// A fresh management account (isolated from other tests by its id) with an
-/// organisation: its id, the caller's credentials there (an admin role), and
-/// its Organizations client.
-async fn management_account(endpoint: &str) -> (String, StaticCredentials, aws_sdk_organizations::Client) {
-    let management = fresh_account_id();
-    let bootstrap = session_in(endpoint, &management).await;
-    let admin = kms_rotation_core::OrgClient::assume_role(
-        &aws::AwsOrgClient::new(&bootstrap),
-        &kms_rotation_core::RoleSession::new(
-            format!("arn:aws:iam::{management}:role/Admin"),
-            None,
-            Some("tests".to_owned()),
-        ),
-    )
-    .await
-    .unwrap();
-    let orgs = aws_sdk_organizations::Client::new(bootstrap.sdk_config());
-    orgs.create_organization().send().await.unwrap();
-    let credentials = StaticCredentials {
-        access_key_id: admin.access_key_id,
-        secret_access_key: admin.secret_access_key,
-        session_token: Some(admin.session_token),
-    };
-    (management, credentials, orgs)
 }
 
 /// A fresh organisation on moto: its management account, the caller's

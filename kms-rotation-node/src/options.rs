@@ -435,10 +435,11 @@ impl Request {
         }
         if let Some(listener) = on_call {
             let forward = move |call: &kms_rotation_core::ApiCall| {
+                // Through the core's one redaction point, as the command line's log lines.
                 let call = ApiCall {
                     operation: call.operation.as_str().to_owned(),
-                    region: call.region.clone(),
-                    outcome: call.outcome.clone(),
+                    region: kms_rotation_core::scrub(&call.region),
+                    outcome: kms_rotation_core::scrub(&call.outcome),
                     latency_ms: call.latency_ms as f64,
                     attempt: call.attempt,
                 };

@@ -313,18 +313,14 @@ fn parse_remediation_format(text: &str) -> Result<Format, String> {
     }
 }
 
-/// Logs to stderr: `--verbose` shows every API call; `RUST_LOG` filters as usual.
+/// Logs to stderr, every line redacted (`logs`): `--verbose` shows every API call;
+/// `RUST_LOG` filters as usual, except that wire-level targets stay quiet unless named.
 fn init_logging(verbose: bool) {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(filter) if !filter.is_empty() => tracing_subscriber::EnvFilter::new(filter),
-        _ if verbose => tracing_subscriber::EnvFilter::new("kms_rotation=debug"),
-        _ => return,
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .try_init();
+    match std::env::var("RUST_LOG") {
+        Ok(filter) if !filter.is_empty() => crate::logs::init_stderr(&filter),
+        _ if verbose => crate::logs::init_stderr("kms_rotation=debug"),
+        _ => {}
+    }
 }
 
 /// A usage or configuration error: exit code 1.

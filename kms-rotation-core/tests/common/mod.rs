@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod moto;
 pub mod proxy;
 
 use std::sync::atomic::{AtomicU64, Ordering};
