@@ -74,7 +74,6 @@ pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use connection::{Connection, ConnectionOptions, Regions, StaticCredentials};
-pub use options::{OPTIONS, OptionSpec};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
@@ -83,6 +82,7 @@ pub use model::{
     Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use options::{Door, OPTIONS, OptionSpec, option_named, spell_options};
 pub use org_transport::{
     OrgOperation, OrganizationTransport, REFRESH_BEFORE_EXPIRY, RoleCredentials, TransportDirectory,
 };
@@ -90,12 +90,12 @@ pub use organization::{MemoryOrganization, check_organization, remediate_organiz
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
-    CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS, RenderOptions, render,
-    render_organization, render_remediation,
+    CHECK_ID, CHECK_TITLE, COMPLIANCE, DEFAULT_WIDTH, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS,
+    RenderOptions, render, render_organization, render_remediation,
 };
 pub use report::{
     AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,
-    RemediationAction, RemediationReport, SCHEMA_VERSION, Stats, Summary,
+    RemediationAction, RemediationReport, ReportSource, SCHEMA_VERSION, Stats, Summary,
 };
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey, SnapshotTransport};
 
