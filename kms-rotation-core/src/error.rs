@@ -65,10 +65,10 @@ impl Error {
     /// `--max-rotation-period-days`, `max_rotation_period_days=`, `maxRotationPeriodDays`.
     pub fn message_for(&self, door: crate::options::Door) -> String {
         let text = match self {
-            Error::InvalidInput { what, value, reason } => match crate::options::option_named(what) {
-                Some(option) => format!("invalid {} {value:?}: {reason}", option.spelled(door)),
-                None => self.to_string(),
-            },
+            // Between backticks, so that spell_options spells a one-word option too.
+            Error::InvalidInput { what, value, reason } if crate::options::option_named(what).is_some() => {
+                format!("invalid `{what}` {value:?}: {reason}")
+            }
             _ => self.to_string(),
         };
         crate::options::spell_options(&text, door)

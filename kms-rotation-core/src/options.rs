@@ -109,8 +109,9 @@ pub fn spell_options(message: &str, door: Door) -> String {
         let end = at + bytes[at..].iter().take_while(|b| word(**b)).count();
         let name = &message[at..end];
         let next = bytes.get(end).copied();
-        let joined =
-            matches!(next, Some(b'/' | b'-')) || (next == Some(b'.') && bytes.get(end + 1).is_some_and(|b| word(*b)));
+        // Part of a path or a longer name, a call (`factory(...)`), or already spelled (`name=`).
+        let joined = matches!(next, Some(b'/' | b'-' | b'(' | b'='))
+            || (next == Some(b'.') && bytes.get(end + 1).is_some_and(|b| word(*b)));
         let quoted = at > 0 && bytes[at - 1] == b'`' && next == Some(b'`');
         match option_named(name) {
             Some(spec) if !joined && (quoted || name.contains('_')) => {
@@ -238,6 +239,8 @@ mod tests {
             "`not_an_option` stays"
         );
         assert_eq!(spell_options("ends with dry_run.", Door::Cli), "ends with --apply.");
+        let call = "client_factory(\"us-east-1\") failed; role_name= is missing";
+        assert_eq!(spell_options(call, Door::Python), call);
     }
 
     #[test]
