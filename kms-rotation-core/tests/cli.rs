@@ -735,6 +735,19 @@ fn max_days_since_rotation_judges_against_source_date_epoch_and_remediation_give
     let text = stdout(&remediation);
     assert!(text.contains("aws kms rotate-key-on-demand --key-id"), "{text}");
     assert!(text.contains("import new key material"), "{text}");
+    let table = run(&[
+        "remediate",
+        "--snapshot",
+        scratch.path(),
+        "--max-days-since-rotation",
+        "365",
+    ]);
+    let table = stdout(&table).replace("\n    ", " ");
+    assert!(
+        table.contains("(--rotate-on-demand)"),
+        "the table names the flag: {table}"
+    );
+    assert_cli_spelling(&table);
     assert!(
         !text.contains("\"RotateKeyOnDemand\""),
         "never rotated on demand unasked: {text}"

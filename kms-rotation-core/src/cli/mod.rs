@@ -479,7 +479,14 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             if args.apply {
                 source.save_changes()?;
             }
-            emit(&render_remediation(&outcome, args.format), &args.output)?;
+            let text = render_remediation(&outcome, args.format);
+            // The actions' messages name options the core's way (`rotate_on_demand`);
+            // the table is read at this door. The machine formats stay canonical.
+            let text = match args.format {
+                Format::Table => spell_options(&text, Door::Cli),
+                _ => text,
+            };
+            emit(&text, &args.output)?;
             Ok(outcome.exit_code())
         }
         Command::Collect(args) => {
@@ -492,7 +499,9 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             let options = source.check_options(&args.selection, policy)?;
             let snapshot = source.connection.collect(&options).await?;
             snapshot.save(&args.output)?;
-            eprintln!("wrote {} ({} regions)", args.output.display(), snapshot.regions().len());
+            let regions = snapshot.regions().len();
+            let plural = if regions == 1 { "" } else { "s" };
+            eprintln!("wrote {} ({regions} region{plural})", args.output.display());
             let unlisted = snapshot.unlisted_regions();
             for (region, error) in &unlisted {
                 eprintln!(
