@@ -505,6 +505,28 @@ fn bad_values_are_named_before_any_work() {
         assert_eq!(code(&out), 1, "{extra:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(named), "{extra:?}: {}", stderr(&out));
         assert!(!stderr(&out).contains(" inf "), "{extra:?}: {}", stderr(&out));
+        assert_cli_spelling(&stderr(&out));
+    }
+    // The messages issue 26 found in another door's spelling.
+    for (args, flag) in [
+        (
+            vec!["check", "--snapshot", DEMO, "--region", "xx-fake-9"],
+            "--allow-unknown-regions",
+        ),
+        (vec!["check", "--snapshot", DEMO, "--role-name", "Audit"], "--role-name"),
+        (
+            vec!["check", "--snapshot", DEMO, "--max-rotation-period-days", "30"],
+            "--max-rotation-period-days",
+        ),
+        (
+            vec!["check", "--external-id", "x-1", "--region", "us-east-1"],
+            "--role-arn",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+        assert_cli_spelling(&stderr(&out));
     }
 }
 
