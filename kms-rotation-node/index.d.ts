@@ -187,6 +187,20 @@ export interface Stats {
  * An {@link AccountReport}'s canonical JSON (`schema_version` 1) as a plain
  * object, identical to what the Rust and Python libraries write.
  */
+/** Where a report's keys were read: what `remediate` must reach again to act on them. */
+export interface ReportSource {
+  /** A snapshot file, as its path was given. */
+  snapshot?: string
+  /** Clients the caller made (a client, a factory, a snapshot made in code). */
+  own_clients?: true
+  /** The AWS shared config profile. */
+  profile?: string
+  /** The endpoint every AWS request went to. */
+  endpoint_url?: string
+  /** The role assumed first. */
+  role_arn?: string
+}
+
 export interface AccountReportJson {
   schema_version: 1
   /** When the report was made (RFC 3339). */
@@ -194,6 +208,8 @@ export interface AccountReportJson {
   /** The account, when known. */
   account_id: string | null
   policy: Policy
+  /** Where the keys were read, when checked through the package's options. */
+  source?: ReportSource
   /** One entry per requested region, sorted by name. */
   regions: RegionReport[]
   /** One finding per listed key, sorted by region then key ARN. */
@@ -473,6 +489,8 @@ export declare class AccountReport {
   get account_id(): string | null
   /** The policy the keys were held to. */
   get policy(): Policy
+  /** Where the keys were read; `remediate` acts only there. */
+  get source(): ReportSource | null
   /** One entry per requested region, sorted by name. */
   get regions(): RegionReport[]
   /** One finding per listed key, sorted by region then key ARN. */
@@ -743,8 +761,11 @@ export interface CheckOptions {
   maxRotationPeriodDays?: number
   /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
   evaluateDisabledKeys?: boolean
-  /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`. */
-  exemptions?: Array<string>
+  /**
+   * Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`
+   * (one rule may be given as a string).
+   */
+  exemptions?: string[] | string
   /**
    * Read each judged key's rotation history (`ListKeyRotations`, a call per
    * key at 100 per second): findings gain `rotation.last_rotated_at`,
@@ -995,6 +1016,12 @@ export interface RemediationOptions {
    * the command to run.
    */
   rotateOnDemand?: boolean
+  /**
+   * `remediate`: act on a report checked elsewhere than these options reach
+   * (another snapshot, profile, endpoint or role); by default such a report
+   * is refused. (`remediateKeys` checks the keys itself, where it acts.)
+   */
+  allowOtherSource?: boolean
 }
 
 /**

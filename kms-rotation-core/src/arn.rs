@@ -464,7 +464,7 @@ fn unknown_region(region: &str) -> Option<String> {
         ),
     };
     Some(format!(
-        "{region:?} is not an AWS region{hint} (a region newer than this version: allow unknown regions)"
+        "{region:?} is not an AWS region{hint} (a region newer than this version: allow_unknown_regions)"
     ))
 }
 

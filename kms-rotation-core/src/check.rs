@@ -263,7 +263,7 @@ pub(crate) async fn read_rotation(
             caller
                 .tags(&key_id)
                 .await
-                .map_err(|e| (e, Operation::ListResourceTags))?,
+                .map_err(|e| (tags_unknown(e, policy), Operation::ListResourceTags))?,
         );
     }
     let status = if rules::needs_rotation_status(facts, policy) {
@@ -286,6 +286,16 @@ pub(crate) async fn read_rotation(
         );
     }
     Ok(status)
+}
+
+/// A failed tag read, saying which exemptions it leaves undecided.
+fn tags_unknown(mut error: ApiError, policy: &Policy) -> ApiError {
+    error.message = format!(
+        "{} (so the exemption {} cannot be evaluated)",
+        error.message.trim_end_matches('.'),
+        policy.tag_rules()
+    );
+    error
 }
 
 pub(crate) fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {

@@ -20,7 +20,10 @@ use crate::snapshot::{Snapshot, SnapshotKey};
 /// It makes the calls a check makes, with two differences so that the
 /// snapshot can be evaluated under another policy: the rotation status is read
 /// for every key KMS can rotate (exempt and disabled keys included), and tags
-/// are read when the options' policy has a tag exemption. With the rotation
+/// are read when the options' policy has a tag exemption (one `ListResourceTags`
+/// per key, at most 2000 a second per region). A snapshot collected without
+/// one records no `Tags`, and a tag exemption over it makes the keys `ERROR`
+/// `missing_evidence`, never a verdict made as if untagged. With the rotation
 /// history option, `ListKeyRotations` is recorded (as `Rotations`) for the
 /// keys KMS rotates and for imported-material keys. A failed call is
 /// recorded in the snapshot's `Errors` and replayed on evaluation.
@@ -141,7 +144,7 @@ async fn collect_key(
     let mut key = SnapshotKey::new(metadata, None).with_aliases(aliases);
     if needs_tags {
         match caller.tags(&entry.key_id).await {
-            Ok(tags) => key.tags = tags,
+            Ok(tags) => key.tags = Some(tags),
             Err(error) => key = key.with_error(Operation::ListResourceTags, error),
         }
     }

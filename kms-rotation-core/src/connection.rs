@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::organization::{
     AccountDirectory, AccountScope, OrganizationOptions, OrganizationTransport, TransportOrgClient,
 };
+use crate::report::ReportSource;
 use crate::snapshot::Snapshot;
 
 /// Makes a client for a region, having checked it offers the operations a call needs.
@@ -259,10 +260,11 @@ impl ConnectionOptions {
                 ));
             }
             if injected {
+                let (what, value) = self.organization.first_given();
                 return Err(Error::invalid(
-                    "organization",
-                    "true",
-                    "an organisation run reaches each account through the built-in AWS client or service_client_factory (Organizations, STS); it cannot use client, client_factory or a snapshot",
+                    what,
+                    value,
+                    "it is for an organisation run, which reaches each account through the built-in AWS client or service_client_factory (Organizations, STS); it cannot use `client`, client_factory or a snapshot",
                 ));
             }
             // The member roles' external id and session name.
@@ -282,7 +284,7 @@ impl ConnectionOptions {
             return Err(Error::invalid(
                 "service_client_factory",
                 "<factory>",
-                "it makes the clients of an organisation run; give organization, organizational_unit or accounts_file too (client_factory makes the clients of one account)",
+                "it makes the clients of an organisation run; give `organization`, organizational_unit or accounts_file too (client_factory makes the clients of one account)",
             ));
         }
         let directory = match (&self.organization_clients, &organization) {
@@ -303,7 +305,7 @@ impl ConnectionOptions {
             return Err(Error::invalid(
                 name,
                 value.clone().unwrap_or_default(),
-                "it configures the built-in AWS client, so it cannot be combined with client, client_factory, service_client_factory or a snapshot",
+                "it configures the built-in AWS client, so it cannot be combined with `client`, client_factory, service_client_factory or a snapshot",
             ));
         }
         if self.role_arn.is_none() && organization.is_none() {
@@ -458,6 +460,24 @@ impl Connection {
     /// Whether the clients are AWS's own (the built-in SDK client).
     pub fn is_aws(&self) -> bool {
         matches!(self.source, Source::Aws(_))
+    }
+
+    /// Where the keys are read (what a report records, and `remediate` compares).
+    pub fn report_source(&self) -> ReportSource {
+        let mut source = ReportSource::default();
+        match &self.source {
+            Source::Aws(settings) => {
+                source.profile.clone_from(&settings.profile);
+                source.endpoint_url.clone_from(&settings.endpoint_url);
+                source.role_arn.clone_from(&settings.role_arn);
+            }
+            Source::Snapshot(snapshot) => match snapshot.path() {
+                Some(path) => source.snapshot = Some(path),
+                None => source.own_clients = true,
+            },
+            Source::Injected { .. } | Source::Directory(_) => source.own_clients = true,
+        }
+        source
     }
 
     /// Validates what can be validated without a call (the AWS settings' shapes).

@@ -60,6 +60,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message with every option it names (the argument of an invalid
+    /// input, and options named in the text) spelled as `door` spells it:
+    /// `--max-rotation-period-days`, `max_rotation_period_days=`, `maxRotationPeriodDays`.
+    pub fn message_for(&self, door: crate::options::Door) -> String {
+        let text = match self {
+            // Between backticks, so that spell_options spells a one-word option too.
+            Error::InvalidInput { what, value, reason } if crate::options::option_named(what).is_some() => {
+                format!("invalid `{what}` {value:?}: {reason}")
+            }
+            _ => self.to_string(),
+        };
+        crate::options::spell_options(&text, door)
+    }
+
     /// Shorthand for [`Error::InvalidInput`].
     pub(crate) fn invalid(what: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {

@@ -84,7 +84,7 @@ pub use model::{
     Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
-pub use options::{OPTIONS, OptionSpec};
+pub use options::{Door, OPTIONS, OptionSpec, option_named, spell_options};
 pub use organization::{
     AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrgTransport,
     MemoryOrganization, OrgClient, OrganizationOptions, OrganizationTransport, RoleSession, TransportOrgClient,
@@ -93,12 +93,12 @@ pub use organization::{
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
-    CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS, RenderOptions, render,
-    render_organization, render_remediation,
+    CHECK_ID, CHECK_TITLE, COMPLIANCE, DEFAULT_WIDTH, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS,
+    RenderOptions, render, render_organization, render_remediation,
 };
 pub use report::{
     AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,
-    RemediationAction, RemediationReport, SCHEMA_VERSION, Stats, Summary,
+    RemediationAction, RemediationReport, ReportSource, SCHEMA_VERSION, Stats, Summary,
 };
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey, SnapshotTransport};
 

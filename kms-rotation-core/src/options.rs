@@ -59,6 +59,75 @@ impl OptionSpec {
     }
 }
 
+/// A door into the library: each spells an option its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Door {
+    /// Rust: the snake_case name (`max_rotation_period_days`).
+    Rust,
+    /// The command line: the flag (`--max-rotation-period-days`).
+    Cli,
+    /// Python: the keyword argument (`max_rotation_period_days=`).
+    Python,
+    /// Node: the option's camelCase name (`maxRotationPeriodDays`).
+    Node,
+}
+
+impl OptionSpec {
+    /// The option as `door` spells it; the CLI spells one it lacks by its name.
+    pub fn spelled(&self, door: Door) -> String {
+        match door {
+            Door::Rust => self.name.to_owned(),
+            Door::Cli => self.cli_flag().unwrap_or_else(|| self.name.to_owned()),
+            Door::Python => format!("{}=", self.name),
+            Door::Node => self.camel_case(),
+        }
+    }
+}
+
+/// The option named `name` (snake_case), if it is one.
+pub fn option_named(name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|option| option.name == name)
+}
+
+/// A message of the core with every option it names spelled as `door` spells
+/// it. The core names an option by its snake_case name: one with an
+/// underscore anywhere (`rotate_on_demand`), a one-word one (`organization`,
+/// `client`) between backticks, which are dropped. A name inside a path
+/// (`/tmp/role_name.json`) or a longer word is left alone.
+pub fn spell_options(message: &str, door: Door) -> String {
+    let bytes = message.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut out = String::with_capacity(message.len());
+    let mut at = 0;
+    let mut copied = 0;
+    while at < bytes.len() {
+        if !word(bytes[at]) || (at > 0 && (word(bytes[at - 1]) || matches!(bytes[at - 1], b'/' | b'.' | b'-'))) {
+            at += 1;
+            continue;
+        }
+        let end = at + bytes[at..].iter().take_while(|b| word(**b)).count();
+        let name = &message[at..end];
+        let next = bytes.get(end).copied();
+        // Part of a path or a longer name, a call (`factory(...)`), or already spelled (`name=`).
+        let joined = matches!(next, Some(b'/' | b'-' | b'(' | b'='))
+            || (next == Some(b'.') && bytes.get(end + 1).is_some_and(|b| word(*b)));
+        let quoted = at > 0 && bytes[at - 1] == b'`' && next == Some(b'`');
+        match option_named(name) {
+            Some(spec) if !joined && (quoted || name.contains('_')) => {
+                let (from, to) = if quoted { (at - 1, end + 1) } else { (at, end) };
+                out.push_str(&message[copied..from]);
+                out.push_str(&spec.spelled(door));
+                copied = to;
+            }
+            _ => {}
+        }
+        at = end;
+    }
+    out.push_str(&message[copied..]);
+    out
+}
+
 /// Every option of `check_key`, `check_account`, `collect`, `remediate` and
 /// `remediate_keys`, in all three doors. Each binding has a test that fails
 /// when it lacks one.
@@ -138,12 +207,41 @@ pub const OPTIONS: &[OptionSpec] = &[
     // Remediation.
     OptionSpec::same("rotation_period_days"),
     OptionSpec::same("rotate_on_demand"),
+    OptionSpec::same("allow_other_source"),
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_name_options_as_each_door_spells_them() {
+        let message = "invalid max_rotation_period_days \"30\": give `organization`, organizational_unit or \
+                       accounts_file (see /tmp/role_name.json, role_name.txt and organization)";
+        assert_eq!(
+            spell_options(message, Door::Cli),
+            "invalid --max-rotation-period-days \"30\": give --organization, --ou or --accounts-file \
+             (see /tmp/role_name.json, role_name.txt and organization)"
+        );
+        assert_eq!(
+            spell_options(message, Door::Python),
+            "invalid max_rotation_period_days= \"30\": give organization=, organizational_unit= or \
+             accounts_file= (see /tmp/role_name.json, role_name.txt and organization)"
+        );
+        assert_eq!(
+            spell_options(message, Door::Node),
+            "invalid maxRotationPeriodDays \"30\": give organization, organizationalUnit or accountsFile \
+             (see /tmp/role_name.json, role_name.txt and organization)"
+        );
+        assert_eq!(
+            spell_options("`not_an_option` stays", Door::Cli),
+            "`not_an_option` stays"
+        );
+        assert_eq!(spell_options("ends with dry_run.", Door::Cli), "ends with --apply.");
+        let call = "client_factory(\"us-east-1\") failed; role_name= is missing";
+        assert_eq!(spell_options(call, Door::Python), call);
+    }
 
     #[test]
     fn option_names_per_door() {

@@ -64,7 +64,13 @@ impl std::str::FromStr for Exemption {
             });
         }
         let parsed = text.parse::<KeyRef>().map_err(|e| match e {
-            Error::InvalidInput { reason, .. } => Error::invalid("exemption", text, reason),
+            Error::InvalidInput { reason, .. } => {
+                let hint = match text.split_once('=') {
+                    Some(_) => format!("; a tag exemption is written tag:KEY=VALUE (tag:{text})"),
+                    None => "; an exemption is a key id, key ARN, alias/NAME or tag:KEY=VALUE".to_owned(),
+                };
+                Error::invalid("exemption", text, format!("{reason}{hint}"))
+            }
             other => other,
         })?;
         Ok(match parsed {
@@ -280,6 +286,18 @@ impl Policy {
     /// True when a rule needs the key's tags (and so `ListResourceTags`).
     pub fn needs_tags(&self) -> bool {
         self.exemptions.iter().any(|e| matches!(e, Exemption::Tag { .. }))
+    }
+
+    /// The tag exemptions as written (`tag:KEY=VALUE, ...`): what a key's
+    /// unread tags leave undecided.
+    pub(crate) fn tag_rules(&self) -> String {
+        let rules: Vec<String> = self
+            .exemptions
+            .iter()
+            .filter(|e| matches!(e, Exemption::Tag { .. }))
+            .map(ToString::to_string)
+            .collect();
+        rules.join(", ")
     }
 
     /// True when a rule names an alias (so aliases must be known before deciding).

@@ -28,8 +28,8 @@ use crate::engine::{ApiCall, CallLog, Caller, Counters, Rates, RetryConfig};
 use crate::error::{Error, Result};
 use crate::model::{ErrorInfo, KeyMetadata, Reason, RotationHistory, RotationStatus, Status, Timestamp};
 use crate::policy::{Policy, check_rotation_period};
-use crate::report::{AccountReport, Outcome, RemediationAction, RemediationReport, SCHEMA_VERSION};
-use crate::rules;
+use crate::report::{AccountReport, Outcome, RemediationAction, RemediationReport, ReportSource, SCHEMA_VERSION};
+use crate::rules::{self, KeyFacts};
 
 /// Options of [`remediate`]. The default is a dry run.
 ///
@@ -50,6 +50,7 @@ pub struct RemediateOptions {
     enable_rate: f64,
     max_in_flight: usize,
     rotate_on_demand: bool,
+    allow_other_source: bool,
     call_log: Option<CallLog>,
 }
 
@@ -64,6 +65,7 @@ impl std::fmt::Debug for RemediateOptions {
             .field("enable_rate", &self.enable_rate)
             .field("max_in_flight", &self.max_in_flight)
             .field("rotate_on_demand", &self.rotate_on_demand)
+            .field("allow_other_source", &self.allow_other_source)
             .field("call_log", &self.call_log.is_some())
             .finish()
     }
@@ -81,6 +83,7 @@ impl Default for RemediateOptions {
             max_in_flight: 8,
             call_log: None,
             rotate_on_demand: false,
+            allow_other_source: false,
         }
     }
 }
@@ -127,6 +130,35 @@ impl RemediateOptions {
     pub fn with_rotate_on_demand(mut self, rotate: bool) -> Self {
         self.rotate_on_demand = rotate;
         self
+    }
+
+    /// `true` acts on a report checked elsewhere than where remediation acts
+    /// (another snapshot, profile, endpoint or role); `false` (the default)
+    /// refuses it, so that a report's keys are changed only where they were read.
+    pub fn with_allow_other_source(mut self, allow: bool) -> Self {
+        self.allow_other_source = allow;
+        self
+    }
+
+    /// Checks that a report read from `checked` may be remediated through
+    /// `acting`: the same source, or `allow_other_source`. A report that does
+    /// not record its source (made by [`crate::check_account`] on your own
+    /// clients, or by an older version) is not compared.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming both sources when they differ.
+    pub fn check_source(&self, checked: Option<&ReportSource>, acting: &ReportSource) -> Result<()> {
+        match checked {
+            Some(checked) if !self.allow_other_source && !checked.same_place(acting) => {
+                Err(Error::Configuration(format!(
+                    "the report was checked from {}, but remediation would act on {}: remediate where it was \
+                 checked, or give allow_other_source to act there anyway",
+                    checked.describe(),
+                    acting.describe()
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Whether overdue keys are rotated on demand.
@@ -176,6 +208,17 @@ impl RemediateOptions {
         operations
     }
 
+    /// The operations remediating a report judged under `policy` may call:
+    /// [`RemediateOptions::operations`], and `ListResourceTags` when a tag
+    /// exemption must be checked again before a key is changed.
+    pub fn operations_for(&self, policy: &Policy) -> Vec<Operation> {
+        let mut operations = self.operations();
+        if policy.needs_tags() {
+            operations.push(Operation::ListResourceTags);
+        }
+        operations
+    }
+
     /// The request budget: half of each KMS quota, and the `EnableKeyRotation` rate.
     fn rates(&self) -> Rates {
         let mut rates = Rates::default();
@@ -210,6 +253,8 @@ struct Target {
     region: String,
     arn: String,
     finding_arns: Vec<String>,
+    /// The alias names of the findings behind it (for the policy's alias exemptions).
+    aliases: Vec<String>,
     /// A finding behind it is `rotation_overdue`: it needs an on-demand rotation.
     overdue: bool,
 }
@@ -271,9 +316,11 @@ async fn remediate_with(
             region,
             arn,
             finding_arns: Vec::new(),
+            aliases: Vec::new(),
             overdue: false,
         });
         target.finding_arns.push(finding.key_arn.clone());
+        target.aliases.extend(finding.aliases.iter().cloned());
         target.overdue |= finding.reason == Reason::RotationOverdue;
     }
     for target in targets.values() {
@@ -399,6 +446,7 @@ async fn act(
     now: Timestamp,
 ) -> RemediationAction {
     let overdue = target.overdue;
+    let aliases = target.aliases;
     let mut action = RemediationAction {
         account_id: None,
         region: target.region.clone(),
@@ -421,10 +469,12 @@ async fn act(
         Err(error) => return fail(action, Outcome::Failed, Operation::DescribeKey, error),
     };
     let skip = skipped;
+    if let Some(reason) = exempt_by_report_policy(caller, &metadata, aliases, policy).await {
+        return skip(action, reason);
+    }
     if overdue {
         return rotate_overdue(caller, action, &metadata, policy, options, now).await;
     }
-    // Exemptions were applied by the check; here only what KMS allows matters.
     if let Some(reason) = rules::remediation_skip_reason(&metadata) {
         return skip(action, reason);
     }
@@ -517,6 +567,44 @@ async fn act(
         )
     };
     action
+}
+
+/// Why the key must not be touched under the report's own policy: an exemption
+/// matches it, or a tag exemption could and its tags cannot be read. A report
+/// judged without the tags (an old one, one edited by hand) may list such a key
+/// `FAIL`; remediation never acts without the evidence to tell.
+async fn exempt_by_report_policy(
+    caller: &Caller<'_>,
+    metadata: &KeyMetadata,
+    aliases: Vec<String>,
+    policy: &Policy,
+) -> Option<String> {
+    if policy.exemptions().is_empty() {
+        return None;
+    }
+    let mut facts = KeyFacts {
+        region: caller.region().to_owned(),
+        metadata: metadata.clone(),
+        aliases,
+        tags: None,
+        rotation_history: None,
+    };
+    if policy.needs_tags() {
+        match caller.tags(&metadata.arn).await {
+            Ok(tags) => facts.tags = Some(tags),
+            Err(error) => {
+                return Some(format!(
+                    "Not changed: the report's policy could exempt this key ({}), but ListResourceTags failed with \
+                     {}: {}; check the key again where its tags can be read.",
+                    policy.tag_rules(),
+                    error.code,
+                    error.message
+                ));
+            }
+        }
+    }
+    rules::matching_exemption(&facts, policy)
+        .map(|rule| format!("Not changed: the report's policy exempts this key ({rule})."))
 }
 
 /// An action's end: `SKIPPED` or `FAILED` because `op` failed with `error`.

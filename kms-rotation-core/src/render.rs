@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 use crate::arn::Arn;
 use crate::error::{Error, Result};
 use crate::model::{Finding, RotationStatus, Status};
-use crate::report::{AccountReport, AccountState, OrganizationReport, RegionReport, RegionState, RemediationReport};
+use crate::options::Door;
+use crate::report::{
+    AccountReport, AccountState, OrganizationReport, RegionReport, RegionState, RemediationReport, ReportSource,
+};
 
 /// The check's identity in the formats that name it.
 pub const CHECK_ID: &str = "kms_key_rotation";
@@ -115,6 +118,8 @@ pub struct RenderOptions {
     /// Show only the `FAIL` and `ERROR` findings (the table and Markdown; the
     /// summary still counts every finding). Machine formats always hold every finding.
     pub only_failing: bool,
+    /// The table's width in columns (the CLI gives its terminal's); `None`: 80.
+    pub width: Option<usize>,
 }
 
 impl RenderOptions {
@@ -129,10 +134,26 @@ impl RenderOptions {
         self.only_failing = only_failing;
         self
     }
+
+    /// The table's width in columns: long values are shortened in the middle,
+    /// and the closing hint wrapped, to fit it.
+    pub fn with_width(mut self, width: usize) -> Self {
+        self.width = Some(width);
+        self
+    }
+
+    /// The table's width: as set, at least 40; else 80.
+    pub fn width(&self) -> usize {
+        self.width.map_or(DEFAULT_WIDTH, |w| w.max(40))
+    }
 }
 
+/// The width of a table when nothing says otherwise: a classic terminal's.
+pub const DEFAULT_WIDTH: usize = 80;
+
 /// The names of [`RenderOptions`]' fields, as the bindings spell them in
-/// snake_case (Python) and camelCase (Node), and the CLI as `--color`, `--only-failing`.
+/// snake_case (Python) and camelCase (Node), and the CLI as `--color`, `--only-failing`
+/// (`width` is the CLI's terminal width; the bindings render at [`DEFAULT_WIDTH`]).
 pub const RENDER_OPTIONS: [&str; 2] = ["color", "only_failing"];
 
 /// Renders a report; the output ends with a newline.
@@ -619,9 +640,32 @@ fn needs_work(finding: &Finding) -> bool {
 /// The file the closing hints name for a saved check report.
 const REPORT_FILE: &str = "report.json";
 
-/// The command that fixes every `FAIL` of a saved report (a dry run first).
-fn remediate_command() -> String {
-    format!("kms-rotation remediate --report {REPORT_FILE}")
+/// The command that fixes every `FAIL` of a saved report (a dry run first),
+/// reaching the keys where the report read them.
+fn remediate_command(source: Option<&ReportSource>) -> String {
+    let mut command = format!("kms-rotation remediate --report {REPORT_FILE}");
+    let Some(source) = source else { return command };
+    let settings = [
+        ("client", &source.snapshot),
+        ("profile", &source.profile),
+        ("endpoint_url", &source.endpoint_url),
+        ("role_arn", &source.role_arn),
+    ];
+    for (name, value) in settings {
+        if let (Some(option), Some(value)) = (crate::options::option_named(name), value) {
+            command.push_str(&format!(" {} {}", option.spelled(Door::Cli), shell_word(value)));
+        }
+    }
+    match source.organization.as_deref() {
+        Some("organization") => command.push_str(" --organization"),
+        Some("accounts_file") => command.push_str(" --accounts-file ACCOUNTS_FILE"),
+        Some(ou) => command.push_str(&format!(" --ou {}", shell_word(ou))),
+        None => {}
+    }
+    if let Some(name) = &source.role_name {
+        command.push_str(&format!(" --role-name {}", shell_word(name)));
+    }
+    command
 }
 
 /// The AWS CLI command that fixes one `FAIL`: on the key, or on its primary.

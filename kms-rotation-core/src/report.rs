@@ -137,6 +137,73 @@ fn sort_findings(findings: &mut [Finding]) {
     }
 }
 
+/// Where a report's keys were read: what `remediate` must reach again to act
+/// on the keys the report names, and what its closing hint repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReportSource {
+    /// A snapshot file, as its path was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// Clients the caller made (a client, a factory, a snapshot made in code):
+    /// nothing in the report says how to reach them again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_clients: bool,
+    /// The AWS shared config profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The endpoint every AWS request went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    /// The role assumed first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// An organisation run's scope: `organization`, an OU id, or `accounts_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// The role an organisation run assumes in each account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+}
+
+impl ReportSource {
+    /// Whether `other` reaches the same keys: the same settings, and a snapshot
+    /// at the same file however its path is spelled.
+    pub fn same_place(&self, other: &ReportSource) -> bool {
+        let file = |path: &Option<String>| {
+            path.as_ref()
+                .map(|p| std::fs::canonicalize(p).map_or_else(|_| p.clone(), |c| c.display().to_string()))
+        };
+        let (mut a, mut b) = (self.clone(), other.clone());
+        a.snapshot = file(&a.snapshot);
+        b.snapshot = file(&b.snapshot);
+        a == b
+    }
+
+    /// The source in words: `the snapshot account.json`, `AWS (profile audit)`, `your own clients`.
+    pub fn describe(&self) -> String {
+        if let Some(path) = &self.snapshot {
+            return format!("the snapshot {path}");
+        }
+        if self.own_clients {
+            return "your own clients".to_owned();
+        }
+        let settings: Vec<String> = [
+            ("profile", &self.profile),
+            ("endpoint_url", &self.endpoint_url),
+            ("role_arn", &self.role_arn),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}")))
+        .collect();
+        if settings.is_empty() {
+            "AWS (the default credentials and endpoint)".to_owned()
+        } else {
+            format!("AWS ({})", settings.join(", "))
+        }
+    }
+}
+
 /// The result of [`crate::check_account`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountReport {
@@ -148,6 +215,9 @@ pub struct AccountReport {
     pub account_id: Option<String>,
     /// The policy the keys were held to.
     pub policy: Policy,
+    /// Where the keys were read, when checked through a [`crate::Connection`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ReportSource>,
     /// One entry per requested region, sorted by name.
     pub regions: Vec<RegionReport>,
     /// One finding per listed key, sorted by region then key ARN.
@@ -166,6 +236,7 @@ impl AccountReport {
             generated_at: Timestamp::now(),
             account_id: None,
             policy,
+            source: None,
             regions: Vec::new(),
             findings: Vec::new(),
             summary: Summary::default(),
@@ -243,6 +314,21 @@ impl AccountReport {
     /// Findings with the given status.
     pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.status == status)
+    }
+
+    /// The policy's exemptions that exempted no key and left none undecided
+    /// (its tags unread): a mistyped id, alias or tag, or keys that are gone.
+    pub fn unused_exemptions(&self) -> Vec<&crate::policy::Exemption> {
+        let exempted: std::collections::HashSet<&str> =
+            self.findings_with(Status::Exempt).map(|f| f.message.as_str()).collect();
+        let undecided = |rule: &str| self.findings_with(Status::Error).any(|f| f.message.contains(rule));
+        self.policy
+            .exemptions()
+            .iter()
+            .filter(|rule| {
+                !exempted.contains(crate::rules::exemption_message(rule).as_str()) && !undecided(&rule.to_string())
+            })
+            .collect()
     }
 }
 

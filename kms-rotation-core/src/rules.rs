@@ -49,11 +49,7 @@ pub struct KeyFacts {
 fn decide_early(facts: &KeyFacts, policy: &Policy) -> Option<(Status, Reason, String)> {
     let meta = &facts.metadata;
     if let Some(rule) = matching_exemption(facts, policy) {
-        return Some((
-            Status::Exempt,
-            Reason::Exempted,
-            format!("Exempted by policy rule {rule}."),
-        ));
+        return Some((Status::Exempt, Reason::Exempted, exemption_message(rule)));
     }
     if let Some((reason, message)) = automatic_rotation_unsupported(meta) {
         return Some((Status::NotApplicable, reason, message));
@@ -163,8 +159,13 @@ pub fn would_lengthen(current: &RotationStatus, period: u32) -> bool {
     current.enabled && period > current.effective_period_days()
 }
 
+/// An `EXEMPT` finding's message, naming the rule.
+pub(crate) fn exemption_message(rule: &Exemption) -> String {
+    format!("Exempted by policy rule {rule}.")
+}
+
 /// The first exemption rule matching the key, if any.
-fn matching_exemption<'p>(facts: &KeyFacts, policy: &'p Policy) -> Option<&'p Exemption> {
+pub(crate) fn matching_exemption<'p>(facts: &KeyFacts, policy: &'p Policy) -> Option<&'p Exemption> {
     let meta = &facts.metadata;
     policy.exemptions().iter().find(|rule| match rule {
         Exemption::KeyId(id) => *id == meta.key_id,

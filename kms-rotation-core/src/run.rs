@@ -21,7 +21,9 @@ impl Connection {
     /// As [`Connection::scan_clients`] and [`check_account`]; all before any KMS call.
     pub async fn check_account(&self, options: &CheckOptions) -> Result<AccountReport> {
         let clients = self.scan_clients(&options.operations()).await?;
-        check_account(&clients, options).await
+        let mut report = check_account(&clients, options).await?;
+        report.source = Some(self.report_source());
+        Ok(report)
     }
 
     /// [`crate::check_organization`] over the connection's organisation
@@ -88,10 +90,14 @@ impl Connection {
     /// # Errors
     /// As [`Connection::remediation_clients`] and [`remediate`].
     pub async fn remediate(&self, report: &AccountReport, options: &RemediateOptions) -> Result<RemediationReport> {
-        // Bad input before any connection: the period against the report's policy.
+        // Bad input before any connection: the period against the report's policy,
+        // and the keys' source against where remediation would act.
         options.rotation_period_for(&report.policy)?;
+        options.check_source(report.source.as_ref(), &self.report_source())?;
         let regions: Vec<String> = report.regions.iter().map(|r| r.region.clone()).collect();
-        let clients = self.remediation_clients(&regions, &options.operations()).await?;
+        let clients = self
+            .remediation_clients(&regions, &options.operations_for(&report.policy))
+            .await?;
         remediate(&clients, report, options).await
     }
 
@@ -108,7 +114,9 @@ impl Connection {
     ) -> Result<AccountReport> {
         let needed = check_key_operations(options.policy());
         let (clients, home) = self.keys_clients(keys, region, &needed).await?;
-        check_keys(&clients, &home, keys, options).await
+        let mut report = check_keys(&clients, &home, keys, options).await?;
+        report.source = Some(self.report_source());
+        Ok(report)
     }
 
     /// [`remediate_keys`]: checks the keys, then fixes those that fail. Key
@@ -124,7 +132,7 @@ impl Connection {
         options: &RemediateOptions,
     ) -> Result<RemediationReport> {
         let mut needed = check_key_operations(check.policy());
-        needed.extend(options.operations());
+        needed.extend(options.operations_for(check.policy()));
         let (clients, home) = self.keys_clients(keys, region, &needed).await?;
         remediate_keys(&clients, &home, keys, check, options).await
     }

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/demo-account.json");
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+/// The repository (the golden files name the demo by its path from here).
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 /// The fixed report time of the golden files (SOURCE_DATE_EPOCH).
 const EPOCH: &str = "1767225600";
 
@@ -14,9 +16,38 @@ fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_kms-rotation"))
 }
 
+/// No option named in another door's spelling (`role_name`, `organizational_unit`,
+/// `max_rotation_period_days=`, `maxRotationPeriodDays`): the CLI says `--flag`.
+fn assert_cli_spelling(message: &str) {
+    for option in kms_rotation_core::OPTIONS {
+        let Some(spelled) = option.cli_flag() else { continue };
+        let snake = option.name;
+        let camel = option.camel_case();
+        for other in [snake.to_owned(), format!("{snake}="), camel] {
+            let foreign = other.contains(['_', '=']) || other != snake;
+            let at_word = foreign
+                && message.match_indices(&other).any(|(at, _)| {
+                    let before = message[..at].chars().next_back();
+                    let after = message[at + other.len()..].chars().next();
+                    let joined = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+                    !joined(before) && !joined(after)
+                });
+            assert!(!at_word, "{other} in a CLI message (say {spelled}): {message}");
+        }
+    }
+}
+
 fn run(args: &[&str]) -> Output {
+    run_in(".", args)
+}
+
+/// [`run`] in the directory `dir`.
+fn run_in(dir: &str, args: &[&str]) -> Output {
     Command::new(binary())
+        .current_dir(dir)
         .args(args)
+        // The table fits 80 columns unless the terminal (or COLUMNS) says otherwise.
+        .env_remove("COLUMNS")
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .env("NO_COLOR", "1")
         // No ambient AWS configuration may leak into a test.
@@ -25,6 +56,11 @@ fn run(args: &[&str]) -> Output {
         .env_remove("AWS_DEFAULT_REGION")
         .output()
         .expect("run kms-rotation")
+}
+
+/// `check --snapshot SNAPSHOT --format json --output REPORT`.
+fn save_report(snapshot: &str, report: &str) -> Output {
+    run(&["check", "--snapshot", snapshot, "--format", "json", "--output", report])
 }
 
 fn stdout(output: &Output) -> String {
@@ -73,15 +109,19 @@ fn every_format_matches_its_golden_file() {
         "markdown",
         "junit",
     ] {
-        let out = run(&[
-            "check",
-            "--snapshot",
-            DEMO,
-            "--exempt",
-            "tag:rotation-exempt=true",
-            "--format",
-            format,
-        ]);
+        // As scripts/regen-golden.sh runs it: from the repository, the demo's path as given there.
+        let out = run_in(
+            REPO,
+            &[
+                "check",
+                "--snapshot",
+                "examples/data/demo-account.json",
+                "--exempt",
+                "tag:rotation-exempt=true",
+                "--format",
+                format,
+            ],
+        );
         assert_eq!(code(&out), 2, "{format}: {}", stderr(&out));
         let golden = std::fs::read_to_string(format!("{GOLDEN}/demo.{format}"))
             .unwrap_or_else(|e| panic!("golden file for {format}: {e}; regenerate with scripts/regen-golden.sh"));
@@ -178,10 +218,11 @@ fn bad_input_is_a_clear_error_with_exit_code_1() {
     let out = run(&["check", "--snapshot", DEMO, "--max-rotation-period-days", "89"]);
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("89") && stderr(&out).contains("max_rotation_period_days"),
+        stderr(&out).contains("invalid --max-rotation-period-days \"89\""),
         "{}",
         stderr(&out)
     );
+    assert_cli_spelling(&stderr(&out));
     let out = run(&["check", "--snapshot", "/no/such/snapshot.json"]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("/no/such/snapshot.json"), "{}", stderr(&out));
@@ -262,15 +303,7 @@ fn remediate_dry_run_then_apply_on_a_copy_of_a_snapshot() {
 
     // From a saved report, as JSON.
     let report = Scratch::copy_of(DEMO, "report.json");
-    let out = run(&[
-        "check",
-        "--snapshot",
-        copy.path(),
-        "--format",
-        "json",
-        "--output",
-        report.path(),
-    ]);
+    let out = save_report(copy.path(), report.path());
     assert_eq!(code(&out), 2);
     let out = run(&[
         "remediate",
@@ -472,6 +505,28 @@ fn bad_values_are_named_before_any_work() {
         assert_eq!(code(&out), 1, "{extra:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(named), "{extra:?}: {}", stderr(&out));
         assert!(!stderr(&out).contains(" inf "), "{extra:?}: {}", stderr(&out));
+        assert_cli_spelling(&stderr(&out));
+    }
+    // The messages issue 26 found in another door's spelling.
+    for (args, flag) in [
+        (
+            vec!["check", "--snapshot", DEMO, "--region", "xx-fake-9"],
+            "--allow-unknown-regions",
+        ),
+        (vec!["check", "--snapshot", DEMO, "--role-name", "Audit"], "--role-name"),
+        (
+            vec!["check", "--snapshot", DEMO, "--max-rotation-period-days", "30"],
+            "--max-rotation-period-days",
+        ),
+        (
+            vec!["check", "--external-id", "x-1", "--region", "us-east-1"],
+            "--role-arn",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+        assert_cli_spelling(&stderr(&out));
     }
 }
 
@@ -702,6 +757,19 @@ fn max_days_since_rotation_judges_against_source_date_epoch_and_remediation_give
     let text = stdout(&remediation);
     assert!(text.contains("aws kms rotate-key-on-demand --key-id"), "{text}");
     assert!(text.contains("import new key material"), "{text}");
+    let table = run(&[
+        "remediate",
+        "--snapshot",
+        scratch.path(),
+        "--max-days-since-rotation",
+        "365",
+    ]);
+    let table = stdout(&table).replace("\n    ", " ");
+    assert!(
+        table.contains("(--rotate-on-demand)"),
+        "the table names the flag: {table}"
+    );
+    assert_cli_spelling(&table);
     assert!(
         !text.contains("\"RotateKeyOnDemand\""),
         "never rotated on demand unasked: {text}"
@@ -732,9 +800,10 @@ fn a_bad_max_days_since_rotation_is_named_before_any_call() {
         assert_eq!(code(&out), 1);
         let error = stderr(&out);
         assert!(
-            error.contains("max_days_since_rotation") && error.contains(bad),
+            error.contains("--max-days-since-rotation") && error.contains(bad),
             "{error}"
         );
+        assert_cli_spelling(&error);
     }
 }
 
@@ -783,7 +852,7 @@ fn organisation_flags_refuse_bad_input_before_any_call() {
     // A dead endpoint: any call would fail differently (and slowly).
     let dead = ["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"];
     for (args, named) in [
-        (vec!["check", "--organization"], "role_name"),
+        (vec!["check", "--organization"], "--role-name"),
         (
             vec![
                 "check",
@@ -808,7 +877,12 @@ fn organisation_flags_refuse_bad_input_before_any_call() {
         (vec!["check", "--accounts-file", &accounts], "another account"),
         (
             vec!["check", "--organization", "--role-name", "A", "--snapshot", DEMO],
-            "organization",
+            "--organization",
+        ),
+        // Not `invalid organization "true"`: the flag given is named.
+        (
+            vec!["check", "--snapshot", DEMO, "--remediation-role-name", "X"],
+            "invalid --remediation-role-name \"X\"",
         ),
         (
             vec![
@@ -829,6 +903,231 @@ fn organisation_flags_refuse_bad_input_before_any_call() {
         let out = run(&all);
         assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
+        assert_cli_spelling(&stderr(&out));
     }
     let _ = std::fs::remove_file(&accounts);
+}
+
+/// Issue 26, item 1: a tag exemption over a snapshot that recorded no tags
+/// (`collect` without one) makes the keys ERROR naming the missing tags, never
+/// FAIL, and remediation plans nothing for them.
+#[test]
+fn a_tag_exemption_over_a_snapshot_without_tags_is_error_and_is_not_remediated() {
+    let mut tagged = symmetric_key("us-east-1", 1, false);
+    tagged["Tags"] = serde_json::json!([{"TagKey": "rotation-exempt", "TagValue": "true"}]);
+    let live = snapshot_file(
+        "tags-live.json",
+        &serde_json::json!({"account_id": "111122223333", "regions": {"us-east-1": {"keys": [tagged]}}}),
+    );
+    let collected = Scratch(std::env::temp_dir().join(format!("kms-rotation-cli-{}-tagless.json", std::process::id())));
+    let out = run(&["collect", "--snapshot", live.path(), "--output", collected.path()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!std::fs::read_to_string(collected.path()).unwrap().contains("Tags"));
+
+    let exempt = ["--exempt", "tag:rotation-exempt=true"];
+    let live_check = run(&[&["check", "--snapshot", live.path(), "--format", "csv"][..], &exempt].concat());
+    assert!(stdout(&live_check).contains(",EXEMPT,"), "{}", stdout(&live_check));
+    let out = run(&[&["check", "--snapshot", collected.path()][..], &exempt].concat());
+    let text = stdout(&out).replace('\n', " ");
+    assert_eq!(code(&out), 3, "ERROR, not FAIL: {text}");
+    assert!(!text.contains("FAIL "), "{text}");
+    assert!(text.contains("missing_evidence"), "{text}");
+    assert!(text.contains("collect the snapshot again"), "{text}");
+    let json = run(&[
+        &["check", "--snapshot", collected.path(), "--format", "json"][..],
+        &exempt,
+    ]
+    .concat());
+    let report: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("tag:rotation-exempt=true") && message.contains("ListResourceTags"),
+        "{message}"
+    );
+
+    let plan = run(&[
+        &["remediate", "--snapshot", collected.path(), "--format", "json"][..],
+        &exempt,
+    ]
+    .concat());
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&plan)).unwrap();
+    assert_eq!(
+        plan["actions"],
+        serde_json::json!([]),
+        "nothing planned for a key that could be exempt"
+    );
+}
+
+/// The command the table's `next:` line prints, as printed.
+fn next_command(table: &str) -> Vec<String> {
+    let next = table[table.rfind("next: ").expect("a next: line")..].replace('\n', " ");
+    let command = next.split('`').nth(1).expect("a command between backticks");
+    command.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Issue 26, item 2: the `next:` hint names where the keys were read, runs as
+/// printed, and `remediate` refuses a report checked elsewhere unless told.
+#[test]
+fn the_next_hint_runs_as_printed_on_the_same_source() {
+    let copy = Scratch::copy_of(DEMO, "hint.json");
+    let report =
+        Scratch(std::env::temp_dir().join(format!("kms-rotation-cli-{}-hint-report.json", std::process::id())));
+    let dir = report.path().rsplit_once('/').unwrap().0.to_owned();
+    let check = run(&["check", "--snapshot", copy.path()]);
+    let command = next_command(&stdout(&check));
+    assert_eq!(
+        command[..4],
+        ["kms-rotation", "remediate", "--report", "report.json"],
+        "{command:?}"
+    );
+    assert!(
+        command.windows(2).any(|w| w == ["--snapshot", copy.path()]),
+        "{command:?}"
+    );
+    let saved = save_report(copy.path(), report.path());
+    assert_eq!(code(&saved), 2);
+    std::fs::copy(report.path(), format!("{dir}/report.json")).unwrap();
+    let _report_json = Scratch(PathBuf::from(format!("{dir}/report.json")));
+    let printed: Vec<&str> = command[1..].iter().map(String::as_str).collect();
+    let out = run_in(&dir, &printed);
+    assert_eq!(code(&out), 2, "the disabled key is skipped: {}", stderr(&out));
+    assert!(stdout(&out).contains("WOULD_CHANGE"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("--apply"),
+        "the dry run says how to apply: {}",
+        stdout(&out)
+    );
+
+    // Elsewhere (no --snapshot: the live account) the report is refused before any call.
+    let out = run(&[
+        "remediate",
+        "--report",
+        report.path(),
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--region",
+        "us-east-1",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let error = stderr(&out);
+    assert!(
+        error.contains("the snapshot") && error.contains("--allow-other-source"),
+        "{error}"
+    );
+    assert_cli_spelling(&error);
+    // Another spelling of the same file is the same source.
+    let other_spelling = format!("{dir}/./{}", copy.path().rsplit('/').next().unwrap());
+    let out = run(&["remediate", "--report", report.path(), "--snapshot", &other_spelling]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    // Told explicitly, it acts on the other source.
+    let elsewhere = Scratch::copy_of(DEMO, "elsewhere.json");
+    let out = run(&["remediate", "--report", report.path(), "--snapshot", elsewhere.path()]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let out = run(&[
+        "remediate",
+        "--report",
+        report.path(),
+        "--snapshot",
+        elsewhere.path(),
+        "--allow-other-source",
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}
+
+/// Issue 26, item 3: the advice follows the kind of error.
+#[test]
+fn the_advice_follows_the_error() {
+    let with_error = |n: u32, code: &str| {
+        let mut key = symmetric_key("us-east-1", n, true);
+        key["Errors"] = serde_json::json!({"GetKeyRotationStatus": {"Code": code, "Message": "m"}});
+        key
+    };
+    for (code_given, advice) in [
+        (
+            "AccessDeniedException",
+            "grant the IAM actions denied (kms:GetKeyRotationStatus)",
+        ),
+        ("NotFoundException", "check the key names"),
+        ("DependencyTimeoutException", "check the endpoint and the network"),
+        ("MissingEvidence", "collect the snapshot again"),
+    ] {
+        let file = snapshot_file(
+            "advice.json",
+            &serde_json::json!({"regions": {"us-east-1": {"keys": [with_error(1, code_given)]}}}),
+        );
+        let out = run(&["check", "--snapshot", file.path()]);
+        assert_eq!(code(&out), 3);
+        let next = stdout(&out).replace('\n', " ");
+        assert!(next.contains(advice), "{code_given}: {next}");
+        assert!(next.contains("1 ERROR and 0 regions not checked"), "{next}");
+        for other in ["grant", "check the key names", "network", "collect the snapshot"] {
+            assert!(advice.contains(other) || !next.contains(other), "{code_given}: {next}");
+        }
+    }
+}
+
+/// Issue 26, items 5 and 6: the smaller things a first hour meets.
+#[test]
+fn the_first_hour_small_things() {
+    // tag:KEY=VALUE is suggested for a bare KEY=VALUE.
+    let out = run(&["check", "--snapshot", DEMO, "--exempt", "rotation-exempt=true"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("tag:rotation-exempt=true"), "{}", stderr(&out));
+    // An exemption that matched no key is said.
+    let out = run(&["check", "--snapshot", DEMO, "--exempt", "alias/no-such-alias"]);
+    assert!(
+        stdout(&out).contains("exemption alias/no-such-alias matched no key"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("exemption tag:"), "{}", stdout(&out));
+    // A wrong file given to --report is named, and its position is not quoted as a value.
+    let out = run(&["remediate", "--snapshot", DEMO, "--report", DEMO]);
+    assert_eq!(code(&out), 1);
+    let error = stderr(&out);
+    assert!(error.contains(DEMO) && error.contains("check --format json"), "{error}");
+    assert!(!error.contains("\"line "), "{error}");
+    // One key, one region.
+    let one = snapshot_file(
+        "one.json",
+        &serde_json::json!({"regions": {"us-east-1": {"keys": [symmetric_key("us-east-1", 1, true)]}}}),
+    );
+    let out = run(&["check", "--snapshot", one.path()]);
+    assert!(
+        stdout(&out).contains("1 key listed") && stdout(&out).contains("1 key: "),
+        "{}",
+        stdout(&out)
+    );
+    // The table and --help fit the terminal: 80 columns by default, wider when it is.
+    let out = run(&["check", "--snapshot", DEMO, "--exempt", "tag:rotation-exempt=true"]);
+    assert!(
+        stdout(&out).lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("(730 days)"),
+        "the fact behind the reason: {}",
+        stdout(&out)
+    );
+    let help = Command::new(binary())
+        .args(["check", "--help"])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&help).lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        stdout(&help)
+    );
+    let help = Command::new(binary())
+        .args(["--help"])
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&help).lines().any(|l| l.chars().count() > 100),
+        "{}",
+        stdout(&help)
+    );
 }

@@ -34,6 +34,7 @@ fn key(region: &str, n: usize, rotation: Option<bool>, error: Option<&str>) -> s
             "KeyUsage": "ENCRYPT_DECRYPT", "Origin": "AWS_KMS",
         },
         "Aliases": [format!("alias/app-{n}")],
+        "Tags": [],
     });
     if let Some(enabled) = rotation {
         entry["RotationStatus"] = json!({"KeyRotationEnabled": enabled, "RotationPeriodInDays": 365});
@@ -294,13 +295,11 @@ fn the_table_leads_with_what_needs_work_and_says_what_to_run() {
     let first_other = statuses.iter().position(|s| !["FAIL", "ERROR"].contains(s)).unwrap();
     assert!(statuses[..first_other].iter().all(|s| ["FAIL", "ERROR"].contains(s)));
     assert!(statuses[first_other..].iter().all(|s| !["FAIL", "ERROR"].contains(s)));
+    let next = &table[table.rfind("\nnext: ").unwrap()..];
+    assert!(next.contains("kms-rotation remediate --report"), "{next}");
     assert!(
-        table
-            .trim_end()
-            .lines()
-            .last()
-            .unwrap()
-            .contains("kms-rotation remediate --report")
+        table.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns:\n{table}"
     );
     let only = render(&report, Format::Table, RenderOptions::default().with_only_failing(true));
     assert_eq!(only.lines().skip(1).take_while(|l| !l.is_empty()).count(), 11);

@@ -292,3 +292,89 @@ async fn saving_writes_every_entry_as_the_file_gave_it() {
         }
     }
 }
+
+/// A tag exemption over a snapshot that recorded no tags (collected without
+/// one) is missing evidence: the keys it could match are ERROR naming the
+/// exemption, never FAIL; collected with it, an untagged key's tags are
+/// recorded as `[]` and the verdicts are the live ones. Remediation of a report
+/// that still says FAIL under that policy (an older one) never touches such a key.
+#[tokio::test]
+async fn a_tag_exemption_over_unrecorded_tags_is_error_and_never_remediated() {
+    use kms_rotation_core::{KeyMetadata, Outcome, Reason, RemediateOptions, RotationStatus, Status, remediate};
+    let live = Snapshot::new(Some(ACCOUNT));
+    for (n, tagged) in [(1, true), (2, false)] {
+        let meta = KeyMetadata::symmetric("us-east-1", ACCOUNT, &key_id(n));
+        let key = SnapshotKey::new(meta, Some(RotationStatus::default()));
+        let key = if tagged {
+            key.with_tag("rotation-exempt", "true")
+        } else {
+            key.with_tags([])
+        };
+        live.add_key("us-east-1", key).unwrap();
+    }
+    let policy = Policy::default().with_exemption("tag:rotation-exempt=true").unwrap();
+    let options = CheckOptions::default().with_policy(policy.clone());
+    let live_report = check_account(&live.clients(), &options).await.unwrap();
+    let statuses: Vec<Status> = live_report.findings.iter().map(|f| f.status).collect();
+    assert_eq!(statuses, [Status::Exempt, Status::Fail]);
+
+    let without_tags = collect(&live.clients(), &CheckOptions::default()).await.unwrap();
+    assert!(
+        !without_tags.to_json().contains("\"Tags\""),
+        "{}",
+        without_tags.to_json()
+    );
+    let offline = check_account(&without_tags.clients(), &options).await.unwrap();
+    for finding in &offline.findings {
+        assert_eq!(finding.status, Status::Error, "{finding:?}");
+        assert_eq!(finding.reason, Reason::MissingEvidence);
+        assert!(
+            finding.message.contains("tag:rotation-exempt=true"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.contains("ListResourceTags"), "{}", finding.message);
+    }
+
+    let with_tags = collect(&live.clients(), &options).await.unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&with_tags.to_json()).unwrap();
+    assert_eq!(saved["regions"]["us-east-1"]["keys"][1]["Tags"], serde_json::json!([]));
+    let again = Snapshot::from_json(&with_tags.to_json()).unwrap();
+    let offline = check_account(&again.clients(), &options).await.unwrap();
+    assert_eq!(offline.findings, live_report.findings);
+
+    // A report judged without the tags but carrying the tag exemption: FAIL for both keys.
+    let mut stale = check_account(&without_tags.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(stale.summary.fail, 2);
+    stale.policy = policy;
+    let plan = remediate(&without_tags.clients(), &stale, &RemediateOptions::default())
+        .await
+        .unwrap();
+    for action in &plan.actions {
+        assert_eq!(action.outcome, Outcome::Skipped, "{action:?}");
+        assert!(
+            action.message.contains("tag:rotation-exempt=true"),
+            "{}",
+            action.message
+        );
+    }
+    // Where the tags can be read, the exempt key is left alone and the other one fixed.
+    let applied = remediate(
+        &live.clients(),
+        &stale,
+        &RemediateOptions::default().with_dry_run(false),
+    )
+    .await
+    .unwrap();
+    let outcomes: Vec<Outcome> = applied.actions.iter().map(|a| a.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Skipped, Outcome::Changed], "{:?}", applied.actions);
+    assert!(
+        applied.actions[0].message.contains("exempts"),
+        "{}",
+        applied.actions[0].message
+    );
+    let client = live.client("us-east-1").unwrap();
+    assert!(!client.get_key_rotation_status(&key_id(1)).await.unwrap().enabled);
+}

@@ -14,15 +14,26 @@ const here = dirname(fileURLToPath(import.meta.url))
 const BIN = join(here, '..', 'bin', 'kms-rotation.js')
 const GOLDEN = join(here, '..', '..', 'kms-rotation-core', 'tests', 'golden')
 
+const REPO = join(here, '..', '..')
+// From the repository, as the golden files were written: they name the demo by its path from there.
 const run = (...args) =>
   spawnSync(process.execPath, [BIN, ...args], {
+    cwd: REPO,
     encoding: 'utf8',
     env: { ...process.env, SOURCE_DATE_EPOCH: '1767225600', NO_COLOR: '1' },
     maxBuffer: 64 * 1024 * 1024,
   })
 
 test('the bin prints the golden report with the exit code of a FAIL', () => {
-  const out = run('check', '--snapshot', DEMO, '--exempt', 'tag:rotation-exempt=true', '--format', 'json')
+  const out = run(
+    'check',
+    '--snapshot',
+    'examples/data/demo-account.json',
+    '--exempt',
+    'tag:rotation-exempt=true',
+    '--format',
+    'json',
+  )
   assert.equal(out.status, 2, out.stderr)
   assert.equal(out.stdout, readFileSync(join(GOLDEN, 'demo.json'), 'utf8'))
 })

@@ -218,8 +218,9 @@ describe('checks before any call', () => {
       [() => checkAccount({ client, profile: 'audit' }), /profile/],
       [() => checkAccount({ endpointUrl: 'localhost:4566' }), /endpointUrl.*http/],
       [() => checkAccount({ roleArn: 'arn:aws:iam::1:role/x' }), /roleArn/],
-      [() => checkAccount({ externalId: 'x-1' }), /externalId.*role_arn/],
-      [() => checkAccount({ sessionName: 's-1' }), /sessionName.*role_arn/],
+      // Every option named as Node spells it (issue 26): roleArn, not role_arn.
+      [() => checkAccount({ externalId: 'x-1' }), /externalId.*roleArn/],
+      [() => checkAccount({ sessionName: 's-1' }), /sessionName.*roleArn/],
       [() => remediate({ not: 'a report' }, { client }), /report/],
       [() => remediate('{', { client }), /report/],
       [() => remediate(null, { client }), /report must be/],

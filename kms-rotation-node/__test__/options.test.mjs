@@ -57,6 +57,7 @@ const APPLIES = {
   rotationPeriodDays: REMEDIATIONS,
   dryRun: REMEDIATIONS,
   rotateOnDemand: REMEDIATIONS,
+  allowOtherSource: REMEDIATIONS,
   strict: ['loadSnapshot'],
   organization: ORGANIZATIONS,
   organizationalUnit: ORGANIZATIONS,

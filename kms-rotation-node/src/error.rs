@@ -9,7 +9,7 @@
 //! | `Io` | `IO` | `path` |
 //! | anything newer | `INTERNAL` | |
 
-use kms_rotation_core::{Error as CoreError, OPTIONS, OptionSpec};
+use kms_rotation_core::{Door, Error as CoreError, OptionSpec, option_named};
 use napi::bindgen_prelude::{JsObjectValue, Object};
 use napi::{Env, JsValue, Status};
 
@@ -72,12 +72,11 @@ impl BindingError {
 
 impl From<CoreError> for BindingError {
     fn from(error: CoreError) -> Self {
-        let mut message = message_with_causes(&error);
+        // The core names options the Rust way; say them as this package spells them.
+        let message = message_with_causes(&error, error.message_for(Door::Node));
         let (code, fields) = match error {
-            CoreError::InvalidInput { what, value, reason } => {
-                // The core names arguments the Rust way; say them as this package spells them.
+            CoreError::InvalidInput { what, .. } => {
                 let argument = camel_case(what);
-                message = format!("invalid {argument} {value:?}: {reason}");
                 ("INVALID_INPUT", vec![("argument", Field::Text(argument))])
             }
             CoreError::MalformedSnapshot {
@@ -117,8 +116,7 @@ impl From<CoreError> for BindingError {
 }
 
 /// The error's message followed by each cause not already part of it.
-fn message_with_causes(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
+fn message_with_causes(error: &dyn std::error::Error, mut message: String) -> String {
     let mut source = error.source();
     while let Some(cause) = source {
         let text = cause.to_string();
@@ -132,8 +130,5 @@ fn message_with_causes(error: &dyn std::error::Error) -> String {
 
 /// An option as this package spells it (`max_rotation_period_days` → `maxRotationPeriodDays`); other names as they are.
 fn camel_case(name: &str) -> String {
-    OPTIONS
-        .iter()
-        .find(|option| option.name == name)
-        .map_or_else(|| name.to_owned(), OptionSpec::camel_case)
+    option_named(name).map_or_else(|| name.to_owned(), OptionSpec::camel_case)
 }

@@ -52,7 +52,7 @@ const CHECK: [&str; 9] = [
     "maxInFlight",
     "onProgress",
 ];
-const REMEDIATION: [&str; 3] = ["rotationPeriodDays", "dryRun", "rotateOnDemand"];
+const REMEDIATION: [&str; 4] = ["rotationPeriodDays", "dryRun", "rotateOnDemand", "allowOtherSource"];
 const ORGANIZATION: [&str; 9] = [
     "organization",
     "organizationalUnit",
@@ -199,8 +199,10 @@ pub struct CheckOptions {
     pub max_rotation_period_days: Option<f64>,
     /// Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`.
     pub evaluate_disabled_keys: Option<bool>,
-    /// Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`.
-    pub exemptions: Option<Vec<String>>,
+    /// Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME`, or `tag:KEY=VALUE`
+    /// (one rule may be given as a string).
+    #[napi(ts_type = "string[] | string")]
+    pub exemptions: Option<Either<Vec<String>, String>>,
     /// Read each judged key's rotation history (`ListKeyRotations`, a call per
     /// key at 100 per second): findings gain `rotation.last_rotated_at`,
     /// `rotation.last_rotation_type` and `rotation.rotation_counts`.
@@ -235,6 +237,10 @@ pub struct RemediationOptions {
     /// within each key's lifetime quota; without it they are `SKIPPED` with
     /// the command to run.
     pub rotate_on_demand: Option<bool>,
+    /// `remediate`: act on a report checked elsewhere than these options reach
+    /// (another snapshot, profile, endpoint or role); by default such a report
+    /// is refused. (`remediateKeys` checks the keys itself, where it acts.)
+    pub allow_other_source: Option<bool>,
 }
 
 /// Whole organisations ({@link checkOrganization}, {@link remediateOrganization}):
@@ -432,6 +438,9 @@ impl Request {
             if let Some(rotate) = options.rotate_on_demand {
                 request.remediate = request.remediate.with_rotate_on_demand(rotate);
             }
+            if let Some(allow) = options.allow_other_source {
+                request.remediate = request.remediate.with_allow_other_source(allow);
+            }
         }
         if let Some(listener) = on_call {
             let forward = move |call: &kms_rotation_core::ApiCall| {
@@ -541,7 +550,12 @@ fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, Bindi
     if let Some(evaluate) = options.evaluate_disabled_keys {
         policy = policy.with_evaluate_disabled_keys(evaluate);
     }
-    for rule in options.exemptions.unwrap_or_default() {
+    let rules = match options.exemptions {
+        Some(Either::A(rules)) => rules,
+        Some(Either::B(rule)) => vec![rule],
+        None => Vec::new(),
+    };
+    for rule in rules {
         policy = policy.with_exemption(&rule)?;
     }
     if let Some(read) = options.rotation_history {

@@ -173,6 +173,12 @@ impl AccountReport {
         field(&self.inner.policy)
     }
 
+    /// Where the keys were read; `remediate` acts only there.
+    #[napi(getter, ts_return_type = "ReportSource | null")]
+    pub fn source(&self) -> Value {
+        field(&self.inner.source)
+    }
+
     /// One entry per requested region, sorted by name.
     #[napi(getter, ts_return_type = "RegionReport[]")]
     pub fn regions(&self) -> Value {

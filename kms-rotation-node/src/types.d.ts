@@ -187,6 +187,20 @@ export interface Stats {
  * An {@link AccountReport}'s canonical JSON (`schema_version` 1) as a plain
  * object, identical to what the Rust and Python libraries write.
  */
+/** Where a report's keys were read: what `remediate` must reach again to act on them. */
+export interface ReportSource {
+  /** A snapshot file, as its path was given. */
+  snapshot?: string
+  /** Clients the caller made (a client, a factory, a snapshot made in code). */
+  own_clients?: true
+  /** The AWS shared config profile. */
+  profile?: string
+  /** The endpoint every AWS request went to. */
+  endpoint_url?: string
+  /** The role assumed first. */
+  role_arn?: string
+}
+
 export interface AccountReportJson {
   schema_version: 1
   /** When the report was made (RFC 3339). */
@@ -194,6 +208,8 @@ export interface AccountReportJson {
   /** The account, when known. */
   account_id: string | null
   policy: Policy
+  /** Where the keys were read, when checked through the package's options. */
+  source?: ReportSource
   /** One entry per requested region, sorted by name. */
   regions: RegionReport[]
   /** One finding per listed key, sorted by region then key ARN. */

@@ -6,7 +6,7 @@
 //! attributes. Every binding function returns [`Result`], so `?` works on core
 //! and PyO3 errors alike.
 
-use kms_rotation_core::Error as CoreError;
+use kms_rotation_core::{Door, Error as CoreError};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -102,7 +102,8 @@ fn to_exception(py: Python<'_>, error: &CoreError) -> PyResult<PyErr> {
         _ => "KmsRotationError",
     };
     let class = py.import("kms_rotation._errors")?.getattr(class)?;
-    let exception = class.call1((error.to_string(),))?;
+    // The core names options its own way; say them as keyword arguments.
+    let exception = class.call1((error.message_for(Door::Python),))?;
     for (name, value) in attributes.iter() {
         exception.setattr(name.cast_into::<pyo3::types::PyString>()?, value)?;
     }

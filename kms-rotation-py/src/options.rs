@@ -179,6 +179,10 @@ impl<'py> Options<'py> {
             "rotate_on_demand" => {
                 self.remediation = std::mem::take(&mut self.remediation).with_rotate_on_demand(extract(name, &value)?);
             }
+            "allow_other_source" => {
+                self.remediation =
+                    std::mem::take(&mut self.remediation).with_allow_other_source(extract(name, &value)?);
+            }
             "max_requests_per_second" => self.max_requests_per_second = Some(extract(name, &value)?),
             "max_in_flight" => self.max_in_flight = Some(extract(name, &value)?),
             "on_progress" => self.on_progress = Some(callable("on_progress", value)?),

@@ -448,6 +448,9 @@ record!(AccountReport |this, py| {
     account_id => this.account_id.as_deref();
     /// The policy the keys were held to.
     policy => Policy(this.policy.clone());
+    /// Where the keys were read (``snapshot``, ``profile``, ``endpoint_url``,
+    /// ``role_arn``, ``own_clients``) as a dict; ``remediate`` acts only there.
+    source => to_dict(py, &this.source)?;
     /// One entry per requested region, sorted by name.
     regions => PyTuple::new(py, this.regions.iter().cloned().map(RegionReport))?;
     /// Counts per status.

@@ -41,8 +41,11 @@ def _offline_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 
 @pytest.fixture
-def demo_path() -> Path:
-    return DEMO
+def demo_path(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo snapshot by its path from the repository, from there: as the golden
+    files (and the reports' ``source``) name it."""
+    monkeypatch.chdir(REPO)
+    return DEMO.relative_to(REPO)
 
 
 def in_ci() -> bool:

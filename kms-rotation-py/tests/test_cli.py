@@ -13,13 +13,20 @@ GOLDEN = REPO / "kms-rotation-core" / "tests" / "golden"
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "NO_COLOR": "1"}
+    # From the repository, as the golden files were written: they name the demo by its path from there.
     return subprocess.run(
-        [sys.executable, "-m", "kms_rotation", *args], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-m", "kms_rotation", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=REPO,
     )
 
 
 def test_python_m_prints_the_golden_report_with_the_exit_code_of_a_fail() -> None:
-    out = run("check", "--snapshot", str(DEMO), "--exempt", "tag:rotation-exempt=true", "--format", "json")
+    demo = str(DEMO.relative_to(REPO))
+    out = run("check", "--snapshot", demo, "--exempt", "tag:rotation-exempt=true", "--format", "json")
     assert out.returncode == 2, out.stderr
     assert out.stdout == (GOLDEN / "demo.json").read_text()
 

@@ -41,6 +41,8 @@ SCAN = {"regions", "max_requests_per_second", "max_in_flight", "on_progress"}
 KEY = {"region"}
 REMEDIATION = {"rotation_period_days", "dry_run", "rotate_on_demand"}
 SNAPSHOT_FILE = {"strict"}
+# A saved report is remediated where it was checked, unless told otherwise.
+REPORT = {"allow_other_source"}
 ORGANIZATION = {
     "organization",
     "organizational_unit",
@@ -58,7 +60,7 @@ APPLIES = {
     "check_account": CONNECTION | POLICY | SCAN,
     "collect": CONNECTION | POLICY | SCAN,
     "check_key": CONNECTION | POLICY | KEY | {"max_requests_per_second"},
-    "remediate": CONNECTION | REMEDIATION,
+    "remediate": CONNECTION | REMEDIATION | REPORT,
     "remediate_keys": CONNECTION | POLICY | KEY | REMEDIATION,
     "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION,
     # `regions`: with service_client_factory, where STS is called.
@@ -67,7 +69,7 @@ APPLIES = {
 
 
 def test_every_core_option_is_grouped() -> None:
-    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION
+    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"
     assert grouped <= set(_native.OPTION_NAMES), grouped - set(_native.OPTION_NAMES)

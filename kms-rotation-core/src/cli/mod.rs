@@ -14,31 +14,37 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use crate::{
-    AccountReport, AccountState, CheckOptions, Connection, ConnectionOptions, Format, OrganizationOptions,
+    AccountReport, AccountState, CheckOptions, Connection, ConnectionOptions, Door, Format, OrganizationOptions,
     OrganizationReport, Policy, ProgressEvent, RegionReport, Regions, RemediateOptions, RenderOptions, Snapshot,
-    Timestamp, render, render_organization, render_remediation,
+    Timestamp, render, render_organization, render_remediation, spell_options,
 };
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  check: every region checked, no FAIL and no ERROR finding; remediate: every target ended (or, in a
-     dry run, would end) compliant; collect: every region read
-  1  usage or configuration error (bad flag or value, unreadable file, no credentials or region,
-     credentials refused in every region)
-  2  check: at least one FAIL finding; remediate: a target was skipped, failed or not verified
-  3  check: no FAIL, but an ERROR finding (we could not tell), a region not checked, or (with
-     --organization, --ou or --accounts-file) an account not checked; collect: a region could not be read
+  0  check: every region checked, no FAIL and no ERROR finding;
+     remediate: every target ended (or, in a dry run, would end) compliant;
+     collect: every region read
+  1  usage or configuration error (bad flag or value, unreadable file,
+     no credentials or region, credentials refused in every region)
+  2  check: at least one FAIL finding;
+     remediate: a target was skipped, failed or not verified
+  3  check: no FAIL, but an ERROR finding (we could not tell), a region not
+     checked, or (with --organization, --ou or --accounts-file) an account
+     not checked; collect: a region could not be read
 
-Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration (reproducible output).";
+Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration
+(reproducible output).";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "kms-rotation",
     version,
     about = "Checks that every AWS KMS key that can rotate is set to rotate automatically, often enough - and turns rotation on where it is off.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    // Wrap to the terminal however wide it is (clap stops at 100 by default).
+    max_term_width = 0
 )]
 struct Cli {
     /// Log every API call (operation, region, outcome, latency, attempt) to stderr;
@@ -244,6 +250,10 @@ struct RemediateArgs {
     /// within each key's lifetime quota of on-demand rotations; still a dry run without --apply.
     #[arg(long)]
     rotate_on_demand: bool,
+    /// Act on a --report checked elsewhere than these flags reach (another snapshot,
+    /// profile, endpoint or role); by default such a report is refused.
+    #[arg(long)]
+    allow_other_source: bool,
     /// Output format: table, json or html.
     #[arg(long, default_value = "table", value_parser = parse_remediation_format)]
     format: Format,
@@ -359,7 +369,12 @@ where
     match runtime.block_on(execute(cli)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error}");
+            // The core names options its own way; say them as flags.
+            let message = match error.downcast_ref::<crate::Error>() {
+                Some(error) => error.message_for(Door::Cli),
+                None => spell_options(&error.to_string(), Door::Cli),
+            };
+            eprintln!("error: {message}");
             1
         }
     }
@@ -423,7 +438,8 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             check_writable(&args.output)?;
             let mut options = RemediateOptions::default()
                 .with_dry_run(!args.apply)
-                .with_rotate_on_demand(args.rotate_on_demand);
+                .with_rotate_on_demand(args.rotate_on_demand)
+                .with_allow_other_source(args.allow_other_source);
             if let Some(days) = args.rotation_period_days {
                 options = options.with_rotation_period_days(days)?;
             }
@@ -435,13 +451,15 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                     );
                 }
                 let report = match &args.report {
-                    Some(path) => OrganizationReport::from_json(&read(path)?)?,
+                    Some(path) => {
+                        OrganizationReport::from_json(&read(path)?).map_err(|e| not_a_report(path, e.into()))?
+                    }
                     None => source.check_organization(&args.selection, policy).await?,
                 };
                 source.connection.remediate_organization(&report, &options).await?
             } else if args.key.is_empty() {
                 let report = match &args.report {
-                    Some(path) => account_report(&read(path)?)?,
+                    Some(path) => account_report(&read(path)?).map_err(|e| not_a_report(path, e))?,
                     None => source.check(&args.selection, &[], policy).await?,
                 };
                 source.connection.remediate(&report, &options).await?
@@ -457,7 +475,14 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             if args.apply {
                 source.save_changes()?;
             }
-            emit(&render_remediation(&outcome, args.format), &args.output)?;
+            let text = render_remediation(&outcome, args.format);
+            // The actions' messages name options the core's way (`rotate_on_demand`);
+            // the table is read at this door. The machine formats stay canonical.
+            let text = match args.format {
+                Format::Table => spell_options(&text, Door::Cli),
+                _ => text,
+            };
+            emit(&text, &args.output)?;
             Ok(outcome.exit_code())
         }
         Command::Collect(args) => {
@@ -470,7 +495,9 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             let options = source.check_options(&args.selection, policy)?;
             let snapshot = source.connection.collect(&options).await?;
             snapshot.save(&args.output)?;
-            eprintln!("wrote {} ({} regions)", args.output.display(), snapshot.regions().len());
+            let regions = snapshot.regions().len();
+            let plural = if regions == 1 { "" } else { "s" };
+            eprintln!("wrote {} ({regions} region{plural})", args.output.display());
             let unlisted = snapshot.unlisted_regions();
             for (region, error) in &unlisted {
                 eprintln!(
@@ -543,6 +570,21 @@ fn warn_unchecked_accounts(report: &OrganizationReport) {
         {
             warn_unchecked_region(region, Some(&account.account_id));
         }
+    }
+}
+
+/// A report file that cannot be read as one: the file named, and where it went wrong.
+fn not_a_report(path: &Path, error: Failure) -> Failure {
+    match error.downcast::<crate::Error>() {
+        Ok(error) => match *error {
+            crate::Error::InvalidInput { value, reason, .. } if value.starts_with("line ") => format!(
+                "{} is not a report that check --format json wrote: {value}: {reason}",
+                path.display()
+            )
+            .into(),
+            other => format!("{}: {other}", path.display()).into(),
+        },
+        Err(other) => format!("{}: {other}", path.display()).into(),
     }
 }
 
@@ -742,9 +784,23 @@ fn render_options(display: &DisplayArgs, output: &Option<PathBuf>) -> RenderOpti
                 && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
         }
     };
-    RenderOptions::default()
+    let options = RenderOptions::default()
         .with_color(color)
-        .with_only_failing(display.only_failing)
+        .with_only_failing(display.only_failing);
+    match terminal_width(output) {
+        Some(width) => options.with_width(width),
+        None => options,
+    }
+}
+
+/// The width of the terminal the table goes to, else COLUMNS (as --help reads it).
+fn terminal_width(output: &Option<PathBuf>) -> Option<usize> {
+    if output.is_some() {
+        return None;
+    }
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(width, _)| usize::from(width.0))
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
 }
 
 fn read(path: &Path) -> Result<String, Failure> {

@@ -213,6 +213,58 @@ impl OrganizationOptions {
         *self != OrganizationOptions::default()
     }
 
+    /// The first setting given (its option name and value), to name in an error:
+    /// the scope first, then what needs one.
+    pub(crate) fn first_given(&self) -> (&'static str, String) {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let given = [
+            (self.organization, "organization", "true".to_owned()),
+            (
+                self.organizational_unit.is_some(),
+                "organizational_unit",
+                text(&self.organizational_unit),
+            ),
+            (
+                self.accounts_file.is_some(),
+                "accounts_file",
+                self.accounts_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            ),
+            (self.role_name.is_some(), "role_name", text(&self.role_name)),
+            (
+                self.remediation_role_name.is_some(),
+                "remediation_role_name",
+                text(&self.remediation_role_name),
+            ),
+            (
+                !self.include_accounts.is_empty(),
+                "include_accounts",
+                self.include_accounts.join(","),
+            ),
+            (
+                !self.exclude_accounts.is_empty(),
+                "exclude_accounts",
+                self.exclude_accounts.join(","),
+            ),
+            (
+                self.max_accounts_in_flight.is_some(),
+                "max_accounts_in_flight",
+                self.max_accounts_in_flight.map(|n| n.to_string()).unwrap_or_default(),
+            ),
+            (
+                self.assume_role_in_caller_account,
+                "assume_role_in_caller_account",
+                "true".to_owned(),
+            ),
+        ];
+        given
+            .into_iter()
+            .find(|(is_given, ..)| *is_given)
+            .map_or(("organization", "false".to_owned()), |(_, name, value)| (name, value))
+    }
+
     /// Accounts checked at once.
     pub fn max_accounts_in_flight(&self) -> usize {
         self.max_accounts_in_flight.unwrap_or(DEFAULT_MAX_ACCOUNTS_IN_FLIGHT)
@@ -251,22 +303,18 @@ impl OrganizationOptions {
         ];
         let given = scopes.iter().filter(|s| **s).count();
         if given == 0 {
-            let what = if self.role_name.is_some() {
-                ("role_name", self.role_name.clone().unwrap_or_default())
-            } else {
-                ("organization", "false".to_owned())
-            };
+            let what = self.first_given();
             return Err(Error::invalid(
                 what.0,
                 what.1,
-                "an organisation run needs organization, organizational_unit or accounts_file",
+                "it applies to an organisation run, which needs `organization`, organizational_unit or accounts_file",
             ));
         }
         if given > 1 {
             return Err(Error::invalid(
                 "organization",
                 "organization + organizational_unit + accounts_file",
-                "give exactly one of organization, organizational_unit and accounts_file",
+                "give exactly one of `organization`, organizational_unit and accounts_file",
             ));
         }
         for name in [&self.role_name, &self.remediation_role_name].into_iter().flatten() {

@@ -182,8 +182,9 @@ pub(super) fn account(report: &AccountReport) -> String {
     }])
     .collect();
     let mut rows = String::with_capacity(report.findings.len() * 700);
+    let fix_all = remediate_command(report.source.as_ref());
     for f in for_people(&report.findings) {
-        finding_row(&mut rows, f);
+        finding_row(&mut rows, f, &fix_all);
     }
     let summary = &report.summary;
     let page = Page {
@@ -209,7 +210,7 @@ pub(super) fn account(report: &AccountReport) -> String {
     page.render()
 }
 
-fn finding_row(out: &mut String, f: &Finding) {
+fn finding_row(out: &mut String, f: &Finding, fix_all: &str) {
     let status = f.status.as_str();
     let aliases = f.aliases.join("\n");
     let _ = write!(
@@ -253,7 +254,7 @@ fn finding_row(out: &mut String, f: &Finding) {
                 let _ = write!(
                     out,
                     "<p class=\"fix\">Fix ({target}):</p><code>{}</code><code>{}</code>",
-                    text(&remediate_command()),
+                    text(fix_all),
                     text(&aws_cli_fix(f).unwrap_or_default())
                 );
             }

@@ -14,6 +14,7 @@ use crate::report::AccountReport;
 
 /// A check report as JUnit XML.
 pub(super) fn account(report: &AccountReport) -> String {
+    let fix_all = remediate_command(report.source.as_ref());
     let summary = &report.summary;
     let mut out = String::with_capacity(report.findings.len() * 400 + 1024);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -69,7 +70,7 @@ pub(super) fn account(report: &AccountReport) -> String {
             );
         }
         for f in report.findings.iter().filter(|f| f.region == region) {
-            testcase(&mut out, &classname, f);
+            testcase(&mut out, &classname, f, &fix_all);
         }
         out.push_str("  </testsuite>\n");
     }
@@ -77,7 +78,7 @@ pub(super) fn account(report: &AccountReport) -> String {
     out
 }
 
-fn testcase(out: &mut String, classname: &str, f: &Finding) {
+fn testcase(out: &mut String, classname: &str, f: &Finding, fix_all: &str) {
     let name = match f.aliases.first() {
         Some(alias) => format!("{alias} ({})", f.key_id),
         None => f.key_id.clone(),
@@ -94,11 +95,7 @@ fn testcase(out: &mut String, classname: &str, f: &Finding) {
             return;
         }
         Status::Fail => {
-            let fix = format!(
-                "fix: {} (or: {})",
-                aws_cli_fix(f).unwrap_or_default(),
-                remediate_command()
-            );
+            let fix = format!("fix: {} (or: {})", aws_cli_fix(f).unwrap_or_default(), fix_all);
             let _ = write!(
                 out,
                 ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>",

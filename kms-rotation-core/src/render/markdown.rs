@@ -84,7 +84,7 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
             "### {} FAIL\n\nFix them all: `{}` (a dry run; add `--apply` to change the keys), \
              with the check saved by `--format json --output report.json`; or one by one with the AWS CLI below.\n",
             fails.len(),
-            remediate_command()
+            remediate_command(report.source.as_ref())
         );
         out.push_str("| region | key | alias | reason | fix |\n|---|---|---|---|---|\n");
         omitted += rows(&mut out, &fails, budget, fail_row);

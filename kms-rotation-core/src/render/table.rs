@@ -6,21 +6,41 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use super::{
     RenderOptions, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words, shows_history,
 };
-use crate::model::Status;
-use crate::report::{AccountReport, AccountState, OrganizationReport, RemediationReport, Summary};
+use crate::api::ErrorKind;
+use crate::model::{ErrorInfo, Finding, Reason, Status};
+use crate::report::{AccountReport, AccountState, OrganizationReport, RemediationReport, ReportSource, Summary};
 
 /// The widest a key cell gets (a key id is 36; an ARN in its place is cut).
 const KEY_WIDTH: usize = 40;
 /// The widest an alias or reason cell gets.
 const TEXT_WIDTH: usize = 40;
+/// The narrowest a key, alias or reason cell is shortened to, to fit the width.
+const MIN_WIDTHS: [usize; 3] = [11, 14, 24];
 
 /// A check report as a table, `FAIL` and `ERROR` first, with the regions,
 /// the counts and a closing line naming the next command.
 pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String {
     let mut out = body(report, options);
-    out.push_str(&next_step(&report.summary, 0));
-    out.push('\n');
+    let problems = errors_of(&report.findings).chain(report.regions.iter().filter_map(|r| r.error.as_ref()));
+    out.push_str(&wrap(
+        &next_step(&report.summary, &report.findings, 0, report.source.as_ref(), problems),
+        options.width(),
+    ));
     out
+}
+
+/// The errors of the findings that are `ERROR`.
+fn errors_of(findings: &[Finding]) -> impl Iterator<Item = &ErrorInfo> {
+    findings.iter().filter_map(|f| f.error.as_deref())
+}
+
+/// `1 key`, `2 keys`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// An organisation report: one line per account, then each checked account's
@@ -102,17 +122,49 @@ pub(super) fn organization(report: &OrganizationReport, options: RenderOptions) 
         .collect();
     let accounts = &report.account_summary;
     out.push_str(&format!(
-        "\n{} accounts: {} checked, {} skipped, {} not checked; {} keys: {}\n",
-        accounts.total,
+        "\n{}: {} checked, {} skipped, {} not checked; {}: {}\n",
+        count(accounts.total, "account"),
         accounts.checked,
         accounts.skipped,
         accounts.error,
-        report.summary.total,
+        count(report.summary.total, "key"),
         counts.join(", ")
     ));
-    out.push_str(&next_step(&report.summary, accounts.error));
-    out.push('\n');
+    let problems = errors_of(&report.findings)
+        .chain(report.accounts.iter().filter_map(|a| a.error.as_ref()))
+        .chain(
+            report
+                .accounts
+                .iter()
+                .flat_map(|a| a.regions.iter().filter_map(|r| r.error.as_ref())),
+        );
+    let source = organization_source(report);
+    out.push_str(&wrap(
+        &next_step(
+            &report.summary,
+            &report.findings,
+            accounts.error,
+            Some(&source),
+            problems,
+        ),
+        options.width(),
+    ));
     out
+}
+
+/// How an organisation report's keys are reached again: its scope and role.
+fn organization_source(report: &OrganizationReport) -> ReportSource {
+    let role_name = report.accounts.iter().find_map(|a| {
+        a.role_arn
+            .as_deref()?
+            .rsplit_once(":role/")
+            .map(|(_, name)| name.to_owned())
+    });
+    ReportSource {
+        organization: Some(report.scope.clone()),
+        role_name,
+        ..ReportSource::default()
+    }
 }
 
 /// The findings table, the regions and the counts of one account.
@@ -131,6 +183,7 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
         if with_history {
             header.push("LAST ROTATED");
         }
+        let widths = fitted_widths(&shown, &header, options.width());
         table.set_header(header);
         for f in shown.iter().copied() {
             let mut status = Cell::new(f.status.as_str());
@@ -143,21 +196,12 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
                     Status::NotApplicable => Color::Grey,
                 });
             }
-            let alias = match f.aliases.as_slice() {
-                [] => "-".to_owned(),
-                [one] => one.clone(),
-                [first, rest @ ..] => format!("{first} (+{})", rest.len()),
-            };
-            let reason = match &f.error {
-                Some(error) => format!("{} ({})", f.reason, error.code),
-                None => f.reason.to_string(),
-            };
             let mut row = vec![
                 status,
                 Cell::new(&f.region),
-                Cell::new(shorten(&f.key_id, KEY_WIDTH)),
-                Cell::new(shorten(&alias, TEXT_WIDTH)),
-                Cell::new(shorten(&reason, TEXT_WIDTH)),
+                Cell::new(shorten(&f.key_id, widths[0])),
+                Cell::new(shorten_alias(&alias_cell(f), widths[1])),
+                Cell::new(fitted_reason(f, widths[2])),
             ];
             if with_history {
                 row.push(Cell::new(last_rotated(f)));
@@ -174,10 +218,10 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
             .map(|e| format!(" ({}: {})", one_line(&e.code), one_line(&e.message)))
             .unwrap_or_default();
         out.push_str(&format!(
-            "region {}: {}, {} keys listed{error}\n",
+            "region {}: {}, {} listed{error}\n",
             region.region,
             region_state(region.state),
-            region.keys_listed
+            count(region.keys_listed, "key")
         ));
     }
     let counts: Vec<String> = Status::ALL
@@ -190,57 +234,265 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
         String::new()
     };
     out.push_str(&format!(
-        "{} keys: {}{showing}\n",
-        report.summary.total,
+        "{}: {}{showing}\n",
+        count(report.summary.total, "key"),
         counts.join(", ")
     ));
+    for rule in report.unused_exemptions() {
+        out.push_str(&format!("exemption {rule} matched no key\n"));
+    }
     out
 }
 
-/// The closing line: what to run next.
-fn next_step(summary: &Summary, accounts_not_checked: u64) -> String {
+fn alias_cell(f: &Finding) -> String {
+    match f.aliases.as_slice() {
+        [] => "-".to_owned(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} (+{})", rest.len()),
+    }
+}
+
+/// The reason and the fact behind it: the error code, the period that is too long.
+fn reason_cell(f: &Finding) -> String {
+    match reason_fact(f) {
+        Some(fact) => format!("{} {fact}", f.reason),
+        None => f.reason.to_string(),
+    }
+}
+
+fn reason_fact(f: &Finding) -> Option<String> {
+    match (&f.error, &f.rotation) {
+        // The code of a missing or invalid record is the reason itself.
+        (Some(error), _) if f.reason == Reason::ApiError => Some(format!(
+            "({})",
+            error.code.strip_suffix("Exception").unwrap_or(&error.code)
+        )),
+        (None, Some(rotation)) if f.reason == Reason::RotationPeriodTooLong => {
+            Some(format!("({} days)", rotation.effective_period_days()))
+        }
+        _ => None,
+    }
+}
+
+/// The reason cell in `width` characters: the fact kept whole where it fits,
+/// the reason shortened before it.
+fn fitted_reason(f: &Finding, width: usize) -> String {
+    let whole = reason_cell(f);
+    match reason_fact(f) {
+        Some(fact) if whole.chars().count() > width && fact.chars().count() + 8 <= width => {
+            let room = width - fact.chars().count() - 1;
+            format!("{} {fact}", shorten(f.reason.as_str(), room))
+        }
+        _ => shorten(&whole, width),
+    }
+}
+
+/// An alias cell in `width` characters: without its `alias/` prefix before
+/// anything else is cut (the column says it is an alias).
+fn shorten_alias(alias: &str, width: usize) -> String {
+    if alias.chars().count() <= width {
+        return one_line(alias);
+    }
+    shorten(alias.strip_prefix("alias/").unwrap_or(alias), width)
+}
+
+/// The widths of the key, alias and reason columns: each as wide as its
+/// widest cell (at most its cap), then the widest narrowed first, down to
+/// [`MIN_WIDTHS`], until the row fits `width`.
+fn fitted_widths(shown: &[&Finding], header: &[&str], width: usize) -> [usize; 3] {
+    let chars = |text: &str| text.chars().count();
+    let widest = |cell: &dyn Fn(&Finding) -> String, title: &str, cap: usize| {
+        shown
+            .iter()
+            .map(|f| chars(&one_line(&cell(f))))
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+            .min(cap)
+    };
+    let mut widths = [
+        widest(&|f| f.key_id.clone(), "KEY", KEY_WIDTH),
+        widest(&alias_cell, "ALIAS", TEXT_WIDTH),
+        widest(&reason_cell, "REASON", TEXT_WIDTH),
+    ];
+    let status = shown.iter().map(|f| f.status.as_str().len()).max().unwrap_or(0).max(6);
+    let region = shown.iter().map(|f| chars(&f.region)).max().unwrap_or(0).max(6);
+    let history = if header.len() > 5 {
+        shown.iter().map(|f| chars(&last_rotated(f))).max().unwrap_or(0).max(12) + 2
+    } else {
+        0
+    };
+    let fixed = status + region + history + 2 * 4;
+    while fixed + widths.iter().sum::<usize>() > width {
+        let slack = |i: usize| widths[i].saturating_sub(MIN_WIDTHS[i]);
+        let Some(i) = (0..3).filter(|i| slack(*i) > 0).max_by_key(|i| slack(*i)) else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+    widths
+}
+
+/// Text broken into lines of at most `width` characters, at spaces where it can be.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The closing line: what to run next, from where the keys were read.
+fn next_step<'a>(
+    summary: &Summary,
+    findings: &[Finding],
+    accounts_not_checked: u64,
+    source: Option<&ReportSource>,
+    problems: impl Iterator<Item = &'a ErrorInfo>,
+) -> String {
     let fails = summary.count(Status::Fail);
     let errors = summary.count(Status::Error);
     let unchecked = summary.regions_not_checked;
     if fails > 0 {
+        let overdue = findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && f.reason == Reason::RotationOverdue)
+            .count() as u64;
+        let turned_on = match fails - overdue {
+            0 => String::new(),
+            n => format!("add --apply to turn rotation on for the {}", count(n, "FAIL finding")),
+        };
+        let rotated = match overdue {
+            0 => String::new(),
+            n => format!(
+                "{}{} overdue need --rotate-on-demand",
+                if turned_on.is_empty() { "" } else { "; " },
+                count(n, "key")
+            ),
+        };
         format!(
-            "next: save this check with --format json --output report.json, then run `{}` \
-             (a dry run; add --apply to turn rotation on for the {fails} FAIL findings)",
-            remediate_command()
+            "next: save this check with --format json --output report.json, then run `{}` (a dry run; {turned_on}{rotated})",
+            remediate_command(source)
         )
-    } else if accounts_not_checked > 0 {
+    } else if accounts_not_checked > 0 || errors > 0 || unchecked > 0 {
+        let accounts = match accounts_not_checked {
+            0 => String::new(),
+            n => format!("{}, ", count(n, "account")),
+        };
         format!(
-            "next: nothing FAILs, but {accounts_not_checked} accounts, {errors} ERROR and {unchecked} regions not checked \
-             could not be judged: fix the access they name and run the check again"
-        )
-    } else if errors > 0 || unchecked > 0 {
-        format!(
-            "next: nothing FAILs, but {errors} ERROR and {unchecked} regions not checked could not be judged: \
-             grant the calls they name and run the check again"
+            "next: nothing FAILs, but {accounts}{errors} ERROR and {} not checked could not be judged: {}, then run the check again",
+            count(unchecked, "region"),
+            advice(problems)
         )
     } else {
         "next: nothing to do; every key that can rotate does, within the policy".to_owned()
     }
 }
 
-/// A remediation report as a before/after table.
+/// What to do about the errors, by their kind: grant the IAM actions denied,
+/// check the names not found, the endpoint or network that did not answer,
+/// collect a snapshot whose records lack the facts again.
+fn advice<'a>(problems: impl Iterator<Item = &'a ErrorInfo>) -> String {
+    let mut denied: Vec<String> = Vec::new();
+    let mut steps: Vec<&str> = Vec::new();
+    for problem in problems {
+        let step = match ErrorKind::from_code(&problem.code) {
+            ErrorKind::AccessDenied => {
+                let action = match problem.operation.as_deref() {
+                    Some(op @ ("AssumeRole" | "GetCallerIdentity")) => format!("sts:{op}"),
+                    Some(op @ ("ListAccounts" | "ListChildren" | "DescribeOrganization")) => {
+                        format!("organizations:{op}")
+                    }
+                    Some(op) => format!("kms:{op}"),
+                    None => "the calls named".to_owned(),
+                };
+                if !denied.contains(&action) {
+                    denied.push(action);
+                }
+                continue;
+            }
+            ErrorKind::NotFound => "check the key names given (no such key or alias)",
+            ErrorKind::Throttling | ErrorKind::Retryable => "check the endpoint and the network (no answer came back)",
+            ErrorKind::InvalidResponse => "check the endpoint (its answers were not valid KMS answers)",
+            ErrorKind::MissingEvidence | ErrorKind::IncompleteMetadata => {
+                "collect the snapshot again (its records lack facts the check needs)"
+            }
+            ErrorKind::RegionNotEnabled => "check the credentials and the regions (the credentials were refused)",
+            _ => "read the errors named above",
+        };
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    let mut all = Vec::new();
+    if !denied.is_empty() {
+        denied.sort();
+        all.push(format!("grant the IAM actions denied ({})", denied.join(", ")));
+    }
+    all.extend(steps.into_iter().map(str::to_owned));
+    if all.is_empty() {
+        "read the errors named above".to_owned()
+    } else {
+        all.join("; ")
+    }
+}
+
+/// A remediation report as a before/after table (with the account in an
+/// organisation's), each action's message wrapped under its row.
 pub(super) fn remediation(report: &RemediationReport) -> String {
+    let width = super::DEFAULT_WIDTH;
+    let with_account = report.actions.iter().any(|a| a.account_id.is_some());
     let mut table = new_table(false);
-    table.set_header(["OUTCOME", "REGION", "KEY", "BEFORE", "AFTER", "VERIFIED", "MESSAGE"]);
+    let mut header = vec!["OUTCOME"];
+    if with_account {
+        header.push("ACCOUNT");
+    }
+    header.extend(["REGION", "KEY", "BEFORE", "AFTER", "VERIFIED"]);
+    table.set_header(header);
+    let key_width = if with_account { 14 } else { 20 };
     for a in &report.actions {
         let key = a.target_arn.rsplit('/').next().unwrap_or(&a.target_arn);
         let verified = if a.verified { "yes" } else { "no" };
-        table.add_row([
-            a.outcome.as_str(),
-            &a.region,
-            &shorten(key, KEY_WIDTH),
-            &rotation_words(&a.before),
-            &rotation_words(&a.after),
-            verified,
-            &one_line(&a.message),
+        let mut row = vec![a.outcome.as_str().to_owned()];
+        if with_account {
+            row.push(a.account_id.clone().unwrap_or_else(|| "-".to_owned()));
+        }
+        row.extend([
+            a.region.clone(),
+            shorten(key, key_width),
+            rotation_words(&a.before),
+            rotation_words(&a.after),
+            verified.to_owned(),
         ]);
+        table.add_row(row);
     }
-    let mut out = lines_of(table);
+    let table = lines_of(table);
+    let mut rows = table.lines();
+    let mut out = String::new();
+    if let Some(header) = rows.next() {
+        out.push_str(header);
+        out.push('\n');
+    }
+    for (line, action) in rows.zip(&report.actions) {
+        out.push_str(line);
+        out.push('\n');
+        for message_line in wrap(&one_line(&action.message), width - 4).lines() {
+            out.push_str(&format!("    {message_line}\n"));
+        }
+    }
     let counts: Vec<String> = report
         .summary
         .iter()
@@ -251,12 +503,22 @@ pub(super) fn remediation(report: &RemediationReport) -> String {
     } else {
         "applied"
     };
-    out.push_str(&format!(
-        "\n{} targets ({mode}; period {} days): {}\n",
-        report.actions.len(),
+    let mut closing = format!(
+        "{} ({mode}; period {} days): {}",
+        count(report.actions.len() as u64, "target"),
         report.rotation_period_days,
         counts.join(", ")
-    ));
+    );
+    if report.dry_run
+        && report
+            .actions
+            .iter()
+            .any(|a| a.outcome == crate::report::Outcome::WouldChange)
+    {
+        closing.push_str("; run the same command with --apply to make these changes");
+    }
+    out.push('\n');
+    out.push_str(&wrap(&closing, width));
     out
 }
 

@@ -135,8 +135,9 @@ struct KeyFile {
     rotations: Option<Vec<KeyRotationFile>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     aliases: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<TagFile>,
+    /// `ListResourceTags`'s answer; `None` when never read (`[]`: read, no tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<TagFile>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     errors: BTreeMap<Operation, ErrorFile>,
 }
@@ -167,8 +168,9 @@ pub struct SnapshotKey {
     pub rotations: Option<Vec<KeyRotation>>,
     /// Alias names pointing at the key.
     pub aliases: Vec<String>,
-    /// Resource tags.
-    pub tags: Vec<Tag>,
+    /// What `ListResourceTags` answers; `None` when never read (a tag
+    /// exemption over it is then missing evidence, never "not tagged").
+    pub tags: Option<Vec<Tag>>,
     /// Errors replayed on every call of an operation for this key.
     pub errors: Vec<(Operation, ApiError)>,
     /// `false` for a key known only from `ListKeys` (its `DescribeKey` failed):
@@ -184,7 +186,7 @@ impl SnapshotKey {
             rotation,
             rotations: None,
             aliases: Vec::new(),
-            tags: Vec::new(),
+            tags: None,
             errors: Vec::new(),
             metadata_observed: true,
         }
@@ -208,12 +210,18 @@ impl SnapshotKey {
         self
     }
 
-    /// Adds a tag.
+    /// Adds a tag (and so records the key's tags as read).
     pub fn with_tag(mut self, key: &str, value: &str) -> Self {
-        self.tags.push(Tag {
+        self.tags.get_or_insert_with(Vec::new).push(Tag {
             key: key.to_owned(),
             value: value.to_owned(),
         });
+        self
+    }
+
+    /// Records the key's tags as read (what `ListResourceTags` answers; none is an answer too).
+    pub fn with_tags(mut self, tags: impl IntoIterator<Item = Tag>) -> Self {
+        self.tags.get_or_insert_with(Vec::new).extend(tags);
         self
     }
 
@@ -247,6 +255,8 @@ struct KeyEntry {
     /// What `GetKeyRotationStatus` answers (as `EnableKeyRotation` leaves it).
     rotation_status: Option<RotationFile>,
     aliases: Vec<String>,
+    /// Whether `ListResourceTags` was answered (the tags themselves, when any, are rare).
+    tags_recorded: bool,
     /// What few keys have, boxed: the many keys without it pay one pointer.
     rare: Option<Box<RareFacts>>,
     /// How the entry is written back when the snapshot is saved.
@@ -273,8 +283,10 @@ impl KeyEntry {
         self.rare.as_ref()?.rotations.as_ref()
     }
 
-    fn tags(&self) -> &[TagFile] {
-        self.rare.as_ref().map_or(&[], |rare| &rare.tags)
+    /// The recorded tags; `None` when `ListResourceTags` was never answered.
+    fn tags(&self) -> Option<&[TagFile]> {
+        self.tags_recorded
+            .then(|| self.rare.as_ref().map_or(&[][..], |rare| &rare.tags))
     }
 
     fn describe_error(&self) -> Option<&ApiError> {
@@ -436,6 +448,8 @@ struct Settings {
     latency: Option<Duration>,
     rate_limits: HashMap<Operation, f64>,
     record_calls: bool,
+    /// The file it was loaded from, as its path was given.
+    path: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -560,7 +574,14 @@ impl Snapshot {
 
     fn load_with(path: &Path, strict: bool) -> Result<Self> {
         let (text, source_name) = read_text(path)?;
-        Self::parse(&text, source_name, strict)
+        let snapshot = Self::parse(&text, source_name, strict)?;
+        lock(&snapshot.shared.settings).path = Some(path.display().to_string());
+        Ok(snapshot)
+    }
+
+    /// The file this snapshot was loaded from, as its path was given (`None` when made in code).
+    pub fn path(&self) -> Option<String> {
+        lock(&self.shared.settings).path.clone()
     }
 
     /// The snapshot of `text`; nothing of it refers to `text` afterwards.
@@ -755,14 +776,14 @@ impl Snapshot {
                 .as_ref()
                 .map(|rotations| rotations.iter().map(KeyRotationFile::from).collect()),
             aliases: key.aliases.clone(),
-            tags: key
-                .tags
-                .iter()
-                .map(|t| TagFile {
-                    tag_key: t.key.clone(),
-                    tag_value: t.value.clone(),
-                })
-                .collect(),
+            tags: key.tags.as_ref().map(|tags| {
+                tags.iter()
+                    .map(|t| TagFile {
+                        tag_key: t.key.clone(),
+                        tag_value: t.value.clone(),
+                    })
+                    .collect()
+            }),
             errors: key
                 .errors
                 .iter()
@@ -840,6 +861,8 @@ impl Snapshot {
             .iter()
             .map(|(op, e)| (*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
             .collect();
+        let tags_recorded = tags.is_some();
+        let tags = tags.unwrap_or_default();
         let rare = (key_metadata.is_some()
             || rotations.is_some()
             || !tags.is_empty()
@@ -859,6 +882,7 @@ impl Snapshot {
             meta,
             rotation_status,
             aliases: names,
+            tags_recorded,
             rare,
             saved,
         });
@@ -1106,7 +1130,7 @@ impl KeyEntry {
             rotation_status: self.rotation_status.clone().filter(|_| rotation_status),
             rotations: self.rotations().cloned().filter(|_| rotations),
             aliases: self.aliases.clone(),
-            tags: self.tags().to_vec(),
+            tags: self.tags().map(<[TagFile]>::to_vec),
             errors: self
                 .rare
                 .as_ref()
@@ -1499,6 +1523,17 @@ fn unrecorded_rotations(meta: &KeyMetadata) -> ApiError {
     )
 }
 
+/// `ListResourceTags` for a key whose tags the file omits: missing evidence,
+/// never "not tagged" (a tag exemption could match it).
+fn unrecorded_tags() -> ApiError {
+    ApiError::with_kind(
+        "MissingEvidence",
+        "the snapshot holds no ListResourceTags answer for this key (its tags were not recorded: \
+         collect records them when a tag exemption is given)",
+        ErrorKind::MissingEvidence,
+    )
+}
+
 #[async_trait]
 impl KmsClient for SnapshotClient {
     fn region(&self) -> &str {
@@ -1723,7 +1758,9 @@ impl KmsClient for SnapshotClient {
         self.arrive(Operation::ListResourceTags, Some(key_id)).await?;
         let size = self.page_size(50);
         self.with_key(Operation::ListResourceTags, key_id, |data, i| {
-            let tags = data.keys[i].tags();
+            let Some(tags) = data.keys[i].tags() else {
+                return Err(unrecorded_tags());
+            };
             page(tags.iter(), tags.len(), marker, size, |t| Tag {
                 key: t.tag_key.clone(),
                 value: t.tag_value.clone(),

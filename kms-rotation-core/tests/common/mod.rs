@@ -72,9 +72,10 @@ pub fn mrk_config(role: &str, primary_region: &str, id: &str) -> Value {
     json!({"MultiRegionKeyType": role, "PrimaryKey": {"Arn": arn(primary_region, id), "Region": primary_region}})
 }
 
-/// A snapshot entry for one key.
+/// A snapshot entry for one key; like a live account, it answers
+/// `ListResourceTags` (no tags).
 pub fn key(meta: Value, rotation: Option<Value>, alias: &str) -> Value {
-    let mut entry = json!({"KeyMetadata": meta, "Aliases": [alias]});
+    let mut entry = json!({"KeyMetadata": meta, "Aliases": [alias], "Tags": []});
     if let Some(rotation) = rotation {
         entry["RotationStatus"] = rotation;
     }

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _native
+from . import cli as cli  # `kms_rotation.cli.main(argv)`, reachable after `import kms_rotation`
 from ._enums import Outcome, Reason, RegionState, Status
 from ._errors import (
     ApiError,
@@ -242,6 +243,7 @@ def remediate(
     rotation_period_days: int | None = None,
     dry_run: bool | None = None,
     rotate_on_demand: bool | None = None,
+    allow_other_source: bool | None = None,
 ) -> RemediationReport:
     """Turns rotation on where a check found it off or too slow; a dry run by default.
 
@@ -269,6 +271,9 @@ def remediate(
         rotate_on_demand: rotate keys found ``rotation_overdue`` on demand
             (``RotateKeyOnDemand``) within each key's lifetime quota; without it they are
             ``SKIPPED`` with the command to run.
+        allow_other_source: act on a report checked elsewhere than these options
+            reach (another snapshot, profile, endpoint or role); by default such a
+            report is refused with ``ConfigurationError``.
 
     Returns:
         The ``RemediationReport``, one action per target key.

@@ -74,6 +74,11 @@ class FileAccessError(KmsRotationError, OSError):
 
     path: str | None = None
 
+    def __str__(self) -> str:
+        # The core's message names the file and why; OSError's own would show
+        # "[Errno 2] None", its errno being set after construction.
+        return str(self.args[0]) if self.args else super().__str__()
+
 
 __all__ = [
     "ApiError",

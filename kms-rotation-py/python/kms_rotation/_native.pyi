@@ -464,6 +464,11 @@ class AccountReport(_Record):
         """The policy the keys were held to."""
 
     @property
+    def source(self) -> dict[str, Any] | None:
+        """Where the keys were read (``snapshot``, ``profile``, ``endpoint_url``,
+        ``role_arn``, ``own_clients``) as a dict; ``remediate`` acts only there."""
+
+    @property
     def regions(self) -> tuple[RegionReport, ...]:
         """One entry per requested region, sorted by name."""
 

@@ -19,10 +19,13 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs ``kms-rotation`` with ``argv`` (default: the process's arguments after the
-    program name) and returns its exit code: 0 clean, 1 usage or configuration error,
-    2 a FAIL finding, 3 an ERROR finding or a region not checked."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Runs ``kms-rotation`` with ``argv`` and returns its exit code: 0 clean, 1 usage or
+    configuration error, 2 a FAIL finding, 3 an ERROR finding or a region not checked.
+
+    ``argv`` is the whole command line, the program name first, as ``sys.argv`` (its
+    default) and Node's ``runCli(args)`` take it: ``main(["kms-rotation", "check", ...])``.
+    """
+    args = list(sys.argv if argv is None else argv)[1:]
     # The core writes to the process's own standard streams: what Python buffered goes first.
     sys.stdout.flush()
     sys.stderr.flush()
