@@ -74,7 +74,6 @@ pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use connection::{Connection, ConnectionOptions, Regions, StaticCredentials};
-pub use options::{OPTIONS, OptionSpec};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
@@ -83,6 +82,7 @@ pub use model::{
     Tag, Timestamp,
 };
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use options::{OPTIONS, OptionSpec};
 pub use org_transport::{
     OrgOperation, OrganizationTransport, REFRESH_BEFORE_EXPIRY, RoleCredentials, TransportDirectory,
 };
