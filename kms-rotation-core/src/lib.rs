@@ -90,8 +90,8 @@ pub use organization::{MemoryOrganization, check_organization, remediate_organiz
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
-    CHECK_ID, CHECK_TITLE, COMPLIANCE, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS, RenderOptions, render,
-    render_organization, render_remediation,
+    CHECK_ID, CHECK_TITLE, COMPLIANCE, CheckReport, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS,
+    RenderOptions, render, render_organization, render_remediation,
 };
 pub use report::{
     AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,

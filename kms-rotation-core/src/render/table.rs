@@ -4,7 +4,8 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    RenderOptions, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words, shows_history,
+    RenderOptions, ReportView, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words,
+    shows_history,
 };
 use crate::model::Status;
 use crate::report::{AccountReport, AccountState, OrganizationReport, RemediationReport, Summary};
@@ -14,9 +15,18 @@ const KEY_WIDTH: usize = 40;
 /// The widest an alias or reason cell gets.
 const TEXT_WIDTH: usize = 40;
 
+/// A check report as a table: an account's, or an organisation's accounts
+/// and then each account's (see [`organization`]).
+pub(super) fn check(report: ReportView<'_>, options: RenderOptions) -> String {
+    match report {
+        ReportView::Account(report) => account(report, options),
+        ReportView::Organization(report) => organization(report, options),
+    }
+}
+
 /// A check report as a table, `FAIL` and `ERROR` first, with the regions,
 /// the counts and a closing line naming the next command.
-pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String {
+fn account(report: &AccountReport, options: RenderOptions) -> String {
     let mut out = body(report, options);
     out.push_str(&next_step(&report.summary, 0));
     out.push('\n');
@@ -25,7 +35,7 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
 
 /// An organisation report: one line per account, then each checked account's
 /// findings, regions and counts under its own heading, then the totals.
-pub(super) fn organization(report: &OrganizationReport, options: RenderOptions) -> String {
+fn organization(report: &OrganizationReport, options: RenderOptions) -> String {
     let mut table = new_table(options.color);
     table.set_header(vec![
         "ACCOUNT",
@@ -126,7 +136,7 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
         out.push_str("no FAIL or ERROR findings\n");
     } else {
         let mut table = new_table(options.color);
-        let with_history = shows_history(report);
+        let with_history = shows_history(ReportView::Account(report));
         let mut header = vec!["STATUS", "REGION", "KEY", "ALIAS", "REASON"];
         if with_history {
             header.push("LAST ROTATED");
