@@ -297,6 +297,45 @@ macro_rules! report_class {
     };
 }
 
+/// The Python methods of a report class: its fields and any further methods
+/// (`extra`), as [`record!`] makes them, and what every report class has — the
+/// findings, iteration over them, `render()` and `from_json()` — with the docs given.
+macro_rules! report_record {
+    (
+        $name:ident |$this:ident, $py:ident| { $($fields:tt)* }
+        findings: $(#[$findings:meta])*
+        render: $(#[$render:meta])*
+        from_json: $(#[$from_json:meta])*
+        extra: $($extra:tt)*
+    ) => {
+        record!($name |$this, $py| { $($fields)* }
+            $(#[$findings])*
+            #[getter]
+            fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+                self.0.finding_objects(py)
+            }
+
+            fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+                self.0.finding_objects(py)?.as_any().try_iter()
+            }
+
+            $(#[$render])*
+            #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
+            fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
+                self.0.render(format, color, only_failing)
+            }
+
+            $(#[$from_json])*
+            #[classmethod]
+            fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
+                Checked::from_json(text).map(Self)
+            }
+
+            $($extra)*
+        );
+    };
+}
+
 /// The verdict for one key, with the facts behind it.
 #[pyclass(frozen, eq, module = "kms_rotation")]
 pub(crate) struct Finding(FindingValue);
@@ -479,7 +518,7 @@ report_class!(AccountReport(CoreAccountReport)
     }
 );
 
-record!(AccountReport |this, py| {
+report_record!(AccountReport |this, py| {
     /// The report format version (1).
     schema_version => this.schema_version;
     /// When the report was made.
@@ -495,12 +534,23 @@ record!(AccountReport |this, py| {
     /// API calls, retries, duration.
     stats => Stats(this.stats.clone());
 }
+findings:
     /// One finding per listed key, sorted by region then key ARN.
-    #[getter]
-    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.0.finding_objects(py)
-    }
-
+render:
+    /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
+    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
+    /// or ``"junit"``, as the CLI writes it. ``color`` colours the table;
+    /// ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
+    ///
+    /// Raises:
+    ///     InvalidInputError: an unknown format.
+from_json:
+    /// Reads a report written by ``to_json()`` (by Python, Rust or Node),
+    /// e.g. to remediate it later.
+    ///
+    /// Raises:
+    ///     InvalidInputError: the text is not such a report (line and column given).
+extra:
     /// The CLI's exit code for this report: 2 when a key fails; else 3 when a key is ``ERROR`` or a region was not checked; else 0.
     #[getter]
     fn exit_code(&self) -> u8 {
@@ -518,32 +568,6 @@ record!(AccountReport |this, py| {
             .map(|(object, _)| object)
             .collect::<Vec<_>>();
         Ok(PyTuple::new(py, chosen)?)
-    }
-
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        self.0.finding_objects(py)?.as_any().try_iter()
-    }
-
-    /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
-    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
-    /// or ``"junit"``, as the CLI writes it. ``color`` colours the table;
-    /// ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
-    ///
-    /// Raises:
-    ///     InvalidInputError: an unknown format.
-    #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
-    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
-        self.0.render(format, color, only_failing)
-    }
-
-    /// Reads a report written by ``to_json()`` (by Python, Rust or Node),
-    /// e.g. to remediate it later.
-    ///
-    /// Raises:
-    ///     InvalidInputError: the text is not such a report (line and column given).
-    #[classmethod]
-    fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
-        Checked::from_json(text).map(Self)
     }
 );
 
@@ -580,7 +604,7 @@ pub(crate) struct OrganizationReport(Checked<CoreOrganizationReport>);
 
 report_class!(OrganizationReport(CoreOrganizationReport));
 
-record!(OrganizationReport |this, py| {
+report_record!(OrganizationReport |this, py| {
     /// The report format version (1).
     schema_version => this.schema_version;
     /// When the report was made.
@@ -602,33 +626,19 @@ record!(OrganizationReport |this, py| {
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0.
     exit_code => this.exit_code();
 }
+findings:
     /// Every finding of every checked account, sorted by account, region, key ARN.
-    #[getter]
-    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.0.finding_objects(py)
-    }
-
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        self.0.finding_objects(py)?.as_any().try_iter()
-    }
-
+render:
     /// Renders the report as ``AccountReport.render`` does, every format carrying the account.
     ///
     /// Raises:
     ///     InvalidInputError: an unknown format.
-    #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
-    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
-        self.0.render(format, color, only_failing)
-    }
-
+from_json:
     /// Reads a report written by ``to_json()`` (by Python, Rust or Node).
     ///
     /// Raises:
     ///     InvalidInputError: the text is not such a report (line and column given).
-    #[classmethod]
-    fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
-        Checked::from_json(text).map(Self)
-    }
+extra:
 );
 
 value_class!(
