@@ -1,11 +1,15 @@
 //! JSON a user hands in (snapshot files, saved reports): the encoding is
 //! checked and explained plainly, and an object key given twice is refused
-//! with its line and column instead of silently keeping the last.
+//! with its line and column instead of silently keeping the last; [`text`]
+//! compares JSON texts token by token.
 
 use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+mod text;
+pub(crate) use text::{same_json_text, without_whitespace};
 
 /// Where and why a text is not acceptable JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -93,8 +93,8 @@ pub use organization::{
 pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
-    CHECK_ID, CHECK_TITLE, COMPLIANCE, DEFAULT_WIDTH, Format, RECOMMENDATION, REFERENCE_URL, RENDER_OPTIONS,
-    RenderOptions, render, render_organization, render_remediation,
+    CHECK_ID, CHECK_TITLE, COMPLIANCE, CheckReport, DEFAULT_WIDTH, Format, RECOMMENDATION, REFERENCE_URL,
+    RENDER_OPTIONS, RenderOptions, render, render_organization, render_remediation,
 };
 pub use report::{
     AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,

@@ -1,6 +1,7 @@
-//! Renderings of an [`AccountReport`]: canonical JSON, CSV, OCSF, ASFF,
-//! CloudSploit-style results for machines; a terminal table, an HTML page, a
-//! Markdown summary and JUnit XML for people and their CI pages.
+//! Renderings of account and organisation reports, one path for both
+//! ([`ReportView`]): canonical JSON, CSV, OCSF, ASFF, CloudSploit-style
+//! results for machines; a terminal table, an HTML page, a Markdown summary
+//! and JUnit XML for people and their CI pages.
 //!
 //! Everything here reads the report only; no rule is decided here.
 
@@ -9,6 +10,7 @@ mod junit;
 mod markdown;
 mod table;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::{Value, json};
@@ -17,6 +19,7 @@ use crate::arn::Arn;
 use crate::error::{Error, Result};
 use crate::model::{Finding, RotationStatus, Status};
 use crate::options::Door;
+use crate::policy::Policy;
 use crate::report::{
     AccountReport, AccountState, OrganizationReport, RegionReport, RegionState, RemediationReport, ReportSource,
 };
@@ -169,16 +172,154 @@ pub const RENDER_OPTIONS: [&str; 2] = ["color", "only_failing"];
 /// # }).unwrap();
 /// ```
 pub fn render(report: &AccountReport, format: Format, options: RenderOptions) -> String {
+    render_check(ReportView::Account(report), format, options)
+}
+
+/// Renders an organisation report; the output ends with a newline.
+///
+/// Machine formats hold every finding with its account: `json` the canonical
+/// organisation report, `csv` an `account_id` first column, `ocsf`
+/// `cloud.account.uid`, `asff` `AwsAccountId`, `cloudsploit` an `accountId`.
+/// The `table` has a line per account, then each account's findings under its
+/// own heading; `html`, `markdown` and `junit` show each account's regions as
+/// `ACCOUNT/REGION` (one bar, summary row or test suite each), and an account
+/// that could not be checked as one entry not checked, with its error.
+pub fn render_organization(report: &OrganizationReport, format: Format, options: RenderOptions) -> String {
+    render_check(ReportView::Organization(report), format, options)
+}
+
+/// What account and organisation reports share, for code that takes either
+/// (the bindings' report classes): the findings, the exit code, reading the
+/// JSON back, and the renderings, through the one path both take.
+pub trait CheckReport: Send + Sync + 'static {
+    /// One finding per listed key, in the report's order.
+    fn findings(&self) -> &[Finding];
+
+    /// The run's exit code, the same in every door.
+    fn exit_code(&self) -> u8;
+
+    /// Renders the report, as [`render`] or [`render_organization`]; the output ends with a newline.
+    fn render(&self, format: Format, options: RenderOptions) -> String;
+
+    /// Reads a report written by its `to_json`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] with line and column when the text is not such a report.
+    fn from_json(text: &str) -> Result<Self>
+    where
+        Self: Sized;
+}
+
+/// Implements [`CheckReport`] for a report type over its own methods and its rendering.
+macro_rules! check_report {
+    ($report:ident, $render:ident) => {
+        impl CheckReport for $report {
+            fn findings(&self) -> &[Finding] {
+                &self.findings
+            }
+
+            fn exit_code(&self) -> u8 {
+                $report::exit_code(self)
+            }
+
+            fn render(&self, format: Format, options: RenderOptions) -> String {
+                $render(self, format, options)
+            }
+
+            fn from_json(text: &str) -> Result<Self> {
+                $report::from_json(text)
+            }
+        }
+    };
+}
+
+check_report!(AccountReport, render);
+check_report!(OrganizationReport, render_organization);
+
+/// A check report of either kind, as every format reads it: an account report
+/// is an organisation of one account, shown without account headings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ReportView<'a> {
+    /// One account's report.
+    Account(&'a AccountReport),
+    /// An organisation's report: every account, each finding carrying its account.
+    Organization(&'a OrganizationReport),
+}
+
+impl<'a> ReportView<'a> {
+    fn findings(self) -> &'a [Finding] {
+        match self {
+            ReportView::Account(report) => &report.findings,
+            ReportView::Organization(report) => &report.findings,
+        }
+    }
+
+    fn policy(self) -> &'a Policy {
+        match self {
+            ReportView::Account(report) => &report.policy,
+            ReportView::Organization(report) => &report.policy,
+        }
+    }
+
+    fn to_json(self) -> String {
+        match self {
+            ReportView::Account(report) => report.to_json(),
+            ReportView::Organization(report) => report.to_json(),
+        }
+    }
+
+    /// Whether each finding is shown with its account.
+    fn names_accounts(self) -> bool {
+        matches!(self, ReportView::Organization(_))
+    }
+
+    /// Each checked account's part as an account report, in account order:
+    /// what the formats that hold one account's time and id per finding read.
+    fn accounts(self) -> Vec<Cow<'a, AccountReport>> {
+        match self {
+            ReportView::Account(report) => vec![Cow::Borrowed(report)],
+            ReportView::Organization(report) => report
+                .accounts
+                .iter()
+                .filter_map(|a| report.account_report(&a.account_id))
+                .map(Cow::Owned)
+                .collect(),
+        }
+    }
+
+    /// The report as one account report: an organisation's regions become
+    /// `ACCOUNT/REGION` (see [`merged_view`]), what the per-region formats show.
+    fn as_one_account(self) -> Cow<'a, AccountReport> {
+        match self {
+            ReportView::Account(report) => Cow::Borrowed(report),
+            ReportView::Organization(report) => Cow::Owned(merged_view(report)),
+        }
+    }
+}
+
+/// The one rendering path of check reports, account and organisation alike.
+fn render_check(report: ReportView<'_>, format: Format, options: RenderOptions) -> String {
+    let per_finding = |render: fn(&AccountReport, &Finding) -> Value| {
+        let accounts = report.accounts();
+        pretty(&Value::Array(
+            accounts
+                .iter()
+                .flat_map(|account| account.findings.iter().map(|f| render(account, f)))
+                .collect(),
+        ))
+    };
     let mut text = match format {
         Format::Json => report.to_json(),
-        Format::Csv => csv(report),
-        Format::Ocsf => pretty(&Value::Array(report.findings.iter().map(|f| ocsf(report, f)).collect())),
-        Format::Asff => pretty(&Value::Array(report.findings.iter().map(|f| asff(report, f)).collect())),
-        Format::Cloudsploit => pretty(&Value::Array(report.findings.iter().filter_map(cloudsploit).collect())),
-        Format::Table => table::account(report, options),
-        Format::Html => html::account(report),
-        Format::Markdown => markdown::account(report, options),
-        Format::Junit => junit::account(report),
+        Format::Csv => csv_of(report.findings(), shows_history(report), report.names_accounts()),
+        Format::Ocsf => per_finding(ocsf),
+        Format::Asff => per_finding(asff),
+        Format::Cloudsploit => pretty(&Value::Array(
+            report.findings().iter().filter_map(cloudsploit).collect(),
+        )),
+        Format::Table => table::check(report, options),
+        Format::Html => html::account(&report.as_one_account()),
+        Format::Markdown => markdown::account(&report.as_one_account(), options),
+        Format::Junit => junit::account(&report.as_one_account()),
     };
     if !text.ends_with('\n') {
         text.push('\n');
@@ -209,8 +350,8 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 
 /// Whether the report carries rotation history (the option was on, or a finding has it):
 /// the formats with fixed columns add the history's only then.
-pub(super) fn shows_history(report: &AccountReport) -> bool {
-    report.policy.reads_rotation_history() || report.findings.iter().any(|f| history_of(f).is_some())
+pub(super) fn shows_history(report: ReportView<'_>) -> bool {
+    report.policy().reads_rotation_history() || report.findings().iter().any(|f| history_of(f).is_some())
 }
 
 /// The rotation history's evidence of a finding, when it was read.
@@ -228,10 +369,6 @@ fn history_cells(f: &Finding) -> [String; 4] {
         opt(counts.map(|c| c.automatic)),
         opt(counts.map(|c| c.on_demand)),
     ]
-}
-
-fn csv(report: &AccountReport) -> String {
-    csv_of(&report.findings, shows_history(report), false)
 }
 
 /// CSV rows of findings; `with_account` leads each with the finding's account id.
@@ -500,54 +637,6 @@ fn cloudsploit(f: &Finding) -> Option<Value> {
         result["accountId"] = json!(account);
     }
     Some(result)
-}
-
-/// Renders an organisation report; the output ends with a newline.
-///
-/// Machine formats hold every finding with its account: `json` the canonical
-/// organisation report, `csv` an `account_id` first column, `ocsf`
-/// `cloud.account.uid`, `asff` `AwsAccountId`, `cloudsploit` an `accountId`.
-/// The `table` has a line per account, then each account's findings under its
-/// own heading; `html`, `markdown` and `junit` show each account's regions as
-/// `ACCOUNT/REGION` (one bar, summary row or test suite each), and an account
-/// that could not be checked as one entry not checked, with its error.
-pub fn render_organization(report: &OrganizationReport, format: Format, options: RenderOptions) -> String {
-    let views = || {
-        report
-            .accounts
-            .iter()
-            .filter_map(|a| report.account_report(&a.account_id))
-            .collect::<Vec<_>>()
-    };
-    let mut text = match format {
-        Format::Json => report.to_json(),
-        Format::Csv => {
-            let history =
-                report.policy.reads_rotation_history() || report.findings.iter().any(|f| history_of(f).is_some());
-            csv_of(&report.findings, history, true)
-        }
-        Format::Ocsf => pretty(&Value::Array(
-            views()
-                .iter()
-                .flat_map(|v| v.findings.iter().map(|f| ocsf(v, f)))
-                .collect(),
-        )),
-        Format::Asff => pretty(&Value::Array(
-            views()
-                .iter()
-                .flat_map(|v| v.findings.iter().map(|f| asff(v, f)))
-                .collect(),
-        )),
-        Format::Cloudsploit => pretty(&Value::Array(report.findings.iter().filter_map(cloudsploit).collect())),
-        Format::Table => table::organization(report, options),
-        Format::Html => html::account(&merged_view(report)),
-        Format::Markdown => markdown::account(&merged_view(report), options),
-        Format::Junit => junit::account(&merged_view(report)),
-    };
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
 }
 
 /// The organisation as one account report whose "regions" are `ACCOUNT/REGION`,

@@ -1,18 +1,49 @@
 //! The exported operations: each converts its arguments, calls the core's
 //! `Connection`, and hands back the core's result in a thin class.
 
+use std::future::Future;
 use std::sync::Arc;
 
-use kms_rotation_core::{AccountReport as CoreAccountReport, OPTIONS, OrganizationReport as CoreOrganizationReport};
-use napi::bindgen_prelude::{ClassInstance, Function, JavaScriptClassExt, JsObjectValue, Object, PromiseRaw, Unknown};
+use kms_rotation_core::{CheckReport, Connection, OPTIONS};
+use napi::bindgen_prelude::{
+    ClassInstance, FromNapiValue, Function, JsObjectValue, Object, PromiseRaw, ToNapiValue, Unknown,
+};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 
 use crate::error::BindingError;
 use crate::options::{Request, Takes};
-use crate::results::{AccountReport, Finding, OrganizationReport, RemediationReport};
+use crate::results::{AccountReport, Finding, OrganizationReport, RemediationReport, ReportClass};
 use crate::snapshot::Snapshot;
-use crate::{convert, promise, read_string};
+use crate::{HandOver, convert, promise, read_string};
+
+/// An operation's promise: its arguments (`args`, read first) and its options
+/// (read with `takes`) are checked before any call; then `run` gets them and
+/// the connection the options describe.
+fn operation<'env, A, T, F, R>(
+    env: &'env Env,
+    args: Result<A, BindingError>,
+    options: Option<Unknown<'env>>,
+    takes: Takes,
+    run: F,
+) -> napi::Result<PromiseRaw<'env, T>>
+where
+    A: Send + 'static,
+    T: ToNapiValue + HandOver + Send + 'static,
+    F: FnOnce(A, Connection, Request) -> R + Send + 'static,
+    R: Future<Output = Result<T, BindingError>> + Send + 'static,
+{
+    let work = args.and_then(|args| Ok((args, Request::parse(options, takes)?)));
+    promise(
+        env,
+        work.map(|(args, mut request)| {
+            move || async move {
+                let connection = std::mem::take(&mut request.connect).build().await?;
+                run(args, connection, request).await
+            }
+        }),
+    )
+}
 
 /// Checks one key, named by key id, key ARN, alias name (`alias/…`) or alias ARN.
 ///
@@ -29,18 +60,13 @@ pub fn check_key<'env>(
     key: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, Finding>> {
-    let prepare = || -> Result<_, BindingError> {
-        let key = read_string(key, "key")?;
-        let request = Request::parse(options, Takes::KEY)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
-            let finding = connection
-                .check_key(&key, request.region.as_deref(), &request.check)
-                .await?;
-            Ok(Finding::new(finding))
-        })
-    };
-    promise(env, prepare())
+    let key = read_string(key, "key");
+    operation(env, key, options, Takes::KEY, |key, connection, request| async move {
+        let finding = connection
+            .check_key(&key, request.region.as_deref(), &request.check)
+            .await?;
+        Ok(Finding::new(finding))
+    })
 }
 
 /// Checks every key in the requested regions (all regions in parallel).
@@ -58,14 +84,13 @@ pub fn check_account<'env>(
     env: &'env Env,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, AccountReport>> {
-    let prepare = || -> Result<_, BindingError> {
-        let request = Request::parse(options, Takes::SCAN)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
-            Ok(AccountReport::new(connection.check_account(&request.check).await?))
-        })
-    };
-    promise(env, prepare())
+    operation(
+        env,
+        Ok(()),
+        options,
+        Takes::SCAN,
+        |(), connection, request| async move { Ok(AccountReport::new(connection.check_account(&request.check).await?)) },
+    )
 }
 
 /// Reads every requested region's KMS facts into a snapshot file at `path`
@@ -84,17 +109,18 @@ pub fn collect<'env>(
     path: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, Snapshot>> {
-    let prepare = || -> Result<_, BindingError> {
-        let path = read_string(path, "path")?;
-        let request = Request::parse(options, Takes::SCAN)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
+    let path = read_string(path, "path");
+    operation(
+        env,
+        path,
+        options,
+        Takes::SCAN,
+        |path, connection, request| async move {
             let snapshot = connection.collect(&request.check).await?;
             snapshot.save(&path)?;
             Ok(Snapshot::new(snapshot))
-        })
-    };
-    promise(env, prepare())
+        },
+    )
 }
 
 /// Turns rotation on for the `FAIL` findings of a report from
@@ -116,16 +142,17 @@ pub fn remediate<'env>(
     report: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, RemediationReport>> {
-    let prepare = || -> Result<_, BindingError> {
-        let report = account_report(env, report)?;
-        let request = Request::parse(options, Takes::REMEDIATE)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
+    let report = report_to_remediate::<AccountReport>(env, report);
+    operation(
+        env,
+        report,
+        options,
+        Takes::REMEDIATE,
+        |report, connection, request| async move {
             let outcome = connection.remediate(&report, &request.remediate).await?;
             Ok(RemediationReport::new(outcome))
-        })
-    };
-    promise(env, prepare())
+        },
+    )
 }
 
 /// Checks the keys (key ids, key ARNs, `alias/NAME` or alias ARNs), then turns
@@ -142,24 +169,25 @@ pub fn remediate_keys<'env>(
     keys: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, RemediationReport>> {
-    let prepare = || -> Result<_, BindingError> {
-        let keys: Vec<String> = match keys.get_type() {
-            Ok(ValueType::Object) if keys.is_array().unwrap_or(false) => {
-                convert(keys).map_err(|e| BindingError::invalid("keys", format!("keys: {}", e.reason)))?
-            }
-            _ => return Err(BindingError::invalid("keys", "keys must be an array of strings")),
-        };
-        let request = Request::parse(options, Takes::REMEDIATE_KEYS)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
+    let keys: Result<Vec<String>, BindingError> = match keys.get_type() {
+        Ok(ValueType::Object) if keys.is_array().unwrap_or(false) => {
+            convert(keys).map_err(|e| BindingError::invalid("keys", format!("keys: {}", e.reason)))
+        }
+        _ => Err(BindingError::invalid("keys", "keys must be an array of strings")),
+    };
+    operation(
+        env,
+        keys,
+        options,
+        Takes::REMEDIATE_KEYS,
+        |keys, connection, request| async move {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             let outcome = connection
                 .remediate_keys(&keys, request.region.as_deref(), &request.check, &request.remediate)
                 .await?;
             Ok(RemediationReport::new(outcome))
-        })
-    };
-    promise(env, prepare())
+        },
+    )
 }
 
 /// Runs the `kms-rotation` command line — the core's, as the Rust binary and the
@@ -196,16 +224,17 @@ pub fn check_organization<'env>(
     env: &'env Env,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, OrganizationReport>> {
-    let prepare = || -> Result<_, BindingError> {
-        let request = Request::parse(options, Takes::ORGANIZATION_SCAN)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
+    operation(
+        env,
+        Ok(()),
+        options,
+        Takes::ORGANIZATION_SCAN,
+        |(), connection, request| async move {
             Ok(OrganizationReport::new(
                 connection.check_organization(&request.check).await?,
             ))
-        })
-    };
-    promise(env, prepare())
+        },
+    )
 }
 
 /// Fixes the `FAIL` findings of a report from {@link checkOrganization} (the
@@ -224,22 +253,17 @@ pub fn remediate_organization<'env>(
     report: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, RemediationReport>> {
-    let prepare = || -> Result<_, BindingError> {
-        let report = if OrganizationReport::instance_of(env, &report).unwrap_or(false) {
-            let instance: ClassInstance<'_, OrganizationReport> =
-                convert(report).map_err(|e| BindingError::invalid("report", e.reason.clone()))?;
-            instance.inner.clone()
-        } else {
-            Arc::new(CoreOrganizationReport::from_json(&report_text(env, report)?)?)
-        };
-        let request = Request::parse(options, Takes::ORGANIZATION_REMEDIATE)?;
-        Ok(move || async move {
-            let connection = request.connect.build().await?;
+    let report = report_to_remediate::<OrganizationReport>(env, report);
+    operation(
+        env,
+        report,
+        options,
+        Takes::ORGANIZATION_REMEDIATE,
+        |report, connection, request| async move {
             let outcome = connection.remediate_organization(&report, &request.remediate).await?;
             Ok(RemediationReport::new(outcome))
-        })
-    };
-    promise(env, prepare())
+        },
+    )
 }
 
 /// Every option name of the core, as this package spells them (camelCase);
@@ -249,14 +273,19 @@ pub fn option_names() -> Vec<String> {
     OPTIONS.iter().map(|option| option.camel_case()).collect()
 }
 
-/// The report to remediate: a report of this package as is, else read from its JSON.
-fn account_report(env: &Env, report: Unknown<'_>) -> Result<Arc<CoreAccountReport>, BindingError> {
-    let invalid = |message: String| BindingError::invalid("report", message);
-    if AccountReport::instance_of(env, &report).unwrap_or(false) {
-        let instance: ClassInstance<'_, AccountReport> = convert(report).map_err(|e| invalid(e.reason.clone()))?;
-        return Ok(instance.inner.clone());
+/// The report to remediate: an instance of the class `C` (its report, not
+/// copied), else read from its JSON.
+fn report_to_remediate<'env, C>(env: &'env Env, report: Unknown<'env>) -> Result<Arc<C::Core>, BindingError>
+where
+    C: ReportClass + 'env,
+    ClassInstance<'env, C>: FromNapiValue,
+{
+    if C::instance_of(env, &report).unwrap_or(false) {
+        let instance: ClassInstance<'env, C> =
+            convert(report).map_err(|e| BindingError::invalid("report", e.reason.clone()))?;
+        return Ok(instance.checked().inner.clone());
     }
-    Ok(Arc::new(CoreAccountReport::from_json(&report_text(env, report)?)?))
+    Ok(Arc::new(C::Core::from_json(&report_text(env, report)?)?))
 }
 
 /// A report given as its JSON text or its `toJSON()` object.

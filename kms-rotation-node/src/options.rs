@@ -368,6 +368,7 @@ fn whole(what: &str, value: f64) -> Result<u32, BindingError> {
 
 /// The connection, as far as it can be built on the JS thread: an injected
 /// client's region may come from an async provider.
+#[derive(Default)]
 pub(crate) struct Connect {
     options: CoreConnectionOptions,
     client: Option<(JsTransport, RegionSource)>,

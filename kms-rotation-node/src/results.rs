@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use kms_rotation_core::{
-    Format, RENDER_OPTIONS, RenderOptions as CoreRenderOptions, render, render_organization, render_remediation,
-};
+use kms_rotation_core::{CheckReport, Format, RENDER_OPTIONS, RenderOptions as CoreRenderOptions, render_remediation};
 use napi::Env;
 use napi::bindgen_prelude::{ClassInstance, JavaScriptClassExt, ObjectFinalize, Unknown};
 use napi_derive::napi;
@@ -118,106 +116,173 @@ pub fn render_report<'env>(
 /// `stats.duration_ms`.
 #[napi(custom_finalize)]
 pub struct AccountReport {
-    pub(crate) inner: Arc<kms_rotation_core::AccountReport>,
-    external: ExternalMemory,
+    checked: Checked<kms_rotation_core::AccountReport>,
 }
 
 /// Native bytes per finding of a report (measured: about 2.4 KB).
 const BYTES_PER_FINDING: usize = 2048;
 
-impl AccountReport {
-    pub(crate) fn new(report: kms_rotation_core::AccountReport) -> Self {
+/// What an `AccountReport` and an `OrganizationReport` hold alike: the core's
+/// report, shared with their findings, and the native memory it holds, told to V8.
+pub(crate) struct Checked<R> {
+    pub(crate) inner: Arc<R>,
+    external: ExternalMemory,
+}
+
+impl<R: CheckReport + Serialize> Checked<R> {
+    fn new(report: R) -> Self {
         Self {
             inner: Arc::new(report),
             external: ExternalMemory::default(),
         }
     }
-}
 
-impl HandOver for AccountReport {
     fn hand_over(mut self, env: &Env) -> Self {
-        self.external = ExternalMemory::claim(env, self.inner.findings.len() * BYTES_PER_FINDING);
+        self.external = ExternalMemory::claim(env, self.inner.findings().len() * BYTES_PER_FINDING);
         self
     }
-}
 
-impl ObjectFinalize for AccountReport {
-    fn finalize(self, env: Env) -> napi::Result<()> {
-        self.external.release(&env)
-    }
-}
-
-#[napi]
-impl AccountReport {
-    /// Always 1.
-    #[napi(getter, js_name = "schema_version", ts_return_type = "1")]
-    pub fn schema_version(&self) -> u32 {
-        self.inner.schema_version
-    }
-
-    /// When the report was made (RFC 3339).
-    #[napi(getter, js_name = "generated_at")]
-    pub fn generated_at(&self) -> String {
-        self.inner.generated_at.to_rfc3339()
-    }
-
-    /// The account, when known.
-    #[napi(getter, js_name = "account_id")]
-    pub fn account_id(&self) -> Option<String> {
-        self.inner.account_id.clone()
-    }
-
-    /// The policy the keys were held to.
-    #[napi(getter, ts_return_type = "Policy")]
-    pub fn policy(&self) -> Value {
-        field(&self.inner.policy)
-    }
-
-    /// Where the keys were read; `remediate` acts only there.
-    #[napi(getter, ts_return_type = "ReportSource | null")]
-    pub fn source(&self) -> Value {
-        field(&self.inner.source)
-    }
-
-    /// One entry per requested region, sorted by name.
-    #[napi(getter, ts_return_type = "RegionReport[]")]
-    pub fn regions(&self) -> Value {
-        field(&self.inner.regions)
-    }
-
-    /// One finding per listed key, sorted by region then key ARN.
-    #[napi(getter)]
-    pub fn findings(&self) -> Vec<Finding> {
-        (0..self.inner.findings.len())
+    fn findings(&self) -> Vec<Finding> {
+        (0..self.inner.findings().len())
             .map(|index| Finding {
                 source: Source::Report(self.inner.clone(), index),
             })
             .collect()
     }
 
+    fn exit_code(&self) -> u32 {
+        self.inner.exit_code().into()
+    }
+
+    fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        plain(env, self.inner.as_ref())
+    }
+
+    fn render<'env>(
+        &self,
+        env: &'env Env,
+        format_name: Option<String>,
+        options: Option<Unknown<'env>>,
+    ) -> napi::Result<Unknown<'env>> {
+        let format = format(env, format_name)?;
+        js_text(env, &self.inner.render(format, render_options(env, options)?))
+    }
+}
+
+/// A class over a [`Checked`] report: `AccountReport` and `OrganizationReport`.
+pub(crate) trait ReportClass: JavaScriptClassExt {
+    /// The core's report type.
+    type Core: CheckReport + Serialize;
+
+    fn checked(&self) -> &Checked<Self::Core>;
+}
+
+/// A class over a [`Checked`] report: its constructor, [`ReportClass`],
+/// `HandOver` and `ObjectFinalize`.
+macro_rules! checked_class {
+    ($class:ident, $report:ident) => {
+        impl $class {
+            pub(crate) fn new(report: kms_rotation_core::$report) -> Self {
+                Self {
+                    checked: Checked::new(report),
+                }
+            }
+        }
+
+        impl ReportClass for $class {
+            type Core = kms_rotation_core::$report;
+
+            fn checked(&self) -> &Checked<Self::Core> {
+                &self.checked
+            }
+        }
+
+        impl HandOver for $class {
+            fn hand_over(self, env: &Env) -> Self {
+                Self {
+                    checked: self.checked.hand_over(env),
+                }
+            }
+        }
+
+        impl ObjectFinalize for $class {
+            fn finalize(self, env: Env) -> napi::Result<()> {
+                self.checked.external.release(&env)
+            }
+        }
+    };
+}
+
+checked_class!(AccountReport, AccountReport);
+checked_class!(OrganizationReport, OrganizationReport);
+
+#[napi]
+impl AccountReport {
+    /// Always 1.
+    #[napi(getter, js_name = "schema_version", ts_return_type = "1")]
+    pub fn schema_version(&self) -> u32 {
+        self.checked.inner.schema_version
+    }
+
+    /// When the report was made (RFC 3339).
+    #[napi(getter, js_name = "generated_at")]
+    pub fn generated_at(&self) -> String {
+        self.checked.inner.generated_at.to_rfc3339()
+    }
+
+    /// The account, when known.
+    #[napi(getter, js_name = "account_id")]
+    pub fn account_id(&self) -> Option<String> {
+        self.checked.inner.account_id.clone()
+    }
+
+    /// The policy the keys were held to.
+    /// Where the keys were read; `remediate` acts only there.
+    #[napi(getter, ts_return_type = "ReportSource | null")]
+    pub fn source(&self) -> Value {
+        field(&self.checked.inner.source)
+    }
+
+    #[napi(getter, ts_return_type = "Policy")]
+    pub fn policy(&self) -> Value {
+        field(&self.checked.inner.policy)
+    }
+
+    /// One entry per requested region, sorted by name.
+    #[napi(getter, ts_return_type = "RegionReport[]")]
+    pub fn regions(&self) -> Value {
+        field(&self.checked.inner.regions)
+    }
+
+    /// One finding per listed key, sorted by region then key ARN.
+    #[napi(getter)]
+    pub fn findings(&self) -> Vec<Finding> {
+        self.checked.findings()
+    }
+
     /// Findings counted by status.
     #[napi(getter, ts_return_type = "Summary")]
     pub fn summary(&self) -> Value {
-        field(&self.inner.summary)
+        field(&self.checked.inner.summary)
     }
 
     /// API calls, retries, duration.
     #[napi(getter, ts_return_type = "Stats")]
     pub fn stats(&self) -> Value {
-        field(&self.inner.stats)
+        field(&self.checked.inner.stats)
     }
 
     /// The CLI's exit code for this report: 2 when a key fails; else 3 when a
     /// key is `ERROR` or a region was not checked; else 0.
     #[napi(js_name = "exitCode", ts_return_type = "0 | 2 | 3")]
     pub fn exit_code(&self) -> u32 {
-        self.inner.exit_code().into()
+        self.checked.exit_code()
     }
 
     /// The canonical report JSON as a plain object.
     #[napi(js_name = "toJSON", ts_return_type = "AccountReportJson")]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
-        plain(env, self.inner.as_ref())
+        self.checked.to_json(env)
     }
 
     /// The report rendered by the core: `'json'` (the canonical JSON text),
@@ -232,8 +297,7 @@ impl AccountReport {
         format_name: Option<String>,
         options: Option<Unknown<'env>>,
     ) -> napi::Result<Unknown<'env>> {
-        let format = format(env, format_name)?;
-        js_text(env, &render(&self.inner, format, render_options(env, options)?))
+        self.checked.render(env, format_name, options)
     }
 }
 
@@ -242,99 +306,85 @@ impl AccountReport {
 /// the canonical report JSON; `JSON.stringify(report)` writes that JSON,
 /// identical to the Rust and Python libraries' apart from `generated_at` and
 /// `stats.duration_ms`.
-#[napi]
+#[napi(custom_finalize)]
 pub struct OrganizationReport {
-    pub(crate) inner: Arc<kms_rotation_core::OrganizationReport>,
+    checked: Checked<kms_rotation_core::OrganizationReport>,
 }
-
-impl OrganizationReport {
-    pub(crate) fn new(report: kms_rotation_core::OrganizationReport) -> Self {
-        Self {
-            inner: Arc::new(report),
-        }
-    }
-}
-
-impl HandOver for OrganizationReport {}
 
 #[napi]
 impl OrganizationReport {
     /// Always 1.
     #[napi(getter, js_name = "schema_version", ts_return_type = "1")]
     pub fn schema_version(&self) -> u32 {
-        self.inner.schema_version
+        self.checked.inner.schema_version
     }
 
     /// When the report was made (RFC 3339).
     #[napi(getter, js_name = "generated_at")]
     pub fn generated_at(&self) -> String {
-        self.inner.generated_at.to_rfc3339()
+        self.checked.inner.generated_at.to_rfc3339()
     }
 
     /// The account whose credentials ran the check.
     #[napi(getter, js_name = "caller_account_id")]
     pub fn caller_account_id(&self) -> Option<String> {
-        self.inner.caller_account_id.clone()
+        self.checked.inner.caller_account_id.clone()
     }
 
     /// What was covered: `organization`, the OU id, or `accounts_file`.
     #[napi(getter)]
     pub fn scope(&self) -> String {
-        self.inner.scope.clone()
+        self.checked.inner.scope.clone()
     }
 
     /// The policy the keys were held to.
     #[napi(getter, ts_return_type = "Policy")]
     pub fn policy(&self) -> Value {
-        field(&self.inner.policy)
+        field(&self.checked.inner.policy)
     }
 
     /// One entry per account, sorted by id.
     #[napi(getter, ts_return_type = "AccountEntry[]")]
     pub fn accounts(&self) -> Value {
-        field(&self.inner.accounts)
+        field(&self.checked.inner.accounts)
     }
 
     /// Every finding of every checked account, sorted by account, region, key
     /// ARN: thin wrappers over the report, as {@link AccountReport.findings}.
     #[napi(getter)]
     pub fn findings(&self) -> Vec<Finding> {
-        (0..self.inner.findings.len())
-            .map(|index| Finding {
-                source: Source::Organization(self.inner.clone(), index),
-            })
-            .collect()
+        self.checked.findings()
     }
 
     /// Findings counted by status over every account.
     #[napi(getter, ts_return_type = "Summary")]
     pub fn summary(&self) -> Value {
-        field(&self.inner.summary)
+        field(&self.checked.inner.summary)
     }
 
     /// Accounts by how the run ended.
     #[napi(getter, js_name = "account_summary", ts_return_type = "AccountCounts")]
     pub fn account_summary(&self) -> Value {
-        field(&self.inner.account_summary)
+        field(&self.checked.inner.account_summary)
     }
 
     /// API calls, retries, duration, over every account.
     #[napi(getter, ts_return_type = "Stats")]
     pub fn stats(&self) -> Value {
-        field(&self.inner.stats)
+        field(&self.checked.inner.stats)
     }
 
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
     /// a region or an account was not checked; else 0.
     #[napi(js_name = "exitCode", ts_return_type = "0 | 2 | 3")]
     pub fn exit_code(&self) -> u32 {
-        self.inner.exit_code().into()
+        self.checked.exit_code()
     }
 
     /// The canonical report JSON as a plain object.
     #[napi(js_name = "toJSON", ts_return_type = "OrganizationReportJson")]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
-        plain(env, self.inner.as_ref())
+        self.checked.to_json(env)
     }
 
     /// The report rendered by the core, as {@link AccountReport.render}, every format carrying the account.
@@ -347,18 +397,13 @@ impl OrganizationReport {
         format_name: Option<String>,
         options: Option<Unknown<'env>>,
     ) -> napi::Result<Unknown<'env>> {
-        let format = format(env, format_name)?;
-        js_text(
-            env,
-            &render_organization(&self.inner, format, render_options(env, options)?),
-        )
+        self.checked.render(env, format_name, options)
     }
 }
 
-/// Where a finding lives: in a report, or on its own (from {@link checkKey}).
+/// Where a finding lives: in a report of either kind, or on its own (from {@link checkKey}).
 enum Source {
-    Report(Arc<kms_rotation_core::AccountReport>, usize),
-    Organization(Arc<kms_rotation_core::OrganizationReport>, usize),
+    Report(Arc<dyn CheckReport>, usize),
     Own(Arc<kms_rotation_core::Finding>),
 }
 
@@ -379,8 +424,7 @@ impl Finding {
 
     fn get(&self) -> &kms_rotation_core::Finding {
         match &self.source {
-            Source::Report(report, index) => &report.findings[*index],
-            Source::Organization(report, index) => &report.findings[*index],
+            Source::Report(report, index) => &report.findings()[*index],
             Source::Own(finding) => finding,
         }
     }

@@ -7,7 +7,9 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-use kms_rotation_core::{AccountReport as CoreAccountReport, OrganizationReport as CoreOrganizationReport};
+use std::sync::Arc;
+
+use kms_rotation_core::CheckReport;
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -15,7 +17,7 @@ use pyo3::types::{PyDict, PyString};
 use crate::error::{Result, invalid};
 use crate::options::Options;
 use crate::progress::Progress;
-use crate::report::{AccountReport, Finding, OrganizationReport, RemediationReport};
+use crate::report::{AccountReport, Finding, OrganizationReport, RemediationReport, ReportClass};
 use crate::snapshot::Snapshot;
 
 /// A validated call, ready to run.
@@ -85,23 +87,14 @@ fn check_organization_call(options: &Bound<'_, PyDict>) -> Result<Call<Organizat
     }))
 }
 
-/// The organisation report to remediate: an `OrganizationReport`, its `to_json()` text or its `to_dict()`.
-fn organization_report(report: &Bound<'_, PyAny>) -> Result<CoreOrganizationReport> {
-    if let Ok(report) = report.cast::<OrganizationReport>() {
-        return Ok(report.get().report().clone());
-    }
-    let text = report_text(
-        report,
-        "pass the OrganizationReport that check_organization returned, its to_json() text or its to_dict()",
-    )?;
-    Ok(CoreOrganizationReport::from_json(&text)?)
-}
-
 fn remediate_organization_call(
     report: &Bound<'_, PyAny>,
     options: &Bound<'_, PyDict>,
 ) -> Result<Call<RemediationReport>> {
-    let report = organization_report(report)?;
+    let report = report_to_remediate::<OrganizationReport>(
+        report,
+        "pass the OrganizationReport that check_organization returned, its to_json() text or its to_dict()",
+    )?;
     let options = Options::parse(options)?;
     let connection = options.connection()?;
     let remediation = options.remediation()?;
@@ -124,16 +117,13 @@ fn collect_call(path: PathBuf, options: &Bound<'_, PyDict>) -> Result<Call<Snaps
     }))
 }
 
-/// The report to remediate: an `AccountReport`, its `to_json()` text or its `to_dict()`.
-fn account_report(report: &Bound<'_, PyAny>) -> Result<std::sync::Arc<CoreAccountReport>> {
-    if let Ok(report) = report.cast::<AccountReport>() {
-        return Ok(report.get().shared());
+/// The report to remediate: a report object of class `C` (its report, not
+/// copied), its `to_json()` text or its `to_dict()`; `expected` says what to pass.
+fn report_to_remediate<C: ReportClass>(report: &Bound<'_, PyAny>, expected: &str) -> Result<Arc<C::Core>> {
+    if let Ok(own) = report.cast::<C>() {
+        return Ok(own.get().checked().shared());
     }
-    let text = report_text(
-        report,
-        "pass the AccountReport that check_account returned, its to_json() text or its to_dict()",
-    )?;
-    Ok(std::sync::Arc::new(CoreAccountReport::from_json(&text)?))
+    Ok(Arc::new(C::Core::from_json(&report_text(report, expected)?)?))
 }
 
 /// A report given as its `to_json()` text or its `to_dict()`.
@@ -152,7 +142,10 @@ fn report_text(report: &Bound<'_, PyAny>, expected: &str) -> Result<String> {
 }
 
 fn remediate_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>) -> Result<Call<RemediationReport>> {
-    let report = account_report(report)?;
+    let report = report_to_remediate::<AccountReport>(
+        report,
+        "pass the AccountReport that check_account returned, its to_json() text or its to_dict()",
+    )?;
     let options = Options::parse(options)?;
     let connection = options.connection()?;
     let remediation = options.remediation()?;

@@ -5,15 +5,17 @@
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    AccountEntry as CoreAccountEntry, AccountReport as CoreAccountReport, ErrorInfo as CoreErrorInfo,
+    AccountEntry as CoreAccountEntry, AccountReport as CoreAccountReport, CheckReport, ErrorInfo as CoreErrorInfo,
     Finding as CoreFinding, Format, KeySummary as CoreKeySummary, OrganizationReport as CoreOrganizationReport,
     Policy as CorePolicy, RegionReport as CoreRegionReport, RemediationAction as CoreRemediationAction,
     RemediationPlan as CoreRemediationPlan, RemediationReport as CoreRemediationReport, RenderOptions,
-    RotationStatus as CoreRotationStatus, Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary, render,
-    render_organization, render_remediation,
+    RotationStatus as CoreRotationStatus, Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary,
+    render_remediation,
 };
 use pyo3::IntoPyObjectExt;
+use pyo3::PyClass;
 use pyo3::prelude::*;
+use pyo3::pyclass::boolean_struct::True;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyIterator, PyTuple, PyType};
 use serde::Serialize;
@@ -204,25 +206,134 @@ record!(RemediationPlan |this, py| {
     blocked_by => this.blocked_by.as_deref();
 });
 
-/// Where a finding's value lives: its own, or in a report (not copied).
+/// Where a finding's value lives: its own, or in a report of either kind (not copied).
 enum FindingValue {
     Own(Box<CoreFinding>),
-    InReport(Arc<CoreAccountReport>, usize),
-    InOrganization(Arc<CoreOrganizationReport>, usize),
+    InReport(Arc<dyn CheckReport>, usize),
 }
 
-/// A report's `count` findings as views into it (`view(i)` says where the
-/// i-th lives), made on first use and kept in `cell`.
-fn views<'py>(
-    py: Python<'py>,
-    cell: &PyOnceLock<Py<PyTuple>>,
-    count: usize,
-    view: impl Fn(usize) -> FindingValue,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let tuple = cell.get_or_try_init(py, || {
-        PyTuple::new(py, (0..count).map(|i| Finding(view(i)))).map(Bound::unbind)
-    })?;
-    Ok(tuple.bind(py).clone())
+/// What an `AccountReport` and an `OrganizationReport` hold alike: the core's
+/// report, and its findings as views into it, made on first use and kept.
+pub(crate) struct Checked<R> {
+    inner: Arc<R>,
+    findings: PyOnceLock<Py<PyTuple>>,
+}
+
+impl<R: CheckReport> Checked<R> {
+    fn new(report: R) -> Self {
+        Self {
+            inner: Arc::new(report),
+            findings: PyOnceLock::new(),
+        }
+    }
+
+    /// The core's report, shared.
+    pub(crate) fn shared(&self) -> Arc<R> {
+        Arc::clone(&self.inner)
+    }
+
+    /// The findings, each a view into the report.
+    fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let tuple = self.findings.get_or_try_init(py, || {
+            let count = self.inner.findings().len();
+            PyTuple::new(
+                py,
+                (0..count).map(|i| Finding(FindingValue::InReport(self.shared(), i))),
+            )
+            .map(Bound::unbind)
+        })?;
+        Ok(tuple.bind(py).clone())
+    }
+
+    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
+        let format: Format = format.parse()?;
+        let options = RenderOptions::default()
+            .with_color(color)
+            .with_only_failing(only_failing);
+        Ok(self.inner.render(format, options))
+    }
+
+    fn from_json(text: &str) -> Result<Self> {
+        Ok(Self::new(R::from_json(text)?))
+    }
+}
+
+/// A class over a [`Checked`] report: `AccountReport` and `OrganizationReport`.
+pub(crate) trait ReportClass: PyClass<Frozen = True> + Sync {
+    /// The core's report type.
+    type Core: CheckReport;
+
+    fn checked(&self) -> &Checked<Self::Core>;
+}
+
+/// A report class's constructor, [`ReportClass`] and [`Record`] (with any
+/// `Record` methods given, e.g. its own `repr`).
+macro_rules! report_class {
+    ($name:ident($core:ty) $($record:tt)*) => {
+        impl $name {
+            pub(crate) fn new(report: $core) -> Self {
+                Self(Checked::new(report))
+            }
+        }
+
+        impl ReportClass for $name {
+            type Core = $core;
+
+            fn checked(&self) -> &Checked<$core> {
+                &self.0
+            }
+        }
+
+        impl Record for $name {
+            type Value = $core;
+            const NAME: &'static str = stringify!($name);
+
+            fn get(&self) -> &$core {
+                &self.0.inner
+            }
+
+            $($record)*
+        }
+    };
+}
+
+/// The Python methods of a report class: its fields and any further methods
+/// (`extra`), as [`record!`] makes them, and what every report class has — the
+/// findings, iteration over them, `render()` and `from_json()` — with the docs given.
+macro_rules! report_record {
+    (
+        $name:ident |$this:ident, $py:ident| { $($fields:tt)* }
+        findings: $(#[$findings:meta])*
+        render: $(#[$render:meta])*
+        from_json: $(#[$from_json:meta])*
+        extra: $($extra:tt)*
+    ) => {
+        record!($name |$this, $py| { $($fields)* }
+            $(#[$findings])*
+            #[getter]
+            fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+                self.0.finding_objects(py)
+            }
+
+            fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+                self.0.finding_objects(py)?.as_any().try_iter()
+            }
+
+            $(#[$render])*
+            #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
+            fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
+                self.0.render(format, color, only_failing)
+            }
+
+            $(#[$from_json])*
+            #[classmethod]
+            fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
+                Checked::from_json(text).map(Self)
+            }
+
+            $($extra)*
+        );
+    };
 }
 
 /// The verdict for one key, with the facts behind it.
@@ -242,8 +353,7 @@ impl Record for Finding {
     fn get(&self) -> &CoreFinding {
         match &self.0 {
             FindingValue::Own(finding) => finding,
-            FindingValue::InReport(report, index) => &report.findings[*index],
-            FindingValue::InOrganization(report, index) => &report.findings[*index],
+            FindingValue::InReport(report, index) => &report.findings()[*index],
         }
     }
 
@@ -388,42 +498,11 @@ record!(Stats |this, py| {
 /// Iterating over the report yields its findings. ``to_json()`` is the Rust
 /// core's canonical JSON (``schema_version`` 1), byte for byte.
 #[pyclass(frozen, eq, module = "kms_rotation")]
-pub(crate) struct AccountReport {
-    inner: Arc<CoreAccountReport>,
-    findings: PyOnceLock<Py<PyTuple>>,
-}
+pub(crate) struct AccountReport(Checked<CoreAccountReport>);
 
-impl AccountReport {
-    pub(crate) fn new(report: CoreAccountReport) -> Self {
-        Self {
-            inner: Arc::new(report),
-            findings: PyOnceLock::new(),
-        }
-    }
-
-    /// The core's report, shared.
-    pub(crate) fn shared(&self) -> Arc<CoreAccountReport> {
-        Arc::clone(&self.inner)
-    }
-
-    /// The findings, made once and kept (each a view into the report).
-    fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        views(py, &self.findings, self.inner.findings.len(), |i| {
-            FindingValue::InReport(self.shared(), i)
-        })
-    }
-}
-
-impl Record for AccountReport {
-    type Value = CoreAccountReport;
-    const NAME: &'static str = "AccountReport";
-
-    fn get(&self) -> &CoreAccountReport {
-        &self.inner
-    }
-
+report_class!(AccountReport(CoreAccountReport)
     fn repr(&self, py: Python<'_>) -> PyResult<String> {
-        let r = &self.inner;
+        let r = self.get();
         let regions: Vec<&str> = r.regions.iter().map(|region| region.region.as_str()).collect();
         let counts: Vec<String> = CoreStatus::ALL
             .iter()
@@ -437,9 +516,9 @@ impl Record for AccountReport {
             counts.join(", ")
         ))
     }
-}
+);
 
-record!(AccountReport |this, py| {
+report_record!(AccountReport |this, py| {
     /// The report format version (1).
     schema_version => this.schema_version;
     /// When the report was made.
@@ -458,35 +537,9 @@ record!(AccountReport |this, py| {
     /// API calls, retries, duration.
     stats => Stats(this.stats.clone());
 }
+findings:
     /// One finding per listed key, sorted by region then key ARN.
-    #[getter]
-    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.finding_objects(py)
-    }
-
-    /// The CLI's exit code for this report: 2 when a key fails; else 3 when a key is ``ERROR`` or a region was not checked; else 0.
-    #[getter]
-    fn exit_code(&self) -> u8 {
-        self.inner.exit_code()
-    }
-
-    /// The findings with one status (``Status.FAIL`` or ``"FAIL"``).
-    fn findings_with<'py>(&self, py: Python<'py>, status: &Bound<'py, PyAny>) -> Result<Bound<'py, PyTuple>> {
-        let wanted = status_of(status)?;
-        let all = self.finding_objects(py)?;
-        let chosen = all
-            .iter()
-            .zip(&self.inner.findings)
-            .filter(|(_, finding)| finding.status == wanted)
-            .map(|(object, _)| object)
-            .collect::<Vec<_>>();
-        Ok(PyTuple::new(py, chosen)?)
-    }
-
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        self.finding_objects(py)?.as_any().try_iter()
-    }
-
+render:
     /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
     /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
     /// or ``"junit"``, as the CLI writes it. ``color`` colours the table;
@@ -494,23 +547,30 @@ record!(AccountReport |this, py| {
     ///
     /// Raises:
     ///     InvalidInputError: an unknown format.
-    #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
-    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
-        let format: Format = format.parse()?;
-        let options = RenderOptions::default()
-            .with_color(color)
-            .with_only_failing(only_failing);
-        Ok(render(&self.inner, format, options))
-    }
-
+from_json:
     /// Reads a report written by ``to_json()`` (by Python, Rust or Node),
     /// e.g. to remediate it later.
     ///
     /// Raises:
     ///     InvalidInputError: the text is not such a report (line and column given).
-    #[classmethod]
-    fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
-        Ok(Self::new(CoreAccountReport::from_json(text)?))
+extra:
+    /// The CLI's exit code for this report: 2 when a key fails; else 3 when a key is ``ERROR`` or a region was not checked; else 0.
+    #[getter]
+    fn exit_code(&self) -> u8 {
+        self.get().exit_code()
+    }
+
+    /// The findings with one status (``Status.FAIL`` or ``"FAIL"``).
+    fn findings_with<'py>(&self, py: Python<'py>, status: &Bound<'py, PyAny>) -> Result<Bound<'py, PyTuple>> {
+        let wanted = status_of(status)?;
+        let all = self.0.finding_objects(py)?;
+        let chosen = all
+            .iter()
+            .zip(&self.get().findings)
+            .filter(|(_, finding)| finding.status == wanted)
+            .map(|(object, _)| object)
+            .collect::<Vec<_>>();
+        Ok(PyTuple::new(py, chosen)?)
     }
 );
 
@@ -543,42 +603,11 @@ record!(AccountEntry |this, py| {
 /// Iterating over the report yields its findings. ``to_json()`` is the Rust
 /// core's canonical JSON, byte for byte.
 #[pyclass(frozen, eq, module = "kms_rotation")]
-pub(crate) struct OrganizationReport {
-    inner: Arc<CoreOrganizationReport>,
-    findings: PyOnceLock<Py<PyTuple>>,
-}
+pub(crate) struct OrganizationReport(Checked<CoreOrganizationReport>);
 
-impl Record for OrganizationReport {
-    type Value = CoreOrganizationReport;
-    const NAME: &'static str = "OrganizationReport";
+report_class!(OrganizationReport(CoreOrganizationReport));
 
-    fn get(&self) -> &CoreOrganizationReport {
-        &self.inner
-    }
-}
-
-impl OrganizationReport {
-    pub(crate) fn new(report: CoreOrganizationReport) -> Self {
-        Self {
-            inner: Arc::new(report),
-            findings: PyOnceLock::new(),
-        }
-    }
-
-    /// The core's report.
-    pub(crate) fn report(&self) -> &CoreOrganizationReport {
-        &self.inner
-    }
-
-    /// The findings, made once and kept (each a view into the report, as ``AccountReport``'s).
-    fn finding_objects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        views(py, &self.findings, self.inner.findings.len(), |i| {
-            FindingValue::InOrganization(Arc::clone(&self.inner), i)
-        })
-    }
-}
-
-record!(OrganizationReport |this, py| {
+report_record!(OrganizationReport |this, py| {
     /// The report format version (1).
     schema_version => this.schema_version;
     /// When the report was made.
@@ -600,37 +629,19 @@ record!(OrganizationReport |this, py| {
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0.
     exit_code => this.exit_code();
 }
+findings:
     /// Every finding of every checked account, sorted by account, region, key ARN.
-    #[getter]
-    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        self.finding_objects(py)
-    }
-
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        self.finding_objects(py)?.as_any().try_iter()
-    }
-
+render:
     /// Renders the report as ``AccountReport.render`` does, every format carrying the account.
     ///
     /// Raises:
     ///     InvalidInputError: an unknown format.
-    #[pyo3(signature = (format = "table", *, color = false, only_failing = false))]
-    fn render(&self, format: &str, color: bool, only_failing: bool) -> Result<String> {
-        let format: Format = format.parse()?;
-        let options = RenderOptions::default()
-            .with_color(color)
-            .with_only_failing(only_failing);
-        Ok(render_organization(&self.inner, format, options))
-    }
-
+from_json:
     /// Reads a report written by ``to_json()`` (by Python, Rust or Node).
     ///
     /// Raises:
     ///     InvalidInputError: the text is not such a report (line and column given).
-    #[classmethod]
-    fn from_json(_class: &Bound<'_, PyType>, text: &str) -> Result<Self> {
-        Ok(Self::new(CoreOrganizationReport::from_json(text)?))
-    }
+extra:
 );
 
 value_class!(

@@ -4,7 +4,8 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    RenderOptions, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words, shows_history,
+    RenderOptions, ReportView, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words,
+    shows_history,
 };
 use crate::api::ErrorKind;
 use crate::model::{ErrorInfo, Finding, Reason, Status};
@@ -17,9 +18,18 @@ const TEXT_WIDTH: usize = 40;
 /// The narrowest a key, alias or reason cell is shortened to, to fit the width.
 const MIN_WIDTHS: [usize; 3] = [11, 14, 24];
 
+/// A check report as a table: an account's, or an organisation's accounts
+/// and then each account's (see [`organization`]).
+pub(super) fn check(report: ReportView<'_>, options: RenderOptions) -> String {
+    match report {
+        ReportView::Account(report) => account(report, options),
+        ReportView::Organization(report) => organization(report, options),
+    }
+}
+
 /// A check report as a table, `FAIL` and `ERROR` first, with the regions,
 /// the counts and a closing line naming the next command.
-pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String {
+fn account(report: &AccountReport, options: RenderOptions) -> String {
     let mut out = body(report, options);
     let problems = errors_of(&report.findings).chain(report.regions.iter().filter_map(|r| r.error.as_ref()));
     out.push_str(&wrap(
@@ -45,7 +55,7 @@ fn count(n: u64, what: &str) -> String {
 
 /// An organisation report: one line per account, then each checked account's
 /// findings, regions and counts under its own heading, then the totals.
-pub(super) fn organization(report: &OrganizationReport, options: RenderOptions) -> String {
+fn organization(report: &OrganizationReport, options: RenderOptions) -> String {
     let mut table = new_table(options.color);
     table.set_header(vec![
         "ACCOUNT",
@@ -178,7 +188,7 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
         out.push_str("no FAIL or ERROR findings\n");
     } else {
         let mut table = new_table(options.color);
-        let with_history = shows_history(report);
+        let with_history = shows_history(ReportView::Account(report));
         let mut header = vec!["STATUS", "REGION", "KEY", "ALIAS", "REASON"];
         if with_history {
             header.push("LAST ROTATED");
