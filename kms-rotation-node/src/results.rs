@@ -237,15 +237,15 @@ impl AccountReport {
     }
 
     /// The policy the keys were held to.
+    #[napi(getter, ts_return_type = "Policy")]
+    pub fn policy(&self) -> Value {
+        field(&self.checked.inner.policy)
+    }
+
     /// Where the keys were read; `remediate` acts only there.
     #[napi(getter, ts_return_type = "ReportSource | null")]
     pub fn source(&self) -> Value {
         field(&self.checked.inner.source)
-    }
-
-    #[napi(getter, ts_return_type = "Policy")]
-    pub fn policy(&self) -> Value {
-        field(&self.checked.inner.policy)
     }
 
     /// One entry per requested region, sorted by name.
