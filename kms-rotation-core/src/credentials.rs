@@ -117,10 +117,12 @@ pub(crate) type FetchCredentials = Arc<dyn Fn() -> BoxFuture<'static, Result<Rol
 /// of the account.
 pub(crate) struct RenewingCredentials {
     fetch: FetchCredentials,
-    held: tokio::sync::Mutex<Option<(Arc<RoleCredentials>, Timestamp)>>,
-    /// The same credentials, for code that cannot wait (a client made
-    /// synchronously for another region).
-    latest: Mutex<Option<Arc<RoleCredentials>>>,
+    /// Held while a renewal is in progress, so that there is one at a time.
+    renewal: tokio::sync::Mutex<()>,
+    /// The credentials and when they were obtained: read without waiting on
+    /// every call (and by code that cannot wait, a client made synchronously
+    /// for another region).
+    latest: Mutex<Option<(Arc<RoleCredentials>, Timestamp)>>,
 }
 
 impl fmt::Debug for RenewingCredentials {
@@ -136,9 +138,16 @@ impl RenewingCredentials {
         let first = Arc::new(fetch().await?);
         Ok(Self {
             fetch,
-            latest: Mutex::new(Some(first.clone())),
-            held: tokio::sync::Mutex::new(Some((first, Timestamp::now()))),
+            renewal: tokio::sync::Mutex::new(()),
+            latest: Mutex::new(Some((first, Timestamp::now()))),
         })
+    }
+
+    /// The credentials held, when they are not due for renewal at `now`.
+    fn fresh(&self, now: Timestamp) -> Option<Arc<RoleCredentials>> {
+        let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let (credentials, obtained) = latest.as_ref()?;
+        (!due(credentials, *obtained, now)).then(|| credentials.clone())
     }
 
     /// The credentials, renewed first when they are due.
@@ -146,22 +155,25 @@ impl RenewingCredentials {
     /// # Errors
     /// As the fetch (`AssumeRole`'s AWS code).
     pub(crate) async fn current(&self) -> Result<Arc<RoleCredentials>> {
-        let mut held = self.held.lock().await;
+        // Every call asks; almost every time the held credentials answer, without waiting.
+        if let Some(credentials) = self.fresh(Timestamp::now()) {
+            return Ok(credentials);
+        }
+        let _renewing = self.renewal.lock().await;
+        // Another call may have renewed them while this one waited.
         let now = Timestamp::now();
-        if let Some((credentials, obtained)) = held.as_ref()
-            && !due(credentials, *obtained, now)
-        {
-            return Ok(credentials.clone());
+        if let Some(credentials) = self.fresh(now) {
+            return Ok(credentials);
         }
         let fresh = Arc::new((self.fetch)().await?);
-        *held = Some((fresh.clone(), now));
-        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some((fresh.clone(), now));
         Ok(fresh)
     }
 
     /// The credentials last fetched, without waiting for a renewal in progress.
     pub(crate) fn latest(&self) -> Option<Arc<RoleCredentials>> {
-        self.latest.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest.as_ref().map(|(credentials, _)| credentials.clone())
     }
 }
 
