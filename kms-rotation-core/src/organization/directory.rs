@@ -139,40 +139,41 @@ impl Shared {
         }
     }
 
-    /// Every page of `op` (parent `parent`), through the engine's one paging loop.
+    /// Every entry of the listing `op`, each page `page(token)`, through the engine's one paging loop.
+    async fn every_page<T, P, Fut>(&self, op: Operation, page: P) -> Result<Vec<T>>
+    where
+        P: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<Page<T>, ApiError>>,
+    {
+        let mut items = Vec::new();
+        self.pacer
+            .pages(&self.counters, op, page, |listed| items.extend(listed))
+            .await
+            .map_err(self.failed(op))?;
+        Ok(items)
+    }
+
+    /// Every account of the organisation (`parent` `None`) or directly under `parent`.
     async fn accounts(&self, parent: Option<&str>) -> Result<Vec<MemberAccount>> {
         let op = match parent {
             None => Operation::ListAccounts,
             Some(_) => Operation::ListAccountsForParent,
         };
-        let mut accounts = Vec::new();
         let org = &self.org;
-        self.pacer
-            .pages(
-                &self.counters,
-                op,
-                |token| async move { org.list_accounts(parent, token.as_deref()).await },
-                |page| accounts.extend(page),
-            )
-            .await
-            .map_err(self.failed(op))?;
-        Ok(accounts)
+        self.every_page(
+            op,
+            |token| async move { org.list_accounts(parent, token.as_deref()).await },
+        )
+        .await
     }
 
+    /// The OUs directly under `parent`.
     async fn units(&self, parent: &str) -> Result<Vec<String>> {
-        let op = Operation::ListOrganizationalUnitsForParent;
-        let mut units = Vec::new();
         let org = &self.org;
-        self.pacer
-            .pages(
-                &self.counters,
-                op,
-                |token| async move { org.list_organizational_units(parent, token.as_deref()).await },
-                |page| units.extend(page),
-            )
-            .await
-            .map_err(self.failed(op))?;
-        Ok(units)
+        self.every_page(Operation::ListOrganizationalUnitsForParent, |token| async move {
+            org.list_organizational_units(parent, token.as_deref()).await
+        })
+        .await
     }
 
     async fn assume(&self, role: &RoleSession) -> Result<RoleCredentials> {
@@ -189,17 +190,12 @@ impl Shared {
     /// the answer to that question; any other status leaves it out.
     async fn enabled_regions(&self, credentials: Option<&RoleCredentials>) -> Result<Vec<String>> {
         let op = Operation::ListRegions;
-        let mut listed: Vec<AccountRegion> = Vec::new();
         let org = &self.org;
-        self.pacer
-            .pages(
-                &self.counters,
-                op,
-                |token| async move { org.list_regions(credentials, token.as_deref()).await },
-                |page| listed.extend(page),
-            )
-            .await
-            .map_err(self.failed(op))?;
+        let listed: Vec<AccountRegion> = self
+            .every_page(op, |token| async move {
+                org.list_regions(credentials, token.as_deref()).await
+            })
+            .await?;
         let mut regions: Vec<String> = listed
             .into_iter()
             .filter(|r| {
