@@ -445,11 +445,11 @@ impl Request {
         }
         if let Some(listener) = on_call {
             let forward = move |call: &kms_rotation_core::ApiCall| {
-                // Through the core's one redaction point, as the command line's log lines.
+                // Already through the core's one redaction point.
                 let call = ApiCall {
                     operation: call.operation.as_str().to_owned(),
-                    region: kms_rotation_core::scrub(&call.region),
-                    outcome: kms_rotation_core::scrub(&call.outcome),
+                    region: call.region.clone(),
+                    outcome: call.outcome.clone(),
                     latency_ms: call.latency_ms as f64,
                     attempt: call.attempt,
                 };

@@ -1,9 +1,9 @@
 //! `on_call=` and the `kms_rotation` logger: every API attempt the core makes
 //! (operation, region, outcome, latency, attempt; never a credential), in Python.
-//! Its text goes through the core's one redaction point (`scrub`), as the
-//! command line's log lines do.
+//! The core hands each attempt over already redacted (`scrub`), as the
+//! command line's log lines are.
 
-use kms_rotation_core::{ApiCall, CallLog, scrub};
+use kms_rotation_core::{ApiCall, CallLog};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::Arc;
@@ -17,8 +17,8 @@ const DEBUG: u8 = 10;
 fn fields<'py>(py: Python<'py>, call: &ApiCall) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     dict.set_item("operation", call.operation.as_str())?;
-    dict.set_item("region", scrub(&call.region))?;
-    dict.set_item("outcome", scrub(&call.outcome))?;
+    dict.set_item("region", &call.region)?;
+    dict.set_item("outcome", &call.outcome)?;
     dict.set_item("latency_ms", call.latency_ms)?;
     dict.set_item("attempt", call.attempt)?;
     Ok(dict)
@@ -55,8 +55,8 @@ pub(crate) fn call_log(py: Python<'_>, on_call: Option<&Bound<'_, PyAny>>) -> Py
                     (
                         "%s %s: %s in %d ms (attempt %d)",
                         call.operation.as_str(),
-                        scrub(&call.region),
-                        scrub(&call.outcome),
+                        &call.region,
+                        &call.outcome,
                         call.latency_ms,
                         call.attempt,
                     ),

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
-use crate::api::Operation;
+use crate::api::{Operation, scrub};
 use crate::engine::progress::{ApiCall, CallLog};
 use crate::report::Stats;
 
@@ -37,10 +37,15 @@ impl Counters {
         }
     }
 
-    /// Hands an attempt to the run's call log.
+    /// Hands an attempt to the run's call log, its text through the one
+    /// redaction point (as every log line of the command line), so that no
+    /// door's call log has to redact it again.
     pub(crate) fn log_call(&self, call: impl FnOnce() -> ApiCall) {
         if let Some(log) = &self.call_log {
-            log(&call());
+            let mut call = call();
+            call.region = scrub(&call.region);
+            call.outcome = scrub(&call.outcome);
+            log(&call);
         }
     }
 
