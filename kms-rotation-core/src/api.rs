@@ -592,6 +592,12 @@ impl ApiError {
     pub fn throttling(message: impl Into<String>) -> Self {
         Self::new("ThrottlingException", message)
     }
+
+    /// An answer the service should not give (a required field missing, a
+    /// value of the wrong shape): `InvalidResponse`, worth another try.
+    pub fn invalid_response(message: impl Into<String>) -> Self {
+        Self::with_kind("InvalidResponse", message, ErrorKind::InvalidResponse)
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use aws_sdk_kms::error::BoxError;
 use aws_sdk_kms::types as sdk;
 use aws_smithy_types::DateTime;
 
-use super::error::{api_error, invalid_response};
+use super::error::api_error;
 use crate::api::{ApiError, Operation, ROTATION_PERIOD_RANGE};
 use crate::aws_json::check_period;
 use crate::client::KmsClient;
@@ -21,7 +21,7 @@ use crate::model::{
 };
 
 /// The page size the core asks for (the API's maximum), as the SDK's `i32`.
-fn limit(op: Operation) -> Option<i32> {
+pub(super) fn limit(op: Operation) -> Option<i32> {
     op.page_size().and_then(|size| i32::try_from(size).ok())
 }
 
@@ -143,7 +143,7 @@ impl KmsClient for AwsClient {
             .map(|entry| {
                 let key_id = entry
                     .key_id
-                    .ok_or_else(|| invalid_response("ListKeys returned an entry without KeyId"))?;
+                    .ok_or_else(|| ApiError::invalid_response("ListKeys returned an entry without KeyId"))?;
                 Ok(KeyListEntry {
                     key_arn: entry.key_arn.unwrap_or_default(),
                     key_id,
@@ -173,7 +173,7 @@ impl KmsClient for AwsClient {
             .map(|alias| {
                 let alias_name = alias
                     .alias_name
-                    .ok_or_else(|| invalid_response("ListAliases returned an entry without AliasName"))?;
+                    .ok_or_else(|| ApiError::invalid_response("ListAliases returned an entry without AliasName"))?;
                 Ok(Alias {
                     alias_name,
                     alias_arn: alias.alias_arn,
@@ -191,7 +191,7 @@ impl KmsClient for AwsClient {
         let out = self.kms.describe_key().key_id(key_id).send().await.map_err(api_error)?;
         let metadata = out
             .key_metadata
-            .ok_or_else(|| invalid_response(format!("DescribeKey {key_id} returned no KeyMetadata")))?;
+            .ok_or_else(|| ApiError::invalid_response(format!("DescribeKey {key_id} returned no KeyMetadata")))?;
         key_metadata(metadata, &self.region)
     }
 
@@ -282,7 +282,7 @@ impl KmsClient for AwsClient {
             .into_iter()
             .map(|entry| {
                 let (Some(date), Some(kind)) = (entry.rotation_date, entry.rotation_type) else {
-                    return Err(invalid_response(format!(
+                    return Err(ApiError::invalid_response(format!(
                         "ListKeyRotations {key_id} returned a rotation without RotationDate or RotationType"
                     )));
                 };
@@ -316,7 +316,7 @@ fn next_marker(operation: &str, truncated: bool, marker: Option<String>) -> Resu
         (false, _) => Ok(None),
         (true, Some(marker)) => Ok(Some(marker)),
         // Stopping here would drop the rest of the listing without a trace.
-        (true, None) => Err(invalid_response(format!(
+        (true, None) => Err(ApiError::invalid_response(format!(
             "{operation} answered Truncated without NextMarker"
         ))),
     }
@@ -330,7 +330,8 @@ fn timestamp(date: &DateTime) -> Timestamp {
 /// reads must be present: a response without one is an error, never a guess.
 fn key_metadata(meta: sdk::KeyMetadata, region: &str) -> Result<KeyMetadata, ApiError> {
     let key_id = meta.key_id;
-    let missing = |field: &str| invalid_response(format!("DescribeKey {key_id} returned KeyMetadata without {field}"));
+    let missing =
+        |field: &str| ApiError::invalid_response(format!("DescribeKey {key_id} returned KeyMetadata without {field}"));
     let arn = meta.arn.ok_or_else(|| missing("Arn"))?;
     let manager = meta
         .key_manager

@@ -8,9 +8,6 @@ use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 
 use crate::api::{ApiError, ErrorKind};
 
-/// The code of a response KMS did not answer as documented (missing fields).
-pub(super) const INVALID_RESPONSE: &str = "InvalidResponse";
-
 /// Maps any AWS SDK error: a service error keeps its code verbatim; transport
 /// failures get a code naming the failure and are retryable unless retrying
 /// cannot help (bad request construction, missing credentials).
@@ -84,11 +81,6 @@ where
         SdkError::ConstructionFailure(_) => ApiError::with_kind("ConstructionFailure", context(), ErrorKind::Other),
         _ => ApiError::with_kind("SdkError", context(), ErrorKind::Other),
     }
-}
-
-/// A response KMS should not send (a required field missing).
-pub(super) fn invalid_response(message: impl Into<String>) -> ApiError {
-    ApiError::with_kind(INVALID_RESPONSE, message, ErrorKind::InvalidResponse)
 }
 
 /// What went wrong getting credentials, without the provider's own words: a

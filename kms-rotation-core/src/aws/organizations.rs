@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use aws_sdk_account::types::RegionOptStatus;
 use aws_sdk_organizations::types::Account;
 
-use super::error::{api_error, invalid_response};
+use super::client::limit;
+use super::error::api_error;
 use super::session::AwsSession;
 use crate::api::{ApiError, Operation};
 use crate::arn::Arn;
@@ -76,7 +77,9 @@ impl AwsOrgClient {
 /// A listed account; one without its id is a malformed answer (never dropped silently).
 fn member(account: Account) -> std::result::Result<MemberAccount, ApiError> {
     let Some(id) = account.id.filter(|id| !id.is_empty()) else {
-        return Err(invalid_response("Organizations listed an account without its Id"));
+        return Err(ApiError::invalid_response(
+            "Organizations listed an account without its Id",
+        ));
     };
     // `State` replaced `Status` in 2025; emulators and older answers carry only `Status`.
     let state = account
@@ -106,10 +109,12 @@ impl OrgClient for AwsOrgClient {
     async fn caller_identity(&self) -> std::result::Result<CallerAccount, ApiError> {
         let out = self.sts.get_caller_identity().send().await.map_err(api_error)?;
         let (Some(account_id), Some(arn)) = (out.account, out.arn) else {
-            return Err(invalid_response("GetCallerIdentity answered without Account or Arn"));
+            return Err(ApiError::invalid_response(
+                "GetCallerIdentity answered without Account or Arn",
+            ));
         };
         let partition = Arn::partition_of(&arn)
-            .ok_or_else(|| invalid_response(format!("the caller's ARN {arn:?} is not an ARN")))?;
+            .ok_or_else(|| ApiError::invalid_response(format!("the caller's ARN {arn:?} is not an ARN")))?;
         Ok(CallerAccount::new(account_id, partition).with_arn(arn))
     }
 
@@ -118,7 +123,7 @@ impl OrgClient for AwsOrgClient {
         parent: Option<&str>,
         token: Option<&str>,
     ) -> std::result::Result<Page<MemberAccount>, ApiError> {
-        let size = Operation::ListAccounts.page_size().map(|n| n as i32);
+        let size = limit(Operation::ListAccounts);
         let (accounts, next) = match parent {
             None => {
                 let out = self
@@ -161,11 +166,7 @@ impl OrgClient for AwsOrgClient {
             .organizations
             .list_organizational_units_for_parent()
             .parent_id(parent)
-            .set_max_results(
-                Operation::ListOrganizationalUnitsForParent
-                    .page_size()
-                    .map(|n| n as i32),
-            )
+            .set_max_results(limit(Operation::ListOrganizationalUnitsForParent))
             .set_next_token(token.map(str::to_owned))
             .send()
             .await
@@ -175,9 +176,9 @@ impl OrgClient for AwsOrgClient {
             .unwrap_or_default()
             .into_iter()
             .map(|unit| {
-                unit.id
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(|| invalid_response("Organizations listed an organizational unit without its Id"))
+                unit.id.filter(|id| !id.is_empty()).ok_or_else(|| {
+                    ApiError::invalid_response("Organizations listed an organizational unit without its Id")
+                })
             })
             .collect::<std::result::Result<_, _>>()?;
         Ok(page(units, out.next_token))
@@ -194,7 +195,7 @@ impl OrgClient for AwsOrgClient {
             .await
             .map_err(api_error)?;
         let Some(credentials) = out.credentials else {
-            return Err(invalid_response("AssumeRole answered without Credentials"));
+            return Err(ApiError::invalid_response("AssumeRole answered without Credentials"));
         };
         Ok(RoleCredentials::new(
             credentials.access_key_id,
@@ -221,7 +222,7 @@ impl OrgClient for AwsOrgClient {
         };
         let out = account
             .list_regions()
-            .set_max_results(Operation::ListRegions.page_size().map(|n| n as i32))
+            .set_max_results(limit(Operation::ListRegions))
             .region_opt_status_contains(RegionOptStatus::Enabled)
             .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
             .set_next_token(token.map(str::to_owned))
@@ -237,7 +238,7 @@ impl OrgClient for AwsOrgClient {
                     name,
                     entry.region_opt_status.map(|s| s.as_str().to_owned()),
                 )),
-                None => Err(invalid_response("a listed region has no RegionName")),
+                None => Err(ApiError::invalid_response("a listed region has no RegionName")),
             })
             .collect::<std::result::Result<_, _>>()?;
         Ok(page(regions, out.next_token))

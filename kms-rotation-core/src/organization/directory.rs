@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::client::{AccountRegion, OrgClient};
 use super::options::{CallerAccount, RoleSession};
-use crate::api::{ApiError, ErrorKind, Operation};
+use crate::api::{ApiError, Operation};
 use crate::arn::Regions;
 use crate::client::{Clients, KmsClient};
 use crate::credentials::{FetchCredentials, RenewingCredentials, RoleCredentials};
@@ -208,10 +208,8 @@ impl Shared {
         regions.sort();
         regions.dedup();
         if regions.is_empty() {
-            return Err(self.failed(op)(ApiError::with_kind(
-                "InvalidResponse",
+            return Err(self.failed(op)(ApiError::invalid_response(
                 "ListRegions reported no enabled region",
-                ErrorKind::InvalidResponse,
             )));
         }
         Ok(regions)
@@ -262,11 +260,7 @@ impl DirectoryRun {
             level = next_level;
         }
         Err(shared.failed(Operation::ListOrganizationalUnitsForParent)(
-            ApiError::with_kind(
-                "InvalidResponse",
-                "the organizational units nest deeper than Organizations allows (a cycle?)",
-                ErrorKind::InvalidResponse,
-            ),
+            ApiError::invalid_response("the organizational units nest deeper than Organizations allows (a cycle?)"),
         ))
     }
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::client::{AccountRegion, OrgClient};
 use super::options::{CallerAccount, RoleSession};
-use crate::api::{ApiError, ErrorKind, Operation};
+use crate::api::{ApiError, Operation};
 use crate::arn::check_region_shape;
 use crate::client::KmsClient;
 use crate::client::json::{JsonClient, JsonTransport, TransportError, missing_operation};
@@ -126,10 +126,6 @@ impl<T: OrganizationTransport> TransportOrgClient<T> {
     }
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::with_kind("InvalidResponse", message, ErrorKind::InvalidResponse)
-}
-
 fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -158,7 +154,7 @@ fn page_of<U>(
             .map(entry)
             .collect::<std::result::Result<Vec<U>, ApiError>>()?,
         None | Some(Value::Null) => Vec::new(),
-        Some(_) => return Err(invalid(format!("{items} is not a list"))),
+        Some(_) => return Err(ApiError::invalid_response(format!("{items} is not a list"))),
     };
     Ok(Page {
         items: listed,
@@ -168,7 +164,8 @@ fn page_of<U>(
 
 /// A listed account; one without its id is a malformed answer (never dropped silently).
 fn member(value: &Value) -> std::result::Result<MemberAccount, ApiError> {
-    let id = text(value, "Id").ok_or_else(|| invalid("Organizations listed an account without its Id"))?;
+    let id = text(value, "Id")
+        .ok_or_else(|| ApiError::invalid_response("Organizations listed an account without its Id"))?;
     // `State` replaced `Status` in 2025; older answers and emulators carry only `Status`.
     let state = text(value, "State").or_else(|| text(value, "Status"));
     Ok(MemberAccount {
@@ -183,9 +180,11 @@ fn expiration(value: Option<&Value>) -> std::result::Result<Option<Timestamp>, A
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(at)) => Timestamp::parse_rfc3339(at)
             .map(Some)
-            .map_err(|why| invalid(format!("AssumeRole's Expiration {at:?}: {why}"))),
+            .map_err(|why| ApiError::invalid_response(format!("AssumeRole's Expiration {at:?}: {why}"))),
         Some(Value::Number(n)) => Ok(n.as_f64().and_then(Timestamp::from_epoch_float)),
-        Some(other) => Err(invalid(format!("AssumeRole's Expiration is {other}, not a time"))),
+        Some(other) => Err(ApiError::invalid_response(format!(
+            "AssumeRole's Expiration is {other}, not a time"
+        ))),
     }
 }
 
@@ -198,13 +197,15 @@ impl<T: OrganizationTransport> OrgClient for TransportOrgClient<T> {
     async fn caller_identity(&self) -> std::result::Result<CallerAccount, ApiError> {
         let answer = self.call(Operation::GetCallerIdentity, None, json!({})).await?;
         let (Some(account), Some(arn)) = (text(&answer, "Account"), text(&answer, "Arn")) else {
-            return Err(invalid("GetCallerIdentity answered without Account or Arn"));
+            return Err(ApiError::invalid_response(
+                "GetCallerIdentity answered without Account or Arn",
+            ));
         };
         let partition = arn
             .strip_prefix("arn:")
             .and_then(|rest| rest.split(':').next())
             .filter(|p| !p.is_empty())
-            .ok_or_else(|| invalid(format!("the caller's ARN {arn:?} is not an ARN")))?;
+            .ok_or_else(|| ApiError::invalid_response(format!("the caller's ARN {arn:?} is not an ARN")))?;
         Ok(CallerAccount::new(account, partition))
     }
 
@@ -237,7 +238,7 @@ impl<T: OrganizationTransport> OrgClient for TransportOrgClient<T> {
         page_of(&answer, "OrganizationalUnits", |unit| {
             text(unit, "Id")
                 .map(str::to_owned)
-                .ok_or_else(|| invalid("Organizations listed an organizational unit without its Id"))
+                .ok_or_else(|| ApiError::invalid_response("Organizations listed an organizational unit without its Id"))
         })
     }
 
@@ -247,7 +248,7 @@ impl<T: OrganizationTransport> OrgClient for TransportOrgClient<T> {
             request["ExternalId"] = json!(id);
         }
         let answer = self.call(Operation::AssumeRole, None, request).await?;
-        let missing = || invalid("AssumeRole answered without Credentials");
+        let missing = || ApiError::invalid_response("AssumeRole answered without Credentials");
         let credentials = answer.get("Credentials").ok_or_else(missing)?;
         let (Some(key), Some(secret), Some(token)) = (
             text(credentials, "AccessKeyId"),
@@ -270,10 +271,11 @@ impl<T: OrganizationTransport> OrgClient for TransportOrgClient<T> {
         request["RegionOptStatusContains"] = json!(["ENABLED", "ENABLED_BY_DEFAULT"]);
         let answer = self.call(operation, credentials, request).await?;
         if answer.get("Regions").is_none_or(Value::is_null) {
-            return Err(invalid("ListRegions answered without Regions"));
+            return Err(ApiError::invalid_response("ListRegions answered without Regions"));
         }
         page_of(&answer, "Regions", |region| {
-            let name = text(region, "RegionName").ok_or_else(|| invalid("a listed region has no RegionName"))?;
+            let name = text(region, "RegionName")
+                .ok_or_else(|| ApiError::invalid_response("a listed region has no RegionName"))?;
             Ok(AccountRegion::new(
                 name,
                 text(region, "RegionOptStatus").map(str::to_owned),
