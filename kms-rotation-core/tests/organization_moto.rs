@@ -25,6 +25,20 @@ use serde_json::json;
 const R1: &str = "us-east-1";
 const ROLE: &str = "KmsRotationAudit";
 
+const NO_CLI: &str = "this test runs the command line: build with --features cli (cargo test --workspace does)";
+
+/// The command line acting with the caller's `credentials` from its environment
+/// (and no profile); `None` when the test binary was built without it.
+fn command_line(credentials: &StaticCredentials) -> Option<std::process::Command> {
+    let mut command = std::process::Command::new(option_env!("CARGO_BIN_EXE_kms-rotation")?);
+    command
+        .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
+        .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
+        .env_remove("AWS_PROFILE");
+    Some(command)
+}
+
 /// Three keys in an account: rotation on (PASS), off (FAIL), RSA (NOT_APPLICABLE); their ids.
 async fn seed(session: &AwsSession) -> [String; 3] {
     let kms = session.client(R1).unwrap().sdk_client().clone();
@@ -163,8 +177,8 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
     assert!(csv.contains(&format!("{a},{R1},")));
 
     // The command line gives the same report for the same organisation.
-    if let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") {
-        let out = std::process::Command::new(binary)
+    if let Some(mut command) = command_line(&credentials) {
+        let out = command
             .args([
                 "check",
                 "--organization",
@@ -183,10 +197,6 @@ async fn an_organisation_with_members_a_refused_role_and_a_suspended_account() {
                 "--format",
                 "json",
             ])
-            .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
-            .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
-            .env_remove("AWS_PROFILE")
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
@@ -280,10 +290,7 @@ async fn an_account_whose_regions_cannot_be_listed_gets_an_error_entry_and_the_r
     ]));
     // Every enabled region needs the home region from the configuration: the
     // command line, with AWS_REGION set in its own environment.
-    let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") else {
-        panic!("this test runs the command line: build with --features cli (cargo test --workspace does)");
-    };
-    let mut command = std::process::Command::new(binary);
+    let mut command = command_line(&credentials).expect(NO_CLI);
     command.args(["check", "--organization", "--role-name", ROLE, "--all-regions"]);
     for member in &members {
         command.args(["--include-account", member]);
@@ -298,10 +305,6 @@ async fn an_account_whose_regions_cannot_be_listed_gets_an_error_entry_and_the_r
             "json",
         ])
         .env("AWS_REGION", R1)
-        .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
-        .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -556,16 +559,10 @@ async fn the_command_line_exits_non_zero_when_the_account_listing_never_ends() {
     let (_, credentials, _) = organisation_with(&endpoint, &[]).await;
     let proxy = Proxy::start(&endpoint);
     proxy.set(json!([{"op": "ListAccounts", "action": "tokens", "pattern": "cycle", "distance": 2}]));
-    let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") else {
-        panic!("this test runs the command line: build with --features cli (cargo test --workspace does)");
-    };
-    let out = std::process::Command::new(binary)
+    let out = command_line(&credentials)
+        .expect(NO_CLI)
         .args(["check", "--organization", "--role-name", ROLE, "--region", R1])
         .args(["--endpoint-url", &proxy.url, "--format", "json"])
-        .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
-        .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap())
-        .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -118,23 +118,25 @@ fn memory_organization(shape: &OrgShape) -> (MemoryOrganization, ServedIds) {
         ..ServedIds::default()
     };
     let mut n = 0;
-    for (count, state, list) in [
-        (shape.active_members, "ACTIVE", 0),
-        (shape.suspended_members, "SUSPENDED", 1),
-        (shape.refused_members, "ACTIVE", 2),
+    let ServedIds {
+        active,
+        suspended,
+        refused,
+        ..
+    } = &mut ids;
+    for (count, state, refuses, list) in [
+        (shape.active_members, "ACTIVE", false, active),
+        (shape.suspended_members, "SUSPENDED", false, suspended),
+        (shape.refused_members, "ACTIVE", true, refused),
     ] {
         for _ in 0..count {
             n += 1;
             let account = id(n);
             org = org.with_account(&account, &format!("member-{n}"), state, empty(&account));
-            match list {
-                0 => ids.active.push(account),
-                1 => ids.suspended.push(account),
-                _ => {
-                    org = org.with_refused_role(&account);
-                    ids.refused.push(account);
-                }
+            if refuses {
+                org = org.with_refused_role(&account);
             }
+            list.push(account);
         }
     }
     (org, ids)
