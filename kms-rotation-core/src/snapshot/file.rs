@@ -231,6 +231,10 @@ impl Snapshot {
             let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
             (meta, Some(error))
         };
+        // Strict refuses what the lenient path sets aside as ignored (an unreadable date).
+        if let (true, Some(note)) = (strict, meta.ignored.iter().find(|n| n.starts_with("CreationDate"))) {
+            return Err(Error::invalid("snapshot key", place(), format!("KeyMetadata.{note}")));
+        }
         if strict && meta.spec_inferred {
             return Err(Error::invalid(
                 "snapshot key",
