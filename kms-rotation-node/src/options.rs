@@ -41,13 +41,15 @@ const CONNECTION: [&str; 12] = [
     "onCall",
 ];
 const KEY_LOOKUP: [&str; 1] = ["region"];
-const CHECK: [&str; 9] = [
+const CHECK: [&str; 11] = [
     "maxRotationPeriodDays",
     "evaluateDisabledKeys",
     "exemptions",
     "rotationHistory",
     "maxDaysSinceRotation",
     "acceptOnDemandRotation",
+    "materialExpiryWarningDays",
+    "lastUsage",
     "maxRequestsPerSecond",
     "maxInFlight",
     "onProgress",
