@@ -37,7 +37,19 @@ entry, every page but the last with a NextToken), answer (200 with
 ListRegions), expire_in (forward, then set an STS answer's credentials to
 expire "seconds" from now), credentials (forward, then set an STS answer's
 "SecretAccessKey" and "SessionToken" to the values given: known canaries for
-the log tests; moto keys accounts by the access key id, which stays).
+the log tests; moto keys accounts by the access key id, which stays), merge
+(forward, then merge "value" — an object — into the JSON answer, object by
+object: e.g. {"KeyMetadata": {"ValidTo": 1767225600, "ExpirationModel":
+"KEY_MATERIAL_EXPIRES", "CurrentKeyMaterialId": "…"}} gives a DescribeKey
+answer the imported-material facts moto does not model), last_usage (KMS's
+GetKeyLastUsage, which moto 5.2.5 lacks, answered without forwarding in the
+documented shape — {"KeyId", "KeyLastUsage": {"Operation", "Timestamp",
+"CloudTrailEventId", "KmsRequestId"}, "TrackingStartDate", "KeyCreationDate"} —
+for the request's KeyId, from the fault's "operation", "timestamp",
+"tracking_start_date" and "key_creation_date" (epoch seconds); without
+"timestamp" the key was not used since tracking began and "KeyLastUsage" is
+absent). ListKeyRotations with IncludeKeyMaterial=ALL_KEY_MATERIAL (which moto
+ignores) is answered with "answer" and a "key" filter.
 
 Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
 matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
@@ -119,6 +131,29 @@ def paged(answer: dict, fault: dict, token: str | None) -> dict:
         answer[field] = page
         if index + 1 < len(items):
             answer["NextToken"] = f"split-{index + 1}"
+    return answer
+
+
+def merge(answer: dict, value: dict) -> None:
+    """Merges ``value`` into ``answer``: objects member by member, anything else replaced."""
+    for name, member in value.items():
+        if isinstance(member, dict) and isinstance(answer.get(name), dict):
+            merge(answer[name], member)
+        else:
+            answer[name] = member
+
+
+def last_usage_answer(fault: dict, body: dict) -> dict:
+    """GetKeyLastUsage's documented answer for the request's KeyId."""
+    answer: dict = {"KeyId": body.get("KeyId")}
+    if "timestamp" in fault:
+        used = {"Operation": fault.get("operation", "Decrypt"), "Timestamp": fault["timestamp"]}
+        used["CloudTrailEventId"] = fault.get("cloudtrail_event_id", "00000000-0000-0000-0000-000000000000")
+        used["KmsRequestId"] = fault.get("kms_request_id", "11111111-1111-1111-1111-111111111111")
+        answer["KeyLastUsage"] = used
+    for field, name in (("tracking_start_date", "TrackingStartDate"), ("key_creation_date", "KeyCreationDate")):
+        if field in fault:
+            answer[name] = fault[field]
     return answer
 
 
@@ -215,6 +250,7 @@ class Proxy(BaseHTTPRequestHandler):
                     "key": body.get("KeyId", body.get("RoleArn")),
                     "token": body.get("NextToken"),
                     "fault": (fault or {}).get("action"),
+                    "include": body.get("IncludeKeyMaterial"),
                 }
             )
         if fault is None:
@@ -247,6 +283,8 @@ class Proxy(BaseHTTPRequestHandler):
             self.answer(200, b"")
         elif action == "answer":
             self.answer(200, json.dumps(fault.get("body", {})).encode())
+        elif action == "last_usage":
+            self.answer(200, json.dumps(last_usage_answer(fault, body)).encode())
         elif action in ("expire_in", "credentials"):
             status, headers, data = self.forward(raw)
             if action == "expire_in":
@@ -288,6 +326,8 @@ class Proxy(BaseHTTPRequestHandler):
                 answer.pop(fault["field"], None)
             elif action == "set_field":
                 answer[fault["field"]] = fault.get("value")
+            elif action == "merge":
+                merge(answer, fault.get("value", {}))
             elif action == "cycle_markers":
                 marker = body.get("Marker")
                 answer["NextMarker"] = "cycle-b" if marker == "cycle-a" else "cycle-a"

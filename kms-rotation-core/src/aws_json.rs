@@ -11,9 +11,40 @@ use serde_json::Value;
 
 use crate::api::{ApiError, ErrorKind, ROTATION_PERIOD_RANGE};
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, KeyUsage, MultiRegionInfo,
-    MultiRegionRole, Origin, Page, RotationStatus, RotationType, Tag, Timestamp,
+    Alias, ExpirationModel, ImportState, KeyLastUsage, KeyListEntry, KeyManager, KeyMaterial, KeyMaterialState,
+    KeyMetadata, KeyRotation, KeySpec, KeyState, KeyUsage, KeyUsageOperation, MultiRegionInfo, MultiRegionRole, Origin,
+    Page, RotationStatus, RotationType, Tag, Timestamp,
 };
+
+/// A timestamp member as a record gives it: read, or kept as it was when it
+/// cannot be read (AWS's own documentation prints `2021-09-02T016:15:21-09:00`),
+/// so that a date the verdict does not need never sinks the record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum DateField {
+    /// A timestamp in any form [`Timestamp`] reads.
+    Read(Timestamp),
+    /// The value as given, with why it cannot be read.
+    Unreadable(Value, String),
+}
+
+impl Serialize for DateField {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DateField::Read(at) => at.serialize(serializer),
+            DateField::Unreadable(value, _) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DateField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(match Timestamp::deserialize(&value) {
+            Ok(at) => DateField::Read(at),
+            Err(why) => DateField::Unreadable(value, why.to_string()),
+        })
+    }
+}
 
 /// `DescribeKey`'s `KeyMetadata`, as far as the rules read it (other members
 /// are ignored: keeping them would cost a buffered parse of every key).
@@ -27,7 +58,7 @@ pub(crate) struct KeyMetadataFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) creation_date: Option<Timestamp>,
+    pub(crate) creation_date: Option<DateField>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +81,12 @@ pub(crate) struct KeyMetadataFile {
     pub(crate) multi_region: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) multi_region_configuration: Option<MultiRegionFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) current_key_material_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expiration_model: Option<ExpirationModel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) valid_to: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,22 +124,67 @@ pub(crate) struct TagFile {
     pub(crate) tag_value: String,
 }
 
-/// One entry of `ListKeyRotations`'s `Rotations`, as the API writes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One entry of `ListKeyRotations`'s `Rotations`, as the API writes it: a
+/// completed rotation, or (with `IncludeKeyMaterial=ALL_KEY_MATERIAL`) any key
+/// material — the first one and material pending rotation have no `RotationDate`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyRotationFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) key_id: Option<String>,
-    pub(crate) rotation_date: Timestamp,
-    pub(crate) rotation_type: RotationType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_material_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_material_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) import_state: Option<ImportState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_material_state: Option<KeyMaterialState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expiration_model: Option<ExpirationModel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) valid_to: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation_type: Option<RotationType>,
 }
 
-impl From<&KeyRotationFile> for KeyRotation {
+impl KeyRotationFile {
+    /// The rotation this entry records, when it is one (dated and typed).
+    pub(crate) fn rotation(&self) -> Option<KeyRotation> {
+        KeyMaterial::from(self).rotation()
+    }
+}
+
+impl From<&KeyRotationFile> for KeyMaterial {
     fn from(file: &KeyRotationFile) -> Self {
-        KeyRotation {
+        KeyMaterial {
             key_id: file.key_id.clone(),
+            key_material_id: file.key_material_id.clone(),
+            description: file.key_material_description.clone(),
+            import_state: file.import_state.clone(),
+            state: file.key_material_state.clone(),
+            expiration_model: file.expiration_model.clone(),
+            valid_to: file.valid_to,
             rotation_date: file.rotation_date,
             rotation_type: file.rotation_type.clone(),
+        }
+    }
+}
+
+impl From<&KeyMaterial> for KeyRotationFile {
+    fn from(material: &KeyMaterial) -> Self {
+        KeyRotationFile {
+            key_id: material.key_id.clone(),
+            key_material_id: material.key_material_id.clone(),
+            key_material_description: material.description.clone(),
+            import_state: material.import_state.clone(),
+            key_material_state: material.state.clone(),
+            expiration_model: material.expiration_model.clone(),
+            valid_to: material.valid_to,
+            rotation_date: material.rotation_date,
+            rotation_type: material.rotation_type.clone(),
         }
     }
 }
@@ -111,8 +193,69 @@ impl From<&KeyRotation> for KeyRotationFile {
     fn from(rotation: &KeyRotation) -> Self {
         KeyRotationFile {
             key_id: rotation.key_id.clone(),
-            rotation_date: rotation.rotation_date,
-            rotation_type: rotation.rotation_type.clone(),
+            rotation_date: Some(rotation.rotation_date),
+            rotation_type: Some(rotation.rotation_type.clone()),
+            ..KeyRotationFile::default()
+        }
+    }
+}
+
+/// `GetKeyLastUsage`'s answer, as the API writes it (a snapshot's `LastUsage`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LastUsageFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_last_usage: Option<KeyLastUsageData>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tracking_start_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_creation_date: Option<Timestamp>,
+}
+
+/// `KeyLastUsage` of `GetKeyLastUsage`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyLastUsageData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) operation: Option<KeyUsageOperation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) timestamp: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) cloud_trail_event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kms_request_id: Option<String>,
+}
+
+impl From<&LastUsageFile> for KeyLastUsage {
+    fn from(file: &LastUsageFile) -> Self {
+        let used = file.key_last_usage.as_ref();
+        KeyLastUsage {
+            last_used_at: used.and_then(|u| u.timestamp),
+            operation: used.and_then(|u| u.operation.clone()),
+            cloudtrail_event_id: used.and_then(|u| u.cloud_trail_event_id.clone()),
+            kms_request_id: used.and_then(|u| u.kms_request_id.clone()),
+            tracking_start_date: file.tracking_start_date,
+            key_creation_date: file.key_creation_date,
+        }
+    }
+}
+
+impl LastUsageFile {
+    /// The answer for `key_id` as the API writes it.
+    pub(crate) fn from_model(key_id: &str, usage: &KeyLastUsage) -> Self {
+        let used = usage.last_used_at.is_some() || usage.operation.is_some();
+        LastUsageFile {
+            key_id: Some(key_id.to_owned()),
+            key_last_usage: used.then(|| KeyLastUsageData {
+                operation: usage.operation.clone(),
+                timestamp: usage.last_used_at,
+                cloud_trail_event_id: usage.cloudtrail_event_id.clone(),
+                kms_request_id: usage.kms_request_id.clone(),
+            }),
+            tracking_start_date: usage.tracking_start_date,
+            key_creation_date: usage.key_creation_date,
         }
     }
 }
@@ -196,6 +339,20 @@ impl KeyMetadataFile {
         let declared = self.key_spec.or(self.customer_master_key_spec);
         let spec_inferred = declared.is_none();
         let spec = declared.unwrap_or(KeySpec::SymmetricDefault);
+        let mut ignored = Vec::new();
+        let creation_date = match self.creation_date {
+            Some(DateField::Read(at)) => Some(at),
+            Some(DateField::Unreadable(value, why)) => {
+                ignored.push(format!("CreationDate {value} could not be read ({why})"));
+                None
+            }
+            None => None,
+        };
+        let replica_regions = self
+            .multi_region_configuration
+            .as_ref()
+            .map(|mrc| mrc.replica_keys.iter().map(|r| r.region.clone()).collect())
+            .unwrap_or_default();
         let multi_region = self.multi_region_configuration.map(|mrc| MultiRegionInfo {
             role: mrc.multi_region_key_type,
             primary_arn: mrc.primary_key.arn,
@@ -213,8 +370,13 @@ impl KeyMetadataFile {
             origin,
             custom_key_store_id: self.custom_key_store_id,
             multi_region,
-            creation_date: self.creation_date,
+            creation_date,
             description: self.description,
+            current_key_material_id: self.current_key_material_id,
+            expiration_model: self.expiration_model,
+            valid_to: self.valid_to,
+            replica_regions,
+            ignored,
         })
     }
 
@@ -223,7 +385,7 @@ impl KeyMetadataFile {
             aws_account_id: meta.account_id.clone(),
             key_id: Some(meta.key_id.clone()),
             arn: Some(meta.arn.clone()),
-            creation_date: meta.creation_date,
+            creation_date: meta.creation_date.map(DateField::Read),
             enabled: Some(meta.state == KeyState::Enabled),
             description: meta.description.clone(),
             key_usage: Some(meta.usage.clone()),
@@ -240,10 +402,25 @@ impl KeyMetadataFile {
                     arn: info.primary_arn.clone(),
                     region: info.primary_region.clone(),
                 },
-                replica_keys: Vec::new(),
+                replica_keys: meta
+                    .replica_regions
+                    .iter()
+                    .map(|region| RegionalKeyFile {
+                        arn: replace_region(&meta.arn, &info.primary_region, region),
+                        region: region.clone(),
+                    })
+                    .collect(),
             }),
+            current_key_material_id: meta.current_key_material_id.clone(),
+            expiration_model: meta.expiration_model.clone(),
+            valid_to: meta.valid_to,
         }
     }
+}
+
+/// A multi-Region key's ARN in another Region (the key id is shared).
+fn replace_region(arn: &str, from: &str, to: &str) -> String {
+    arn.replacen(&format!(":{from}:"), &format!(":{to}:"), 1)
 }
 
 /// The error for a response that does not have the shape the API documents.
@@ -332,10 +509,42 @@ struct ListKeyRotationsResponse {
 /// A `MalformedResponse` [`ApiError`] naming what does not fit.
 pub fn list_key_rotations_response(value: Value) -> Result<Page<KeyRotation>, ApiError> {
     let response: ListKeyRotationsResponse = parse("ListKeyRotations", value)?;
+    let items = response
+        .rotations
+        .iter()
+        .map(|entry| {
+            entry
+                .rotation()
+                .ok_or_else(|| malformed("ListKeyRotations", "a rotation has no RotationDate or RotationType"))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(Page {
-        items: response.rotations.iter().map(KeyRotation::from).collect(),
+        items,
         next_marker: next_marker(response.truncated, response.next_marker),
     })
+}
+
+/// Reads a `ListKeyRotations` response to `IncludeKeyMaterial=ALL_KEY_MATERIAL`:
+/// every key material, the undated ones (the first material, material pending
+/// rotation) included.
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn list_key_materials_response(value: Value) -> Result<Page<KeyMaterial>, ApiError> {
+    let response: ListKeyRotationsResponse = parse("ListKeyRotations", value)?;
+    Ok(Page {
+        items: response.rotations.iter().map(KeyMaterial::from).collect(),
+        next_marker: next_marker(response.truncated, response.next_marker),
+    })
+}
+
+/// Reads a `GetKeyLastUsage` response (`KeyLastUsage`, `TrackingStartDate`, `KeyCreationDate`).
+///
+/// # Errors
+/// A `MalformedResponse` [`ApiError`] naming what does not fit.
+pub fn key_last_usage_response(value: Value) -> Result<KeyLastUsage, ApiError> {
+    let response: LastUsageFile = parse("GetKeyLastUsage", value)?;
+    Ok(KeyLastUsage::from(&response))
 }
 
 /// Reads a `ListKeys` response (`Keys`, `NextMarker`, `Truncated`).

@@ -278,12 +278,13 @@ pub(crate) async fn read_rotation(
         None
     };
     if rules::needs_rotation_history(facts, policy) {
-        facts.rotation_history = Some(
-            caller
-                .rotation_history(&key_id, now)
-                .await
-                .map_err(|e| (e, Operation::ListKeyRotations))?,
-        );
+        // An imported-material key's history is every material: the first one
+        // and any pending rotation too (IncludeKeyMaterial=ALL_KEY_MATERIAL).
+        let history = match rules::is_imported_material(&facts.metadata) {
+            true => caller.material_history(&key_id, now).await,
+            false => caller.rotation_history(&key_id, now).await,
+        };
+        facts.rotation_history = Some(history.map_err(|e| (e, Operation::ListKeyRotations))?);
     }
     Ok(status)
 }
@@ -298,9 +299,9 @@ fn tags_unknown(mut error: ApiError, policy: &Policy) -> ApiError {
     error
 }
 
-pub(crate) fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy) -> Finding {
+pub(crate) fn decide(facts: &KeyFacts, read: RotationRead, policy: &Policy, now: Timestamp) -> Finding {
     match read {
-        Ok(rotation) => rules::evaluate(facts, rotation.as_ref(), policy),
+        Ok(rotation) => rules::evaluate_at(facts, rotation.as_ref(), policy, now),
         Err((error, op)) => rules::error_finding(facts, error, op.as_str()),
     }
 }
@@ -317,6 +318,9 @@ pub fn check_key_operations(policy: &Policy) -> Vec<Operation> {
     }
     if policy.reads_rotation_history() {
         operations.push(Operation::ListKeyRotations);
+    }
+    if policy.reads_last_usage() {
+        operations.push(Operation::GetKeyLastUsage);
     }
     operations
 }
@@ -365,6 +369,43 @@ pub async fn check_key(client: &dyn KmsClient, key: &str, options: &CheckOptions
 
 /// [`check_key`] through a caller whose counters the caller keeps, judged at `now`.
 pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy: &Policy, now: Timestamp) -> Finding {
+    let finding = judge_key_with(caller, key_ref, policy, now).await;
+    with_last_usage(caller, finding, policy).await
+}
+
+/// With the `last_usage` option, a `FAIL` or `ERROR` finding with its key's
+/// last use (`GetKeyLastUsage`, its own budget); every other finding as it is,
+/// and no call without the option. A failed read leaves the verdict alone and
+/// says why the last use is unknown.
+pub(crate) async fn with_last_usage(caller: &Caller<'_>, mut finding: Finding, policy: &Policy) -> Finding {
+    if !policy.reads_last_usage()
+        || !matches!(finding.status, Status::Fail | Status::Error)
+        || finding.key_id.is_empty()
+        || finding.key_id.starts_with("alias/")
+    {
+        return finding;
+    }
+    let key_id = finding.key_id.clone();
+    let usage = match caller
+        .call(Operation::GetKeyLastUsage, || caller.client.get_key_last_usage(&key_id))
+        .await
+    {
+        Ok(answer) => crate::model::LastUsage::from_answer(&answer),
+        Err(error) => crate::model::LastUsage {
+            error: Some(ErrorInfo {
+                code: error.code,
+                message: error.message,
+                operation: Some(Operation::GetKeyLastUsage.as_str().to_owned()),
+            }),
+            ..crate::model::LastUsage::default()
+        },
+    };
+    finding.message = format!("{} {}", finding.message, usage.sentence());
+    finding.last_usage = Some(Box::new(usage));
+    finding
+}
+
+async fn judge_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy: &Policy, now: Timestamp) -> Finding {
     let region = caller.region().to_owned();
     let key = key_ref.as_str();
     let named_arn = if matches!(key_ref, KeyRef::KeyArn(_)) { key } else { "" };
@@ -392,7 +433,7 @@ pub(crate) async fn check_key_with(caller: &Caller<'_>, key_ref: &KeyRef, policy
         Err(error) => return rules::error_finding(&facts, error, Operation::ListAliases.as_str()),
     }
     let read = read_rotation(caller, &mut facts, policy, now).await;
-    decide(&facts, read, policy)
+    decide(&facts, read, policy, now)
 }
 
 /// Checks the named keys concurrently, with `options`' policy, retries and
@@ -525,6 +566,7 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
             report.findings.extend(findings);
         }
     }
+    rules::narrow_missing_imports(&mut report.findings);
     report.normalize();
     report.stats = counters.stats(started);
     Ok(report)
@@ -659,6 +701,7 @@ async fn scan_region(
                     false => None,
                 };
                 let finding = read_listed_key(caller, entry, early_aliases, options.policy(), now).await;
+                let finding = with_last_usage(caller, finding, options.policy()).await;
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
                 emit(
                     progress,
@@ -751,7 +794,7 @@ async fn read_listed_key(
                 rotation_history: None,
             };
             let read = read_rotation(caller, &mut facts, policy, now).await;
-            let finding = decide(&facts, read, policy);
+            let finding = decide(&facts, read, policy, now);
             match aliases {
                 Some(Err(error)) if matches!(finding.status, Status::Pass | Status::Fail) => {
                     rules::error_finding(&facts, error, Operation::ListAliases.as_str())

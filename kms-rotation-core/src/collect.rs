@@ -94,12 +94,16 @@ async fn collect_region(client: &dyn KmsClient, options: &CheckOptions, counters
     let evaluated = AtomicU64::new(0);
     let needs_tags = options.policy().needs_tags();
     let needs_history = options.policy().reads_rotation_history();
+    let needs_last_usage = options.policy().reads_last_usage();
     let collected = futures::stream::iter(keys)
         .map(|entry| {
             let aliases = aliases.get(&entry.key_id).cloned().unwrap_or_default();
             let (caller, evaluated, region) = (&caller, &evaluated, &region);
             async move {
-                let key = collect_key(caller, entry, aliases, needs_tags, needs_history).await;
+                let mut key = collect_key(caller, entry, aliases, needs_tags, needs_history).await;
+                if needs_last_usage {
+                    key = collect_last_usage(caller, key).await;
+                }
                 let done = evaluated.fetch_add(1, Ordering::Relaxed) + 1;
                 emit(
                     progress,
@@ -159,11 +163,34 @@ async fn collect_key(
             Err(error) => key = key.with_error(Operation::GetKeyRotationStatus, error),
         }
     }
-    if needs_history && has_history {
+    if needs_history && has_history && !rotates {
+        // Imported material: every material, the first and pending ones too.
+        match caller
+            .material_history(&entry.key_id, crate::model::Timestamp::now())
+            .await
+        {
+            Ok(history) => key = key.with_key_materials(history.materials.unwrap_or_default()),
+            Err(error) => key = key.with_error(Operation::ListKeyRotations, error),
+        }
+    } else if needs_history && has_history {
         match caller.key_rotations(&entry.key_id).await {
             Ok(rotations) => key = key.with_rotations(rotations),
             Err(error) => key = key.with_error(Operation::ListKeyRotations, error),
         }
     }
     key
+}
+
+/// Records the key's last use (`GetKeyLastUsage`), or the error reading it.
+/// Every key's, with the option: which keys fail depends on the policy the
+/// snapshot is checked under later.
+async fn collect_last_usage(caller: &Caller<'_>, key: SnapshotKey) -> SnapshotKey {
+    let key_id = key.metadata.key_id.clone();
+    match caller
+        .call(Operation::GetKeyLastUsage, || caller.client.get_key_last_usage(&key_id))
+        .await
+    {
+        Ok(usage) => key.with_last_usage(usage),
+        Err(error) => key.with_error(Operation::GetKeyLastUsage, error),
+    }
 }

@@ -83,6 +83,10 @@ pub use model::{
     MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,
     Tag, Timestamp,
 };
+pub use model::{
+    ExpirationModel, ImportState, KeyLastUsage, KeyMaterial, KeyMaterialState, KeyMaterialStatus, KeyUsageOperation,
+    LastUsage,
+};
 pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use options::{Door, OPTIONS, OptionSpec, option_named, spell_options};
 pub use organization::{
@@ -90,7 +94,10 @@ pub use organization::{
     MemoryOrganization, OrgClient, OrganizationOptions, OrganizationTransport, RoleSession, TransportOrgClient,
     check_account_id, check_organization, remediate_organization,
 };
-pub use policy::{DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, Policy, check_rotation_period};
+pub use policy::{
+    DEFAULT_MATERIAL_EXPIRY_WARNING_DAYS, DEFAULT_MAX_ROTATION_PERIOD_DAYS, Exemption, MATERIAL_EXPIRY_WARNING_RANGE,
+    Policy, check_rotation_period,
+};
 pub use remediate::{RemediateOptions, remediate, remediate_keys};
 pub use render::{
     CHECK_ID, CHECK_TITLE, COMPLIANCE, CheckReport, DEFAULT_WIDTH, Format, RECOMMENDATION, REFERENCE_URL,

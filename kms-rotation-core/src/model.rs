@@ -411,6 +411,19 @@ pub struct KeyMetadata {
     /// recorded before asymmetric keys existed, in 2019): `spec` is
     /// `SYMMETRIC_DEFAULT` by inference, and findings say so.
     pub spec_inferred: bool,
+    /// The id of the key's current material (`CurrentKeyMaterialId`), when reported.
+    pub current_key_material_id: Option<String>,
+    /// Whether imported material expires (`ExpirationModel`), when reported.
+    pub expiration_model: Option<ExpirationModel>,
+    /// When the current imported material expires (`ValidTo`), when it does.
+    pub valid_to: Option<Timestamp>,
+    /// A multi-Region primary's replica Regions (`MultiRegionConfiguration.ReplicaKeys`), as reported.
+    pub replica_regions: Vec<String>,
+    /// What the record held that could not be read and was set aside (an
+    /// unreadable `CreationDate`, an error recorded for an operation this tool
+    /// never calls): named in the finding, deciding it only if the verdict
+    /// needs it.
+    pub ignored: Vec<String>,
 }
 
 impl KeyMetadata {
@@ -431,6 +444,11 @@ impl KeyMetadata {
             creation_date: None,
             description: None,
             spec_inferred: false,
+            current_key_material_id: None,
+            expiration_model: None,
+            valid_to: None,
+            replica_regions: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 
@@ -502,6 +520,9 @@ pub struct RotationHistory {
     pub counts: RotationCounts,
     /// When the history was read (the run's clock: the report's `generated_at`).
     pub observed_at: Timestamp,
+    /// Every key material (`ListKeyRotations` with `IncludeKeyMaterial=ALL_KEY_MATERIAL`,
+    /// read for imported-material keys); `None` when only the rotations were read.
+    pub materials: Option<Vec<KeyMaterial>>,
 }
 
 impl RotationHistory {
@@ -512,6 +533,7 @@ impl RotationHistory {
             last_on_demand: None,
             counts: RotationCounts::default(),
             observed_at,
+            materials: None,
         };
         for rotation in rotations {
             match rotation.rotation_type {
@@ -527,6 +549,37 @@ impl RotationHistory {
             }
         }
         history
+    }
+
+    /// The summary of every key material of an imported-material key (what
+    /// `ListKeyRotations` lists with `IncludeKeyMaterial=ALL_KEY_MATERIAL`): the
+    /// dated entries are its rotations; the undated ones (the first material,
+    /// material pending rotation) are kept as materials only.
+    pub fn from_materials(materials: Vec<KeyMaterial>, observed_at: Timestamp) -> Self {
+        let rotations: Vec<KeyRotation> = materials.iter().filter_map(KeyMaterial::rotation).collect();
+        let mut history = Self::from_rotations(&rotations, observed_at);
+        history.materials = Some(materials);
+        history
+    }
+
+    /// The material whose `KeyMaterialState` is `CURRENT`, else the one `current_id` names.
+    pub fn current_material(&self, current_id: Option<&str>) -> Option<&KeyMaterial> {
+        let materials = self.materials.as_ref()?;
+        materials
+            .iter()
+            .find(|m| m.state == Some(KeyMaterialState::Current))
+            .or_else(|| current_id.and_then(|id| materials.iter().find(|m| m.key_material_id.as_deref() == Some(id))))
+    }
+
+    /// The material imported but not yet made current, if any: `PENDING_ROTATION`
+    /// or `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`.
+    pub fn pending_material(&self) -> Option<&KeyMaterial> {
+        self.materials.as_ref()?.iter().find(|m| {
+            matches!(
+                m.state,
+                Some(KeyMaterialState::PendingRotation | KeyMaterialState::PendingMultiRegionImportAndRotation)
+            )
+        })
     }
 
     /// Whole days from `at` to when the history was read (never negative).
@@ -685,6 +738,10 @@ pub enum Reason {
     IncompleteMetadata,
     /// The record of this key lacks the rotation status the table needs.
     MissingEvidence,
+    /// Row 5p: new imported key material waits to be made current
+    /// (`PENDING_ROTATION`), or waits for its multi-Region replicas' imports
+    /// (`PENDING_MULTI_REGION_IMPORT_AND_ROTATION`).
+    RotationPending,
 }
 
 impl Reason {
@@ -708,6 +765,7 @@ impl Reason {
             Reason::InvalidResponse => "invalid_response",
             Reason::IncompleteMetadata => "incomplete_metadata",
             Reason::MissingEvidence => "missing_evidence",
+            Reason::RotationPending => "rotation_pending",
         }
     }
 }
@@ -831,6 +889,222 @@ pub struct Finding {
     pub remediation: Option<Box<RemediationPlan>>,
     /// The API error behind an `ERROR` (boxed: most findings have none).
     pub error: Option<Box<ErrorInfo>>,
+    /// The key's imported material (current, pending, expiry); absent unless the
+    /// key has imported material or material that expires.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_material: Option<Box<KeyMaterialStatus>>,
+    /// When the key was last used (`GetKeyLastUsage`); absent unless asked for
+    /// (`last_usage`) and the key is `FAIL` or `ERROR`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_usage: Option<Box<LastUsage>>,
+    /// What the record held that the verdict did not need and was ignored (an
+    /// unreadable `CreationDate`, an error recorded for an operation this tool
+    /// never calls); empty when nothing was.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub ignored: Vec<String>,
+}
+
+aws_enum! {
+    /// Whether a key material is imported (`ImportState` of `ListKeyRotations`).
+    ImportState {
+        /// The material is in KMS.
+        Imported => "IMPORTED",
+        /// The material was deleted or expired, or (a multi-Region replica) not yet imported.
+        PendingImport => "PENDING_IMPORT",
+    }
+}
+
+aws_enum! {
+    /// A key material's role (`KeyMaterialState` of `ListKeyRotations`).
+    KeyMaterialState {
+        /// The material the key encrypts with now.
+        Current => "CURRENT",
+        /// An earlier material, kept to decrypt.
+        NonCurrent => "NON_CURRENT",
+        /// Imported, waiting for `RotateKeyOnDemand` to make it current.
+        PendingRotation => "PENDING_ROTATION",
+        /// Imported into a multi-Region primary, waiting for its replicas' imports before the rotation.
+        PendingMultiRegionImportAndRotation => "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+    }
+}
+
+aws_enum! {
+    /// Whether imported key material expires (`ExpirationModel`).
+    ExpirationModel {
+        /// The material expires at `ValidTo`: the key stops working then.
+        KeyMaterialExpires => "KEY_MATERIAL_EXPIRES",
+        /// The material does not expire.
+        KeyMaterialDoesNotExpire => "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+}
+
+/// One entry of `ListKeyRotations` with `IncludeKeyMaterial=ALL_KEY_MATERIAL`:
+/// one key material. The first material and material pending rotation have no
+/// `RotationDate` (they are materials, not rotations).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyMaterial {
+    /// The key id.
+    pub key_id: Option<String>,
+    /// The material's id (`KeyMaterialId`).
+    pub key_material_id: Option<String>,
+    /// The owner's description of the material (`KeyMaterialDescription`).
+    pub description: Option<String>,
+    /// `IMPORTED` or `PENDING_IMPORT`.
+    pub import_state: Option<ImportState>,
+    /// `CURRENT`, `NON_CURRENT`, `PENDING_ROTATION`, ….
+    pub state: Option<KeyMaterialState>,
+    /// Whether the material expires.
+    pub expiration_model: Option<ExpirationModel>,
+    /// When the material expires.
+    pub valid_to: Option<Timestamp>,
+    /// When the material became current by a rotation; `None` for the first material and pending material.
+    pub rotation_date: Option<Timestamp>,
+    /// How that rotation was made.
+    pub rotation_type: Option<RotationType>,
+}
+
+impl KeyMaterial {
+    /// The rotation this entry records, when it is dated and typed.
+    pub fn rotation(&self) -> Option<KeyRotation> {
+        Some(KeyRotation {
+            key_id: self.key_id.clone(),
+            rotation_date: self.rotation_date?,
+            rotation_type: self.rotation_type.clone()?,
+        })
+    }
+}
+
+/// A finding's account of a key's material: which is current and since when,
+/// what is pending, and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KeyMaterialStatus {
+    /// The current material's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
+    /// When the current material became current (its rotation, or the key's creation for the first material).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_since: Option<Timestamp>,
+    /// Whether the current material expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<ExpirationModel>,
+    /// When the current material expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// Set when the material expires within the warning window
+    /// (`material_expiry_warning_days`): whole days left (0 when already expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+    /// Material imported but not yet current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_key_material_id: Option<String>,
+    /// Its state: `PENDING_ROTATION` or `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_state: Option<KeyMaterialState>,
+    /// For `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`: the Regions whose replica keys still lack the import.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions_missing_import: Vec<String>,
+    /// Whether the pending material is imported into this key (`ImportState`):
+    /// on a replica, `PENDING_IMPORT` means its Region still lacks the import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_import_state: Option<ImportState>,
+}
+
+aws_enum! {
+    /// The cryptographic operation a key was last used for (`KeyLastUsage.Operation`).
+    KeyUsageOperation {
+        /// `Decrypt`.
+        Decrypt => "Decrypt",
+        /// `Encrypt`.
+        Encrypt => "Encrypt",
+        /// `GenerateDataKey`.
+        GenerateDataKey => "GenerateDataKey",
+        /// `GenerateDataKeyWithoutPlaintext`.
+        GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+        /// `GenerateDataKeyPair`.
+        GenerateDataKeyPair => "GenerateDataKeyPair",
+        /// `GenerateDataKeyPairWithoutPlaintext`.
+        GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+        /// `ReEncrypt`.
+        ReEncrypt => "ReEncrypt",
+        /// `Sign`.
+        Sign => "Sign",
+        /// `Verify`.
+        Verify => "Verify",
+        /// `GenerateMac`.
+        GenerateMac => "GenerateMac",
+        /// `VerifyMac`.
+        VerifyMac => "VerifyMac",
+        /// `DeriveSharedSecret`.
+        DeriveSharedSecret => "DeriveSharedSecret",
+        /// `Encapsulate`.
+        Encapsulate => "Encapsulate",
+        /// `Decapsulate`.
+        Decapsulate => "Decapsulate",
+    }
+}
+
+/// What `GetKeyLastUsage` answers, in our types.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyLastUsage {
+    /// The last successful cryptographic operation with the key, when there was one since tracking began.
+    pub last_used_at: Option<Timestamp>,
+    /// Which operation that was.
+    pub operation: Option<KeyUsageOperation>,
+    /// The CloudTrail event of that use.
+    pub cloudtrail_event_id: Option<String>,
+    /// The KMS request id of that use.
+    pub kms_request_id: Option<String>,
+    /// When KMS began recording the key's use (or the key's creation, if later).
+    pub tracking_start_date: Option<Timestamp>,
+    /// When the key was created.
+    pub key_creation_date: Option<Timestamp>,
+}
+
+/// A finding's last use of its key (`GetKeyLastUsage`), or why it is not known.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LastUsage {
+    /// When the key was last used; `null` when not since tracking began.
+    pub last_used_at: Option<Timestamp>,
+    /// The operation of that use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<KeyUsageOperation>,
+    /// The CloudTrail event id of that use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_event_id: Option<String>,
+    /// When KMS began recording the key's use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_start_date: Option<Timestamp>,
+    /// The failure to read it (`GetKeyLastUsage` denied, not recorded): the
+    /// verdict stands, only the last use is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+}
+
+impl LastUsage {
+    /// The finding's view of a `GetKeyLastUsage` answer.
+    pub fn from_answer(answer: &KeyLastUsage) -> Self {
+        Self {
+            last_used_at: answer.last_used_at,
+            operation: answer.operation.clone(),
+            cloudtrail_event_id: answer.cloudtrail_event_id.clone(),
+            tracking_start_date: answer.tracking_start_date,
+            error: None,
+        }
+    }
+
+    /// One sentence: "Last used on … (Decrypt)." or "Not used since tracking began on …".
+    pub fn sentence(&self) -> String {
+        let day = |at: Timestamp| at.to_rfc3339().chars().take(10).collect::<String>();
+        match (&self.error, self.last_used_at, self.tracking_start_date) {
+            (Some(error), _, _) => format!("Last use unknown: GetKeyLastUsage failed with {error}."),
+            (None, Some(at), _) => match &self.operation {
+                Some(op) => format!("Last used on {} ({op}).", day(at)),
+                None => format!("Last used on {}.", day(at)),
+            },
+            (None, None, Some(since)) => format!("Not used since tracking began on {}.", day(since)),
+            (None, None, None) => "Not used since tracking began.".to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]

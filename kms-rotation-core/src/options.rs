@@ -177,6 +177,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("rotation_history"),
     OptionSpec::same("max_days_since_rotation"),
     OptionSpec::same("accept_on_demand_rotation"),
+    OptionSpec::same("material_expiry_warning_days"),
+    OptionSpec::same("last_usage"),
     // How hard to push the API.
     OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
     OptionSpec::same("max_in_flight"),

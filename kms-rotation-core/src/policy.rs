@@ -11,6 +11,17 @@ use crate::error::{Error, Result};
 /// The default maximum rotation period: yearly, as CIS and the seed check ask.
 pub const DEFAULT_MAX_ROTATION_PERIOD_DAYS: u32 = 365;
 
+/// The default `material_expiry_warning_days`: imported material expiring
+/// within 30 days is named in the finding.
+pub const DEFAULT_MATERIAL_EXPIRY_WARNING_DAYS: u32 = 30;
+
+/// The values `material_expiry_warning_days` accepts (0: only material that has expired).
+pub const MATERIAL_EXPIRY_WARNING_RANGE: std::ops::RangeInclusive<u32> = 0..=3650;
+
+fn is_default_expiry_warning(days: &u32) -> bool {
+    *days == DEFAULT_MATERIAL_EXPIRY_WARNING_DAYS
+}
+
 /// Checks a rotation period against KMS's 90..=2560 days.
 ///
 /// # Errors
@@ -128,6 +139,10 @@ pub struct Policy {
     max_days_since_rotation: Option<u32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     accept_on_demand_rotation: bool,
+    #[serde(skip_serializing_if = "is_default_expiry_warning")]
+    material_expiry_warning_days: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    last_usage: bool,
 }
 
 /// The serialized fields, validated on the way in.
@@ -143,6 +158,14 @@ struct PolicyFields {
     max_days_since_rotation: Option<u32>,
     #[serde(default)]
     accept_on_demand_rotation: bool,
+    #[serde(default = "default_expiry_warning")]
+    material_expiry_warning_days: u32,
+    #[serde(default)]
+    last_usage: bool,
+}
+
+fn default_expiry_warning() -> u32 {
+    DEFAULT_MATERIAL_EXPIRY_WARNING_DAYS
 }
 
 impl TryFrom<PolicyFields> for Policy {
@@ -155,7 +178,9 @@ impl TryFrom<PolicyFields> for Policy {
             .with_exemptions(fields.exemptions)
             .with_rotation_history(fields.rotation_history)
             .with_max_days_since_rotation(fields.max_days_since_rotation)?
-            .with_accept_on_demand_rotation(fields.accept_on_demand_rotation))
+            .with_accept_on_demand_rotation(fields.accept_on_demand_rotation)
+            .with_material_expiry_warning_days(fields.material_expiry_warning_days)?
+            .with_last_usage(fields.last_usage))
     }
 }
 
@@ -168,6 +193,8 @@ impl Default for Policy {
             rotation_history: false,
             max_days_since_rotation: None,
             accept_on_demand_rotation: false,
+            material_expiry_warning_days: DEFAULT_MATERIAL_EXPIRY_WARNING_DAYS,
+            last_usage: false,
         }
     }
 }
@@ -303,6 +330,46 @@ impl Policy {
     /// True when a rule names an alias (so aliases must be known before deciding).
     pub fn needs_aliases(&self) -> bool {
         self.exemptions.iter().any(|e| matches!(e, Exemption::Alias(_)))
+    }
+
+    /// Names in the finding (and every format) imported key material that
+    /// expires within `days` (0..=3650; default 30): the key stops working
+    /// when its material expires. The verdict does not change.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `material_expiry_warning_days` when out of range.
+    pub fn with_material_expiry_warning_days(mut self, days: u32) -> Result<Self> {
+        if !MATERIAL_EXPIRY_WARNING_RANGE.contains(&days) {
+            return Err(Error::invalid(
+                "material_expiry_warning_days",
+                days.to_string(),
+                format!(
+                    "must be {} to {} days",
+                    MATERIAL_EXPIRY_WARNING_RANGE.start(),
+                    MATERIAL_EXPIRY_WARNING_RANGE.end()
+                ),
+            ));
+        }
+        self.material_expiry_warning_days = days;
+        Ok(self)
+    }
+
+    /// How many days ahead imported material's expiry is named.
+    pub fn material_expiry_warning_days(&self) -> u32 {
+        self.material_expiry_warning_days
+    }
+
+    /// Reads each `FAIL` and `ERROR` key's last use (`GetKeyLastUsage`) into
+    /// its finding, so failures can be fixed most-used first. Off by default:
+    /// without it the operation is never called.
+    pub fn with_last_usage(mut self, read: bool) -> Self {
+        self.last_usage = read;
+        self
+    }
+
+    /// Whether `FAIL` and `ERROR` findings carry the key's last use.
+    pub fn reads_last_usage(&self) -> bool {
+        self.last_usage
     }
 
     /// The period remediation sets by default: yearly, or the maximum if shorter.

@@ -12,6 +12,12 @@
 //! one by itself: it is `SKIPPED` with the command (for imported key material,
 //! with the steps: import new material first), unless `rotate_on_demand` is
 //! set, and then only within the key's quota, read back with `ListKeyRotations`.
+//!
+//! A key whose new imported material waits to be made current
+//! (`rotation_pending`) is completed the same way: with `rotate_on_demand`,
+//! after a fresh read of its materials (`IncludeKeyMaterial=ALL_KEY_MATERIAL`)
+//! still shows it `PENDING_ROTATION`, by `RotateKeyOnDemand`, read back until that
+//! material is `CURRENT`. Remediation never imports material itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -257,6 +263,8 @@ struct Target {
     aliases: Vec<String>,
     /// A finding behind it is `rotation_overdue`: it needs an on-demand rotation.
     overdue: bool,
+    /// A finding behind it is `rotation_pending`: imported material waits for an on-demand rotation.
+    pending: bool,
 }
 
 /// Fixes the `FAIL` findings of a report.
@@ -318,10 +326,12 @@ async fn remediate_with(
             finding_arns: Vec::new(),
             aliases: Vec::new(),
             overdue: false,
+            pending: false,
         });
         target.finding_arns.push(finding.key_arn.clone());
         target.aliases.extend(finding.aliases.iter().cloned());
         target.overdue |= finding.reason == Reason::RotationOverdue;
+        target.pending |= finding.reason == Reason::RotationPending;
     }
     for target in targets.values() {
         check_target(target)?;
@@ -446,6 +456,7 @@ async fn act(
     now: Timestamp,
 ) -> RemediationAction {
     let overdue = target.overdue;
+    let pending = target.pending;
     let aliases = target.aliases;
     let mut action = RemediationAction {
         account_id: None,
@@ -471,6 +482,9 @@ async fn act(
     let skip = skipped;
     if let Some(reason) = exempt_by_report_policy(caller, &metadata, aliases, policy).await {
         return skip(action, reason);
+    }
+    if pending {
+        return complete_pending_rotation(caller, action, &metadata, options, now).await;
     }
     if overdue {
         return rotate_overdue(caller, action, &metadata, policy, options, now).await;
@@ -622,6 +636,129 @@ fn failed(mut action: RemediationAction, outcome: Outcome, op: Operation, error:
 fn skipped(mut action: RemediationAction, message: String) -> RemediationAction {
     action.outcome = Outcome::Skipped;
     action.message = message;
+    action
+}
+
+/// A key whose imported material waits to be made current: an on-demand
+/// rotation completes it, with the same rules as an overdue key's (asked for,
+/// after a fresh read, within the key's quota, read back).
+async fn complete_pending_rotation(
+    caller: &Caller<'_>,
+    mut action: RemediationAction,
+    metadata: &KeyMetadata,
+    options: &RemediateOptions,
+    now: Timestamp,
+) -> RemediationAction {
+    let arn = action.target_arn.clone();
+    let client = caller.client;
+    let command = format!("aws kms rotate-key-on-demand --key-id {arn} --region {}", action.region);
+    match metadata.state {
+        crate::model::KeyState::Disabled
+        | crate::model::KeyState::PendingDeletion
+        | crate::model::KeyState::PendingReplicaDeletion => {
+            return skipped(
+                action,
+                format!("The key is {}: KMS would refuse RotateKeyOnDemand.", metadata.state),
+            );
+        }
+        _ => {}
+    }
+    if metadata.is_replica() {
+        return skipped(
+            action,
+            "The key is a multi-Region replica: only its primary can be rotated on demand.".to_owned(),
+        );
+    }
+    if !options.rotate_on_demand {
+        return skipped(
+            action,
+            format!(
+                "New imported key material waits to be made current: an on-demand rotation (at most \
+                 {ON_DEMAND_ROTATION_LIMIT} per key in its lifetime), which remediation starts only when asked \
+                 (rotate_on_demand). To complete it now: {command}"
+            ),
+        );
+    }
+    let history = match caller.material_history(&arn, now).await {
+        Ok(history) => history,
+        Err(error) => return failed(action, Outcome::Failed, Operation::ListKeyRotations, error),
+    };
+    action.before = Some(history.annotate(RotationStatus::default()));
+    let Some(pending) = history.pending_material().cloned() else {
+        action.outcome = Outcome::AlreadyCompliant;
+        action.message = "No imported key material is pending rotation any more; nothing to do.".into();
+        return action;
+    };
+    let id = pending.key_material_id.clone().unwrap_or_default();
+    if pending.state == Some(crate::model::KeyMaterialState::PendingMultiRegionImportAndRotation) {
+        return skipped(
+            action,
+            format!(
+                "New key material {id} must first be imported into every replica (aws kms import-key-material \
+                 --import-type EXISTING_KEY_MATERIAL in each replica's Region); remediation never imports material. \
+                 Then: {command}"
+            ),
+        );
+    }
+    let used = history.counts.on_demand;
+    if used >= ON_DEMAND_ROTATION_LIMIT {
+        return skipped(
+            action,
+            format!(
+                "The key has used all {ON_DEMAND_ROTATION_LIMIT} on-demand rotations KMS allows per key \
+                 ({used} in its history): the pending material cannot be made current."
+            ),
+        );
+    }
+    let change = format!("rotate the key on demand to its pending imported material {id}");
+    if options.dry_run {
+        action.outcome = Outcome::WouldChange;
+        action.message = format!("Would {change}.");
+        return action;
+    }
+    if let Err(error) = caller
+        .call(Operation::RotateKeyOnDemand, || client.rotate_key_on_demand(&arn))
+        .await
+    {
+        let outcome = if rules::is_refusal(error.kind) {
+            Outcome::Skipped
+        } else {
+            Outcome::Failed
+        };
+        return failed(action, outcome, Operation::RotateKeyOnDemand, error);
+    }
+    action.outcome = Outcome::Changed;
+    for attempt in 0..options.verify_attempts {
+        if attempt > 0 {
+            tokio::time::sleep(options.verify_delay).await;
+        }
+        match caller.material_history(&arn, Timestamp::now()).await {
+            Ok(after) => {
+                let current = after.current_material(None).and_then(|m| m.key_material_id.clone());
+                action.after = Some(after.annotate(RotationStatus::default()));
+                if current.as_deref() == Some(id.as_str()) {
+                    action.verified = true;
+                    action.error = None;
+                    break;
+                }
+            }
+            Err(error) => {
+                action.error = Some(ErrorInfo {
+                    code: error.code,
+                    message: error.message,
+                    operation: Some(Operation::ListKeyRotations.as_str().to_owned()),
+                });
+            }
+        }
+    }
+    action.message = if action.verified {
+        format!("Changed: {change}; ListKeyRotations shows it CURRENT.")
+    } else {
+        format!(
+            "RotateKeyOnDemand succeeded ({change}) but {} ListKeyRotations read-backs did not show it current yet.",
+            options.verify_attempts
+        )
+    };
     action
 }
 

@@ -702,11 +702,26 @@ fn attention_rank(status: Status) -> u8 {
 }
 
 /// The findings in the order people read them: `FAIL`, then `ERROR`, then the
-/// rest, each group in report order (region, then key ARN).
+/// rest, each group in report order (region, then key ARN) — except that, when
+/// the last use was read (`last_usage`), failures and errors come most recently
+/// used first (then those not used since tracking began, then those whose use
+/// is unknown): the key in use is the one to fix first.
 fn for_people(findings: &[Finding]) -> Vec<&Finding> {
     let mut ordered: Vec<&Finding> = findings.iter().collect();
-    ordered.sort_by_key(|f| attention_rank(f.status));
+    ordered.sort_by_key(|f| (attention_rank(f.status), usage_rank(f)));
     ordered
+}
+
+/// A finding's place by its key's last use: most recent first; never used
+/// next; unknown (not read, or the read failed) last.
+fn usage_rank(finding: &Finding) -> (u8, std::cmp::Reverse<i64>) {
+    match finding.last_usage.as_deref() {
+        Some(usage) if usage.error.is_none() => match usage.last_used_at {
+            Some(at) => (0, std::cmp::Reverse(at.epoch_seconds())),
+            None => (1, std::cmp::Reverse(0)),
+        },
+        _ => (2, std::cmp::Reverse(0)),
+    }
 }
 
 /// The table's "last rotated" cell: the date and type, `never`, or `-` when not read.
@@ -760,12 +775,38 @@ fn remediate_command(source: Option<&ReportSource>) -> String {
 /// The AWS CLI command that fixes one `FAIL`: on the key, or on its primary.
 fn aws_cli_fix(finding: &Finding) -> Option<String> {
     let plan = finding.remediation.as_ref()?;
+    if finding.reason == crate::model::Reason::RotationPending {
+        // Imported material waits to be made current: an on-demand rotation, not EnableKeyRotation.
+        return Some(format!(
+            "aws kms rotate-key-on-demand --key-id {} --region {}",
+            shell_word(&plan.target_arn),
+            shell_word(&plan.region)
+        ));
+    }
     Some(format!(
         "aws kms enable-key-rotation --key-id {} --region {} --rotation-period-in-days {}",
         shell_word(&plan.target_arn),
         shell_word(&plan.region),
         plan.rotation_period_days
     ))
+}
+
+/// What a reader must see beside a finding's reason where its message is not
+/// shown: imported material about to expire, and the key's last use (when read).
+fn side_notes(finding: &Finding) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(material) = finding.key_material.as_deref()
+        && let (Some(days), Some(at)) = (material.expires_in_days, material.valid_to)
+    {
+        notes.push(format!(
+            "key material expires {} ({days} days left)",
+            &at.to_rfc3339()[..10]
+        ));
+    }
+    if let Some(usage) = finding.last_usage.as_deref() {
+        notes.push(usage.sentence().trim_end_matches('.').to_owned());
+    }
+    notes
 }
 
 /// A word as a POSIX shell reads it back unchanged: quoted when it holds

@@ -676,6 +676,9 @@ mod tests {
             rotation: None,
             remediation: None,
             error: None,
+            key_material: None,
+            last_usage: None,
+            ignored: Vec::new(),
         };
         // A fixed pseudo-random order with repeats, so that cycles of every length occur.
         let mut findings: Vec<Finding> = (0..500u64)

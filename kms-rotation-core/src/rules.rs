@@ -6,7 +6,8 @@
 //! | 2 | KeyManager AWS | NOT_APPLICABLE `aws_managed` |
 //! | 3 | PendingDeletion / PendingReplicaDeletion | NOT_APPLICABLE `pending_deletion` |
 //! | 4 | Origin AWS_CLOUDHSM / EXTERNAL_KEY_STORE | NOT_APPLICABLE `custom_key_store` |
-//! | 5a | Origin EXTERNAL, `max_days_since_rotation` set | PASS `rotated_on_demand` (on-demand rotation within the window) / PASS `created_within_window` (never rotated, created within it) / FAIL `rotation_overdue` |
+//! | 5p | Origin EXTERNAL, `max_days_since_rotation` set, new material imported but not current (`PENDING_ROTATION`, or `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`) | FAIL `rotation_pending` (with the `aws kms rotate-key-on-demand` command, or the Regions whose replicas lack the import) |
+//! | 5a | Origin EXTERNAL, `max_days_since_rotation` set | judged by the age of the **current** material (its `ListKeyRotations` entry): PASS `rotated_on_demand` (made current by a rotation within the window) / PASS `created_within_window` (the first material, key created within it) / FAIL `rotation_overdue` |
 //! | 5 | Origin EXTERNAL (incl. PendingImport) | NOT_APPLICABLE `imported_key_material` |
 //! | 6 | KeySpec not SYMMETRIC_DEFAULT | NOT_APPLICABLE `unsupported_key_spec` |
 //! | 7 | Disabled and the policy skips disabled keys | NOT_APPLICABLE `disabled` |
@@ -19,13 +20,20 @@
 //! Only rows 8–10 need `GetKeyRotationStatus`; [`needs_rotation_status`] says so
 //! before the call is made. Rows 5a, 8a and 10a need the rotation history
 //! (`ListKeyRotations`, [`needs_rotation_history`]); a history that was needed
-//! and not read is `ERROR`, never a verdict.
+//! and not read is `ERROR`, never a verdict. An imported-material key's history
+//! is every key material (`IncludeKeyMaterial=ALL_KEY_MATERIAL`).
+//!
+//! Beside the verdict, never changing it: imported material expiring within
+//! the policy's `material_expiry_warning_days` is named in the finding; and what a
+//! record held that the verdict does not need and could not be read (an
+//! unparseable `CreationDate`, an error recorded for an operation this tool never
+//! calls) is named as ignored.
 
 use crate::api::{ApiError, ErrorKind};
 use crate::arn::Arn;
 use crate::model::{
-    ErrorInfo, Finding, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, Origin, Reason, RemediationPlan,
-    RotationHistory, RotationStatus, Status, Tag, Timestamp,
+    ErrorInfo, ExpirationModel, Finding, KeyManager, KeyMaterialState, KeyMaterialStatus, KeyMetadata, KeySpec,
+    KeyState, KeySummary, Origin, Reason, RemediationPlan, RotationHistory, RotationStatus, Status, Tag, Timestamp,
 };
 use crate::policy::{Exemption, Policy};
 
@@ -250,6 +258,15 @@ pub fn is_compliant(rotation: &RotationStatus, policy: &Policy) -> bool {
 /// assert_eq!(finding.status, Status::Fail);
 /// ```
 pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Policy) -> Finding {
+    let now = facts
+        .rotation_history
+        .as_ref()
+        .map_or_else(Timestamp::now, |history| history.observed_at);
+    evaluate_at(facts, rotation, policy, now)
+}
+
+/// [`evaluate`] at the run's clock `now` (what material expiry is measured against).
+pub fn evaluate_at(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Policy, now: Timestamp) -> Finding {
     let meta = &facts.metadata;
     let history = facts.rotation_history.as_ref();
     if let Some((error, operation)) = undecidable(facts, policy) {
@@ -258,6 +275,11 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
     let verdict = match (decide_early(facts, policy), rotation) {
         (Some((_, Reason::ImportedKeyMaterial, _)), _) if policy.max_days_since_rotation().is_some() => {
             judge_imported(facts, policy)
+        }
+        (Some((status, Reason::ImportedKeyMaterial, message)), _) => {
+            // Not judged, but a pending rotation is worth saying.
+            let pending = history.and_then(|h| pending_sentence(meta, h));
+            Ok((status, Reason::ImportedKeyMaterial, join(message, pending)))
         }
         (Some(early), _) => Ok(early),
         (None, None) => Err(missing(
@@ -270,8 +292,27 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         Ok(verdict) => verdict,
         Err((error, operation)) => return error_finding(facts, error, operation),
     };
-    let message = with_context(message, meta, status);
+    let key_material = material_status(meta, history, policy, now);
+    let mut message = with_context(message, meta, status);
+    if let Some(warning) = key_material.as_ref().and_then(|m| expiry_sentence(m, now)) {
+        message = join(message, Some(warning));
+    }
+    if !meta.ignored.is_empty() {
+        message = join(message, Some(ignored_sentence(&meta.ignored)));
+    }
     let mut remediation = (status == Status::Fail).then(|| remediation_plan(meta, policy));
+    if let Some(plan) = remediation.as_mut().filter(|_| reason == Reason::RotationPending) {
+        plan.blocked_by = Some(match history.and_then(RotationHistory::pending_material) {
+            Some(m) if m.state == Some(KeyMaterialState::PendingMultiRegionImportAndRotation) => {
+                "the new key material must be imported into every replica first (aws kms import-key-material                  --import-type EXISTING_KEY_MATERIAL in each replica's Region), then rotated on the primary"
+                    .to_owned()
+            }
+            _ => format!(
+                "the imported key material is made current by an on-demand rotation (remediate with                  rotate_on_demand), or: {}",
+                rotate_command(meta)
+            ),
+        });
+    }
     if let Some(plan) = remediation
         .as_mut()
         .filter(|p| reason == Reason::RotationOverdue && p.blocked_by.is_none())
@@ -302,7 +343,190 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         rotation,
         remediation: remediation.map(Box::new),
         error: None,
+        key_material: key_material.map(Box::new),
+        last_usage: None,
+        ignored: meta.ignored.clone(),
     }
+}
+
+/// `first` and `then` as one text, a space between.
+fn join(first: String, then: Option<String>) -> String {
+    match then {
+        Some(then) if first.is_empty() => then,
+        Some(then) => format!("{first} {then}"),
+        None => first,
+    }
+}
+
+/// "Ignored: …." naming what a record held that the verdict did not need.
+fn ignored_sentence(ignored: &[String]) -> String {
+    format!("Ignored (not needed for this verdict): {}.", ignored.join("; "))
+}
+
+/// The exact command that makes pending imported material current: on the
+/// key, or on the primary of a multi-Region replica.
+pub fn rotate_command(meta: &KeyMetadata) -> String {
+    let (arn, region) = match meta.multi_region.as_ref().filter(|_| meta.is_replica()) {
+        Some(info) => (info.primary_arn.clone(), info.primary_region.clone()),
+        None => (
+            meta.arn.clone(),
+            Arn::parse(&meta.arn).map(|arn| arn.region).unwrap_or_default(),
+        ),
+    };
+    format!("aws kms rotate-key-on-demand --key-id {arn} --region {region}")
+}
+
+/// What a key's pending material waits for, as one sentence; `None` when nothing is pending.
+fn pending_sentence(meta: &KeyMetadata, history: &RotationHistory) -> Option<String> {
+    let pending = history.pending_material()?;
+    let id = pending.key_material_id.as_deref().unwrap_or("(no id)");
+    Some(match pending.state {
+        Some(KeyMaterialState::PendingMultiRegionImportAndRotation) if meta.is_replica() => format!(
+            "New key material {id} of this multi-Region key waits for every replica's import \
+             (PENDING_MULTI_REGION_IMPORT_AND_ROTATION){}: then run {} on the primary.",
+            match pending.import_state {
+                Some(crate::model::ImportState::PendingImport) => {
+                    " and is not yet imported into this replica (aws kms import-key-material --import-type \
+                     EXISTING_KEY_MATERIAL here)"
+                }
+                _ => "",
+            },
+            rotate_command(meta)
+        ),
+        Some(KeyMaterialState::PendingMultiRegionImportAndRotation) => {
+            let regions = match meta.replica_regions.as_slice() {
+                [] => "its replica Regions".to_owned(),
+                regions => regions.join(", "),
+            };
+            format!(
+                "New key material {id} is imported into this multi-Region key but not yet into its replicas \
+                 (PENDING_MULTI_REGION_IMPORT_AND_ROTATION): import the same material into the replicas in {regions} \
+                 (aws kms import-key-material --import-type EXISTING_KEY_MATERIAL), then run {}.",
+                rotate_command(meta)
+            )
+        }
+        _ => format!(
+            "New key material {id} is imported but not yet current (PENDING_ROTATION): make it current with {}.",
+            rotate_command(meta)
+        ),
+    })
+}
+
+/// The finding's account of the key's material: for imported-material keys,
+/// and any key whose material expires. `None` for the rest.
+fn material_status(
+    meta: &KeyMetadata,
+    history: Option<&RotationHistory>,
+    policy: &Policy,
+    now: Timestamp,
+) -> Option<KeyMaterialStatus> {
+    let materials = history.filter(|h| h.materials.is_some());
+    if meta.origin != Origin::External && meta.valid_to.is_none() && materials.is_none() {
+        return None;
+    }
+    let current = materials.and_then(|h| h.current_material(meta.current_key_material_id.as_deref()));
+    let pending = materials.and_then(RotationHistory::pending_material);
+    let valid_to = meta.valid_to.or_else(|| current.and_then(|m| m.valid_to));
+    let expires = meta
+        .expiration_model
+        .clone()
+        .or_else(|| current.and_then(|m| m.expiration_model.clone()));
+    let expiring = match (&expires, valid_to) {
+        (Some(ExpirationModel::KeyMaterialDoesNotExpire), _) | (_, None) => None,
+        (_, Some(at)) => {
+            let left = (at.epoch_seconds() - now.epoch_seconds()).max(0) / 86_400;
+            let left = u32::try_from(left).unwrap_or(u32::MAX);
+            (left <= policy.material_expiry_warning_days()).then_some(left)
+        }
+    };
+    let current_since = current.and_then(|m| match m.rotation_date {
+        Some(at) => Some(at),
+        None => meta.creation_date,
+    });
+    let pending_in = |state: &KeyMaterialState| *state == KeyMaterialState::PendingMultiRegionImportAndRotation;
+    let status = KeyMaterialStatus {
+        current_key_material_id: meta
+            .current_key_material_id
+            .clone()
+            .or_else(|| current.and_then(|m| m.key_material_id.clone())),
+        current_since,
+        expiration_model: expires,
+        valid_to,
+        expires_in_days: expiring,
+        pending_key_material_id: pending.and_then(|m| m.key_material_id.clone()),
+        pending_state: pending.and_then(|m| m.state.clone()),
+        regions_missing_import: match pending.and_then(|m| m.state.as_ref()) {
+            Some(state) if pending_in(state) && !meta.is_replica() => meta.replica_regions.clone(),
+            _ => Vec::new(),
+        },
+        pending_import_state: pending.and_then(|m| m.import_state.clone()),
+    };
+    // Nothing known about the material: no member at all rather than an empty one.
+    (status != KeyMaterialStatus::default()).then_some(status)
+}
+
+/// Narrows each multi-Region primary's `regions_missing_import` (its replica
+/// Regions, from `DescribeKey`) to the Regions whose replica, judged in the same
+/// run, does not show the pending material imported; its message names them.
+/// A replica not in the run stays named: nothing says it has the import.
+pub fn narrow_missing_imports(findings: &mut [Finding]) {
+    let imported: Vec<(String, String, String)> = findings
+        .iter()
+        .filter_map(|f| {
+            let material = f.key_material.as_deref()?;
+            let id = material
+                .pending_key_material_id
+                .clone()
+                .filter(|_| material.pending_import_state == Some(crate::model::ImportState::Imported));
+            let id = id.or_else(|| material.current_key_material_id.clone())?;
+            Some((f.key_id.clone(), f.region.clone(), id))
+        })
+        .collect();
+    for finding in findings.iter_mut() {
+        let Some(material) = finding.key_material.as_deref_mut() else {
+            continue;
+        };
+        let (Some(pending), false) = (
+            material.pending_key_material_id.clone(),
+            material.regions_missing_import.is_empty(),
+        ) else {
+            continue;
+        };
+        let before = material.regions_missing_import.join(", ");
+        material.regions_missing_import.retain(|region| {
+            !imported
+                .iter()
+                .any(|(key, at, id)| *key == finding.key_id && at == region && *id == pending)
+        });
+        let after = material.regions_missing_import.join(", ");
+        if after != before {
+            let now = match after.is_empty() {
+                true => {
+                    "(every replica in this run shows it imported; the rest of the account was not checked)".to_owned()
+                }
+                false => after,
+            };
+            finding.message = finding.message.replacen(&before, &now, 1);
+        }
+    }
+}
+
+/// "Its key material expires on …" when it does within the warning window.
+fn expiry_sentence(material: &KeyMaterialStatus, now: Timestamp) -> Option<String> {
+    let days = material.expires_in_days?;
+    let at = material.valid_to?;
+    Some(if at <= now {
+        format!(
+            "Its imported key material expired on {}: the key is unusable until the material is imported again.",
+            date(at)
+        )
+    } else {
+        format!(
+            "Its imported key material expires on {} (in {days} days): the key stops working then unless the \
+             material is imported again (without an expiry, or with a later ValidTo).",
+            date(at)
+        )
+    })
 }
 
 type Verdict = (Status, Reason, String);
@@ -326,12 +550,12 @@ fn needed_history(facts: &KeyFacts) -> Result<&RotationHistory, Unknown> {
 /// The key's creation date, when a row needs it (a key that never rotated).
 fn creation_date(meta: &KeyMetadata) -> Result<Timestamp, Unknown> {
     meta.creation_date.ok_or_else(|| {
+        let why = match meta.ignored.iter().find(|note| note.starts_with("CreationDate")) {
+            Some(note) => format!("the key's material is dated by its creation, but the record's {note}"),
+            None => "the key never rotated and the record has no CreationDate to date its material by".to_owned(),
+        };
         (
-            ApiError::with_kind(
-                "IncompleteMetadata",
-                "the key never rotated and the record has no CreationDate to date its material by",
-                ErrorKind::IncompleteMetadata,
-            ),
+            ApiError::with_kind("IncompleteMetadata", why, ErrorKind::IncompleteMetadata),
             "DescribeKey",
         )
     })
@@ -418,6 +642,45 @@ fn judge_imported(facts: &KeyFacts, policy: &Policy) -> Result<Verdict, Unknown>
     let window = policy.max_days_since_rotation().unwrap_or_default();
     let history = needed_history(facts)?;
     let observed = date(history.observed_at);
+    // Row 5p: new material imported but not yet current.
+    if let Some(sentence) = pending_sentence(&facts.metadata, history) {
+        return Ok((Status::Fail, Reason::RotationPending, sentence));
+    }
+    // The age of the current material, when the listing names it.
+    if let Some(current) = history.current_material(facts.metadata.current_key_material_id.as_deref()) {
+        let id = current.key_material_id.as_deref().unwrap_or("(no id)");
+        let (since, reason, how) = match current.rotation_date {
+            Some(at) => (at, Reason::RotatedOnDemand, "made current by a rotation on"),
+            None => (
+                creation_date(&facts.metadata)?,
+                Reason::CreatedWithinWindow,
+                "the key's first material, imported at its creation on",
+            ),
+        };
+        let days = history.days_since(since);
+        return Ok(if days <= window {
+            (
+                Status::Pass,
+                reason,
+                format!(
+                    "Imported key material: the current material {id} was {how} {} ({days} days before \
+                     {observed}), within the policy's {window} days.",
+                    date(since)
+                ),
+            )
+        } else {
+            (
+                Status::Fail,
+                Reason::RotationOverdue,
+                format!(
+                    "Imported key material: the current material {id} was {how} {} ({days} days before \
+                     {observed}), longer ago than the policy's {window} days: import new material, then rotate \
+                     on demand.",
+                    date(since)
+                ),
+            )
+        });
+    }
     if let Some(at) = history.last_on_demand {
         let days = history.days_since(at);
         return Ok(if days <= window {
@@ -529,6 +792,7 @@ pub fn error_finding(facts: &KeyFacts, error: ApiError, operation: &str) -> Find
     let mut finding = describe_error_finding(&facts.region, &meta.key_id, &meta.arn, &facts.aliases, error);
     finding.key = Some(KeySummary::from(meta));
     set_failed_operation(&mut finding, operation);
+    finding.ignored = meta.ignored.clone();
     finding
 }
 
@@ -563,6 +827,9 @@ pub fn describe_error_finding(
             message: error.message,
             operation: None,
         })),
+        key_material: None,
+        last_usage: None,
+        ignored: Vec::new(),
     };
     set_failed_operation(&mut finding, "DescribeKey");
     finding

@@ -54,6 +54,8 @@ const APPLIES = {
   rotationHistory: CHECKS,
   maxDaysSinceRotation: CHECKS,
   acceptOnDemandRotation: CHECKS,
+  materialExpiryWarningDays: CHECKS,
+  lastUsage: CHECKS,
   rotationPeriodDays: REMEDIATIONS,
   dryRun: REMEDIATIONS,
   rotateOnDemand: REMEDIATIONS,

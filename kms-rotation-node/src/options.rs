@@ -41,13 +41,15 @@ const CONNECTION: [&str; 12] = [
     "onCall",
 ];
 const KEY_LOOKUP: [&str; 1] = ["region"];
-const CHECK: [&str; 9] = [
+const CHECK: [&str; 11] = [
     "maxRotationPeriodDays",
     "evaluateDisabledKeys",
     "exemptions",
     "rotationHistory",
     "maxDaysSinceRotation",
     "acceptOnDemandRotation",
+    "materialExpiryWarningDays",
+    "lastUsage",
     "maxRequestsPerSecond",
     "maxInFlight",
     "onProgress",
@@ -214,6 +216,14 @@ pub struct CheckOptions {
     /// A key with automatic rotation off passes when it was rotated on demand
     /// within the window; reads the rotation history.
     pub accept_on_demand_rotation: Option<bool>,
+    /// Name imported key material expiring within this many days (0 to 3650,
+    /// default 30) in the finding (`key_material.expires_in_days`) and every
+    /// format; the verdict does not change.
+    pub material_expiry_warning_days: Option<f64>,
+    /// Read each `FAIL` and `ERROR` key's last use (`GetKeyLastUsage`, a call per
+    /// such key; never without this option): findings gain `last_usage`, and
+    /// failures are listed most recently used first.
+    pub last_usage: Option<bool>,
     /// Caps every KMS operation at this many requests per second per region
     /// (default: half of each KMS quota).
     pub max_requests_per_second: Option<f64>,
@@ -567,6 +577,12 @@ fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, Bindi
     }
     if let Some(accept) = options.accept_on_demand_rotation {
         policy = policy.with_accept_on_demand_rotation(accept);
+    }
+    if let Some(days) = options.material_expiry_warning_days {
+        policy = policy.with_material_expiry_warning_days(whole("materialExpiryWarningDays", days)?)?;
+    }
+    if let Some(read) = options.last_usage {
+        policy = policy.with_last_usage(read);
     }
     let mut check = kms_rotation_core::CheckOptions::default().with_policy(policy);
     if let Some(rps) = options.max_requests_per_second {

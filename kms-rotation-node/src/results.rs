@@ -504,6 +504,24 @@ impl Finding {
         field(&self.get().error)
     }
 
+    /// The key's imported material (current, pending, expiry); `null` for other keys.
+    #[napi(getter, js_name = "key_material", ts_return_type = "KeyMaterialStatus | null")]
+    pub fn key_material(&self) -> Value {
+        field(&self.get().key_material)
+    }
+
+    /// The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys; else `null`.
+    #[napi(getter, js_name = "last_usage", ts_return_type = "LastUsage | null")]
+    pub fn last_usage(&self) -> Value {
+        field(&self.get().last_usage)
+    }
+
+    /// What the record held that the verdict did not need and was ignored.
+    #[napi(getter)]
+    pub fn ignored(&self) -> Vec<String> {
+        self.get().ignored.clone()
+    }
+
     /// The finding's canonical JSON as a plain object.
     #[napi(js_name = "toJSON", ts_return_type = "FindingJson")]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {

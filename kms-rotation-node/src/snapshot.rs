@@ -300,4 +300,10 @@ impl SnapshotKmsClient {
     pub fn rotate_key_on_demand<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
         self.answer(env, Operation::RotateKeyOnDemand, input)
     }
+
+    /// `GetKeyLastUsage` (what the snapshot recorded).
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_key_last_usage<'env>(&self, env: &'env Env, input: Value) -> Answer<'env> {
+        self.answer(env, Operation::GetKeyLastUsage, input)
+    }
 }

@@ -26,6 +26,7 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
+  | 'rotation_pending'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -41,6 +42,10 @@ export interface Policy {
   max_days_since_rotation?: number
   /** Present (`true`) when an on-demand rotation within the window passes a key with rotation off. */
   accept_on_demand_rotation?: boolean
+  /** Imported material expiring within this many days is named in the finding (absent: the default, 30). */
+  material_expiry_warning_days?: number
+  /** Present (`true`) when `FAIL` and `ERROR` findings carry the key's last use. */
+  last_usage?: boolean
 }
 
 /** An AWS error as a report shows it. */
@@ -113,6 +118,42 @@ export interface RotationStatus {
   rotation_counts?: { automatic: number; on_demand: number; other?: number }
 }
 
+/** A key's material: which is current and since when, what is pending, when it expires. */
+export interface KeyMaterialStatus {
+  /** The current material's id. */
+  current_key_material_id?: string
+  /** When the current material became current (its rotation, or the key's creation; RFC 3339). */
+  current_since?: string
+  /** Whether the current material expires. */
+  expiration_model?: Open<'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE'>
+  /** When the current material expires (RFC 3339). */
+  valid_to?: string
+  /** Whole days left, when the material expires within the warning window. */
+  expires_in_days?: number
+  /** Material imported but not yet current. */
+  pending_key_material_id?: string
+  /** Its state. */
+  pending_state?: Open<'PENDING_ROTATION' | 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION'>
+  /** The Regions whose replica keys still lack the pending import. */
+  regions_missing_import?: string[]
+  /** Whether the pending material is imported into this key. */
+  pending_import_state?: Open<'IMPORTED' | 'PENDING_IMPORT'>
+}
+
+/** When a key was last used (`GetKeyLastUsage`), or why that is unknown. */
+export interface LastUsage {
+  /** When the key was last used (RFC 3339); `null` when not since tracking began, or unknown. */
+  last_used_at: string | null
+  /** The operation of that use, e.g. `Decrypt`. */
+  operation?: string
+  /** The CloudTrail event id of that use. */
+  cloudtrail_event_id?: string
+  /** When KMS began recording the key's use (RFC 3339). */
+  tracking_start_date?: string
+  /** Why the last use is unknown (`GetKeyLastUsage` failed); the verdict stands. */
+  error?: ErrorInfo
+}
+
 /** What {@link remediate} would do for a `FAIL` finding. */
 export interface RemediationPlan {
   /** The key to change: the key itself, or the primary of a replica. */
@@ -146,6 +187,12 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
+  /** The key's imported material (current, pending, expiry); absent for other keys. */
+  key_material?: KeyMaterialStatus
+  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys. */
+  last_usage?: LastUsage
+  /** What the record held that the verdict did not need and was ignored. */
+  ignored?: string[]
 }
 
 /** One requested region of a report. */

@@ -102,7 +102,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let reasons = spellings!(Reason:
         Exempted, AwsManaged, PendingDeletion, CustomKeyStore, ImportedKeyMaterial, UnsupportedKeySpec,
         Disabled, RotationDisabled, RotationPeriodTooLong, RotationEnabled, RotationOverdue, RotatedOnDemand,
-        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence);
+        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence, RotationPending);
     enums.set_item("Reason", reasons)?;
     enums.set_item("RegionState", spellings!(RegionState: Scanned, NotEnabled, Error))?;
     enums.set_item(

@@ -55,11 +55,11 @@ fn extract<'py, T: FromPyObjectOwned<'py>>(name: &str, value: &Bound<'py, PyAny>
     })
 }
 
-/// A number of days as the core's `u32`; a value that does not fit becomes 0,
+/// A number of days as the core's `u32`; a value that does not fit becomes `u32::MAX`,
 /// which the core rejects, and the error then shows the value as given.
 fn days(name: &str, value: &Bound<'_, PyAny>, set: impl FnOnce(u32) -> kms_rotation_core::Result<()>) -> Result<()> {
     let given: i64 = extract(name, value)?;
-    set(u32::try_from(given).unwrap_or(0)).map_err(|error| match error {
+    set(u32::try_from(given).unwrap_or(u32::MAX)).map_err(|error| match error {
         CoreError::InvalidInput { what, reason, .. } => invalid(what, given.to_string(), reason),
         other => other.into(),
     })
@@ -175,6 +175,13 @@ impl<'py> Options<'py> {
             })?,
             "accept_on_demand_rotation" => {
                 self.policy = std::mem::take(&mut self.policy).with_accept_on_demand_rotation(extract(name, &value)?);
+            }
+            "material_expiry_warning_days" => days(name, &value, |days| {
+                self.policy = std::mem::take(&mut self.policy).with_material_expiry_warning_days(days)?;
+                Ok(())
+            })?,
+            "last_usage" => {
+                self.policy = std::mem::take(&mut self.policy).with_last_usage(extract(name, &value)?);
             }
             "rotate_on_demand" => {
                 self.remediation = std::mem::take(&mut self.remediation).with_rotate_on_demand(extract(name, &value)?);

@@ -12,6 +12,7 @@ use kms_rotation_core::{
     RotationStatus as CoreRotationStatus, Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary,
     render_remediation,
 };
+use kms_rotation_core::{KeyMaterialStatus as CoreKeyMaterialStatus, LastUsage as CoreLastUsage};
 use pyo3::IntoPyObjectExt;
 use pyo3::PyClass;
 use pyo3::prelude::*;
@@ -190,6 +191,48 @@ record!(RotationStatus |this, py| {
 fn rotation_status(status: &Option<CoreRotationStatus>) -> Option<RotationStatus> {
     status.clone().map(RotationStatus)
 }
+
+value_class!(
+    /// A key's material: which is current and since when, what is pending, when it expires.
+    KeyMaterialStatus(CoreKeyMaterialStatus)
+);
+record!(KeyMaterialStatus |this, py| {
+    /// The current material's id.
+    current_key_material_id => this.current_key_material_id.as_deref();
+    /// When the current material became current (its rotation, or the key's creation).
+    current_since => datetime(py, this.current_since)?;
+    /// ``KEY_MATERIAL_EXPIRES`` or ``KEY_MATERIAL_DOES_NOT_EXPIRE``.
+    expiration_model => this.expiration_model.as_ref().map(|m| m.as_str().to_owned());
+    /// When the current material expires.
+    valid_to => datetime(py, this.valid_to)?;
+    /// Whole days left when the material expires within the warning window; else ``None``.
+    expires_in_days => this.expires_in_days;
+    /// Material imported but not yet current.
+    pending_key_material_id => this.pending_key_material_id.as_deref();
+    /// ``PENDING_ROTATION`` or ``PENDING_MULTI_REGION_IMPORT_AND_ROTATION``.
+    pending_state => this.pending_state.as_ref().map(|s| s.as_str().to_owned());
+    /// The Regions whose replica keys still lack the pending import.
+    regions_missing_import => PyTuple::new(py, &this.regions_missing_import)?;
+    /// ``IMPORTED`` or ``PENDING_IMPORT``: whether the pending material is in this key.
+    pending_import_state => this.pending_import_state.as_ref().map(|s| s.as_str().to_owned());
+});
+
+value_class!(
+    /// When a key was last used (``GetKeyLastUsage``), or why that is unknown.
+    LastUsage(CoreLastUsage)
+);
+record!(LastUsage |this, py| {
+    /// When the key was last used; ``None`` when not since tracking began (or unknown: see ``error``).
+    last_used_at => datetime(py, this.last_used_at)?;
+    /// The operation of that use, e.g. ``Decrypt``.
+    operation => this.operation.as_ref().map(|op| op.as_str().to_owned());
+    /// The CloudTrail event id of that use.
+    cloudtrail_event_id => this.cloudtrail_event_id.as_deref();
+    /// When KMS began recording the key's use.
+    tracking_start_date => datetime(py, this.tracking_start_date)?;
+    /// Why the last use is unknown (``GetKeyLastUsage`` failed); the verdict stands.
+    error => error_info(this.error.as_ref());
+});
 
 value_class!(
     /// What ``remediate`` would do for a ``FAIL`` finding.
@@ -399,6 +442,12 @@ record!(Finding |this, py| {
     remediation => this.remediation.as_deref().cloned().map(RemediationPlan);
     /// The API error behind an ``ERROR``.
     error => error_info(this.error.as_deref());
+    /// The key's imported material (current, pending, expiry); ``None`` for other keys.
+    key_material => this.key_material.as_deref().cloned().map(KeyMaterialStatus);
+    /// The key's last use, with ``last_usage=True`` for ``FAIL`` and ``ERROR`` keys; else ``None``.
+    last_usage => this.last_usage.as_deref().cloned().map(LastUsage);
+    /// What the record held that the verdict did not need and was ignored.
+    ignored => PyTuple::new(py, &this.ignored)?;
 });
 
 value_class!(
@@ -418,6 +467,10 @@ record!(Policy |this, py| {
     max_days_since_rotation => this.max_days_since_rotation();
     /// Whether an on-demand rotation within the window passes a key with rotation off.
     accept_on_demand_rotation => this.accept_on_demand_rotation();
+    /// Imported material expiring within this many days is named in the finding.
+    material_expiry_warning_days => this.material_expiry_warning_days();
+    /// Whether ``FAIL`` and ``ERROR`` findings carry the key's last use.
+    last_usage => this.reads_last_usage();
 });
 
 value_class!(
@@ -759,6 +812,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ErrorInfo>()?;
     m.add_class::<Finding>()?;
     m.add_class::<KeySummary>()?;
+    m.add_class::<KeyMaterialStatus>()?;
+    m.add_class::<LastUsage>()?;
     m.add_class::<Policy>()?;
     m.add_class::<RegionReport>()?;
     m.add_class::<RemediationAction>()?;

@@ -36,6 +36,8 @@ POLICY = {
     "rotation_history",
     "max_days_since_rotation",
     "accept_on_demand_rotation",
+    "material_expiry_warning_days",
+    "last_usage",
 }
 SCAN = {"regions", "max_requests_per_second", "max_in_flight", "on_progress"}
 KEY = {"region"}

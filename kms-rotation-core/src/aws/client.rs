@@ -16,8 +16,9 @@ use crate::aws_json::check_period;
 use crate::client::KmsClient;
 use crate::error::{Error, Result};
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, KeyUsage, MultiRegionInfo,
-    MultiRegionRole, Origin, Page, RotationStatus, RotationType, Tag, Timestamp,
+    Alias, ExpirationModel, ImportState, KeyLastUsage, KeyListEntry, KeyManager, KeyMaterial, KeyMaterialState,
+    KeyMetadata, KeyRotation, KeySpec, KeyState, KeyUsage, KeyUsageOperation, MultiRegionInfo, MultiRegionRole, Origin,
+    Page, RotationStatus, RotationType, Tag, Timestamp,
 };
 
 /// The page size the core asks for (the API's maximum), as the SDK's `i32`.
@@ -308,6 +309,61 @@ impl KmsClient for AwsClient {
             .map_err(api_error)?;
         Ok(())
     }
+
+    async fn list_key_materials(&self, key_id: &str, marker: Option<&str>) -> Result<Page<KeyMaterial>, ApiError> {
+        let out = self
+            .kms
+            .list_key_rotations()
+            .key_id(key_id)
+            .include_key_material(sdk::IncludeKeyMaterial::AllKeyMaterial)
+            .set_limit(limit(Operation::ListKeyRotations))
+            .set_marker(marker.map(str::to_owned))
+            .send()
+            .await
+            .map_err(api_error)?;
+        let items = out
+            .rotations
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| KeyMaterial {
+                key_id: entry.key_id,
+                key_material_id: entry.key_material_id,
+                description: entry.key_material_description,
+                import_state: entry.import_state.map(|v| ImportState::from(v.as_str())),
+                state: entry.key_material_state.map(|v| KeyMaterialState::from(v.as_str())),
+                expiration_model: entry.expiration_model.map(|v| ExpirationModel::from(v.as_str())),
+                valid_to: entry.valid_to.as_ref().map(timestamp),
+                rotation_date: entry.rotation_date.as_ref().map(timestamp),
+                rotation_type: entry.rotation_type.map(|v| RotationType::from(v.as_str())),
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next_marker: next_marker("ListKeyRotations", out.truncated, out.next_marker)?,
+        })
+    }
+
+    async fn get_key_last_usage(&self, key_id: &str) -> Result<KeyLastUsage, ApiError> {
+        let out = self
+            .kms
+            .get_key_last_usage()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        let used = out.key_last_usage;
+        Ok(KeyLastUsage {
+            last_used_at: used.as_ref().and_then(|u| u.timestamp.as_ref()).map(timestamp),
+            operation: used
+                .as_ref()
+                .and_then(|u| u.operation.as_ref())
+                .map(|v| KeyUsageOperation::from(v.as_str())),
+            cloudtrail_event_id: used.as_ref().and_then(|u| u.cloud_trail_event_id.clone()),
+            kms_request_id: used.as_ref().and_then(|u| u.kms_request_id.clone()),
+            tracking_start_date: out.tracking_start_date.as_ref().map(timestamp),
+            key_creation_date: out.key_creation_date.as_ref().map(timestamp),
+        })
+    }
 }
 
 /// The marker of the next page: present exactly when the listing is truncated.
@@ -360,6 +416,11 @@ fn key_metadata(meta: sdk::KeyMetadata, region: &str) -> Result<KeyMetadata, Api
         .origin
         .map(|v| Origin::from(v.as_str()))
         .ok_or_else(|| missing("Origin"))?;
+    let replica_regions = meta
+        .multi_region_configuration
+        .as_ref()
+        .map(|config| config.replica_keys().iter().filter_map(|k| k.region.clone()).collect())
+        .unwrap_or_default();
     let multi_region = match meta.multi_region_configuration {
         None => None,
         Some(config) => {
@@ -395,5 +456,10 @@ fn key_metadata(meta: sdk::KeyMetadata, region: &str) -> Result<KeyMetadata, Api
         arn,
         key_id,
         spec_inferred: false,
+        current_key_material_id: meta.current_key_material_id,
+        expiration_model: meta.expiration_model.map(|v| ExpirationModel::from(v.as_str())),
+        valid_to: meta.valid_to.as_ref().map(timestamp),
+        replica_regions,
+        ignored: Vec::new(),
     })
 }

@@ -196,6 +196,15 @@ struct PolicyArgs {
     /// window (--max-days-since-rotation, else the maximum period); reads the rotation history.
     #[arg(long)]
     accept_on_demand_rotation: bool,
+    /// Name imported key material that expires within this many days (0..=3650,
+    /// default 30) in the finding and every format; the verdict does not change.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_whole_days)]
+    material_expiry_warning_days: Option<u32>,
+    /// Read each FAIL and ERROR key's last use (GetKeyLastUsage, one call per such
+    /// key): findings say when and how the key was last used, and failures are listed
+    /// most recently used first. Never called without this flag.
+    #[arg(long)]
+    last_usage: bool,
 }
 
 #[derive(Debug, Args)]
@@ -519,6 +528,8 @@ impl PolicyArgs {
             || self.rotation_history
             || self.max_days_since_rotation.is_some()
             || self.accept_on_demand_rotation
+            || self.material_expiry_warning_days.is_some()
+            || self.last_usage
     }
 }
 
@@ -614,7 +625,11 @@ fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
         .with_evaluate_disabled_keys(!args.skip_disabled)
         .with_rotation_history(args.rotation_history)
         .with_max_days_since_rotation(args.max_days_since_rotation)?
-        .with_accept_on_demand_rotation(args.accept_on_demand_rotation);
+        .with_accept_on_demand_rotation(args.accept_on_demand_rotation)
+        .with_last_usage(args.last_usage);
+    if let Some(days) = args.material_expiry_warning_days {
+        policy = policy.with_material_expiry_warning_days(days)?;
+    }
     for rule in &args.exempt {
         policy = policy.with_exemption(rule)?;
     }

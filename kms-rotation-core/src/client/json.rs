@@ -19,7 +19,9 @@ use crate::arn::check_region_shape;
 use crate::aws_json;
 use crate::client::KmsClient;
 use crate::error::Result;
-use crate::model::{Alias, KeyListEntry, KeyMetadata, KeyRotation, Page, RotationStatus, Tag};
+use crate::model::{
+    Alias, KeyLastUsage, KeyListEntry, KeyMaterial, KeyMetadata, KeyRotation, Page, RotationStatus, Tag,
+};
 
 /// A failed invocation, as the SDK reported it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -271,6 +273,26 @@ impl<T: JsonTransport> KmsClient for JsonClient<T> {
     async fn rotate_key_on_demand(&self, key_id: &str) -> std::result::Result<(), ApiError> {
         let body = request([("KeyId", text(Some(key_id)))]);
         self.invoke(Operation::RotateKeyOnDemand, body).await.map(drop)
+    }
+
+    async fn list_key_materials(
+        &self,
+        key_id: &str,
+        marker: Option<&str>,
+    ) -> std::result::Result<Page<KeyMaterial>, ApiError> {
+        let op = Operation::ListKeyRotations;
+        let body = request([
+            ("KeyId", text(Some(key_id))),
+            ("IncludeKeyMaterial", text(Some("ALL_KEY_MATERIAL"))),
+            ("Limit", limit(op)),
+            ("Marker", text(marker)),
+        ]);
+        aws_json::list_key_materials_response(self.invoke(op, body).await?)
+    }
+
+    async fn get_key_last_usage(&self, key_id: &str) -> std::result::Result<KeyLastUsage, ApiError> {
+        let body = request([("KeyId", text(Some(key_id)))]);
+        aws_json::key_last_usage_response(self.invoke(Operation::GetKeyLastUsage, body).await?)
     }
 }
 

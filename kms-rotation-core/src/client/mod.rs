@@ -15,7 +15,9 @@ use futures_util::future::BoxFuture;
 
 use crate::api::ApiError;
 use crate::error::{Error, Result};
-use crate::model::{Alias, KeyListEntry, KeyMetadata, KeyRotation, Page, RotationStatus, Tag};
+use crate::model::{
+    Alias, KeyLastUsage, KeyListEntry, KeyMaterial, KeyMetadata, KeyRotation, Page, RotationStatus, Tag,
+};
 
 /// A KMS client for one region, in this crate's types.
 ///
@@ -57,6 +59,43 @@ pub trait KmsClient: Send + Sync + fmt::Debug {
     /// `RotateKeyOnDemand`: starts a rotation of the key's material now. Each
     /// key allows only [`crate::ON_DEMAND_ROTATION_LIMIT`] in its lifetime.
     async fn rotate_key_on_demand(&self, key_id: &str) -> Result<(), ApiError>;
+
+    /// One `ListKeyRotations` page with `IncludeKeyMaterial=ALL_KEY_MATERIAL`
+    /// (maximum 1000 entries): every key material of an imported-material key,
+    /// the first one and any pending rotation included (those have no `RotationDate`).
+    ///
+    /// The default answers [`KmsClient::list_key_rotations`]'s rotations only
+    /// (for clients written before the parameter existed): the check then sees
+    /// no current or pending material and judges the key by its rotations.
+    async fn list_key_materials(&self, key_id: &str, marker: Option<&str>) -> Result<Page<KeyMaterial>, ApiError> {
+        let page = self.list_key_rotations(key_id, marker).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|rotation| KeyMaterial {
+                    key_id: rotation.key_id,
+                    rotation_date: Some(rotation.rotation_date),
+                    rotation_type: Some(rotation.rotation_type),
+                    ..KeyMaterial::default()
+                })
+                .collect(),
+            next_marker: page.next_marker,
+        })
+    }
+
+    /// `GetKeyLastUsage`: the key's last successful cryptographic operation
+    /// since KMS began tracking it (called only with the `last_usage` option).
+    ///
+    /// The default answers `UnsupportedOperationException` naming the client,
+    /// so that a client written before the operation existed reports the last
+    /// use as unknown rather than inventing one.
+    async fn get_key_last_usage(&self, key_id: &str) -> Result<KeyLastUsage, ApiError> {
+        Err(ApiError::new(
+            "UnsupportedOperationException",
+            format!("this KMS client ({self:?}) does not implement GetKeyLastUsage (asked for {key_id})"),
+        ))
+    }
 }
 
 /// Makes a client for a region on demand.

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;
-use crate::model::{Alias, KeyRotation, Page, RotationHistory, Tag, Timestamp};
+use crate::model::{Alias, KeyMaterial, KeyRotation, Page, RotationHistory, Tag, Timestamp};
 
 pub use pacing::DEFAULT_QUOTA_FRACTION;
 use pacing::RateLimiter;
@@ -265,6 +265,19 @@ impl<'a> Caller<'a> {
     ) -> Result<RotationHistory, ApiError> {
         let rotations = self.key_rotations(key_id).await?;
         Ok(RotationHistory::from_rotations(&rotations, observed_at))
+    }
+
+    /// Every key material of an imported-material key (`ListKeyRotations` with
+    /// `IncludeKeyMaterial=ALL_KEY_MATERIAL`, every page), as its history read at `observed_at`.
+    pub(crate) async fn material_history(
+        &self,
+        key_id: &str,
+        observed_at: Timestamp,
+    ) -> Result<RotationHistory, ApiError> {
+        let mut materials: Vec<KeyMaterial> = Vec::new();
+        self.list(Some(key_id), |page: Vec<KeyMaterial>| materials.extend(page))
+            .await?;
+        Ok(RotationHistory::from_materials(materials, observed_at))
     }
 
     /// Every tag of a key.

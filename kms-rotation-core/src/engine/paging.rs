@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::client::KmsClient;
-use crate::model::{Alias, KeyListEntry, KeyRotation, Page, Tag};
+use crate::model::{Alias, KeyListEntry, KeyMaterial, KeyRotation, Page, Tag};
 
 /// An entry of a paginated KMS listing: which operation lists it and how to ask for a page.
 pub(crate) trait Listed: Sized + Send {
@@ -69,6 +69,18 @@ impl Listed for KeyRotation {
         marker: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Page<Self>, ApiError>> {
         client.list_key_rotations(key_id.unwrap_or_default(), marker)
+    }
+}
+
+impl Listed for KeyMaterial {
+    const OPERATION: Operation = Operation::ListKeyRotations;
+
+    fn page<'a>(
+        client: &'a dyn KmsClient,
+        key_id: Option<&'a str>,
+        marker: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page<Self>, ApiError>> {
+        client.list_key_materials(key_id.unwrap_or_default(), marker)
     }
 }
 

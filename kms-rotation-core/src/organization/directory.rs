@@ -455,4 +455,16 @@ impl KmsClient for RenewingKms {
     async fn rotate_key_on_demand(&self, key_id: &str) -> std::result::Result<(), ApiError> {
         self.client().await?.rotate_key_on_demand(key_id).await
     }
+
+    async fn list_key_materials(
+        &self,
+        key_id: &str,
+        marker: Option<&str>,
+    ) -> std::result::Result<Page<crate::model::KeyMaterial>, ApiError> {
+        self.client().await?.list_key_materials(key_id, marker).await
+    }
+
+    async fn get_key_last_usage(&self, key_id: &str) -> std::result::Result<crate::model::KeyLastUsage, ApiError> {
+        self.client().await?.get_key_last_usage(key_id).await
+    }
 }

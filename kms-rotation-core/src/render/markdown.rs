@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::{RenderOptions, STATUS_ORDER, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command};
+use super::{
+    RenderOptions, STATUS_ORDER, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command, side_notes,
+};
 use crate::model::{Finding, Status};
 use crate::report::AccountReport;
 
@@ -151,12 +153,18 @@ fn fail_row(f: &Finding) -> String {
         }
     }
     format!(
-        "| {} | <code>{}</code> | {} | {} | {fix} |\n",
+        "| {} | <code>{}</code> | {} | {}{} | {fix} |\n",
         md(&f.region),
         md(&f.key_id),
         alias(f),
-        f.reason
+        f.reason,
+        notes(f)
     )
+}
+
+/// The side notes of a finding (material expiry, last use) for a table cell.
+fn notes(f: &Finding) -> String {
+    side_notes(f).iter().map(|note| format!("<br>{}", md(note))).collect()
 }
 
 fn error_row(f: &Finding) -> String {
@@ -171,21 +179,23 @@ fn error_row(f: &Finding) -> String {
         None => (f.reason.to_string(), md(&f.message)),
     };
     format!(
-        "| {} | <code>{}</code> | {} | {code} | {message} |\n",
+        "| {} | <code>{}</code> | {} | {code} | {message}{} |\n",
         md(&f.region),
         md(&f.key_id),
-        alias(f)
+        alias(f),
+        notes(f)
     )
 }
 
 fn other_row(f: &Finding) -> String {
     format!(
-        "| {} | {} | <code>{}</code> | {} | {} |\n",
+        "| {} | {} | <code>{}</code> | {} | {}{} |\n",
         f.status,
         md(&f.region),
         md(&f.key_id),
         alias(f),
-        f.reason
+        f.reason,
+        notes(f)
     )
 }
 

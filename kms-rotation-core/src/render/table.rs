@@ -193,6 +193,10 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
         if with_history {
             header.push("LAST ROTATED");
         }
+        let with_usage = shown.iter().any(|f| f.last_usage.is_some());
+        if with_usage {
+            header.push("LAST USED");
+        }
         let widths = fitted_widths(&shown, &header, options.width());
         table.set_header(header);
         for f in shown.iter().copied() {
@@ -215,6 +219,9 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
             ];
             if with_history {
                 row.push(Cell::new(last_rotated(f)));
+            }
+            if with_usage {
+                row.push(Cell::new(last_used(f)));
             }
             table.add_row(row);
         }
@@ -263,6 +270,22 @@ fn alias_cell(f: &Finding) -> String {
 }
 
 /// The reason and the fact behind it: the error code, the period that is too long.
+/// The table's "last used" cell: the date and operation, `not since DATE`
+/// (tracking began then), `unknown` (the read failed), or `-` when not read.
+fn last_used(f: &Finding) -> String {
+    let day = |at: crate::model::Timestamp| at.to_rfc3339()[..10].to_owned();
+    match f.last_usage.as_deref() {
+        None => "-".to_owned(),
+        Some(usage) if usage.error.is_some() => "unknown".to_owned(),
+        Some(usage) => match (usage.last_used_at, &usage.operation, usage.tracking_start_date) {
+            (Some(at), Some(op), _) => format!("{} {op}", day(at)),
+            (Some(at), None, _) => day(at),
+            (None, _, Some(since)) => format!("not since {}", day(since)),
+            (None, _, None) => "never".to_owned(),
+        },
+    }
+}
+
 fn reason_cell(f: &Finding) -> String {
     match reason_fact(f) {
         Some(fact) => format!("{} {fact}", f.reason),
@@ -271,6 +294,28 @@ fn reason_cell(f: &Finding) -> String {
 }
 
 fn reason_fact(f: &Finding) -> Option<String> {
+    let fact = verdict_fact(f);
+    // Material about to expire is named whatever the verdict: the key stops working then.
+    let expiry = f
+        .key_material
+        .as_deref()
+        .filter(|m| m.expires_in_days.is_some())
+        .and_then(|m| m.valid_to)
+        .map(|at| format!("(material expires {})", &at.to_rfc3339()[..10]));
+    match (fact, expiry) {
+        (Some(fact), Some(expiry)) => Some(format!("{fact} {expiry}")),
+        (fact, expiry) => fact.or(expiry),
+    }
+}
+
+fn verdict_fact(f: &Finding) -> Option<String> {
+    if f.reason == Reason::RotationPending {
+        return f
+            .key_material
+            .as_deref()
+            .and_then(|m| m.pending_key_material_id.as_deref())
+            .map(|id| format!("(material {} pending)", &id[..id.len().min(8)]));
+    }
     match (&f.error, &f.rotation) {
         // The code of a missing or invalid record is the reason itself.
         (Some(error), _) if f.reason == Reason::ApiError => Some(format!(
@@ -327,11 +372,17 @@ fn fitted_widths(shown: &[&Finding], header: &[&str], width: usize) -> [usize; 3
     ];
     let status = shown.iter().map(|f| f.status.as_str().len()).max().unwrap_or(0).max(6);
     let region = shown.iter().map(|f| chars(&f.region)).max().unwrap_or(0).max(6);
-    let history = if header.len() > 5 {
+    let history = if header.contains(&"LAST ROTATED") {
         shown.iter().map(|f| chars(&last_rotated(f))).max().unwrap_or(0).max(12) + 2
     } else {
         0
     };
+    let history = history
+        + if header.contains(&"LAST USED") {
+            shown.iter().map(|f| chars(&last_used(f))).max().unwrap_or(0).max(9) + 2
+        } else {
+            0
+        };
     let fixed = status + region + history + 2 * 4;
     while fixed + widths.iter().sum::<usize>() > width {
         let slack = |i: usize| widths[i].saturating_sub(MIN_WIDTHS[i]);

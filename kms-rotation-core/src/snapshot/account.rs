@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::format::{ErrorFile, KeyFile};
+use super::format::{ErrorFile, KeyFile, RecordedOperation};
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{ArnParts, check_region_shape};
-use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile};
+use crate::aws_json::{KeyMetadataFile, KeyRotationFile, LastUsageFile, RotationFile, TagFile};
 use crate::error::{Error, Result};
-use crate::model::{KeyMetadata, KeyRotation, RotationStatus, Tag};
+use crate::model::{KeyLastUsage, KeyMaterial, KeyMetadata, KeyRotation, RotationStatus, Tag};
 
 /// One key of a snapshot, for building snapshots in code (and by `collect`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,11 @@ pub struct SnapshotKey {
     /// `false` for a key known only from `ListKeys` (its `DescribeKey` failed):
     /// only its id and ARN are recorded, never invented metadata.
     metadata_observed: bool,
+    /// What `ListKeyRotations` with `IncludeKeyMaterial=ALL_KEY_MATERIAL`
+    /// answers (every key material); when set, it is the key's `Rotations`.
+    pub materials: Option<Vec<KeyMaterial>>,
+    /// What `GetKeyLastUsage` answers; `None` when never read.
+    pub last_usage: Option<KeyLastUsage>,
 }
 
 impl SnapshotKey {
@@ -47,6 +52,8 @@ impl SnapshotKey {
             tags: None,
             errors: Vec::new(),
             metadata_observed: true,
+            materials: None,
+            last_usage: None,
         }
     }
 
@@ -86,6 +93,20 @@ impl SnapshotKey {
     /// Records the key's completed rotations (what `ListKeyRotations` answers).
     pub fn with_rotations(mut self, rotations: impl IntoIterator<Item = KeyRotation>) -> Self {
         self.rotations = Some(rotations.into_iter().collect());
+        self
+    }
+
+    /// Records every key material (what `ListKeyRotations` answers with
+    /// `IncludeKeyMaterial=ALL_KEY_MATERIAL`, the undated first and pending
+    /// materials included); the dated ones are the key's rotations.
+    pub fn with_key_materials(mut self, materials: impl IntoIterator<Item = KeyMaterial>) -> Self {
+        self.materials = Some(materials.into_iter().collect());
+        self
+    }
+
+    /// Records what `GetKeyLastUsage` answers for the key.
+    pub fn with_last_usage(mut self, usage: KeyLastUsage) -> Self {
+        self.last_usage = Some(usage);
         self
     }
 
@@ -129,11 +150,13 @@ pub(super) struct RareFacts {
     pub(super) rotations: Option<Vec<KeyRotationFile>>,
     pub(super) tags: Vec<TagFile>,
     /// The entry's `Errors`, as the file gives them.
-    pub(super) file_errors: BTreeMap<Operation, ErrorFile>,
+    pub(super) file_errors: BTreeMap<RecordedOperation, ErrorFile>,
     /// Why `DescribeKey` cannot answer from this record (incomplete or malformed).
     pub(super) describe_error: Option<ApiError>,
     /// Per operation: the error and how many more times to answer it (`None`: always).
     pub(super) errors: Vec<(Operation, (ApiError, Option<u32>))>,
+    /// `GetKeyLastUsage`'s answer; `None` when never read.
+    pub(super) last_usage: Option<LastUsageFile>,
 }
 
 impl KeyEntry {
@@ -363,10 +386,13 @@ impl Snapshot {
         let file = KeyFile {
             key_metadata,
             rotation_status: key.rotation.as_ref().map(RotationFile::from),
-            rotations: key
-                .rotations
-                .as_ref()
-                .map(|rotations| rotations.iter().map(KeyRotationFile::from).collect()),
+            rotations: match &key.materials {
+                Some(materials) => Some(materials.iter().map(KeyRotationFile::from).collect()),
+                None => key
+                    .rotations
+                    .as_ref()
+                    .map(|rotations| rotations.iter().map(KeyRotationFile::from).collect()),
+            },
             aliases: key.aliases.clone(),
             tags: key.tags.as_ref().map(|tags| {
                 tags.iter()
@@ -381,7 +407,7 @@ impl Snapshot {
                 .iter()
                 .map(|(op, e)| {
                     (
-                        *op,
+                        RecordedOperation::Called(*op),
                         ErrorFile {
                             code: e.code.clone(),
                             message: e.message.clone(),
@@ -390,6 +416,10 @@ impl Snapshot {
                     )
                 })
                 .collect(),
+            last_usage: key
+                .last_usage
+                .as_ref()
+                .map(|usage| LastUsageFile::from_model(&key.metadata.key_id, usage)),
         };
         let describe_error = (!key.metadata_observed).then(|| {
             ApiError::with_kind(
@@ -407,7 +437,7 @@ impl Snapshot {
         &self,
         region: &str,
         file: KeyFile,
-        meta: KeyMetadata,
+        mut meta: KeyMetadata,
         describe_error: Option<ApiError>,
         saved: Saved,
         strict: bool,
@@ -448,15 +478,30 @@ impl Snapshot {
             aliases: names,
             tags,
             errors: file_errors,
+            last_usage,
         } = file;
         let errors: Vec<_> = file_errors
             .iter()
-            .map(|(op, e)| (*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
+            .filter_map(|(op, e)| match op {
+                RecordedOperation::Called(op) => {
+                    Some((*op, (ApiError::new(e.code.clone(), e.message.clone()), e.times)))
+                }
+                RecordedOperation::NeverCalled(_) => None,
+            })
             .collect();
+        for (op, e) in &file_errors {
+            if let RecordedOperation::NeverCalled(name) = op {
+                meta.ignored.push(format!(
+                    "a recorded {name} error ({}: {}), an operation this tool never calls",
+                    e.code, e.message
+                ));
+            }
+        }
         let tags_recorded = tags.is_some();
         let tags = tags.unwrap_or_default();
         let rare = (key_metadata.is_some()
             || rotations.is_some()
+            || last_usage.is_some()
             || !tags.is_empty()
             || !errors.is_empty()
             || describe_error.is_some())
@@ -468,6 +513,7 @@ impl Snapshot {
                 file_errors,
                 describe_error,
                 errors,
+                last_usage,
             })
         });
         data.keys.push(KeyEntry {

@@ -13,8 +13,8 @@ use crate::aws_json::{KeyRotationFile, RotationFile, check_period};
 use crate::client::{Clients, KmsClient};
 use crate::error::{Error, Result};
 use crate::model::{
-    Alias, KeyListEntry, KeyManager, KeyMetadata, KeyRotation, KeySpec, KeyState, Origin, Page, RotationStatus,
-    RotationType, Tag, Timestamp,
+    Alias, KeyLastUsage, KeyListEntry, KeyManager, KeyMaterial, KeyMaterialState, KeyMetadata, KeyRotation, KeySpec,
+    KeyState, Origin, Page, RotationStatus, RotationType, Tag, Timestamp,
 };
 
 impl Snapshot {
@@ -83,6 +83,11 @@ fn due_error(recorded: Option<&mut (ApiError, Option<u32>)>) -> Option<ApiError>
 
 /// One page of `total` items; only the page's items are converted, so that
 /// paging through a large account stays linear.
+/// How many of a key's recorded entries are rotations (dated and typed).
+fn dated_len(entries: &[KeyRotationFile]) -> usize {
+    entries.iter().filter(|entry| entry.rotation().is_some()).count()
+}
+
 fn page<R, T>(
     items: impl Iterator<Item = R>,
     total: usize,
@@ -387,8 +392,39 @@ impl KmsClient for SnapshotClient {
         self.with_key(Operation::ListKeyRotations, key_id, |data, i| {
             let entry = &data.keys[i];
             match entry.rotations() {
-                Some(rotations) => page(rotations.iter(), rotations.len(), marker, size, KeyRotation::from),
+                // Without IncludeKeyMaterial, KMS lists completed rotations only:
+                // the undated first and pending materials are not among them.
+                Some(rotations) => {
+                    let dated: Vec<KeyRotation> = rotations.iter().filter_map(KeyRotationFile::rotation).collect();
+                    page(dated.into_iter(), dated_len(rotations), marker, size, |r| r)
+                }
                 None => Err(unrecorded_rotations(&entry.meta)),
+            }
+        })
+    }
+
+    async fn list_key_materials(&self, key_id: &str, marker: Option<&str>) -> Result<Page<KeyMaterial>, ApiError> {
+        self.arrive(Operation::ListKeyRotations, Some(key_id)).await?;
+        let size = self.page_size(1000);
+        self.with_key(Operation::ListKeyRotations, key_id, |data, i| {
+            let entry = &data.keys[i];
+            match entry.rotations() {
+                Some(materials) => page(materials.iter(), materials.len(), marker, size, KeyMaterial::from),
+                None => Err(unrecorded_rotations(&entry.meta)),
+            }
+        })
+    }
+
+    async fn get_key_last_usage(&self, key_id: &str) -> Result<KeyLastUsage, ApiError> {
+        self.arrive(Operation::GetKeyLastUsage, Some(key_id)).await?;
+        self.with_key(Operation::GetKeyLastUsage, key_id, |data, i| {
+            match data.keys[i].rare.as_ref().and_then(|rare| rare.last_usage.as_ref()) {
+                Some(usage) => Ok(KeyLastUsage::from(usage)),
+                None => Err(ApiError::with_kind(
+                    "MissingEvidence",
+                    "the snapshot holds no GetKeyLastUsage answer for this key (collect records it with last_usage)",
+                    ErrorKind::MissingEvidence,
+                )),
             }
         })
     }
@@ -428,7 +464,7 @@ impl KmsClient for SnapshotClient {
             let on_demand = entry.rotations().map_or(0, |rotations| {
                 rotations
                     .iter()
-                    .filter(|r| r.rotation_type == RotationType::OnDemand)
+                    .filter(|r| r.rotation_type == Some(RotationType::OnDemand))
                     .count()
             });
             if on_demand >= crate::api::ON_DEMAND_ROTATION_LIMIT as usize {
@@ -441,11 +477,37 @@ impl KmsClient for SnapshotClient {
                 ));
             }
             let key_id = Some(meta.key_id.clone());
+            let imported = meta.origin == Origin::External;
             let rotations = entry.rare_mut().rotations.get_or_insert_with(Vec::new);
+            if imported {
+                // KMS rotates imported material only to material already imported and pending.
+                let Some(pending) = rotations
+                    .iter()
+                    .position(|m| m.key_material_state == Some(KeyMaterialState::PendingRotation))
+                else {
+                    return Err(ApiError::new(
+                        "KMSInvalidStateException",
+                        "The key has no imported key material pending rotation: import new key material first.",
+                    ));
+                };
+                for material in rotations.iter_mut() {
+                    if material.key_material_state == Some(KeyMaterialState::Current) {
+                        material.key_material_state = Some(KeyMaterialState::NonCurrent);
+                    }
+                }
+                let material = &mut rotations[pending];
+                material.key_material_state = Some(KeyMaterialState::Current);
+                material.rotation_date = Some(Timestamp::now());
+                material.rotation_type = Some(RotationType::OnDemand);
+                let id = material.key_material_id.clone();
+                entry.meta.current_key_material_id = id;
+                return Ok(());
+            }
             rotations.push(KeyRotationFile {
                 key_id,
-                rotation_date: Timestamp::now(),
-                rotation_type: RotationType::OnDemand,
+                rotation_date: Some(Timestamp::now()),
+                rotation_type: Some(RotationType::OnDemand),
+                ..KeyRotationFile::default()
             });
             Ok(())
         })

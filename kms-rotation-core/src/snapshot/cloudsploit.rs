@@ -109,6 +109,11 @@ pub(crate) fn snapshot_json(collection: &Value) -> Result<Value, String> {
                 }
                 (None, None) => {}
             }
+            // CloudSploit also reads each key's policy; kms-rotation never does. Its
+            // recorded failure is kept (and named in the finding as ignored), never judged.
+            if let (_, Some(err)) = answer(per_key("getKeyPolicy")) {
+                errors.insert("GetKeyPolicy".to_owned(), error_of(err));
+            }
             if let Some(names) = aliases_by_key.get(key_id) {
                 entry.insert("Aliases".to_owned(), names.clone());
             }

@@ -9,10 +9,12 @@ use serde_json::Value;
 
 use super::account::{KeyEntry, Saved, Snapshot, arn_in_region, lock};
 use super::cloudsploit;
-use super::format::{AccountFile, AccountFileFast, AccountFileIn, ErrorFile, KeyFile, RegionFile, RegionFileIn};
-use crate::api::{ApiError, ErrorKind, Operation};
+use super::format::{
+    AccountFile, AccountFileFast, AccountFileIn, ErrorFile, KeyFile, RecordedOperation, RegionFile, RegionFileIn,
+};
+use crate::api::{ApiError, ErrorKind};
 use crate::arn::{Arn, check_region_shape};
-use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile};
+use crate::aws_json::{KeyMetadataFile, KeyRotationFile, LastUsageFile, RotationFile, TagFile};
 use crate::error::{Error, Result};
 use crate::json_input::{JsonProblem, check_unique_keys, same_json_text, text_from, without_whitespace};
 use crate::model::KeyMetadata;
@@ -229,6 +231,10 @@ impl Snapshot {
             let error = ApiError::with_kind("IncompleteMetadata", what, ErrorKind::IncompleteMetadata);
             (meta, Some(error))
         };
+        // Strict refuses what the lenient path sets aside as ignored (an unreadable date).
+        if let (true, Some(note)) = (strict, meta.ignored.iter().find(|n| n.starts_with("CreationDate"))) {
+            return Err(Error::invalid("snapshot key", place(), format!("KeyMetadata.{note}")));
+        }
         if strict && meta.spec_inferred {
             return Err(Error::invalid(
                 "snapshot key",
@@ -380,6 +386,7 @@ impl KeyEntry {
                 .as_ref()
                 .map(|rare| rare.file_errors.clone())
                 .unwrap_or_default(),
+            last_usage: self.rare.as_ref().and_then(|rare| rare.last_usage.clone()),
         }
     }
 }
@@ -486,12 +493,13 @@ fn name_the_field(entry: &Value) -> Option<String> {
         }
     }
     type Check = fn(&Value) -> Option<String>;
-    let members: [(&str, Check); 5] = [
+    let members: [(&str, Check); 6] = [
         ("RotationStatus", check::<RotationFile>),
         ("Rotations", check::<Vec<KeyRotationFile>>),
         ("Aliases", check::<Vec<String>>),
         ("Tags", check::<Vec<TagFile>>),
-        ("Errors", check::<BTreeMap<Operation, ErrorFile>>),
+        ("Errors", check::<BTreeMap<RecordedOperation, ErrorFile>>),
+        ("LastUsage", check::<LastUsageFile>),
     ];
     for (name, check) in members {
         if let Some(value) = entry.get(name).filter(|v| !v.is_null())

@@ -7,7 +7,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::api::Operation;
-use crate::aws_json::{KeyMetadataFile, KeyRotationFile, RotationFile, TagFile};
+use crate::aws_json::{KeyMetadataFile, KeyRotationFile, LastUsageFile, RotationFile, TagFile};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(super) struct AccountFile {
@@ -111,7 +111,46 @@ pub(super) struct KeyFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) tags: Option<Vec<TagFile>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(super) errors: BTreeMap<Operation, ErrorFile>,
+    pub(super) errors: BTreeMap<RecordedOperation, ErrorFile>,
+    /// `GetKeyLastUsage`'s answer; `None` when never read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) last_usage: Option<LastUsageFile>,
+}
+
+/// The operation an entry's `Errors` records a failure of: one this crate
+/// calls (replayed), or another tool's (a CloudSploit cache's `GetKeyPolicy`):
+/// kept and written back, named in the finding as ignored, never deciding it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum RecordedOperation {
+    /// An operation this crate calls.
+    Called(Operation),
+    /// An operation this crate never calls, by its name.
+    NeverCalled(String),
+}
+
+impl RecordedOperation {
+    pub(super) fn name(&self) -> &str {
+        match self {
+            RecordedOperation::Called(op) => op.as_str(),
+            RecordedOperation::NeverCalled(name) => name,
+        }
+    }
+}
+
+impl Serialize for RecordedOperation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordedOperation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match Operation::from_name(&name) {
+            Some(op) => RecordedOperation::Called(op),
+            None => RecordedOperation::NeverCalled(name),
+        })
+    }
 }
 
 /// A failure to replay: `Times` fails only the first N calls, then answers.

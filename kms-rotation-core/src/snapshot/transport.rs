@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::api::Operation;
-use crate::aws_json::{self, KeyRotationFile, RotationFile};
+use crate::aws_json::{self, KeyRotationFile, LastUsageFile, RotationFile};
 use crate::client::KmsClient;
 use crate::client::json::{JsonTransport, TransportError};
 use crate::model::Page;
@@ -102,6 +102,14 @@ impl JsonTransport for SnapshotTransport {
                 .list_resource_tags(required(&request, "KeyId")?, marker)
                 .await
                 .map(|page| listing(page, "Tags", |t| json!({"TagKey": t.key, "TagValue": t.value}))),
+            Operation::ListKeyRotations if member(&request, "IncludeKeyMaterial") == Some("ALL_KEY_MATERIAL") => client
+                .list_key_materials(required(&request, "KeyId")?, marker)
+                .await
+                .map(|page| {
+                    listing(page, "Rotations", |m| {
+                        serde_json::to_value(KeyRotationFile::from(&m)).unwrap_or(Value::Null)
+                    })
+                }),
             Operation::ListKeyRotations => client
                 .list_key_rotations(required(&request, "KeyId")?, marker)
                 .await
@@ -110,6 +118,13 @@ impl JsonTransport for SnapshotTransport {
                         serde_json::to_value(KeyRotationFile::from(&r)).unwrap_or(Value::Null)
                     })
                 }),
+            Operation::GetKeyLastUsage => {
+                let key_id = required(&request, "KeyId")?;
+                client
+                    .get_key_last_usage(key_id)
+                    .await
+                    .map(|usage| serde_json::to_value(LastUsageFile::from_model(key_id, &usage)).unwrap_or(Value::Null))
+            }
             Operation::RotateKeyOnDemand => {
                 let key_id = required(&request, "KeyId")?;
                 client

@@ -52,7 +52,9 @@ from ._native import (
     AccountReport,
     ErrorInfo,
     Finding,
+    KeyMaterialStatus,
     KeySummary,
+    LastUsage,
     OrganizationReport,
     Policy,
     ProgressEvent,
@@ -98,6 +100,8 @@ def check_key(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
 ) -> Finding:
@@ -137,6 +141,12 @@ def check_key(
             judges imported-material keys by their on-demand rotations.
         accept_on_demand_rotation: a key with automatic rotation off passes when it was
             rotated on demand within the window; reads the rotation history.
+        material_expiry_warning_days: name imported key material expiring within this
+            many days (0..3650, default 30) in the finding (``key_material``) and every
+            format; the verdict does not change.
+        last_usage: read each ``FAIL`` and ``ERROR`` key's last use (``GetKeyLastUsage``,
+            a call per such key; never without this option): findings gain ``last_usage``,
+            and failures are listed most recently used first.
         max_requests_per_second: a cap on every operation's rate.
         max_in_flight: calls in flight at once (default: a boto3 client's
             connection pool, else the core's).
@@ -172,6 +182,8 @@ def check_account(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -209,6 +221,12 @@ def check_account(
             judges imported-material keys by their on-demand rotations.
         accept_on_demand_rotation: a key with automatic rotation off passes when it was
             rotated on demand within the window; reads the rotation history.
+        material_expiry_warning_days: name imported key material expiring within this
+            many days (0..3650, default 30) in the finding (``key_material``) and every
+            format; the verdict does not change.
+        last_usage: read each ``FAIL`` and ``ERROR`` key's last use (``GetKeyLastUsage``,
+            a call per such key; never without this option): findings gain ``last_usage``,
+            and failures are listed most recently used first.
         max_requests_per_second: a cap on every operation's rate, per region.
         max_in_flight: calls in flight at once per region (default: a boto3
             client's connection pool, else the core's).
@@ -307,6 +325,8 @@ def remediate_keys(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     rotation_period_days: int | None = None,
@@ -341,6 +361,12 @@ def remediate_keys(
             judges imported-material keys by their on-demand rotations.
         accept_on_demand_rotation: a key with automatic rotation off passes when it was
             rotated on demand within the window; reads the rotation history.
+        material_expiry_warning_days: name imported key material expiring within this
+            many days (0..3650, default 30) in the finding (``key_material``) and every
+            format; the verdict does not change.
+        last_usage: read each ``FAIL`` and ``ERROR`` key's last use (``GetKeyLastUsage``,
+            a call per such key; never without this option): findings gain ``last_usage``,
+            and failures are listed most recently used first.
         max_requests_per_second: a cap on every operation's rate, per region.
         max_in_flight: calls in flight at once while checking the keys.
         rotation_period_days: the period to set. Default: 365, or the maximum if lower.
@@ -381,6 +407,8 @@ def collect(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -407,6 +435,12 @@ def collect(
         max_rotation_period_days: as for ``check_account``.
         evaluate_disabled_keys: as for ``check_account``.
         exemptions: with a ``tag:KEY=VALUE`` rule, the keys' tags are collected too.
+        rotation_history: as for ``check_account`` (imported-material keys: every key material).
+        max_days_since_rotation: as for ``check_account``.
+        accept_on_demand_rotation: as for ``check_account``.
+        material_expiry_warning_days: as for ``check_account``.
+        last_usage: record every key's last use (``GetKeyLastUsage``, a call per key):
+            which keys fail depends on the policy the snapshot is checked under later.
         max_requests_per_second: a cap on every operation's rate, per region.
         max_in_flight: calls in flight at once per region.
         on_progress: called with a ``ProgressEvent`` as the scan goes.
@@ -440,6 +474,8 @@ def check_organization(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -493,6 +529,8 @@ def check_organization(
         rotation_history: as ``check_account``.
         max_days_since_rotation: as ``check_account``.
         accept_on_demand_rotation: as ``check_account``.
+        material_expiry_warning_days: as ``check_account``.
+        last_usage: as ``check_account``.
         max_requests_per_second: a cap on every operation's rate, per account and region.
         max_in_flight: calls in flight at once per account and region.
         on_progress: called with a ``ProgressEvent`` (each naming its ``account_id``).
@@ -707,8 +745,10 @@ __all__ = [
     "FileAccessError",
     "Finding",
     "InvalidInputError",
+    "KeyMaterialStatus",
     "KeySummary",
     "KmsRotationError",
+    "LastUsage",
     "MalformedSnapshotError",
     "OrganizationReport",
     "Outcome",

@@ -265,6 +265,70 @@ class RotationStatus(_Record):
         """``ON_DEMAND`` rotations in the history; ``None`` when the history was not read."""
 
 @final
+class KeyMaterialStatus(_Record):
+    """A key's material: which is current and since when, what is pending, when it expires."""
+
+    @property
+    def current_key_material_id(self) -> str | None:
+        """The current material's id."""
+
+    @property
+    def current_since(self) -> datetime | None:
+        """When the current material became current (its rotation, or the key's creation)."""
+
+    @property
+    def expiration_model(self) -> str | None:
+        """``KEY_MATERIAL_EXPIRES`` or ``KEY_MATERIAL_DOES_NOT_EXPIRE``."""
+
+    @property
+    def valid_to(self) -> datetime | None:
+        """When the current material expires."""
+
+    @property
+    def expires_in_days(self) -> int | None:
+        """Whole days left when the material expires within the warning window; else ``None``."""
+
+    @property
+    def pending_key_material_id(self) -> str | None:
+        """Material imported but not yet current."""
+
+    @property
+    def pending_state(self) -> str | None:
+        """``PENDING_ROTATION`` or ``PENDING_MULTI_REGION_IMPORT_AND_ROTATION``."""
+
+    @property
+    def regions_missing_import(self) -> tuple[str, ...]:
+        """The Regions whose replica keys still lack the pending import."""
+
+    @property
+    def pending_import_state(self) -> str | None:
+        """``IMPORTED`` or ``PENDING_IMPORT``: whether the pending material is in this key."""
+
+@final
+class LastUsage(_Record):
+    """When a key was last used (``GetKeyLastUsage``), or why that is unknown."""
+
+    @property
+    def last_used_at(self) -> datetime | None:
+        """When the key was last used; ``None`` when not since tracking began (or unknown: see ``error``)."""
+
+    @property
+    def operation(self) -> str | None:
+        """The operation of that use, e.g. ``Decrypt``."""
+
+    @property
+    def cloudtrail_event_id(self) -> str | None:
+        """The CloudTrail event id of that use."""
+
+    @property
+    def tracking_start_date(self) -> datetime | None:
+        """When KMS began recording the key's use."""
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """Why the last use is unknown (``GetKeyLastUsage`` failed); the verdict stands."""
+
+@final
 class RemediationPlan(_Record):
     """What ``remediate`` would do for a ``FAIL`` finding."""
 
@@ -336,6 +400,18 @@ class Finding(_Record):
     def error(self) -> ErrorInfo | None:
         """The API error behind an ``ERROR``."""
 
+    @property
+    def key_material(self) -> KeyMaterialStatus | None:
+        """The key's imported material (current, pending, expiry); ``None`` for other keys."""
+
+    @property
+    def last_usage(self) -> LastUsage | None:
+        """The key's last use, with ``last_usage=True`` for ``FAIL`` and ``ERROR`` keys; else ``None``."""
+
+    @property
+    def ignored(self) -> tuple[str, ...]:
+        """What the record held that the verdict did not need and was ignored."""
+
 @final
 class Policy(_Record):
     """The rules the keys were held to."""
@@ -363,6 +439,14 @@ class Policy(_Record):
     @property
     def accept_on_demand_rotation(self) -> bool:
         """Whether an on-demand rotation within the window passes a key with rotation off."""
+
+    @property
+    def material_expiry_warning_days(self) -> int:
+        """Imported material expiring within this many days is named in the finding."""
+
+    @property
+    def last_usage(self) -> bool:
+        """Whether ``FAIL`` and ``ERROR`` findings carry the key's last use."""
 
 @final
 class RegionReport(_Record):
@@ -725,7 +809,9 @@ __all__ = [
     "AccountReport",
     "ErrorInfo",
     "Finding",
+    "KeyMaterialStatus",
     "KeySummary",
+    "LastUsage",
     "OrganizationReport",
     "Policy",
     "ProgressEvent",

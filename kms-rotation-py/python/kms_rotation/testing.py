@@ -113,6 +113,9 @@ class SnapshotKms:
     def rotate_key_on_demand(self, **request: Any) -> dict[str, Any]:
         return self._invoke("rotate_key_on_demand", "RotateKeyOnDemand", request)
 
+    def get_key_last_usage(self, **request: Any) -> dict[str, Any]:
+        return self._invoke("get_key_last_usage", "GetKeyLastUsage", request)
+
     def __repr__(self) -> str:
         return f"SnapshotKms(region={self.meta.region_name!r})"
 
