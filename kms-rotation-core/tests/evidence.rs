@@ -76,14 +76,19 @@ fn write_manifest(path: &Path, manifest: &serde_json::Value) {
     .unwrap();
 }
 
+/// A connection to the demo account's snapshot file.
+fn demo() -> kms_rotation_core::Connection {
+    ConnectionOptions::default()
+        .with_snapshot(Snapshot::load(DEMO).unwrap())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn evidence_of_a_snapshot_check_re_checks_to_the_same_report() {
     let dir = Dir::new("core");
     let path = dir.file("evidence.json");
-    let connection = ConnectionOptions::default()
-        .with_snapshot(Snapshot::load(DEMO).unwrap())
-        .build()
-        .unwrap();
+    let connection = demo();
     let policy = kms_rotation_core::Policy::default()
         .with_exemption("tag:rotation-exempt=true")
         .unwrap();
@@ -132,10 +137,7 @@ async fn evidence_of_a_snapshot_check_re_checks_to_the_same_report() {
 async fn tampering_is_named() {
     let dir = Dir::new("tamper");
     let path = dir.file("e.json");
-    let connection = ConnectionOptions::default()
-        .with_snapshot(Snapshot::load(DEMO).unwrap())
-        .build()
-        .unwrap();
+    let connection = demo();
     connection
         .check_account(&CheckOptions::default().with_evidence(&path))
         .await
