@@ -470,11 +470,34 @@ export type SdkClientConfig = Record<string, unknown>
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
 export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
+/**
+ * What {@link verifyEvidence} found (the core's JSON, as Python's `verify_evidence` returns it).
+ */
+export interface EvidenceVerification {
+  /** Whether the re-check gave the report byte for byte (apart from the run-specific fields), with the files as the manifest recorded them and the same tool version. */
+  verified: boolean
+  /** The manifest read. */
+  manifest: string
+  /** The report compared. */
+  report: string
+  /** The evidence re-checked. */
+  evidence: string
+  /** The version of kms-rotation that wrote the evidence. */
+  tool_version: string
+  /** The report fields taken from the manifest rather than re-checked (`source` and `stats`: how and where the facts were read). */
+  run_specific_fields: string[]
+  /** What differs, one sentence each (a file changed after it was written, another tool version, a re-check that gives another report); empty when verified. */
+  differences: string[]
+}
+
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
-/** The options of {@link checkAccount} and {@link collect}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions
+/** The options of {@link checkAccount}. */
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions
+
+/** The options of {@link collect}. */
+export type CollectOptions = ConnectionOptions & CheckOptions
 
 /** The options of {@link remediate}. */
 export type RemediateOptions = ConnectionOptions & RemediationOptions
@@ -888,7 +911,7 @@ export declare function checkOrganization(options?: CheckOrganizationOptions): P
  *
  * @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
  */
-export declare function collect(path: string, options?: CheckAccountOptions): Promise<Snapshot>
+export declare function collect(path: string, options?: CollectOptions): Promise<Snapshot>
 
 /** How one case of the conformance suite ended. */
 export interface ConformanceCase {
@@ -951,6 +974,18 @@ export interface ConnectionOptions {
    * outcome, latency and attempt number — never a credential. What it throws is ignored.
    */
   onCall?: (call: ApiCall) => void
+}
+
+/** Evidence that re-checks itself ({@link checkAccount}; {@link verifyEvidence} re-checks it). */
+export interface EvidenceOptions {
+  /**
+   * Also write the facts the verdicts were made on to this file (a snapshot
+   * file: `loadSnapshot` reads it back), the report beside it as
+   * `NAME.report.json` and a manifest `NAME.manifest.json` (SHA-256 of report
+   * and evidence, tool version, policy) that {@link verifyEvidence} re-checks
+   * offline. The account is then read as {@link collect} reads it.
+   */
+  evidence?: string
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */
@@ -1178,6 +1213,17 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
+
+/**
+ * Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or
+ * `kms-rotation check --evidence` wrote — `path` is the evidence file or its
+ * `NAME.manifest.json` — and compares the report it gives with the report
+ * file byte for byte, apart from the run-specific fields the manifest names.
+ *
+ * @throws (rejects) `IO` when the manifest, the evidence or the report cannot
+ * be read; `INVALID_INPUT` when the file is neither evidence nor its manifest.
+ */
+export declare function verifyEvidence(path: string): Promise<EvidenceVerification>
 
 /** The version of this package, of the core under it and of its command line. */
 export declare function version(): string

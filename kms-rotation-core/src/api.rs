@@ -568,7 +568,8 @@ pub struct ApiError {
     pub message: String,
     /// The classification the engine acts on.
     pub kind: ErrorKind,
-    /// Whether a retry may succeed.
+    /// Whether a retry may succeed: never for an error a snapshot recorded as
+    /// observed (without `Times`), which is a fact rather than a live fault.
     pub retryable: bool,
 }
 

@@ -43,6 +43,7 @@ pub struct CheckOptions {
     progress: Option<ProgressCallback>,
     call_log: Option<CallLog>,
     now: Option<Timestamp>,
+    evidence: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -56,6 +57,7 @@ impl std::fmt::Debug for CheckOptions {
             .field("progress", &self.progress.is_some())
             .field("call_log", &self.call_log.is_some())
             .field("now", &self.now)
+            .field("evidence", &self.evidence)
             .finish()
     }
 }
@@ -71,6 +73,7 @@ impl Default for CheckOptions {
             progress: None,
             call_log: None,
             now: None,
+            evidence: None,
         }
     }
 }
@@ -174,6 +177,21 @@ impl CheckOptions {
     pub fn with_call_log(mut self, log: impl Fn(&ApiCall) + Send + Sync + 'static) -> Self {
         self.call_log = Some(Arc::new(log));
         self
+    }
+
+    /// Writes the check's evidence to `path` (see [`crate::Evidence`]): the
+    /// facts the verdicts were made on, as a snapshot file, and beside it the
+    /// report (`NAME.report.json`) and a manifest (`NAME.manifest.json`) that
+    /// [`crate::verify_evidence`] re-checks offline. Whole-account checks only
+    /// ([`crate::Connection::check_account`]); other operations refuse it.
+    pub fn with_evidence(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.evidence = Some(path.into());
+        self
+    }
+
+    /// Where the check's evidence goes, if it was asked for.
+    pub fn evidence(&self) -> Option<&std::path::Path> {
+        self.evidence.as_deref()
     }
 
     /// The call log, if one was given.

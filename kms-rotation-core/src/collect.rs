@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::StreamExt;
+use tokio::time::Instant;
 
 use crate::api::{ApiError, Operation};
 use crate::check::{CheckOptions, list_keys_into, region_clients};
@@ -11,6 +12,7 @@ use crate::engine::progress::emit;
 use crate::engine::{Caller, Counters, ProgressEvent};
 use crate::error::Result;
 use crate::model::KeyListEntry;
+use crate::report::Stats;
 use crate::rules;
 use crate::snapshot::{Snapshot, SnapshotKey};
 
@@ -44,6 +46,19 @@ use crate::snapshot::{Snapshot, SnapshotKey};
 /// # }).unwrap();
 /// ```
 pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapshot> {
+    let started = Instant::now();
+    collect_counted(clients, options, started)
+        .await
+        .map(|(snapshot, _)| snapshot)
+}
+
+/// [`collect`], with what the collection cost (its calls, retries, and the
+/// time since `started`): what a check's evidence reports as its stats.
+pub(crate) async fn collect_counted(
+    clients: &Clients,
+    options: &CheckOptions,
+    started: Instant,
+) -> Result<(Snapshot, Stats)> {
     let region_clients = region_clients(clients, options, "collect")?;
     let counters = options.counters();
     let per_region = region_clients
@@ -65,7 +80,7 @@ pub async fn collect(clients: &Clients, options: &CheckOptions) -> Result<Snapsh
             snapshot.set_region_error(&region, op, error);
         }
     }
-    Ok(snapshot)
+    Ok((snapshot, counters.stats(started)))
 }
 
 type RegionFacts = (String, Vec<SnapshotKey>, Vec<(Operation, ApiError)>);

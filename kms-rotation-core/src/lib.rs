@@ -31,7 +31,9 @@
 // credentials; policy; rules; report; client (with JsonClient), aws_json;
 // snapshot; engine; check, collect, remediate; organization (options, the
 // OrgClient trait and its transport and memory implementations, the
-// directory, the operations); aws; connection; run; render.
+// directory, the operations); aws; connection; run; render. `evidence` (a
+// check's facts, report and manifest, and their verification) stands on
+// collect, check and render, and `run` calls it (render uses neither).
 mod api;
 mod arn;
 #[cfg(feature = "aws")]
@@ -48,6 +50,7 @@ pub mod continuous;
 mod credentials;
 mod engine;
 mod error;
+mod evidence;
 mod json_input;
 #[cfg(feature = "cli")]
 pub mod logs;
@@ -78,6 +81,10 @@ pub use connection::{Connection, ConnectionOptions};
 pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
+pub use evidence::{
+    Evidence, EvidenceFiles, EvidenceVerification, MANIFEST_KIND, RUN_SPECIFIC_FIELDS, ReportFile,
+    check_evidence_paths, evidence_manifest_path, evidence_report_path, verify_evidence,
+};
 pub use model::{
     Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,
     MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,

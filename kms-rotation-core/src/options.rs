@@ -211,6 +211,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("rotate_on_demand"),
     OptionSpec::same("allow_other_source"),
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
+    // Evidence that re-checks itself (`check_account`).
+    OptionSpec::same("evidence"),
 ];
 
 #[cfg(test)]

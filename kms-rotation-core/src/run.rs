@@ -8,6 +8,7 @@ use crate::client::Clients;
 use crate::collect::collect;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::evidence::{Evidence, check_evidence_paths, check_with_evidence, refuse_evidence};
 use crate::model::Finding;
 use crate::organization::{check_organization_in, remediate_organization_in};
 use crate::remediate::{RemediateOptions, remediate, remediate_keys};
@@ -20,10 +21,30 @@ impl Connection {
     /// # Errors
     /// As [`Connection::scan_clients`] and [`check_account`]; all before any KMS call.
     pub async fn check_account(&self, options: &CheckOptions) -> Result<AccountReport> {
+        if let Some(path) = options.evidence() {
+            check_evidence_paths(path, None)?;
+            let (report, evidence) = self.check_account_with_evidence(options).await?;
+            evidence.write(path, &report, None)?;
+            return Ok(report);
+        }
         let clients = self.scan_clients(&options.operations()).await?;
         let mut report = check_account(&clients, options).await?;
         report.source = Some(self.report_source());
         Ok(report)
+    }
+
+    /// [`check_account`] with its [`Evidence`]: the account is read with
+    /// [`collect`] and judged on what it recorded, so that the report is what
+    /// a re-check of the evidence gives ([`crate::verify_evidence`]). Write it
+    /// with [`Evidence::write`] (what [`CheckOptions::with_evidence`] does).
+    ///
+    /// # Errors
+    /// As [`Connection::check_account`].
+    pub async fn check_account_with_evidence(&self, options: &CheckOptions) -> Result<(AccountReport, Evidence)> {
+        let clients = self.scan_clients(&options.operations()).await?;
+        let (mut report, evidence) = check_with_evidence(&clients, options).await?;
+        report.source = Some(self.report_source());
+        Ok((report, evidence))
     }
 
     /// [`crate::check_organization`] over the connection's organisation
@@ -34,6 +55,7 @@ impl Connection {
     /// [`Error::Configuration`] when the connection has no organisation
     /// settings or is not the built-in AWS client's; as [`crate::check_organization`].
     pub async fn check_organization(&self, options: &CheckOptions) -> Result<OrganizationReport> {
+        refuse_evidence(options, "an organisation check")?;
         let (organization, scope) = self.organization_settings()?;
         let directory = self.account_directory().await?;
         check_organization_in(&directory, organization, scope, options).await
@@ -69,6 +91,7 @@ impl Connection {
     /// # Errors
     /// As [`Connection::check_account`].
     pub async fn collect(&self, options: &CheckOptions) -> Result<Snapshot> {
+        refuse_evidence(options, "collect")?;
         let clients = self.scan_clients(&options.operations()).await?;
         collect(&clients, options).await
     }
@@ -79,6 +102,7 @@ impl Connection {
     /// # Errors
     /// As [`Connection::key_clients`] and [`check_key`].
     pub async fn check_key(&self, key: &str, region: Option<&str>, options: &CheckOptions) -> Result<Finding> {
+        refuse_evidence(options, "check_key")?;
         let needed = check_key_operations(options.policy());
         let (client, _) = self.key_clients(key, region, &needed).await?;
         check_key(client.as_ref(), key, options).await
@@ -112,6 +136,7 @@ impl Connection {
         region: Option<&str>,
         options: &CheckOptions,
     ) -> Result<AccountReport> {
+        refuse_evidence(options, "a check of named keys")?;
         let needed = check_key_operations(options.policy());
         let (clients, home) = self.keys_clients(keys, region, &needed).await?;
         let mut report = check_keys(&clients, &home, keys, options).await?;
@@ -131,6 +156,7 @@ impl Connection {
         check: &CheckOptions,
         options: &RemediateOptions,
     ) -> Result<RemediationReport> {
+        refuse_evidence(check, "remediate_keys")?;
         let mut needed = check_key_operations(check.policy());
         needed.extend(options.operations_for(check.policy()));
         let (clients, home) = self.keys_clients(keys, region, &needed).await?;

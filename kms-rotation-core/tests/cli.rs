@@ -1131,3 +1131,30 @@ fn the_first_hour_small_things() {
         stdout(&help)
     );
 }
+
+#[test]
+fn a_recorded_throttling_in_a_snapshot_is_final_at_once() {
+    // 31 keys; the last one's status recorded as throttled (no Times: as `collect` writes it).
+    let mut keys: Vec<serde_json::Value> = (1..=31).map(|n| symmetric_key("us-east-1", n, true)).collect();
+    keys[30]["Errors"] =
+        serde_json::json!({"GetKeyRotationStatus": {"Code": "ThrottlingException", "Message": "Rate exceeded"}});
+    let file = snapshot_file(
+        "recorded-throttling.json",
+        &serde_json::json!({"regions": {"us-east-1": {"keys": keys}}}),
+    );
+    let out = run(&["check", "--snapshot", file.path(), "--format", "json"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let throttled: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "ERROR")
+        .collect();
+    assert_eq!(throttled.len(), 1);
+    assert_eq!(throttled[0]["error"]["code"], "ThrottlingException");
+    assert_eq!(report["summary"]["PASS"], 30);
+    // One attempt per key: the recorded answer is final, never retried.
+    assert_eq!(report["stats"]["api_calls"]["GetKeyRotationStatus"], 31);
+    assert_eq!(report["stats"]["retries"], 0);
+}

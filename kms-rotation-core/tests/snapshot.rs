@@ -159,8 +159,17 @@ async fn errors_replay_latency_and_rate_limits() {
     }
     // A full bucket of 5, and under one token refilled in the 180 ms the calls span.
     assert_eq!(throttled, 5);
-    // A retryable error is retried by the engine, then reported as ERROR.
+    // A recorded error is a fact: reported as ERROR after one attempt, never retried.
     let report = check_account(&snapshot.clients(), &CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.findings[0].error.as_ref().unwrap().code, "KMSInternalException");
+    assert_eq!(report.stats.retries, 0, "a recorded error is final at once");
+    // A transient fault (`Times`) is retried by the engine, then reported as ERROR.
+    let mut entry: serde_json::Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+    entry["regions"]["us-east-1"]["keys"][0]["Errors"]["GetKeyRotationStatus"]["Times"] = 100.into();
+    let transient = Snapshot::from_json(&entry.to_string()).unwrap();
+    let report = check_account(&transient.clients(), &CheckOptions::default())
         .await
         .unwrap();
     assert_eq!(report.findings[0].error.as_ref().unwrap().code, "KMSInternalException");

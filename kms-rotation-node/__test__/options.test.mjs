@@ -70,6 +70,7 @@ const APPLIES = {
   maxAccountsInFlight: ORGANIZATIONS,
   assumeRoleInCallerAccount: ORGANIZATIONS,
   remediationRoleName: ORGANIZATIONS,
+  evidence: ['checkAccount'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

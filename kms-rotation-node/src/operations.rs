@@ -88,8 +88,32 @@ pub fn check_account<'env>(
         env,
         Ok(()),
         options,
-        Takes::SCAN,
+        Takes::CHECK_ACCOUNT,
         |(), connection, request| async move { Ok(AccountReport::new(connection.check_account(&request.check).await?)) },
+    )
+}
+
+/// A verification reaches JavaScript as the plain object of its JSON.
+impl HandOver for serde_json::Value {}
+
+/// Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or
+/// `kms-rotation check --evidence` wrote — `path` is the evidence file or its
+/// `NAME.manifest.json` — and compares the report it gives with the report
+/// file byte for byte, apart from the run-specific fields the manifest names.
+///
+/// @throws (rejects) `IO` when the manifest, the evidence or the report cannot
+/// be read; `INVALID_INPUT` when the file is neither evidence nor its manifest.
+#[napi(ts_args_type = "path: string", ts_return_type = "Promise<EvidenceVerification>")]
+pub fn verify_evidence<'env>(env: &'env Env, path: Unknown<'env>) -> napi::Result<PromiseRaw<'env, serde_json::Value>> {
+    let path = read_string(path, "path");
+    promise(
+        env,
+        path.map(|path| {
+            move || async move {
+                let found = kms_rotation_core::verify_evidence(&path).await?;
+                serde_json::to_value(&found).map_err(|e| BindingError::configuration(e.to_string()))
+            }
+        }),
     )
 }
 
@@ -101,7 +125,7 @@ pub fn check_account<'env>(
 ///
 /// @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
 #[napi(
-    ts_args_type = "path: string, options?: CheckAccountOptions",
+    ts_args_type = "path: string, options?: CollectOptions",
     ts_return_type = "Promise<Snapshot>"
 )]
 pub fn collect<'env>(

@@ -55,6 +55,7 @@ const CHECK: [&str; 11] = [
     "onProgress",
 ];
 const REMEDIATION: [&str; 4] = ["rotationPeriodDays", "dryRun", "rotateOnDemand", "allowOtherSource"];
+const EVIDENCE: [&str; 1] = ["evidence"];
 const ORGANIZATION: [&str; 9] = [
     "organization",
     "organizationalUnit",
@@ -74,11 +75,14 @@ pub(crate) struct Takes {
     check: bool,
     remediation: bool,
     organization: bool,
+    evidence: bool,
 }
 
 impl Takes {
-    /// `checkAccount`, `collect`.
+    /// `collect`.
     pub(crate) const SCAN: Takes = Takes::new(false, true, false);
+    /// `checkAccount`: a scan that may write its evidence.
+    pub(crate) const CHECK_ACCOUNT: Takes = Takes::SCAN.with_evidence();
     /// `checkKey`.
     pub(crate) const KEY: Takes = Takes::new(true, true, false);
     /// `remediate`.
@@ -96,7 +100,13 @@ impl Takes {
             check,
             remediation,
             organization: false,
+            evidence: false,
         }
+    }
+
+    const fn with_evidence(mut self) -> Self {
+        self.evidence = true;
+        self
     }
 
     const fn with_organization(mut self) -> Self {
@@ -110,6 +120,7 @@ impl Takes {
             || (self.check && CHECK.contains(&key))
             || (self.remediation && REMEDIATION.contains(&key))
             || (self.organization && ORGANIZATION.contains(&key))
+            || (self.evidence && EVIDENCE.contains(&key))
     }
 }
 
@@ -233,6 +244,17 @@ pub struct CheckOptions {
     /// are listed and evaluated. What it throws is ignored.
     #[napi(ts_type = "(event: ProgressEvent) => void")]
     pub on_progress: Option<ThreadsafeFunction<ProgressEvent, Unknown<'static>, ProgressEvent, Status, false>>,
+}
+
+/// Evidence that re-checks itself ({@link checkAccount}; {@link verifyEvidence} re-checks it).
+#[napi(object, object_to_js = false)]
+pub struct EvidenceOptions {
+    /// Also write the facts the verdicts were made on to this file (a snapshot
+    /// file: `loadSnapshot` reads it back), the report beside it as
+    /// `NAME.report.json` and a manifest `NAME.manifest.json` (SHA-256 of report
+    /// and evidence, tool version, policy) that {@link verifyEvidence} re-checks
+    /// offline. The account is then read as {@link collect} reads it.
+    pub evidence: Option<String>,
 }
 
 /// What remediation does ({@link remediate}, {@link remediateKeys}).
@@ -431,6 +453,11 @@ impl Request {
         }
         if takes.check {
             request.check = check(convert(value).map_err(read)?)?;
+        }
+        if takes.evidence
+            && let Some(path) = convert::<EvidenceOptions>(value).map_err(read)?.evidence
+        {
+            request.check = std::mem::take(&mut request.check).with_evidence(path);
         }
         if takes.organization {
             let options: OrganizationOptions = convert(value).map_err(read)?;

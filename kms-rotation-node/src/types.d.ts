@@ -470,11 +470,34 @@ export type SdkClientConfig = Record<string, unknown>
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
 export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
+/**
+ * What {@link verifyEvidence} found (the core's JSON, as Python's `verify_evidence` returns it).
+ */
+export interface EvidenceVerification {
+  /** Whether the re-check gave the report byte for byte (apart from the run-specific fields), with the files as the manifest recorded them and the same tool version. */
+  verified: boolean
+  /** The manifest read. */
+  manifest: string
+  /** The report compared. */
+  report: string
+  /** The evidence re-checked. */
+  evidence: string
+  /** The version of kms-rotation that wrote the evidence. */
+  tool_version: string
+  /** The report fields taken from the manifest rather than re-checked (`source` and `stats`: how and where the facts were read). */
+  run_specific_fields: string[]
+  /** What differs, one sentence each (a file changed after it was written, another tool version, a re-check that gives another report); empty when verified. */
+  differences: string[]
+}
+
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
-/** The options of {@link checkAccount} and {@link collect}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions
+/** The options of {@link checkAccount}. */
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions
+
+/** The options of {@link collect}. */
+export type CollectOptions = ConnectionOptions & CheckOptions
 
 /** The options of {@link remediate}. */
 export type RemediateOptions = ConnectionOptions & RemediationOptions

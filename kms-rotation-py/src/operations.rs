@@ -173,6 +173,12 @@ fn remediate_keys_call(keys: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>) -> 
     }))
 }
 
+fn verify_evidence_call(path: PathBuf) -> Result<Call<String>> {
+    Ok(Box::pin(async move {
+        Ok(kms_rotation_core::verify_evidence(&path).await?.to_json())
+    }))
+}
+
 operation!(check_key, check_key_async, check_key_call(key: String, options: &Bound<'_, PyDict>));
 operation!(check_account, check_account_async, check_account_call(options: &Bound<'_, PyDict>));
 operation!(check_organization, check_organization_async, check_organization_call(options: &Bound<'_, PyDict>));
@@ -182,6 +188,7 @@ operation!(
     remediate_organization_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>)
 );
 operation!(collect, collect_async, collect_call(path: PathBuf, options: &Bound<'_, PyDict>));
+operation!(verify_evidence, verify_evidence_async, verify_evidence_call(path: PathBuf));
 operation!(remediate, remediate_async, remediate_call(report: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>));
 operation!(
     remediate_keys,
@@ -204,5 +211,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(remediate_async, m)?)?;
     m.add_function(wrap_pyfunction!(remediate_keys, m)?)?;
     m.add_function(wrap_pyfunction!(remediate_keys_async, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_evidence, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_evidence_async, m)?)?;
     Ok(())
 }

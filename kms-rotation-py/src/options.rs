@@ -43,6 +43,8 @@ pub(crate) struct Options<'py> {
     on_call: Option<Bound<'py, PyAny>>,
     remediation: RemediateOptions,
     organization: OrganizationOptions,
+    /// `evidence=`: where `check_account` writes its evidence.
+    evidence: Option<std::path::PathBuf>,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -208,6 +210,7 @@ impl<'py> Options<'py> {
             | "max_accounts_in_flight"
             | "assume_role_in_caller_account"
             | "remediation_role_name" => self.set_organization(name, &value)?,
+            "evidence" => self.evidence = Some(extract(name, &value)?),
             other => {
                 return Err(Error::Python(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?}"
@@ -319,6 +322,9 @@ impl<'py> Options<'py> {
         }
         if let Some(log) = self.call_log()? {
             check = check.with_call_log(move |call| log(call));
+        }
+        if let Some(path) = &self.evidence {
+            check = check.with_evidence(path.clone());
         }
         let callback = self.on_progress.as_ref().map(|c| c.clone().unbind());
         Ok(Progress::attach(callback, check))

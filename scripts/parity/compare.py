@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ def canonical(report: Any) -> Any:
     if not isinstance(report, dict):
         return report
     report = dict(report)
+    if "verified" in report:
+        # An evidence case: the report the check gave, and whether its evidence re-checked to it.
+        report["report"] = canonical(report.get("report"))
+        return report
     report.pop("generated_at", None)
     if isinstance(report.get("stats"), dict):
         report["stats"] = {k: v for k, v in report["stats"].items() if k != "duration_ms"}
@@ -61,10 +66,44 @@ def differences(a: Any, b: Any, path: str = "$") -> list[str]:
     return [] if a == b else [f"{path}: {json.dumps(a)[:200]} != {json.dumps(b)[:200]}"]
 
 
+def run_cli_evidence(args: list[str]) -> dict[str, Any]:
+    """`check --evidence` with the report as JSON, then `verify-evidence`."""
+    with tempfile.TemporaryDirectory() as directory:
+        evidence, report = Path(directory) / "evidence.json", Path(directory) / "report.json"
+        done = subprocess.run(
+            [*args, "--format", "json", "--output", str(report), "--evidence", str(evidence)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode == 1:
+            return {"error": {"kind": "exit 1", "message": done.stderr}}
+        verify = subprocess.run(
+            [args[0], "verify-evidence", str(evidence)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        differences = [
+            line.removeprefix("error: ") for line in verify.stderr.splitlines() if line.startswith("error: ")
+        ]
+        return {
+            "report": {
+                "report": json.loads(report.read_text()),
+                "verified": verify.returncode == 0,
+                "differences": differences,
+            }
+        }
+
+
 def run_cli(cli: str, case: dict[str, Any]) -> dict[str, Any]:
     args = [cli, *case["cli"]]
     if "snapshot" in case:
         args += ["--snapshot", str(ROOT / case["snapshot"])]
+    if case.get("evidence"):
+        return run_cli_evidence(args)
     done = subprocess.run(
         [*args, "--format", "json"], capture_output=True, text=True, timeout=60, check=False
     )
@@ -136,6 +175,12 @@ def main() -> int:
                 for door in [d for d in lines if d != "python"]:
                     for difference in differences(expected, canonical(lines[door]["report"]))[:10]:
                         problems.append(f"python vs {door}: {difference}")
+                if case.get("evidence"):
+                    for door, line in lines.items():
+                        if line["report"].get("verified") is not True:
+                            problems.append(
+                                f"{door}: the evidence did not verify: {line['report'].get('differences')}"
+                            )
         print(f"{'ok  ' if not problems else 'FAIL'} {name} ({', '.join(lines)})")
         failures += [f"{name}: {problem}" for problem in problems]
     if failures and clock_changed:

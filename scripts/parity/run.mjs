@@ -5,8 +5,9 @@
 // {"case", "error"} (kind = the error's `code`, argument, message, line, column);
 // compare.py reads it beside run.py's and the CLI's. Options are snake_case in
 // the case file and spelled camelCase here, as this package takes them.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -33,6 +34,17 @@ async function answer(testCase) {
     case 'remediate': {
       const report = await kms.checkAccount(options)
       return kms.remediate(report, { client, ...camelCased(testCase.remediate_options) })
+    }
+    case 'check_account_evidence': {
+      const directory = mkdtempSync(join(tmpdir(), 'kms-rotation-parity-'))
+      try {
+        const path = join(directory, 'evidence.json')
+        const report = await kms.checkAccount({ ...options, evidence: path })
+        const { verified, differences } = await kms.verifyEvidence(path)
+        return { report: report.toJSON(), verified, differences }
+      } finally {
+        rmSync(directory, { recursive: true, force: true })
+      }
     }
     default:
       throw new Error(`unknown call ${call} in case ${testCase.name}`)

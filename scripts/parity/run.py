@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,16 @@ def answer(case: dict[str, Any]) -> Any:
     if call == "remediate":
         report = kms_rotation.check_account(client=client, **options)
         return kms_rotation.remediate(report, client=client, **case.get("remediate_options", {}))
+    if call == "check_account_evidence":
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "evidence.json"
+            report = kms_rotation.check_account(client=client, evidence=path, **options)
+            verification = kms_rotation.verify_evidence(path)
+            return {
+                "report": json.loads(report.to_json()),
+                "verified": verification["verified"],
+                "differences": verification["differences"],
+            }
     raise SystemExit(f"unknown call {call!r} in case {case['name']!r}")
 
 
@@ -63,7 +74,10 @@ def main() -> None:
             line: dict[str, Any] = {"case": case["name"]}
             try:
                 result = answer(case)
-                line["report"] = json.loads(result.to_json()) if hasattr(result, "to_json") else None
+                if isinstance(result, dict):
+                    line["report"] = result
+                else:
+                    line["report"] = json.loads(result.to_json()) if hasattr(result, "to_json") else None
             except Exception as exception:  # every failure is an answer to compare
                 line["error"] = error(exception)
             out.write(json.dumps(line) + "\n")

@@ -33,6 +33,8 @@ Exit codes:
   3  check: no FAIL, but an ERROR finding (we could not tell), a region not
      checked, or (with --organization, --ou or --accounts-file) an account
      not checked; collect: a region could not be read
+  4  verify-evidence: the evidence does not give the report (a file changed
+     after it was written, another tool version, a re-check that differs)
 
 Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration
 (reproducible output).";
@@ -63,6 +65,8 @@ enum Command {
     Remediate(RemediateArgs),
     /// Save an account's KMS facts as a snapshot file, to check offline later.
     Collect(CollectArgs),
+    /// Re-check the evidence `check --evidence` wrote, offline, and confirm it gives the same report.
+    VerifyEvidence(VerifyEvidenceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +228,18 @@ struct CheckArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     display: DisplayArgs,
+    /// Also write the facts the verdicts were made on to FILE (a snapshot file: --snapshot reads it back),
+    /// and beside it a manifest (NAME.manifest.json: SHA-256 of report and evidence, tool version, policy)
+    /// that `verify-evidence FILE` re-checks; the report is --output, else NAME.report.json. One account.
+    #[arg(long, value_name = "FILE")]
+    evidence: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct VerifyEvidenceArgs {
+    /// The evidence file `check --evidence` wrote (or its NAME.manifest.json).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
 }
 
 /// How the people formats look.
@@ -391,12 +407,13 @@ where
 
 async fn execute(cli: Cli) -> Result<u8, Failure> {
     let selection = match &cli.command {
-        Command::Check(args) => &args.selection,
-        Command::Remediate(args) => &args.selection,
-        Command::Collect(args) => &args.selection,
+        Command::Check(args) => Some(&args.selection),
+        Command::Remediate(args) => Some(&args.selection),
+        Command::Collect(args) => Some(&args.selection),
+        Command::VerifyEvidence(_) => None,
     };
     // Before any region or ARN is read: it decides which names are accepted.
-    if selection.allow_unknown_regions {
+    if selection.is_some_and(|selection| selection.allow_unknown_regions) {
         crate::allow_unknown_regions(true);
     }
     match cli.command {
@@ -410,7 +427,13 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 .into());
             }
             check_writable(&args.output)?;
+            if let Some(path) = &args.evidence {
+                crate::check_evidence_paths(path, args.output.as_deref())?;
+            }
             let source = Source::open(&args.selection)?;
+            if let Some(path) = &args.evidence {
+                return check_with_evidence(&source, &args, path, policy).await;
+            }
             if source.connection.organization().is_some() {
                 if !args.key.is_empty() {
                     return Err(
@@ -516,7 +539,71 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(if unlisted.is_empty() { 0 } else { 3 })
         }
+        Command::VerifyEvidence(args) => verify_evidence(&args.file).await,
     }
+}
+
+/// `check --evidence`: the report (to --output, else to standard output
+/// and, as canonical JSON, beside the evidence), the evidence and its manifest.
+async fn check_with_evidence(source: &Source, args: &CheckArgs, path: &Path, policy: Policy) -> Result<u8, Failure> {
+    if source.connection.organization().is_some() {
+        return Err(
+            "--evidence is written for one account's check; it cannot be combined with an organisation run \
+                    (check each account with --role-arn and --evidence)"
+                .into(),
+        );
+    }
+    if !args.key.is_empty() {
+        return Err("--evidence is written for a whole-account check; it cannot be combined with --key".into());
+    }
+    let options = source.check_options(&args.selection, policy)?;
+    let (mut report, evidence) = source.connection.check_account_with_evidence(&options).await?;
+    if let Some(epoch) = source_date_epoch() {
+        report.generated_at = Timestamp::from_epoch_seconds(epoch);
+        report.stats.duration_ms = 0;
+    }
+    let display = render_options(&args.display, &args.output);
+    let report_file = args
+        .output
+        .as_ref()
+        .map(|output| crate::ReportFile::new(output, args.format, display));
+    if args.output.is_none() {
+        emit(&render(&report, args.format, display), &None)?;
+    }
+    let files = evidence.write(path, &report, report_file.as_ref())?;
+    eprintln!(
+        "wrote the evidence {} (report {}, manifest {}): kms-rotation verify-evidence {} re-checks it",
+        files.evidence.display(),
+        files.report.display(),
+        files.manifest.display(),
+        files.evidence.display()
+    );
+    warn_unchecked_regions(&report);
+    Ok(report.exit_code())
+}
+
+/// `verify-evidence FILE`: 0 when the evidence gives the report, 4 (with what differs) when not.
+async fn verify_evidence(file: &Path) -> Result<u8, Failure> {
+    let verification = crate::verify_evidence(file).await?;
+    if verification.verified {
+        println!(
+            "verified: the evidence {} gives the report {} byte for byte (kms-rotation {}; taken from the manifest {}: {})",
+            verification.evidence,
+            verification.report,
+            verification.tool_version,
+            verification.manifest,
+            verification.run_specific_fields.join(", ")
+        );
+        return Ok(0);
+    }
+    for difference in &verification.differences {
+        eprintln!("error: {difference}");
+    }
+    eprintln!(
+        "not verified: the evidence {} does not give the report {} (manifest {})",
+        verification.evidence, verification.report, verification.manifest
+    );
+    Ok(4)
 }
 
 impl PolicyArgs {

@@ -102,7 +102,10 @@ impl RetryConfig {
     }
 
     /// Whether to try again after `error` on attempt `attempt` (1-based), with
-    /// `elapsed` since the first attempt and `wait` before the next.
+    /// `elapsed` since the first attempt and `wait` before the next. The one
+    /// rule for every door: an error that is not retryable — among them every
+    /// error a snapshot recorded as observed, throttling included — is final
+    /// at once, with no backoff and no wait.
     pub(crate) fn should_retry(&self, error: &ApiError, attempt: u32, elapsed: Duration, wait: Duration) -> bool {
         if !error.retryable || attempt >= self.max_attempts || elapsed + wait >= self.deadline {
             return false;

@@ -29,7 +29,8 @@ pub struct SnapshotKey {
     /// What `ListResourceTags` answers; `None` when never read (a tag
     /// exemption over it is then missing evidence, never "not tagged").
     pub tags: Option<Vec<Tag>>,
-    /// Errors replayed on every call of an operation for this key.
+    /// Errors recorded as observed: replayed on every call of an operation for
+    /// this key, each final at once (a fact, never retried).
     pub errors: Vec<(Operation, ApiError)>,
     /// `false` for a key known only from `ListKeys` (its `DescribeKey` failed):
     /// only its id and ARN are recorded, never invented metadata.
@@ -110,7 +111,8 @@ impl SnapshotKey {
         self
     }
 
-    /// Replays `error` on every call of `op` for this key.
+    /// Records `error` as observed for `op`: every call of `op` for this key
+    /// answers it, final at once (the engine does not retry a recorded fact).
     pub fn with_error(mut self, op: Operation, error: ApiError) -> Self {
         self.errors.push((op, error));
         self
@@ -561,7 +563,8 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Makes every call of `op` in `region` fail with `error` (e.g. `UnrecognizedClientException` on `ListKeys`).
+    /// Makes every call of `op` in `region` fail with `error` (e.g. `UnrecognizedClientException` on `ListKeys`),
+    /// recorded as observed: final at once, never retried.
     pub fn set_region_error(&self, region: &str, op: Operation, error: ApiError) {
         lock(&self.shared.regions)
             .entry(region.to_owned())

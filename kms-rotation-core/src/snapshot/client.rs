@@ -69,10 +69,16 @@ fn not_found(key: &str) -> ApiError {
 }
 
 /// The replayed error for `op`, if one is due; counts down `Times`.
+///
+/// An error recorded without `Times` (what `collect` writes, a CloudSploit
+/// collection's, [`SnapshotKey::with_error`](crate::SnapshotKey::with_error)'s)
+/// is a fact as it was observed, answered on every call: it is final at once
+/// (not retryable), so the engine neither backs off nor waits out a recorded
+/// `ThrottlingException`. `Times` simulates a transient fault, retried as a live one.
 fn due_error(recorded: Option<&mut (ApiError, Option<u32>)>) -> Option<ApiError> {
     let (error, times) = recorded?;
     match times {
-        None => Some(error.clone()),
+        None => Some(error.clone().not_retryable()),
         Some(0) => None,
         Some(n) => {
             *n -= 1;

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import os
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -187,6 +188,7 @@ def check_account(
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
+    evidence: str | os.PathLike[str] | None = None,
 ) -> AccountReport:
     """Checks every key in the requested regions and returns the ``AccountReport``.
 
@@ -232,6 +234,11 @@ def check_account(
             client's connection pool, else the core's).
         on_progress: called with a ``ProgressEvent`` as the scan goes; an exception it
             raises stops further calls and is raised when the scan returns.
+        evidence: also write the facts the verdicts were made on to this file (a
+            snapshot file: ``load_snapshot`` reads it back), the report beside it as
+            ``NAME.report.json`` and a manifest ``NAME.manifest.json`` (SHA-256 of
+            report and evidence, tool version, policy) that ``verify_evidence``
+            re-checks offline. The account is then read as ``collect`` reads it.
 
     Returns:
         The ``AccountReport``. AWS errors about keys or regions are in it, not raised.
@@ -638,6 +645,34 @@ def remediate_organization(
     return _native.remediate_organization(options.pop("report"), options)
 
 
+def verify_evidence(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Re-checks, offline, the evidence ``check_account(evidence=...)`` (or
+    ``kms-rotation check --evidence``) wrote, and compares the report it gives
+    with the report file byte for byte, apart from the run-specific fields the
+    manifest names (``source`` and ``stats``: how and where the facts were read).
+
+    Args:
+        path: the evidence file, or its ``NAME.manifest.json``.
+
+    Returns:
+        ``{"verified": bool, "differences": [str, ...], "manifest": str,
+        "report": str, "evidence": str, "tool_version": str,
+        "run_specific_fields": [str, ...]}``; ``differences`` names each thing
+        that differs (a file changed after it was written, another tool
+        version, a re-check that gives another report).
+
+    Raises:
+        FileAccessError: the manifest, the evidence or the report cannot be read.
+        InvalidInputError: the file is neither evidence nor its manifest.
+    """
+    return json.loads(_native.verify_evidence(os.fspath(path)))
+
+
+async def verify_evidence_async(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Like ``verify_evidence``, as a coroutine: ``result = await verify_evidence_async(path)``."""
+    return json.loads(await _native.verify_evidence_async(os.fspath(path)))
+
+
 def boto3_client_factory(
     session: Any = None, **client_kwargs: Any
 ) -> Callable[[str, str, Mapping[str, str] | None], Any]:
@@ -782,4 +817,6 @@ __all__ = [
     "remediate_keys_async",
     "remediate_organization",
     "remediate_organization_async",
+    "verify_evidence",
+    "verify_evidence_async",
 ]

@@ -42,6 +42,8 @@ def remediate_keys(keys: str | list[str] | tuple[str, ...], options: _Options) -
 def remediate_keys_async(
     keys: str | list[str] | tuple[str, ...], options: _Options
 ) -> Awaitable[RemediationReport]: ...
+def verify_evidence(path: _Path) -> str: ...
+def verify_evidence_async(path: _Path) -> Awaitable[str]: ...
 def load_cloudsploit_collection(path: _Path) -> Snapshot:
     """Reads a CloudSploit collection (the file ``cloudsploit --collection FILE``
     writes): its ``kms.listKeys``, ``kms.listAliases``, ``kms.describeKey`` and
@@ -842,4 +844,6 @@ __all__ = [
     "remediate_organization_async",
     "run_cli",
     "run_conformance",
+    "verify_evidence",
+    "verify_evidence_async",
 ]
