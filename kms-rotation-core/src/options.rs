@@ -177,6 +177,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("rotation_history"),
     OptionSpec::same("max_days_since_rotation"),
     OptionSpec::same("accept_on_demand_rotation"),
+    // What changed since an earlier run.
+    OptionSpec::same("baseline"),
+    OptionSpec::same("fail_on"),
     // How hard to push the API.
     OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
     OptionSpec::same("max_in_flight"),

@@ -68,6 +68,8 @@ const APPLIES = {
   maxAccountsInFlight: ORGANIZATIONS,
   assumeRoleInCallerAccount: ORGANIZATIONS,
   remediationRoleName: ORGANIZATIONS,
+  baseline: ['checkAccount', 'checkOrganization'],
+  failOn: ['checkAccount', 'checkOrganization'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

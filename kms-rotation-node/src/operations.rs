@@ -12,7 +12,7 @@ use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 
 use crate::error::BindingError;
-use crate::options::{Request, Takes};
+use crate::options::{Request, Takes, report_text};
 use crate::results::{AccountReport, Finding, OrganizationReport, RemediationReport, ReportClass};
 use crate::snapshot::Snapshot;
 use crate::{HandOver, convert, promise, read_string};
@@ -88,7 +88,7 @@ pub fn check_account<'env>(
         env,
         Ok(()),
         options,
-        Takes::SCAN,
+        Takes::CHECK_ACCOUNT,
         |(), connection, request| async move { Ok(AccountReport::new(connection.check_account(&request.check).await?)) },
     )
 }
@@ -101,7 +101,7 @@ pub fn check_account<'env>(
 ///
 /// @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
 #[napi(
-    ts_args_type = "path: string, options?: CheckAccountOptions",
+    ts_args_type = "path: string, options?: CollectOptions",
     ts_return_type = "Promise<Snapshot>"
 )]
 pub fn collect<'env>(
@@ -286,26 +286,4 @@ where
         return Ok(instance.checked().inner.clone());
     }
     Ok(Arc::new(C::Core::from_json(&report_text(env, report)?)?))
-}
-
-/// A report given as its JSON text or its `toJSON()` object.
-fn report_text(env: &Env, report: Unknown<'_>) -> Result<String, BindingError> {
-    let invalid = |message: String| BindingError::invalid("report", message);
-    let text = match report.get_type() {
-        Ok(ValueType::String) => read_string(report, "report")?,
-        Ok(ValueType::Object) => {
-            let stringify = || -> napi::Result<String> {
-                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
-                let stringify: Function<'_, Unknown<'_>, String> = json.get_named_property("stringify")?;
-                stringify.apply(json, report)
-            };
-            stringify().map_err(|e| invalid(format!("report cannot be written as JSON: {}", e.reason)))?
-        }
-        _ => {
-            return Err(invalid(
-                "report must be a report of this package, its toJSON() object or its JSON text".to_owned(),
-            ));
-        }
-    };
-    Ok(text)
 }

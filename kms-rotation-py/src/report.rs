@@ -399,6 +399,9 @@ record!(Finding |this, py| {
     remediation => this.remediation.as_deref().cloned().map(RemediationPlan);
     /// The API error behind an ``ERROR``.
     error => error_info(this.error.as_deref());
+    /// How the finding compares with the baseline run: ``"new"``, ``"unchanged"``,
+    /// ``"resolved"`` or ``"regressed"``; ``None`` without a baseline.
+    baseline_state => this.baseline_state.map(|state| state.as_str());
 });
 
 value_class!(
@@ -536,13 +539,16 @@ report_record!(AccountReport |this, py| {
     summary => Summary(this.summary);
     /// API calls, retries, duration.
     stats => Stats(this.stats.clone());
+    /// The comparison with the baseline run as a dict (``counts``, ``gone``,
+    /// ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one.
+    baseline => to_dict(py, &this.baseline)?;
 }
 findings:
     /// One finding per listed key, sorted by region then key ARN.
 render:
     /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
-    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
-    /// or ``"junit"``, as the CLI writes it. ``color`` colours the table;
+    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``,
+    /// ``"junit"`` or ``"sarif"``, as the CLI writes it. ``color`` colours the table;
     /// ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
     ///
     /// Raises:
@@ -628,6 +634,8 @@ report_record!(OrganizationReport |this, py| {
     stats => Stats(this.stats.clone());
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0.
     exit_code => this.exit_code();
+    /// The comparison with the baseline run as a dict; ``None`` without one (see ``AccountReport.baseline``).
+    baseline => to_dict(py, &this.baseline)?;
 }
 findings:
     /// Every finding of every checked account, sorted by account, region, key ARN.
