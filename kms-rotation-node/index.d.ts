@@ -146,6 +146,27 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
+  /** How the finding compares with the baseline run; absent without a baseline. */
+  baseline_state?: BaselineState
+}
+
+/** How a finding compares with the same key's finding in a baseline run. */
+export type BaselineState = 'new' | 'unchanged' | 'resolved' | 'regressed'
+
+/** How a report compares with its baseline run (`report.baseline`). */
+export interface BaselineComparison {
+  /** When the baseline run was made (RFC 3339). */
+  generated_at: string
+  /** Which failures decide the exit code. */
+  fail_on: 'any' | 'new'
+  /** Findings counted by state; `resolved` includes the gone findings. */
+  counts: { new: number; unchanged: number; resolved: number; regressed: number }
+  /** The baseline's findings whose keys this run did not list, each `resolved`. */
+  gone: FindingJson[]
+  /** Baseline findings in regions or accounts this run could not check. */
+  not_compared: number
+  /** The baseline's findings of keys this run judged otherwise: what they were. */
+  changed?: FindingJson[]
 }
 
 /** One requested region of a report. */
@@ -216,6 +237,8 @@ export interface AccountReportJson {
   findings: FindingJson[]
   summary: Summary
   stats: Stats
+  /** The comparison with the baseline run (`baseline` option); absent without one. */
+  baseline?: BaselineComparison
 }
 
 /** One account of an {@link OrganizationReport}. */
@@ -261,6 +284,8 @@ export interface OrganizationReportJson {
   summary: Summary
   account_summary: AccountCounts
   stats: Stats
+  /** The comparison with the baseline run (`baseline` option); absent without one. */
+  baseline?: BaselineComparison
 }
 
 /** What happened to one remediation target. */
@@ -421,19 +446,22 @@ export interface SdkClientClasses {
 export type SdkClientConfig = Record<string, unknown>
 
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
-export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit' | 'sarif'
 
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
-/** The options of {@link checkAccount} and {@link collect}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions
+/** The options of {@link checkAccount}. */
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & BaselineOptions
+
+/** The options of {@link collect}. */
+export type CollectOptions = ConnectionOptions & CheckOptions
 
 /** The options of {@link remediate}. */
 export type RemediateOptions = ConnectionOptions & RemediationOptions
 
 /** The options of {@link checkOrganization}. */
-export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions
+export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions & BaselineOptions
 
 /** The options of {@link remediateOrganization}. */
 export type RemediateOrganizationOptions = ConnectionOptions & RemediationOptions & OrganizationOptions
@@ -499,6 +527,8 @@ export declare class AccountReport {
   get summary(): Summary
   /** API calls, retries, duration. */
   get stats(): Stats
+  /** The comparison with the baseline run (`baseline` option); `null` without one. */
+  get baseline(): BaselineComparison | null
   /**
    * The CLI's exit code for this report: 2 when a key fails; else 3 when a
    * key is `ERROR` or a region was not checked; else 0.
@@ -509,7 +539,7 @@ export declare class AccountReport {
   /**
    * The report rendered by the core: `'json'` (the canonical JSON text),
    * `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'`, `'html'`, `'markdown'`,
-   * `'junit'` or `'table'` (the default).
+   * `'junit'`, `'sarif'` or `'table'` (the default).
    *
    * @throws `INVALID_INPUT` for an unknown format or unknown options.
    */
@@ -542,6 +572,8 @@ export declare class Finding {
   get remediation(): RemediationPlan | null
   /** The API error behind an `ERROR`. */
   get error(): ErrorInfo | null
+  /** How the finding compares with the baseline run; `null` without a baseline. */
+  get baseline_state(): BaselineState | null
   /** The finding's canonical JSON as a plain object. */
   toJSON(): FindingJson
 }
@@ -577,6 +609,8 @@ export declare class OrganizationReport {
   get account_summary(): AccountCounts
   /** API calls, retries, duration, over every account. */
   get stats(): Stats
+  /** The comparison with the baseline run (`baseline` option); `null` without one. */
+  get baseline(): BaselineComparison | null
   /**
    * The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
    * a region or an account was not checked; else 0.
@@ -734,6 +768,23 @@ export interface AwsCredentials {
   sessionToken?: string
 }
 
+/** What changed since an earlier run ({@link checkAccount}, {@link checkOrganization}). */
+export interface BaselineOptions {
+  /**
+   * An earlier run's report: the report, its `toJSON()` object, its JSON
+   * text, or the path of its JSON file. Each finding's `baseline_state` says
+   * `new`, `unchanged`, `resolved` or `regressed`; `report.baseline` holds
+   * the counts and the keys gone since. A report of another account, region
+   * set or policy is refused (`INVALID_INPUT`, naming what differs).
+   */
+  baseline?: AccountReport | OrganizationReport | AccountReportJson | OrganizationReportJson | string
+  /**
+   * `'any'` (the default) or `'new'`: `exitCode()` counts only findings new
+   * or regressed since `baseline` (which it needs).
+   */
+  failOn?: 'any' | 'new'
+}
+
 /**
  * Checks every key in the requested regions (all regions in parallel).
  *
@@ -821,7 +872,7 @@ export declare function checkOrganization(options?: CheckOrganizationOptions): P
  *
  * @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
  */
-export declare function collect(path: string, options?: CheckAccountOptions): Promise<Snapshot>
+export declare function collect(path: string, options?: CollectOptions): Promise<Snapshot>
 
 /** How one case of the conformance suite ended. */
 export interface ConformanceCase {

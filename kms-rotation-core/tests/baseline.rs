@@ -305,7 +305,7 @@ async fn every_format_shows_the_difference() {
     );
     let new_id = new.rsplit('/').next().unwrap();
     assert!(
-        table.contains(&format!("new since the baseline: FAIL")) && table.contains(new_id),
+        table.contains("new since the baseline: FAIL") && table.contains(new_id),
         "{table}"
     );
     assert!(table.contains("resolved, key gone:"), "{table}");

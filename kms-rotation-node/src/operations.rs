@@ -5,9 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use kms_rotation_core::{CheckReport, Connection, OPTIONS};
-use napi::bindgen_prelude::{
-    ClassInstance, FromNapiValue, Function, JsObjectValue, Object, PromiseRaw, ToNapiValue, Unknown,
-};
+use napi::bindgen_prelude::{ClassInstance, FromNapiValue, PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 

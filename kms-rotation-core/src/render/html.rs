@@ -267,9 +267,9 @@ fn finding_row(out: &mut String, f: &Finding, fix_all: &str, previous: Option<&F
     };
     let _ = write!(out, "<td>{alias_cell}</td><td>{}</td><td>", f.reason);
     if gone {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p class=\"since\">Resolved since the baseline: the key was not listed. It was {} {}: {}</p></td></tr>\n",
+            "<p class=\"since\">Resolved since the baseline: the key was not listed. It was {} {}: {}</p></td></tr>",
             f.status,
             f.reason,
             text(&f.message)
