@@ -3,7 +3,7 @@
 # Multitool's `validate` (npm @microsoft/sarif-multitool, a self-contained Linux build) and the
 # SARIF 2.1.0 JSON schema inside that package, under ajv. Validates the demo account's SARIF,
 # the demo against a baseline (with absent results), the rotation-history snapshot's, the golden
-# file, and the organisation SARIF tests/sarif.rs writes (target/tmp/organization.sarif, so run
+# file, and the organisation SARIF tests/sarif.rs writes (its CARGO_TARGET_TMPDIR, so run
 # after cargo test, as scripts/test.sh does). Under CI=1 a validator that cannot be installed or
 # run is a failure; otherwise the test is skipped with a warning.
 set -euo pipefail
@@ -41,7 +41,7 @@ render "$out/demo-baseline.sarif" --snapshot examples/data/demo-account.json --e
     --baseline examples/data/demo-baseline.json
 render "$out/rotation-history.sarif" --snapshot examples/data/rotation-history.json --max-days-since-rotation 90
 files=("$out/demo.sarif" "$out/demo-baseline.sarif" "$out/rotation-history.sarif" kms-rotation-core/tests/golden/demo.sarif)
-organization=target/tmp/organization.sarif
+organization="target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}tmp/organization.sarif"
 if [[ -f "$organization" ]]; then
     files+=("$organization")
 elif [[ "${CI:-}" == 1 ]]; then

@@ -4,7 +4,7 @@
 //! same bytes for the same findings, and organisation reports naming each
 //! finding's account. The SARIF Multitool and the SARIF 2.1.0 schema of its
 //! package validate these files in scripts/test-sarif.sh (this test writes the
-//! organisation's to `target/tmp/organization.sarif` for it).
+//! organisation's to `CARGO_TARGET_TMPDIR/organization.sarif` for it).
 
 use std::collections::BTreeMap;
 
