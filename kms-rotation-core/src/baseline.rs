@@ -126,15 +126,10 @@ impl BaselineComparison {
         }
     }
 
-    /// The baseline's finding of the key `finding` is about, when the baseline
-    /// judged it otherwise (see `changed`).
-    pub fn previous(&self, finding: &Finding) -> Option<&Finding> {
-        self.changed.iter().find(|old| {
-            old.account_id == finding.account_id
-                && old.region == finding.region
-                && old.key_arn == finding.key_arn
-                && old.key_id == finding.key_id
-        })
+    /// The baseline's findings of the keys it judged otherwise (`changed`),
+    /// found by the key a finding is about.
+    pub fn previous_findings(&self) -> PreviousFindings<'_> {
+        PreviousFindings(self.changed.iter().map(|old| (key_of(old), old)).collect())
     }
 
     /// One line for people: `Since the baseline of 2026-12-01T00:00:00Z: 1 new, 0 regressed, 3 unchanged, 2 resolved.`
@@ -152,5 +147,23 @@ impl BaselineComparison {
         }
         line.push('.');
         line
+    }
+}
+
+/// A finding's key: account, region, ARN, id.
+type KeyOf<'a> = (Option<&'a str>, &'a str, &'a str, &'a str);
+
+fn key_of(f: &Finding) -> KeyOf<'_> {
+    (f.account_id.as_deref(), &f.region, &f.key_arn, &f.key_id)
+}
+
+/// What the baseline said about the keys judged otherwise now, by key.
+#[derive(Debug)]
+pub struct PreviousFindings<'a>(std::collections::HashMap<KeyOf<'a>, &'a Finding>);
+
+impl<'a> PreviousFindings<'a> {
+    /// The baseline's finding of the key `finding` is about, when the baseline judged it otherwise.
+    pub fn of(&self, finding: &Finding) -> Option<&'a Finding> {
+        self.0.get(&key_of(finding)).copied()
     }
 }

@@ -72,7 +72,7 @@ pub use arn::{
     Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, OPT_IN_REGIONS, Regions, allow_unknown_regions, check_region,
     is_opt_in_region,
 };
-pub use baseline::{BaselineComparison, BaselineCounts, FailOn};
+pub use baseline::{BaselineComparison, BaselineCounts, FailOn, PreviousFindings};
 pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};

@@ -196,8 +196,9 @@ pub(super) fn account(report: &AccountReport) -> String {
     .collect();
     let mut rows = String::with_capacity(report.findings.len() * 700);
     let fix_all = remediate_command(report.source.as_ref());
+    let previous = baseline.map(|b| b.previous_findings());
     for f in for_people(&report.findings) {
-        finding_row(&mut rows, f, &fix_all, baseline.and_then(|b| b.previous(f)), false);
+        finding_row(&mut rows, f, &fix_all, previous.as_ref().and_then(|p| p.of(f)), false);
     }
     let gone = baseline.map_or(&[][..], |b| b.gone.as_slice());
     for old in gone {

@@ -10,8 +10,8 @@
 //!   ARN, as the artifact URI (code scanning needs a location on every result)
 //!   and as a logical location of kind `resource`.
 //! - **`partialFingerprints`** (`kmsRotationKey/v1`): the SHA-256 of the
-//!   location's identity (account, region, key ARN), so an alert stays the
-//!   same alert across runs whatever the time, the order or the message.
+//!   location's identity (a live key's ARN), so an alert stays the same alert
+//!   across runs whatever the time, the order or the message.
 //! - **No timestamps**: the same findings give the same bytes.
 //! - **With a baseline**: each result has its `baselineState` (`new`,
 //!   `unchanged`, `updated` when only the message changed), and the baseline's
@@ -19,8 +19,6 @@
 //!   for another reason) are added with `baselineState` `absent`, kind `pass`
 //!   and level `none`. Code scanning does its own comparison: upload a SARIF
 //!   made without `--baseline` there.
-
-use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -60,12 +58,18 @@ fn result_location(f: &Finding) -> ResultLocation {
         "physicalLocation": {"artifactLocation": {"uri": f.key_arn}},
         "logicalLocations": [{"name": name, "fullyQualifiedName": f.key_arn, "kind": "resource"}],
     });
-    let identity = format!(
-        "{}|{}|{}",
-        f.account_id.as_deref().unwrap_or_default(),
-        f.region,
-        if f.key_arn.is_empty() { &f.key_id } else { &f.key_arn }
-    );
+    // The ARN names the key's partition, region and account: the same key gets the
+    // same fingerprint from an account's check and from an organisation's.
+    let identity = if f.key_arn.is_empty() {
+        format!(
+            "{}|{}|{}",
+            f.account_id.as_deref().unwrap_or_default(),
+            f.region,
+            f.key_id
+        )
+    } else {
+        f.key_arn.clone()
+    };
     ResultLocation { location, identity }
 }
 
@@ -164,29 +168,10 @@ fn needs_work(status: Status) -> bool {
 /// The SARIF log of a check report.
 pub(super) fn check(report: ReportView<'_>) -> String {
     let baseline = report.baseline();
-    let previous: HashMap<(&Option<String>, &str, &str, &str), &Finding> = baseline
-        .map(|b| {
-            b.changed
-                .iter()
-                .map(|old| {
-                    (
-                        (
-                            &old.account_id,
-                            old.region.as_str(),
-                            old.key_arn.as_str(),
-                            old.key_id.as_str(),
-                        ),
-                        old,
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let previous = baseline.map(|b| b.previous_findings());
     let mut results = Vec::new();
     for f in report.findings() {
-        let old = previous
-            .get(&(&f.account_id, f.region.as_str(), f.key_arn.as_str(), f.key_id.as_str()))
-            .copied();
+        let old = previous.as_ref().and_then(|p| p.of(f));
         // The baseline's failing result for this key, if it had another rule: now absent.
         if let Some(old) = old.filter(|old| needs_work(old.status) && old.reason != f.reason) {
             results.push(absent(old));
