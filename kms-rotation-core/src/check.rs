@@ -10,7 +10,9 @@ use tokio::time::Instant;
 
 use crate::api::{ApiError, ErrorKind, Operation};
 use crate::arn::{KeyRef, check_region, check_region_shape};
+use crate::baseline::FailOn;
 use crate::client::{Clients, KmsClient};
+use crate::comparison::Baseline;
 use crate::engine::progress::emit;
 use crate::engine::{
     AliasesByKey, ApiCall, CallLog, Caller, Counters, ProgressCallback, ProgressEvent, Rates, RetryConfig,
@@ -44,6 +46,8 @@ pub struct CheckOptions {
     call_log: Option<CallLog>,
     now: Option<Timestamp>,
     evidence: Option<std::path::PathBuf>,
+    baseline: Option<Arc<Baseline>>,
+    fail_on: FailOn,
 }
 
 impl std::fmt::Debug for CheckOptions {
@@ -58,6 +62,8 @@ impl std::fmt::Debug for CheckOptions {
             .field("call_log", &self.call_log.is_some())
             .field("now", &self.now)
             .field("evidence", &self.evidence)
+            .field("baseline", &self.baseline.is_some())
+            .field("fail_on", &self.fail_on)
             .finish()
     }
 }
@@ -74,6 +80,8 @@ impl Default for CheckOptions {
             call_log: None,
             now: None,
             evidence: None,
+            baseline: None,
+            fail_on: FailOn::Any,
         }
     }
 }
@@ -159,6 +167,51 @@ impl CheckOptions {
     pub fn with_now(mut self, now: Timestamp) -> Self {
         self.now = Some(now);
         self
+    }
+
+    /// Compares the report with an earlier run's (`--baseline`): each finding
+    /// is marked `new`, `unchanged`, `resolved` or `regressed`, and the
+    /// baseline's findings whose keys are gone are kept. A baseline of another
+    /// policy or region set is refused before any KMS call; of another account,
+    /// as soon as the listing tells the account. Whole-account and
+    /// organisation checks only.
+    pub fn with_baseline(mut self, baseline: Baseline) -> Self {
+        self.baseline = Some(Arc::new(baseline));
+        self
+    }
+
+    /// Which failures decide the exit code: [`FailOn::Any`] (the default) or,
+    /// with a baseline, [`FailOn::New`]: only new and regressed ones.
+    pub fn with_fail_on(mut self, fail_on: FailOn) -> Self {
+        self.fail_on = fail_on;
+        self
+    }
+
+    /// The baseline to compare with, if any; [`FailOn::New`] without one is
+    /// refused (before any call).
+    pub(crate) fn baseline(&self) -> Result<Option<&Baseline>> {
+        if self.fail_on == FailOn::New && self.baseline.is_none() {
+            return Err(Error::invalid(
+                "fail_on",
+                "new",
+                "needs a baseline: give the report of an earlier run as `baseline`",
+            ));
+        }
+        Ok(self.baseline.as_deref())
+    }
+
+    /// These options without the baseline (and with the default `fail_on`):
+    /// an organisation's accounts are checked so, and compared once, together.
+    pub(crate) fn without_baseline(&self) -> Self {
+        let mut options = self.clone();
+        options.baseline = None;
+        options.fail_on = FailOn::Any;
+        options
+    }
+
+    /// Which failures decide the exit code.
+    pub fn fail_on(&self) -> FailOn {
+        self.fail_on
     }
 
     /// The run's clock: the time fixed with [`CheckOptions::with_now`], else the current time.
@@ -469,6 +522,13 @@ pub async fn check_keys(
     options: &CheckOptions,
 ) -> Result<AccountReport> {
     let started = Instant::now();
+    if options.baseline()?.is_some() {
+        return Err(Error::invalid(
+            "baseline",
+            "keys",
+            "a baseline compares whole-account or organisation checks, not a list of keys",
+        ));
+    }
     let counters = options.counters();
     let mut report = check_keys_with(clients, region, keys, options, &counters).await?;
     report.stats = counters.stats(started);
@@ -560,6 +620,11 @@ pub(crate) fn region_clients(clients: &Clients, options: &CheckOptions, what: &s
 pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<AccountReport> {
     let started = Instant::now();
     let region_clients = region_clients(clients, options, "check")?;
+    let baseline = options.baseline()?;
+    if let Some(baseline) = baseline {
+        let regions: Vec<String> = region_clients.iter().map(|c| c.region().to_owned()).collect();
+        baseline.check_account_run(options.policy(), Some(&regions))?;
+    }
     let counters = Arc::new(options.counters());
     let now = options.now();
     // Each region on a task of its own, so that regions share the runtime's worker threads.
@@ -587,6 +652,9 @@ pub async fn check_account(clients: &Clients, options: &CheckOptions) -> Result<
     rules::narrow_missing_imports(&mut report.findings);
     report.normalize();
     report.stats = counters.stats(started);
+    if let Some(baseline) = baseline {
+        baseline.apply_to_account(&mut report, options.fail_on())?;
+    }
     Ok(report)
 }
 

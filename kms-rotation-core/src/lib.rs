@@ -39,11 +39,13 @@ mod arn;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod aws_json;
+mod baseline;
 mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod client;
 mod collect;
+mod comparison;
 pub mod conformance;
 mod connection;
 pub mod continuous;
@@ -73,10 +75,12 @@ pub use arn::{
     Arn, KNOWN_PARTITIONS, KNOWN_REGIONS, KeyRef, OPT_IN_REGIONS, Regions, allow_unknown_regions, check_region,
     is_opt_in_region,
 };
+pub use baseline::{BaselineComparison, BaselineCounts, FailOn, PreviousFindings};
 pub use check::{CheckOptions, check_account, check_key, check_key_operations, check_keys};
 pub use client::json::{JsonClient, JsonTransport, TransportError};
 pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
+pub use comparison::Baseline;
 pub use connection::{Connection, ConnectionOptions};
 pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
@@ -85,6 +89,7 @@ pub use evidence::{
     Evidence, EvidenceFiles, EvidenceVerification, MANIFEST_KIND, RUN_SPECIFIC_FIELDS, ReportFile,
     check_evidence_paths, evidence_manifest_path, evidence_report_path, verify_evidence,
 };
+pub use model::BaselineState;
 pub use model::{
     Alias, ErrorInfo, Finding, KeyListEntry, KeyManager, KeyMetadata, KeySpec, KeyState, KeySummary, KeyUsage,
     MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,

@@ -745,6 +745,28 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in the decision table's order (what SARIF lists as its
+    /// rules). A new reason goes here and in [`crate::rules::reason_help`].
+    pub const ALL: [Reason; 17] = [
+        Reason::Exempted,
+        Reason::AwsManaged,
+        Reason::PendingDeletion,
+        Reason::CustomKeyStore,
+        Reason::ImportedKeyMaterial,
+        Reason::UnsupportedKeySpec,
+        Reason::Disabled,
+        Reason::RotationDisabled,
+        Reason::RotationPeriodTooLong,
+        Reason::RotationEnabled,
+        Reason::RotationOverdue,
+        Reason::RotatedOnDemand,
+        Reason::CreatedWithinWindow,
+        Reason::ApiError,
+        Reason::InvalidResponse,
+        Reason::IncompleteMetadata,
+        Reason::MissingEvidence,
+    ];
+
     /// The report spelling, e.g. `rotation_disabled`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -902,6 +924,9 @@ pub struct Finding {
     /// never calls); empty when nothing was.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub ignored: Vec<String>,
+    /// How the finding compares with the baseline run; absent without a baseline.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline_state: Option<BaselineState>,
 }
 
 aws_enum! {
@@ -1104,6 +1129,49 @@ impl LastUsage {
             (None, None, Some(since)) => format!("Not used since tracking began on {}.", day(since)),
             (None, None, None) => "Not used since tracking began.".to_owned(),
         }
+    }
+}
+
+/// How a finding compares with the same key's finding in a baseline run
+/// (`--baseline`): what a CI gate on new failures reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineState {
+    /// The key was not in the baseline.
+    New,
+    /// As bad as in the baseline, or as good: `FAIL` then and now, `PASS` then and now,
+    /// or `FAIL` then and `ERROR` now (not known to be fixed).
+    Unchanged,
+    /// `FAIL` or `ERROR` in the baseline and passing now (`PASS`, `NOT_APPLICABLE`,
+    /// `EXEMPT`), or in the baseline and gone (the key was not listed this run).
+    Resolved,
+    /// Worse than in the baseline: passing then and `FAIL` or `ERROR` now, or `ERROR` then and `FAIL` now.
+    Regressed,
+}
+
+impl BaselineState {
+    /// Every state, in the order summaries show them.
+    pub const ALL: [BaselineState; 4] = [
+        BaselineState::New,
+        BaselineState::Regressed,
+        BaselineState::Unchanged,
+        BaselineState::Resolved,
+    ];
+
+    /// The report spelling, e.g. `regressed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Resolved => "resolved",
+            BaselineState::Regressed => "regressed",
+        }
+    }
+}
+
+impl fmt::Display for BaselineState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -179,6 +179,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("accept_on_demand_rotation"),
     OptionSpec::same("material_expiry_warning_days"),
     OptionSpec::same("last_usage"),
+    // What changed since an earlier run.
+    OptionSpec::same("baseline"),
+    OptionSpec::same("fail_on"),
     // How hard to push the API.
     OptionSpec::cli("max_requests_per_second", "--max-rps", "short form"),
     OptionSpec::same("max_in_flight"),

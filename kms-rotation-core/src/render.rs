@@ -8,6 +8,7 @@
 mod html;
 mod junit;
 mod markdown;
+mod sarif;
 mod table;
 
 use std::borrow::Cow;
@@ -63,11 +64,13 @@ pub enum Format {
     Markdown,
     /// JUnit XML: one test suite per region, one test case per key.
     Junit,
+    /// SARIF 2.1.0 for code scanning: one rule per reason, one result per `FAIL` or `ERROR`.
+    Sarif,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::Table,
         Format::Json,
         Format::Csv,
@@ -77,6 +80,7 @@ impl Format {
         Format::Html,
         Format::Markdown,
         Format::Junit,
+        Format::Sarif,
     ];
 
     /// The name used on command lines and in file names.
@@ -91,6 +95,7 @@ impl Format {
             Format::Html => "html",
             Format::Markdown => "markdown",
             Format::Junit => "junit",
+            Format::Sarif => "sarif",
         }
     }
 }
@@ -261,6 +266,21 @@ impl<'a> ReportView<'a> {
         }
     }
 
+    /// The comparison with a baseline run, when the report has one.
+    fn baseline(self) -> Option<&'a crate::baseline::BaselineComparison> {
+        match self {
+            ReportView::Account(report) => report.baseline.as_ref(),
+            ReportView::Organization(report) => report.baseline.as_ref(),
+        }
+    }
+
+    fn summary(self) -> &'a crate::report::Summary {
+        match self {
+            ReportView::Account(report) => &report.summary,
+            ReportView::Organization(report) => &report.summary,
+        }
+    }
+
     fn to_json(self) -> String {
         match self {
             ReportView::Account(report) => report.to_json(),
@@ -310,7 +330,12 @@ fn render_check(report: ReportView<'_>, format: Format, options: RenderOptions) 
     };
     let mut text = match format {
         Format::Json => report.to_json(),
-        Format::Csv => csv_of(report.findings(), shows_history(report), report.names_accounts()),
+        Format::Csv => csv_of(
+            report.findings(),
+            shows_history(report),
+            report.names_accounts(),
+            report.baseline().is_some(),
+        ),
         Format::Ocsf => per_finding(ocsf),
         Format::Asff => per_finding(asff),
         Format::Cloudsploit => pretty(&Value::Array(
@@ -320,6 +345,7 @@ fn render_check(report: ReportView<'_>, format: Format, options: RenderOptions) 
         Format::Html => html::account(&report.as_one_account()),
         Format::Markdown => markdown::account(&report.as_one_account(), options),
         Format::Junit => junit::account(&report.as_one_account()),
+        Format::Sarif => sarif::check(report),
     };
     if !text.ends_with('\n') {
         text.push('\n');
@@ -371,8 +397,9 @@ fn history_cells(f: &Finding) -> [String; 4] {
     ]
 }
 
-/// CSV rows of findings; `with_account` leads each with the finding's account id.
-fn csv_of(findings: &[Finding], with_history: bool, with_account: bool) -> String {
+/// CSV rows of findings; `with_account` leads each with the finding's account id;
+/// `with_baseline` adds a last column, `baseline_state`.
+fn csv_of(findings: &[Finding], with_history: bool, with_account: bool, with_baseline: bool) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header = if with_account { vec!["account_id"] } else { Vec::new() };
     header.extend([
@@ -404,6 +431,9 @@ fn csv_of(findings: &[Finding], with_history: bool, with_account: bool) -> Strin
             "automatic_rotations",
             "on_demand_rotations",
         ]);
+    }
+    if with_baseline {
+        header.push("baseline_state");
     }
     // Writing to a Vec cannot fail.
     writer.write_record(header).expect("in-memory CSV");
@@ -441,6 +471,9 @@ fn csv_of(findings: &[Finding], with_history: bool, with_account: bool) -> Strin
         ]);
         if with_history {
             record.extend(history_cells(f));
+        }
+        if with_baseline {
+            record.push(opt(f.baseline_state));
         }
         writer.write_record(record).expect("in-memory CSV");
     }
@@ -535,6 +568,9 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
         "type_name": "Detection Finding: Create",
         "compliance": {"requirements": compliance_strings(), "standards": COMPLIANCE.iter().map(|(framework, _)| framework).collect::<Vec<_>>()},
     });
+    if let Some(state) = f.baseline_state {
+        finding["unmapped"]["baseline_state"] = json!(state);
+    }
     if let Some(r) = history_of(f) {
         finding["unmapped"]["rotation_history"] = json!({
             "last_rotated_at": r.last_rotated_at,
@@ -571,6 +607,9 @@ fn asff(report: &AccountReport, f: &Finding) -> Value {
     product_fields.insert("ProviderName".into(), json!("kms-rotation"));
     product_fields.insert("Status".into(), json!(f.status));
     product_fields.insert("Reason".into(), json!(f.reason));
+    if let Some(state) = f.baseline_state {
+        product_fields.insert("BaselineState".into(), json!(state));
+    }
     if history_of(f).is_some() {
         let names = [
             "LastRotatedAt",
@@ -677,6 +716,12 @@ fn merged_view(report: &OrganizationReport) -> AccountReport {
         .collect();
     view.normalize();
     view.stats = report.stats.clone();
+    view.baseline = report.baseline.clone().map(|mut baseline| {
+        for f in baseline.gone.iter_mut().chain(baseline.changed.iter_mut()) {
+            f.region = label(f.account_id.as_deref().unwrap_or("unknown"), &f.region);
+        }
+        baseline
+    });
     view
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::arn::Arn;
+use crate::baseline::{BaselineComparison, FailOn};
 use crate::error::{Error, Result};
 use crate::json_input::check_unique_keys;
 use crate::model::{ErrorInfo, Finding, RotationStatus, Status, Timestamp};
@@ -226,6 +227,9 @@ pub struct AccountReport {
     pub summary: Summary,
     /// API calls, retries, duration.
     pub stats: Stats,
+    /// How the findings compare with a baseline run (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineComparison>,
 }
 
 impl AccountReport {
@@ -241,6 +245,7 @@ impl AccountReport {
             findings: Vec::new(),
             summary: Summary::default(),
             stats: Stats::default(),
+            baseline: None,
         }
     }
 
@@ -271,7 +276,12 @@ impl AccountReport {
 
     /// The run's exit code, the same in every door: 2 when a key fails; else 3
     /// when a key is `ERROR` or a region was not checked; else 0.
+    /// With a baseline and [`FailOn::New`], only new and regressed findings
+    /// count (a region not checked still gives 3).
     pub fn exit_code(&self) -> u8 {
+        if let Some(baseline) = self.baseline.as_ref().filter(|b| b.fail_on == FailOn::New) {
+            return baseline.exit_code(&self.findings, self.regions_not_checked().next().is_some());
+        }
         if self.summary.count(Status::Fail) > 0 {
             2
         } else if self.summary.count(Status::Error) > 0 || self.regions_not_checked().next().is_some() {
@@ -538,6 +548,9 @@ pub struct OrganizationReport {
     pub account_summary: AccountCounts,
     /// API calls, retries, duration, over every account.
     pub stats: Stats,
+    /// How the findings compare with a baseline run (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineComparison>,
 }
 
 impl OrganizationReport {
@@ -568,7 +581,13 @@ impl OrganizationReport {
     /// The run's exit code, the same in every door: 2 when a key fails; else 3
     /// when a key is `ERROR`, a region was not checked or an account could not
     /// be checked; else 0. Skipped (suspended) accounts do not count.
+    /// With a baseline and [`FailOn::New`], only new and regressed findings
+    /// count (a region or account not checked still gives 3).
     pub fn exit_code(&self) -> u8 {
+        if let Some(baseline) = self.baseline.as_ref().filter(|b| b.fail_on == FailOn::New) {
+            let unchecked = self.summary.regions_not_checked > 0 || self.account_summary.error > 0;
+            return baseline.exit_code(&self.findings, unchecked);
+        }
         if self.summary.fail > 0 {
             2
         } else if self.summary.error > 0 || self.summary.regions_not_checked > 0 || self.account_summary.error > 0 {
@@ -679,6 +698,7 @@ mod tests {
             key_material: None,
             last_usage: None,
             ignored: Vec::new(),
+            baseline_state: None,
         };
         // A fixed pseudo-random order with repeats, so that cycles of every length occur.
         let mut findings: Vec<Finding> = (0..500u64)

@@ -346,6 +346,7 @@ pub fn evaluate_at(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: 
         key_material: key_material.map(Box::new),
         last_usage: None,
         ignored: meta.ignored.clone(),
+        baseline_state: None,
     }
 }
 
@@ -830,6 +831,7 @@ pub fn describe_error_finding(
         key_material: None,
         last_usage: None,
         ignored: Vec::new(),
+        baseline_state: None,
     };
     set_failed_operation(&mut finding, "DescribeKey");
     finding
@@ -843,5 +845,157 @@ fn set_failed_operation(finding: &mut Finding, operation: &str) {
             "Could not tell: {operation} failed with {}: {}",
             error.code, error.message
         );
+    }
+}
+
+/// What a reason means, for the formats that explain their rules (SARIF's
+/// `rules`, one per reason): the verdict it goes with, a title, what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReasonHelp {
+    /// The verdict the reason is given with.
+    pub status: Status,
+    /// A short title, e.g. `Automatic rotation is off`.
+    pub title: &'static str,
+    /// What it means and what to do about it, in a few sentences.
+    pub help: &'static str,
+    /// Where to read more.
+    pub help_uri: &'static str,
+}
+
+/// AWS's page on rotating KMS keys: which keys rotate, periods, on-demand rotation.
+const ROTATION_DOCS: &str = "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html";
+/// This tool's decision table.
+const TABLE_DOCS: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "#what-it-checks");
+/// This tool's guarantees about what it could not tell.
+const GUARANTEES_DOCS: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "#guarantees");
+
+/// The help for one reason (one row of the decision table). Every reason has
+/// one: a reason added to [`Reason`] (and [`Reason::ALL`]) gets its entry here.
+pub fn reason_help(reason: Reason) -> ReasonHelp {
+    let (status, title, help, help_uri) = match reason {
+        Reason::Exempted => (
+            Status::Exempt,
+            "Exempted by the policy",
+            "The policy exempts this key (by key id, key ARN, alias or tag); it is not judged. \
+             Review exemptions regularly: an exemption that matches no key is named by the table.",
+            TABLE_DOCS,
+        ),
+        Reason::AwsManaged => (
+            Status::NotApplicable,
+            "AWS managed key",
+            "AWS rotates AWS managed keys every year; their rotation cannot be configured. Nothing to do.",
+            ROTATION_DOCS,
+        ),
+        Reason::PendingDeletion => (
+            Status::NotApplicable,
+            "Key pending deletion",
+            "The key is scheduled for deletion, so its rotation no longer matters. Cancel the deletion \
+             first if the key is still needed, then enable rotation.",
+            ROTATION_DOCS,
+        ),
+        Reason::CustomKeyStore => (
+            Status::NotApplicable,
+            "Key in a custom key store",
+            "Key material in a CloudHSM or external key store cannot be rotated automatically by KMS; \
+             rotate it manually by creating a new key and moving the alias.",
+            ROTATION_DOCS,
+        ),
+        Reason::ImportedKeyMaterial => (
+            Status::NotApplicable,
+            "Imported key material",
+            "Keys with imported material rotate only on demand, by importing new material and calling \
+             rotate-key-on-demand; --max-days-since-rotation judges how recently they rotated.",
+            ROTATION_DOCS,
+        ),
+        Reason::UnsupportedKeySpec => (
+            Status::NotApplicable,
+            "Key spec without automatic rotation",
+            "Only symmetric encryption keys (SYMMETRIC_DEFAULT) rotate automatically; asymmetric, HMAC \
+             and other keys cannot. Nothing to do.",
+            ROTATION_DOCS,
+        ),
+        Reason::Disabled => (
+            Status::NotApplicable,
+            "Disabled key, skipped by the policy",
+            "The key is disabled and the policy skips disabled keys. A disabled key can be re-enabled \
+             at any time: check it too unless it is on its way out.",
+            TABLE_DOCS,
+        ),
+        Reason::RotationDisabled => (
+            Status::Fail,
+            "Automatic rotation is off",
+            "The key can rotate automatically but does not. Enable it with a period within the policy: \
+             aws kms enable-key-rotation --key-id KEY --rotation-period-in-days 365 (for a multi-Region \
+             replica, on its primary), or kms-rotation remediate.",
+            ROTATION_DOCS,
+        ),
+        Reason::RotationPeriodTooLong => (
+            Status::Fail,
+            "Rotation period longer than the policy allows",
+            "Automatic rotation is on, but less often than the policy's maximum period. Shorten it: \
+             aws kms enable-key-rotation --key-id KEY --rotation-period-in-days DAYS, or kms-rotation remediate.",
+            ROTATION_DOCS,
+        ),
+        Reason::RotationEnabled => (
+            Status::Pass,
+            "Automatic rotation on, within the policy",
+            "The key rotates automatically at least as often as the policy requires.",
+            ROTATION_DOCS,
+        ),
+        Reason::RotationOverdue => (
+            Status::Fail,
+            "Last rotation older than the policy allows",
+            "The key's material is older than max_days_since_rotation: its last rotation (or its \
+             creation) is too long ago. Rotate it on demand (aws kms rotate-key-on-demand; imported \
+             material: import new material first).",
+            ROTATION_DOCS,
+        ),
+        Reason::RotatedOnDemand => (
+            Status::Pass,
+            "Rotated on demand within the window",
+            "The key was rotated on demand recently enough for the policy.",
+            ROTATION_DOCS,
+        ),
+        Reason::CreatedWithinWindow => (
+            Status::Pass,
+            "Created within the window",
+            "The imported-material key never rotated but was created recently enough for the policy.",
+            ROTATION_DOCS,
+        ),
+        Reason::ApiError => (
+            Status::Error,
+            "Could not tell: an API call failed",
+            "A call about the key failed after retries (the AWS error code says which: often \
+             AccessDeniedException). Grant the read permissions (kms:DescribeKey, \
+             kms:GetKeyRotationStatus) and check again; the key is not judged until then.",
+            GUARANTEES_DOCS,
+        ),
+        Reason::InvalidResponse => (
+            Status::Error,
+            "Could not tell: an answer was not a valid one",
+            "An answer about the key was malformed or out of range, even after retries; the key is \
+             not judged. Check again, and report it if it persists.",
+            GUARANTEES_DOCS,
+        ),
+        Reason::IncompleteMetadata => (
+            Status::Error,
+            "Could not tell: the record lacks a fact the table needs",
+            "The key's record (a snapshot) lacks a field the decision needs; collect the account again.",
+            GUARANTEES_DOCS,
+        ),
+        Reason::MissingEvidence => (
+            Status::Error,
+            "Could not tell: evidence was not recorded",
+            "The key's record lacks the rotation status, history or tags the decision needs; collect \
+             the account again with the options the check uses.",
+            GUARANTEES_DOCS,
+        ),
+    };
+    ReasonHelp {
+        status,
+        title,
+        help,
+        help_uri,
     }
 }

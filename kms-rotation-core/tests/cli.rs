@@ -96,9 +96,34 @@ impl Drop for Scratch {
     }
 }
 
+/// Runs the demo check as scripts/regen-golden.sh does (from the repository,
+/// the demo's path as given there), with `extra` arguments, in each format,
+/// and compares it with `tests/golden/{name}.{format}`.
+fn assert_golden(name: &str, extra: &[&str], formats: &[&str]) {
+    for format in formats {
+        let mut args = vec![
+            "check",
+            "--snapshot",
+            "examples/data/demo-account.json",
+            "--exempt",
+            "tag:rotation-exempt=true",
+        ];
+        args.extend(extra);
+        args.extend(["--format", format]);
+        let out = run_in(REPO, &args);
+        assert_eq!(code(&out), 2, "{format}: {}", stderr(&out));
+        let golden = std::fs::read_to_string(format!("{GOLDEN}/{name}.{format}"))
+            .unwrap_or_else(|e| panic!("golden file for {format}: {e}; regenerate with scripts/regen-golden.sh"));
+        assert!(
+            stdout(&out) == golden,
+            "{format} differs from kms-rotation-core/tests/golden/{name}.{format}; if the change is intended, run scripts/regen-golden.sh and review the diff"
+        );
+    }
+}
+
 #[test]
 fn every_format_matches_its_golden_file() {
-    for format in [
+    let formats = [
         "table",
         "json",
         "csv",
@@ -108,28 +133,97 @@ fn every_format_matches_its_golden_file() {
         "html",
         "markdown",
         "junit",
-    ] {
-        // As scripts/regen-golden.sh runs it: from the repository, the demo's path as given there.
-        let out = run_in(
-            REPO,
-            &[
-                "check",
-                "--snapshot",
-                "examples/data/demo-account.json",
-                "--exempt",
-                "tag:rotation-exempt=true",
-                "--format",
-                format,
-            ],
-        );
-        assert_eq!(code(&out), 2, "{format}: {}", stderr(&out));
-        let golden = std::fs::read_to_string(format!("{GOLDEN}/demo.{format}"))
-            .unwrap_or_else(|e| panic!("golden file for {format}: {e}; regenerate with scripts/regen-golden.sh"));
-        assert!(
-            stdout(&out) == golden,
-            "{format} differs from kms-rotation-core/tests/golden/demo.{format}; if the change is intended, run scripts/regen-golden.sh and review the diff"
-        );
-    }
+        "sarif",
+    ];
+    assert_golden("demo", &[], &formats);
+}
+
+#[test]
+fn every_format_against_a_baseline_matches_its_golden_file() {
+    let formats = ["table", "json", "csv", "html", "markdown", "junit", "sarif"];
+    assert_golden(
+        "demo-baseline",
+        &["--baseline", "examples/data/demo-baseline.json"],
+        &formats,
+    );
+}
+
+#[test]
+fn fail_on_new_exits_0_with_old_failures_and_2_with_a_new_one() {
+    let report = std::env::temp_dir().join(format!("kms-rotation-cli-{}-baseline.json", std::process::id()));
+    let report = report.to_str().unwrap();
+    let exempt = ["--exempt", "tag:rotation-exempt=true"];
+    let saved = run(&[
+        &["check", "--snapshot", DEMO, "--format", "json", "--output", report][..],
+        &exempt,
+    ]
+    .concat());
+    assert_eq!(code(&saved), 2);
+    let same = run(&[
+        &["check", "--snapshot", DEMO, "--baseline", report, "--fail-on", "new"][..],
+        &exempt,
+    ]
+    .concat());
+    assert_eq!(code(&same), 0, "{}", stdout(&same));
+    // The table's last line (wrapped to 80 columns) counts each state.
+    let words = stdout(&same).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.ends_with("0 new, 0 regressed, 36 unchanged, 0 resolved."),
+        "{words}"
+    );
+    let default = run(&[&["check", "--snapshot", DEMO, "--baseline", report][..], &exempt].concat());
+    assert_eq!(code(&default), 2, "the default is unchanged");
+    let demo_baseline = format!("{REPO}/examples/data/demo-baseline.json");
+    let new = run(&[
+        &[
+            "check",
+            "--snapshot",
+            DEMO,
+            "--baseline",
+            &demo_baseline,
+            "--fail-on",
+            "new",
+        ][..],
+        &exempt,
+    ]
+    .concat());
+    assert_eq!(code(&new), 2, "{}", stdout(&new));
+    // Refused before any call, naming what differs, in the CLI's spelling.
+    let stricter = run(&[
+        "check",
+        "--snapshot",
+        DEMO,
+        "--baseline",
+        report,
+        "--max-rotation-period-days",
+        "180",
+        "--exempt",
+        "tag:rotation-exempt=true",
+    ]);
+    assert_eq!(code(&stricter), 1);
+    assert!(
+        stderr(&stricter).contains("policy.max_rotation_period_days is 365 in the baseline, 180 now"),
+        "{}",
+        stderr(&stricter)
+    );
+    let without = run(&["check", "--snapshot", DEMO, "--fail-on", "new"]);
+    assert_eq!(code(&without), 1);
+    let message = stderr(&without);
+    assert!(
+        message.contains("--fail-on") && message.contains("--baseline"),
+        "{message}"
+    );
+    let bad = run(&["check", "--snapshot", DEMO, "--fail-on", "sometimes"]);
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("sometimes"), "{}", stderr(&bad));
+    let missing = run(&["check", "--snapshot", DEMO, "--baseline", "/nonexistent/previous.json"]);
+    assert_eq!(code(&missing), 1);
+    assert!(
+        stderr(&missing).contains("/nonexistent/previous.json"),
+        "{}",
+        stderr(&missing)
+    );
+    let _ = std::fs::remove_file(report);
 }
 
 #[test]
@@ -1099,7 +1193,18 @@ fn the_first_hour_small_things() {
         stdout(&out)
     );
     // The table and --help fit the terminal: 80 columns by default, wider when it is.
-    let out = run(&["check", "--snapshot", DEMO, "--exempt", "tag:rotation-exempt=true"]);
+    // (From the repository, with the demo's relative path: the closing hint names the
+    // snapshot as given, and an absolute path in a deep checkout is one word over 80.)
+    let out = run_in(
+        REPO,
+        &[
+            "check",
+            "--snapshot",
+            "examples/data/demo-account.json",
+            "--exempt",
+            "tag:rotation-exempt=true",
+        ],
+    );
     assert!(
         stdout(&out).lines().all(|l| l.chars().count() <= 80),
         "{}",

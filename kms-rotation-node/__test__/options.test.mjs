@@ -71,6 +71,8 @@ const APPLIES = {
   assumeRoleInCallerAccount: ORGANIZATIONS,
   remediationRoleName: ORGANIZATIONS,
   evidence: ['checkAccount'],
+  baseline: ['checkAccount', 'checkOrganization'],
+  failOn: ['checkAccount', 'checkOrganization'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

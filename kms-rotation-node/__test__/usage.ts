@@ -8,6 +8,7 @@ import { STS } from '@aws-sdk/client-sts'
 import {
   type AccountReport,
   type AccountReportJson,
+  type BaselineState,
   type CheckAccountOptions,
   type Finding,
   type KmsClientLike,
@@ -60,7 +61,13 @@ export async function audit(): Promise<number> {
     dryRun: false,
   })
   console.log(fixed.render('json'), optionNames().join(', '))
-  return report.summary.FAIL
+  // What changed since the last run, for a CI gate, and SARIF for code scanning.
+  const since: AccountReport = await checkAccount({ client: kms, baseline: 'report.json', failOn: 'new' })
+  const state: BaselineState | null = since.findings[0]?.baseline_state ?? null
+  console.log(since.baseline?.counts.new, state, since.render('sarif'))
+  await checkAccount({ client: kms, baseline: report, failOn: 'any' })
+  await checkAccount({ client: kms, baseline: json })
+  return since.exitCode()
 }
 
 export async function builtIn(): Promise<Finding> {

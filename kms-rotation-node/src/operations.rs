@@ -5,14 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use kms_rotation_core::{CheckReport, Connection, OPTIONS};
-use napi::bindgen_prelude::{
-    ClassInstance, FromNapiValue, Function, JsObjectValue, Object, PromiseRaw, ToNapiValue, Unknown,
-};
+use napi::bindgen_prelude::{ClassInstance, FromNapiValue, PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 
 use crate::error::BindingError;
-use crate::options::{Request, Takes};
+use crate::options::{Request, Takes, report_text};
 use crate::results::{AccountReport, Finding, OrganizationReport, RemediationReport, ReportClass};
 use crate::snapshot::Snapshot;
 use crate::{HandOver, convert, promise, read_string};
@@ -310,26 +308,4 @@ where
         return Ok(instance.checked().inner.clone());
     }
     Ok(Arc::new(C::Core::from_json(&report_text(env, report)?)?))
-}
-
-/// A report given as its JSON text or its `toJSON()` object.
-fn report_text(env: &Env, report: Unknown<'_>) -> Result<String, BindingError> {
-    let invalid = |message: String| BindingError::invalid("report", message);
-    let text = match report.get_type() {
-        Ok(ValueType::String) => read_string(report, "report")?,
-        Ok(ValueType::Object) => {
-            let stringify = || -> napi::Result<String> {
-                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
-                let stringify: Function<'_, Unknown<'_>, String> = json.get_named_property("stringify")?;
-                stringify.apply(json, report)
-            };
-            stringify().map_err(|e| invalid(format!("report cannot be written as JSON: {}", e.reason)))?
-        }
-        _ => {
-            return Err(invalid(
-                "report must be a report of this package, its toJSON() object or its JSON text".to_owned(),
-            ));
-        }
-    };
-    Ok(text)
 }

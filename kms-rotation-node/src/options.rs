@@ -13,7 +13,8 @@ use kms_rotation_core::{
     ProgressEvent as CoreProgressEvent, Regions, Snapshot as CoreSnapshot, StaticCredentials,
 };
 use napi::bindgen_prelude::{
-    ClassInstance, FromNapiValue, JavaScriptClassExt, JsObjectValue, TypeName, Unknown, ValidateNapiValue,
+    ClassInstance, FromNapiValue, Function, JavaScriptClassExt, JsObjectValue, Object, TypeName, Unknown,
+    ValidateNapiValue,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Either, Env, JsValue, Status, ValueType, sys};
@@ -21,9 +22,10 @@ use napi_derive::napi;
 
 use crate::error::BindingError;
 use crate::org_transport::{JsOrganizationTransport, ServiceClientMaker};
+use crate::results::{AccountReport, OrganizationReport, ReportClass};
 use crate::snapshot::Snapshot;
 use crate::transport::{ClientMaker, JsTransport, RegionSource};
-use crate::{convert, options_object};
+use crate::{convert, options_object, read_string};
 
 /// The groups of options, by the names the core gives them (camelCase).
 const CONNECTION: [&str; 12] = [
@@ -56,6 +58,7 @@ const CHECK: [&str; 11] = [
 ];
 const REMEDIATION: [&str; 4] = ["rotationPeriodDays", "dryRun", "rotateOnDemand", "allowOtherSource"];
 const EVIDENCE: [&str; 1] = ["evidence"];
+const BASELINE: [&str; 2] = ["baseline", "failOn"];
 const ORGANIZATION: [&str; 9] = [
     "organization",
     "organizationalUnit",
@@ -76,13 +79,14 @@ pub(crate) struct Takes {
     remediation: bool,
     organization: bool,
     evidence: bool,
+    baseline: bool,
 }
 
 impl Takes {
     /// `collect`.
     pub(crate) const SCAN: Takes = Takes::new(false, true, false);
-    /// `checkAccount`: a scan that may write its evidence.
-    pub(crate) const CHECK_ACCOUNT: Takes = Takes::SCAN.with_evidence();
+    /// `checkAccount`: a scan that may write its evidence and compare with a baseline.
+    pub(crate) const CHECK_ACCOUNT: Takes = Takes::SCAN.with_evidence().with_baseline();
     /// `checkKey`.
     pub(crate) const KEY: Takes = Takes::new(true, true, false);
     /// `remediate`.
@@ -90,7 +94,7 @@ impl Takes {
     /// `remediateKeys`.
     pub(crate) const REMEDIATE_KEYS: Takes = Takes::new(true, true, true);
     /// `checkOrganization`.
-    pub(crate) const ORGANIZATION_SCAN: Takes = Takes::new(false, true, false).with_organization();
+    pub(crate) const ORGANIZATION_SCAN: Takes = Takes::new(false, true, false).with_organization().with_baseline();
     /// `remediateOrganization`.
     pub(crate) const ORGANIZATION_REMEDIATE: Takes = Takes::new(false, false, true).with_organization();
 
@@ -101,11 +105,17 @@ impl Takes {
             remediation,
             organization: false,
             evidence: false,
+            baseline: false,
         }
     }
 
     const fn with_evidence(mut self) -> Self {
         self.evidence = true;
+        self
+    }
+
+    const fn with_baseline(mut self) -> Self {
+        self.baseline = true;
         self
     }
 
@@ -121,6 +131,7 @@ impl Takes {
             || (self.remediation && REMEDIATION.contains(&key))
             || (self.organization && ORGANIZATION.contains(&key))
             || (self.evidence && EVIDENCE.contains(&key))
+            || (self.baseline && BASELINE.contains(&key))
     }
 }
 
@@ -273,6 +284,72 @@ pub struct RemediationOptions {
     /// (another snapshot, profile, endpoint or role); by default such a report
     /// is refused. (`remediateKeys` checks the keys itself, where it acts.)
     pub allow_other_source: Option<bool>,
+}
+
+/// What changed since an earlier run ({@link checkAccount}, {@link checkOrganization}).
+#[napi(object, object_to_js = false)]
+pub struct BaselineOptions {
+    /// An earlier run's report: the report, its `toJSON()` object, its JSON
+    /// text, or the path of its JSON file. Each finding's `baseline_state` says
+    /// `new`, `unchanged`, `resolved` or `regressed`; `report.baseline` holds
+    /// the counts and the keys gone since. A report of another account, region
+    /// set or policy is refused (`INVALID_INPUT`, naming what differs).
+    #[napi(ts_type = "AccountReport | OrganizationReport | AccountReportJson | OrganizationReportJson | string")]
+    pub baseline: Option<BaselineArg>,
+    /// `'any'` (the default) or `'new'`: `exitCode()` counts only findings new
+    /// or regressed since `baseline` (which it needs).
+    #[napi(ts_type = "'any' | 'new'")]
+    pub fail_on: Option<String>,
+}
+
+/// What `baseline` held, read as the core's baseline; the error is kept, to
+/// reach the caller with its own kind (a file that cannot be read is `IO`).
+pub(crate) struct BaselineArg(Result<kms_rotation_core::Baseline, BindingError>);
+
+impl TypeName for BaselineArg {
+    fn type_name() -> &'static str {
+        "AccountReport | OrganizationReport | object | string"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for BaselineArg {}
+
+#[allow(unsafe_code)]
+impl FromNapiValue for BaselineArg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi calls this with a live value of the current callback scope.
+        let value = unsafe { Unknown::from_raw_unchecked(env, value) };
+        let env = Env::from_raw(env);
+        let read = || -> Result<kms_rotation_core::Baseline, BindingError> {
+            if AccountReport::instance_of(&env, &value).unwrap_or(false) {
+                let report: ClassInstance<'_, AccountReport> =
+                    convert(value).map_err(|e| BindingError::invalid("baseline", e.reason.clone()))?;
+                return Ok(kms_rotation_core::Baseline::from_json(
+                    &report.checked().inner.to_json(),
+                )?);
+            }
+            if OrganizationReport::instance_of(&env, &value).unwrap_or(false) {
+                let report: ClassInstance<'_, OrganizationReport> =
+                    convert(value).map_err(|e| BindingError::invalid("baseline", e.reason.clone()))?;
+                return Ok(kms_rotation_core::Baseline::from_json(
+                    &report.checked().inner.to_json(),
+                )?);
+            }
+            if let Some(text) = crate::text(&value) {
+                return Ok(if text.trim_start().starts_with('{') {
+                    kms_rotation_core::Baseline::from_json(&text)?
+                } else {
+                    kms_rotation_core::Baseline::load(&text)?
+                });
+            }
+            Ok(kms_rotation_core::Baseline::from_json(&report_text(&env, value)?)?)
+        };
+        Ok(BaselineArg(read()))
+    }
 }
 
 /// Whole organisations ({@link checkOrganization}, {@link remediateOrganization}):
@@ -458,6 +535,15 @@ impl Request {
             && let Some(path) = convert::<EvidenceOptions>(value).map_err(read)?.evidence
         {
             request.check = std::mem::take(&mut request.check).with_evidence(path);
+        }
+        if takes.baseline {
+            let options: BaselineOptions = convert(value).map_err(read)?;
+            if let Some(BaselineArg(baseline)) = options.baseline {
+                request.check = request.check.with_baseline(baseline?);
+            }
+            if let Some(fail_on) = options.fail_on {
+                request.check = request.check.with_fail_on(fail_on.parse()?);
+            }
         }
         if takes.organization {
             let options: OrganizationOptions = convert(value).map_err(read)?;
@@ -676,4 +762,26 @@ impl ProgressEvent {
             state,
         })
     }
+}
+
+/// A report given as its JSON text or its `toJSON()` object.
+pub(crate) fn report_text(env: &Env, report: Unknown<'_>) -> Result<String, BindingError> {
+    let invalid = |message: String| BindingError::invalid("report", message);
+    let text = match report.get_type() {
+        Ok(ValueType::String) => read_string(report, "report")?,
+        Ok(ValueType::Object) => {
+            let stringify = || -> napi::Result<String> {
+                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
+                let stringify: Function<'_, Unknown<'_>, String> = json.get_named_property("stringify")?;
+                stringify.apply(json, report)
+            };
+            stringify().map_err(|e| invalid(format!("report cannot be written as JSON: {}", e.reason)))?
+        }
+        _ => {
+            return Err(invalid(
+                "report must be a report of this package, its toJSON() object or its JSON text".to_owned(),
+            ));
+        }
+    };
+    Ok(text)
 }

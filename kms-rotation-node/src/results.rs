@@ -272,6 +272,12 @@ impl AccountReport {
         field(&self.checked.inner.stats)
     }
 
+    /// The comparison with the baseline run (`baseline` option); `null` without one.
+    #[napi(getter, ts_return_type = "BaselineComparison | null")]
+    pub fn baseline(&self) -> Value {
+        field(&self.checked.inner.baseline)
+    }
+
     /// The CLI's exit code for this report: 2 when a key fails; else 3 when a
     /// key is `ERROR` or a region was not checked; else 0.
     #[napi(js_name = "exitCode", ts_return_type = "0 | 2 | 3")]
@@ -287,7 +293,7 @@ impl AccountReport {
 
     /// The report rendered by the core: `'json'` (the canonical JSON text),
     /// `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'`, `'html'`, `'markdown'`,
-    /// `'junit'` or `'table'` (the default).
+    /// `'junit'`, `'sarif'` or `'table'` (the default).
     ///
     /// @throws `INVALID_INPUT` for an unknown format or unknown options.
     #[napi(ts_args_type = "format?: Format, options?: RenderOptions", ts_return_type = "string")]
@@ -372,6 +378,12 @@ impl OrganizationReport {
     #[napi(getter, ts_return_type = "Stats")]
     pub fn stats(&self) -> Value {
         field(&self.checked.inner.stats)
+    }
+
+    /// The comparison with the baseline run (`baseline` option); `null` without one.
+    #[napi(getter, ts_return_type = "BaselineComparison | null")]
+    pub fn baseline(&self) -> Value {
+        field(&self.checked.inner.baseline)
     }
 
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
@@ -520,6 +532,12 @@ impl Finding {
     #[napi(getter)]
     pub fn ignored(&self) -> Vec<String> {
         self.get().ignored.clone()
+    }
+
+    /// How the finding compares with the baseline run; `null` without a baseline.
+    #[napi(getter, js_name = "baseline_state", ts_return_type = "BaselineState | null")]
+    pub fn baseline_state(&self) -> Option<&'static str> {
+        self.get().baseline_state.map(|state| state.as_str())
     }
 
     /// The finding's canonical JSON as a plain object.

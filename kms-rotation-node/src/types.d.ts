@@ -193,6 +193,27 @@ export interface FindingJson {
   last_usage?: LastUsage
   /** What the record held that the verdict did not need and was ignored. */
   ignored?: string[]
+  /** How the finding compares with the baseline run; absent without a baseline. */
+  baseline_state?: BaselineState
+}
+
+/** How a finding compares with the same key's finding in a baseline run. */
+export type BaselineState = 'new' | 'unchanged' | 'resolved' | 'regressed'
+
+/** How a report compares with its baseline run (`report.baseline`). */
+export interface BaselineComparison {
+  /** When the baseline run was made (RFC 3339). */
+  generated_at: string
+  /** Which failures decide the exit code. */
+  fail_on: 'any' | 'new'
+  /** Findings counted by state; `resolved` includes the gone findings. */
+  counts: { new: number; unchanged: number; resolved: number; regressed: number }
+  /** The baseline's findings whose keys this run did not list, each `resolved`. */
+  gone: FindingJson[]
+  /** Baseline findings in regions or accounts this run could not check. */
+  not_compared: number
+  /** The baseline's findings of keys this run judged otherwise: what they were. */
+  changed?: FindingJson[]
 }
 
 /** One requested region of a report. */
@@ -263,6 +284,8 @@ export interface AccountReportJson {
   findings: FindingJson[]
   summary: Summary
   stats: Stats
+  /** The comparison with the baseline run (`baseline` option); absent without one. */
+  baseline?: BaselineComparison
 }
 
 /** One account of an {@link OrganizationReport}. */
@@ -308,6 +331,8 @@ export interface OrganizationReportJson {
   summary: Summary
   account_summary: AccountCounts
   stats: Stats
+  /** The comparison with the baseline run (`baseline` option); absent without one. */
+  baseline?: BaselineComparison
 }
 
 /** What happened to one remediation target. */
@@ -468,7 +493,7 @@ export interface SdkClientClasses {
 export type SdkClientConfig = Record<string, unknown>
 
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
-export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit' | 'sarif'
 
 /**
  * What {@link verifyEvidence} found (the core's JSON, as Python's `verify_evidence` returns it).
@@ -494,7 +519,7 @@ export interface EvidenceVerification {
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
 /** The options of {@link checkAccount}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions
 
 /** The options of {@link collect}. */
 export type CollectOptions = ConnectionOptions & CheckOptions
@@ -503,7 +528,7 @@ export type CollectOptions = ConnectionOptions & CheckOptions
 export type RemediateOptions = ConnectionOptions & RemediationOptions
 
 /** The options of {@link checkOrganization}. */
-export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions
+export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions & BaselineOptions
 
 /** The options of {@link remediateOrganization}. */
 export type RemediateOrganizationOptions = ConnectionOptions & RemediationOptions & OrganizationOptions

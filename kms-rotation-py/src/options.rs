@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    CheckOptions, Connection, ConnectionOptions, Error as CoreError, OrganizationOptions, Policy, Regions,
-    RemediateOptions, StaticCredentials,
+    Baseline, CheckOptions, Connection, ConnectionOptions, Error as CoreError, FailOn, OrganizationOptions, Policy,
+    Regions, RemediateOptions, StaticCredentials,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -19,6 +19,7 @@ use pyo3::types::{PyDict, PyString};
 use crate::error::{Error, Result, invalid};
 use crate::org_transport::PyOrganizationTransport;
 use crate::progress::Progress;
+use crate::report::ReportClass as _;
 use crate::snapshot::Snapshot;
 use crate::transport::PyTransport;
 
@@ -45,6 +46,8 @@ pub(crate) struct Options<'py> {
     organization: OrganizationOptions,
     /// `evidence=`: where `check_account` writes its evidence.
     evidence: Option<std::path::PathBuf>,
+    baseline: Option<Baseline>,
+    fail_on: FailOn,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -83,6 +86,29 @@ fn regions(value: &Bound<'_, PyAny>) -> Result<Regions> {
         Err(_) => extract("regions", value)?,
     };
     Ok(Regions::from_names(names)?)
+}
+
+/// `baseline=`: a report (``AccountReport`` / ``OrganizationReport``), its
+/// ``to_dict()``, its ``to_json()`` text, or the path of a file holding it.
+fn baseline(value: &Bound<'_, PyAny>) -> Result<Baseline> {
+    if let Ok(report) = value.cast::<crate::report::AccountReport>() {
+        return Ok(Baseline::from_json(&report.get().checked().shared().to_json())?);
+    }
+    if let Ok(report) = value.cast::<crate::report::OrganizationReport>() {
+        return Ok(Baseline::from_json(&report.get().checked().shared().to_json())?);
+    }
+    if value.cast::<PyDict>().is_ok() {
+        let text: String = value.py().import("json")?.call_method1("dumps", (value,))?.extract()?;
+        return Ok(Baseline::from_json(&text)?);
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        let text = text.to_cow()?;
+        if text.trim_start().starts_with('{') {
+            return Ok(Baseline::from_json(&text)?);
+        }
+    }
+    let path: std::path::PathBuf = extract("baseline", value)?;
+    Ok(Baseline::load(path)?)
 }
 
 /// `credentials=`: a dict or an object with `access_key_id`,
@@ -185,6 +211,8 @@ impl<'py> Options<'py> {
             "last_usage" => {
                 self.policy = std::mem::take(&mut self.policy).with_last_usage(extract(name, &value)?);
             }
+            "baseline" => self.baseline = Some(baseline(&value)?),
+            "fail_on" => self.fail_on = extract::<String>(name, &value)?.parse()?,
             "rotate_on_demand" => {
                 self.remediation = std::mem::take(&mut self.remediation).with_rotate_on_demand(extract(name, &value)?);
             }
@@ -313,7 +341,12 @@ impl<'py> Options<'py> {
     /// The check options: the policy, the rate cap, calls in flight, and the
     /// progress callback (with the handle that reports its exception).
     pub(crate) fn check_options(&self) -> Result<(CheckOptions, Option<Arc<Progress>>)> {
-        let mut check = CheckOptions::default().with_policy(self.policy.clone());
+        let mut check = CheckOptions::default()
+            .with_policy(self.policy.clone())
+            .with_fail_on(self.fail_on);
+        if let Some(baseline) = &self.baseline {
+            check = check.with_baseline(baseline.clone());
+        }
         if let Some(rps) = self.max_requests_per_second {
             check = check.with_max_requests_per_second(rps)?;
         }

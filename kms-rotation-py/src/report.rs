@@ -448,6 +448,9 @@ record!(Finding |this, py| {
     last_usage => this.last_usage.as_deref().cloned().map(LastUsage);
     /// What the record held that the verdict did not need and was ignored.
     ignored => PyTuple::new(py, &this.ignored)?;
+    /// How the finding compares with the baseline run: ``"new"``, ``"unchanged"``,
+    /// ``"resolved"`` or ``"regressed"``; ``None`` without a baseline.
+    baseline_state => this.baseline_state.map(|state| state.as_str());
 });
 
 value_class!(
@@ -589,13 +592,16 @@ report_record!(AccountReport |this, py| {
     summary => Summary(this.summary);
     /// API calls, retries, duration.
     stats => Stats(this.stats.clone());
+    /// The comparison with the baseline run as a dict (``counts``, ``gone``,
+    /// ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one.
+    baseline => to_dict(py, &this.baseline)?;
 }
 findings:
     /// One finding per listed key, sorted by region then key ARN.
 render:
     /// Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
-    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
-    /// or ``"junit"``, as the CLI writes it. ``color`` colours the table;
+    /// ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``,
+    /// ``"junit"`` or ``"sarif"``, as the CLI writes it. ``color`` colours the table;
     /// ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
     ///
     /// Raises:
@@ -681,6 +687,8 @@ report_record!(OrganizationReport |this, py| {
     stats => Stats(this.stats.clone());
     /// The CLI's exit code: 2 when a key fails; else 3 when a key is ``ERROR``, a region or an account was not checked; else 0.
     exit_code => this.exit_code();
+    /// The comparison with the baseline run as a dict; ``None`` without one (see ``AccountReport.baseline``).
+    baseline => to_dict(py, &this.baseline)?;
 }
 findings:
     /// Every finding of every checked account, sorted by account, region, key ARN.

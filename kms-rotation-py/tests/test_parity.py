@@ -45,6 +45,8 @@ REMEDIATION = {"rotation_period_days", "dry_run", "rotate_on_demand"}
 SNAPSHOT_FILE = {"strict"}
 # A saved report is remediated where it was checked, unless told otherwise.
 REPORT = {"allow_other_source"}
+# What changed since an earlier run: whole-account and organisation checks.
+BASELINE = {"baseline", "fail_on"}
 ORGANIZATION = {
     "organization",
     "organizational_unit",
@@ -62,12 +64,12 @@ ORGANIZATION = {
 EVIDENCE = {"evidence"}
 
 APPLIES = {
-    "check_account": CONNECTION | POLICY | SCAN | EVIDENCE,
+    "check_account": CONNECTION | POLICY | SCAN | EVIDENCE | BASELINE,
     "collect": CONNECTION | POLICY | SCAN,
     "check_key": CONNECTION | POLICY | KEY | {"max_requests_per_second"},
     "remediate": CONNECTION | REMEDIATION | REPORT,
     "remediate_keys": CONNECTION | POLICY | KEY | REMEDIATION,
-    "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION,
+    "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION | BASELINE,
     # `regions`: with service_client_factory, where STS is called.
     "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION | {"regions"},
 }
@@ -75,7 +77,7 @@ APPLIES = {
 
 def test_every_core_option_is_grouped() -> None:
     grouped = (
-        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE
+        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE
     )
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"

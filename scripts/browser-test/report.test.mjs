@@ -3,6 +3,7 @@
 // pages and passes their paths:
 //   DEMO_HTML, DEMO_JSON  the demo account's report as HTML and as JSON
 //   BIG_HTML, BIG_JSON    a generated 10,000-key report
+//   BASELINE_HTML, BASELINE_JSON  the demo account checked against examples/data/demo-baseline.json
 //   SCREENSHOT            where to write the demo page's screenshot
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -195,6 +196,53 @@ describe('the demo report', () => {
     const fresh = await open(env('DEMO_HTML'))
     await fresh.page.screenshot({ path: env('SCREENSHOT') })
     assert.deepEqual(fresh.requests, [])
+  })
+})
+
+describe('the demo report against a baseline', () => {
+  let page, requests, errors, report
+  before(async () => {
+    report = JSON.parse(readFileSync(env('BASELINE_JSON'), 'utf8'))
+    ;({ page, requests, errors } = await open(env('BASELINE_HTML')))
+  })
+
+  it('has a row per finding and per key gone since the baseline', async () => {
+    assert.ok(report.baseline.gone.length > 0, 'the fixture has a key gone')
+    assert.equal(await page.locator('#rows tbody tr').count(), report.findings.length + report.baseline.gone.length)
+    const gone = page.locator('#rows tbody tr[data-status=GONE]')
+    assert.equal(await gone.count(), report.baseline.gone.length)
+    assert.match(await gone.first().textContent(), /Resolved since the baseline: the key was not listed/)
+    const island = JSON.parse(await page.locator('#report-data').textContent())
+    assert.deepEqual(island.baseline.counts, report.baseline.counts)
+  })
+
+  it('filters by what changed since the baseline', async () => {
+    const filter = page.locator('select[data-filter=baseline]')
+    for (const state of ['new', 'regressed', 'unchanged', 'resolved']) {
+      const expected =
+        report.findings.filter((f) => f.baseline_state === state).length +
+        (state === 'resolved' ? report.baseline.gone.length : 0)
+      assert.equal(expected, report.baseline.counts[state], `${state}: the rows and the counts agree`)
+      await filter.selectOption(state)
+      await shown(page, expected)
+      assert.equal(await visibleRows(page), expected, state)
+      const seen = await page.$$eval('#rows tbody tr:not([hidden])', (rows) => [...new Set(rows.map((r) => r.dataset.baseline))])
+      assert.deepEqual(seen, expected ? [state] : [])
+    }
+    assert.ok(report.baseline.counts.new > 0 && report.baseline.counts.regressed > 0, 'the fixture has new and regressed keys')
+    await filter.selectOption('regressed')
+    await page.locator('select[data-filter=status]').selectOption('FAIL')
+    const regressed = report.findings.filter((f) => f.baseline_state === 'regressed' && f.status === 'FAIL')
+    await shown(page, regressed.length)
+    assert.match(await page.locator('#rows tbody tr:not([hidden])').first().textContent(), /regressed since the baseline \(was /)
+    await page.locator('#reset').click()
+    await shown(page, report.findings.length + report.baseline.gone.length)
+  })
+
+  it('names the baseline in the header, made no request and threw nothing', async () => {
+    assert.match(await page.locator('body').textContent(), /Since the baseline of /)
+    assert.deepEqual(requests, [])
+    assert.deepEqual(errors, [])
   })
 })
 

@@ -9,7 +9,10 @@ from the timing fields (`generated_at`, `stats.duration_ms`, and the
 expected kind in both bindings (Python's class mapped to Node's `code` by
 run.py), name the same argument (snake_case; `argument_python` / `argument_node`
 where a door names another, none where absent) and the bad value (`names`: one
-text, or one per door spelled as that door spells it), and agree on line and column. Exit status: 0 when all agree, 1 on a divergence, 75 when the
+text, or one per door spelled as that door spells it), and agree on line and column.
+A report's exit code must be the same from every door (and the case's
+`exit_code`, when it gives one), and each format the case `renders` the same
+bytes (the SARIF, CSV and table renderings carry no time). Exit status: 0 when all agree, 1 on a divergence, 75 when the
 UTC date changed during the runs of a case whose verdicts depend on the clock
 (scripts/test-parity.sh runs everything again).
 """
@@ -17,6 +20,7 @@ UTC date changed during the runs of a case whose verdicts depend on the clock
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -102,17 +106,25 @@ def run_cli(cli: str, case: dict[str, Any]) -> dict[str, Any]:
     args = [cli, *case["cli"]]
     if "snapshot" in case:
         args += ["--snapshot", str(ROOT / case["snapshot"])]
+    # The bindings render the table 80 columns wide, without colour.
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"COLUMNS": "80", "NO_COLOR": "1"}
+
+    def run(format_name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*args, "--format", format_name], capture_output=True, text=True, timeout=60, check=False, env=env
+        )
+
     if case.get("evidence"):
         return run_cli_evidence(args)
-    done = subprocess.run(
-        [*args, "--format", "json"], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = run("json")
     if done.returncode == 1:
         return {"error": {"kind": "exit 1", "message": done.stderr}}
     try:
-        return {"report": json.loads(done.stdout)}
+        line: dict[str, Any] = {"report": json.loads(done.stdout), "exit_code": done.returncode}
     except json.JSONDecodeError:
         return {"error": {"kind": f"exit {done.returncode}", "message": done.stderr + done.stdout[:500]}}
+    line["rendered"] = {name: run(name).stdout for name in case.get("renders", [])}
+    return line
 
 
 def check_error(door: str, case: dict[str, Any], line: dict[str, Any]) -> list[str]:
@@ -133,6 +145,25 @@ def check_error(door: str, case: dict[str, Any], line: dict[str, Any]) -> list[s
         problems.append(f"{door}: the message does not name {names!r}: {found['message']}")
     if "line" in expected and door != "cli" and found.get("line") != expected["line"]:
         problems.append(f"{door}: line {found.get('line')!r}, expected {expected['line']!r}")
+    return problems
+
+
+def same_exit_codes_and_renderings(case: dict[str, Any], lines: dict[str, dict[str, Any]]) -> list[str]:
+    """The same exit code from every door that gives one (and the one the case
+    expects), and each of the case's renderings byte for byte."""
+    problems = []
+    codes = {door: line["exit_code"] for door, line in lines.items() if "exit_code" in line}
+    if len(set(codes.values())) > 1:
+        problems.append(f"exit codes differ: {codes}")
+    if "exit_code" in case and codes.get("python") != case["exit_code"]:
+        problems.append(f"exit code {codes.get('python')}, expected {case['exit_code']}")
+    for name in case.get("renders", []):
+        texts = {door: line.get("rendered", {}).get(name) for door, line in lines.items()}
+        if not texts["python"]:
+            problems.append(f"python: no {name} rendering")
+        for door, text in texts.items():
+            if text != texts["python"]:
+                problems.append(f"{name}: python and {door} render different bytes")
     return problems
 
 
@@ -181,6 +212,7 @@ def main() -> int:
                             problems.append(
                                 f"{door}: the evidence did not verify: {line['report'].get('differences')}"
                             )
+                problems += same_exit_codes_and_renderings(case, lines)
         print(f"{'ok  ' if not problems else 'FAIL'} {name} ({', '.join(lines)})")
         failures += [f"{name}: {problem}" for problem in problems]
     if failures and clock_changed:

@@ -1,7 +1,8 @@
 // Answers every case of cases.json through the Node package, one JSON line each.
 //
 // Usage: node scripts/parity/run.mjs CASES OUT   (after the addon is built in kms-rotation-node/)
-// A line is {"case", "report"} (JSON.stringify of the result, parsed) or
+// A line is {"case", "report"} (JSON.stringify of the result, parsed; with the
+// report's exit code and, for the case's `renders`, each rendering's text) or
 // {"case", "error"} (kind = the error's `code`, argument, message, line, column);
 // compare.py reads it beside run.py's and the CLI's. Options are snake_case in
 // the case file and spelled camelCase here, as this package takes them.
@@ -65,7 +66,10 @@ const lines = []
 for (const testCase of cases) {
   const line = { case: testCase.name }
   try {
-    line.report = JSON.parse(JSON.stringify(await answer(testCase)))
+    const result = await answer(testCase)
+    line.report = JSON.parse(JSON.stringify(result))
+    if (typeof result?.exitCode === 'function') line.exit_code = result.exitCode()
+    line.rendered = Object.fromEntries((testCase.renders ?? []).map((name) => [name, result.render(name)]))
   } catch (e) {
     line.error = error(e)
   }

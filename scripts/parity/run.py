@@ -1,7 +1,8 @@
 """Answers every case of cases.json through the Python package, one JSON line each.
 
 Usage: python scripts/parity/run.py CASES OUT   (with kms_rotation installed)
-A line is {"case", "report"} (the report's canonical JSON, parsed) or
+A line is {"case", "report"} (the report's canonical JSON, parsed; with the
+report's exit code and, for the case's `renders`, each rendering's text) or
 {"case", "error"} (kind, argument, message and the details of the exception);
 compare.py reads it beside run.mjs's and the CLI's.
 """
@@ -78,6 +79,10 @@ def main() -> None:
                     line["report"] = result
                 else:
                     line["report"] = json.loads(result.to_json()) if hasattr(result, "to_json") else None
+                if hasattr(result, "exit_code"):
+                    line["exit_code"] = result.exit_code
+                renders = case.get("renders", [])
+                line["rendered"] = {name: result.render(name) for name in renders}
             except Exception as exception:  # every failure is an answer to compare
                 line["error"] = error(exception)
             out.write(json.dumps(line) + "\n")

@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use crate::{
-    AccountReport, AccountState, CheckOptions, Connection, ConnectionOptions, Door, Format, OrganizationOptions,
-    OrganizationReport, Policy, ProgressEvent, RegionReport, Regions, RemediateOptions, RenderOptions, Snapshot,
-    Timestamp, render, render_organization, render_remediation, spell_options,
+    AccountReport, AccountState, Baseline, CheckOptions, Connection, ConnectionOptions, Door, FailOn, Format,
+    OrganizationOptions, OrganizationReport, Policy, ProgressEvent, RegionReport, Regions, RemediateOptions,
+    RenderOptions, Snapshot, Timestamp, render, render_organization, render_remediation, spell_options,
 };
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -35,6 +35,9 @@ Exit codes:
      not checked; collect: a region could not be read
   4  verify-evidence: the evidence does not give the report (a file changed
      after it was written, another tool version, a re-check that differs)
+  With check --baseline PREVIOUS.json --fail-on new, only findings new or
+  regressed since the baseline count: 2 for such a FAIL, 3 for such an ERROR
+  (or a region or account not checked), else 0.
 
 Set SOURCE_DATE_EPOCH to fix the report's timestamp and zero its duration
 (reproducible output).";
@@ -220,7 +223,7 @@ struct CheckArgs {
     selection: Selection,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Output format: table, json, csv, ocsf, asff, cloudsploit, html, markdown or junit.
+    /// Output format: table, json, csv, ocsf, asff, cloudsploit, html, markdown, junit or sarif.
     #[arg(long, default_value = "table", value_parser = parse_format)]
     format: Format,
     /// Write the output to this file instead of standard output.
@@ -233,6 +236,15 @@ struct CheckArgs {
     /// that `verify-evidence FILE` re-checks; the report is --output, else NAME.report.json. One account.
     #[arg(long, value_name = "FILE")]
     evidence: Option<PathBuf>,
+    /// Compare with an earlier run's report (check --format json): each finding is marked
+    /// new, unchanged, resolved or regressed, and keys gone since are listed. A report of
+    /// another account, region set or policy is refused.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    baseline: Option<PathBuf>,
+    /// Which failures set the exit code: any (default) or new (only new and regressed
+    /// findings against --baseline: exit 2 for a FAIL, 3 for an ERROR or a region not checked).
+    #[arg(long, value_name = "WHEN", default_value = "any", value_parser = parse_fail_on)]
+    fail_on: FailOn,
 }
 
 #[derive(Debug, Args)]
@@ -337,6 +349,11 @@ fn parse_count(text: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    text.parse()
+        .map_err(|e: crate::Error| spell_options(&e.to_string(), Door::Cli))
+}
+
 fn parse_format(text: &str) -> Result<Format, String> {
     text.parse().map_err(|e: crate::Error| e.to_string())
 }
@@ -430,7 +447,11 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             if let Some(path) = &args.evidence {
                 crate::check_evidence_paths(path, args.output.as_deref())?;
             }
-            let source = Source::open(&args.selection)?;
+            let mut source = Source::open(&args.selection)?;
+            source.fail_on = args.fail_on;
+            if let Some(path) = &args.baseline {
+                source.baseline = Some(Baseline::load(path)?);
+            }
             if let Some(path) = &args.evidence {
                 return check_with_evidence(&source, &args, path, policy).await;
             }
@@ -728,6 +749,9 @@ fn policy(args: &PolicyArgs) -> Result<Policy, Failure> {
 struct Source {
     connection: Connection,
     snapshot_path: Option<PathBuf>,
+    /// `check --baseline`, and which failures set the exit code.
+    baseline: Option<Baseline>,
+    fail_on: FailOn,
 }
 
 impl Source {
@@ -770,6 +794,8 @@ impl Source {
         Ok(Source {
             connection: options.build()?,
             snapshot_path: selection.snapshot.clone(),
+            baseline: None,
+            fail_on: FailOn::Any,
         })
     }
 
@@ -782,7 +808,10 @@ impl Source {
     }
 
     fn check_options(&self, selection: &Selection, policy: Policy) -> Result<CheckOptions, Failure> {
-        let mut options = CheckOptions::default().with_policy(policy);
+        let mut options = CheckOptions::default().with_policy(policy).with_fail_on(self.fail_on);
+        if let Some(baseline) = &self.baseline {
+            options = options.with_baseline(baseline.clone());
+        }
         if let Some(epoch) = source_date_epoch() {
             options = options.with_now(Timestamp::from_epoch_seconds(epoch));
         }

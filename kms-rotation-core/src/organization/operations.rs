@@ -145,6 +145,10 @@ pub(crate) async fn check_organization_in(
 ) -> Result<OrganizationReport> {
     let started = Instant::now();
     let now = options.now();
+    let baseline = options.baseline()?;
+    if let Some(baseline) = baseline {
+        baseline.check_organization_run(options.policy(), &scope_name(scope))?;
+    }
     let directory = directory.run(options.pacing());
     let caller = directory.caller().await?;
     let listed = match scope {
@@ -216,8 +220,9 @@ pub(crate) async fn check_organization_in(
             async move {
                 let id = target.account.account_id.clone();
                 emit(progress, ProgressEvent::AccountStarted { account_id: id.clone() });
+                // The organisation's baseline is compared once, over every account.
                 let account_options = options
-                    .clone()
+                    .without_baseline()
                     .with_now(now)
                     .with_progress_callback(account_progress(progress, &id));
                 let run = async {
@@ -270,6 +275,7 @@ pub(crate) async fn check_organization_in(
         summary: Summary::default(),
         account_summary: AccountCounts::default(),
         stats: Stats::default(),
+        baseline: None,
     };
     for (account, outcome) in checks {
         report.accounts.push(account);
@@ -281,6 +287,9 @@ pub(crate) async fn check_organization_in(
     add_stats(&mut report.stats, &directory.stats());
     report.normalize();
     report.stats.duration_ms = started.elapsed().as_millis() as u64;
+    if let Some(baseline) = baseline {
+        baseline.apply_to_organization(&mut report, options.fail_on())?;
+    }
     Ok(report)
 }
 

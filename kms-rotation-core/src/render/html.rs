@@ -18,7 +18,7 @@ use super::{
     STATUS_ORDER, attention_rank, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command,
     rotation_words,
 };
-use crate::model::{Finding, Status};
+use crate::model::{BaselineState, Finding, Status};
 use crate::report::{AccountReport, Outcome, RemediationReport};
 
 /// A filter the page offers over one `data-*` attribute of the rows.
@@ -162,6 +162,19 @@ pub(super) fn account(report: &AccountReport) -> String {
             choices: Vec::new(),
         },
     ];
+    let mut filters = filters;
+    let baseline = report.baseline.as_ref();
+    if let Some(baseline) = baseline {
+        facts.push(("Baseline", baseline.summary_line()));
+        filters.push(Filter {
+            key: "baseline",
+            label: "Since the baseline",
+            choices: BaselineState::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+        });
+        if !baseline.gone.is_empty() {
+            filters[0].choices.push(GONE.to_owned());
+        }
+    }
     let columns = [
         ("Status", "9rem"),
         ("Region", "8rem"),
@@ -183,8 +196,13 @@ pub(super) fn account(report: &AccountReport) -> String {
     .collect();
     let mut rows = String::with_capacity(report.findings.len() * 700);
     let fix_all = remediate_command(report.source.as_ref());
+    let previous = baseline.map(|b| b.previous_findings());
     for f in for_people(&report.findings) {
-        finding_row(&mut rows, f, &fix_all);
+        finding_row(&mut rows, f, &fix_all, previous.as_ref().and_then(|p| p.of(f)), false);
+    }
+    let gone = baseline.map_or(&[][..], |b| b.gone.as_slice());
+    for old in gone {
+        finding_row(&mut rows, old, &fix_all, None, true);
     }
     let summary = &report.summary;
     let page = Page {
@@ -198,24 +216,34 @@ pub(super) fn account(report: &AccountReport) -> String {
         filters,
         columns,
         rows,
-        row_count: report.findings.len(),
+        row_count: report.findings.len() + gone.len(),
         noun: "findings",
         data: json!({
             "kind": "check",
             "account_id": report.account_id,
             "total": summary.total,
             "counts": STATUS_ORDER.iter().map(|s| (s.as_str().to_owned(), json!(summary.count(*s)))).collect::<serde_json::Map<_, _>>(),
+            "baseline": baseline.map(|b| json!({"counts": b.counts, "gone": b.gone.len()})),
         }),
     };
     page.render()
 }
 
-fn finding_row(out: &mut String, f: &Finding, fix_all: &str) {
-    let status = f.status.as_str();
+/// The status a row of the baseline whose key is gone shows.
+const GONE: &str = "GONE";
+
+/// One finding's row; `previous`: the baseline's finding when it judged the key
+/// otherwise; `gone`: a baseline finding whose key this run did not list.
+fn finding_row(out: &mut String, f: &Finding, fix_all: &str, previous: Option<&Finding>, gone: bool) {
+    let status = if gone { GONE } else { f.status.as_str() };
     let aliases = f.aliases.join("\n");
+    let since = f
+        .baseline_state
+        .map(|state| format!(" data-baseline=\"{state}\""))
+        .unwrap_or_default();
     let _ = write!(
         out,
-        "<tr class=\"s-{status}\" data-status=\"{status}\" data-region=\"{}\" data-reason=\"{}\" data-alias=\"{}\">",
+        "<tr class=\"s-{status}\" data-status=\"{status}\" data-region=\"{}\" data-reason=\"{}\" data-alias=\"{}\"{since}>",
         text(&f.region),
         f.reason,
         text(&aliases),
@@ -239,7 +267,23 @@ fn finding_row(out: &mut String, f: &Finding, fix_all: &str) {
         f.aliases.iter().map(|a| text(a)).collect::<Vec<_>>().join("<br>")
     };
     let _ = write!(out, "<td>{alias_cell}</td><td>{}</td><td>", f.reason);
+    if gone {
+        let _ = writeln!(
+            out,
+            "<p class=\"since\">Resolved since the baseline: the key was not listed. It was {} {}: {}</p></td></tr>",
+            f.status,
+            f.reason,
+            text(&f.message)
+        );
+        return;
+    }
     let _ = write!(out, "<p>{}</p>", text(&f.message));
+    if let Some(state) = f.baseline_state {
+        let was = previous
+            .map(|old| format!(" (was {} {})", old.status, old.reason))
+            .unwrap_or_default();
+        let _ = write!(out, "<p class=\"since\">{state} since the baseline{was}</p>");
+    }
     match f.status {
         Status::Fail => {
             if let Some(plan) = &f.remediation {

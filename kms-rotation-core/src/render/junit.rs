@@ -22,7 +22,7 @@ pub(super) fn account(report: &AccountReport) -> String {
     let _ = writeln!(
         out,
         "<testsuites name=\"kms-rotation\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{seconds:.3}\">",
-        summary.total + summary.regions_not_checked,
+        summary.total + summary.regions_not_checked + report.baseline.as_ref().map_or(0, |b| b.gone.len() as u64),
         summary.count(Status::Fail),
         summary.count(Status::Error) + summary.regions_not_checked,
     );
@@ -30,6 +30,7 @@ pub(super) fn account(report: &AccountReport) -> String {
     let timestamp = report.generated_at.to_rfc3339().trim_end_matches('Z').to_owned();
     let account = report.account_id.as_deref().unwrap_or("unknown");
     for (id, (region, counts)) in counts_by_region(report).into_iter().enumerate() {
+        let gone_here = gone_in(report, &region).count() as u64;
         let entry = report.regions.iter().find(|r| r.region == region);
         let unchecked = entry.is_some_and(|r| r.state != crate::report::RegionState::Scanned);
         let skipped = counts.count(Status::NotApplicable) + counts.count(Status::Exempt);
@@ -38,7 +39,7 @@ pub(super) fn account(report: &AccountReport) -> String {
             out,
             "  <testsuite name=\"{classname}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{skipped}\" \
              time=\"0\" timestamp=\"{timestamp}\" id=\"{id}\" package=\"kms-rotation\">",
-            counts.total + u64::from(unchecked),
+            counts.total + u64::from(unchecked) + gone_here,
             counts.count(Status::Fail),
             counts.count(Status::Error) + u64::from(unchecked),
         );
@@ -47,11 +48,19 @@ pub(super) fn account(report: &AccountReport) -> String {
             "    <properties>\n      <property name=\"account_id\" value=\"{}\"/>\n      \
              <property name=\"region\" value=\"{}\"/>\n      \
              <property name=\"max_rotation_period_days\" value=\"{}\"/>\n      \
-             <property name=\"tool\" value=\"kms-rotation {}\"/>\n    </properties>",
+             <property name=\"tool\" value=\"kms-rotation {}\"/>{}\n    </properties>",
             xml(account),
             xml(&region),
             report.policy.max_rotation_period_days(),
             env!("CARGO_PKG_VERSION"),
+            report
+                .baseline
+                .as_ref()
+                .map(|b| format!(
+                    "\n      <property name=\"baseline\" value=\"{}\"/>",
+                    xml(&b.summary_line())
+                ))
+                .unwrap_or_default(),
         );
         if let Some(entry) = entry.filter(|_| unchecked) {
             let (code, message) = entry
@@ -72,10 +81,30 @@ pub(super) fn account(report: &AccountReport) -> String {
         for f in report.findings.iter().filter(|f| f.region == region) {
             testcase(&mut out, &classname, f, &fix_all);
         }
+        // A key of the baseline that is gone: resolved, a passing test case.
+        for old in gone_in(report, &region) {
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{} (gone)\" classname=\"{classname}\" time=\"0\">\n      \
+                 <system-out>resolved since the baseline: the key was not listed (it was {} {})</system-out>\n    </testcase>",
+                xml(&old.key_id),
+                old.status,
+                old.reason,
+            );
+        }
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The baseline's findings in `region` whose keys are gone.
+fn gone_in<'a>(report: &'a AccountReport, region: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+    report
+        .baseline
+        .iter()
+        .flat_map(|b| b.gone.iter())
+        .filter(move |f| f.region == region)
 }
 
 fn testcase(out: &mut String, classname: &str, f: &Finding, fix_all: &str) {
@@ -89,11 +118,16 @@ fn testcase(out: &mut String, classname: &str, f: &Finding, fix_all: &str) {
         xml(&name)
     );
     let body = |detail: &str| format!("{}\n{}\n{detail}", f.key_arn, f.message);
+    let since = f
+        .baseline_state
+        .map(|state| format!("\n      <system-out>{state} since the baseline</system-out>"))
+        .unwrap_or_default();
     match f.status {
-        Status::Pass => {
+        Status::Pass if since.is_empty() => {
             out.push_str("/>\n");
             return;
         }
+        Status::Pass => out.push('>'),
         Status::Fail => {
             let fix = format!("fix: {} (or: {})", aws_cli_fix(f).unwrap_or_default(), fix_all);
             let _ = write!(
@@ -136,6 +170,7 @@ fn testcase(out: &mut String, classname: &str, f: &Finding, fix_all: &str) {
             );
         }
     }
+    out.push_str(&since);
     out.push_str("\n    </testcase>\n");
 }
 

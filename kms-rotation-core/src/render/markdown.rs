@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use super::{
     RenderOptions, STATUS_ORDER, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command, side_notes,
 };
-use crate::model::{Finding, Status};
+use crate::baseline::BaselineComparison;
+use crate::model::{BaselineState, Finding, Status};
 use crate::report::AccountReport;
 
 /// The most bytes written: GitHub refuses a step summary over 1 MiB (1,048,576
@@ -67,6 +68,10 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
         );
     }
 
+    if let Some(baseline) = &report.baseline {
+        since_baseline(&mut out, report, baseline);
+    }
+
     let ordered = for_people(&report.findings);
     let fails: Vec<&Finding> = ordered.iter().copied().filter(|f| f.status == Status::Fail).collect();
     let errors: Vec<&Finding> = ordered.iter().copied().filter(|f| f.status == Status::Error).collect();
@@ -120,6 +125,47 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
         );
     }
     out
+}
+
+/// The comparison with the baseline: the counts, then the keys that got
+/// worse and the keys gone, in a table (within the size budget).
+fn since_baseline(out: &mut String, report: &AccountReport, baseline: &BaselineComparison) {
+    let _ = writeln!(out, "**{}**\n", md(&baseline.summary_line()));
+    let worse: Vec<&Finding> = for_people(&report.findings)
+        .into_iter()
+        .filter(|f| {
+            matches!(f.status, Status::Fail | Status::Error)
+                && matches!(f.baseline_state, Some(BaselineState::New | BaselineState::Regressed))
+        })
+        .collect();
+    if worse.is_empty() && baseline.gone.is_empty() {
+        return;
+    }
+    out.push_str("| change | status | region | key | alias | reason |\n|---|---|---|---|---|---|\n");
+    let row = |f: &Finding| {
+        format!(
+            "| {} | {} | {} | <code>{}</code> | {} | {} |\n",
+            f.baseline_state.map_or("-", BaselineState::as_str),
+            f.status,
+            md(&f.region),
+            md(&f.key_id),
+            alias(f),
+            f.reason
+        )
+    };
+    for line in worse.iter().map(|f| row(f)).chain(
+        baseline
+            .gone
+            .iter()
+            .map(|old| row(old).replacen("| resolved |", "| resolved (key gone) |", 1)),
+    ) {
+        if out.len() + line.len() > (MAX_BYTES - RESERVE) / 4 {
+            out.push_str("| … | | | | | |\n");
+            break;
+        }
+        out.push_str(&line);
+    }
+    out.push('\n');
 }
 
 /// Appends rows while they fit in `budget`; returns how many did not.

@@ -8,7 +8,8 @@ use super::{
     shows_history,
 };
 use crate::api::ErrorKind;
-use crate::model::{ErrorInfo, Finding, Reason, Status};
+use crate::baseline::BaselineComparison;
+use crate::model::{BaselineState, ErrorInfo, Finding, Reason, Status};
 use crate::report::{AccountReport, AccountState, OrganizationReport, RemediationReport, ReportSource, Summary};
 
 /// The widest a key cell gets (a key id is 36; an ARN in its place is cut).
@@ -36,6 +37,43 @@ fn account(report: &AccountReport, options: RenderOptions) -> String {
         &next_step(&report.summary, &report.findings, 0, report.source.as_ref(), problems),
         options.width(),
     ));
+    out.push_str(&since_baseline(
+        &report.findings,
+        report.baseline.as_ref(),
+        options.width(),
+    ));
+    out
+}
+
+/// With a baseline: a line per key that got worse or is gone, and, last, the
+/// counts of each state. Empty without a baseline.
+fn since_baseline(findings: &[Finding], baseline: Option<&BaselineComparison>, width: usize) -> String {
+    let Some(baseline) = baseline else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let key = |f: &Finding| {
+        let account = f.account_id.as_deref().map(|a| format!("{a}/")).unwrap_or_default();
+        let alias = f.aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
+        format!("{account}{} {}{alias}", f.region, f.key_id)
+    };
+    for f in for_people(findings) {
+        if let Some(state @ (BaselineState::New | BaselineState::Regressed)) = f.baseline_state
+            && needs_work(f)
+        {
+            out.push_str(&wrap(
+                &format!("{state} since the baseline: {} {} {}", f.status, f.reason, key(f)),
+                width,
+            ));
+        }
+    }
+    for old in &baseline.gone {
+        out.push_str(&wrap(
+            &format!("resolved, key gone: {} (was {} {})", key(old), old.status, old.reason),
+            width,
+        ));
+    }
+    out.push_str(&wrap(&baseline.summary_line(), width));
     out
 }
 
@@ -157,6 +195,11 @@ fn organization(report: &OrganizationReport, options: RenderOptions) -> String {
             Some(&source),
             problems,
         ),
+        options.width(),
+    ));
+    out.push_str(&since_baseline(
+        &report.findings,
+        report.baseline.as_ref(),
         options.width(),
     ));
     out

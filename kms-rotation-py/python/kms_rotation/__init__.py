@@ -35,7 +35,7 @@ import json
 import os
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from . import _native
 from . import cli as cli  # `kms_rotation.cli.main(argv)`, reachable after `import kms_rotation`
@@ -189,6 +189,8 @@ def check_account(
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
     evidence: str | os.PathLike[str] | None = None,
+    baseline: AccountReport | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    fail_on: Literal["any", "new"] | None = None,
 ) -> AccountReport:
     """Checks every key in the requested regions and returns the ``AccountReport``.
 
@@ -239,6 +241,14 @@ def check_account(
             ``NAME.report.json`` and a manifest ``NAME.manifest.json`` (SHA-256 of
             report and evidence, tool version, policy) that ``verify_evidence``
             re-checks offline. The account is then read as ``collect`` reads it.
+        baseline: an earlier run's report (an ``AccountReport``, its ``to_dict()``,
+            its ``to_json()`` text, or the path of the JSON file): each finding's
+            ``baseline_state`` says ``new``, ``unchanged``, ``resolved`` or
+            ``regressed``, and ``report.baseline`` holds the counts and the keys gone
+            since. A report of another account, region set or policy is refused
+            (``InvalidInputError``, naming what differs).
+        fail_on: ``"any"`` (the default) or ``"new"``: ``exit_code()`` counts only
+            findings new or regressed since ``baseline`` (which it needs).
 
     Returns:
         The ``AccountReport``. AWS errors about keys or regions are in it, not raised.
@@ -495,6 +505,8 @@ def check_organization(
     max_accounts_in_flight: int | None = None,
     assume_role_in_caller_account: bool | None = None,
     remediation_role_name: str | None = None,
+    baseline: OrganizationReport | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    fail_on: Literal["any", "new"] | None = None,
 ) -> OrganizationReport:
     """Checks every account of an AWS Organization (or of an OU, or of an
     accounts file) through a role in each, and returns the ``OrganizationReport``.
@@ -553,6 +565,9 @@ def check_organization(
         assume_role_in_caller_account: assume the role in the caller's own account too
             (by default it is checked with the caller's credentials).
         remediation_role_name: the role remediation assumes in each account (default ``role_name``).
+        baseline: an earlier organisation run's report (as ``check_account``'s
+            ``baseline``); the same scope and policy, or it is refused.
+        fail_on: ``"any"`` (the default) or ``"new"`` (as ``check_account``).
 
     Returns:
         The ``OrganizationReport``. Failures in an account are in it, not raised.

@@ -5,7 +5,7 @@ hands its keyword arguments here as one dict of the core's option names."""
 import os
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, final
+from typing import Any, ClassVar, Literal, final
 
 from typing_extensions import TypeAlias
 
@@ -414,6 +414,11 @@ class Finding(_Record):
     def ignored(self) -> tuple[str, ...]:
         """What the record held that the verdict did not need and was ignored."""
 
+    @property
+    def baseline_state(self) -> Literal["new", "unchanged", "resolved", "regressed"] | None:
+        """How the finding compares with the baseline run: ``"new"``, ``"unchanged"``,
+        ``"resolved"`` or ``"regressed"``; ``None`` without a baseline."""
+
 @final
 class Policy(_Record):
     """The rules the keys were held to."""
@@ -571,6 +576,11 @@ class AccountReport(_Record):
         """API calls, retries, duration."""
 
     @property
+    def baseline(self) -> dict[str, Any] | None:
+        """The comparison with the baseline run as a dict (``counts``, ``gone``,
+        ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one."""
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         """One finding per listed key, sorted by region then key ARN."""
 
@@ -580,8 +590,8 @@ class AccountReport(_Record):
     def __iter__(self) -> Iterator[Finding]: ...
     def render(self, format: str = "table", *, color: bool = False, only_failing: bool = False) -> str:
         """Renders the report: ``"table"`` (the default), ``"json"``, ``"csv"``,
-        ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``
-        or ``"junit"``, as the CLI writes it. ``color`` colours the table;
+        ``"ocsf"``, ``"asff"``, ``"cloudsploit"``, ``"html"``, ``"markdown"``,
+        ``"junit"`` or ``"sarif"``, as the CLI writes it. ``color`` colours the table;
         ``only_failing`` shows only the FAIL and ERROR findings (table and markdown).
 
         Raises:
@@ -681,6 +691,10 @@ class OrganizationReport(_Record):
     @property
     def stats(self) -> Stats:
         """API calls, retries, duration, over every account."""
+
+    @property
+    def baseline(self) -> dict[str, Any] | None:
+        """The comparison with the baseline run as a dict; ``None`` without one (see ``AccountReport.baseline``)."""
 
     @property
     def exit_code(self) -> int:
