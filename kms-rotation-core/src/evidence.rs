@@ -276,6 +276,15 @@ pub(crate) async fn check_with_evidence(
     clients: &Clients,
     options: &CheckOptions,
 ) -> Result<(AccountReport, Evidence)> {
+    if options.baseline()?.is_some() {
+        // verify-evidence re-checks under the manifest's policy alone: a report compared with a
+        // baseline could not be reproduced from the evidence.
+        return Err(Error::invalid(
+            "baseline",
+            "given with evidence",
+            "cannot be combined with evidence: write the evidence without it, then compare its report with the baseline",
+        ));
+    }
     let started = Instant::now();
     let now = options.now();
     let (snapshot, stats) = collect_counted(clients, options, started).await?;

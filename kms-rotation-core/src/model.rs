@@ -747,7 +747,7 @@ pub enum Reason {
 impl Reason {
     /// Every reason, in the decision table's order (what SARIF lists as its
     /// rules). A new reason goes here and in [`crate::rules::reason_help`].
-    pub const ALL: [Reason; 17] = [
+    pub const ALL: [Reason; 18] = [
         Reason::Exempted,
         Reason::AwsManaged,
         Reason::PendingDeletion,
@@ -765,6 +765,7 @@ impl Reason {
         Reason::InvalidResponse,
         Reason::IncompleteMetadata,
         Reason::MissingEvidence,
+        Reason::RotationPending,
     ];
 
     /// The report spelling, e.g. `rotation_disabled`.

@@ -963,6 +963,14 @@ pub fn reason_help(reason: Reason) -> ReasonHelp {
             "The imported-material key never rotated but was created recently enough for the policy.",
             ROTATION_DOCS,
         ),
+        Reason::RotationPending => (
+            Status::Fail,
+            "Imported key material waiting to become current",
+            "New key material was imported but is not the key's current material yet: complete the \
+             rotation with aws kms rotate-key-on-demand (the finding gives the command), or, for a \
+             multi-Region key, import the material into the replicas the finding names first.",
+            ROTATION_DOCS,
+        ),
         Reason::ApiError => (
             Status::Error,
             "Could not tell: an API call failed",
