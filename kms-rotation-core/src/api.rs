@@ -214,6 +214,10 @@ pub enum Operation {
     ListOrganizationalUnitsForParent,
     /// Account `ListRegions`: the regions enabled in an account.
     ListRegions,
+    /// AWS Config `PutEvaluations`: a custom rule's verdicts.
+    PutEvaluations,
+    /// AWS Config `GetResourceConfigHistory`: an oversized configuration item.
+    GetResourceConfigHistory,
 }
 
 /// An AWS service the crate calls.
@@ -228,24 +232,28 @@ pub enum Service {
     Organizations,
     /// AWS Account Management.
     Account,
+    /// AWS Config.
+    Config,
 }
 
 impl Service {
-    /// The service's SDK name: `kms`, `sts`, `organizations` or `account`
-    /// (boto3's `session.client(name)`; AWS SDK v3's `@aws-sdk/client-<name>`).
+    /// The service's SDK name: `kms`, `sts`, `organizations`, `account` or
+    /// `config` (boto3's `session.client(name)`; AWS SDK v3's
+    /// `@aws-sdk/client-<name>`, `@aws-sdk/client-config-service` for Config).
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Kms => "kms",
             Service::Sts => "sts",
             Service::Organizations => "organizations",
             Service::Account => "account",
+            Service::Config => "config",
         }
     }
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 16] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
@@ -260,7 +268,12 @@ impl Operation {
         Operation::ListAccountsForParent,
         Operation::ListOrganizationalUnitsForParent,
         Operation::ListRegions,
+        Operation::PutEvaluations,
+        Operation::GetResourceConfigHistory,
     ];
+
+    /// AWS Config's operations (a Config rule handler's).
+    pub const CONFIG: [Operation; 2] = [Operation::PutEvaluations, Operation::GetResourceConfigHistory];
 
     /// KMS's operations (a KMS client's methods).
     pub const KMS: [Operation; 8] = [
@@ -301,6 +314,8 @@ impl Operation {
             Operation::ListAccountsForParent => "ListAccountsForParent",
             Operation::ListOrganizationalUnitsForParent => "ListOrganizationalUnitsForParent",
             Operation::ListRegions => "ListRegions",
+            Operation::PutEvaluations => "PutEvaluations",
+            Operation::GetResourceConfigHistory => "GetResourceConfigHistory",
         }
     }
 
@@ -312,6 +327,7 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => Service::Organizations,
             Operation::ListRegions => Service::Account,
+            Operation::PutEvaluations | Operation::GetResourceConfigHistory => Service::Config,
             _ => Service::Kms,
         }
     }
@@ -338,7 +354,10 @@ impl Operation {
             | Operation::EnableKeyRotation
             | Operation::RotateKeyOnDemand
             | Operation::GetCallerIdentity
-            | Operation::AssumeRole => None,
+            | Operation::AssumeRole
+            | Operation::PutEvaluations
+            // One item is asked for: the latest.
+            | Operation::GetResourceConfigHistory => None,
         }
     }
 
@@ -382,6 +401,8 @@ impl Operation {
             Operation::ListAccountsForParent => "list_accounts_for_parent",
             Operation::ListOrganizationalUnitsForParent => "list_organizational_units_for_parent",
             Operation::ListRegions => "list_regions",
+            Operation::PutEvaluations => "put_evaluations",
+            Operation::GetResourceConfigHistory => "get_resource_config_history",
         }
     }
 
@@ -402,6 +423,8 @@ impl Operation {
             Operation::ListAccountsForParent => "listAccountsForParent",
             Operation::ListOrganizationalUnitsForParent => "listOrganizationalUnitsForParent",
             Operation::ListRegions => "listRegions",
+            Operation::PutEvaluations => "putEvaluations",
+            Operation::GetResourceConfigHistory => "getResourceConfigHistory",
         }
     }
 
@@ -427,6 +450,9 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => 20.0,
             Operation::ListRegions => 5.0,
+            // AWS Config publishes no rate for these: paced conservatively,
+            // like Organizations' listings.
+            Operation::PutEvaluations | Operation::GetResourceConfigHistory => 20.0,
         }
     }
 }

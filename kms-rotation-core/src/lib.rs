@@ -31,7 +31,8 @@
 // credentials; policy; rules; report; client (with JsonClient), aws_json;
 // snapshot; engine; check, collect, remediate; organization (options, the
 // OrgClient trait and its transport and memory implementations, the
-// directory, the operations); aws; connection; run; render.
+// directory, the operations); continuous (events, evaluations, the Config
+// client trait); aws; connection; run; handlers; render.
 mod api;
 mod arn;
 #[cfg(feature = "aws")]
@@ -48,6 +49,7 @@ pub mod continuous;
 mod credentials;
 mod engine;
 mod error;
+pub mod handlers;
 mod json_input;
 #[cfg(feature = "cli")]
 pub mod logs;

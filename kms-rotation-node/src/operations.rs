@@ -20,7 +20,7 @@ use crate::{HandOver, convert, promise, read_string};
 /// An operation's promise: its arguments (`args`, read first) and its options
 /// (read with `takes`) are checked before any call; then `run` gets them and
 /// the connection the options describe.
-fn operation<'env, A, T, F, R>(
+pub(crate) fn operation<'env, A, T, F, R>(
     env: &'env Env,
     args: Result<A, BindingError>,
     options: Option<Unknown<'env>>,

@@ -39,6 +39,46 @@ pub const RULE_PARAMETERS: [&str; 6] = [
     "auto_remediate",
 ];
 
+/// Whether a handler fixes the keys it finds failing (the `auto_remediate`
+/// rule parameter: `off`, the default; `dry-run`; `apply`). Remediation is
+/// [`crate::remediate`]'s: a fresh read before acting, never a weaker
+/// setting, an explicit period, the change read back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AutoRemediate {
+    /// Judge only.
+    #[default]
+    Off,
+    /// Say what remediation would change, change nothing.
+    DryRun,
+    /// Enable rotation on the failing keys, and read it back.
+    Apply,
+}
+
+impl AutoRemediate {
+    /// Parses `off`, `dry-run` (or `dry_run`) and `apply`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `auto_remediate` and the value.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "off" | "" => Ok(Self::Off),
+            "dry-run" | "dry_run" => Ok(Self::DryRun),
+            "apply" => Ok(Self::Apply),
+            _ => Err(invalid("auto_remediate", value, "must be off, dry-run or apply")),
+        }
+    }
+
+    /// `off`, `dry-run` or `apply`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::DryRun => "dry-run",
+            Self::Apply => "apply",
+        }
+    }
+}
+
 /// What triggered the invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,11 +117,13 @@ pub struct ConfigRuleEvent {
     /// The policy the rule parameters give.
     pub policy: Policy,
     /// Whether the rule parameters ask for remediation (`auto_remediate`).
-    pub auto_remediate: bool,
+    pub auto_remediate: AutoRemediate,
     /// The token `PutEvaluations` must carry.
     pub result_token: String,
     /// The account the rule runs in.
     pub account_id: String,
+    /// The rule's region (from `configRuleArn`), when the event names it.
+    pub rule_region: Option<String>,
 }
 
 fn invalid(what: &'static str, value: impl Into<String>, why: impl Into<String>) -> Error {
@@ -141,7 +183,7 @@ fn days(name: &'static str, value: &str) -> Result<u32> {
 /// # Errors
 /// [`Error::InvalidInput`] naming the parameter and its value, as every
 /// other door names a bad option.
-pub fn rule_parameters(parameters: &Value) -> Result<(Policy, bool)> {
+pub fn rule_parameters(parameters: &Value) -> Result<(Policy, AutoRemediate)> {
     let empty = Map::new();
     let map = match parameters {
         Value::Object(map) => map,
@@ -149,7 +191,7 @@ pub fn rule_parameters(parameters: &Value) -> Result<(Policy, bool)> {
         other => return Err(invalid("ruleParameters", other.to_string(), "expected a JSON object")),
     };
     let mut policy = Policy::default();
-    let mut auto_remediate = false;
+    let mut auto_remediate = AutoRemediate::Off;
     for (name, value) in map {
         let Some(name) = RULE_PARAMETERS.iter().find(|known| *known == name).copied() else {
             return Err(invalid(
@@ -177,7 +219,7 @@ pub fn rule_parameters(parameters: &Value) -> Result<(Policy, bool)> {
             "max_days_since_rotation" => policy.with_max_days_since_rotation(Some(days(name, &value)?))?,
             "accept_on_demand_rotation" => policy.with_accept_on_demand_rotation(boolean(name, &value)?),
             _ => {
-                auto_remediate = boolean(name, &value)?;
+                auto_remediate = AutoRemediate::parse(&value)?;
                 policy
             }
         };
@@ -243,12 +285,23 @@ impl ConfigRuleEvent {
             },
         };
         check_account_id(&account_id)?;
+        let rule_region = match event.get("configRuleArn").and_then(Value::as_str) {
+            Some(arn) => {
+                let region = arn.split(':').nth(3).filter(|r| !r.is_empty());
+                match region {
+                    Some(region) if check_region_shape(region).is_ok() => Some(region.to_owned()),
+                    _ => return Err(invalid("configRuleArn", arn, "not a Config rule ARN with a region")),
+                }
+            }
+            None => None,
+        };
         Ok(Self {
             trigger,
             policy,
             auto_remediate,
             result_token,
             account_id,
+            rule_region,
         })
     }
 
