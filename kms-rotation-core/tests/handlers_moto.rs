@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_kms::types::{OriginType, Tag};
+use futures::StreamExt;
 use common::proxy::Proxy;
 use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsConfigClient, AwsOptions, AwsSession};
@@ -263,7 +264,7 @@ fn outcome(result: &Result<Invocation, Error>, ids: &BTreeMap<String, String>, p
 fn compare(name: &str, expect: &Value, got: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     let sorted = |v: &Value| {
-        let mut list: Vec<String> = v.as_array().unwrap().iter().map(Value::to_string).collect();
+        let mut list: Vec<String> = v.as_array().into_iter().flatten().map(Value::to_string).collect();
         list.sort();
         list
     };
@@ -292,67 +293,79 @@ fn compare(name: &str, expect: &Value, got: &Value) -> Vec<String> {
     problems
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Runs one case with a proxy of its own; the problems found.
+async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
+    let proxy = Proxy::start(endpoint);
+    let name = case["name"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    let account = fresh_account_id();
+    let ids = make_keys(endpoint, &account, &case["keys"]).await;
+    proxy.set(fill(case.get("faults").unwrap_or(&json!([])), &ids, &account));
+    control(
+        &format!("{}/__config_items", proxy.url),
+        Some(&fill(case.get("config_items").unwrap_or(&json!([])), &ids, &account)),
+    );
+    let event = event_of(case, doc, &ids, &account);
+    let role = format!("arn:aws:iam::{account}:role/KmsRotationHandler");
+    let connection = ConnectionOptions::default()
+        .with_credentials(StaticCredentials {
+            access_key_id: "testing".into(),
+            secret_access_key: "testing-secret".into(),
+            session_token: None,
+        })
+        .with_endpoint_url(&proxy.url)
+        .with_role_arn(&role)
+        .with_regions(Regions::from_names([HOME]).unwrap())
+        .build()
+        .unwrap();
+    let retry = RetryConfig::default().with_delays(Duration::from_millis(20), Duration::from_millis(300));
+    let mut options = HandlerOptions::default()
+        .with_check(CheckOptions::default().with_retry(retry))
+        .with_function_arn(&format!("arn:aws:lambda:{HOME}:{account}:function:kms-rotation"));
+    if let Some(ms) = case["time_left_ms"].as_u64() {
+        options = options.with_time_left(Duration::from_millis(ms));
+    }
+    let result = if case["handler"] == "config" {
+        let session = AwsSession::connect(
+            &AwsOptions::default()
+                .with_static_credentials("testing", "testing-secret", None)
+                .with_endpoint_url(&proxy.url)
+                .unwrap()
+                .with_regions([HOME])
+                .unwrap()
+                .with_role(&role, None, None)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let config = AwsConfigClient::new(&session, HOME).unwrap();
+        config_rule_handler(&connection, &config, &event, &options).await
+    } else {
+        match case.get("rule_parameters") {
+            Some(parameters) => match options.with_rule_parameters(parameters) {
+                Ok(options) => event_handler(&connection, &event, &options).await,
+                Err(error) => Err(error),
+            },
+            None => event_handler(&connection, &event, &options).await,
+        }
+    };
+    let got = outcome(&result, &ids, &proxy);
+    let found = compare(name, &case["expect"], &got);
+    let verdict = if found.is_empty() { "ok" } else { "FAILED" };
+    eprintln!("{verdict} {name} ({:?})", started.elapsed());
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_handler_on_each_documented_event_writes_the_shared_evaluations() {
     let Some(endpoint) = endpoint() else { return };
     let doc = parity();
-    let proxy = Proxy::start(&endpoint);
-    let mut problems = Vec::new();
-    for case in doc["cases"].as_array().unwrap() {
-        let name = case["name"].as_str().unwrap();
-        let account = fresh_account_id();
-        let ids = make_keys(&endpoint, &account, &case["keys"]).await;
-        proxy.set(fill(case.get("faults").unwrap_or(&json!([])), &ids, &account));
-        control(
-            &format!("{}/__config_items", proxy.url),
-            Some(&fill(case.get("config_items").unwrap_or(&json!([])), &ids, &account)),
-        );
-        let event = event_of(case, &doc, &ids, &account);
-        let role = format!("arn:aws:iam::{account}:role/KmsRotationHandler");
-        let connection = ConnectionOptions::default()
-            .with_credentials(StaticCredentials {
-                access_key_id: "testing".into(),
-                secret_access_key: "testing-secret".into(),
-                session_token: None,
-            })
-            .with_endpoint_url(&proxy.url)
-            .with_role_arn(&role)
-            .with_regions(Regions::from_names([HOME]).unwrap())
-            .build()
-            .unwrap();
-        let retry = RetryConfig::default().with_delays(Duration::from_millis(20), Duration::from_millis(300));
-        let mut options = HandlerOptions::default()
-            .with_check(CheckOptions::default().with_retry(retry))
-            .with_function_arn(&format!("arn:aws:lambda:{HOME}:{account}:function:kms-rotation"));
-        if let Some(ms) = case["time_left_ms"].as_u64() {
-            options = options.with_time_left(Duration::from_millis(ms));
-        }
-        let result = if case["handler"] == "config" {
-            let session = AwsSession::connect(
-                &AwsOptions::default()
-                    .with_static_credentials("testing", "testing-secret", None)
-                    .with_endpoint_url(&proxy.url)
-                    .unwrap()
-                    .with_regions([HOME])
-                    .unwrap()
-                    .with_role(&role, None, None)
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-            let config = AwsConfigClient::new(&session, HOME).unwrap();
-            config_rule_handler(&connection, &config, &event, &options).await
-        } else {
-            match case.get("rule_parameters") {
-                Some(parameters) => match options.with_rule_parameters(parameters) {
-                    Ok(options) => event_handler(&connection, &event, &options).await,
-                    Err(error) => Err(error),
-                },
-                None => event_handler(&connection, &event, &options).await,
-            }
-        };
-        let got = outcome(&result, &ids, &proxy);
-        problems.extend(compare(name, &case["expect"], &got));
-    }
+    // Four cases at a time, each in its own account behind its own proxy.
+    let problems: Vec<Vec<String>> = futures::stream::iter(doc["cases"].as_array().unwrap())
+        .map(|case| run_case(&endpoint, &doc, case))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let problems: Vec<String> = problems.into_iter().flatten().collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
