@@ -72,9 +72,9 @@ impl HandlerOptions {
     /// parameters in the Config rule's shape.
     ///
     /// # Errors
-    /// As [`crate::continuous::config::rule_parameters`].
+    /// As [`crate::continuous::config::rule_parameters`], naming [`RULE_PARAMETERS_ENV`].
     pub fn with_rule_parameters(mut self, parameters: &Value) -> Result<Self> {
-        let (policy, auto_remediate) = crate::continuous::config::rule_parameters(parameters)?;
+        let (policy, auto_remediate) = crate::continuous::config::rule_parameters_in(parameters, RULE_PARAMETERS_ENV)?;
         self.check = self.check.with_policy(policy);
         self.auto_remediate = auto_remediate;
         Ok(self)

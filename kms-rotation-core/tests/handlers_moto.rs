@@ -15,9 +15,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_kms::types::{OriginType, Tag};
-use futures::StreamExt;
 use common::proxy::Proxy;
 use common::{endpoint, fresh_account_id};
+use futures::StreamExt;
 use kms_rotation_core::aws::{AwsConfigClient, AwsOptions, AwsSession};
 use kms_rotation_core::handlers::{HandlerOptions, Invocation, config_rule_handler, event_handler};
 use kms_rotation_core::{CheckOptions, ConnectionOptions, Error, Regions, RetryConfig, StaticCredentials};

@@ -216,7 +216,9 @@ def test_each_handler_writes_the_shared_evaluations(case: dict[str, Any], handle
     try:
         if case["handler"] == "config":
             config = handler_session.client("config", region_name=HOME, endpoint_url=proxy.url)
-            result = aws_lambda.config_rule_handler(event, context, client_factory=factory, config_client=config)
+            result = aws_lambda.config_rule_handler(
+                event, context, client_factory=factory, config_client=config
+            )
         else:
             result = aws_lambda.event_handler(
                 event, context, client_factory=factory, rule_parameters=case.get("rule_parameters", {})
@@ -243,7 +245,9 @@ def test_the_handlers_build_their_clients_from_the_environment(
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
     monkeypatch.setenv(aws_lambda.RULE_PARAMETERS_ENV, json.dumps({"max_rotation_period_days": "365"}))
     event = fixture("eventbridge.json", "KMS CMK Rotation")
-    event = json.loads(json.dumps(event).replace(PARITY["fixture_key_id"], ids["k"]).replace("111122223333", account))
+    event = json.loads(
+        json.dumps(event).replace(PARITY["fixture_key_id"], ids["k"]).replace("111122223333", account)
+    )
     result = aws_lambda.event_handler(event, Context(account, None))
     assert [f["status"] for f in result["findings"]] == ["PASS"]
     monkeypatch.setenv(aws_lambda.RULE_PARAMETERS_ENV, json.dumps({"max_rotation_period_days": "30"}))
@@ -253,5 +257,10 @@ def test_the_handlers_build_their_clients_from_the_environment(
 
 def test_the_event_pattern_names_every_event_the_handler_follows() -> None:
     text = json.dumps(aws_lambda.EVENT_PATTERN)
-    for name in ("EnableKeyRotation", "DisableKeyRotation", "KMS CMK Rotation", "KMS Imported Key Material Expiration"):
+    for name in (
+        "EnableKeyRotation",
+        "DisableKeyRotation",
+        "KMS CMK Rotation",
+        "KMS Imported Key Material Expiration",
+    ):
         assert name in text

@@ -181,21 +181,31 @@ fn days(name: &'static str, value: &str) -> Result<u32> {
 /// Config passes them; exemptions are separated by commas.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] naming the parameter and its value, as every
-/// other door names a bad option.
+/// [`Error::InvalidInput`] naming `ruleParameters` and the parameter as
+/// written (`max_rotation_period_days=30`), with the reason every other door
+/// gives for the same bad value.
 pub fn rule_parameters(parameters: &Value) -> Result<(Policy, AutoRemediate)> {
+    rule_parameters_in(parameters, "ruleParameters")
+}
+
+/// [`rule_parameters`] read from `container` (`ruleParameters`, or the
+/// EventBridge handler's environment variable), which errors name.
+///
+/// # Errors
+/// As [`rule_parameters`], naming `container`.
+pub fn rule_parameters_in(parameters: &Value, container: &'static str) -> Result<(Policy, AutoRemediate)> {
     let empty = Map::new();
     let map = match parameters {
         Value::Object(map) => map,
         Value::Null => &empty,
-        other => return Err(invalid("ruleParameters", other.to_string(), "expected a JSON object")),
+        other => return Err(invalid(container, other.to_string(), "expected a JSON object")),
     };
     let mut policy = Policy::default();
     let mut auto_remediate = AutoRemediate::Off;
     for (name, value) in map {
         let Some(name) = RULE_PARAMETERS.iter().find(|known| *known == name).copied() else {
             return Err(invalid(
-                "ruleParameters",
+                container,
                 name.clone(),
                 format!("not a parameter of this rule (it takes {})", RULE_PARAMETERS.join(", ")),
             ));
@@ -204,22 +214,31 @@ pub fn rule_parameters(parameters: &Value) -> Result<(Policy, AutoRemediate)> {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            other => return Err(invalid(name, other.to_string(), "expected a string")),
+            other => return Err(invalid(container, format!("{name}={other}"), "expected a string")),
+        };
+        // The parameter as written, with the reason any door gives for the value.
+        let named = |error: Error| match error {
+            Error::InvalidInput { reason, .. } => invalid(container, format!("{name}={value}"), reason),
+            other => other,
         };
         policy = match name {
-            "max_rotation_period_days" => policy.with_max_rotation_period_days(days(name, &value)?)?,
+            "max_rotation_period_days" => policy
+                .with_max_rotation_period_days(days(name, &value).map_err(named)?)
+                .map_err(named)?,
             "exemptions" => {
                 let mut policy = policy;
                 for rule in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                    policy = policy.with_exemption(rule)?;
+                    policy = policy.with_exemption(rule).map_err(named)?;
                 }
                 policy
             }
-            "evaluate_disabled_keys" => policy.with_evaluate_disabled_keys(boolean(name, &value)?),
-            "max_days_since_rotation" => policy.with_max_days_since_rotation(Some(days(name, &value)?))?,
-            "accept_on_demand_rotation" => policy.with_accept_on_demand_rotation(boolean(name, &value)?),
+            "evaluate_disabled_keys" => policy.with_evaluate_disabled_keys(boolean(name, &value).map_err(named)?),
+            "max_days_since_rotation" => policy
+                .with_max_days_since_rotation(Some(days(name, &value).map_err(named)?))
+                .map_err(named)?,
+            "accept_on_demand_rotation" => policy.with_accept_on_demand_rotation(boolean(name, &value).map_err(named)?),
             _ => {
-                auto_remediate = AutoRemediate::parse(&value)?;
+                auto_remediate = AutoRemediate::parse(&value).map_err(named)?;
                 policy
             }
         };
