@@ -75,7 +75,7 @@ def config_rule_handler(
     time_left_ms: int | None,
     options: _Options,
 ) -> dict[str, Any]:
-    """The AWS Config custom rule's handler: the invocation's summary, or ``ApiError``."""
+    """The Config custom rule's handler (see `kms_rotation.aws_lambda.config_rule_handler`)."""
 
 def event_handler(
     event: Mapping[str, Any] | str,
@@ -84,7 +84,7 @@ def event_handler(
     rule_parameters: Mapping[str, Any] | str | None,
     options: _Options,
 ) -> dict[str, Any]:
-    """The EventBridge rule's handler: the invocation's summary, or ``ApiError``."""
+    """The EventBridge rule's handler (see `kms_rotation.aws_lambda.event_handler`)."""
 
 def run_cli(args: list[str]) -> int:
     """Runs the ``kms-rotation`` command line (the core's, as the Rust binary and the
