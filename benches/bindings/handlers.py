@@ -24,7 +24,7 @@ DEMO = HERE.parents[1] / "examples" / "data" / "demo-account.json"
 class MemoryConfig:
     """``boto3.client("config")``'s two methods, accepting everything."""
 
-    class meta:  # noqa: N801 - boto3's attribute name
+    class meta:  # boto3 names it so
         region_name = "us-east-1"
 
     def put_evaluations(self, **request: Any) -> dict[str, Any]:
@@ -51,13 +51,29 @@ def main() -> None:
             started = time.perf_counter()
             try:
                 if "invokingEvent" in event:
-                    aws_lambda.config_rule_handler(event, None, client_factory=factory, config_client=MemoryConfig())
+                    aws_lambda.config_rule_handler(
+                        event,
+                        None,
+                        client_factory=factory,
+                        config_client=MemoryConfig(),
+                    )
                 else:
-                    aws_lambda.event_handler(event, None, client_factory=factory, rule_parameters={})
+                    aws_lambda.event_handler(
+                        event, None, client_factory=factory, rule_parameters={}
+                    )
             except kms_rotation.ApiError:
                 pass  # the demo's unreadable keys fail the scheduled invocation, as they should
             times.append((time.perf_counter() - started) * 1000)
-        print(json.dumps({"door": "python", "event": name, "runs": runs, "median_ms": statistics.median(times)}))
+        print(
+            json.dumps(
+                {
+                    "door": "python",
+                    "event": name,
+                    "runs": runs,
+                    "median_ms": statistics.median(times),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 
@@ -38,14 +38,16 @@ class RuntimeApi(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     event: bytes = b""
-    marks: list[tuple[str, float, bytes]] = []
+    marks: ClassVar[list[tuple[str, float, bytes]]] = []
     served = 0
     lock = threading.Lock()
 
     def log_message(self, *args: Any) -> None:
         pass
 
-    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def reply(
+        self, status: int, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -88,7 +90,9 @@ def main() -> None:
     rounds = int(os.environ.get("ROUNDS", "5"))
     account = f"{uuid.uuid4().int % 900_000_000_000 + 100_000_000_000:012d}"
     sts = boto3.client("sts", region_name=HOME, endpoint_url=endpoint)
-    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/Bench", RoleSessionName="bench")["Credentials"]
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/Bench", RoleSessionName="bench"
+    )["Credentials"]
     session = boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
@@ -133,9 +137,14 @@ def main() -> None:
     for _ in range(rounds):
         RuntimeApi.marks, RuntimeApi.served = [], 0
         started = time.perf_counter()
-        process = subprocess.Popen([binary], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [binary], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 30
-        while sum(1 for m in RuntimeApi.marks if m[0] in ("response", "error")) < 2 and time.monotonic() < deadline:
+        while (
+            sum(1 for m in RuntimeApi.marks if m[0] in ("response", "error")) < 2
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.002)
         process.kill()
         _, stderr = process.communicate()
@@ -143,7 +152,9 @@ def main() -> None:
         answers = [m for m in marks if m[0] in ("response", "error")]
         nexts = [m for m in marks if m[0] == "next"]
         if len(answers) < 2 or any(kind == "error" for kind, _, _ in answers):
-            sys.exit(f"the binary did not answer two events: {marks!r}\n{stderr.decode()[-2000:]}")
+            sys.exit(
+                f"the binary did not answer two events: {marks!r}\n{stderr.decode()[-2000:]}"
+            )
         summary = json.loads(answers[0][2])
         assert [f["status"] for f in summary["findings"]] == ["PASS"], summary
         row = {
@@ -154,7 +165,11 @@ def main() -> None:
         rows.append(row)
         print(json.dumps({k: round(v, 1) for k, v in row.items()}))
     medians = {k: round(statistics.median(r[k] for r in rows), 1) for k in rows[0]}
-    print(json.dumps({"median": medians, "rounds": rounds, "load_average": os.getloadavg()}))
+    print(
+        json.dumps(
+            {"median": medians, "rounds": rounds, "load_average": os.getloadavg()}
+        )
+    )
     server.shutdown()
 
 
