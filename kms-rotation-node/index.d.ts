@@ -493,6 +493,34 @@ export interface KmsRotationError extends Error {
   column?: number
 }
 
+/** What one invocation of a continuous-evaluation handler did (`configRuleHandler`, `eventHandler` in `kms-rotation/lambda`). */
+export interface InvocationSummary {
+  /** The event: `ConfigurationItemChangeNotification`, `ScheduledNotification`, `EnableKeyRotation`, `KMS CMK Rotation`, ... */
+  trigger: string
+  /** How many keys were checked. */
+  checked: number
+  /** Counts per status. */
+  summary: Record<string, number>
+  /** Each key checked, with a fresh read. */
+  findings: Array<{ key_arn: string; region: string; status: string; reason: string }>
+  /** The evaluations AWS Config accepted (the Config rule handler). */
+  evaluations: Array<{
+    ComplianceResourceType: string
+    ComplianceResourceId: string
+    ComplianceType: 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE'
+    Annotation: string
+    OrderingTimestamp: string
+  }>
+  /** Keys that no longer exist or left the rule's scope. */
+  gone: Array<{ account_id: string; region: string; key: string }>
+  /** What `auto_remediate` did or would do. */
+  remediation: { dry_run: boolean; actions: Array<{ target_arn: string; outcome: string }> } | null
+  /** Why nothing was checked (a failed call's event, a tag change without a tag exemption). */
+  skipped: string | null
+  /** Always empty in a summary: a failure rejects instead. */
+  failures: Array<{ key: string; region: string; operation: string; code: string; message: string }>
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -935,6 +963,44 @@ export interface ConnectionOptions {
    * outcome, latency and attempt number — never a credential. What it throws is ignored.
    */
   onCall?: (call: ApiCall) => void
+}
+
+/** The EventBridge event pattern that delivers exactly the events the handler follows. */
+export declare function eventPattern(): object
+
+/**
+ * The AWS Config custom rule's handler over your clients (`lambda.js`'s
+ * `configRuleHandler` calls it): the invocation's summary.
+ *
+ * @throws (rejects) `INVALID_INPUT` naming a bad event field or rule
+ * parameter, before any call; `API_ERROR` with the AWS code when a key
+ * could not be judged or an evaluation not written (after the others).
+ */
+export declare function handleConfigRule(event: object, configClient: object, invocation: HandlerInvocation, options?: RemediateKeysOptions): Promise<InvocationSummary>
+
+/**
+ * The EventBridge rule's handler over your clients (`lambda.js`'s
+ * `eventHandler` calls it): the invocation's summary.
+ *
+ * @throws (rejects) `INVALID_INPUT` naming an event it cannot place, a key
+ * of another account or a bad rule parameter, before any call; `API_ERROR`
+ * with the AWS code when a key could not be judged.
+ */
+export declare function handleEvent(event: object, invocation: HandlerInvocation, options?: RemediateKeysOptions): Promise<InvocationSummary>
+
+/**
+ * Where and how long a Lambda invocation runs (from its context), and the
+ * EventBridge handler's rule parameters.
+ */
+export interface HandlerInvocation {
+  /** The region the function runs in (Config is called there). */
+  region?: string
+  /** The function's ARN (`context.invokedFunctionArn`): its account is the one the handler reads. */
+  functionArn?: string
+  /** The time the function has left (`context.getRemainingTimeInMillis()`): it bounds retries. */
+  timeLeftMs?: number
+  /** The EventBridge handler's rule parameters (the Config rule's names), as JSON text. */
+  ruleParameters?: string
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */

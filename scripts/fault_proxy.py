@@ -51,6 +51,17 @@ for the request's KeyId, from the fault's "operation", "timestamp",
 absent). ListKeyRotations with IncludeKeyMaterial=ALL_KEY_MATERIAL (which moto
 ignores) is answered with "answer" and a "key" filter.
 
+AWS Config's ``PutEvaluations`` and ``GetResourceConfigHistory`` (moto takes
+the first only in test mode, and keeps no history of KMS keys) are answered
+by the proxy itself unless a fault applies: ``PutEvaluations`` accepts every
+evaluation, ``GetResourceConfigHistory`` answers the items set with ``POST
+/__config_items`` (a JSON list of items in the API's shape, matched by
+``resourceId``; none: an empty history). Each such request, and the answer
+given, is recorded and read back with ``GET /__config`` (cleared, like the
+calls, when faults are set). The action failed_evaluations answers
+``PutEvaluations`` with its evaluations (the first "count", default all) as
+``FailedEvaluations``.
+
 Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
 matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
 JSON-protocol requests of other services (Organizations) by their target;
@@ -76,6 +87,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 FAULTS: list[dict] = []
 CALLS: list[dict] = []
+CONFIG_OPS = ("PutEvaluations", "GetResourceConfigHistory")
+CONFIG_REQUESTS: list[dict] = []
+CONFIG_ITEMS: list[dict] = []
 UPSTREAM: urllib.parse.SplitResult
 
 
@@ -207,6 +221,11 @@ class Proxy(BaseHTTPRequestHandler):
                 body = json.dumps(CALLS).encode()
             self.answer(200, body)
             return
+        if self.path == "/__config":
+            with LOCK:
+                body = json.dumps(CONFIG_REQUESTS).encode()
+            self.answer(200, body)
+            return
         self.relay(b"")
 
     def do_POST(self) -> None:
@@ -220,9 +239,31 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 FAULTS[:] = faults
                 CALLS.clear()
+                CONFIG_REQUESTS.clear()
+            self.answer(200, b"{}")
+            return
+        if self.path == "/__config_items":
+            with LOCK:
+                CONFIG_ITEMS[:] = json.loads(raw or b"[]")
             self.answer(200, b"{}")
             return
         self.relay(raw)
+
+    def config_answer(self, op: str, region: str, body: dict, fault: dict | None) -> None:
+        """Answers a Config operation itself, recording the request and the answer."""
+        if op == "PutEvaluations":
+            evaluations = body.get("Evaluations", [])
+            failed = []
+            if fault and fault["action"] == "failed_evaluations":
+                failed = evaluations[: int(fault.get("count", len(evaluations)))]
+            answer = {"FailedEvaluations": failed}
+        else:
+            with LOCK:
+                items = [i for i in CONFIG_ITEMS if i.get("resourceId") == body.get("resourceId")]
+            answer = {"configurationItems": items[-1:]}
+        with LOCK:
+            CONFIG_REQUESTS.append({"op": op, "region": region, "request": body, "answer": answer})
+        self.answer(200, json.dumps(answer).encode())
 
     def relay(self, raw: bytes) -> None:
         target = self.headers.get("X-Amz-Target", "")
@@ -253,6 +294,9 @@ class Proxy(BaseHTTPRequestHandler):
                     "include": body.get("IncludeKeyMaterial"),
                 }
             )
+        if op in CONFIG_OPS and (fault is None or fault["action"] == "failed_evaluations"):
+            self.config_answer(op, region, body, fault)
+            return
         if fault is None:
             status, headers, data = self.forward(raw)
             self.answer(status, data, headers)

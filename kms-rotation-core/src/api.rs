@@ -216,6 +216,10 @@ pub enum Operation {
     ListRegions,
     /// `GetKeyLastUsage` (only with the `last_usage` option, for `FAIL` and `ERROR` keys).
     GetKeyLastUsage,
+    /// AWS Config `PutEvaluations`: a custom rule's verdicts.
+    PutEvaluations,
+    /// AWS Config `GetResourceConfigHistory`: an oversized configuration item.
+    GetResourceConfigHistory,
 }
 
 /// An AWS service the crate calls.
@@ -230,24 +234,28 @@ pub enum Service {
     Organizations,
     /// AWS Account Management.
     Account,
+    /// AWS Config.
+    Config,
 }
 
 impl Service {
-    /// The service's SDK name: `kms`, `sts`, `organizations` or `account`
-    /// (boto3's `session.client(name)`; AWS SDK v3's `@aws-sdk/client-<name>`).
+    /// The service's SDK name: `kms`, `sts`, `organizations`, `account` or
+    /// `config` (boto3's `session.client(name)`; AWS SDK v3's
+    /// `@aws-sdk/client-<name>`, `@aws-sdk/client-config-service` for Config).
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Kms => "kms",
             Service::Sts => "sts",
             Service::Organizations => "organizations",
             Service::Account => "account",
+            Service::Config => "config",
         }
     }
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 17] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
@@ -263,7 +271,12 @@ impl Operation {
         Operation::ListOrganizationalUnitsForParent,
         Operation::ListRegions,
         Operation::GetKeyLastUsage,
+        Operation::PutEvaluations,
+        Operation::GetResourceConfigHistory,
     ];
+
+    /// AWS Config's operations (a Config rule handler's).
+    pub const CONFIG: [Operation; 2] = [Operation::PutEvaluations, Operation::GetResourceConfigHistory];
 
     /// KMS's operations (a KMS client's methods).
     pub const KMS: [Operation; 9] = [
@@ -306,6 +319,8 @@ impl Operation {
             Operation::ListOrganizationalUnitsForParent => "ListOrganizationalUnitsForParent",
             Operation::ListRegions => "ListRegions",
             Operation::GetKeyLastUsage => "GetKeyLastUsage",
+            Operation::PutEvaluations => "PutEvaluations",
+            Operation::GetResourceConfigHistory => "GetResourceConfigHistory",
         }
     }
 
@@ -317,6 +332,7 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => Service::Organizations,
             Operation::ListRegions => Service::Account,
+            Operation::PutEvaluations | Operation::GetResourceConfigHistory => Service::Config,
             _ => Service::Kms,
         }
     }
@@ -344,7 +360,10 @@ impl Operation {
             | Operation::RotateKeyOnDemand
             | Operation::GetCallerIdentity
             | Operation::AssumeRole
-            | Operation::GetKeyLastUsage => None,
+            | Operation::GetKeyLastUsage
+            | Operation::PutEvaluations
+            // One item is asked for: the latest.
+            | Operation::GetResourceConfigHistory => None,
         }
     }
 
@@ -389,6 +408,8 @@ impl Operation {
             Operation::ListOrganizationalUnitsForParent => "list_organizational_units_for_parent",
             Operation::ListRegions => "list_regions",
             Operation::GetKeyLastUsage => "get_key_last_usage",
+            Operation::PutEvaluations => "put_evaluations",
+            Operation::GetResourceConfigHistory => "get_resource_config_history",
         }
     }
 
@@ -410,6 +431,8 @@ impl Operation {
             Operation::ListOrganizationalUnitsForParent => "listOrganizationalUnitsForParent",
             Operation::ListRegions => "listRegions",
             Operation::GetKeyLastUsage => "getKeyLastUsage",
+            Operation::PutEvaluations => "putEvaluations",
+            Operation::GetResourceConfigHistory => "getResourceConfigHistory",
         }
     }
 
@@ -439,6 +462,9 @@ impl Operation {
             // (the operation is from 2026): budgeted like ListKeyRotations,
             // the most sparing of KMS's read quotas, until AWS publishes one.
             Operation::GetKeyLastUsage => 100.0,
+            // AWS Config publishes no rate for these: paced conservatively,
+            // like Organizations' listings.
+            Operation::PutEvaluations | Operation::GetResourceConfigHistory => 20.0,
         }
     }
 }

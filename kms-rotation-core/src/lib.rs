@@ -31,7 +31,8 @@
 // credentials; policy; rules; report; client (with JsonClient), aws_json;
 // snapshot; engine; check, collect, remediate; organization (options, the
 // OrgClient trait and its transport and memory implementations, the
-// directory, the operations); aws; connection; run; render. `evidence` (a
+// directory, the operations); continuous (events, evaluations, the Config
+// client trait); aws; connection; run; handlers; render. `evidence` (a
 // check's facts, report and manifest, and their verification) stands on
 // collect, check and render, and `run` calls it (render uses neither).
 mod api;
@@ -53,6 +54,7 @@ mod credentials;
 mod engine;
 mod error;
 mod evidence;
+pub mod handlers;
 mod json_input;
 #[cfg(feature = "cli")]
 pub mod logs;

@@ -252,6 +252,11 @@ impl RemediateOptions {
     pub fn rotation_period_days(&self) -> Option<u32> {
         self.rotation_period_days
     }
+
+    /// The retry behaviour.
+    pub fn retry(&self) -> &RetryConfig {
+        &self.retry
+    }
 }
 
 /// A target key and the findings that lead to it.

@@ -175,3 +175,178 @@ fn evaluations_go_in_batches_of_a_hundred_with_the_result_token() {
     assert_eq!(first["ComplianceType"], "NOT_APPLICABLE");
     assert_eq!(first["OrderingTimestamp"], "2026-12-01T00:00:00Z");
 }
+
+mod handlers_offline {
+    //! The handlers over a snapshot and an AWS Config in memory: batches, the
+    //! retry of failed evaluations, errors that are never evaluations,
+    //! remediation on the event.
+
+    use kms_rotation_core::continuous::client::MemoryConfig;
+    use kms_rotation_core::handlers::{HandlerOptions, config_rule_handler, event_handler};
+    use kms_rotation_core::{ConnectionOptions, Error, Outcome, RetryConfig, Snapshot};
+    use serde_json::{Value, json};
+    use std::time::Duration;
+
+    const ACCOUNT: &str = "111122223333";
+
+    fn key_id(n: u32) -> String {
+        format!("{n:08x}-0000-4000-8000-{n:012x}")
+    }
+
+    /// `keys` keys in us-east-1: rotation on for even ones, off for odd ones.
+    fn account(keys: u32) -> Snapshot {
+        let entries: Vec<Value> = (0..keys)
+            .map(|n| {
+                let id = key_id(n);
+                json!({
+                    "KeyMetadata": {
+                        "AWSAccountId": ACCOUNT, "KeyId": id, "Arn": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}"),
+                        "CreationDate": 1_700_000_000.0, "Enabled": true, "KeyUsage": "ENCRYPT_DECRYPT",
+                        "KeyState": "Enabled", "Origin": "AWS_KMS", "KeyManager": "CUSTOMER",
+                        "KeySpec": "SYMMETRIC_DEFAULT", "MultiRegion": false,
+                    },
+                    "RotationStatus": {"KeyRotationEnabled": n % 2 == 0, "RotationPeriodInDays": 365},
+                    "Aliases": [], "Tags": [],
+                })
+            })
+            .collect();
+        let file = json!({"account_id": ACCOUNT, "regions": {"us-east-1": {"keys": entries}}});
+        Snapshot::from_json(&file.to_string()).unwrap()
+    }
+
+    fn scheduled(parameters: Value) -> Value {
+        json!({
+            "invokingEvent": json!({"messageType": "ScheduledNotification", "awsAccountId": ACCOUNT,
+                "notificationCreationTime": "2026-12-01T00:00:00Z"}).to_string(),
+            "ruleParameters": parameters.to_string(),
+            "resultToken": "token-7", "accountId": ACCOUNT,
+            "configRuleArn": format!("arn:aws:config:us-east-1:{ACCOUNT}:config-rule/config-rule-1"),
+        })
+    }
+
+    fn quick() -> HandlerOptions {
+        let retry = RetryConfig::default().with_delays(Duration::from_millis(1), Duration::from_millis(5));
+        HandlerOptions::default().with_check(kms_rotation_core::CheckOptions::default().with_retry(retry))
+    }
+
+    #[tokio::test]
+    async fn a_schedule_of_250_keys_writes_three_batches_with_the_token() {
+        let connection = ConnectionOptions::default()
+            .with_snapshot(account(250))
+            .build()
+            .unwrap();
+        let config = MemoryConfig::new("us-east-1");
+        let invocation = config_rule_handler(&connection, &config, &scheduled(json!({})), &quick())
+            .await
+            .unwrap();
+        let sizes: Vec<usize> = config.requests().iter().map(|(batch, _)| batch.len()).collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        assert!(config.requests().iter().all(|(_, token)| token == "token-7"));
+        assert_eq!(invocation.evaluations.len(), 250);
+        let compliant = config
+            .evaluations()
+            .iter()
+            .filter(|e| serde_json::to_value(e).unwrap()["ComplianceType"] == "COMPLIANT")
+            .count();
+        assert_eq!(compliant, 125);
+        assert!(invocation.into_result().is_ok());
+    }
+
+    #[tokio::test]
+    async fn evaluations_config_answers_as_failed_are_sent_again_never_dropped() {
+        let connection = ConnectionOptions::default().with_snapshot(account(4)).build().unwrap();
+        let config = MemoryConfig::new("us-east-1").failing([3, 1]);
+        let invocation = config_rule_handler(&connection, &config, &scheduled(json!({})), &quick())
+            .await
+            .unwrap();
+        let sizes: Vec<usize> = config.requests().iter().map(|(batch, _)| batch.len()).collect();
+        // 4 sent, 3 refused; 3 sent again, 1 refused; 1 sent again.
+        assert_eq!(sizes, [1, 2, 1]);
+        assert_eq!(config.evaluations().len(), 4);
+        assert!(invocation.into_result().is_ok());
+
+        let config = MemoryConfig::new("us-east-1").failing([2; 20]);
+        let invocation = config_rule_handler(&connection, &config, &scheduled(json!({})), &quick())
+            .await
+            .unwrap();
+        assert_eq!(invocation.evaluations.len(), 2, "the others were accepted");
+        let error = invocation.into_result().unwrap_err();
+        let Error::Api { operation, source, .. } = &error else {
+            panic!("{error}")
+        };
+        assert_eq!(
+            (*operation, source.code.as_str()),
+            ("PutEvaluations", "FailedEvaluations")
+        );
+        assert!(
+            source.message.contains(&key_id(0)) || source.message.contains(&key_id(1)),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_is_never_an_evaluation_and_fails_the_invocation_after_the_others() {
+        let demo = Snapshot::load("../examples/data/demo-account.json").unwrap();
+        let connection = ConnectionOptions::default().with_snapshot(demo).build().unwrap();
+        let config = MemoryConfig::new("us-east-1");
+        let invocation = config_rule_handler(&connection, &config, &scheduled(json!({})), &quick())
+            .await
+            .unwrap();
+        let errors = invocation
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.status == kms_rotation_core::Status::Error)
+            .count();
+        assert!(errors > 0);
+        assert_eq!(config.evaluations().len(), invocation.report.findings.len() - errors);
+        assert_eq!(invocation.failures.len(), errors);
+        let error = invocation.into_result().unwrap_err();
+        assert!(matches!(error, Error::Api { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn auto_remediate_dry_run_changes_nothing_and_apply_reads_back() {
+        let event = json!({
+            "version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.kms",
+            "account": ACCOUNT, "time": "2026-12-01T00:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"eventSource": "kms.amazonaws.com", "eventName": "DisableKeyRotation", "awsRegion": "us-east-1",
+                "recipientAccountId": ACCOUNT, "requestParameters": {"keyId": key_id(1)}},
+        });
+        let snapshot = account(2);
+        let connection = ConnectionOptions::default()
+            .with_snapshot(snapshot.clone())
+            .build()
+            .unwrap();
+        let dry = quick()
+            .with_rule_parameters(&json!({"auto_remediate": "dry-run"}))
+            .unwrap();
+        let invocation = event_handler(&connection, &event, &dry).await.unwrap();
+        let plan = invocation.remediation.unwrap();
+        assert!(plan.dry_run);
+        assert_eq!(plan.actions[0].outcome, Outcome::WouldChange);
+        let apply = quick()
+            .with_rule_parameters(&json!({"auto_remediate": "apply"}))
+            .unwrap();
+        let invocation = event_handler(&connection, &event, &apply).await.unwrap();
+        let done = invocation.remediation.unwrap();
+        assert_eq!(done.actions[0].outcome, Outcome::Changed);
+        assert!(done.actions[0].verified);
+        let again = event_handler(&connection, &event, &quick()).await.unwrap();
+        assert_eq!(again.report.findings[0].status, kms_rotation_core::Status::Pass);
+    }
+
+    #[tokio::test]
+    async fn a_key_of_another_account_is_an_error_naming_the_event() {
+        let event = json!({
+            "version": "0", "id": "1", "detail-type": "KMS CMK Rotation", "source": "aws.kms",
+            "account": "444455556666", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
+            "resources": [], "detail": {"key-id": key_id(1)},
+        });
+        let connection = ConnectionOptions::default().with_snapshot(account(2)).build().unwrap();
+        let options = quick().with_function_arn(&format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:f"));
+        let error = event_handler(&connection, &event, &options).await.unwrap_err();
+        assert!(error.to_string().contains("KMS CMK Rotation"), "{error}");
+        assert!(error.to_string().contains("444455556666"), "{error}");
+    }
+}

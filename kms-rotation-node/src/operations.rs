@@ -18,7 +18,7 @@ use crate::{HandOver, convert, promise, read_string};
 /// An operation's promise: its arguments (`args`, read first) and its options
 /// (read with `takes`) are checked before any call; then `run` gets them and
 /// the connection the options describe.
-fn operation<'env, A, T, F, R>(
+pub(crate) fn operation<'env, A, T, F, R>(
     env: &'env Env,
     args: Result<A, BindingError>,
     options: Option<Unknown<'env>>,
@@ -91,7 +91,8 @@ pub fn check_account<'env>(
     )
 }
 
-/// A verification reaches JavaScript as the plain object of its JSON.
+/// A plain JSON value (an evidence verification, a handler's invocation summary)
+/// reaches JavaScript as the plain object it is.
 impl HandOver for serde_json::Value {}
 
 /// Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or

@@ -559,3 +559,31 @@ export interface KmsRotationError extends Error {
   /** `MALFORMED_SNAPSHOT`: 1-based column of the problem. */
   column?: number
 }
+
+/** What one invocation of a continuous-evaluation handler did (`configRuleHandler`, `eventHandler` in `kms-rotation/lambda`). */
+export interface InvocationSummary {
+  /** The event: `ConfigurationItemChangeNotification`, `ScheduledNotification`, `EnableKeyRotation`, `KMS CMK Rotation`, ... */
+  trigger: string
+  /** How many keys were checked. */
+  checked: number
+  /** Counts per status. */
+  summary: Record<string, number>
+  /** Each key checked, with a fresh read. */
+  findings: Array<{ key_arn: string; region: string; status: string; reason: string }>
+  /** The evaluations AWS Config accepted (the Config rule handler). */
+  evaluations: Array<{
+    ComplianceResourceType: string
+    ComplianceResourceId: string
+    ComplianceType: 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE'
+    Annotation: string
+    OrderingTimestamp: string
+  }>
+  /** Keys that no longer exist or left the rule's scope. */
+  gone: Array<{ account_id: string; region: string; key: string }>
+  /** What `auto_remediate` did or would do. */
+  remediation: { dry_run: boolean; actions: Array<{ target_arn: string; outcome: string }> } | null
+  /** Why nothing was checked (a failed call's event, a tag change without a tag exemption). */
+  skipped: string | null
+  /** Always empty in a summary: a failure rejects instead. */
+  failures: Array<{ key: string; region: string; operation: string; code: string; message: string }>
+}

@@ -13,7 +13,7 @@
 //! `report` (results as thin wrappers over the core's values), `options`
 //! (keyword arguments into the core's connection and options),
 //! `operations` (the public functions), `conformance` (the core's suite over
-//! the Python transport).
+//! the Python transport), `handlers` (continuous evaluation's Lambda handlers).
 
 use std::future::Future;
 use std::time::Duration;
@@ -25,6 +25,7 @@ use pyo3::types::PyDict;
 mod call_log;
 mod conformance;
 mod error;
+mod handlers;
 mod json;
 mod operations;
 mod options;
@@ -115,5 +116,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     snapshot::register(m)?;
     progress::register(m)?;
     conformance::register(m)?;
+    handlers::register(m)?;
     Ok(())
 }

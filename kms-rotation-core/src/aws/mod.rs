@@ -12,6 +12,9 @@
 //!   ([`AwsSession::enabled_regions`]), read the caller's identity and make clients.
 //! * [`AwsOrgClient`] is the [`OrgClient`](crate::OrgClient) over STS,
 //!   Organizations and Account, for [`crate::check_organization`].
+//! * `AwsConfigClient` (feature `config`) is the
+//!   [`ConfigClient`](crate::continuous::client::ConfigClient) over AWS Config,
+//!   for the Config rule handler ([`crate::handlers`]).
 //! * [`AwsClient`] is one region's client; it makes exactly one request per call
 //!   and never retries: the SDK's retries are
 //!   disabled so that the engine's retry layer, with backoff and jitter, is the only one.
@@ -31,12 +34,16 @@
 //! ```
 
 mod client;
+#[cfg(feature = "config")]
+mod config;
 mod error;
 mod options;
 mod organizations;
 mod session;
 
 pub use client::AwsClient;
+#[cfg(feature = "config")]
+pub use config::AwsConfigClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
 pub use organizations::AwsOrgClient;
 pub use session::{AwsSession, CallerIdentity, clients};

@@ -39,6 +39,46 @@ pub const RULE_PARAMETERS: [&str; 6] = [
     "auto_remediate",
 ];
 
+/// Whether a handler fixes the keys it finds failing (the `auto_remediate`
+/// rule parameter: `off`, the default; `dry-run`; `apply`). Remediation is
+/// [`crate::remediate`]'s: a fresh read before acting, never a weaker
+/// setting, an explicit period, the change read back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AutoRemediate {
+    /// Judge only.
+    #[default]
+    Off,
+    /// Say what remediation would change, change nothing.
+    DryRun,
+    /// Enable rotation on the failing keys, and read it back.
+    Apply,
+}
+
+impl AutoRemediate {
+    /// Parses `off`, `dry-run` (or `dry_run`) and `apply`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `auto_remediate` and the value.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "off" | "" => Ok(Self::Off),
+            "dry-run" | "dry_run" => Ok(Self::DryRun),
+            "apply" => Ok(Self::Apply),
+            _ => Err(invalid("auto_remediate", value, "must be off, dry-run or apply")),
+        }
+    }
+
+    /// `off`, `dry-run` or `apply`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::DryRun => "dry-run",
+            Self::Apply => "apply",
+        }
+    }
+}
+
 /// What triggered the invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,11 +117,13 @@ pub struct ConfigRuleEvent {
     /// The policy the rule parameters give.
     pub policy: Policy,
     /// Whether the rule parameters ask for remediation (`auto_remediate`).
-    pub auto_remediate: bool,
+    pub auto_remediate: AutoRemediate,
     /// The token `PutEvaluations` must carry.
     pub result_token: String,
     /// The account the rule runs in.
     pub account_id: String,
+    /// The rule's region (from `configRuleArn`), when the event names it.
+    pub rule_region: Option<String>,
 }
 
 fn invalid(what: &'static str, value: impl Into<String>, why: impl Into<String>) -> Error {
@@ -139,21 +181,31 @@ fn days(name: &'static str, value: &str) -> Result<u32> {
 /// Config passes them; exemptions are separated by commas.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] naming the parameter and its value, as every
-/// other door names a bad option.
-pub fn rule_parameters(parameters: &Value) -> Result<(Policy, bool)> {
+/// [`Error::InvalidInput`] naming `ruleParameters` and the parameter as
+/// written (`max_rotation_period_days=30`), with the reason every other door
+/// gives for the same bad value.
+pub fn rule_parameters(parameters: &Value) -> Result<(Policy, AutoRemediate)> {
+    rule_parameters_in(parameters, "ruleParameters")
+}
+
+/// [`rule_parameters`] read from `container` (`ruleParameters`, or the
+/// EventBridge handler's environment variable), which errors name.
+///
+/// # Errors
+/// As [`rule_parameters`], naming `container`.
+pub fn rule_parameters_in(parameters: &Value, container: &'static str) -> Result<(Policy, AutoRemediate)> {
     let empty = Map::new();
     let map = match parameters {
         Value::Object(map) => map,
         Value::Null => &empty,
-        other => return Err(invalid("ruleParameters", other.to_string(), "expected a JSON object")),
+        other => return Err(invalid(container, other.to_string(), "expected a JSON object")),
     };
     let mut policy = Policy::default();
-    let mut auto_remediate = false;
+    let mut auto_remediate = AutoRemediate::Off;
     for (name, value) in map {
         let Some(name) = RULE_PARAMETERS.iter().find(|known| *known == name).copied() else {
             return Err(invalid(
-                "ruleParameters",
+                container,
                 name.clone(),
                 format!("not a parameter of this rule (it takes {})", RULE_PARAMETERS.join(", ")),
             ));
@@ -162,22 +214,31 @@ pub fn rule_parameters(parameters: &Value) -> Result<(Policy, bool)> {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            other => return Err(invalid(name, other.to_string(), "expected a string")),
+            other => return Err(invalid(container, format!("{name}={other}"), "expected a string")),
+        };
+        // The parameter as written, with the reason any door gives for the value.
+        let named = |error: Error| match error {
+            Error::InvalidInput { reason, .. } => invalid(container, format!("{name}={value}"), reason),
+            other => other,
         };
         policy = match name {
-            "max_rotation_period_days" => policy.with_max_rotation_period_days(days(name, &value)?)?,
+            "max_rotation_period_days" => policy
+                .with_max_rotation_period_days(days(name, &value).map_err(named)?)
+                .map_err(named)?,
             "exemptions" => {
                 let mut policy = policy;
                 for rule in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                    policy = policy.with_exemption(rule)?;
+                    policy = policy.with_exemption(rule).map_err(named)?;
                 }
                 policy
             }
-            "evaluate_disabled_keys" => policy.with_evaluate_disabled_keys(boolean(name, &value)?),
-            "max_days_since_rotation" => policy.with_max_days_since_rotation(Some(days(name, &value)?))?,
-            "accept_on_demand_rotation" => policy.with_accept_on_demand_rotation(boolean(name, &value)?),
+            "evaluate_disabled_keys" => policy.with_evaluate_disabled_keys(boolean(name, &value).map_err(named)?),
+            "max_days_since_rotation" => policy
+                .with_max_days_since_rotation(Some(days(name, &value).map_err(named)?))
+                .map_err(named)?,
+            "accept_on_demand_rotation" => policy.with_accept_on_demand_rotation(boolean(name, &value).map_err(named)?),
             _ => {
-                auto_remediate = boolean(name, &value)?;
+                auto_remediate = AutoRemediate::parse(&value).map_err(named)?;
                 policy
             }
         };
@@ -243,12 +304,23 @@ impl ConfigRuleEvent {
             },
         };
         check_account_id(&account_id)?;
+        let rule_region = match event.get("configRuleArn").and_then(Value::as_str) {
+            Some(arn) => {
+                let region = arn.split(':').nth(3).filter(|r| !r.is_empty());
+                match region {
+                    Some(region) if check_region_shape(region).is_ok() => Some(region.to_owned()),
+                    _ => return Err(invalid("configRuleArn", arn, "not a Config rule ARN with a region")),
+                }
+            }
+            None => None,
+        };
         Ok(Self {
             trigger,
             policy,
             auto_remediate,
             result_token,
             account_id,
+            rule_region,
         })
     }
 

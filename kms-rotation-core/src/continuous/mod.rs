@@ -1,9 +1,12 @@
 //! Continuous evaluation where AWS already runs it: the events AWS Config
 //! and EventBridge hand a Lambda function, turned into the keys to check
-//! ([`config`], [`events`]), and verdicts turned into Config evaluations.
+//! ([`config`], [`events`]), verdicts turned into Config evaluations, and
+//! the Config calls a handler makes ([`client`]). The handlers themselves,
+//! which stand on the connection and the engine, are [`crate::handlers`].
 //! The checks themselves are the one engine's (`check_key` with a fresh
 //! read); only where the keys come from and where the verdicts go differ.
 
+pub mod client;
 pub mod config;
 pub mod events;
 

@@ -16,6 +16,7 @@ OPTION_NAMES: list[str]
 RENDER_OPTION_NAMES: list[str]
 ENUM_VALUES: dict[str, list[str]]
 CONFORMANCE_CASES: list[str]
+EVENT_PATTERN: dict[str, Any]
 
 _Options: TypeAlias = Mapping[str, Any]
 _Path: TypeAlias = str | os.PathLike[str]
@@ -68,6 +69,24 @@ def load_snapshot(path: _Path, *, strict: bool = False) -> Snapshot:
         MalformedSnapshotError: the text is not a snapshot (line and column given).
         InvalidInputError: with ``strict=True``, a key entry that cannot be read.
     """
+
+def config_rule_handler(
+    event: Mapping[str, Any] | str,
+    config_client: Any,
+    function_arn: str | None,
+    time_left_ms: int | None,
+    options: _Options,
+) -> dict[str, Any]:
+    """The Config custom rule's handler (see `kms_rotation.aws_lambda.config_rule_handler`)."""
+
+def event_handler(
+    event: Mapping[str, Any] | str,
+    function_arn: str | None,
+    time_left_ms: int | None,
+    rule_parameters: Mapping[str, Any] | str | None,
+    options: _Options,
+) -> dict[str, Any]:
+    """The EventBridge rule's handler (see `kms_rotation.aws_lambda.event_handler`)."""
 
 def run_cli(args: list[str]) -> int:
     """Runs the ``kms-rotation`` command line (the core's, as the Rust binary and the
@@ -818,6 +837,7 @@ class RemediationReport(_Record):
 __all__ = [
     "CONFORMANCE_CASES",
     "ENUM_VALUES",
+    "EVENT_PATTERN",
     "OPTION_NAMES",
     "RENDER_OPTION_NAMES",
     "VERSION",
@@ -848,6 +868,8 @@ __all__ = [
     "check_organization_async",
     "collect",
     "collect_async",
+    "config_rule_handler",
+    "event_handler",
     "load_cloudsploit_collection",
     "load_snapshot",
     "remediate",

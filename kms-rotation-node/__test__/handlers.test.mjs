@@ -1,0 +1,240 @@
+// Continuous evaluation's handlers (`kms-rotation/lambda`) through AWS SDK v3 clients,
+// on moto's KMS behind the fault proxy, which answers AWS Config's PutEvaluations and
+// GetResourceConfigHistory itself and records them: the cases of
+// scripts/parity/handlers.json (also run by the Rust and Python suites), each with AWS's
+// documented sample event in a fresh account.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+
+import { ConfigService } from '@aws-sdk/client-config-service'
+import { KMS } from '@aws-sdk/client-kms'
+
+import lambda from '../lambda.js'
+import { assumeRole, faultProxy, freshAccountId, motoEndpoint } from './helpers.mjs'
+
+const read = (path) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'))
+const PARITY = read('../../scripts/parity/handlers.json')
+const HOME = PARITY.home_region
+const KMS_OPERATIONS = new Set([
+  'ListKeys',
+  'ListAliases',
+  'DescribeKey',
+  'GetKeyRotationStatus',
+  'EnableKeyRotation',
+  'ListResourceTags',
+  'ListKeyRotations',
+  'RotateKeyOnDemand',
+])
+
+function fixture(file, name) {
+  const cases = read(`../../kms-rotation-core/tests/events/${file}`).cases
+  return structuredClone(cases.find((c) => c.name === name).event)
+}
+
+function fill(value, ids, account) {
+  let text = JSON.stringify(value).replaceAll('$account', account)
+  for (const name of Object.keys(ids).sort((a, b) => b.length - a.length)) {
+    text = text.replaceAll(`$${name}`, ids[name])
+  }
+  return JSON.parse(text)
+}
+
+async function makeKeys(endpoint, account, keys) {
+  const credentials = await assumeRole(endpoint, `arn:aws:iam::${account}:role/Seeder`, 'seed')
+  const ids = {}
+  for (const [name, spec] of Object.entries(keys)) {
+    if (spec.missing) {
+      ids[name] = '0d0e0a0d-0000-4000-8000-000000000404'
+      continue
+    }
+    const kms = new KMS({ region: spec.region, endpoint, credentials })
+    const create = {}
+    if (spec.origin) create.Origin = spec.origin
+    if (spec.multi_region) create.MultiRegion = true
+    const key = (await kms.createKey(create)).KeyMetadata.KeyId
+    if (spec.rotation) await kms.enableKeyRotation({ KeyId: key })
+    if (spec.alias) await kms.createAlias({ AliasName: spec.alias, TargetKeyId: key })
+    for (const [tag, value] of Object.entries(spec.tags ?? {})) {
+      await kms.tagResource({ KeyId: key, Tags: [{ TagKey: tag, TagValue: value }] })
+    }
+    if (spec.replica) await kms.replicateKey({ KeyId: key, ReplicaRegion: spec.replica })
+    if (spec.disabled) await kms.disableKey({ KeyId: key })
+    if (spec.pending_deletion) await kms.scheduleKeyDeletion({ KeyId: key, PendingWindowInDays: 7 })
+    ids[name] = key
+  }
+  return ids
+}
+
+function eventOf(testCase, ids, account) {
+  let text = JSON.stringify(fixture(testCase.event.file, testCase.event.case))
+  for (const [name, spec] of Object.entries(testCase.keys)) {
+    const placeholder = spec.fixture_id ?? (name === 'k' ? PARITY.fixture_key_id : undefined)
+    if (placeholder) text = text.replaceAll(placeholder, ids[name])
+  }
+  for (const fixtureAccount of testCase.accounts ?? PARITY.fixture_accounts) {
+    text = text.replaceAll(fixtureAccount, account)
+  }
+  const event = JSON.parse(text)
+  for (const [path, value] of Object.entries(testCase.set ?? {})) {
+    const steps = path.split('.')
+    const last = steps.pop()
+    const at = steps.reduce((object, step) => object[step], event)
+    if (value === null) delete at[last]
+    else at[last] = value
+  }
+  if (testCase.handler === 'config' && 'rule_parameters' in testCase) {
+    event.ruleParameters = JSON.stringify(testCase.rule_parameters)
+  }
+  return event
+}
+
+async function control(url, body) {
+  const response = await fetch(url, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
+  assert.equal(response.status, 200)
+  return response.json()
+}
+
+function errorLabel(error) {
+  if (error.code === 'INVALID_INPUT') return `invalid:${error.argument}`
+  if (error.code === 'API_ERROR') return error.awsCode
+  return `other:${error.code}: ${error.message}`
+}
+
+async function outcome(result, error, ids, proxy) {
+  const nameOf = (text) => Object.keys(ids).find((name) => text.includes(ids[name])) ?? text
+  const out = { error: error ? errorLabel(error) : null }
+  if (result) {
+    out.findings = result.findings.map((f) => [nameOf(f.key_arn), f.region, f.status, f.reason])
+    out.gone = result.gone.map((t) => nameOf(t.key))
+    out.skipped = result.skipped !== null
+    out.remediation = (result.remediation?.actions ?? []).map((a) => [nameOf(a.target_arn), a.outcome])
+  }
+  const evaluations = []
+  const configCalls = []
+  for (const record of await control(`${proxy.url}/__config`)) {
+    configCalls.push(record.op)
+    if (record.op !== 'PutEvaluations') continue
+    const failed = new Set(record.answer.FailedEvaluations.map((e) => e.ComplianceResourceId))
+    for (const e of record.request.Evaluations) {
+      if (!failed.has(e.ComplianceResourceId)) {
+        evaluations.push([nameOf(e.ComplianceResourceId), e.ComplianceType, e.Annotation.split(':')[0]])
+      }
+    }
+  }
+  out.evaluations = evaluations
+  out.config_calls = configCalls
+  const calls = await control(`${proxy.url}/__calls`)
+  out.kms_calls = [...new Set(calls.map((c) => c.op).filter((op) => KMS_OPERATIONS.has(op)))].sort()
+  return out
+}
+
+function compare(expect, got) {
+  const problems = []
+  const sorted = (list) => (list ?? []).map((x) => JSON.stringify(x)).sort()
+  for (const [field, want] of Object.entries(expect)) {
+    let ok
+    if (['evaluations', 'findings', 'remediation', 'gone'].includes(field)) {
+      ok = JSON.stringify(sorted(want)) === JSON.stringify(sorted(got[field]))
+    } else if (field === 'some_kms_calls') {
+      ok = want.every((op) => got.kms_calls.includes(op))
+    } else if (field === 'no_kms_calls') {
+      ok = !want.some((op) => got.kms_calls.includes(op))
+    } else if (field === 'error' && typeof want === 'string' && want.startsWith('invalid:')) {
+      // This package names an option argument as it spells it (maxRotationPeriodDays).
+      ok = got.error === want || got.error === want.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+    } else {
+      ok = JSON.stringify(want) === JSON.stringify(got[field])
+    }
+    if (!ok) problems.push(`${field}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got[field])}`)
+  }
+  if (!('error' in expect) && got.error !== null) problems.push(`unexpected error ${got.error}`)
+  return problems
+}
+
+describe('the handlers on the shared cases (scripts/parity/handlers.json)', () => {
+  let endpoint = null
+  let proxy = null
+  before(async () => {
+    endpoint = process.env.KMS_ROTATION_MOTO_ENDPOINT
+    if (endpoint) proxy = await faultProxy(endpoint)
+  })
+  after(() => proxy?.stop())
+
+  for (const testCase of PARITY.cases) {
+    it(testCase.name, async (t) => {
+      if (!motoEndpoint(t)) return
+      const account = freshAccountId()
+      const ids = await makeKeys(endpoint, account, testCase.keys)
+      await proxy.set(fill(testCase.faults ?? [], ids, account))
+      await control(`${proxy.url}/__config_items`, fill(testCase.config_items ?? [], ids, account))
+      const event = eventOf(testCase, ids, account)
+      const credentials = await assumeRole(endpoint, `arn:aws:iam::${account}:role/KmsRotationHandler`, 'handler')
+      const clientFactory = (region) => new KMS({ region, endpoint: proxy.url, credentials })
+      const context = {
+        invokedFunctionArn: `arn:aws:lambda:${HOME}:${account}:function:kms-rotation`,
+        getRemainingTimeInMillis: () => testCase.time_left_ms ?? 300000,
+      }
+      let result = null
+      let error = null
+      try {
+        if (testCase.handler === 'config') {
+          const configClient = new ConfigService({ region: HOME, endpoint: proxy.url, credentials })
+          result = await lambda.makeConfigRuleHandler({ clientFactory, configClient, region: HOME })(event, context)
+        } else {
+          const handler = lambda.makeEventHandler({
+            clientFactory,
+            region: HOME,
+            ruleParameters: testCase.rule_parameters ?? {},
+          })
+          result = await handler(event, context)
+        }
+      } catch (raised) {
+        error = raised
+      }
+      const got = await outcome(result, error, ids, proxy)
+      assert.deepEqual(compare(testCase.expect, got), [], JSON.stringify(got))
+    })
+  }
+
+  it('builds its clients from the environment, as in Lambda', async (t) => {
+    if (!motoEndpoint(t)) return
+    const account = freshAccountId()
+    const ids = await makeKeys(endpoint, account, { k: { region: 'us-west-2', rotation: true } })
+    await proxy.set([])
+    const credentials = await assumeRole(endpoint, `arn:aws:iam::${account}:role/KmsRotationHandler`, 'handler')
+    const saved = { ...process.env }
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+      AWS_REGION: HOME,
+      AWS_ENDPOINT_URL: proxy.url,
+      KMS_ROTATION_RULE_PARAMETERS: JSON.stringify({ max_rotation_period_days: '365' }),
+    })
+    try {
+      const event = JSON.parse(
+        JSON.stringify(fixture('eventbridge.json', 'KMS CMK Rotation'))
+          .replaceAll(PARITY.fixture_key_id, ids.k)
+          .replaceAll('111122223333', account),
+      )
+      const result = await lambda.eventHandler(event, {})
+      assert.deepEqual(
+        result.findings.map((f) => f.status),
+        ['PASS'],
+      )
+      process.env.KMS_ROTATION_RULE_PARAMETERS = JSON.stringify({ max_rotation_period_days: '30' })
+      await assert.rejects(lambda.eventHandler(event, {}), (e) => e.code === 'INVALID_INPUT' && /max_rotation_period_days/.test(e.message))
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
+      Object.assign(process.env, saved)
+    }
+  })
+
+  it('ships the event pattern', () => {
+    const text = JSON.stringify(lambda.eventPattern())
+    for (const name of ['EnableKeyRotation', 'KMS CMK Rotation', 'KMS Imported Key Material Expiration']) {
+      assert.ok(text.includes(name), name)
+    }
+  })
+})

@@ -1,0 +1,99 @@
+// Continuous evaluation's AWS Lambda handlers (`kms-rotation/lambda`):
+//
+//   // index.js of the function (handler: index.configRuleHandler or index.eventHandler)
+//   module.exports = require('kms-rotation/lambda')
+//
+// `configRuleHandler(event, context)` is an AWS Config custom rule's function (scope
+// AWS::KMS::Key, change and periodic triggers); `eventHandler(event, context)` an
+// EventBridge rule's (pattern: `eventPattern()`). Both are the core's handlers - the
+// Python package and the Rust Lambda binary run the same: each key an event names is
+// checked with a fresh read, and the Config rule's verdicts written with PutEvaluations.
+// A key that cannot be judged writes no evaluation and the invocation rejects with
+// `API_ERROR` and the AWS code (after the others are written), so that Lambda retries.
+//
+// Clients come from the environment, as the AWS SDK v3 makes them (the function's
+// role, AWS_REGION, AWS_ENDPOINT_URL for an emulator); `makeConfigRuleHandler` and
+// `makeEventHandler` take your own (`clientFactory`: region -> KMS client;
+// `configClient`) and any option of `remediateKeys`. The EventBridge handler's policy
+// is KMS_ROTATION_RULE_PARAMETERS (JSON, the Config rule's parameter names).
+'use strict'
+
+const native = require('./index.js')
+
+const RULE_PARAMETERS_ENV = 'KMS_ROTATION_RULE_PARAMETERS'
+
+function homeRegion(options) {
+  return options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
+}
+
+function invocation(context, region, ruleParameters) {
+  const remaining = context && typeof context.getRemainingTimeInMillis === 'function'
+  return {
+    region,
+    functionArn: context?.invokedFunctionArn,
+    timeLeftMs: remaining ? context.getRemainingTimeInMillis() : undefined,
+    ruleParameters:
+      ruleParameters === undefined || typeof ruleParameters === 'string' ? ruleParameters : JSON.stringify(ruleParameters),
+  }
+}
+
+// The SDK v3 wants Dates for timestamps; the core hands RFC 3339 text.
+function configMethods(client) {
+  return {
+    putEvaluations: (request) =>
+      client.putEvaluations({
+        ...request,
+        Evaluations: (request.Evaluations ?? []).map((e) => ({ ...e, OrderingTimestamp: new Date(e.OrderingTimestamp) })),
+      }),
+    getResourceConfigHistory: (request) => client.getResourceConfigHistory(request),
+  }
+}
+
+function defaultClientFactory() {
+  const { KMS } = require('@aws-sdk/client-kms')
+  const made = new Map()
+  return (region) => {
+    if (!made.has(region)) made.set(region, new KMS({ region }))
+    return made.get(region)
+  }
+}
+
+/** A Config rule handler over your clients: `{ clientFactory, configClient, region, ...options }`. */
+function makeConfigRuleHandler(settings = {}) {
+  const { clientFactory, configClient, region, ...options } = settings
+  return async (event, context) => {
+    const home = homeRegion({ region })
+    let config = configClient
+    if (config === undefined) {
+      const { ConfigService } = require('@aws-sdk/client-config-service')
+      config = new ConfigService({ region: home })
+    }
+    return native.handleConfigRule(event, configMethods(config), invocation(context, home), {
+      clientFactory: clientFactory ?? defaultClientFactory(),
+      regions: home ? [home] : undefined,
+      ...options,
+    })
+  }
+}
+
+/** An EventBridge handler over your clients: `{ clientFactory, ruleParameters, region, ...options }`. */
+function makeEventHandler(settings = {}) {
+  const { clientFactory, ruleParameters, region, ...options } = settings
+  return async (event, context) => {
+    const home = homeRegion({ region })
+    return native.handleEvent(event, invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV]), {
+      clientFactory: clientFactory ?? defaultClientFactory(),
+      regions: home ? [home] : undefined,
+      ...options,
+    })
+  }
+}
+
+module.exports = {
+  RULE_PARAMETERS_ENV,
+  configRuleHandler: (event, context) => makeConfigRuleHandler()(event, context),
+  eventHandler: (event, context) => makeEventHandler()(event, context),
+  makeConfigRuleHandler,
+  makeEventHandler,
+  eventPattern: native.eventPattern,
+}

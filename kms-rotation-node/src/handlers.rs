@@ -1,0 +1,183 @@
+//! Continuous evaluation's handlers (the package's `lambda.js` wraps them as
+//! `configRuleHandler(event, context)` and `eventHandler(event, context)`):
+//! the event as JSON, an SDK v3 `ConfigService`-shaped object as the core's
+//! `JsonConfigClient`, the options object as every other function's; the
+//! core's `handlers` judge, remediate and write. The promise settles to the
+//! invocation's summary, or rejects with `API_ERROR` and the AWS code when a
+//! key could not be judged or an evaluation Config kept refusing.
+
+use std::fmt;
+use std::time::Duration;
+
+use kms_rotation_core::continuous::client::JsonConfigClient;
+use kms_rotation_core::handlers::{self, HandlerOptions};
+use kms_rotation_core::{JsonTransport, Operation, TransportError, async_trait};
+use napi::Env;
+use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::error::BindingError;
+use crate::operations::operation;
+use crate::options::{Request, Takes};
+use crate::transport::BoundMethods;
+use crate::convert;
+
+/// An SDK v3 `ConfigService`-shaped object: its bound Config methods.
+#[derive(Clone)]
+struct JsConfigTransport {
+    methods: BoundMethods,
+}
+
+impl fmt::Debug for JsConfigTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ConfigService client")
+    }
+}
+
+#[async_trait]
+impl JsonTransport for JsConfigTransport {
+    async fn invoke(&self, operation: Operation, request: Value) -> Result<Value, TransportError> {
+        self.methods.call(operation.camel_case_name(), request).await
+    }
+
+    fn has_operation(&self, operation: Operation) -> bool {
+        self.methods.has(operation.camel_case_name())
+    }
+
+    fn method_name(&self, operation: Operation) -> String {
+        operation.camel_case_name().to_owned()
+    }
+}
+
+/// Where and how long a Lambda invocation runs (from its context), and the
+/// EventBridge handler's rule parameters.
+#[napi(object, object_to_js = false)]
+pub struct HandlerInvocation {
+    /// The region the function runs in (Config is called there).
+    pub region: Option<String>,
+    /// The function's ARN (`context.invokedFunctionArn`): its account is the one the handler reads.
+    pub function_arn: Option<String>,
+    /// The time the function has left (`context.getRemainingTimeInMillis()`): it bounds retries.
+    pub time_left_ms: Option<f64>,
+    /// The EventBridge handler's rule parameters (the Config rule's names), as JSON text.
+    pub rule_parameters: Option<String>,
+}
+
+/// The handler options of a call; `event_rules`: the EventBridge handler's
+/// rule parameters (given, else `KMS_ROTATION_RULE_PARAMETERS`) — the Config
+/// rule's policy is its event's.
+fn handler_options(
+    invocation: &HandlerInvocation,
+    request: &Request,
+    event_rules: bool,
+) -> Result<HandlerOptions, BindingError> {
+    let mut options = HandlerOptions::default()
+        .with_check(request.check.clone())
+        .with_remediation(request.remediate.clone());
+    if let Some(arn) = &invocation.function_arn {
+        options = options.with_function_arn(arn);
+    }
+    if let Some(ms) = invocation.time_left_ms.filter(|ms| ms.is_finite() && *ms > 0.0) {
+        options = options.with_time_left(Duration::from_millis(ms as u64));
+    }
+    if !event_rules {
+        return Ok(options);
+    }
+    Ok(match &invocation.rule_parameters {
+        Some(text) => options.with_rule_parameters_json(text)?,
+        None => options.with_rule_parameters_from_env()?,
+    })
+}
+
+fn read_invocation(value: Unknown<'_>) -> Result<HandlerInvocation, BindingError> {
+    convert(value).map_err(|e| BindingError::invalid("invocation", format!("invalid invocation: {}", e.reason)))
+}
+
+fn read_event(value: Unknown<'_>) -> Result<Value, BindingError> {
+    convert(value).map_err(|e| BindingError::invalid("event", format!("the event must be JSON: {}", e.reason)))
+}
+
+/// The AWS Config custom rule's handler over your clients (`lambda.js`'s
+/// `configRuleHandler` calls it): the invocation's summary.
+///
+/// @throws (rejects) `INVALID_INPUT` naming a bad event field or rule
+/// parameter, before any call; `API_ERROR` with the AWS code when a key
+/// could not be judged or an evaluation not written (after the others).
+#[napi(
+    ts_args_type = "event: object, configClient: object, invocation: HandlerInvocation, options?: RemediateKeysOptions",
+    ts_return_type = "Promise<InvocationSummary>"
+)]
+pub fn handle_config_rule<'env>(
+    env: &'env Env,
+    event: Unknown<'env>,
+    config_client: Unknown<'env>,
+    invocation: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, Value>> {
+    let args = (|| {
+        let event = read_event(event)?;
+        let invocation = read_invocation(invocation)?;
+        let methods = BoundMethods::bind(
+            &config_client,
+            Operation::CONFIG.iter().map(|op| op.camel_case_name()),
+            || "configClient must be an AWS SDK v3 ConfigService client or an object with its methods".to_owned(),
+        )
+        .map_err(|why| BindingError::invalid("configClient", why))?;
+        let region = invocation
+            .region
+            .clone()
+            .ok_or_else(|| BindingError::configuration("no region for AWS Config: set AWS_REGION (Lambda sets it)"))?;
+        let config = JsonConfigClient::new(JsConfigTransport { methods }, &region)?;
+        Ok((event, invocation, config))
+    })();
+    operation(
+        env,
+        args,
+        options,
+        Takes::REMEDIATE_KEYS,
+        |(event, invocation, config), connection, request| async move {
+            let options = handler_options(&invocation, &request, false)?;
+            let done = handlers::config_rule_handler(&connection, &config, &event, &options).await?;
+            // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+            Ok(done.into_result()?.summary())
+        },
+    )
+}
+
+/// The EventBridge rule's handler over your clients (`lambda.js`'s
+/// `eventHandler` calls it): the invocation's summary.
+///
+/// @throws (rejects) `INVALID_INPUT` naming an event it cannot place, a key
+/// of another account or a bad rule parameter, before any call; `API_ERROR`
+/// with the AWS code when a key could not be judged.
+#[napi(
+    ts_args_type = "event: object, invocation: HandlerInvocation, options?: RemediateKeysOptions",
+    ts_return_type = "Promise<InvocationSummary>"
+)]
+pub fn handle_event<'env>(
+    env: &'env Env,
+    event: Unknown<'env>,
+    invocation: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+) -> napi::Result<PromiseRaw<'env, Value>> {
+    let args = (|| Ok((read_event(event)?, read_invocation(invocation)?)))();
+    operation(
+        env,
+        args,
+        options,
+        Takes::REMEDIATE_KEYS,
+        |(event, invocation), connection, request| async move {
+            let options = handler_options(&invocation, &request, true)?;
+            let done = handlers::event_handler(&connection, &event, &options).await?;
+            // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+            Ok(done.into_result()?.summary())
+        },
+    )
+}
+
+/// The EventBridge event pattern that delivers exactly the events the handler follows.
+#[napi(ts_return_type = "object")]
+pub fn event_pattern() -> Value {
+    kms_rotation_core::continuous::events::event_pattern()
+}

@@ -1,0 +1,135 @@
+"""Continuous evaluation's AWS Lambda handlers: set the function's handler to
+``kms_rotation.aws_lambda.config_rule_handler`` (an AWS Config custom rule
+scoped to ``AWS::KMS::Key``, with change and periodic triggers) or
+``kms_rotation.aws_lambda.event_handler`` (an EventBridge rule with the
+pattern ``EVENT_PATTERN``).
+
+Both are the core's handlers (the Rust Lambda binary and the Node package
+run the same): each key an event names is checked with a fresh read; the
+Config rule's verdicts are written with ``PutEvaluations`` (PASS ->
+``COMPLIANT``, FAIL -> ``NON_COMPLIANT``, NOT_APPLICABLE, EXEMPT and deleted
+keys -> ``NOT_APPLICABLE``). A key that cannot be judged writes no
+evaluation and the invocation raises :class:`kms_rotation.ApiError` with the
+AWS code (after the other keys are written), so that Lambda retries and the
+error shows. Each returns the invocation's summary (a dict).
+
+Clients come from the environment, as boto3 makes them (the function's role,
+``AWS_REGION``; ``AWS_ENDPOINT_URL`` for an emulator); tests and your own code
+can pass ``session=``, ``client_factory=`` (region -> boto3 KMS client) and
+``config_client=``, and any keyword argument of :func:`kms_rotation.check_account`.
+The Config rule's policy is its rule parameters (``max_rotation_period_days``,
+``exemptions``, ``evaluate_disabled_keys``, ``max_days_since_rotation``,
+``accept_on_demand_rotation``, ``auto_remediate`` = ``off`` | ``dry-run`` |
+``apply``); the EventBridge handler reads the same names as JSON from
+``KMS_ROTATION_RULE_PARAMETERS`` (or ``rule_parameters=``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import _native
+from ._errors import ConfigurationError
+
+__all__ = ["EVENT_PATTERN", "RULE_PARAMETERS_ENV", "config_rule_handler", "event_handler"]
+
+RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
+"""The environment variable with the EventBridge handler's rule parameters (JSON)."""
+
+EVENT_PATTERN: dict[str, Any] = _native.EVENT_PATTERN
+"""The EventBridge event pattern that delivers exactly the events ``event_handler`` follows."""
+
+
+def _function_arn(context: Any) -> str | None:
+    return getattr(context, "invoked_function_arn", None)
+
+
+def _time_left_ms(context: Any) -> int | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(remaining()) if callable(remaining) else None
+
+
+def _home_region(session: Any) -> str:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or session.region_name
+    if not region:
+        raise ConfigurationError("configuration error: no region: set AWS_REGION (Lambda sets it)")
+    return str(region)
+
+
+def _session(session: Any) -> Any:
+    if session is not None:
+        return session
+    import boto3
+
+    return boto3.Session()
+
+
+def config_rule_handler(
+    event: Mapping[str, Any] | str,
+    context: Any = None,
+    *,
+    session: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    config_client: Any = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The AWS Config custom rule's handler: a configuration change (the key
+    read now), an oversized one (the item fetched with
+    ``GetResourceConfigHistory`` first) or a scheduled notification (every key
+    of the account in the rule's region), written with ``PutEvaluations`` in
+    batches of 100 (evaluations Config answers as failed are sent again).
+
+    Raises :class:`kms_rotation.InvalidInputError` naming a bad event field or
+    rule parameter (before any call), :class:`kms_rotation.ApiError` with the
+    AWS code when a key could not be judged or an evaluation not written.
+    """
+    if client_factory is None or config_client is None:
+        session = _session(session)
+        region = _home_region(session)
+        if client_factory is None:
+            client_factory = lambda key_region: session.client("kms", region_name=key_region)  # noqa: E731
+        if config_client is None:
+            config_client = session.client("config", region_name=region)
+    else:
+        region = config_client.meta.region_name
+    options.setdefault("regions", [region])
+    result: dict[str, Any] = _native.config_rule_handler(
+        event,
+        config_client,
+        _function_arn(context),
+        _time_left_ms(context),
+        {"client_factory": client_factory, **options},
+    )
+    return result
+
+
+def event_handler(
+    event: Mapping[str, Any] | str,
+    context: Any = None,
+    *,
+    session: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    rule_parameters: Mapping[str, Any] | str | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The EventBridge rule's handler: the key each CloudTrail KMS event or
+    KMS rotation / material-expiry event names, checked with a fresh read in
+    the event's Region (an alias resolved); a key of another account, or an
+    event it cannot place, raises :class:`kms_rotation.InvalidInputError`
+    naming the event. ``rule_parameters`` (default: ``KMS_ROTATION_RULE_PARAMETERS``)
+    take the Config rule's parameter names.
+    """
+    if client_factory is None:
+        session = _session(session)
+        client_factory = lambda key_region: session.client("kms", region_name=key_region)  # noqa: E731
+        options.setdefault("regions", [_home_region(session)])
+    result: dict[str, Any] = _native.event_handler(
+        event,
+        _function_arn(context),
+        _time_left_ms(context),
+        rule_parameters,
+        {"client_factory": client_factory, **options},
+    )
+    return result
