@@ -26,6 +26,7 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
+  | 'rotation_pending'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -41,6 +42,10 @@ export interface Policy {
   max_days_since_rotation?: number
   /** Present (`true`) when an on-demand rotation within the window passes a key with rotation off. */
   accept_on_demand_rotation?: boolean
+  /** Imported material expiring within this many days is named in the finding (absent: the default, 30). */
+  material_expiry_warning_days?: number
+  /** Present (`true`) when `FAIL` and `ERROR` findings carry the key's last use. */
+  last_usage?: boolean
 }
 
 /** An AWS error as a report shows it. */
@@ -113,6 +118,42 @@ export interface RotationStatus {
   rotation_counts?: { automatic: number; on_demand: number; other?: number }
 }
 
+/** A key's material: which is current and since when, what is pending, when it expires. */
+export interface KeyMaterialStatus {
+  /** The current material's id. */
+  current_key_material_id?: string
+  /** When the current material became current (its rotation, or the key's creation; RFC 3339). */
+  current_since?: string
+  /** Whether the current material expires. */
+  expiration_model?: Open<'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE'>
+  /** When the current material expires (RFC 3339). */
+  valid_to?: string
+  /** Whole days left, when the material expires within the warning window. */
+  expires_in_days?: number
+  /** Material imported but not yet current. */
+  pending_key_material_id?: string
+  /** Its state. */
+  pending_state?: Open<'PENDING_ROTATION' | 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION'>
+  /** The Regions whose replica keys still lack the pending import. */
+  regions_missing_import?: string[]
+  /** Whether the pending material is imported into this key. */
+  pending_import_state?: Open<'IMPORTED' | 'PENDING_IMPORT'>
+}
+
+/** When a key was last used (`GetKeyLastUsage`), or why that is unknown. */
+export interface LastUsage {
+  /** When the key was last used (RFC 3339); `null` when not since tracking began, or unknown. */
+  last_used_at: string | null
+  /** The operation of that use, e.g. `Decrypt`. */
+  operation?: string
+  /** The CloudTrail event id of that use. */
+  cloudtrail_event_id?: string
+  /** When KMS began recording the key's use (RFC 3339). */
+  tracking_start_date?: string
+  /** Why the last use is unknown (`GetKeyLastUsage` failed); the verdict stands. */
+  error?: ErrorInfo
+}
+
 /** What {@link remediate} would do for a `FAIL` finding. */
 export interface RemediationPlan {
   /** The key to change: the key itself, or the primary of a replica. */
@@ -146,6 +187,12 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
+  /** The key's imported material (current, pending, expiry); absent for other keys. */
+  key_material?: KeyMaterialStatus
+  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys. */
+  last_usage?: LastUsage
+  /** What the record held that the verdict did not need and was ignored. */
+  ignored?: string[]
   /** How the finding compares with the baseline run; absent without a baseline. */
   baseline_state?: BaselineState
 }
@@ -448,11 +495,31 @@ export type SdkClientConfig = Record<string, unknown>
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
 export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit' | 'sarif'
 
+/**
+ * What {@link verifyEvidence} found (the core's JSON, as Python's `verify_evidence` returns it).
+ */
+export interface EvidenceVerification {
+  /** Whether the re-check gave the report byte for byte (apart from the run-specific fields), with the files as the manifest recorded them and the same tool version. */
+  verified: boolean
+  /** The manifest read. */
+  manifest: string
+  /** The report compared. */
+  report: string
+  /** The evidence re-checked. */
+  evidence: string
+  /** The version of kms-rotation that wrote the evidence. */
+  tool_version: string
+  /** The report fields taken from the manifest rather than re-checked (`source` and `stats`: how and where the facts were read). */
+  run_specific_fields: string[]
+  /** What differs, one sentence each (a file changed after it was written, another tool version, a re-check that gives another report); empty when verified. */
+  differences: string[]
+}
+
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
 /** The options of {@link checkAccount}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions & BaselineOptions
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions
 
 /** The options of {@link collect}. */
 export type CollectOptions = ConnectionOptions & CheckOptions
@@ -600,6 +667,12 @@ export declare class Finding {
   get remediation(): RemediationPlan | null
   /** The API error behind an `ERROR`. */
   get error(): ErrorInfo | null
+  /** The key's imported material (current, pending, expiry); `null` for other keys. */
+  get key_material(): KeyMaterialStatus | null
+  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys; else `null`. */
+  get last_usage(): LastUsage | null
+  /** What the record held that the verdict did not need and was ignored. */
+  get ignored(): Array<string>
   /** How the finding compares with the baseline run; `null` without a baseline. */
   get baseline_state(): BaselineState | null
   /** The finding's canonical JSON as a plain object. */
@@ -752,6 +825,8 @@ export declare class SnapshotKmsClient {
   listKeyRotations(input: any): Promise<any>
   /** `RotateKeyOnDemand` (changes the snapshot in memory). */
   rotateKeyOnDemand(input: any): Promise<any>
+  /** `GetKeyLastUsage` (what the snapshot recorded). */
+  getKeyLastUsage(input: any): Promise<any>
 }
 
 /** One API attempt (see `onCall`). */
@@ -863,6 +938,18 @@ export interface CheckOptions {
    */
   acceptOnDemandRotation?: boolean
   /**
+   * Name imported key material expiring within this many days (0 to 3650,
+   * default 30) in the finding (`key_material.expires_in_days`) and every
+   * format; the verdict does not change.
+   */
+  materialExpiryWarningDays?: number
+  /**
+   * Read each `FAIL` and `ERROR` key's last use (`GetKeyLastUsage`, a call per
+   * such key; never without this option): findings gain `last_usage`, and
+   * failures are listed most recently used first.
+   */
+  lastUsage?: boolean
+  /**
    * Caps every KMS operation at this many requests per second per region
    * (default: half of each KMS quota).
    */
@@ -967,6 +1054,18 @@ export interface ConnectionOptions {
 
 /** The EventBridge event pattern that delivers exactly the events the handler follows. */
 export declare function eventPattern(): object
+
+/** Evidence that re-checks itself ({@link checkAccount}; {@link verifyEvidence} re-checks it). */
+export interface EvidenceOptions {
+  /**
+   * Also write the facts the verdicts were made on to this file (a snapshot
+   * file: `loadSnapshot` reads it back), the report beside it as
+   * `NAME.report.json` and a manifest `NAME.manifest.json` (SHA-256 of report
+   * and evidence, tool version, policy) that {@link verifyEvidence} re-checks
+   * offline. The account is then read as {@link collect} reads it.
+   */
+  evidence?: string
+}
 
 /**
  * The AWS Config custom rule's handler over your clients (`lambda.js`'s
@@ -1228,6 +1327,17 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
+
+/**
+ * Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or
+ * `kms-rotation check --evidence` wrote — `path` is the evidence file or its
+ * `NAME.manifest.json` — and compares the report it gives with the report
+ * file byte for byte, apart from the run-specific fields the manifest names.
+ *
+ * @throws (rejects) `IO` when the manifest, the evidence or the report cannot
+ * be read; `INVALID_INPUT` when the file is neither evidence nor its manifest.
+ */
+export declare function verifyEvidence(path: string): Promise<EvidenceVerification>
 
 /** The version of this package, of the core under it and of its command line. */
 export declare function version(): string
