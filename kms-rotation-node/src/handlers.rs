@@ -17,11 +17,11 @@ use napi::bindgen_prelude::{PromiseRaw, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::convert;
 use crate::error::BindingError;
 use crate::operations::operation;
 use crate::options::{Request, Takes};
 use crate::transport::BoundMethods;
-use crate::convert;
 
 /// An SDK v3 `ConfigService`-shaped object: its bound Config methods.
 #[derive(Clone)]
