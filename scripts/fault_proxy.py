@@ -37,7 +37,16 @@ entry, every page but the last with a NextToken), answer (200 with
 ListRegions), expire_in (forward, then set an STS answer's credentials to
 expire "seconds" from now), credentials (forward, then set an STS answer's
 "SecretAccessKey" and "SessionToken" to the values given: known canaries for
-the log tests; moto keys accounts by the access key id, which stays).
+the log tests; moto keys accounts by the access key id, which stays),
+failed_findings (Security Hub's BatchImportFindings: answer 200 with every
+finding of the request in FailedFindings with "code", without forwarding).
+
+Security Hub (REST-JSON) is matched by its paths: ``POST /findings/import``
+BatchImportFindings, ``POST /findings`` GetFindings, ``PATCH
+/findings/batchupdate`` BatchUpdateFindings — which moto lacks, so the proxy
+answers it itself (every finding processed) and records each request's
+finding ids and workflow in ``/__calls`` (``ids``, ``workflow``), as it
+records the ids of each BatchImportFindings.
 
 Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
 matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
@@ -122,6 +131,23 @@ def paged(answer: dict, fault: dict, token: str | None) -> dict:
     return answer
 
 
+# Security Hub's REST paths, by method and path.
+SECURITY_HUB_PATHS = {
+    ("POST", "/findings/import"): "BatchImportFindings",
+    ("POST", "/findings"): "GetFindings",
+    ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
+}
+
+
+def security_hub_ids(op: str, body: dict) -> list[str] | None:
+    """The finding ids a Security Hub batch call names, for the call log."""
+    if op == "BatchImportFindings":
+        return [str(f.get("Id", "")) for f in body.get("Findings", [])]
+    if op == "BatchUpdateFindings":
+        return [str(f.get("Id", "")) for f in body.get("FindingIdentifiers", [])]
+    return None
+
+
 def aws_error(code: str, message: str) -> bytes:
     return json.dumps({"__type": code, "message": message}).encode()
 
@@ -189,13 +215,21 @@ class Proxy(BaseHTTPRequestHandler):
             return
         self.relay(raw)
 
+    def do_PATCH(self) -> None:
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        self.relay(self.rfile.read(length) if length else b"")
+
     def relay(self, raw: bytes) -> None:
         target = self.headers.get("X-Amz-Target", "")
         op = target.split(".", 1)[1] if "." in target else ""
         query = "x-www-form-urlencoded" in self.headers.get("Content-Type", "")
-        rest = not op and not query and re.fullmatch(r"/[a-z][A-Za-z]+", self.path.split("?", 1)[0]) is not None
-        if rest:
-            name = self.path.split("?", 1)[0][1:]
+        path = self.path.split("?", 1)[0]
+        security_hub = SECURITY_HUB_PATHS.get((self.command, path.rstrip("/") or "/"))
+        rest = not op and not query and (security_hub is not None or re.fullmatch(r"/[a-z][A-Za-z]+", path) is not None)
+        if security_hub:
+            op = security_hub
+        elif rest:
+            name = path[1:]
             op = name[0].upper() + name[1:]
         try:
             if query:
@@ -215,8 +249,18 @@ class Proxy(BaseHTTPRequestHandler):
                     "key": body.get("KeyId", body.get("RoleArn")),
                     "token": body.get("NextToken"),
                     "fault": (fault or {}).get("action"),
+                    **(
+                        {"ids": security_hub_ids(op, body), "workflow": (body.get("Workflow") or {}).get("Status")}
+                        if security_hub_ids(op, body) is not None
+                        else {}
+                    ),
                 }
             )
+        if fault is None and op == "BatchUpdateFindings":
+            # moto has no BatchUpdateFindings: every finding named is processed.
+            processed = body.get("FindingIdentifiers", [])
+            self.answer(200, json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": []}).encode())
+            return
         if fault is None:
             status, headers, data = self.forward(raw)
             self.answer(status, data, headers)
@@ -247,6 +291,12 @@ class Proxy(BaseHTTPRequestHandler):
             self.answer(200, b"")
         elif action == "answer":
             self.answer(200, json.dumps(fault.get("body", {})).encode())
+        elif action == "failed_findings":
+            failed = [
+                {"Id": f.get("Id", ""), "ErrorCode": fault.get("code", "InternalFailure"), "ErrorMessage": "injected"}
+                for f in body.get("Findings", [])
+            ]
+            self.answer(200, json.dumps({"FailedCount": len(failed), "SuccessCount": 0, "FailedFindings": failed}).encode())
         elif action in ("expire_in", "credentials"):
             status, headers, data = self.forward(raw)
             if action == "expire_in":

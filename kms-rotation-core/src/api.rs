@@ -214,6 +214,12 @@ pub enum Operation {
     ListOrganizationalUnitsForParent,
     /// Account `ListRegions`: the regions enabled in an account.
     ListRegions,
+    /// Security Hub `BatchImportFindings`: findings created or updated (`check --to-security-hub`).
+    BatchImportFindings,
+    /// Security Hub `GetFindings`: this tool's findings already there (to archive the gone).
+    GetFindings,
+    /// Security Hub `BatchUpdateFindings`: the workflow of a finding that now passes set to `RESOLVED`.
+    BatchUpdateFindings,
 }
 
 /// An AWS service the crate calls.
@@ -228,10 +234,12 @@ pub enum Service {
     Organizations,
     /// AWS Account Management.
     Account,
+    /// AWS Security Hub.
+    SecurityHub,
 }
 
 impl Service {
-    /// The service's SDK name: `kms`, `sts`, `organizations` or `account`
+    /// The service's SDK name: `kms`, `sts`, `organizations`, `account` or `securityhub`
     /// (boto3's `session.client(name)`; AWS SDK v3's `@aws-sdk/client-<name>`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -239,13 +247,14 @@ impl Service {
             Service::Sts => "sts",
             Service::Organizations => "organizations",
             Service::Account => "account",
+            Service::SecurityHub => "securityhub",
         }
     }
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 17] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
@@ -260,6 +269,16 @@ impl Operation {
         Operation::ListAccountsForParent,
         Operation::ListOrganizationalUnitsForParent,
         Operation::ListRegions,
+        Operation::BatchImportFindings,
+        Operation::GetFindings,
+        Operation::BatchUpdateFindings,
+    ];
+
+    /// Security Hub's operations (`check --to-security-hub`).
+    pub const SECURITY_HUB: [Operation; 3] = [
+        Operation::BatchImportFindings,
+        Operation::GetFindings,
+        Operation::BatchUpdateFindings,
     ];
 
     /// KMS's operations (a KMS client's methods).
@@ -301,6 +320,9 @@ impl Operation {
             Operation::ListAccountsForParent => "ListAccountsForParent",
             Operation::ListOrganizationalUnitsForParent => "ListOrganizationalUnitsForParent",
             Operation::ListRegions => "ListRegions",
+            Operation::BatchImportFindings => "BatchImportFindings",
+            Operation::GetFindings => "GetFindings",
+            Operation::BatchUpdateFindings => "BatchUpdateFindings",
         }
     }
 
@@ -312,6 +334,9 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => Service::Organizations,
             Operation::ListRegions => Service::Account,
+            Operation::BatchImportFindings | Operation::GetFindings | Operation::BatchUpdateFindings => {
+                Service::SecurityHub
+            }
             _ => Service::Kms,
         }
     }
@@ -333,12 +358,15 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => Some(20),
             Operation::ListRegions => Some(50),
+            Operation::GetFindings => Some(100),
             Operation::DescribeKey
             | Operation::GetKeyRotationStatus
             | Operation::EnableKeyRotation
             | Operation::RotateKeyOnDemand
             | Operation::GetCallerIdentity
-            | Operation::AssumeRole => None,
+            | Operation::AssumeRole
+            | Operation::BatchImportFindings
+            | Operation::BatchUpdateFindings => None,
         }
     }
 
@@ -356,6 +384,8 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => 1_000,
             Operation::ListRegions => 100,
+            // 100,000 keys' findings at 100 a page.
+            Operation::GetFindings => 1_000,
             _ => 1,
         }
     }
@@ -382,6 +412,9 @@ impl Operation {
             Operation::ListAccountsForParent => "list_accounts_for_parent",
             Operation::ListOrganizationalUnitsForParent => "list_organizational_units_for_parent",
             Operation::ListRegions => "list_regions",
+            Operation::BatchImportFindings => "batch_import_findings",
+            Operation::GetFindings => "get_findings",
+            Operation::BatchUpdateFindings => "batch_update_findings",
         }
     }
 
@@ -402,6 +435,9 @@ impl Operation {
             Operation::ListAccountsForParent => "listAccountsForParent",
             Operation::ListOrganizationalUnitsForParent => "listOrganizationalUnitsForParent",
             Operation::ListRegions => "listRegions",
+            Operation::BatchImportFindings => "batchImportFindings",
+            Operation::GetFindings => "getFindings",
+            Operation::BatchUpdateFindings => "batchUpdateFindings",
         }
     }
 
@@ -427,6 +463,10 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => 20.0,
             Operation::ListRegions => 5.0,
+            // Security Hub, per account and Region: BatchImportFindings and
+            // BatchUpdateFindings 10 (burst 30), GetFindings 3 (burst 6).
+            Operation::BatchImportFindings | Operation::BatchUpdateFindings => 10.0,
+            Operation::GetFindings => 3.0,
         }
     }
 }
@@ -497,7 +537,9 @@ impl ErrorKind {
             | "ServiceException"
             | "InternalServerException"
             | "IDPCommunicationError"
-            | "ConcurrentModificationException" => ErrorKind::Retryable,
+            | "ConcurrentModificationException"
+            // Security Hub's 5xx.
+            | "InternalException" => ErrorKind::Retryable,
             "MalformedResponse" | "InvalidResponse" => ErrorKind::InvalidResponse,
             "IncompleteMetadata" => ErrorKind::IncompleteMetadata,
             "MissingEvidence" => ErrorKind::MissingEvidence,

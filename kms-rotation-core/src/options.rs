@@ -209,6 +209,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("rotate_on_demand"),
     OptionSpec::same("allow_other_source"),
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
+    // Delivery.
+    OptionSpec::same("to_security_hub"),
 ];
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ const APPLIES = {
   maxAccountsInFlight: ORGANIZATIONS,
   assumeRoleInCallerAccount: ORGANIZATIONS,
   remediationRoleName: ORGANIZATIONS,
+  toSecurityHub: ['checkAccount'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

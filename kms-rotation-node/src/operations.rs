@@ -88,7 +88,7 @@ pub fn check_account<'env>(
         env,
         Ok(()),
         options,
-        Takes::SCAN,
+        Takes::CHECK_ACCOUNT,
         |(), connection, request| async move { Ok(AccountReport::new(connection.check_account(&request.check).await?)) },
     )
 }
@@ -101,7 +101,7 @@ pub fn check_account<'env>(
 ///
 /// @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
 #[napi(
-    ts_args_type = "path: string, options?: CheckAccountOptions",
+    ts_args_type = "path: string, options?: CollectOptions",
     ts_return_type = "Promise<Snapshot>"
 )]
 pub fn collect<'env>(

@@ -536,6 +536,11 @@ report_record!(AccountReport |this, py| {
     summary => Summary(this.summary);
     /// API calls, retries, duration.
     stats => Stats(this.stats.clone());
+    /// What the delivery to Security Hub did (``to_security_hub=``) as a dict:
+    /// ``imported``, ``created``, ``updated``, ``resolved``, ``archived``,
+    /// ``not_sent`` and ``failed`` (each with ``id``, ``region``, ``operation``,
+    /// ``code``, ``message``); ``None`` when not asked for.
+    security_hub => to_dict(py, &this.security_hub)?;
 }
 findings:
     /// One finding per listed key, sorted by region then key ARN.

@@ -56,8 +56,11 @@ ORGANIZATION = {
     "service_client_factory",
 }
 
+# Where the findings go besides the report.
+DELIVERY = {"to_security_hub"}
+
 APPLIES = {
-    "check_account": CONNECTION | POLICY | SCAN,
+    "check_account": CONNECTION | POLICY | SCAN | DELIVERY,
     "collect": CONNECTION | POLICY | SCAN,
     "check_key": CONNECTION | POLICY | KEY | {"max_requests_per_second"},
     "remediate": CONNECTION | REMEDIATION | REPORT,
@@ -69,7 +72,7 @@ APPLIES = {
 
 
 def test_every_core_option_is_grouped() -> None:
-    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT
+    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | DELIVERY
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"
     assert grouped <= set(_native.OPTION_NAMES), grouped - set(_native.OPTION_NAMES)

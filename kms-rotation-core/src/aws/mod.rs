@@ -12,6 +12,7 @@
 //!   ([`AwsSession::enabled_regions`]), read the caller's identity and make clients.
 //! * [`AwsOrgClient`] is the [`OrgClient`](crate::OrgClient) over STS,
 //!   Organizations and Account, for [`crate::check_organization`].
+//! * [`AwsSecurityHub`] is one Region's Security Hub (`to_security_hub`).
 //! * [`AwsClient`] is one region's client; it makes exactly one request per call
 //!   and never retries: the SDK's retries are
 //!   disabled so that the engine's retry layer, with backoff and jitter, is the only one.
@@ -34,9 +35,11 @@ mod client;
 mod error;
 mod options;
 mod organizations;
+mod security_hub;
 mod session;
 
 pub use client::AwsClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
 pub use organizations::AwsOrgClient;
+pub use security_hub::{AwsSecurityHub, security_hub_clients};
 pub use session::{AwsSession, CallerIdentity, clients};

@@ -215,6 +215,10 @@ struct CheckArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     display: DisplayArgs,
+    /// Import the findings into AWS Security Hub in each key's region (BatchImportFindings,
+    /// one finding per key, updated in place; findings of deleted keys archived).
+    #[arg(long)]
+    to_security_hub: bool,
 }
 
 /// How the people formats look.
@@ -401,7 +405,7 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 .into());
             }
             check_writable(&args.output)?;
-            let source = Source::open(&args.selection)?;
+            let source = Source::open_delivering(&args.selection, args.to_security_hub)?;
             if source.connection.organization().is_some() {
                 if !args.key.is_empty() {
                     return Err(
@@ -422,6 +426,9 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 &args.output,
             )?;
             warn_unchecked_regions(&report);
+            if let Some(delivery) = &report.security_hub {
+                tell_security_hub(delivery);
+            }
             Ok(report.exit_code())
         }
         Command::Remediate(args) => {
@@ -539,6 +546,25 @@ fn check_writable(output: &Option<PathBuf>) -> Result<(), Failure> {
 }
 
 /// One stderr line per region that was not checked: the exit code says so too.
+/// What the delivery to Security Hub did, on stderr: one line, then one per failure.
+fn tell_security_hub(delivery: &crate::SecurityHubDelivery) {
+    eprintln!("Security Hub: {}", delivery.summary_line());
+    for failed in &delivery.failed {
+        let what = if failed.id.is_empty() {
+            "(the region)"
+        } else {
+            failed.id.as_str()
+        };
+        eprintln!(
+            "Security Hub: {} {} {what}: {}: {}",
+            failed.region,
+            failed.operation,
+            failed.code,
+            crate::scrub(&failed.message)
+        );
+    }
+}
+
 fn warn_unchecked_regions(report: &AccountReport) {
     for region in report.regions_not_checked() {
         warn_unchecked_region(region, None);
@@ -630,6 +656,11 @@ struct Source {
 
 impl Source {
     fn open(selection: &Selection) -> Result<Self, Failure> {
+        Self::open_delivering(selection, false)
+    }
+
+    /// [`Source::open`], delivering the findings to Security Hub when asked (`--to-security-hub`).
+    fn open_delivering(selection: &Selection, to_security_hub: bool) -> Result<Self, Failure> {
         let regions = if selection.all_regions {
             Regions::All
         } else if selection.regions.is_empty() {
@@ -665,6 +696,9 @@ impl Source {
             options = options.with_session_name(name);
         }
         options = options.with_organization(selection.organization.options());
+        if to_security_hub {
+            options = options.with_security_hub(crate::SecurityHubTarget::Aws);
+        }
         Ok(Source {
             connection: options.build()?,
             snapshot_path: selection.snapshot.clone(),

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod events;
+pub mod security_hub;
 
 use std::fmt;
 

@@ -175,6 +175,7 @@ def check_account(
     max_requests_per_second: float | None = None,
     max_in_flight: int | None = None,
     on_progress: Callable[[ProgressEvent], object] | None = None,
+    to_security_hub: Any = None,
 ) -> AccountReport:
     """Checks every key in the requested regions and returns the ``AccountReport``.
 
@@ -214,6 +215,12 @@ def check_account(
             client's connection pool, else the core's).
         on_progress: called with a ``ProgressEvent`` as the scan goes; an exception it
             raises stops further calls and is raised when the scan returns.
+        to_security_hub: keep the findings current in AWS Security Hub: ``True``
+            (the built-in client, in each key's region, with the settings above), or a
+            boto3 ``securityhub`` client (for its region). One finding per key, updated
+            in place; a key that passes now is ``RESOLVED``; a key gone is ``ARCHIVED``;
+            ``ERROR`` findings are not sent. The outcome is ``report.security_hub``, and
+            findings Security Hub did not take make ``exit_code`` at least 3.
 
     Returns:
         The ``AccountReport``. AWS errors about keys or regions are in it, not raised.
