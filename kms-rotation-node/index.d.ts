@@ -216,6 +216,52 @@ export interface AccountReportJson {
   findings: FindingJson[]
   summary: Summary
   stats: Stats
+  /** What the delivery to Security Hub did (`toSecurityHub`). */
+  security_hub?: SecurityHubDelivery
+}
+
+/** A finding Security Hub refused, or one whose call failed after retries. */
+export interface FailedFinding {
+  /** The finding's `Id` (empty for a `GetFindings` that failed). */
+  id: string
+  /** The Region of the Security Hub it went to. */
+  region: string
+  /** `BatchImportFindings`, `BatchUpdateFindings` or `GetFindings`. */
+  operation: string
+  /** The error code (`FailedFindings[].ErrorCode`, or the call's AWS code). */
+  code: string
+  message: string
+}
+
+/** What a delivery to Security Hub did (`toSecurityHub`). */
+export interface SecurityHubDelivery {
+  /** Findings Security Hub took, new and updated. */
+  imported: number
+  /** Of those, findings not active there before. */
+  created: number
+  /** Of those, findings updated in place. */
+  updated: number
+  /** Findings whose workflow moved to `RESOLVED` or `SUPPRESSED`. */
+  resolved: number
+  /** Findings of keys that no longer exist, archived. */
+  archived: number
+  /** `ERROR` findings: not a verdict, never sent. */
+  not_sent: number
+  /** What Security Hub refused or could not be reached for. */
+  failed: FailedFinding[]
+}
+
+/**
+ * A Security Hub client for `toSecurityHub`: `new SecurityHub({ region, maxAttempts: 1 })`
+ * from `@aws-sdk/client-securityhub` fits as is. Methods return promises;
+ * rejections are read as for {@link KmsClientLike}.
+ */
+export interface SecurityHubClientLike {
+  batchImportFindings(input: { Findings: unknown[] }): unknown
+  getFindings(input: { Filters?: unknown; MaxResults?: number; NextToken?: string }): unknown
+  batchUpdateFindings(input: { FindingIdentifiers: { Id: string; ProductArn: string }[]; Workflow: { Status: string } }): unknown
+  /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
+  config?: { region?: string | (() => string | Promise<string>) }
 }
 
 /** One account of an {@link OrganizationReport}. */
@@ -426,8 +472,11 @@ export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' 
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
-/** The options of {@link checkAccount} and {@link collect}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions
+/** The options of {@link checkAccount}. */
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & DeliveryOptions
+
+/** The options of {@link collect}. */
+export type CollectOptions = ConnectionOptions & CheckOptions
 
 /** The options of {@link remediate}. */
 export type RemediateOptions = ConnectionOptions & RemediationOptions
@@ -499,6 +548,8 @@ export declare class AccountReport {
   get summary(): Summary
   /** API calls, retries, duration. */
   get stats(): Stats
+  /** What the delivery to Security Hub did (`toSecurityHub`); `null` when not asked for. */
+  get security_hub(): SecurityHubDelivery | null
   /**
    * The CLI's exit code for this report: 2 when a key fails; else 3 when a
    * key is `ERROR` or a region was not checked; else 0.
@@ -821,7 +872,7 @@ export declare function checkOrganization(options?: CheckOrganizationOptions): P
  *
  * @throws (rejects) `INVALID_INPUT` before any call; `CONFIGURATION`, `API_ERROR` or `IO`.
  */
-export declare function collect(path: string, options?: CheckAccountOptions): Promise<Snapshot>
+export declare function collect(path: string, options?: CollectOptions): Promise<Snapshot>
 
 /** How one case of the conformance suite ended. */
 export interface ConformanceCase {
@@ -884,6 +935,20 @@ export interface ConnectionOptions {
    * outcome, latency and attempt number — never a credential. What it throws is ignored.
    */
   onCall?: (call: ApiCall) => void
+}
+
+/** Where {@link checkAccount}'s findings go besides the report. */
+export interface DeliveryOptions {
+  /**
+   * Keep the findings current in AWS Security Hub: `true` for the built-in
+   * client (in each key's region, with the connection's settings), or an AWS
+   * SDK v3 `SecurityHub` client (`new SecurityHub({ region })`) or any object
+   * with its methods, for its region. One finding per key, updated in place;
+   * a key that passes now is `RESOLVED`, a key gone `ARCHIVED`; `ERROR`
+   * findings are not sent. The outcome is the report's `security_hub`, and
+   * findings Security Hub did not take make `exitCode()` at least 3.
+   */
+  toSecurityHub?: boolean | SecurityHubClientLike
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */

@@ -9,9 +9,9 @@ import urllib.request
 from typing import Any
 
 import pytest
-from conftest import DEMO, REPO, EmulatorAccount, FaultProxy
 
 import kms_rotation
+from conftest import DEMO, REPO, EmulatorAccount, FaultProxy
 
 CASES = json.loads((REPO / "scripts" / "parity" / "security-hub.json").read_text())
 REGION = CASES["region"]
@@ -32,7 +32,9 @@ def proxy_calls(proxy: FaultProxy) -> list[dict[str, Any]]:
     return calls
 
 
-def test_the_shared_steps_through_boto3_clients(emulator_account: EmulatorAccount, fault_proxy: FaultProxy) -> None:
+def test_the_shared_steps_through_boto3_clients(
+    emulator_account: EmulatorAccount, fault_proxy: FaultProxy
+) -> None:
     from botocore.config import Config
 
     account = emulator_account
@@ -48,7 +50,9 @@ def test_the_shared_steps_through_boto3_clients(emulator_account: EmulatorAccoun
 
     def id_of(name: str) -> str:
         if name in keys:
-            return f"kms-rotation/{REGION}/arn:aws:kms:{REGION}:{account.id}:key/{keys[name]}/kms_key_rotation"
+            return (
+                f"kms-rotation/{REGION}/arn:aws:kms:{REGION}:{account.id}:key/{keys[name]}/kms_key_rotation"
+            )
         return str(vanished["Id"])
 
     # The SDK's own retries off: what recovers is the library's one retry layer.
