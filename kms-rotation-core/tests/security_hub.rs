@@ -210,6 +210,29 @@ async fn a_check_of_named_keys_archives_only_keys_found_gone() {
 }
 
 #[tokio::test]
+async fn a_region_without_security_hub_matters_only_when_there_is_something_to_send() {
+    let (hub, clients) = hub();
+    hub.refuse_reads("InvalidAccessException");
+    // A Region scanned with no key in it: nothing to keep current there.
+    let empty = check(&[]).await;
+    let quiet = deliver(&clients, &empty, &at(0)).await.unwrap();
+    assert_eq!(quiet, Default::default());
+    let mut report = check(&[(1, Some(true))]).await;
+    report.findings.clear();
+    let quiet = deliver(&clients, &report, &at(0)).await.unwrap();
+    assert!(quiet.is_complete(), "{quiet:?}");
+    // With findings to send, the unread Region is a failure (the imports still go).
+    let report = check(&[(1, Some(true))]).await;
+    let outcome = deliver(&clients, &report, &at(0)).await.unwrap();
+    assert_eq!(outcome.imported, 1);
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    assert_eq!(
+        (outcome.failed[0].operation.as_str(), outcome.failed[0].code.as_str()),
+        ("GetFindings", "InvalidAccessException")
+    );
+}
+
+#[tokio::test]
 async fn a_region_without_a_client_is_reported_not_dropped() {
     let report = check(&[(1, Some(true))]).await;
     let clients = SecurityHubClients::new().with_client(Arc::new(MemorySecurityHub::new("eu-west-1")));

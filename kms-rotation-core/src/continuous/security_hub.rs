@@ -59,6 +59,9 @@ pub const UPDATES_PER_CALL: usize = 100;
 /// `UnprocessedFindings`) are sent, the first included.
 pub const FAILED_FINDING_ROUNDS: u32 = 3;
 
+/// Security Hub's answer in an account and Region where it is not enabled.
+const NOT_SUBSCRIBED: &str = "InvalidAccessException";
+
 /// The `GeneratorId` of this tool's findings: what `GetFindings` filters on.
 pub fn generator_id() -> String {
     format!("kms-rotation-{CHECK_ID}")
@@ -639,14 +642,19 @@ fn settled_workflow(status: Status) -> Option<&'static str> {
 /// the result ([`SecurityHubDelivery::failed`]), never dropped.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] when the report names no account (Security Hub
-/// needs `AwsAccountId`), before any call.
+/// [`Error::InvalidInput`] when the report has findings but names no account
+/// (Security Hub needs `AwsAccountId`), before any call.
 pub async fn deliver(
     clients: &SecurityHubClients,
     report: &AccountReport,
     options: &DeliveryOptions,
 ) -> Result<SecurityHubDelivery> {
     let Some(account) = report.account_id.clone() else {
+        // No key anywhere, and so no account named: nothing to send, and no
+        // account whose findings could be looked up to archive.
+        if report.findings.is_empty() {
+            return Ok(SecurityHubDelivery::default());
+        }
         return Err(Error::invalid(
             "account_id",
             "(unknown)",
@@ -717,6 +725,8 @@ async fn deliver_region(
     // What is there now; without it nothing is archived or resolved (the imports still update in place).
     let active = match delivery.active(account).await {
         Ok(active) => Some(active),
+        // Security Hub not enabled in a Region with nothing to send: nothing there to keep current.
+        Err(error) if findings.is_empty() && error.code == NOT_SUBSCRIBED => return,
         Err(error) => {
             delivery.failed("", Operation::GetFindings, &error.code, &error.message);
             None
@@ -816,6 +826,8 @@ struct MemoryState {
     refuse: HashMap<String, (String, u32)>,
     /// Calls made, by operation name.
     calls: BTreeMap<&'static str, u64>,
+    /// The error code every `GetFindings` answers, if any.
+    refuse_reads: Option<String>,
 }
 
 impl MemorySecurityHub {
@@ -834,6 +846,12 @@ impl MemorySecurityHub {
     /// Refuses the finding `id` on its next `times` imports with `code`.
     pub fn refuse(&self, id: impl Into<String>, code: impl Into<String>, times: u32) {
         self.state().refuse.insert(id.into(), (code.into(), times));
+    }
+
+    /// Answers every `GetFindings` with the error `code` (e.g. `InvalidAccessException`:
+    /// Security Hub not enabled).
+    pub fn refuse_reads(&self, code: impl Into<String>) {
+        self.state().refuse_reads = Some(code.into());
     }
 
     /// Every finding held, by `Id`.
@@ -896,6 +914,9 @@ impl SecurityHubClient for MemorySecurityHub {
     ) -> std::result::Result<Page<Value>, ApiError> {
         let mut state = self.state();
         *state.calls.entry(Operation::GetFindings.as_str()).or_default() += 1;
+        if let Some(code) = &state.refuse_reads {
+            return Err(ApiError::new(code.clone(), "refused as scripted").not_retryable());
+        }
         let matches = |finding: &Value| {
             filters.as_object().into_iter().flatten().all(|(field, wanted)| {
                 wanted.as_array().into_iter().flatten().any(|w| {
