@@ -32,7 +32,7 @@
 //! requests per second for the batch calls, 3 for `GetFindings`, half of each
 //! by default), throttling and 5xx retried with backoff.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -735,19 +735,20 @@ async fn deliver_region(
     let empty = HashMap::new();
     let active_now = active.as_ref().unwrap_or(&empty);
     let mut documents = Vec::new();
-    let mut judged_ids = Vec::new();
-    let mut gone_ids = Vec::new();
+    // Sets: a delivery compares every active finding against every judged key.
+    let mut judged_ids = HashSet::new();
+    let mut gone_ids = HashSet::new();
     let mut to_settle: BTreeMap<&'static str, Vec<(String, String)>> = BTreeMap::new();
     for finding in findings {
         let mut document = asff(report, finding);
         let id = text(&document, "/Id").unwrap_or_default().to_owned();
         if finding.status == Status::Error {
             if key_gone(finding) {
-                gone_ids.push(id);
+                gone_ids.insert(id);
             } else {
                 delivery.outcome.not_sent += 1;
                 // Neither updated nor archived: the key's last verdict stands.
-                judged_ids.push(id);
+                judged_ids.insert(id);
             }
             continue;
         }
@@ -774,11 +775,11 @@ async fn deliver_region(
                 to_settle.entry(target).or_default().push((id.clone(), product));
             }
         }
-        judged_ids.push(id);
+        judged_ids.insert(id);
         without_nulls(&mut document);
         documents.push(document);
     }
-    let taken = delivery.import(documents).await;
+    let taken: HashSet<String> = delivery.import(documents).await.into_iter().collect();
     for id in &taken {
         if active_now.contains_key(id) {
             delivery.outcome.updated += 1;
