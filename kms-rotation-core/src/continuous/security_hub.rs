@@ -927,10 +927,11 @@ impl SecurityHubClient for MemorySecurityHub {
             })
         };
         let start: usize = next_token.and_then(|t| t.parse().ok()).unwrap_or(0);
-        let matching: Vec<Value> = state.findings.values().filter(|f| matches(f)).cloned().collect();
         let size = Operation::GetFindings.page_size().unwrap_or(100) as usize;
-        let items: Vec<Value> = matching.iter().skip(start).take(size).cloned().collect();
-        let next_marker = (start + size < matching.len()).then(|| (start + size).to_string());
+        // Only the page is copied (a copy of every match per page is quadratic).
+        let mut matching = state.findings.values().filter(|f| matches(f));
+        let items: Vec<Value> = matching.by_ref().skip(start).take(size).cloned().collect();
+        let next_marker = matching.next().is_some().then(|| (start + size).to_string());
         Ok(Page { items, next_marker })
     }
 
