@@ -32,6 +32,7 @@ PINS=(
     "moto==5.2.5"
     "ruff==0.17.6"
     "mypy==2.4.1"
+    "cfn-lint==1.58.0"
 )
 
 venv="${KMS_ROTATION_PY_VENV:-$repo_root/.venv-py-test}"

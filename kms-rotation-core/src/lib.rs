@@ -84,6 +84,7 @@ pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use comparison::Baseline;
 pub use connection::{Connection, ConnectionOptions};
+pub use continuous::security_hub::{SecurityHubClient, SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
 pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
@@ -121,6 +122,7 @@ pub use report::{
     AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,
     RemediationAction, RemediationReport, ReportSource, SCHEMA_VERSION, Stats, Summary,
 };
+pub use report::{FailedFinding, SecurityHubDelivery};
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey, SnapshotTransport};
 
 /// The README's Rust example, compiled as a doc test so it cannot drift.

@@ -216,6 +216,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
     // Evidence that re-checks itself (`check_account`).
     OptionSpec::same("evidence"),
+    // Delivery.
+    OptionSpec::same("to_security_hub"),
 ];
 
 #[cfg(test)]

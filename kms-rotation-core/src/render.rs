@@ -581,7 +581,8 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
     finding
 }
 
-fn asff(report: &AccountReport, f: &Finding) -> Value {
+/// One finding as an ASFF document (what `--format asff` lists and Security Hub delivery imports).
+pub(crate) fn asff(report: &AccountReport, f: &Finding) -> Value {
     let account = account_of(report, f);
     let partition = partition_of(&f.key_arn);
     let time = report.generated_at;

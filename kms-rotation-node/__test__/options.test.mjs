@@ -73,6 +73,7 @@ const APPLIES = {
   evidence: ['checkAccount'],
   baseline: ['checkAccount', 'checkOrganization'],
   failOn: ['checkAccount', 'checkOrganization'],
+  toSecurityHub: ['checkAccount'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

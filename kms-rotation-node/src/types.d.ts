@@ -286,6 +286,52 @@ export interface AccountReportJson {
   stats: Stats
   /** The comparison with the baseline run (`baseline` option); absent without one. */
   baseline?: BaselineComparison
+  /** What the delivery to Security Hub did (`toSecurityHub`). */
+  security_hub?: SecurityHubDelivery
+}
+
+/** A finding Security Hub refused, or one whose call failed after retries. */
+export interface FailedFinding {
+  /** The finding's `Id` (empty for a `GetFindings` that failed). */
+  id: string
+  /** The Region of the Security Hub it went to. */
+  region: string
+  /** `BatchImportFindings`, `BatchUpdateFindings` or `GetFindings`. */
+  operation: string
+  /** The error code (`FailedFindings[].ErrorCode`, or the call's AWS code). */
+  code: string
+  message: string
+}
+
+/** What a delivery to Security Hub did (`toSecurityHub`). */
+export interface SecurityHubDelivery {
+  /** Findings Security Hub took, new and updated. */
+  imported: number
+  /** Of those, findings not active there before. */
+  created: number
+  /** Of those, findings updated in place. */
+  updated: number
+  /** Findings whose workflow moved to `RESOLVED` or `SUPPRESSED`. */
+  resolved: number
+  /** Findings of keys that no longer exist, archived. */
+  archived: number
+  /** `ERROR` findings: not a verdict, never sent. */
+  not_sent: number
+  /** What Security Hub refused or could not be reached for. */
+  failed: FailedFinding[]
+}
+
+/**
+ * A Security Hub client for `toSecurityHub`: `new SecurityHub({ region, maxAttempts: 1 })`
+ * from `@aws-sdk/client-securityhub` fits as is. Methods return promises;
+ * rejections are read as for {@link KmsClientLike}.
+ */
+export interface SecurityHubClientLike {
+  batchImportFindings(input: { Findings: unknown[] }): unknown
+  getFindings(input: { Filters?: unknown; MaxResults?: number; NextToken?: string }): unknown
+  batchUpdateFindings(input: { FindingIdentifiers: { Id: string; ProductArn: string }[]; Workflow: { Status: string } }): unknown
+  /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
+  config?: { region?: string | (() => string | Promise<string>) }
 }
 
 /** One account of an {@link OrganizationReport}. */
@@ -519,7 +565,7 @@ export interface EvidenceVerification {
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
 /** The options of {@link checkAccount}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions & DeliveryOptions
 
 /** The options of {@link collect}. */
 export type CollectOptions = ConnectionOptions & CheckOptions

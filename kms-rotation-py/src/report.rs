@@ -595,6 +595,11 @@ report_record!(AccountReport |this, py| {
     /// The comparison with the baseline run as a dict (``counts``, ``gone``,
     /// ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one.
     baseline => to_dict(py, &this.baseline)?;
+    /// What the delivery to Security Hub did (``to_security_hub=``) as a dict:
+    /// ``imported``, ``created``, ``updated``, ``resolved``, ``archived``,
+    /// ``not_sent`` and ``failed`` (each with ``id``, ``region``, ``operation``,
+    /// ``code``, ``message``); ``None`` when not asked for.
+    security_hub => to_dict(py, &this.security_hub)?;
 }
 findings:
     /// One finding per listed key, sorted by region then key ARN.

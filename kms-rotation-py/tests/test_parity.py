@@ -60,11 +60,14 @@ ORGANIZATION = {
     "service_client_factory",
 }
 
+# Where the findings go besides the report.
+DELIVERY = {"to_security_hub"}
+
 # Evidence that re-checks itself: written by whole-account checks.
 EVIDENCE = {"evidence"}
 
 APPLIES = {
-    "check_account": CONNECTION | POLICY | SCAN | EVIDENCE | BASELINE,
+    "check_account": CONNECTION | POLICY | SCAN | EVIDENCE | BASELINE | DELIVERY,
     "collect": CONNECTION | POLICY | SCAN,
     "check_key": CONNECTION | POLICY | KEY | {"max_requests_per_second"},
     "remediate": CONNECTION | REMEDIATION | REPORT,
@@ -77,7 +80,7 @@ APPLIES = {
 
 def test_every_core_option_is_grouped() -> None:
     grouped = (
-        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE
+        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE | DELIVERY
     )
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"

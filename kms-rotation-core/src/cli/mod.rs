@@ -245,6 +245,10 @@ struct CheckArgs {
     /// findings against --baseline: exit 2 for a FAIL, 3 for an ERROR or a region not checked).
     #[arg(long, value_name = "WHEN", default_value = "any", value_parser = parse_fail_on)]
     fail_on: FailOn,
+    /// Import the findings into AWS Security Hub in each key's region (BatchImportFindings,
+    /// one finding per key, updated in place; findings of deleted keys archived).
+    #[arg(long)]
+    to_security_hub: bool,
 }
 
 #[derive(Debug, Args)]
@@ -447,7 +451,7 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
             if let Some(path) = &args.evidence {
                 crate::check_evidence_paths(path, args.output.as_deref())?;
             }
-            let mut source = Source::open(&args.selection)?;
+            let mut source = Source::open_delivering(&args.selection, args.to_security_hub)?;
             source.fail_on = args.fail_on;
             if let Some(path) = &args.baseline {
                 source.baseline = Some(Baseline::load(path)?);
@@ -475,6 +479,9 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 &args.output,
             )?;
             warn_unchecked_regions(&report);
+            if let Some(delivery) = &report.security_hub {
+                tell_security_hub(delivery);
+            }
             Ok(report.exit_code())
         }
         Command::Remediate(args) => {
@@ -658,6 +665,25 @@ fn check_writable(output: &Option<PathBuf>) -> Result<(), Failure> {
 }
 
 /// One stderr line per region that was not checked: the exit code says so too.
+/// What the delivery to Security Hub did, on stderr: one line, then one per failure.
+fn tell_security_hub(delivery: &crate::SecurityHubDelivery) {
+    eprintln!("Security Hub: {}", delivery.summary_line());
+    for failed in &delivery.failed {
+        let what = if failed.id.is_empty() {
+            "(the region)"
+        } else {
+            failed.id.as_str()
+        };
+        eprintln!(
+            "Security Hub: {} {} {what}: {}: {}",
+            failed.region,
+            failed.operation,
+            failed.code,
+            crate::scrub(&failed.message)
+        );
+    }
+}
+
 fn warn_unchecked_regions(report: &AccountReport) {
     for region in report.regions_not_checked() {
         warn_unchecked_region(region, None);
@@ -756,6 +782,11 @@ struct Source {
 
 impl Source {
     fn open(selection: &Selection) -> Result<Self, Failure> {
+        Self::open_delivering(selection, false)
+    }
+
+    /// [`Source::open`], delivering the findings to Security Hub when asked (`--to-security-hub`).
+    fn open_delivering(selection: &Selection, to_security_hub: bool) -> Result<Self, Failure> {
         let regions = if selection.all_regions {
             Regions::All
         } else if selection.regions.is_empty() {
@@ -791,6 +822,9 @@ impl Source {
             options = options.with_session_name(name);
         }
         options = options.with_organization(selection.organization.options());
+        if to_security_hub {
+            options = options.with_security_hub(crate::SecurityHubTarget::Aws);
+        }
         Ok(Source {
             connection: options.build()?,
             snapshot_path: selection.snapshot.clone(),

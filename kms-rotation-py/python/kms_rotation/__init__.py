@@ -191,6 +191,7 @@ def check_account(
     evidence: str | os.PathLike[str] | None = None,
     baseline: AccountReport | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     fail_on: Literal["any", "new"] | None = None,
+    to_security_hub: Any = None,
 ) -> AccountReport:
     """Checks every key in the requested regions and returns the ``AccountReport``.
 
@@ -249,6 +250,12 @@ def check_account(
             (``InvalidInputError``, naming what differs).
         fail_on: ``"any"`` (the default) or ``"new"``: ``exit_code()`` counts only
             findings new or regressed since ``baseline`` (which it needs).
+        to_security_hub: keep the findings current in AWS Security Hub: ``True``
+            (the built-in client, in each key's region, with the settings above), or a
+            boto3 ``securityhub`` client (for its region). One finding per key, updated
+            in place; a key that passes now is ``RESOLVED``; a key gone is ``ARCHIVED``;
+            ``ERROR`` findings are not sent. The outcome is ``report.security_hub``, and
+            findings Security Hub did not take make ``exit_code`` at least 3.
 
     Returns:
         The ``AccountReport``. AWS errors about keys or regions are in it, not raised.

@@ -600,6 +600,13 @@ class AccountReport(_Record):
         ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one."""
 
     @property
+    def security_hub(self) -> dict[str, Any] | None:
+        """What the delivery to Security Hub did (``to_security_hub=``) as a dict:
+        ``imported``, ``created``, ``updated``, ``resolved``, ``archived``,
+        ``not_sent`` and ``failed`` (each with ``id``, ``region``, ``operation``,
+        ``code``, ``message``); ``None`` when not asked for."""
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         """One finding per listed key, sorted by region then key ARN."""
 
