@@ -723,6 +723,18 @@ pub struct SecurityHubDelivery {
 }
 
 impl SecurityHubDelivery {
+    /// Adds another delivery's outcome to this one (a handler that delivers
+    /// key by key reports them as one).
+    pub fn absorb(&mut self, other: SecurityHubDelivery) {
+        self.imported += other.imported;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.resolved += other.resolved;
+        self.archived += other.archived;
+        self.not_sent += other.not_sent;
+        self.failed.extend(other.failed);
+    }
+
     /// Whether everything meant for Security Hub got there.
     pub fn is_complete(&self) -> bool {
         self.failed.is_empty()

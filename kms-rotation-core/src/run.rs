@@ -66,7 +66,7 @@ impl Connection {
     /// # Errors
     /// As [`Connection::security_hub_clients`] and [`deliver`]; failures of
     /// Security Hub's calls are in the outcome, not errors.
-    async fn deliver_to_security_hub(
+    pub(crate) async fn deliver_to_security_hub(
         &self,
         report: &mut AccountReport,
         options: &CheckOptions,

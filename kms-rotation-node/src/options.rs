@@ -97,6 +97,8 @@ impl Takes {
     pub(crate) const REMEDIATE: Takes = Takes::new(false, false, true);
     /// `remediateKeys`.
     pub(crate) const REMEDIATE_KEYS: Takes = Takes::new(true, true, true);
+    /// The Lambda handlers: a check and remediation of named keys, and where the findings go.
+    pub(crate) const HANDLER: Takes = Takes::REMEDIATE_KEYS.with_delivery();
     /// `checkOrganization`.
     pub(crate) const ORGANIZATION_SCAN: Takes = Takes::new(false, true, false).with_organization().with_baseline();
     /// `remediateOrganization`.
