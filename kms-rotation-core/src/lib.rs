@@ -46,6 +46,7 @@ pub mod conformance;
 mod connection;
 pub mod continuous;
 mod credentials;
+mod declarations;
 mod engine;
 mod error;
 mod json_input;
@@ -76,6 +77,7 @@ pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use connection::{Connection, ConnectionOptions};
 pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
+pub use declarations::{DeclarationOptions, DeclarationSource, check_cloudformation, check_terraform_plan};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use model::{
@@ -83,7 +85,7 @@ pub use model::{
     MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,
     Tag, Timestamp,
 };
-pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use model::{CodeLocation, KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use options::{Door, OPTIONS, OptionSpec, option_named, spell_options};
 pub use organization::{
     AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrgTransport,

@@ -685,6 +685,10 @@ pub enum Reason {
     IncompleteMetadata,
     /// The record of this key lacks the rotation status the table needs.
     MissingEvidence,
+    /// A declared key (Terraform, CloudFormation) whose fact the table needs is
+    /// not known before apply: an unknown attribute, a parameter without a
+    /// value, an undecidable condition, an import, a primary not in the input.
+    Unresolved,
 }
 
 impl Reason {
@@ -708,6 +712,7 @@ impl Reason {
             Reason::InvalidResponse => "invalid_response",
             Reason::IncompleteMetadata => "incomplete_metadata",
             Reason::MissingEvidence => "missing_evidence",
+            Reason::Unresolved => "unresolved",
         }
     }
 }
@@ -831,6 +836,57 @@ pub struct Finding {
     pub remediation: Option<Box<RemediationPlan>>,
     /// The API error behind an `ERROR` (boxed: most findings have none).
     pub error: Option<Box<ErrorInfo>>,
+    /// Where a declared key is written (Terraform plan or state, CloudFormation
+    /// template): absent for a live key (boxed: most findings have none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub code: Option<Box<CodeLocation>>,
+}
+
+impl Finding {
+    /// What the finding is about, as renderings name it: the key ARN of a live
+    /// key; for a declared key, its resource address or logical id (and its
+    /// ARN after it, when the state knows it).
+    pub fn subject(&self) -> String {
+        match &self.code {
+            Some(code) if self.key_arn.is_empty() => code.address.clone(),
+            Some(code) => format!("{} ({})", code.address, self.key_arn),
+            None => self.key_arn.clone(),
+        }
+    }
+}
+
+/// Where a declared key is written, and the change that makes it pass: the one
+/// place every rendering (and a code-scanning format) reads a finding's code
+/// location from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeLocation {
+    /// The file as given (a plan, a state, a template); absent when the input was
+    /// an object handed in by code (e.g. a CDK `Template.fromStack(...).toJSON()`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub file: Option<String>,
+    /// 1-based line of the resource in that file (its `resource_changes` entry in a
+    /// plan, its `values` entry in a state, its logical id in a template).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<u32>,
+    /// 1-based column of the same.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub column: Option<u32>,
+    /// The Terraform resource address (`module.kms.aws_kms_key.this["logs"]`) or
+    /// the CloudFormation logical id.
+    pub address: String,
+    /// `aws_kms_key`, `AWS::KMS::Key`, `AWS::KMS::ReplicaKey`, ...
+    pub resource_type: String,
+    /// The stack a template was synthesised for or named after (CloudFormation), if known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stack: Option<String>,
+    /// The change that makes a `FAIL` pass, as code in the input's language
+    /// (`enable_key_rotation = true`, `EnableKeyRotation: true`); on a replica,
+    /// it is to be made on the primary, which [`CodeLocation::fix_address`] names.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix: Option<String>,
+    /// The resource the fix goes on, when not this one (a replica's primary).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix_address: Option<String>,
 }
 
 #[cfg(test)]

@@ -209,6 +209,12 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("rotate_on_demand"),
     OptionSpec::same("allow_other_source"),
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
+    // Declared keys (check_terraform_plan, check_cloudformation).
+    OptionSpec::cli(
+        "parameters",
+        "--parameter",
+        "one --parameter NAME=VALUE per CloudFormation parameter",
+    ),
 ];
 
 #[cfg(test)]

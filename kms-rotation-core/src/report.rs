@@ -676,6 +676,7 @@ mod tests {
             rotation: None,
             remediation: None,
             error: None,
+            code: None,
         };
         // A fixed pseudo-random order with repeats, so that cycles of every length occur.
         let mut findings: Vec<Finding> = (0..500u64)

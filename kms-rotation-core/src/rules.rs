@@ -302,6 +302,7 @@ pub fn evaluate(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: &Po
         rotation,
         remediation: remediation.map(Box::new),
         error: None,
+        code: None,
     }
 }
 
@@ -544,6 +545,7 @@ pub fn describe_error_finding(
         ErrorKind::InvalidResponse => Reason::InvalidResponse,
         ErrorKind::IncompleteMetadata => Reason::IncompleteMetadata,
         ErrorKind::MissingEvidence => Reason::MissingEvidence,
+        ErrorKind::Unresolved => Reason::Unresolved,
         _ => Reason::ApiError,
     };
     let mut finding = Finding {
@@ -563,8 +565,25 @@ pub fn describe_error_finding(
             message: error.message,
             operation: None,
         })),
+        code: None,
     };
     set_failed_operation(&mut finding, "DescribeKey");
+    finding
+}
+
+/// The `ERROR unresolved` finding of a declared key (Terraform, CloudFormation)
+/// whose fact the table needs is not known before apply: `expression` names
+/// what is unknown (`enable_key_rotation = var.rotate`), `why` says why it
+/// cannot be decided. Never a guess: the verdict is left to the deployed key.
+pub fn unresolved_finding(facts: &KeyFacts, expression: &str, why: &str) -> Finding {
+    let meta = &facts.metadata;
+    let error = ApiError::with_kind("Unresolved", format!("{expression}: {why}"), ErrorKind::Unresolved);
+    let mut finding = describe_error_finding(&facts.region, &meta.key_id, &meta.arn, &facts.aliases, error);
+    finding.key = Some(KeySummary::from(meta));
+    finding.message = format!("Could not tell before apply: {expression}: {why}.");
+    if let Some(error) = finding.error.as_mut() {
+        error.operation = None;
+    }
     finding
 }
 

@@ -68,6 +68,8 @@ const APPLIES = {
   maxAccountsInFlight: ORGANIZATIONS,
   assumeRoleInCallerAccount: ORGANIZATIONS,
   remediationRoleName: ORGANIZATIONS,
+  // checkCloudFormation's only (see declarations.test.mjs).
+  parameters: ['checkCloudFormation'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

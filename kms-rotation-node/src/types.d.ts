@@ -26,6 +26,7 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
+  | 'unresolved'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -146,6 +147,28 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
+  /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
+  code?: CodeLocation
+}
+
+/** Where a declared key is written, and the change that makes it pass. */
+export interface CodeLocation {
+  /** The file as given; absent for a document handed in as an object. */
+  file?: string
+  /** 1-based line of the resource in the file. */
+  line?: number
+  /** 1-based column of the same. */
+  column?: number
+  /** The Terraform resource address (`module.kms.aws_kms_key.this["logs"]`) or the CloudFormation logical id. */
+  address: string
+  /** `aws_kms_key`, `AWS::KMS::Key`, `AWS::KMS::ReplicaKey`, … */
+  resource_type: string
+  /** The stack (CloudFormation), when known. */
+  stack?: string
+  /** The change, as code, that makes a `FAIL` pass (`enable_key_rotation = true`, `EnableKeyRotation: true`). */
+  fix?: string
+  /** The resource the fix goes on, when not this one (a replica's primary). */
+  fix_address?: string
 }
 
 /** One requested region of a report. */
@@ -464,3 +487,22 @@ export interface KmsRotationError extends Error {
   /** `MALFORMED_SNAPSHOT`: 1-based column of the problem. */
   column?: number
 }
+
+/** The options of {@link checkTerraformPlan}: the policy, as {@link checkAccount} takes it. */
+export interface DeclarationPolicyOptions {
+  /** The longest acceptable rotation period in days, 90 to 2560 (default 365). */
+  maxRotationPeriodDays?: number
+  /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
+  evaluateDisabledKeys?: boolean
+  /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME` (declared aliases), or `tag:KEY=VALUE`. */
+  exemptions?: string[] | string
+  /** Refused: a declared key has no rotation history before it exists. */
+  rotationHistory?: boolean
+  /** Refused, as `rotationHistory`. */
+  maxDaysSinceRotation?: number
+  /** Refused, as `rotationHistory`. */
+  acceptOnDemandRotation?: boolean
+}
+
+/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
+export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions

@@ -43,6 +43,7 @@ pub(crate) struct Options<'py> {
     on_call: Option<Bound<'py, PyAny>>,
     remediation: RemediateOptions,
     organization: OrganizationOptions,
+    parameters: Vec<(String, String)>,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -192,6 +193,10 @@ impl<'py> Options<'py> {
                 Ok(())
             })?,
             "dry_run" => self.remediation = std::mem::take(&mut self.remediation).with_dry_run(extract(name, &value)?),
+            "parameters" => {
+                let given: std::collections::BTreeMap<String, String> = extract(name, &value)?;
+                self.parameters = given.into_iter().collect();
+            }
             "organization"
             | "organizational_unit"
             | "accounts_file"
@@ -231,6 +236,15 @@ impl<'py> Options<'py> {
             _ => org.with_remediation_role_name(extract::<String>(name, value)?),
         };
         Ok(())
+    }
+
+    /// The options of a check of declared keys: the policy and `parameters=`.
+    pub(crate) fn declaration_options(&self) -> Result<kms_rotation_core::DeclarationOptions> {
+        let mut options = kms_rotation_core::DeclarationOptions::default().with_policy(self.policy.clone());
+        for (name, value) in &self.parameters {
+            options = options.with_parameter(name, value)?;
+        }
+        Ok(options)
     }
 
     /// The region where key ids and aliases are looked up (`region=`).

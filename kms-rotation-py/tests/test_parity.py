@@ -43,6 +43,8 @@ REMEDIATION = {"rotation_period_days", "dry_run", "rotate_on_demand"}
 SNAPSHOT_FILE = {"strict"}
 # A saved report is remediated where it was checked, unless told otherwise.
 REPORT = {"allow_other_source"}
+# Keys declared in code: CloudFormation parameter values.
+DECLARATIONS = {"parameters"}
 ORGANIZATION = {
     "organization",
     "organizational_unit",
@@ -65,11 +67,13 @@ APPLIES = {
     "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION,
     # `regions`: with service_client_factory, where STS is called.
     "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION | {"regions"},
+    "check_terraform_plan": POLICY,
+    "check_cloudformation": POLICY | DECLARATIONS,
 }
 
 
 def test_every_core_option_is_grouped() -> None:
-    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT
+    grouped = CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | DECLARATIONS
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"
     assert grouped <= set(_native.OPTION_NAMES), grouped - set(_native.OPTION_NAMES)

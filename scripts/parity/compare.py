@@ -65,6 +65,10 @@ def run_cli(cli: str, case: dict[str, Any]) -> dict[str, Any]:
     args = [cli, *case["cli"]]
     if "snapshot" in case:
         args += ["--snapshot", str(ROOT / case["snapshot"])]
+    if "terraform_plan" in case:
+        args += [str(ROOT / case["terraform_plan"])]
+    for path in case.get("cloudformation", []):
+        args += ["--cloudformation", str(ROOT / path)]
     done = subprocess.run(
         [*args, "--format", "json"], capture_output=True, text=True, timeout=60, check=False
     )

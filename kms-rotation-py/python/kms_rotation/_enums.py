@@ -45,6 +45,7 @@ class Reason(str, Enum):
     INVALID_RESPONSE = "invalid_response"
     INCOMPLETE_METADATA = "incomplete_metadata"
     MISSING_EVIDENCE = "missing_evidence"
+    UNRESOLVED = "unresolved"
 
     def __str__(self) -> str:
         return self.value
