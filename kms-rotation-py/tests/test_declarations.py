@@ -39,7 +39,7 @@ def test_a_plan_gives_one_finding_per_declared_key() -> None:
     assert "enable_key_rotation = data.external.policy.result.rotate" in unknown.message
     assert found['module.kms.aws_kms_key.this["data"]'].reason == Reason.ROTATION_PERIOD_TOO_LONG
     assert found["aws_kms_replica_key.replica"].status == Status.PASS
-    assert report.exit_code() == 2
+    assert report.exit_code == 2
 
 
 def test_a_plan_as_a_dict_gives_the_same_verdicts_without_lines() -> None:
@@ -78,7 +78,16 @@ def test_the_json_report_matches_the_cli(tmp_path: Path) -> None:
     report = kms_rotation.check_terraform_plan(PLAN)
     data = json.loads(report.to_json())
     assert data["findings"][0]["code"]["address"]
-    argv = ["kms-rotation", "check", "--terraform-plan", str(PLAN), "--format", "json", "--output", str(tmp_path / "r.json")]
+    argv = [
+        "kms-rotation",
+        "check",
+        "--terraform-plan",
+        str(PLAN),
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path / "r.json"),
+    ]
     assert kms_rotation.cli.main(argv) == 2
     cli = json.loads((tmp_path / "r.json").read_text())
     assert [f["code"] for f in cli["findings"]] == [f["code"] for f in data["findings"]]

@@ -639,7 +639,10 @@ def check_terraform_plan(
 
 
 def check_cloudformation(
-    templates: str | os.PathLike[str] | Mapping[str, Any] | Sequence[str | os.PathLike[str] | Mapping[str, Any]],
+    templates: str
+    | os.PathLike[str]
+    | Mapping[str, Any]
+    | Sequence[str | os.PathLike[str] | Mapping[str, Any]],
     *,
     parameters: Mapping[str, str] | None = None,
     max_rotation_period_days: int | None = None,
