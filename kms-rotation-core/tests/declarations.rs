@@ -529,3 +529,76 @@ fn the_cli_checks_plans_and_templates() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--profile reads live keys"));
 }
+
+#[test]
+fn intrinsic_functions_are_evaluated_where_the_template_decides_them() {
+    let template = temp_file(
+        "intrinsics.yaml",
+        r#"Parameters:
+  Env: {Type: String, Default: prod}
+  Suffix: {Type: String, Default: AL}
+Mappings:
+  Periods:
+    prod: {Days: 180}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  NotProd: !Not [!Condition IsProd]
+  ProdOrIreland: !Or [!Condition IsProd, !Equals [!Ref "AWS::Region", eu-west-1]]
+  ProdAndIreland: !And [!Condition IsProd, !Equals [!Ref "AWS::Region", eu-west-1]]
+Resources:
+  MapKey:
+    Type: AWS::KMS::Key
+    Properties: {EnableKeyRotation: true, RotationPeriodInDays: !FindInMap [Periods, !Ref Env, Days]}
+  SelectKey:
+    Type: AWS::KMS::Key
+    Properties: {EnableKeyRotation: !Select [1, [false, true]]}
+  JoinKey:
+    Type: AWS::KMS::Key
+    Properties: {KeySpec: !Join ["", [HMAC, _256]], KeyUsage: GENERATE_VERIFY_MAC}
+  SubKey:
+    Type: AWS::KMS::Key
+    Properties: {Origin: !Sub "EXTERN${Suffix}"}
+  OrKey:
+    Type: AWS::KMS::Key
+    Properties: {EnableKeyRotation: !If [ProdOrIreland, true, false]}
+  AndKey:
+    Type: AWS::KMS::Key
+    Properties: {EnableKeyRotation: !If [ProdAndIreland, true, false]}
+  NotCreated:
+    Type: AWS::KMS::Key
+    Condition: NotProd
+  NoValueKey:
+    Type: AWS::KMS::Key
+    Properties: {EnableKeyRotation: "true", RotationPeriodInDays: !If [IsProd, !Ref "AWS::NoValue", 730]}
+  Anchored:
+    Type: AWS::KMS::Key
+    Properties: &rotating {EnableKeyRotation: true}
+  Aliased:
+    Type: AWS::KMS::Key
+    Properties: *rotating
+"#,
+    );
+    let report = check_cloudformation(&[DeclarationSource::path(template)], &DeclarationOptions::default()).unwrap();
+    assert_eq!(
+        verdicts(&report),
+        owned(&[
+            ("MapKey", S::Pass, R::RotationEnabled),
+            ("SelectKey", S::Pass, R::RotationEnabled),
+            ("JoinKey", S::NotApplicable, R::UnsupportedKeySpec),
+            ("SubKey", S::NotApplicable, R::ImportedKeyMaterial),
+            ("OrKey", S::Pass, R::RotationEnabled),
+            ("AndKey", S::Error, R::Unresolved),
+            ("NoValueKey", S::Pass, R::RotationEnabled),
+            ("Anchored", S::Pass, R::RotationEnabled),
+            ("Aliased", S::Pass, R::RotationEnabled),
+        ])
+    );
+    assert_eq!(
+        finding(&report, "MapKey").rotation.as_ref().unwrap().period_days,
+        Some(180)
+    );
+    assert_eq!(
+        finding(&report, "NoValueKey").rotation.as_ref().unwrap().period_days,
+        Some(365)
+    );
+}
