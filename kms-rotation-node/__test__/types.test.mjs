@@ -105,10 +105,11 @@ it('the result classes read exactly the fields of their JSON', async () => {
       .filter(([, d]) => d.get)
       .map(([name]) => name)
       .sort()
-  // A finding's `account_id` is in its JSON only in an organisation report.
+  // A finding's `account_id` is in its JSON only in an organisation report, its
+  // `code` only for a declared key (checkTerraformPlan, checkCloudFormation).
   for (const [cls, value, only] of [
     [AccountReport, report, []],
-    [Finding, report.findings[0], ['account_id']],
+    [Finding, report.findings[0], ['account_id', 'code']],
     [RemediationReport, plan, []],
   ]) {
     assert.deepEqual(getters(cls), [...Object.keys(value.toJSON()), ...only].sort(), cls.name)
