@@ -146,6 +146,18 @@ impl Node {
     }
 }
 
+/// The keys of one map, to refuse a key given twice without comparing each new
+/// key with every earlier one (a template's `Resources` can hold thousands).
+#[derive(Default)]
+struct Keys(std::collections::HashSet<String>);
+
+impl Keys {
+    /// Whether `key` is new.
+    fn insert(&mut self, key: &str) -> bool {
+        self.0.insert(key.to_owned())
+    }
+}
+
 /// Parses JSON text into a positioned tree; an object key given twice is an error.
 pub(crate) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
     serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| SyntaxError {
@@ -206,6 +218,7 @@ impl JsonScanner<'_> {
             Some(b'{') => {
                 self.at += 1;
                 let mut entries: Vec<(String, Node)> = Vec::new();
+                let mut seen = Keys::default();
                 loop {
                     self.skip_space();
                     match self.bytes.get(self.at) {
@@ -221,7 +234,7 @@ impl JsonScanner<'_> {
                     }
                     let key_at = (self.line, self.column());
                     let key = self.string()?;
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    if !seen.insert(&key) {
                         return Err(SyntaxError {
                             line: key_at.0,
                             column: key_at.1,
@@ -392,6 +405,7 @@ impl<'a> YamlBuilder<'a> {
             }
             Event::MappingStart(anchor, tag) => {
                 let mut entries: Vec<(String, Node)> = Vec::new();
+                let mut seen = Keys::default();
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::MappingEnd) {
@@ -410,7 +424,7 @@ impl<'a> YamlBuilder<'a> {
                             });
                         }
                     };
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    if !seen.insert(&key) {
                         return Err(SyntaxError {
                             line: span.0,
                             column: span.1,
