@@ -26,6 +26,7 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
+  | 'unresolved'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -146,6 +147,28 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
+  /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
+  code?: CodeLocation
+}
+
+/** Where a declared key is written, and the change that makes it pass. */
+export interface CodeLocation {
+  /** The file as given; absent for a document handed in as an object. */
+  file?: string
+  /** 1-based line of the resource in the file. */
+  line?: number
+  /** 1-based column of the same. */
+  column?: number
+  /** The Terraform resource address (`module.kms.aws_kms_key.this["logs"]`) or the CloudFormation logical id. */
+  address: string
+  /** `aws_kms_key`, `AWS::KMS::Key`, `AWS::KMS::ReplicaKey`, … */
+  resource_type: string
+  /** The stack (CloudFormation), when known. */
+  stack?: string
+  /** The change, as code, that makes a `FAIL` pass (`enable_key_rotation = true`, `EnableKeyRotation: true`). */
+  fix?: string
+  /** The resource the fix goes on, when not this one (a replica's primary). */
+  fix_address?: string
 }
 
 /** One requested region of a report. */
@@ -514,6 +537,25 @@ export interface KmsRotationError extends Error {
   column?: number
 }
 
+/** The options of {@link checkTerraformPlan}: the policy, as {@link checkAccount} takes it. */
+export interface DeclarationPolicyOptions {
+  /** The longest acceptable rotation period in days, 90 to 2560 (default 365). */
+  maxRotationPeriodDays?: number
+  /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
+  evaluateDisabledKeys?: boolean
+  /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME` (declared aliases), or `tag:KEY=VALUE`. */
+  exemptions?: string[] | string
+  /** Refused: a declared key has no rotation history before it exists. */
+  rotationHistory?: boolean
+  /** Refused, as `rotationHistory`. */
+  maxDaysSinceRotation?: number
+  /** Refused, as `rotationHistory`. */
+  acceptOnDemandRotation?: boolean
+}
+
+/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
+export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -593,6 +635,8 @@ export declare class Finding {
   get remediation(): RemediationPlan | null
   /** The API error behind an `ERROR`. */
   get error(): ErrorInfo | null
+  /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); `null` for a live key. */
+  get code(): CodeLocation | null
   /** The finding's canonical JSON as a plain object. */
   toJSON(): FindingJson
 }
@@ -797,6 +841,18 @@ export interface AwsCredentials {
 export declare function checkAccount(options?: CheckAccountOptions): Promise<AccountReport>
 
 /**
+ * Checks the keys CloudFormation templates declare, before they exist: a template
+ * file (JSON or YAML), a directory of them (CDK's `cdk.out`), a template object
+ * (`Template.fromStack(stack).toJSON()` in a CDK unit test), or an array of these.
+ * The same decision table, policy, report and exit code as {@link checkAccount}.
+ *
+ * @throws (rejects) `INVALID_INPUT` for a document that is not a template, invalid
+ * YAML or JSON (line and column), a parameter no template declares; `IO` when a
+ * file cannot be read.
+ */
+export declare function checkCloudFormation(templates: string | object | Array<string | object>, options?: CloudFormationOptions): Promise<AccountReport>
+
+/**
  * Checks one key, named by key id, key ARN, alias name (`alias/…`) or alias ARN.
  *
  * An AWS error about the key is an `ERROR` finding, not a rejection.
@@ -862,6 +918,19 @@ export interface CheckOptions {
  * when the caller's identity or the account listing fails.
  */
 export declare function checkOrganization(options?: CheckOrganizationOptions): Promise<OrganizationReport>
+
+/**
+ * Checks the keys a Terraform plan declares, before they exist: the JSON of
+ * `terraform show -json PLANFILE` (or of `terraform show -json` on a state), as a
+ * path or an object. The same decision table, policy, report and exit code as
+ * {@link checkAccount}; each finding has its `code` (file, line, address, fix).
+ * A value not known before apply that the table needs is `ERROR unresolved`.
+ *
+ * @throws (rejects) `INVALID_INPUT` for a document that is not a plan (saying what
+ * it looks like), invalid JSON (line and column), an unsupported `format_version`;
+ * `IO` when the file cannot be read.
+ */
+export declare function checkTerraformPlan(plan: string | object, options?: DeclarationPolicyOptions): Promise<AccountReport>
 
 /**
  * Reads every requested region's KMS facts into a snapshot file at `path`
@@ -1014,6 +1083,12 @@ export interface OrganizationOptions {
   assumeRoleInCallerAccount?: boolean
   /** The role remediation assumes in each account (default `roleName`). */
   remediationRoleName?: string
+}
+
+/** CloudFormation parameter values, over their defaults. */
+export interface ParameterOptions {
+  /** `{ NAME: 'VALUE' }`, as `aws cloudformation deploy --parameter-overrides` gives them. */
+  parameters?: Record<string, string>
 }
 
 /** Something that happened during a scan (see `onProgress`). */

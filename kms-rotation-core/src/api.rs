@@ -542,6 +542,8 @@ pub enum ErrorKind {
     MissingEvidence,
     /// Anything else.
     Other,
+    /// A declared fact the table needs is not known before apply.
+    Unresolved,
 }
 
 impl ErrorKind {
@@ -581,6 +583,7 @@ impl ErrorKind {
             "MalformedResponse" | "InvalidResponse" => ErrorKind::InvalidResponse,
             "IncompleteMetadata" => ErrorKind::IncompleteMetadata,
             "MissingEvidence" => ErrorKind::MissingEvidence,
+            "Unresolved" => ErrorKind::Unresolved,
             "AccessDeniedException" | "AccessDenied" | "AccessDeniedForDependencyException" => ErrorKind::AccessDenied,
             "NotFoundException" => ErrorKind::NotFound,
             "UnsupportedOperationException" => ErrorKind::Unsupported,

@@ -218,6 +218,12 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::same("evidence"),
     // Delivery.
     OptionSpec::same("to_security_hub"),
+    // Declared keys (check_terraform_plan, check_cloudformation).
+    OptionSpec::cli(
+        "parameters",
+        "--parameter",
+        "one --parameter NAME=VALUE per CloudFormation parameter",
+    ),
 ];
 
 #[cfg(test)]

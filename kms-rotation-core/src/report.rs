@@ -792,6 +792,7 @@ mod tests {
             last_usage: None,
             ignored: Vec::new(),
             baseline_state: None,
+            code: None,
         };
         // A fixed pseudo-random order with repeats, so that cycles of every length occur.
         let mut findings: Vec<Finding> = (0..500u64)

@@ -74,6 +74,8 @@ const APPLIES = {
   baseline: ['checkAccount', 'checkOrganization'],
   failOn: ['checkAccount', 'checkOrganization'],
   toSecurityHub: ['checkAccount'],
+  // checkCloudFormation's only (see declarations.test.mjs).
+  parameters: ['checkCloudFormation'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

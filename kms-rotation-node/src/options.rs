@@ -756,7 +756,7 @@ fn connection(options: ConnectionOptions) -> Result<Connect, BindingError> {
     })
 }
 
-fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, BindingError> {
+pub(crate) fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, BindingError> {
     let mut policy = Policy::default();
     if let Some(days) = options.max_rotation_period_days {
         policy = policy.with_max_rotation_period_days(whole("maxRotationPeriodDays", days)?)?;

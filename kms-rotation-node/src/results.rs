@@ -546,6 +546,12 @@ impl Finding {
         self.get().baseline_state.map(|state| state.as_str())
     }
 
+    /// Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); `null` for a live key.
+    #[napi(getter, ts_return_type = "CodeLocation | null")]
+    pub fn code(&self) -> Value {
+        field(&self.get().code)
+    }
+
     /// The finding's canonical JSON as a plain object.
     #[napi(js_name = "toJSON", ts_return_type = "FindingJson")]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {

@@ -50,6 +50,7 @@ pub(crate) struct Options<'py> {
     baseline: Option<Baseline>,
     fail_on: FailOn,
     to_security_hub: Option<Bound<'py, PyAny>>,
+    parameters: Vec<(String, String)>,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -232,6 +233,10 @@ impl<'py> Options<'py> {
             })?,
             "dry_run" => self.remediation = std::mem::take(&mut self.remediation).with_dry_run(extract(name, &value)?),
             "to_security_hub" => self.to_security_hub = Some(value),
+            "parameters" => {
+                let given: std::collections::BTreeMap<String, String> = extract(name, &value)?;
+                self.parameters = given.into_iter().collect();
+            }
             "organization"
             | "organizational_unit"
             | "accounts_file"
@@ -272,6 +277,15 @@ impl<'py> Options<'py> {
             _ => org.with_remediation_role_name(extract::<String>(name, value)?),
         };
         Ok(())
+    }
+
+    /// The options of a check of declared keys: the policy and `parameters=`.
+    pub(crate) fn declaration_options(&self) -> Result<kms_rotation_core::DeclarationOptions> {
+        let mut options = kms_rotation_core::DeclarationOptions::default().with_policy(self.policy.clone());
+        for (name, value) in &self.parameters {
+            options = options.with_parameter(name, value)?;
+        }
+        Ok(options)
     }
 
     /// The region where key ids and aliases are looked up (`region=`).

@@ -47,6 +47,8 @@ SNAPSHOT_FILE = {"strict"}
 REPORT = {"allow_other_source"}
 # What changed since an earlier run: whole-account and organisation checks.
 BASELINE = {"baseline", "fail_on"}
+# Keys declared in code: CloudFormation parameter values.
+DECLARATIONS = {"parameters"}
 ORGANIZATION = {
     "organization",
     "organizational_unit",
@@ -75,12 +77,14 @@ APPLIES = {
     "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION | BASELINE,
     # `regions`: with service_client_factory, where STS is called.
     "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION | {"regions"},
+    "check_terraform_plan": POLICY,
+    "check_cloudformation": POLICY | DECLARATIONS,
 }
 
 
 def test_every_core_option_is_grouped() -> None:
     grouped = (
-        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE | DELIVERY
+        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE | DELIVERY | DECLARATIONS
     )
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"
