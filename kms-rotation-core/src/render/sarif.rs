@@ -49,10 +49,27 @@ struct ResultLocation {
     identity: String,
 }
 
-/// The one place a finding's location is built. A live key: its ARN as the
+/// The one place a finding's location is built. A declared key (Terraform,
+/// CloudFormation): its file, line and column, and its resource address as the
+/// logical location; fingerprinted by file and address, so that moving the
+/// resource within its file keeps its alert. A live key: its ARN as the
 /// artifact URI and as a logical location (`resource`), named by its first
 /// alias or its key id.
 fn result_location(f: &Finding) -> ResultLocation {
+    if let Some(code) = &f.code {
+        // A template handed in as an object has no file: its address stands in.
+        let uri = code.file.as_deref().unwrap_or(&code.address);
+        let mut physical = json!({"artifactLocation": {"uri": uri}});
+        if let Some(line) = code.line {
+            physical["region"] = json!({"startLine": line, "startColumn": code.column.unwrap_or(1)});
+        }
+        let location = json!({
+            "physicalLocation": physical,
+            "logicalLocations": [{"name": code.address, "fullyQualifiedName": code.address, "kind": "resource"}],
+        });
+        let identity = format!("code|{}|{}", code.file.as_deref().unwrap_or_default(), code.address);
+        return ResultLocation { location, identity };
+    }
     let name = f.aliases.first().unwrap_or(&f.key_id);
     let location = json!({
         "physicalLocation": {"artifactLocation": {"uri": f.key_arn}},
@@ -129,7 +146,9 @@ fn result(f: &Finding, baseline_state: Option<&str>) -> Value {
     if !f.aliases.is_empty() {
         properties.insert("aliases".into(), json!(f.aliases));
     }
-    if let Some(fix) = aws_cli_fix(f) {
+    // A declared key is fixed in its code (`enable_key_rotation = true`), a live one with the AWS CLI.
+    let code_fix = f.code.as_ref().and_then(|code| code.fix.clone());
+    if let Some(fix) = code_fix.or_else(|| aws_cli_fix(f)) {
         properties.insert("fix".into(), json!(fix));
     }
     if let Some(error) = &f.error {
