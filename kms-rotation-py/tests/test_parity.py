@@ -84,7 +84,18 @@ APPLIES = {
 
 def test_every_core_option_is_grouped() -> None:
     grouped = (
-        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE | DELIVERY | DECLARATIONS
+        CONNECTION
+        | POLICY
+        | SCAN
+        | KEY
+        | REMEDIATION
+        | SNAPSHOT_FILE
+        | ORGANIZATION
+        | REPORT
+        | EVIDENCE
+        | BASELINE
+        | DELIVERY
+        | DECLARATIONS
     )
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"

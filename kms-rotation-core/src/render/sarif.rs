@@ -5,7 +5,10 @@
 //! - **Results**: one per finding that needs work: `FAIL` at level `error`,
 //!   `ERROR` (we could not tell) at level `warning`. `PASS`, `NOT_APPLICABLE`
 //!   and `EXEMPT` findings are omitted: code scanning opens an alert for every
-//!   result it is sent, and closes an alert when its result stops coming.
+//!   result it is sent, and closes an alert when its result stops coming —
+//!   except a key whose imported material expires within the warning window
+//!   (`material_expiry_warning_days`), at level `note`: the key stops working
+//!   when its material expires, whatever its rotation verdict.
 //! - **Locations**: built in one place, [`result_location`]: a live key is its
 //!   ARN, as the artifact URI (code scanning needs a location on every result)
 //!   and as a logical location of kind `resource`.
@@ -157,7 +160,7 @@ fn result(f: &Finding, baseline_state: Option<&str>) -> Value {
     let mut result = json!({
         "ruleId": f.reason.as_str(),
         "kind": "fail",
-        "level": level(f.status),
+        "level": if needs_work(f.status) { level(f.status) } else { "note" },
         "message": {"text": f.message},
         "locations": [place.location],
         "partialFingerprints": {FINGERPRINT: fingerprint(&place.identity)},
@@ -184,6 +187,11 @@ fn needs_work(status: Status) -> bool {
     matches!(status, Status::Fail | Status::Error)
 }
 
+/// Whether the finding names key material that expires within the warning window.
+fn material_expiring(f: &Finding) -> bool {
+    f.key_material.as_ref().is_some_and(|m| m.expires_in_days.is_some())
+}
+
 /// The SARIF log of a check report.
 pub(super) fn check(report: ReportView<'_>) -> String {
     let baseline = report.baseline();
@@ -195,7 +203,7 @@ pub(super) fn check(report: ReportView<'_>) -> String {
         if let Some(old) = old.filter(|old| needs_work(old.status) && old.reason != f.reason) {
             results.push(absent(old));
         }
-        if !needs_work(f.status) {
+        if !needs_work(f.status) && !material_expiring(f) {
             continue;
         }
         let state = baseline.map(|_| match (f.baseline_state, old) {

@@ -33,7 +33,13 @@ from typing import Any
 from . import _native
 from ._errors import ConfigurationError
 
-__all__ = ["EVENT_PATTERN", "RULE_PARAMETERS_ENV", "TO_SECURITY_HUB_ENV", "config_rule_handler", "event_handler"]
+__all__ = [
+    "EVENT_PATTERN",
+    "RULE_PARAMETERS_ENV",
+    "TO_SECURITY_HUB_ENV",
+    "config_rule_handler",
+    "event_handler",
+]
 
 RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
 #: ``"true"``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
