@@ -26,7 +26,7 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
-  | 'rotation_pending'
+  | 'unresolved'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -42,10 +42,6 @@ export interface Policy {
   max_days_since_rotation?: number
   /** Present (`true`) when an on-demand rotation within the window passes a key with rotation off. */
   accept_on_demand_rotation?: boolean
-  /** Imported material expiring within this many days is named in the finding (absent: the default, 30). */
-  material_expiry_warning_days?: number
-  /** Present (`true`) when `FAIL` and `ERROR` findings carry the key's last use. */
-  last_usage?: boolean
 }
 
 /** An AWS error as a report shows it. */
@@ -118,42 +114,6 @@ export interface RotationStatus {
   rotation_counts?: { automatic: number; on_demand: number; other?: number }
 }
 
-/** A key's material: which is current and since when, what is pending, when it expires. */
-export interface KeyMaterialStatus {
-  /** The current material's id. */
-  current_key_material_id?: string
-  /** When the current material became current (its rotation, or the key's creation; RFC 3339). */
-  current_since?: string
-  /** Whether the current material expires. */
-  expiration_model?: Open<'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE'>
-  /** When the current material expires (RFC 3339). */
-  valid_to?: string
-  /** Whole days left, when the material expires within the warning window. */
-  expires_in_days?: number
-  /** Material imported but not yet current. */
-  pending_key_material_id?: string
-  /** Its state. */
-  pending_state?: Open<'PENDING_ROTATION' | 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION'>
-  /** The Regions whose replica keys still lack the pending import. */
-  regions_missing_import?: string[]
-  /** Whether the pending material is imported into this key. */
-  pending_import_state?: Open<'IMPORTED' | 'PENDING_IMPORT'>
-}
-
-/** When a key was last used (`GetKeyLastUsage`), or why that is unknown. */
-export interface LastUsage {
-  /** When the key was last used (RFC 3339); `null` when not since tracking began, or unknown. */
-  last_used_at: string | null
-  /** The operation of that use, e.g. `Decrypt`. */
-  operation?: string
-  /** The CloudTrail event id of that use. */
-  cloudtrail_event_id?: string
-  /** When KMS began recording the key's use (RFC 3339). */
-  tracking_start_date?: string
-  /** Why the last use is unknown (`GetKeyLastUsage` failed); the verdict stands. */
-  error?: ErrorInfo
-}
-
 /** What {@link remediate} would do for a `FAIL` finding. */
 export interface RemediationPlan {
   /** The key to change: the key itself, or the primary of a replica. */
@@ -187,33 +147,28 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
-  /** The key's imported material (current, pending, expiry); absent for other keys. */
-  key_material?: KeyMaterialStatus
-  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys. */
-  last_usage?: LastUsage
-  /** What the record held that the verdict did not need and was ignored. */
-  ignored?: string[]
-  /** How the finding compares with the baseline run; absent without a baseline. */
-  baseline_state?: BaselineState
+  /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
+  code?: CodeLocation
 }
 
-/** How a finding compares with the same key's finding in a baseline run. */
-export type BaselineState = 'new' | 'unchanged' | 'resolved' | 'regressed'
-
-/** How a report compares with its baseline run (`report.baseline`). */
-export interface BaselineComparison {
-  /** When the baseline run was made (RFC 3339). */
-  generated_at: string
-  /** Which failures decide the exit code. */
-  fail_on: 'any' | 'new'
-  /** Findings counted by state; `resolved` includes the gone findings. */
-  counts: { new: number; unchanged: number; resolved: number; regressed: number }
-  /** The baseline's findings whose keys this run did not list, each `resolved`. */
-  gone: FindingJson[]
-  /** Baseline findings in regions or accounts this run could not check. */
-  not_compared: number
-  /** The baseline's findings of keys this run judged otherwise: what they were. */
-  changed?: FindingJson[]
+/** Where a declared key is written, and the change that makes it pass. */
+export interface CodeLocation {
+  /** The file as given; absent for a document handed in as an object. */
+  file?: string
+  /** 1-based line of the resource in the file. */
+  line?: number
+  /** 1-based column of the same. */
+  column?: number
+  /** The Terraform resource address (`module.kms.aws_kms_key.this["logs"]`) or the CloudFormation logical id. */
+  address: string
+  /** `aws_kms_key`, `AWS::KMS::Key`, `AWS::KMS::ReplicaKey`, … */
+  resource_type: string
+  /** The stack (CloudFormation), when known. */
+  stack?: string
+  /** The change, as code, that makes a `FAIL` pass (`enable_key_rotation = true`, `EnableKeyRotation: true`). */
+  fix?: string
+  /** The resource the fix goes on, when not this one (a replica's primary). */
+  fix_address?: string
 }
 
 /** One requested region of a report. */
@@ -284,8 +239,52 @@ export interface AccountReportJson {
   findings: FindingJson[]
   summary: Summary
   stats: Stats
-  /** The comparison with the baseline run (`baseline` option); absent without one. */
-  baseline?: BaselineComparison
+  /** What the delivery to Security Hub did (`toSecurityHub`). */
+  security_hub?: SecurityHubDelivery
+}
+
+/** A finding Security Hub refused, or one whose call failed after retries. */
+export interface FailedFinding {
+  /** The finding's `Id` (empty for a `GetFindings` that failed). */
+  id: string
+  /** The Region of the Security Hub it went to. */
+  region: string
+  /** `BatchImportFindings`, `BatchUpdateFindings` or `GetFindings`. */
+  operation: string
+  /** The error code (`FailedFindings[].ErrorCode`, or the call's AWS code). */
+  code: string
+  message: string
+}
+
+/** What a delivery to Security Hub did (`toSecurityHub`). */
+export interface SecurityHubDelivery {
+  /** Findings Security Hub took, new and updated. */
+  imported: number
+  /** Of those, findings not active there before. */
+  created: number
+  /** Of those, findings updated in place. */
+  updated: number
+  /** Findings whose workflow moved to `RESOLVED` or `SUPPRESSED`. */
+  resolved: number
+  /** Findings of keys that no longer exist, archived. */
+  archived: number
+  /** `ERROR` findings: not a verdict, never sent. */
+  not_sent: number
+  /** What Security Hub refused or could not be reached for. */
+  failed: FailedFinding[]
+}
+
+/**
+ * A Security Hub client for `toSecurityHub`: `new SecurityHub({ region, maxAttempts: 1 })`
+ * from `@aws-sdk/client-securityhub` fits as is. Methods return promises;
+ * rejections are read as for {@link KmsClientLike}.
+ */
+export interface SecurityHubClientLike {
+  batchImportFindings(input: { Findings: unknown[] }): unknown
+  getFindings(input: { Filters?: unknown; MaxResults?: number; NextToken?: string }): unknown
+  batchUpdateFindings(input: { FindingIdentifiers: { Id: string; ProductArn: string }[]; Workflow: { Status: string } }): unknown
+  /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
+  config?: { region?: string | (() => string | Promise<string>) }
 }
 
 /** One account of an {@link OrganizationReport}. */
@@ -331,8 +330,6 @@ export interface OrganizationReportJson {
   summary: Summary
   account_summary: AccountCounts
   stats: Stats
-  /** The comparison with the baseline run (`baseline` option); absent without one. */
-  baseline?: BaselineComparison
 }
 
 /** What happened to one remediation target. */
@@ -493,33 +490,13 @@ export interface SdkClientClasses {
 export type SdkClientConfig = Record<string, unknown>
 
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
-export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit' | 'sarif'
-
-/**
- * What {@link verifyEvidence} found (the core's JSON, as Python's `verify_evidence` returns it).
- */
-export interface EvidenceVerification {
-  /** Whether the re-check gave the report byte for byte (apart from the run-specific fields), with the files as the manifest recorded them and the same tool version. */
-  verified: boolean
-  /** The manifest read. */
-  manifest: string
-  /** The report compared. */
-  report: string
-  /** The evidence re-checked. */
-  evidence: string
-  /** The version of kms-rotation that wrote the evidence. */
-  tool_version: string
-  /** The report fields taken from the manifest rather than re-checked (`source` and `stats`: how and where the facts were read). */
-  run_specific_fields: string[]
-  /** What differs, one sentence each (a file changed after it was written, another tool version, a re-check that gives another report); empty when verified. */
-  differences: string[]
-}
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
 
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
 /** The options of {@link checkAccount}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & DeliveryOptions
 
 /** The options of {@link collect}. */
 export type CollectOptions = ConnectionOptions & CheckOptions
@@ -528,7 +505,7 @@ export type CollectOptions = ConnectionOptions & CheckOptions
 export type RemediateOptions = ConnectionOptions & RemediationOptions
 
 /** The options of {@link checkOrganization}. */
-export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions & BaselineOptions
+export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions
 
 /** The options of {@link remediateOrganization}. */
 export type RemediateOrganizationOptions = ConnectionOptions & RemediationOptions & OrganizationOptions
@@ -560,33 +537,24 @@ export interface KmsRotationError extends Error {
   column?: number
 }
 
-/** What one invocation of a continuous-evaluation handler did (`configRuleHandler`, `eventHandler` in `kms-rotation/lambda`). */
-export interface InvocationSummary {
-  /** The event: `ConfigurationItemChangeNotification`, `ScheduledNotification`, `EnableKeyRotation`, `KMS CMK Rotation`, ... */
-  trigger: string
-  /** How many keys were checked. */
-  checked: number
-  /** Counts per status. */
-  summary: Record<string, number>
-  /** Each key checked, with a fresh read. */
-  findings: Array<{ key_arn: string; region: string; status: string; reason: string }>
-  /** The evaluations AWS Config accepted (the Config rule handler). */
-  evaluations: Array<{
-    ComplianceResourceType: string
-    ComplianceResourceId: string
-    ComplianceType: 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE'
-    Annotation: string
-    OrderingTimestamp: string
-  }>
-  /** Keys that no longer exist or left the rule's scope. */
-  gone: Array<{ account_id: string; region: string; key: string }>
-  /** What `auto_remediate` did or would do. */
-  remediation: { dry_run: boolean; actions: Array<{ target_arn: string; outcome: string }> } | null
-  /** Why nothing was checked (a failed call's event, a tag change without a tag exemption). */
-  skipped: string | null
-  /** Always empty in a summary: a failure rejects instead. */
-  failures: Array<{ key: string; region: string; operation: string; code: string; message: string }>
+/** The options of {@link checkTerraformPlan}: the policy, as {@link checkAccount} takes it. */
+export interface DeclarationPolicyOptions {
+  /** The longest acceptable rotation period in days, 90 to 2560 (default 365). */
+  maxRotationPeriodDays?: number
+  /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
+  evaluateDisabledKeys?: boolean
+  /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME` (declared aliases), or `tag:KEY=VALUE`. */
+  exemptions?: string[] | string
+  /** Refused: a declared key has no rotation history before it exists. */
+  rotationHistory?: boolean
+  /** Refused, as `rotationHistory`. */
+  maxDaysSinceRotation?: number
+  /** Refused, as `rotationHistory`. */
+  acceptOnDemandRotation?: boolean
 }
+
+/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
+export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -622,8 +590,8 @@ export declare class AccountReport {
   get summary(): Summary
   /** API calls, retries, duration. */
   get stats(): Stats
-  /** The comparison with the baseline run (`baseline` option); `null` without one. */
-  get baseline(): BaselineComparison | null
+  /** What the delivery to Security Hub did (`toSecurityHub`); `null` when not asked for. */
+  get security_hub(): SecurityHubDelivery | null
   /**
    * The CLI's exit code for this report: 2 when a key fails; else 3 when a
    * key is `ERROR` or a region was not checked; else 0.
@@ -634,7 +602,7 @@ export declare class AccountReport {
   /**
    * The report rendered by the core: `'json'` (the canonical JSON text),
    * `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'`, `'html'`, `'markdown'`,
-   * `'junit'`, `'sarif'` or `'table'` (the default).
+   * `'junit'` or `'table'` (the default).
    *
    * @throws `INVALID_INPUT` for an unknown format or unknown options.
    */
@@ -667,14 +635,8 @@ export declare class Finding {
   get remediation(): RemediationPlan | null
   /** The API error behind an `ERROR`. */
   get error(): ErrorInfo | null
-  /** The key's imported material (current, pending, expiry); `null` for other keys. */
-  get key_material(): KeyMaterialStatus | null
-  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys; else `null`. */
-  get last_usage(): LastUsage | null
-  /** What the record held that the verdict did not need and was ignored. */
-  get ignored(): Array<string>
-  /** How the finding compares with the baseline run; `null` without a baseline. */
-  get baseline_state(): BaselineState | null
+  /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); `null` for a live key. */
+  get code(): CodeLocation | null
   /** The finding's canonical JSON as a plain object. */
   toJSON(): FindingJson
 }
@@ -710,8 +672,6 @@ export declare class OrganizationReport {
   get account_summary(): AccountCounts
   /** API calls, retries, duration, over every account. */
   get stats(): Stats
-  /** The comparison with the baseline run (`baseline` option); `null` without one. */
-  get baseline(): BaselineComparison | null
   /**
    * The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
    * a region or an account was not checked; else 0.
@@ -825,8 +785,6 @@ export declare class SnapshotKmsClient {
   listKeyRotations(input: any): Promise<any>
   /** `RotateKeyOnDemand` (changes the snapshot in memory). */
   rotateKeyOnDemand(input: any): Promise<any>
-  /** `GetKeyLastUsage` (what the snapshot recorded). */
-  getKeyLastUsage(input: any): Promise<any>
 }
 
 /** One API attempt (see `onCall`). */
@@ -871,23 +829,6 @@ export interface AwsCredentials {
   sessionToken?: string
 }
 
-/** What changed since an earlier run ({@link checkAccount}, {@link checkOrganization}). */
-export interface BaselineOptions {
-  /**
-   * An earlier run's report: the report, its `toJSON()` object, its JSON
-   * text, or the path of its JSON file. Each finding's `baseline_state` says
-   * `new`, `unchanged`, `resolved` or `regressed`; `report.baseline` holds
-   * the counts and the keys gone since. A report of another account, region
-   * set or policy is refused (`INVALID_INPUT`, naming what differs).
-   */
-  baseline?: AccountReport | OrganizationReport | AccountReportJson | OrganizationReportJson | string
-  /**
-   * `'any'` (the default) or `'new'`: `exitCode()` counts only findings new
-   * or regressed since `baseline` (which it needs).
-   */
-  failOn?: 'any' | 'new'
-}
-
 /**
  * Checks every key in the requested regions (all regions in parallel).
  *
@@ -898,6 +839,18 @@ export interface BaselineOptions {
  * `API_ERROR` when discovering the regions for `'all'` fails.
  */
 export declare function checkAccount(options?: CheckAccountOptions): Promise<AccountReport>
+
+/**
+ * Checks the keys CloudFormation templates declare, before they exist: a template
+ * file (JSON or YAML), a directory of them (CDK's `cdk.out`), a template object
+ * (`Template.fromStack(stack).toJSON()` in a CDK unit test), or an array of these.
+ * The same decision table, policy, report and exit code as {@link checkAccount}.
+ *
+ * @throws (rejects) `INVALID_INPUT` for a document that is not a template, invalid
+ * YAML or JSON (line and column), a parameter no template declares; `IO` when a
+ * file cannot be read.
+ */
+export declare function checkCloudFormation(templates: string | object | Array<string | object>, options?: CloudFormationOptions): Promise<AccountReport>
 
 /**
  * Checks one key, named by key id, key ARN, alias name (`alias/…`) or alias ARN.
@@ -938,18 +891,6 @@ export interface CheckOptions {
    */
   acceptOnDemandRotation?: boolean
   /**
-   * Name imported key material expiring within this many days (0 to 3650,
-   * default 30) in the finding (`key_material.expires_in_days`) and every
-   * format; the verdict does not change.
-   */
-  materialExpiryWarningDays?: number
-  /**
-   * Read each `FAIL` and `ERROR` key's last use (`GetKeyLastUsage`, a call per
-   * such key; never without this option): findings gain `last_usage`, and
-   * failures are listed most recently used first.
-   */
-  lastUsage?: boolean
-  /**
    * Caps every KMS operation at this many requests per second per region
    * (default: half of each KMS quota).
    */
@@ -977,6 +918,19 @@ export interface CheckOptions {
  * when the caller's identity or the account listing fails.
  */
 export declare function checkOrganization(options?: CheckOrganizationOptions): Promise<OrganizationReport>
+
+/**
+ * Checks the keys a Terraform plan declares, before they exist: the JSON of
+ * `terraform show -json PLANFILE` (or of `terraform show -json` on a state), as a
+ * path or an object. The same decision table, policy, report and exit code as
+ * {@link checkAccount}; each finding has its `code` (file, line, address, fix).
+ * A value not known before apply that the table needs is `ERROR unresolved`.
+ *
+ * @throws (rejects) `INVALID_INPUT` for a document that is not a plan (saying what
+ * it looks like), invalid JSON (line and column), an unsupported `format_version`;
+ * `IO` when the file cannot be read.
+ */
+export declare function checkTerraformPlan(plan: string | object, options?: DeclarationPolicyOptions): Promise<AccountReport>
 
 /**
  * Reads every requested region's KMS facts into a snapshot file at `path`
@@ -1052,54 +1006,18 @@ export interface ConnectionOptions {
   onCall?: (call: ApiCall) => void
 }
 
-/** The EventBridge event pattern that delivers exactly the events the handler follows. */
-export declare function eventPattern(): object
-
-/** Evidence that re-checks itself ({@link checkAccount}; {@link verifyEvidence} re-checks it). */
-export interface EvidenceOptions {
+/** Where {@link checkAccount}'s findings go besides the report. */
+export interface DeliveryOptions {
   /**
-   * Also write the facts the verdicts were made on to this file (a snapshot
-   * file: `loadSnapshot` reads it back), the report beside it as
-   * `NAME.report.json` and a manifest `NAME.manifest.json` (SHA-256 of report
-   * and evidence, tool version, policy) that {@link verifyEvidence} re-checks
-   * offline. The account is then read as {@link collect} reads it.
+   * Keep the findings current in AWS Security Hub: `true` for the built-in
+   * client (in each key's region, with the connection's settings), or an AWS
+   * SDK v3 `SecurityHub` client (`new SecurityHub({ region })`) or any object
+   * with its methods, for its region. One finding per key, updated in place;
+   * a key that passes now is `RESOLVED`, a key gone `ARCHIVED`; `ERROR`
+   * findings are not sent. The outcome is the report's `security_hub`, and
+   * findings Security Hub did not take make `exitCode()` at least 3.
    */
-  evidence?: string
-}
-
-/**
- * The AWS Config custom rule's handler over your clients (`lambda.js`'s
- * `configRuleHandler` calls it): the invocation's summary.
- *
- * @throws (rejects) `INVALID_INPUT` naming a bad event field or rule
- * parameter, before any call; `API_ERROR` with the AWS code when a key
- * could not be judged or an evaluation not written (after the others).
- */
-export declare function handleConfigRule(event: object, configClient: object, invocation: HandlerInvocation, options?: RemediateKeysOptions): Promise<InvocationSummary>
-
-/**
- * The EventBridge rule's handler over your clients (`lambda.js`'s
- * `eventHandler` calls it): the invocation's summary.
- *
- * @throws (rejects) `INVALID_INPUT` naming an event it cannot place, a key
- * of another account or a bad rule parameter, before any call; `API_ERROR`
- * with the AWS code when a key could not be judged.
- */
-export declare function handleEvent(event: object, invocation: HandlerInvocation, options?: RemediateKeysOptions): Promise<InvocationSummary>
-
-/**
- * Where and how long a Lambda invocation runs (from its context), and the
- * EventBridge handler's rule parameters.
- */
-export interface HandlerInvocation {
-  /** The region the function runs in (Config is called there). */
-  region?: string
-  /** The function's ARN (`context.invokedFunctionArn`): its account is the one the handler reads. */
-  functionArn?: string
-  /** The time the function has left (`context.getRemainingTimeInMillis()`): it bounds retries. */
-  timeLeftMs?: number
-  /** The EventBridge handler's rule parameters (the Config rule's names), as JSON text. */
-  ruleParameters?: string
+  toSecurityHub?: boolean | SecurityHubClientLike
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */
@@ -1165,6 +1083,12 @@ export interface OrganizationOptions {
   assumeRoleInCallerAccount?: boolean
   /** The role remediation assumes in each account (default `roleName`). */
   remediationRoleName?: string
+}
+
+/** CloudFormation parameter values, over their defaults. */
+export interface ParameterOptions {
+  /** `{ NAME: 'VALUE' }`, as `aws cloudformation deploy --parameter-overrides` gives them. */
+  parameters?: Record<string, string>
 }
 
 /** Something that happened during a scan (see `onProgress`). */
@@ -1327,17 +1251,6 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
-
-/**
- * Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or
- * `kms-rotation check --evidence` wrote — `path` is the evidence file or its
- * `NAME.manifest.json` — and compares the report it gives with the report
- * file byte for byte, apart from the run-specific fields the manifest names.
- *
- * @throws (rejects) `IO` when the manifest, the evidence or the report cannot
- * be read; `INVALID_INPUT` when the file is neither evidence nor its manifest.
- */
-export declare function verifyEvidence(path: string): Promise<EvidenceVerification>
 
 /** The version of this package, of the core under it and of its command line. */
 export declare function version(): string

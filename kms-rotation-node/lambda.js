@@ -21,6 +21,9 @@
 const native = require('./index.js')
 
 const RULE_PARAMETERS_ENV = 'KMS_ROTATION_RULE_PARAMETERS'
+// 'true': the findings go to Security Hub too (the template's ToSecurityHub).
+const TO_SECURITY_HUB_ENV = 'KMS_ROTATION_TO_SECURITY_HUB'
+const delivery = () => (process.env[TO_SECURITY_HUB_ENV] === 'true' ? { toSecurityHub: true } : {})
 
 function homeRegion(options) {
   return options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
@@ -71,6 +74,7 @@ function makeConfigRuleHandler(settings = {}) {
     return native.handleConfigRule(event, configMethods(config), invocation(context, home), {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
+      ...delivery(),
       ...options,
     })
   }
@@ -84,6 +88,7 @@ function makeEventHandler(settings = {}) {
     return native.handleEvent(event, invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV]), {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
+      ...delivery(),
       ...options,
     })
   }

@@ -48,7 +48,9 @@ documented shape — {"KeyId", "KeyLastUsage": {"Operation", "Timestamp",
 for the request's KeyId, from the fault's "operation", "timestamp",
 "tracking_start_date" and "key_creation_date" (epoch seconds); without
 "timestamp" the key was not used since tracking began and "KeyLastUsage" is
-absent). ListKeyRotations with IncludeKeyMaterial=ALL_KEY_MATERIAL (which moto
+absent), failed_findings (Security Hub's BatchImportFindings: answer 200 with every
+finding of the request in FailedFindings with "code", without forwarding).
+ListKeyRotations with IncludeKeyMaterial=ALL_KEY_MATERIAL (which moto
 ignores) is answered with "answer" and a "key" filter.
 
 AWS Config's ``PutEvaluations`` and ``GetResourceConfigHistory`` (moto takes
@@ -61,6 +63,13 @@ given, is recorded and read back with ``GET /__config`` (cleared, like the
 calls, when faults are set). The action failed_evaluations answers
 ``PutEvaluations`` with its evaluations (the first "count", default all) as
 ``FailedEvaluations``.
+
+Security Hub (REST-JSON) is matched by its paths: ``POST /findings/import``
+BatchImportFindings, ``POST /findings`` GetFindings, ``PATCH
+/findings/batchupdate`` BatchUpdateFindings — which moto lacks, so the proxy
+answers it itself (every finding processed) and records each request's
+finding ids and workflow in ``/__calls`` (``ids``, ``workflow``), as it
+records the ids of each BatchImportFindings.
 
 Query-protocol requests (STS: a form body with ``Action=AssumeRole``) are
 matched by their ``Action`` (never by ``"op": "*"``), and an ``error`` answers them in STS's XML shape;
@@ -169,6 +178,21 @@ def last_usage_answer(fault: dict, body: dict) -> dict:
         if field in fault:
             answer[name] = fault[field]
     return answer
+# Security Hub's REST paths, by method and path.
+SECURITY_HUB_PATHS = {
+    ("POST", "/findings/import"): "BatchImportFindings",
+    ("POST", "/findings"): "GetFindings",
+    ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
+}
+
+
+def security_hub_ids(op: str, body: dict) -> list[str] | None:
+    """The finding ids a Security Hub batch call names, for the call log."""
+    if op == "BatchImportFindings":
+        return [str(f.get("Id", "")) for f in body.get("Findings", [])]
+    if op == "BatchUpdateFindings":
+        return [str(f.get("Id", "")) for f in body.get("FindingIdentifiers", [])]
+    return None
 
 
 def aws_error(code: str, message: str) -> bytes:
@@ -265,13 +289,21 @@ class Proxy(BaseHTTPRequestHandler):
             CONFIG_REQUESTS.append({"op": op, "region": region, "request": body, "answer": answer})
         self.answer(200, json.dumps(answer).encode())
 
+    def do_PATCH(self) -> None:
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        self.relay(self.rfile.read(length) if length else b"")
+
     def relay(self, raw: bytes) -> None:
         target = self.headers.get("X-Amz-Target", "")
         op = target.split(".", 1)[1] if "." in target else ""
         query = "x-www-form-urlencoded" in self.headers.get("Content-Type", "")
-        rest = not op and not query and re.fullmatch(r"/[a-z][A-Za-z]+", self.path.split("?", 1)[0]) is not None
-        if rest:
-            name = self.path.split("?", 1)[0][1:]
+        path = self.path.split("?", 1)[0]
+        security_hub = SECURITY_HUB_PATHS.get((self.command, path.rstrip("/") or "/"))
+        rest = not op and not query and (security_hub is not None or re.fullmatch(r"/[a-z][A-Za-z]+", path) is not None)
+        if security_hub:
+            op = security_hub
+        elif rest:
+            name = path[1:]
             op = name[0].upper() + name[1:]
         try:
             if query:
@@ -292,10 +324,20 @@ class Proxy(BaseHTTPRequestHandler):
                     "token": body.get("NextToken"),
                     "fault": (fault or {}).get("action"),
                     "include": body.get("IncludeKeyMaterial"),
+                    **(
+                        {"ids": security_hub_ids(op, body), "workflow": (body.get("Workflow") or {}).get("Status")}
+                        if security_hub_ids(op, body) is not None
+                        else {}
+                    ),
                 }
             )
         if op in CONFIG_OPS and (fault is None or fault["action"] == "failed_evaluations"):
             self.config_answer(op, region, body, fault)
+            return
+        if fault is None and op == "BatchUpdateFindings":
+            # moto has no BatchUpdateFindings: every finding named is processed.
+            processed = body.get("FindingIdentifiers", [])
+            self.answer(200, json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": []}).encode())
             return
         if fault is None:
             status, headers, data = self.forward(raw)
@@ -329,6 +371,12 @@ class Proxy(BaseHTTPRequestHandler):
             self.answer(200, json.dumps(fault.get("body", {})).encode())
         elif action == "last_usage":
             self.answer(200, json.dumps(last_usage_answer(fault, body)).encode())
+        elif action == "failed_findings":
+            failed = [
+                {"Id": f.get("Id", ""), "ErrorCode": fault.get("code", "InternalFailure"), "ErrorMessage": "injected"}
+                for f in body.get("Findings", [])
+            ]
+            self.answer(200, json.dumps({"FailedCount": len(failed), "SuccessCount": 0, "FailedFindings": failed}).encode())
         elif action in ("expire_in", "credentials"):
             status, headers, data = self.forward(raw)
             if action == "expire_in":

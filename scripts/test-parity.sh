@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Cross-binding parity: the same inputs (scripts/parity/cases.json) through the
 # Python package, the Node package and the CLI must give the same canonical
-# report JSON, or the same error kind, argument and named bad value.
+# report JSON, or the same error kind, argument and named bad value. The
+# declaration cases read CDK stacks synthesised here by aws-cdk-lib (offline, one
+# node process: kms-rotation-node/__test__/cdk/synth.mjs) into target/parity-cdk.out,
+# and every CloudFormation template they read passes cfn-lint (from the test venv).
 #   run.py  (Python, the wheel installed in .venv-py-test by scripts/test-python.sh)
 #   run.mjs (Node, the addon built in kms-rotation-node/ by scripts/test-node.sh)
 #   compare.py (runs the CLI for the cases that give `cli` arguments, and compares)
@@ -25,6 +28,11 @@ fi
 export RUFF_CACHE_DIR="$venv/cache/ruff"
 "$venv/bin/ruff" check --quiet --config kms-rotation-py/pyproject.toml scripts/parity
 "$venv/bin/ruff" format --quiet --check --config kms-rotation-py/pyproject.toml scripts/parity
+
+rm -rf target/parity-cdk.out
+node kms-rotation-node/__test__/cdk/synth.mjs target/parity-cdk.out
+"$venv/bin/cfn-lint" kms-rotation-core/tests/iac/cloudformation/*.yaml kms-rotation-core/tests/iac/cloudformation/*.json \
+    target/parity-cdk.out/*.template.json
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

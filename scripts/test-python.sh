@@ -32,6 +32,9 @@ PINS=(
     "moto==5.2.5"
     "ruff==0.17.6"
     "mypy==2.4.1"
+    # Lints the CloudFormation templates: the continuous-evaluation template (tests) and every
+    # template the declaration tests read (scripts/test-parity.sh).
+    "cfn-lint==1.58.0"
 )
 
 venv="${KMS_ROTATION_PY_VENV:-$repo_root/.venv-py-test}"

@@ -220,6 +220,12 @@ pub enum Operation {
     PutEvaluations,
     /// AWS Config `GetResourceConfigHistory`: an oversized configuration item.
     GetResourceConfigHistory,
+    /// Security Hub `BatchImportFindings`: findings created or updated (`check --to-security-hub`).
+    BatchImportFindings,
+    /// Security Hub `GetFindings`: this tool's findings already there (to archive the gone).
+    GetFindings,
+    /// Security Hub `BatchUpdateFindings`: the workflow of a finding that now passes set to `RESOLVED`.
+    BatchUpdateFindings,
 }
 
 /// An AWS service the crate calls.
@@ -236,11 +242,13 @@ pub enum Service {
     Account,
     /// AWS Config.
     Config,
+    /// AWS Security Hub.
+    SecurityHub,
 }
 
 impl Service {
-    /// The service's SDK name: `kms`, `sts`, `organizations`, `account` or
-    /// `config` (boto3's `session.client(name)`; AWS SDK v3's
+    /// The service's SDK name: `kms`, `sts`, `organizations`, `account`,
+    /// `config` or `securityhub` (boto3's `session.client(name)`; AWS SDK v3's
     /// `@aws-sdk/client-<name>`, `@aws-sdk/client-config-service` for Config).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -249,13 +257,14 @@ impl Service {
             Service::Organizations => "organizations",
             Service::Account => "account",
             Service::Config => "config",
+            Service::SecurityHub => "securityhub",
         }
     }
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 17] = [
+    pub const ALL: [Operation; 20] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
@@ -273,6 +282,16 @@ impl Operation {
         Operation::GetKeyLastUsage,
         Operation::PutEvaluations,
         Operation::GetResourceConfigHistory,
+        Operation::BatchImportFindings,
+        Operation::GetFindings,
+        Operation::BatchUpdateFindings,
+    ];
+
+    /// Security Hub's operations (`check --to-security-hub`).
+    pub const SECURITY_HUB: [Operation; 3] = [
+        Operation::BatchImportFindings,
+        Operation::GetFindings,
+        Operation::BatchUpdateFindings,
     ];
 
     /// AWS Config's operations (a Config rule handler's).
@@ -321,6 +340,9 @@ impl Operation {
             Operation::GetKeyLastUsage => "GetKeyLastUsage",
             Operation::PutEvaluations => "PutEvaluations",
             Operation::GetResourceConfigHistory => "GetResourceConfigHistory",
+            Operation::BatchImportFindings => "BatchImportFindings",
+            Operation::GetFindings => "GetFindings",
+            Operation::BatchUpdateFindings => "BatchUpdateFindings",
         }
     }
 
@@ -333,6 +355,9 @@ impl Operation {
             | Operation::ListOrganizationalUnitsForParent => Service::Organizations,
             Operation::ListRegions => Service::Account,
             Operation::PutEvaluations | Operation::GetResourceConfigHistory => Service::Config,
+            Operation::BatchImportFindings | Operation::GetFindings | Operation::BatchUpdateFindings => {
+                Service::SecurityHub
+            }
             _ => Service::Kms,
         }
     }
@@ -354,6 +379,7 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => Some(20),
             Operation::ListRegions => Some(50),
+            Operation::GetFindings => Some(100),
             Operation::DescribeKey
             | Operation::GetKeyRotationStatus
             | Operation::EnableKeyRotation
@@ -362,6 +388,8 @@ impl Operation {
             | Operation::AssumeRole
             | Operation::GetKeyLastUsage
             | Operation::PutEvaluations
+            | Operation::BatchImportFindings
+            | Operation::BatchUpdateFindings
             // One item is asked for: the latest.
             | Operation::GetResourceConfigHistory => None,
         }
@@ -381,6 +409,8 @@ impl Operation {
             | Operation::ListAccountsForParent
             | Operation::ListOrganizationalUnitsForParent => 1_000,
             Operation::ListRegions => 100,
+            // 100,000 keys' findings at 100 a page.
+            Operation::GetFindings => 1_000,
             _ => 1,
         }
     }
@@ -410,6 +440,9 @@ impl Operation {
             Operation::GetKeyLastUsage => "get_key_last_usage",
             Operation::PutEvaluations => "put_evaluations",
             Operation::GetResourceConfigHistory => "get_resource_config_history",
+            Operation::BatchImportFindings => "batch_import_findings",
+            Operation::GetFindings => "get_findings",
+            Operation::BatchUpdateFindings => "batch_update_findings",
         }
     }
 
@@ -433,6 +466,9 @@ impl Operation {
             Operation::GetKeyLastUsage => "getKeyLastUsage",
             Operation::PutEvaluations => "putEvaluations",
             Operation::GetResourceConfigHistory => "getResourceConfigHistory",
+            Operation::BatchImportFindings => "batchImportFindings",
+            Operation::GetFindings => "getFindings",
+            Operation::BatchUpdateFindings => "batchUpdateFindings",
         }
     }
 
@@ -465,6 +501,10 @@ impl Operation {
             // AWS Config publishes no rate for these: paced conservatively,
             // like Organizations' listings.
             Operation::PutEvaluations | Operation::GetResourceConfigHistory => 20.0,
+            // Security Hub, per account and Region: BatchImportFindings and
+            // BatchUpdateFindings 10 (burst 30), GetFindings 3 (burst 6).
+            Operation::BatchImportFindings | Operation::BatchUpdateFindings => 10.0,
+            Operation::GetFindings => 3.0,
         }
     }
 }
@@ -502,6 +542,8 @@ pub enum ErrorKind {
     MissingEvidence,
     /// Anything else.
     Other,
+    /// A declared fact the table needs is not known before apply.
+    Unresolved,
 }
 
 impl ErrorKind {
@@ -535,10 +577,13 @@ impl ErrorKind {
             | "ServiceException"
             | "InternalServerException"
             | "IDPCommunicationError"
-            | "ConcurrentModificationException" => ErrorKind::Retryable,
+            | "ConcurrentModificationException"
+            // Security Hub's 5xx.
+            | "InternalException" => ErrorKind::Retryable,
             "MalformedResponse" | "InvalidResponse" => ErrorKind::InvalidResponse,
             "IncompleteMetadata" => ErrorKind::IncompleteMetadata,
             "MissingEvidence" => ErrorKind::MissingEvidence,
+            "Unresolved" => ErrorKind::Unresolved,
             "AccessDeniedException" | "AccessDenied" | "AccessDeniedForDependencyException" => ErrorKind::AccessDenied,
             "NotFoundException" => ErrorKind::NotFound,
             "UnsupportedOperationException" => ErrorKind::Unsupported,

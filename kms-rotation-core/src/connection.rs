@@ -22,6 +22,7 @@ use crate::arn::Regions;
 use crate::arn::{KeyRef, check_region};
 use crate::client::json::{JsonClient, JsonTransport, missing_operation};
 use crate::client::{Clients, KmsClient};
+use crate::continuous::security_hub::{SecurityHubClients, SecurityHubTarget};
 use crate::credentials::StaticCredentials;
 use crate::error::{Error, Result};
 use crate::organization::{
@@ -66,6 +67,7 @@ pub struct ConnectionOptions {
     snapshot: Option<Snapshot>,
     organization: OrganizationOptions,
     organization_clients: Option<MakeDirectory>,
+    security_hub: Option<SecurityHubTarget>,
 }
 
 /// Makes the account directory of an organisation run over your own clients, for the run's regions.
@@ -86,11 +88,19 @@ impl fmt::Debug for ConnectionOptions {
             .field("snapshot", &self.snapshot.is_some())
             .field("organization", &self.organization)
             .field("service_client_factory", &self.organization_clients.is_some())
+            .field("to_security_hub", &self.security_hub)
             .finish()
     }
 }
 
 impl ConnectionOptions {
+    /// Delivers the findings of `check_account` and `check_keys` to Security
+    /// Hub (`to_security_hub`): the result is the report's `security_hub`.
+    pub fn with_security_hub(mut self, target: SecurityHubTarget) -> Self {
+        self.security_hub = Some(target);
+        self
+    }
+
     /// The regions to cover.
     pub fn with_regions(mut self, regions: Regions) -> Self {
         self.regions = regions;
@@ -251,6 +261,21 @@ impl ConnectionOptions {
     /// role ARN, external id or session name; `regions` "all" with injected clients.
     pub fn build(mut self) -> Result<Connection> {
         let injected = self.client.is_some() || self.factory.is_some() || self.snapshot.is_some();
+        if self.security_hub.is_some() && self.organization.is_given() {
+            let (what, value) = self.organization.first_given();
+            return Err(Error::invalid(
+                what,
+                value,
+                "to_security_hub delivers one account's findings (Security Hub takes a finding only from its own account): deploy the check in each account, or let Security Hub's administrator account aggregate them",
+            ));
+        }
+        if matches!(self.security_hub, Some(SecurityHubTarget::Aws)) && injected {
+            return Err(Error::invalid(
+                "to_security_hub",
+                "true",
+                "the built-in Security Hub client goes with the built-in AWS client; with `client`, client_factory or a snapshot, give a Security Hub client of your SDK",
+            ));
+        }
         let organization = if self.organization.is_given() {
             if let Some(role) = &self.role_arn {
                 return Err(Error::invalid(
@@ -361,6 +386,7 @@ impl ConnectionOptions {
             source,
             regions: self.regions,
             organization,
+            security_hub: self.security_hub,
         };
         connection.check()?;
         Ok(connection)
@@ -396,6 +422,7 @@ pub struct Connection {
     source: Source,
     regions: Regions,
     organization: Option<(OrganizationOptions, AccountScope)>,
+    security_hub: Option<SecurityHubTarget>,
 }
 
 impl fmt::Debug for Connection {
@@ -410,6 +437,7 @@ impl fmt::Debug for Connection {
             .field("source", &source)
             .field("regions", &self.regions)
             .field("organization", &self.organization.as_ref().map(|(options, _)| options))
+            .field("to_security_hub", &self.security_hub)
             .finish()
     }
 }
@@ -440,6 +468,32 @@ impl Connection {
             }
             _ => Err(Error::Configuration(
                 "an organisation run needs the built-in AWS client (Organizations and STS)".to_owned(),
+            )),
+        }
+    }
+
+    /// Where the findings are delivered in Security Hub, when asked (`to_security_hub`).
+    pub fn security_hub(&self) -> Option<&SecurityHubTarget> {
+        self.security_hub.as_ref()
+    }
+
+    /// The Security Hub clients of `target`: yours, or the built-in AWS SDK
+    /// client's (one per region, with this connection's profile, endpoint,
+    /// role and credentials).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the built-in client is asked for without
+    /// the built-in AWS source, or without feature `aws`; AWS setup errors.
+    pub(crate) async fn security_hub_clients(&self, target: &SecurityHubTarget) -> Result<SecurityHubClients> {
+        match (target, &self.source) {
+            (SecurityHubTarget::Clients(clients), _) => Ok(clients.clone()),
+            #[cfg(feature = "aws")]
+            (SecurityHubTarget::Aws, Source::Aws(settings)) => {
+                let session = crate::aws::AwsSession::connect(&aws_options(settings, &self.regions)?).await?;
+                Ok(crate::aws::security_hub_clients(&session))
+            }
+            (SecurityHubTarget::Aws, _) => Err(Error::Configuration(
+                "the built-in Security Hub client needs the built-in AWS client (feature `aws`)".to_owned(),
             )),
         }
     }
@@ -622,11 +676,13 @@ impl Connection {
                 source: self.source.clone(),
                 regions: Regions::List(vec![region]),
                 organization: None,
+                security_hub: None,
             },
             None if self.is_aws() => Connection {
                 source: self.source.clone(),
                 regions: Regions::Default,
                 organization: None,
+                security_hub: None,
             },
             None => {
                 return Err(Error::Configuration(
@@ -656,6 +712,7 @@ impl Connection {
             source: self.source.clone(),
             regions,
             organization: None,
+            security_hub: None,
         };
         connection.scan_clients(needed).await
     }

@@ -266,6 +266,7 @@ impl Invocation {
                 "actions": r.actions.iter().map(|a| json!({"target_arn": a.target_arn, "outcome": a.outcome})).collect::<Vec<_>>(),
             })),
             "skipped": self.skipped,
+            "security_hub": self.report.security_hub,
             "failures": self.failures.iter().map(|f| json!({
                 "key": f.key, "region": f.region, "operation": f.operation, "code": f.code, "message": f.message,
             })).collect::<Vec<_>>(),
@@ -329,6 +330,10 @@ async fn check_targets(
             } else {
                 invocation.report.findings.push(finding);
             }
+        }
+        if let Some(delivery) = report.security_hub {
+            // check_keys delivered this key's finding (to_security_hub): one outcome for the invocation.
+            invocation.report.security_hub.get_or_insert_with(Default::default).absorb(delivery);
         }
         invocation.report.source = report.source;
         invocation.report.generated_at = report.generated_at;
@@ -587,7 +592,22 @@ pub async fn config_rule_handler(
         &mut invocation,
     )
     .await;
+    if matches!(parsed.trigger, Trigger::Scheduled { .. }) {
+        // A change notification's key was delivered by check_keys; a scheduled
+        // notification's whole Region is delivered here, archiving keys gone.
+        deliver_findings(connection, &mut invocation, &check).await?;
+    }
     Ok(invocation)
+}
+
+/// Keeps a scheduled notification's findings current in Security Hub when the
+/// connection asks for it (`to_security_hub`), before a failure of another key
+/// ends the invocation: the keys judged are delivered all the same, and the
+/// findings of keys the Region no longer lists are archived (a deleted key
+/// named by a change or an event is archived so at the next scheduled run).
+/// The outcome is the invocation report's `security_hub`.
+async fn deliver_findings(connection: &Connection, invocation: &mut Invocation, check: &CheckOptions) -> Result<()> {
+    connection.deliver_to_security_hub(&mut invocation.report, check, true).await
 }
 
 /// The EventBridge handler: the key each event names (a CloudTrail record of

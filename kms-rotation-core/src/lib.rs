@@ -51,6 +51,7 @@ pub mod conformance;
 mod connection;
 pub mod continuous;
 mod credentials;
+mod declarations;
 mod engine;
 mod error;
 mod evidence;
@@ -84,7 +85,9 @@ pub use client::{ClientFactory, Clients, EnabledRegionsLookup, KmsClient};
 pub use collect::collect;
 pub use comparison::Baseline;
 pub use connection::{Connection, ConnectionOptions};
+pub use continuous::security_hub::{SecurityHubClient, SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
 pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
+pub use declarations::{DeclarationOptions, DeclarationSource, check_cloudformation, check_terraform_plan};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
 pub use evidence::{
@@ -101,7 +104,7 @@ pub use model::{
     ExpirationModel, ImportState, KeyLastUsage, KeyMaterial, KeyMaterialState, KeyMaterialStatus, KeyUsageOperation,
     LastUsage,
 };
-pub use model::{KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use model::{CodeLocation, KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use options::{Door, OPTIONS, OptionSpec, option_named, spell_options};
 pub use organization::{
     AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrgTransport,
@@ -121,6 +124,7 @@ pub use report::{
     AccountCounts, AccountEntry, AccountReport, AccountState, OrganizationReport, Outcome, RegionReport, RegionState,
     RemediationAction, RemediationReport, ReportSource, SCHEMA_VERSION, Stats, Summary,
 };
+pub use report::{FailedFinding, SecurityHubDelivery};
 pub use snapshot::{Call, Snapshot, SnapshotClient, SnapshotKey, SnapshotTransport};
 
 /// The README's Rust example, compiled as a doc test so it cannot drift.

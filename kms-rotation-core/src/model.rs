@@ -742,12 +742,16 @@ pub enum Reason {
     /// (`PENDING_ROTATION`), or waits for its multi-Region replicas' imports
     /// (`PENDING_MULTI_REGION_IMPORT_AND_ROTATION`).
     RotationPending,
+    /// A declared key (Terraform, CloudFormation) whose fact the table needs is
+    /// not known before apply: an unknown attribute, a parameter without a
+    /// value, an undecidable condition, an import, a primary not in the input.
+    Unresolved,
 }
 
 impl Reason {
     /// Every reason, in the decision table's order (what SARIF lists as its
     /// rules). A new reason goes here and in [`crate::rules::reason_help`].
-    pub const ALL: [Reason; 18] = [
+    pub const ALL: [Reason; 19] = [
         Reason::Exempted,
         Reason::AwsManaged,
         Reason::PendingDeletion,
@@ -766,6 +770,7 @@ impl Reason {
         Reason::IncompleteMetadata,
         Reason::MissingEvidence,
         Reason::RotationPending,
+        Reason::Unresolved,
     ];
 
     /// The report spelling, e.g. `rotation_disabled`.
@@ -789,6 +794,7 @@ impl Reason {
             Reason::IncompleteMetadata => "incomplete_metadata",
             Reason::MissingEvidence => "missing_evidence",
             Reason::RotationPending => "rotation_pending",
+            Reason::Unresolved => "unresolved",
         }
     }
 }
@@ -928,6 +934,10 @@ pub struct Finding {
     /// How the finding compares with the baseline run; absent without a baseline.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub baseline_state: Option<BaselineState>,
+    /// Where a declared key is written (Terraform plan or state, CloudFormation
+    /// template): absent for a live key (boxed: most findings have none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub code: Option<Box<CodeLocation>>,
 }
 
 aws_enum! {
@@ -1133,6 +1143,20 @@ impl LastUsage {
     }
 }
 
+
+impl Finding {
+    /// What the finding is about, as renderings name it: the key ARN of a live
+    /// key; for a declared key, its resource address or logical id (and its
+    /// ARN after it, when the state knows it).
+    pub fn subject(&self) -> String {
+        match &self.code {
+            Some(code) if self.key_arn.is_empty() => code.address.clone(),
+            Some(code) => format!("{} ({})", code.address, self.key_arn),
+            None => self.key_arn.clone(),
+        }
+    }
+}
+
 /// How a finding compares with the same key's finding in a baseline run
 /// (`--baseline`): what a CI gate on new failures reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -1174,6 +1198,40 @@ impl fmt::Display for BaselineState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Where a declared key is written, and the change that makes it pass: the one
+/// place every rendering (and a code-scanning format) reads a finding's code
+/// location from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeLocation {
+    /// The file as given (a plan, a state, a template); absent when the input was
+    /// an object handed in by code (e.g. a CDK `Template.fromStack(...).toJSON()`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub file: Option<String>,
+    /// 1-based line of the resource in that file (its `resource_changes` entry in a
+    /// plan, its `values` entry in a state, its logical id in a template).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<u32>,
+    /// 1-based column of the same.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub column: Option<u32>,
+    /// The Terraform resource address (`module.kms.aws_kms_key.this["logs"]`) or
+    /// the CloudFormation logical id.
+    pub address: String,
+    /// `aws_kms_key`, `AWS::KMS::Key`, `AWS::KMS::ReplicaKey`, ...
+    pub resource_type: String,
+    /// The stack a template was synthesised for or named after (CloudFormation), if known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stack: Option<String>,
+    /// The change that makes a `FAIL` pass, as code in the input's language
+    /// (`enable_key_rotation = true`, `EnableKeyRotation: true`); on a replica,
+    /// it is to be made on the primary, which [`CodeLocation::fix_address`] names.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix: Option<String>,
+    /// The resource the fix goes on, when not this one (a replica's primary).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix_address: Option<String>,
 }
 
 #[cfg(test)]

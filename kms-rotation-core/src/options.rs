@@ -216,6 +216,14 @@ pub const OPTIONS: &[OptionSpec] = &[
     OptionSpec::cli("dry_run", "--apply", "the CLI is a dry run unless --apply"),
     // Evidence that re-checks itself (`check_account`).
     OptionSpec::same("evidence"),
+    // Delivery.
+    OptionSpec::same("to_security_hub"),
+    // Declared keys (check_terraform_plan, check_cloudformation).
+    OptionSpec::cli(
+        "parameters",
+        "--parameter",
+        "one --parameter NAME=VALUE per CloudFormation parameter",
+    ),
 ];
 
 #[cfg(test)]

@@ -321,6 +321,14 @@ async fn remediate_with(
 
     let mut targets: BTreeMap<(String, String), Target> = BTreeMap::new();
     for finding in report.findings_with(Status::Fail) {
+        if let Some(code) = &finding.code {
+            return Err(Error::invalid(
+                "report",
+                code.address.clone(),
+                "the report is of keys declared in code (Terraform or CloudFormation): make each finding's fix \
+                 there and deploy; remediate acts on live keys",
+            ));
+        }
         let (region, arn) = match &finding.remediation {
             Some(plan) => (plan.region.clone(), plan.target_arn.clone()),
             None => (finding.region.clone(), finding.key_arn.clone()),

@@ -397,7 +397,30 @@ fn history_cells(f: &Finding) -> [String; 4] {
     ]
 }
 
+/// A declared key's code location, as CSV columns and ASFF product fields.
+const CODE_COLUMNS: [(&str, &str); 6] = [
+    ("file", "CodeFile"),
+    ("line", "CodeLine"),
+    ("address", "CodeAddress"),
+    ("resource_type", "CodeResourceType"),
+    ("fix", "CodeFix"),
+    ("fix_address", "CodeFixAddress"),
+];
+
+/// The cells of [`CODE_COLUMNS`] for one finding.
+fn code_cells(code: &crate::model::CodeLocation) -> [String; 6] {
+    [
+        opt(code.file.as_ref()),
+        opt(code.line),
+        code.address.clone(),
+        code.resource_type.clone(),
+        opt(code.fix.as_ref()),
+        opt(code.fix_address.as_ref()),
+    ]
+}
+
 /// CSV rows of findings; `with_account` leads each with the finding's account id;
+/// a report of declared keys has their code locations after the fixed columns;
 /// `with_baseline` adds a last column, `baseline_state`.
 fn csv_of(findings: &[Finding], with_history: bool, with_account: bool, with_baseline: bool) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -424,6 +447,10 @@ fn csv_of(findings: &[Finding], with_history: bool, with_account: bool, with_bas
         "error_code",
         "error_message",
     ]);
+    let with_code = findings.iter().any(|f| f.code.is_some());
+    if with_code {
+        header.extend(CODE_COLUMNS.iter().map(|(csv, _)| *csv));
+    }
     if with_history {
         header.extend([
             "last_rotated_at",
@@ -469,6 +496,9 @@ fn csv_of(findings: &[Finding], with_history: bool, with_account: bool, with_bas
             opt(error.map(|e| &e.code)),
             opt(error.map(|e| &e.message)),
         ]);
+        if with_code {
+            record.extend(f.code.as_deref().map(code_cells).unwrap_or_default());
+        }
         if with_history {
             record.extend(history_cells(f));
         }
@@ -539,7 +569,7 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
             "product_uid": "kms-rotation",
             "title": CHECK_TITLE,
             "types": ["Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark"],
-            "uid": format!("kms-rotation-{CHECK_ID}-{}-{}", f.region, f.key_arn),
+            "uid": format!("kms-rotation-{CHECK_ID}-{}-{}", f.region, f.subject()),
         },
         "resources": [{
             "cloud_partition": partition_of(&f.key_arn),
@@ -549,7 +579,7 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
             "labels": f.aliases,
             "name": f.aliases.first().cloned().unwrap_or_else(|| f.key_id.clone()),
             "type": "AwsKmsKey",
-            "uid": f.key_arn,
+            "uid": f.subject(),
         }],
         "category_name": "Findings",
         "category_uid": 2,
@@ -571,6 +601,9 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
     if let Some(state) = f.baseline_state {
         finding["unmapped"]["baseline_state"] = json!(state);
     }
+    if let Some(code) = &f.code {
+        finding["unmapped"]["code"] = json!(code);
+    }
     if let Some(r) = history_of(f) {
         finding["unmapped"]["rotation_history"] = json!({
             "last_rotated_at": r.last_rotated_at,
@@ -581,7 +614,8 @@ fn ocsf(report: &AccountReport, f: &Finding) -> Value {
     finding
 }
 
-fn asff(report: &AccountReport, f: &Finding) -> Value {
+/// One finding as an ASFF document (what `--format asff` lists and Security Hub delivery imports).
+pub(crate) fn asff(report: &AccountReport, f: &Finding) -> Value {
     let account = account_of(report, f);
     let partition = partition_of(&f.key_arn);
     let time = report.generated_at;
@@ -621,9 +655,14 @@ fn asff(report: &AccountReport, f: &Finding) -> Value {
             product_fields.insert(name.into(), json!(value));
         }
     }
+    if let Some(code) = &f.code {
+        for (name, value) in code_cells(code).into_iter().enumerate() {
+            product_fields.insert(CODE_COLUMNS[name].1.into(), json!(value));
+        }
+    }
     json!({
         "SchemaVersion": "2018-10-08",
-        "Id": format!("kms-rotation/{}/{}/{CHECK_ID}", f.region, f.key_arn),
+        "Id": format!("kms-rotation/{}/{}/{CHECK_ID}", f.region, f.subject()),
         "ProductArn": format!("arn:{partition}:securityhub:{}:{account}:product/{account}/default", f.region),
         "GeneratorId": format!("kms-rotation-{CHECK_ID}"),
         "AwsAccountId": account,
@@ -637,7 +676,7 @@ fn asff(report: &AccountReport, f: &Finding) -> Value {
         "ProductFields": product_fields,
         "Resources": [{
             "Type": "AwsKmsKey",
-            "Id": f.key_arn,
+            "Id": f.subject(),
             "Partition": partition,
             "Region": f.region,
             "Details": {"AwsKmsKey": details},
@@ -665,7 +704,7 @@ fn cloudsploit(f: &Finding) -> Option<Value> {
         "category": "KMS",
         "title": "KMS Key Rotation",
         "description": "Ensures KMS keys are set to rotate on a regular schedule",
-        "resource": f.key_arn,
+        "resource": f.subject(),
         "region": f.region,
         "status": status,
         "statusCode": code,
@@ -818,6 +857,51 @@ fn remediate_command(source: Option<&ReportSource>) -> String {
 }
 
 /// The AWS CLI command that fixes one `FAIL`: on the key, or on its primary.
+/// Where a declared key is written: `plan.json:42`, the file alone, or nothing.
+fn code_place(finding: &Finding) -> Option<String> {
+    let code = finding.code.as_ref()?;
+    let file = code.file.as_ref()?;
+    Some(match code.line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.clone(),
+    })
+}
+
+/// What a finding is about and where: the key ARN of a live key; a declared
+/// key's address (or logical id) with its file and line.
+fn subject_and_place(finding: &Finding) -> String {
+    match code_place(finding) {
+        Some(place) => format!("{} at {place}", finding.subject()),
+        None => finding.subject(),
+    }
+}
+
+/// A failing declared key's fix, on one line: `set enable_key_rotation = true; ...`,
+/// naming the primary when the change goes there.
+fn code_fix(finding: &Finding) -> Option<String> {
+    let code = finding.code.as_ref()?;
+    let lines: Vec<String> = code
+        .fix
+        .as_ref()?
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    let on = match &code.fix_address {
+        Some(primary) => format!(" on its primary {primary}"),
+        None => String::new(),
+    };
+    Some(format!("set {}{on}", lines.join("; ")))
+}
+
+/// How a finding names its key in a list: a declared key's address (or logical
+/// id), else the key id.
+fn key_label(finding: &Finding) -> &str {
+    match &finding.code {
+        Some(code) => &code.address,
+        None => &finding.key_id,
+    }
+}
+
 fn aws_cli_fix(finding: &Finding) -> Option<String> {
     let plan = finding.remediation.as_ref()?;
     if finding.reason == crate::model::Reason::RotationPending {

@@ -230,6 +230,10 @@ pub struct AccountReport {
     /// How the findings compare with a baseline run (`--baseline`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineComparison>,
+    /// What the delivery of the findings to Security Hub did, when asked for
+    /// (`to_security_hub`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<SecurityHubDelivery>,
 }
 
 impl AccountReport {
@@ -246,6 +250,7 @@ impl AccountReport {
             summary: Summary::default(),
             stats: Stats::default(),
             baseline: None,
+            security_hub: None,
         }
     }
 
@@ -275,16 +280,21 @@ impl AccountReport {
     }
 
     /// The run's exit code, the same in every door: 2 when a key fails; else 3
-    /// when a key is `ERROR` or a region was not checked; else 0.
+    /// when a key is `ERROR`, a region was not checked, or findings did not
+    /// reach Security Hub (`to_security_hub`); else 0.
     /// With a baseline and [`FailOn::New`], only new and regressed findings
     /// count (a region not checked still gives 3).
     pub fn exit_code(&self) -> u8 {
         if let Some(baseline) = self.baseline.as_ref().filter(|b| b.fail_on == FailOn::New) {
-            return baseline.exit_code(&self.findings, self.regions_not_checked().next().is_some());
+            let undelivered = self.security_hub.as_ref().is_some_and(|d| !d.is_complete());
+            return baseline.exit_code(&self.findings, self.regions_not_checked().next().is_some() || undelivered);
         }
         if self.summary.count(Status::Fail) > 0 {
             2
-        } else if self.summary.count(Status::Error) > 0 || self.regions_not_checked().next().is_some() {
+        } else if self.summary.count(Status::Error) > 0
+            || self.regions_not_checked().next().is_some()
+            || self.security_hub.as_ref().is_some_and(|d| !d.is_complete())
+        {
             3
         } else {
             0
@@ -675,6 +685,89 @@ impl OrganizationReport {
     }
 }
 
+/// A finding Security Hub refused, or one whose call failed after retries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FailedFinding {
+    /// The finding's `Id` (the key's stable id); empty for a call about no one
+    /// finding (a `GetFindings` that failed).
+    pub id: String,
+    /// The Region of the Security Hub it went to.
+    pub region: String,
+    /// The operation: `BatchImportFindings`, `BatchUpdateFindings` or `GetFindings`.
+    pub operation: String,
+    /// The error code (`FailedFindings[].ErrorCode`, or the call's AWS code).
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// What a delivery to Security Hub did: a field of the check's result in every door.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SecurityHubDelivery {
+    /// Findings Security Hub took (`BatchImportFindings`), new and updated.
+    pub imported: u64,
+    /// Of those, findings that were not active there before (created, or back from archived).
+    pub created: u64,
+    /// Of those, findings that were active there before (updated in place).
+    pub updated: u64,
+    /// Findings whose workflow was moved to `RESOLVED` or `SUPPRESSED` (`BatchUpdateFindings`).
+    pub resolved: u64,
+    /// Findings of keys that no longer exist, archived.
+    pub archived: u64,
+    /// `ERROR` findings: not a verdict, never sent.
+    pub not_sent: u64,
+    /// What Security Hub refused or could not be reached for, with codes.
+    pub failed: Vec<FailedFinding>,
+}
+
+impl SecurityHubDelivery {
+    /// Adds another delivery's outcome to this one (a handler that delivers
+    /// key by key reports them as one).
+    pub fn absorb(&mut self, other: SecurityHubDelivery) {
+        self.imported += other.imported;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.resolved += other.resolved;
+        self.archived += other.archived;
+        self.not_sent += other.not_sent;
+        self.failed.extend(other.failed);
+    }
+
+    /// Whether everything meant for Security Hub got there.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+
+    /// One line for people: `12 imported (3 new, 9 updated), 1 resolved, 2 archived, 0 failed`.
+    pub fn summary_line(&self) -> String {
+        let mut line = format!(
+            "{} imported ({} new, {} updated), {} resolved, {} archived, {} failed",
+            self.imported,
+            self.created,
+            self.updated,
+            self.resolved,
+            self.archived,
+            self.failed.len()
+        );
+        if self.not_sent > 0 {
+            line.push_str(&format!(", {} ERROR findings not sent", self.not_sent));
+        }
+        line
+    }
+
+    pub(crate) fn add(&mut self, other: SecurityHubDelivery) {
+        self.imported += other.imported;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.resolved += other.resolved;
+        self.archived += other.archived;
+        self.not_sent += other.not_sent;
+        self.failed.extend(other.failed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::sort_findings;
@@ -699,6 +792,7 @@ mod tests {
             last_usage: None,
             ignored: Vec::new(),
             baseline_state: None,
+            code: None,
         };
         // A fixed pseudo-random order with repeats, so that cycles of every length occur.
         let mut findings: Vec<Finding> = (0..500u64)

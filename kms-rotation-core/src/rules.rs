@@ -347,6 +347,7 @@ pub fn evaluate_at(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: 
         last_usage: None,
         ignored: meta.ignored.clone(),
         baseline_state: None,
+        code: None,
     }
 }
 
@@ -809,6 +810,7 @@ pub fn describe_error_finding(
         ErrorKind::InvalidResponse => Reason::InvalidResponse,
         ErrorKind::IncompleteMetadata => Reason::IncompleteMetadata,
         ErrorKind::MissingEvidence => Reason::MissingEvidence,
+        ErrorKind::Unresolved => Reason::Unresolved,
         _ => Reason::ApiError,
     };
     let mut finding = Finding {
@@ -832,8 +834,25 @@ pub fn describe_error_finding(
         last_usage: None,
         ignored: Vec::new(),
         baseline_state: None,
+        code: None,
     };
     set_failed_operation(&mut finding, "DescribeKey");
+    finding
+}
+
+/// The `ERROR unresolved` finding of a declared key (Terraform, CloudFormation)
+/// whose fact the table needs is not known before apply: `expression` names
+/// what is unknown (`enable_key_rotation = var.rotate`), `why` says why it
+/// cannot be decided. Never a guess: the verdict is left to the deployed key.
+pub fn unresolved_finding(facts: &KeyFacts, expression: &str, why: &str) -> Finding {
+    let meta = &facts.metadata;
+    let error = ApiError::with_kind("Unresolved", format!("{expression}: {why}"), ErrorKind::Unresolved);
+    let mut finding = describe_error_finding(&facts.region, &meta.key_id, &meta.arn, &facts.aliases, error);
+    finding.key = Some(KeySummary::from(meta));
+    finding.message = format!("Could not tell before apply: {expression}: {why}.");
+    if let Some(error) = finding.error.as_mut() {
+        error.operation = None;
+    }
     finding
 }
 
@@ -970,6 +989,16 @@ pub fn reason_help(reason: Reason) -> ReasonHelp {
              rotation with aws kms rotate-key-on-demand (the finding gives the command), or, for a \
              multi-Region key, import the material into the replicas the finding names first.",
             ROTATION_DOCS,
+        ),
+        Reason::Unresolved => (
+            Status::Error,
+            "Could not tell before apply: a value is not known",
+            "A declared key (Terraform plan or state, CloudFormation template) has a fact the table \
+             needs that is not known before apply (an unknown attribute, a parameter without a value, \
+             a condition that cannot be decided, an import, a primary not in the input); the finding \
+             names the expression. Give the value (--parameter NAME=VALUE), or check the live key \
+             after apply.",
+            TABLE_DOCS,
         ),
         Reason::ApiError => (
             Status::Error,

@@ -7,6 +7,7 @@ use crate::check::{CheckOptions, check_account, check_key, check_key_operations,
 use crate::client::Clients;
 use crate::collect::collect;
 use crate::connection::Connection;
+use crate::continuous::security_hub::{DeliveryOptions, deliver};
 use crate::error::{Error, Result};
 use crate::evidence::{Evidence, check_evidence_paths, check_with_evidence, refuse_evidence};
 use crate::model::Finding;
@@ -30,6 +31,7 @@ impl Connection {
         let clients = self.scan_clients(&options.operations()).await?;
         let mut report = check_account(&clients, options).await?;
         report.source = Some(self.report_source());
+        self.deliver_to_security_hub(&mut report, options, true).await?;
         Ok(report)
     }
 
@@ -41,10 +43,44 @@ impl Connection {
     /// # Errors
     /// As [`Connection::check_account`].
     pub async fn check_account_with_evidence(&self, options: &CheckOptions) -> Result<(AccountReport, Evidence)> {
+        if self.security_hub().is_some() {
+            // The delivery's outcome would be in the report, and a re-check of the evidence
+            // cannot reproduce it.
+            return Err(Error::invalid(
+                "to_security_hub",
+                "given with evidence",
+                "cannot be combined with evidence: write the evidence, then deliver in another run",
+            ));
+        }
         let clients = self.scan_clients(&options.operations()).await?;
         let (mut report, evidence) = check_with_evidence(&clients, options).await?;
         report.source = Some(self.report_source());
         Ok((report, evidence))
+    }
+
+    /// Delivers the report's findings to Security Hub when the connection
+    /// asks for it (`to_security_hub`): the outcome goes in `report.security_hub`.
+    /// `full_scan`: the report lists every key of its regions, so findings of
+    /// keys it lacks are archived.
+    ///
+    /// # Errors
+    /// As [`Connection::security_hub_clients`] and [`deliver`]; failures of
+    /// Security Hub's calls are in the outcome, not errors.
+    pub(crate) async fn deliver_to_security_hub(
+        &self,
+        report: &mut AccountReport,
+        options: &CheckOptions,
+        full_scan: bool,
+    ) -> Result<()> {
+        let Some(target) = self.security_hub() else {
+            return Ok(());
+        };
+        let clients = self.security_hub_clients(target).await?;
+        let delivery = DeliveryOptions::default()
+            .with_pacing(options.pacing())
+            .with_archive_missing(full_scan);
+        report.security_hub = Some(deliver(&clients, report, &delivery).await?);
+        Ok(())
     }
 
     /// [`crate::check_organization`] over the connection's organisation
@@ -141,6 +177,7 @@ impl Connection {
         let (clients, home) = self.keys_clients(keys, region, &needed).await?;
         let mut report = check_keys(&clients, &home, keys, options).await?;
         report.source = Some(self.report_source());
+        self.deliver_to_security_hub(&mut report, options, false).await?;
         Ok(report)
     }
 

@@ -166,6 +166,11 @@ export async function faultProxy(upstream) {
       const response = await fetch(`${url}/__faults`, { method: 'POST', body: JSON.stringify(faults) })
       assert.equal(response.status, 200, await response.text())
     },
+    /** The calls the proxy saw since the faults were last set. */
+    async calls() {
+      const response = await fetch(`${url}/__calls`)
+      return response.json()
+    },
     stop() {
       child.kill()
     },

@@ -73,6 +73,9 @@ const APPLIES = {
   evidence: ['checkAccount'],
   baseline: ['checkAccount', 'checkOrganization'],
   failOn: ['checkAccount', 'checkOrganization'],
+  toSecurityHub: ['checkAccount'],
+  // checkCloudFormation's only (see declarations.test.mjs).
+  parameters: ['checkCloudFormation'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

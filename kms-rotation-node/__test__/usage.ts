@@ -19,7 +19,9 @@ import {
   type RemediationReport,
   Snapshot,
   checkAccount,
+  checkCloudFormation,
   checkKey,
+  checkTerraformPlan,
   checkOrganization,
   collect,
   loadSnapshot,
@@ -154,4 +156,16 @@ export async function misuse(): Promise<void> {
   sdkClientFactory({ KMS })
   // @ts-expect-error a factory is called with a service name it knows
   sdkClientFactory({ KMS, STS, Organizations })('s3', 'us-east-1')
+}
+
+// The README's declared keys: a plan file, and the template object a CDK test has.
+export async function declared(template: object): Promise<string[]> {
+  const plan: AccountReport = await checkTerraformPlan('plan.json', { maxRotationPeriodDays: 180 })
+  const stack = await checkCloudFormation(template, { parameters: { RotateKeys: 'true' } })
+  const fixes = stack.findings
+    .filter((f) => f.status === 'FAIL')
+    .map((f) => `${f.code?.address}: ${f.code?.fix ?? ''} (line ${f.code?.line ?? '-'})`)
+  // @ts-expect-error parameters are CloudFormation's
+  await checkTerraformPlan('plan.json', { parameters: { A: 'b' } })
+  return [...fixes, String(plan.exitCode())]
 }

@@ -135,7 +135,7 @@ pub fn handle_config_rule<'env>(
         env,
         args,
         options,
-        Takes::REMEDIATE_KEYS,
+        Takes::HANDLER,
         |(event, invocation, config), connection, request| async move {
             let options = handler_options(&invocation, &request, false)?;
             let done = handlers::config_rule_handler(&connection, &config, &event, &options).await?;
@@ -166,7 +166,7 @@ pub fn handle_event<'env>(
         env,
         args,
         options,
-        Takes::REMEDIATE_KEYS,
+        Takes::HANDLER,
         |(event, invocation), connection, request| async move {
             let options = handler_options(&invocation, &request, true)?;
             let done = handlers::event_handler(&connection, &event, &options).await?;

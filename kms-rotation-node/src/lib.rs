@@ -9,7 +9,8 @@
 //! [`results`] (reports and findings as thin classes over the core's values);
 //! [`options`] (the options object, converted to the core's options in one
 //! place); [`operations`] (`checkKey`, `checkAccount`, `collect`, `remediate`,
-//! `remediateKeys`, `optionNames`); [`conformance`] (`runConformance`);
+//! `remediateKeys`, `optionNames`); [`declarations`] (`checkTerraformPlan`,
+//! `checkCloudFormation`); [`conformance`] (`runConformance`);
 //! [`handlers`] (continuous evaluation's Lambda handlers, wrapped by `lambda.js`).
 //!
 //! The JSON types in `index.d.ts` come from `types.d.ts` (the napi build's header).
@@ -30,6 +31,7 @@ use napi::bindgen_prelude::{
 use napi::{Env, JsValue, ValueType};
 
 mod conformance;
+mod declarations;
 mod error;
 mod handlers;
 mod operations;

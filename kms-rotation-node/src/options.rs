@@ -12,6 +12,7 @@ use kms_rotation_core::{
     Connection, ConnectionOptions as CoreConnectionOptions, OrganizationOptions as CoreOrganizationOptions, Policy,
     ProgressEvent as CoreProgressEvent, Regions, Snapshot as CoreSnapshot, StaticCredentials,
 };
+use kms_rotation_core::{SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
 use napi::bindgen_prelude::{
     ClassInstance, FromNapiValue, Function, JavaScriptClassExt, JsObjectValue, Object, TypeName, Unknown,
     ValidateNapiValue,
@@ -59,6 +60,8 @@ const CHECK: [&str; 11] = [
 const REMEDIATION: [&str; 4] = ["rotationPeriodDays", "dryRun", "rotateOnDemand", "allowOtherSource"];
 const EVIDENCE: [&str; 1] = ["evidence"];
 const BASELINE: [&str; 2] = ["baseline", "failOn"];
+/// Where the findings go besides the report ({@link checkAccount}).
+const DELIVERY: [&str; 1] = ["toSecurityHub"];
 const ORGANIZATION: [&str; 9] = [
     "organization",
     "organizationalUnit",
@@ -80,19 +83,22 @@ pub(crate) struct Takes {
     organization: bool,
     evidence: bool,
     baseline: bool,
+    delivery: bool,
 }
 
 impl Takes {
     /// `collect`.
     pub(crate) const SCAN: Takes = Takes::new(false, true, false);
-    /// `checkAccount`: a scan that may write its evidence and compare with a baseline.
-    pub(crate) const CHECK_ACCOUNT: Takes = Takes::SCAN.with_evidence().with_baseline();
+    /// `checkAccount`: a scan that may write its evidence, compare with a baseline, and deliver its findings.
+    pub(crate) const CHECK_ACCOUNT: Takes = Takes::SCAN.with_evidence().with_baseline().with_delivery();
     /// `checkKey`.
     pub(crate) const KEY: Takes = Takes::new(true, true, false);
     /// `remediate`.
     pub(crate) const REMEDIATE: Takes = Takes::new(false, false, true);
     /// `remediateKeys`.
     pub(crate) const REMEDIATE_KEYS: Takes = Takes::new(true, true, true);
+    /// The Lambda handlers: a check and remediation of named keys, and where the findings go.
+    pub(crate) const HANDLER: Takes = Takes::REMEDIATE_KEYS.with_delivery();
     /// `checkOrganization`.
     pub(crate) const ORGANIZATION_SCAN: Takes = Takes::new(false, true, false).with_organization().with_baseline();
     /// `remediateOrganization`.
@@ -106,6 +112,7 @@ impl Takes {
             organization: false,
             evidence: false,
             baseline: false,
+            delivery: false,
         }
     }
 
@@ -116,6 +123,11 @@ impl Takes {
 
     const fn with_baseline(mut self) -> Self {
         self.baseline = true;
+        self
+    }
+
+    const fn with_delivery(mut self) -> Self {
+        self.delivery = true;
         self
     }
 
@@ -132,6 +144,7 @@ impl Takes {
             || (self.organization && ORGANIZATION.contains(&key))
             || (self.evidence && EVIDENCE.contains(&key))
             || (self.baseline && BASELINE.contains(&key))
+            || (self.delivery && DELIVERY.contains(&key))
     }
 }
 
@@ -425,6 +438,58 @@ pub struct ProgressEvent {
     pub state: Option<String>,
 }
 
+/// Where {@link checkAccount}'s findings go besides the report.
+#[napi(object, object_to_js = false)]
+pub struct DeliveryOptions {
+    /// Keep the findings current in AWS Security Hub: `true` for the built-in
+    /// client (in each key's region, with the connection's settings), or an AWS
+    /// SDK v3 `SecurityHub` client (`new SecurityHub({ region })`) or any object
+    /// with its methods, for its region. One finding per key, updated in place;
+    /// a key that passes now is `RESOLVED`, a key gone `ARCHIVED`; `ERROR`
+    /// findings are not sent. The outcome is the report's `security_hub`, and
+    /// findings Security Hub did not take make `exitCode()` at least 3.
+    #[napi(ts_type = "boolean | SecurityHubClientLike")]
+    pub to_security_hub: Option<SecurityHubArg>,
+}
+
+/// What `toSecurityHub` held: a flag (the built-in client), or an SDK v3-shaped client and its region.
+pub(crate) enum SecurityHubArg {
+    Builtin(bool),
+    Js(JsTransport, RegionSource),
+}
+
+impl TypeName for SecurityHubArg {
+    fn type_name() -> &'static str {
+        "boolean | SecurityHubClientLike"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for SecurityHubArg {}
+
+#[allow(unsafe_code)]
+impl FromNapiValue for SecurityHubArg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi calls this with a live value of the current callback scope.
+        let value = unsafe { Unknown::from_raw_unchecked(env, value) };
+        let env = Env::from_raw(env);
+        let read = || -> Result<Self, String> {
+            if matches!(value.get_type(), Ok(ValueType::Boolean)) {
+                let flag: bool = convert(value).map_err(|e| e.reason.clone())?;
+                return Ok(SecurityHubArg::Builtin(flag));
+            }
+            Ok(SecurityHubArg::Js(
+                JsTransport::security_hub(&value)?,
+                RegionSource::of(&env, &value)?,
+            ))
+        };
+        read().map_err(|reason| napi::Error::new(Status::InvalidArg, reason))
+    }
+}
+
 /// What `client` held: an SDK v3-shaped object (with what it says of its region), or a snapshot.
 pub(crate) enum ClientArg {
     Js(JsTransport, RegionSource),
@@ -481,6 +546,7 @@ fn whole(what: &str, value: f64) -> Result<u32, BindingError> {
 pub(crate) struct Connect {
     options: CoreConnectionOptions,
     client: Option<(JsTransport, RegionSource)>,
+    security_hub: Option<SecurityHubArg>,
 }
 
 impl Connect {
@@ -490,6 +556,21 @@ impl Connect {
         if let Some((transport, region)) = self.client {
             let own_region = region.resolve().await.map_err(BindingError::configuration)?;
             options = options.with_transport(transport, own_region);
+        }
+        match self.security_hub {
+            Some(SecurityHubArg::Builtin(true)) => options = options.with_security_hub(SecurityHubTarget::Aws),
+            Some(SecurityHubArg::Js(transport, region)) => {
+                let Some(region) = region.resolve().await.map_err(BindingError::configuration)? else {
+                    return Err(BindingError::configuration(
+                        "toSecurityHub: the Security Hub client says no region (config.region)",
+                    ));
+                };
+                let client = TransportSecurityHub::new(transport, &region)?;
+                options = options.with_security_hub(SecurityHubTarget::Clients(
+                    SecurityHubClients::new().with_client(Arc::new(client)),
+                ));
+            }
+            Some(SecurityHubArg::Builtin(false)) | None => {}
         }
         Ok(options.build()?)
     }
@@ -510,6 +591,7 @@ impl Request {
             connect: Connect {
                 options: CoreConnectionOptions::default(),
                 client: None,
+                security_hub: None,
             },
             region: None,
             check: kms_rotation_core::CheckOptions::default(),
@@ -549,6 +631,10 @@ impl Request {
             let options: OrganizationOptions = convert(value).map_err(read)?;
             request.connect.options =
                 std::mem::take(&mut request.connect.options).with_organization(organization(options)?);
+        }
+        if takes.delivery {
+            let options: DeliveryOptions = convert(value).map_err(read)?;
+            request.connect.security_hub = options.to_security_hub;
         }
         if takes.remediation {
             let options: RemediationOptions = convert(value).map_err(read)?;
@@ -663,10 +749,14 @@ fn connection(options: ConnectionOptions) -> Result<Connect, BindingError> {
             session_token: credentials.session_token,
         });
     }
-    Ok(Connect { options: core, client })
+    Ok(Connect {
+        options: core,
+        client,
+        security_hub: None,
+    })
 }
 
-fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, BindingError> {
+pub(crate) fn check(options: CheckOptions) -> Result<kms_rotation_core::CheckOptions, BindingError> {
     let mut policy = Policy::default();
     if let Some(days) = options.max_rotation_period_days {
         policy = policy.with_max_rotation_period_days(whole("maxRotationPeriodDays", days)?)?;

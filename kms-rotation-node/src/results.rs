@@ -278,6 +278,12 @@ impl AccountReport {
         field(&self.checked.inner.baseline)
     }
 
+    /// What the delivery to Security Hub did (`toSecurityHub`); `null` when not asked for.
+    #[napi(getter, js_name = "security_hub", ts_return_type = "SecurityHubDelivery | null")]
+    pub fn security_hub(&self) -> Value {
+        field(&self.checked.inner.security_hub)
+    }
+
     /// The CLI's exit code for this report: 2 when a key fails; else 3 when a
     /// key is `ERROR` or a region was not checked; else 0.
     #[napi(js_name = "exitCode", ts_return_type = "0 | 2 | 3")]
@@ -538,6 +544,12 @@ impl Finding {
     #[napi(getter, js_name = "baseline_state", ts_return_type = "BaselineState | null")]
     pub fn baseline_state(&self) -> Option<&'static str> {
         self.get().baseline_state.map(|state| state.as_str())
+    }
+
+    /// Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); `null` for a live key.
+    #[napi(getter, ts_return_type = "CodeLocation | null")]
+    pub fn code(&self) -> Value {
+        field(&self.get().code)
     }
 
     /// The finding's canonical JSON as a plain object.

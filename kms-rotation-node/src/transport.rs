@@ -190,6 +190,16 @@ impl JsTransport {
         Ok(Self { methods })
     }
 
+    /// Binds every Security Hub method `value` has (`toSecurityHub`). Must run on the JS thread.
+    pub(crate) fn security_hub(value: &Unknown<'_>) -> Result<Self, String> {
+        let names = Operation::SECURITY_HUB.iter().map(|op| op.camel_case_name());
+        let methods = BoundMethods::bind(value, names, || {
+            "toSecurityHub must be true, false, or an AWS SDK v3 SecurityHub client (or an object with its methods)"
+                .to_owned()
+        })?;
+        Ok(Self { methods })
+    }
+
     /// Calls `maker` with `argument` on the JS thread and takes what it returns
     /// as a client, while this (tokio) thread waits: the core asks for clients synchronously.
     pub(crate) fn made_by<A: JsValuesTupleIntoVec + 'static>(

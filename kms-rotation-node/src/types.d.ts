@@ -27,6 +27,7 @@ export type Reason =
   | 'created_within_window'
   | 'api_error'
   | 'rotation_pending'
+  | 'unresolved'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -195,6 +196,8 @@ export interface FindingJson {
   ignored?: string[]
   /** How the finding compares with the baseline run; absent without a baseline. */
   baseline_state?: BaselineState
+  /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
+  code?: CodeLocation
 }
 
 /** How a finding compares with the same key's finding in a baseline run. */
@@ -214,6 +217,27 @@ export interface BaselineComparison {
   not_compared: number
   /** The baseline's findings of keys this run judged otherwise: what they were. */
   changed?: FindingJson[]
+}
+
+
+/** Where a declared key is written, and the change that makes it pass. */
+export interface CodeLocation {
+  /** The file as given; absent for a document handed in as an object. */
+  file?: string
+  /** 1-based line of the resource in the file. */
+  line?: number
+  /** 1-based column of the same. */
+  column?: number
+  /** The Terraform resource address (`module.kms.aws_kms_key.this["logs"]`) or the CloudFormation logical id. */
+  address: string
+  /** `aws_kms_key`, `AWS::KMS::Key`, `AWS::KMS::ReplicaKey`, … */
+  resource_type: string
+  /** The stack (CloudFormation), when known. */
+  stack?: string
+  /** The change, as code, that makes a `FAIL` pass (`enable_key_rotation = true`, `EnableKeyRotation: true`). */
+  fix?: string
+  /** The resource the fix goes on, when not this one (a replica's primary). */
+  fix_address?: string
 }
 
 /** One requested region of a report. */
@@ -286,6 +310,52 @@ export interface AccountReportJson {
   stats: Stats
   /** The comparison with the baseline run (`baseline` option); absent without one. */
   baseline?: BaselineComparison
+  /** What the delivery to Security Hub did (`toSecurityHub`). */
+  security_hub?: SecurityHubDelivery
+}
+
+/** A finding Security Hub refused, or one whose call failed after retries. */
+export interface FailedFinding {
+  /** The finding's `Id` (empty for a `GetFindings` that failed). */
+  id: string
+  /** The Region of the Security Hub it went to. */
+  region: string
+  /** `BatchImportFindings`, `BatchUpdateFindings` or `GetFindings`. */
+  operation: string
+  /** The error code (`FailedFindings[].ErrorCode`, or the call's AWS code). */
+  code: string
+  message: string
+}
+
+/** What a delivery to Security Hub did (`toSecurityHub`). */
+export interface SecurityHubDelivery {
+  /** Findings Security Hub took, new and updated. */
+  imported: number
+  /** Of those, findings not active there before. */
+  created: number
+  /** Of those, findings updated in place. */
+  updated: number
+  /** Findings whose workflow moved to `RESOLVED` or `SUPPRESSED`. */
+  resolved: number
+  /** Findings of keys that no longer exist, archived. */
+  archived: number
+  /** `ERROR` findings: not a verdict, never sent. */
+  not_sent: number
+  /** What Security Hub refused or could not be reached for. */
+  failed: FailedFinding[]
+}
+
+/**
+ * A Security Hub client for `toSecurityHub`: `new SecurityHub({ region, maxAttempts: 1 })`
+ * from `@aws-sdk/client-securityhub` fits as is. Methods return promises;
+ * rejections are read as for {@link KmsClientLike}.
+ */
+export interface SecurityHubClientLike {
+  batchImportFindings(input: { Findings: unknown[] }): unknown
+  getFindings(input: { Filters?: unknown; MaxResults?: number; NextToken?: string }): unknown
+  batchUpdateFindings(input: { FindingIdentifiers: { Id: string; ProductArn: string }[]; Workflow: { Status: string } }): unknown
+  /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
+  config?: { region?: string | (() => string | Promise<string>) }
 }
 
 /** One account of an {@link OrganizationReport}. */
@@ -519,7 +589,7 @@ export interface EvidenceVerification {
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
 /** The options of {@link checkAccount}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions & DeliveryOptions
 
 /** The options of {@link collect}. */
 export type CollectOptions = ConnectionOptions & CheckOptions
@@ -584,6 +654,27 @@ export interface InvocationSummary {
   remediation: { dry_run: boolean; actions: Array<{ target_arn: string; outcome: string }> } | null
   /** Why nothing was checked (a failed call's event, a tag change without a tag exemption). */
   skipped: string | null
+  /** What the delivery to Security Hub did (`KMS_ROTATION_TO_SECURITY_HUB=true` or `toSecurityHub`); `null` when not asked for. */
+  security_hub: SecurityHubDelivery | null
   /** Always empty in a summary: a failure rejects instead. */
   failures: Array<{ key: string; region: string; operation: string; code: string; message: string }>
 }
+
+/** The options of {@link checkTerraformPlan}: the policy, as {@link checkAccount} takes it. */
+export interface DeclarationPolicyOptions {
+  /** The longest acceptable rotation period in days, 90 to 2560 (default 365). */
+  maxRotationPeriodDays?: number
+  /** Evaluate disabled keys (`true`, the default) or report them `NOT_APPLICABLE`. */
+  evaluateDisabledKeys?: boolean
+  /** Keys to report `EXEMPT`: key ids, key ARNs, `alias/NAME` (declared aliases), or `tag:KEY=VALUE`. */
+  exemptions?: string[] | string
+  /** Refused: a declared key has no rotation history before it exists. */
+  rotationHistory?: boolean
+  /** Refused, as `rotationHistory`. */
+  maxDaysSinceRotation?: number
+  /** Refused, as `rotationHistory`. */
+  acceptOnDemandRotation?: boolean
+}
+
+/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
+export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions

@@ -12,8 +12,9 @@
 //! `snapshot` (the snapshot and its transport, the fake's native half),
 //! `report` (results as thin wrappers over the core's values), `options`
 //! (keyword arguments into the core's connection and options),
-//! `operations` (the public functions), `conformance` (the core's suite over
-//! the Python transport), `handlers` (continuous evaluation's Lambda handlers).
+//! `operations` (the public functions), `declarations` (keys declared in
+//! Terraform plans and CloudFormation templates), `conformance` (the core's
+//! suite over the Python transport), `handlers` (continuous evaluation's Lambda handlers).
 
 use std::future::Future;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use pyo3::types::PyDict;
 
 mod call_log;
 mod conformance;
+mod declarations;
 mod error;
 mod handlers;
 mod json;
@@ -103,7 +105,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let reasons = spellings!(Reason:
         Exempted, AwsManaged, PendingDeletion, CustomKeyStore, ImportedKeyMaterial, UnsupportedKeySpec,
         Disabled, RotationDisabled, RotationPeriodTooLong, RotationEnabled, RotationOverdue, RotatedOnDemand,
-        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence, RotationPending);
+        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence, RotationPending, Unresolved);
     enums.set_item("Reason", reasons)?;
     enums.set_item("RegionState", spellings!(RegionState: Scanned, NotEnabled, Error))?;
     enums.set_item(

@@ -14,6 +14,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use crate::declarations::{check_cloudformation_call, check_terraform_plan_call};
 use crate::error::{Result, invalid};
 use crate::options::Options;
 use crate::progress::Progress;
@@ -196,6 +197,17 @@ operation!(
     remediate_keys_call(keys: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>)
 );
 
+operation!(
+    check_terraform_plan,
+    check_terraform_plan_async,
+    check_terraform_plan_call(plan: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>)
+);
+operation!(
+    check_cloudformation,
+    check_cloudformation_async,
+    check_cloudformation_call(templates: &Bound<'_, PyAny>, options: &Bound<'_, PyDict>)
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_key, m)?)?;
     m.add_function(wrap_pyfunction!(check_key_async, m)?)?;
@@ -213,5 +225,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(remediate_keys_async, m)?)?;
     m.add_function(wrap_pyfunction!(verify_evidence, m)?)?;
     m.add_function(wrap_pyfunction!(verify_evidence_async, m)?)?;
+    m.add_function(wrap_pyfunction!(check_terraform_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(check_terraform_plan_async, m)?)?;
+    m.add_function(wrap_pyfunction!(check_cloudformation, m)?)?;
+    m.add_function(wrap_pyfunction!(check_cloudformation_async, m)?)?;
     Ok(())
 }

@@ -12,9 +12,10 @@ use kms_rotation_core::{
     Baseline, CheckOptions, Connection, ConnectionOptions, Error as CoreError, FailOn, OrganizationOptions, Policy,
     Regions, RemediateOptions, StaticCredentials,
 };
+use kms_rotation_core::{SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBool, PyDict, PyString};
 
 use crate::error::{Error, Result, invalid};
 use crate::org_transport::PyOrganizationTransport;
@@ -48,6 +49,8 @@ pub(crate) struct Options<'py> {
     evidence: Option<std::path::PathBuf>,
     baseline: Option<Baseline>,
     fail_on: FailOn,
+    to_security_hub: Option<Bound<'py, PyAny>>,
+    parameters: Vec<(String, String)>,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -229,6 +232,11 @@ impl<'py> Options<'py> {
                 Ok(())
             })?,
             "dry_run" => self.remediation = std::mem::take(&mut self.remediation).with_dry_run(extract(name, &value)?),
+            "to_security_hub" => self.to_security_hub = Some(value),
+            "parameters" => {
+                let given: std::collections::BTreeMap<String, String> = extract(name, &value)?;
+                self.parameters = given.into_iter().collect();
+            }
             "organization"
             | "organizational_unit"
             | "accounts_file"
@@ -269,6 +277,15 @@ impl<'py> Options<'py> {
             _ => org.with_remediation_role_name(extract::<String>(name, value)?),
         };
         Ok(())
+    }
+
+    /// The options of a check of declared keys: the policy and `parameters=`.
+    pub(crate) fn declaration_options(&self) -> Result<kms_rotation_core::DeclarationOptions> {
+        let mut options = kms_rotation_core::DeclarationOptions::default().with_policy(self.policy.clone());
+        for (name, value) in &self.parameters {
+            options = options.with_parameter(name, value)?;
+        }
+        Ok(options)
     }
 
     /// The region where key ids and aliases are looked up (`region=`).
@@ -335,7 +352,32 @@ impl<'py> Options<'py> {
         if let Some(factory) = &self.service_client_factory {
             options = options.with_organization_transport(PyOrganizationTransport::new(factory));
         }
+        if let Some(target) = self.security_hub()? {
+            options = options.with_security_hub(target);
+        }
         Ok(options.build()?)
+    }
+
+    /// `to_security_hub=`: `True` for the built-in AWS client, or a boto3
+    /// `securityhub` client (its region's findings); `False` for none.
+    fn security_hub(&self) -> Result<Option<SecurityHubTarget>> {
+        let Some(value) = &self.to_security_hub else {
+            return Ok(None);
+        };
+        if let Ok(flag) = value.cast::<PyBool>() {
+            return Ok(flag.is_true().then_some(SecurityHubTarget::Aws));
+        }
+        let Some(region) = PyTransport::region_of(value) else {
+            return Err(invalid(
+                "to_security_hub",
+                value.repr()?.to_string(),
+                "give True, or a boto3 Security Hub client made for a region (boto3.client(\"securityhub\", region_name=...))",
+            ));
+        };
+        let client = TransportSecurityHub::new(PyTransport::new(value), &region)?;
+        Ok(Some(SecurityHubTarget::Clients(
+            SecurityHubClients::new().with_client(Arc::new(client)),
+        )))
     }
 
     /// The check options: the policy, the rate cap, calls in flight, and the

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use kms_rotation_core::{
-    AccountEntry as CoreAccountEntry, AccountReport as CoreAccountReport, CheckReport, ErrorInfo as CoreErrorInfo,
-    Finding as CoreFinding, Format, KeySummary as CoreKeySummary, OrganizationReport as CoreOrganizationReport,
-    Policy as CorePolicy, RegionReport as CoreRegionReport, RemediationAction as CoreRemediationAction,
+    AccountEntry as CoreAccountEntry, AccountReport as CoreAccountReport, CheckReport,
+    CodeLocation as CoreCodeLocation, ErrorInfo as CoreErrorInfo, Finding as CoreFinding, Format,
+    KeySummary as CoreKeySummary, OrganizationReport as CoreOrganizationReport, Policy as CorePolicy,
+    RegionReport as CoreRegionReport, RemediationAction as CoreRemediationAction,
     RemediationPlan as CoreRemediationPlan, RemediationReport as CoreRemediationReport, RenderOptions,
     RotationStatus as CoreRotationStatus, Stats as CoreStats, Status as CoreStatus, Summary as CoreSummary,
     render_remediation,
@@ -451,6 +452,31 @@ record!(Finding |this, py| {
     /// How the finding compares with the baseline run: ``"new"``, ``"unchanged"``,
     /// ``"resolved"`` or ``"regressed"``; ``None`` without a baseline.
     baseline_state => this.baseline_state.map(|state| state.as_str());
+    /// Where a declared key is written (Terraform, CloudFormation); ``None`` for a live key.
+    code => this.code.as_deref().cloned().map(CodeLocation);
+});
+
+value_class!(
+    /// Where a declared key is written, and the change that makes it pass.
+    CodeLocation(CoreCodeLocation)
+);
+record!(CodeLocation |this, py| {
+    /// The file as given; ``None`` for a document handed in as a dict.
+    file => this.file.as_deref();
+    /// 1-based line of the resource in the file.
+    line => this.line;
+    /// 1-based column of the same.
+    column => this.column;
+    /// The Terraform resource address or the CloudFormation logical id.
+    address => this.address.as_str();
+    /// ``aws_kms_key``, ``AWS::KMS::Key``, ...
+    resource_type => this.resource_type.as_str();
+    /// The stack (CloudFormation), when known.
+    stack => this.stack.as_deref();
+    /// The change, as code, that makes a ``FAIL`` pass.
+    fix => this.fix.as_deref();
+    /// The resource the fix goes on, when not this one (a replica's primary).
+    fix_address => this.fix_address.as_deref();
 });
 
 value_class!(
@@ -595,6 +621,11 @@ report_record!(AccountReport |this, py| {
     /// The comparison with the baseline run as a dict (``counts``, ``gone``,
     /// ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one.
     baseline => to_dict(py, &this.baseline)?;
+    /// What the delivery to Security Hub did (``to_security_hub=``) as a dict:
+    /// ``imported``, ``created``, ``updated``, ``resolved``, ``archived``,
+    /// ``not_sent`` and ``failed`` (each with ``id``, ``region``, ``operation``,
+    /// ``code``, ``message``); ``None`` when not asked for.
+    security_hub => to_dict(py, &this.security_hub)?;
 }
 findings:
     /// One finding per listed key, sorted by region then key ARN.
@@ -819,6 +850,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OrganizationReport>()?;
     m.add_class::<ErrorInfo>()?;
     m.add_class::<Finding>()?;
+    m.add_class::<CodeLocation>()?;
     m.add_class::<KeySummary>()?;
     m.add_class::<KeyMaterialStatus>()?;
     m.add_class::<LastUsage>()?;

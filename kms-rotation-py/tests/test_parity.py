@@ -47,6 +47,8 @@ SNAPSHOT_FILE = {"strict"}
 REPORT = {"allow_other_source"}
 # What changed since an earlier run: whole-account and organisation checks.
 BASELINE = {"baseline", "fail_on"}
+# Keys declared in code: CloudFormation parameter values.
+DECLARATIONS = {"parameters"}
 ORGANIZATION = {
     "organization",
     "organizational_unit",
@@ -60,11 +62,14 @@ ORGANIZATION = {
     "service_client_factory",
 }
 
+# Where the findings go besides the report.
+DELIVERY = {"to_security_hub"}
+
 # Evidence that re-checks itself: written by whole-account checks.
 EVIDENCE = {"evidence"}
 
 APPLIES = {
-    "check_account": CONNECTION | POLICY | SCAN | EVIDENCE | BASELINE,
+    "check_account": CONNECTION | POLICY | SCAN | EVIDENCE | BASELINE | DELIVERY,
     "collect": CONNECTION | POLICY | SCAN,
     "check_key": CONNECTION | POLICY | KEY | {"max_requests_per_second"},
     "remediate": CONNECTION | REMEDIATION | REPORT,
@@ -72,12 +77,25 @@ APPLIES = {
     "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION | BASELINE,
     # `regions`: with service_client_factory, where STS is called.
     "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION | {"regions"},
+    "check_terraform_plan": POLICY,
+    "check_cloudformation": POLICY | DECLARATIONS,
 }
 
 
 def test_every_core_option_is_grouped() -> None:
     grouped = (
-        CONNECTION | POLICY | SCAN | KEY | REMEDIATION | SNAPSHOT_FILE | ORGANIZATION | REPORT | EVIDENCE | BASELINE
+        CONNECTION
+        | POLICY
+        | SCAN
+        | KEY
+        | REMEDIATION
+        | SNAPSHOT_FILE
+        | ORGANIZATION
+        | REPORT
+        | EVIDENCE
+        | BASELINE
+        | DELIVERY
+        | DECLARATIONS
     )
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"

@@ -106,6 +106,10 @@ def run_cli(cli: str, case: dict[str, Any]) -> dict[str, Any]:
     args = [cli, *case["cli"]]
     if "snapshot" in case:
         args += ["--snapshot", str(ROOT / case["snapshot"])]
+    if "terraform_plan" in case:
+        args += [str(ROOT / case["terraform_plan"])]
+    for path in case.get("cloudformation", []):
+        args += ["--cloudformation", str(ROOT / path)]
     # The bindings render the table 80 columns wide, without colour.
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"COLUMNS": "80", "NO_COLOR": "1"}
 

@@ -15,6 +15,7 @@
 //! * `AwsConfigClient` (feature `config`) is the
 //!   [`ConfigClient`](crate::continuous::client::ConfigClient) over AWS Config,
 //!   for the Config rule handler ([`crate::handlers`]).
+//! * [`AwsSecurityHub`] is one Region's Security Hub (`to_security_hub`).
 //! * [`AwsClient`] is one region's client; it makes exactly one request per call
 //!   and never retries: the SDK's retries are
 //!   disabled so that the engine's retry layer, with backoff and jitter, is the only one.
@@ -39,6 +40,7 @@ mod config;
 mod error;
 mod options;
 mod organizations;
+mod security_hub;
 mod session;
 
 pub use client::AwsClient;
@@ -46,4 +48,5 @@ pub use client::AwsClient;
 pub use config::AwsConfigClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
 pub use organizations::AwsOrgClient;
+pub use security_hub::{AwsSecurityHub, security_hub_clients};
 pub use session::{AwsSession, CallerIdentity, clients};

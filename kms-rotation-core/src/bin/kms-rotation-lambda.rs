@@ -11,16 +11,20 @@
 //! EventBridge rule's ([`handlers::event_handler`]). Clients come from the
 //! environment as aws-config reads it (the function's role, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL` for an emulator); the EventBridge handler's policy from
-//! `KMS_ROTATION_RULE_PARAMETERS`. A key that cannot be judged, or an
+//! `KMS_ROTATION_RULE_PARAMETERS`; `KMS_ROTATION_TO_SECURITY_HUB=true` keeps
+//! the findings current in Security Hub (the template sets it). A key that cannot be judged, or an
 //! evaluation Config keeps refusing, fails the invocation with the AWS code.
 
 use std::time::Duration;
 
 use kms_rotation_core::aws::{AwsConfigClient, AwsOptions, AwsSession};
 use kms_rotation_core::handlers::{self, HandlerOptions};
-use kms_rotation_core::{ConnectionOptions, Error};
+use kms_rotation_core::{ConnectionOptions, Error, SecurityHubTarget};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+
+/// `true`: the findings go to Security Hub too (the template's `ToSecurityHub`).
+const TO_SECURITY_HUB_ENV: &str = "KMS_ROTATION_TO_SECURITY_HUB";
 
 /// A failed invocation as Lambda reports it: `errorType` is the AWS code
 /// (`AccessDeniedException`, `ThrottlingException`, `FailedEvaluations`) or
@@ -57,7 +61,11 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
     let options = HandlerOptions::default()
         .with_function_arn(&context.invoked_function_arn)
         .with_time_left(Duration::from_millis(context.deadline.saturating_sub(now_ms)));
-    let connection = ConnectionOptions::default().build()?;
+    let mut connection = ConnectionOptions::default();
+    if std::env::var(TO_SECURITY_HUB_ENV).is_ok_and(|value| value == "true") {
+        connection = connection.with_security_hub(SecurityHubTarget::Aws);
+    }
+    let connection = connection.build()?;
     let invocation = if event.get("invokingEvent").is_some() {
         let session = AwsSession::connect(&AwsOptions::default()).await?;
         let config = AwsConfigClient::new(&session, session.home_region())?;

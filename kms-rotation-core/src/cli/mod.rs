@@ -245,6 +245,74 @@ struct CheckArgs {
     /// findings against --baseline: exit 2 for a FAIL, 3 for an ERROR or a region not checked).
     #[arg(long, value_name = "WHEN", default_value = "any", value_parser = parse_fail_on)]
     fail_on: FailOn,
+    /// Import the findings into AWS Security Hub in each key's region (BatchImportFindings,
+    /// one finding per key, updated in place; findings of deleted keys archived).
+    #[arg(long)]
+    to_security_hub: bool,
+    #[command(flatten)]
+    declarations: DeclarationArgs,
+}
+
+/// Keys declared in code, checked before they exist.
+#[derive(Debug, Args)]
+struct DeclarationArgs {
+    /// Check the keys a Terraform plan declares instead of live keys: the JSON of
+    /// `terraform show -json PLANFILE` (or of `terraform show -json` on a state).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cloudformation", "key"])]
+    terraform_plan: Option<PathBuf>,
+    /// Check the keys CloudFormation templates declare instead of live keys: a template
+    /// (JSON or YAML) or a directory of them, such as CDK's cdk.out (repeatable).
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "key")]
+    cloudformation: Vec<PathBuf>,
+    /// A CloudFormation parameter's value, NAME=VALUE, over its default (repeatable).
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    parameters: Vec<String>,
+}
+
+impl DeclarationArgs {
+    fn is_set(&self) -> bool {
+        self.terraform_plan.is_some() || !self.cloudformation.is_empty()
+    }
+
+    /// The declared keys' report, judged under `policy`; nothing live is read.
+    fn check(&self, selection: &Selection, policy: Policy) -> Result<AccountReport, Failure> {
+        let live = [
+            ("--snapshot", selection.snapshot.is_some()),
+            ("--cloudsploit-collection", selection.cloudsploit_collection.is_some()),
+            ("--region", !selection.regions.is_empty()),
+            ("--all-regions", selection.all_regions),
+            ("--profile", selection.profile.is_some()),
+            ("--endpoint-url", selection.endpoint_url.is_some()),
+            ("--role-arn", selection.role_arn.is_some()),
+            ("--organization", selection.organization.organization),
+            ("--ou", selection.organization.ou.is_some()),
+            ("--accounts-file", selection.organization.accounts_file.is_some()),
+        ];
+        if let Some((flag, _)) = live.iter().find(|(_, given)| *given) {
+            return Err(format!(
+                "{flag} reads live keys; --terraform-plan and --cloudformation check the keys the code declares"
+            )
+            .into());
+        }
+        let mut options = crate::DeclarationOptions::default().with_policy(policy);
+        if let Some(epoch) = source_date_epoch() {
+            options = options.with_now(Timestamp::from_epoch_seconds(epoch));
+        }
+        for parameter in &self.parameters {
+            let Some((name, value)) = parameter.split_once('=') else {
+                return Err(format!("--parameter {parameter:?}: give NAME=VALUE").into());
+            };
+            options = options.with_parameter(name, value)?;
+        }
+        let report = match &self.terraform_plan {
+            Some(path) => crate::check_terraform_plan(&crate::DeclarationSource::path(path), &options)?,
+            None => {
+                let sources: Vec<_> = self.cloudformation.iter().map(crate::DeclarationSource::path).collect();
+                crate::check_cloudformation(&sources, &options)?
+            }
+        };
+        Ok(report)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -444,10 +512,35 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 .into());
             }
             check_writable(&args.output)?;
+            if args.declarations.is_set() {
+                let live_only = [
+                    ("--evidence", args.evidence.is_some()),
+                    ("--baseline", args.baseline.is_some()),
+                    ("--to-security-hub", args.to_security_hub),
+                ];
+                if let Some((flag, _)) = live_only.iter().find(|(_, given)| *given) {
+                    return Err(format!(
+                        "{flag} is for checks of live keys; --terraform-plan and --cloudformation check the keys the code declares"
+                    )
+                    .into());
+                }
+                let report = args.declarations.check(&args.selection, policy)?;
+                emit(
+                    &render(&report, args.format, render_options(&args.display, &args.output)),
+                    &args.output,
+                )?;
+                return Ok(report.exit_code());
+            }
+            if let Some(parameter) = args.declarations.parameters.first() {
+                return Err(format!(
+                    "--parameter {parameter:?} gives a CloudFormation parameter its value: it applies to --cloudformation"
+                )
+                .into());
+            }
             if let Some(path) = &args.evidence {
                 crate::check_evidence_paths(path, args.output.as_deref())?;
             }
-            let mut source = Source::open(&args.selection)?;
+            let mut source = Source::open_delivering(&args.selection, args.to_security_hub)?;
             source.fail_on = args.fail_on;
             if let Some(path) = &args.baseline {
                 source.baseline = Some(Baseline::load(path)?);
@@ -475,6 +568,9 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                 &args.output,
             )?;
             warn_unchecked_regions(&report);
+            if let Some(delivery) = &report.security_hub {
+                tell_security_hub(delivery);
+            }
             Ok(report.exit_code())
         }
         Command::Remediate(args) => {
@@ -658,6 +754,25 @@ fn check_writable(output: &Option<PathBuf>) -> Result<(), Failure> {
 }
 
 /// One stderr line per region that was not checked: the exit code says so too.
+/// What the delivery to Security Hub did, on stderr: one line, then one per failure.
+fn tell_security_hub(delivery: &crate::SecurityHubDelivery) {
+    eprintln!("Security Hub: {}", delivery.summary_line());
+    for failed in &delivery.failed {
+        let what = if failed.id.is_empty() {
+            "(the region)"
+        } else {
+            failed.id.as_str()
+        };
+        eprintln!(
+            "Security Hub: {} {} {what}: {}: {}",
+            failed.region,
+            failed.operation,
+            failed.code,
+            crate::scrub(&failed.message)
+        );
+    }
+}
+
 fn warn_unchecked_regions(report: &AccountReport) {
     for region in report.regions_not_checked() {
         warn_unchecked_region(region, None);
@@ -756,6 +871,11 @@ struct Source {
 
 impl Source {
     fn open(selection: &Selection) -> Result<Self, Failure> {
+        Self::open_delivering(selection, false)
+    }
+
+    /// [`Source::open`], delivering the findings to Security Hub when asked (`--to-security-hub`).
+    fn open_delivering(selection: &Selection, to_security_hub: bool) -> Result<Self, Failure> {
         let regions = if selection.all_regions {
             Regions::All
         } else if selection.regions.is_empty() {
@@ -791,6 +911,9 @@ impl Source {
             options = options.with_session_name(name);
         }
         options = options.with_organization(selection.organization.options());
+        if to_security_hub {
+            options = options.with_security_hub(crate::SecurityHubTarget::Aws);
+        }
         Ok(Source {
             connection: options.build()?,
             snapshot_path: selection.snapshot.clone(),

@@ -9,6 +9,7 @@
 pub mod client;
 pub mod config;
 pub mod events;
+pub mod security_hub;
 
 use std::fmt;
 

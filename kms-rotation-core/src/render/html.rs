@@ -257,9 +257,12 @@ fn finding_row(out: &mut String, f: &Finding, fix_all: &str, previous: Option<&F
     let _ = write!(
         out,
         "<td data-sort=\"{}\"><span class=\"id\">{}</span><span class=\"arn\">{}</span></td>",
-        text(&f.key_id),
-        text(&f.key_id),
-        text(&f.key_arn)
+        text(super::key_label(f)),
+        text(super::key_label(f)),
+        text(&match &f.code {
+            Some(_) => super::subject_and_place(f),
+            None => f.key_arn.clone(),
+        })
     );
     let alias_cell = if f.aliases.is_empty() {
         "-".to_owned()
@@ -285,6 +288,11 @@ fn finding_row(out: &mut String, f: &Finding, fix_all: &str, previous: Option<&F
         let _ = write!(out, "<p class=\"since\">{state} since the baseline{was}</p>");
     }
     match f.status {
+        Status::Fail if f.code.is_some() => {
+            if let Some(fix) = super::code_fix(f) {
+                let _ = write!(out, "<p class=\"fix\">Fix (in code):</p><code>{}</code>", text(&fix));
+            }
+        }
         Status::Fail => {
             if let Some(plan) = &f.remediation {
                 if let Some(blocked) = &plan.blocked_by {

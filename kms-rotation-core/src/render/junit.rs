@@ -109,15 +109,15 @@ fn gone_in<'a>(report: &'a AccountReport, region: &'a str) -> impl Iterator<Item
 
 fn testcase(out: &mut String, classname: &str, f: &Finding, fix_all: &str) {
     let name = match f.aliases.first() {
-        Some(alias) => format!("{alias} ({})", f.key_id),
-        None => f.key_id.clone(),
+        Some(alias) => format!("{alias} ({})", super::key_label(f)),
+        None => super::key_label(f).to_owned(),
     };
     let _ = write!(
         out,
         "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\"",
         xml(&name)
     );
-    let body = |detail: &str| format!("{}\n{}\n{detail}", f.key_arn, f.message);
+    let body = |detail: &str| format!("{}\n{}\n{detail}", super::subject_and_place(f), f.message);
     let since = f
         .baseline_state
         .map(|state| format!("\n      <system-out>{state} since the baseline</system-out>"))
@@ -129,7 +129,10 @@ fn testcase(out: &mut String, classname: &str, f: &Finding, fix_all: &str) {
         }
         Status::Pass => out.push('>'),
         Status::Fail => {
-            let fix = format!("fix: {} (or: {})", aws_cli_fix(f).unwrap_or_default(), fix_all);
+            let fix = match super::code_fix(f) {
+                Some(fix) => format!("fix: {fix}"),
+                None => format!("fix: {} (or: {})", aws_cli_fix(f).unwrap_or_default(), fix_all),
+            };
             let _ = write!(
                 out,
                 ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>",

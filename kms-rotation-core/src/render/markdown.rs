@@ -85,7 +85,17 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
     if fails.is_empty() && errors.is_empty() {
         out.push_str("Nothing needs work: every key that can rotate does, within the policy.\n\n");
     }
-    if !fails.is_empty() {
+    let in_code = fails.iter().all(|f| f.code.is_some());
+    if !fails.is_empty() && in_code {
+        let _ = writeln!(
+            out,
+            "### {} FAIL\n\nThese keys are declared in code: make each change below there, then check it again.\n",
+            fails.len()
+        );
+        out.push_str("| region | key | alias | reason | fix |\n|---|---|---|---|---|\n");
+        omitted += rows(&mut out, &fails, budget, fail_row);
+        out.push('\n');
+    } else if !fails.is_empty() {
         let _ = writeln!(
             out,
             "### {} FAIL\n\nFix them all: `{}` (a dry run; add `--apply` to change the keys), \
@@ -100,8 +110,13 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
     if !errors.is_empty() {
         let _ = writeln!(
             out,
-            "### {} ERROR\n\nThese keys could not be judged; grant the call named and check again.\n",
-            errors.len()
+            "### {} ERROR\n\nThese keys could not be judged; {}.\n",
+            errors.len(),
+            if errors.iter().all(|f| f.code.is_some()) {
+                "the code leaves open what the message names: give it a value, or check the keys once deployed"
+            } else {
+                "grant the call named and check again"
+            }
         );
         out.push_str("| region | key | alias | AWS error | message |\n|---|---|---|---|---|\n");
         omitted += rows(&mut out, &errors, budget, error_row);
@@ -189,7 +204,10 @@ fn alias(f: &Finding) -> String {
 }
 
 fn fail_row(f: &Finding) -> String {
-    let mut fix = format!("<code>{}</code>", md(&aws_cli_fix(f).unwrap_or_default()));
+    let mut fix = format!(
+        "<code>{}</code>",
+        md(&super::code_fix(f).or_else(|| aws_cli_fix(f)).unwrap_or_default())
+    );
     if let Some(plan) = &f.remediation {
         if plan.target_arn != f.key_arn {
             fix = format!("on its primary: {fix}");
@@ -201,7 +219,10 @@ fn fail_row(f: &Finding) -> String {
     format!(
         "| {} | <code>{}</code> | {} | {}{} | {fix} |\n",
         md(&f.region),
-        md(&f.key_id),
+        md(&match &f.code {
+            Some(_) => super::subject_and_place(f),
+            None => f.key_id.clone(),
+        }),
         alias(f),
         f.reason,
         notes(f)
@@ -227,7 +248,7 @@ fn error_row(f: &Finding) -> String {
     format!(
         "| {} | <code>{}</code> | {} | {code} | {message}{} |\n",
         md(&f.region),
-        md(&f.key_id),
+        md(super::key_label(f)),
         alias(f),
         notes(f)
     )
@@ -238,7 +259,7 @@ fn other_row(f: &Finding) -> String {
         "| {} | {} | <code>{}</code> | {} | {}{} |\n",
         f.status,
         md(&f.region),
-        md(&f.key_id),
+        md(super::key_label(f)),
         alias(f),
         f.reason,
         notes(f)

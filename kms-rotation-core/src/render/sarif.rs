@@ -5,7 +5,10 @@
 //! - **Results**: one per finding that needs work: `FAIL` at level `error`,
 //!   `ERROR` (we could not tell) at level `warning`. `PASS`, `NOT_APPLICABLE`
 //!   and `EXEMPT` findings are omitted: code scanning opens an alert for every
-//!   result it is sent, and closes an alert when its result stops coming.
+//!   result it is sent, and closes an alert when its result stops coming —
+//!   except a key whose imported material expires within the warning window
+//!   (`material_expiry_warning_days`), at level `note`: the key stops working
+//!   when its material expires, whatever its rotation verdict.
 //! - **Locations**: built in one place, [`result_location`]: a live key is its
 //!   ARN, as the artifact URI (code scanning needs a location on every result)
 //!   and as a logical location of kind `resource`.
@@ -49,10 +52,27 @@ struct ResultLocation {
     identity: String,
 }
 
-/// The one place a finding's location is built. A live key: its ARN as the
+/// The one place a finding's location is built. A declared key (Terraform,
+/// CloudFormation): its file, line and column, and its resource address as the
+/// logical location; fingerprinted by file and address, so that moving the
+/// resource within its file keeps its alert. A live key: its ARN as the
 /// artifact URI and as a logical location (`resource`), named by its first
 /// alias or its key id.
 fn result_location(f: &Finding) -> ResultLocation {
+    if let Some(code) = &f.code {
+        // A template handed in as an object has no file: its address stands in.
+        let uri = code.file.as_deref().unwrap_or(&code.address);
+        let mut physical = json!({"artifactLocation": {"uri": uri}});
+        if let Some(line) = code.line {
+            physical["region"] = json!({"startLine": line, "startColumn": code.column.unwrap_or(1)});
+        }
+        let location = json!({
+            "physicalLocation": physical,
+            "logicalLocations": [{"name": code.address, "fullyQualifiedName": code.address, "kind": "resource"}],
+        });
+        let identity = format!("code|{}|{}", code.file.as_deref().unwrap_or_default(), code.address);
+        return ResultLocation { location, identity };
+    }
     let name = f.aliases.first().unwrap_or(&f.key_id);
     let location = json!({
         "physicalLocation": {"artifactLocation": {"uri": f.key_arn}},
@@ -129,7 +149,9 @@ fn result(f: &Finding, baseline_state: Option<&str>) -> Value {
     if !f.aliases.is_empty() {
         properties.insert("aliases".into(), json!(f.aliases));
     }
-    if let Some(fix) = aws_cli_fix(f) {
+    // A declared key is fixed in its code (`enable_key_rotation = true`), a live one with the AWS CLI.
+    let code_fix = f.code.as_ref().and_then(|code| code.fix.clone());
+    if let Some(fix) = code_fix.or_else(|| aws_cli_fix(f)) {
         properties.insert("fix".into(), json!(fix));
     }
     if let Some(error) = &f.error {
@@ -138,7 +160,7 @@ fn result(f: &Finding, baseline_state: Option<&str>) -> Value {
     let mut result = json!({
         "ruleId": f.reason.as_str(),
         "kind": "fail",
-        "level": level(f.status),
+        "level": if needs_work(f.status) { level(f.status) } else { "note" },
         "message": {"text": f.message},
         "locations": [place.location],
         "partialFingerprints": {FINGERPRINT: fingerprint(&place.identity)},
@@ -165,6 +187,11 @@ fn needs_work(status: Status) -> bool {
     matches!(status, Status::Fail | Status::Error)
 }
 
+/// Whether the finding names key material that expires within the warning window.
+fn material_expiring(f: &Finding) -> bool {
+    f.key_material.as_ref().is_some_and(|m| m.expires_in_days.is_some())
+}
+
 /// The SARIF log of a check report.
 pub(super) fn check(report: ReportView<'_>) -> String {
     let baseline = report.baseline();
@@ -176,7 +203,7 @@ pub(super) fn check(report: ReportView<'_>) -> String {
         if let Some(old) = old.filter(|old| needs_work(old.status) && old.reason != f.reason) {
             results.push(absent(old));
         }
-        if !needs_work(f.status) {
+        if !needs_work(f.status) && !material_expiring(f) {
             continue;
         }
         let state = baseline.map(|_| match (f.baseline_state, old) {

@@ -4,8 +4,8 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    RenderOptions, ReportView, for_people, last_rotated, needs_work, region_state, remediate_command, rotation_words,
-    shows_history,
+    RenderOptions, ReportView, code_fix, for_people, last_rotated, needs_work, region_state, remediate_command,
+    rotation_words, shows_history, subject_and_place,
 };
 use crate::api::ErrorKind;
 use crate::baseline::BaselineComparison;
@@ -32,6 +32,22 @@ pub(super) fn check(report: ReportView<'_>, options: RenderOptions) -> String {
 /// the counts and a closing line naming the next command.
 fn account(report: &AccountReport, options: RenderOptions) -> String {
     let mut out = body(report, options);
+    // Declared keys are fixed in code: each failing one with its change, and
+    // what leaves each unresolved one open.
+    for f in report.findings_with(Status::Fail) {
+        if let Some(fix) = code_fix(f) {
+            out.push_str(&wrap(&format!("fix {}: {fix}", subject_and_place(f)), options.width()));
+        }
+    }
+    for f in report
+        .findings_with(Status::Error)
+        .filter(|f| f.reason == Reason::Unresolved)
+    {
+        if let Some(error) = &f.error {
+            let line = format!("unresolved {}: {}", subject_and_place(f), error.message);
+            out.push_str(&wrap(&line, options.width()));
+        }
+    }
     let problems = errors_of(&report.findings).chain(report.regions.iter().filter_map(|r| r.error.as_ref()));
     out.push_str(&wrap(
         &next_step(&report.summary, &report.findings, 0, report.source.as_ref(), problems),
@@ -256,7 +272,7 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
             let mut row = vec![
                 status,
                 Cell::new(&f.region),
-                Cell::new(shorten(&f.key_id, widths[0])),
+                Cell::new(shorten(super::key_label(f), widths[0])),
                 Cell::new(shorten_alias(&alias_cell(f), widths[1])),
                 Cell::new(fitted_reason(f, widths[2])),
             ];
@@ -409,7 +425,7 @@ fn fitted_widths(shown: &[&Finding], header: &[&str], width: usize) -> [usize; 3
             .min(cap)
     };
     let mut widths = [
-        widest(&|f| f.key_id.clone(), "KEY", KEY_WIDTH),
+        widest(&|f| super::key_label(f).to_owned(), "KEY", KEY_WIDTH),
         widest(&alias_cell, "ALIAS", TEXT_WIDTH),
         widest(&reason_cell, "REASON", TEXT_WIDTH),
     ];
@@ -470,6 +486,13 @@ fn next_step<'a>(
     let fails = summary.count(Status::Fail);
     let errors = summary.count(Status::Error);
     let unchecked = summary.regions_not_checked;
+    let in_code = |f: &&Finding| f.status == Status::Fail && f.code.is_some();
+    if fails > 0 && findings.iter().filter(in_code).count() as u64 == fails {
+        return format!(
+            "next: make the {} above in the code, then check it again",
+            count(fails, "change")
+        );
+    }
     if fails > 0 {
         let overdue = findings
             .iter()
@@ -535,6 +558,10 @@ fn advice<'a>(problems: impl Iterator<Item = &'a ErrorInfo>) -> String {
                 "collect the snapshot again (its records lack facts the check needs)"
             }
             ErrorKind::RegionNotEnabled => "check the credentials and the regions (the credentials were refused)",
+            ErrorKind::Unresolved => {
+                "give the values the code leaves open (--parameter for a CloudFormation parameter), or check the \
+                 keys once deployed"
+            }
             _ => "read the errors named above",
         };
         if !steps.contains(&step) {

@@ -51,6 +51,7 @@ from ._errors import (
 from ._native import (
     AccountEntry,
     AccountReport,
+    CodeLocation,
     ErrorInfo,
     Finding,
     KeyMaterialStatus,
@@ -191,6 +192,7 @@ def check_account(
     evidence: str | os.PathLike[str] | None = None,
     baseline: AccountReport | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     fail_on: Literal["any", "new"] | None = None,
+    to_security_hub: Any = None,
 ) -> AccountReport:
     """Checks every key in the requested regions and returns the ``AccountReport``.
 
@@ -249,6 +251,12 @@ def check_account(
             (``InvalidInputError``, naming what differs).
         fail_on: ``"any"`` (the default) or ``"new"``: ``exit_code()`` counts only
             findings new or regressed since ``baseline`` (which it needs).
+        to_security_hub: keep the findings current in AWS Security Hub: ``True``
+            (the built-in client, in each key's region, with the settings above), or a
+            boto3 ``securityhub`` client (for its region). One finding per key, updated
+            in place; a key that passes now is ``RESOLVED``; a key gone is ``ARCHIVED``;
+            ``ERROR`` findings are not sent. The outcome is ``report.security_hub``, and
+            findings Security Hub did not take make ``exit_code`` at least 3.
 
     Returns:
         The ``AccountReport``. AWS errors about keys or regions are in it, not raised.
@@ -688,6 +696,84 @@ async def verify_evidence_async(path: str | os.PathLike[str]) -> dict[str, Any]:
     return json.loads(await _native.verify_evidence_async(os.fspath(path)))
 
 
+def check_terraform_plan(
+    plan: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
+) -> AccountReport:
+    """Checks the keys a Terraform plan declares, before they exist, with the same
+    decision table, policy, report and exit code as ``check_account``.
+
+    Args:
+        plan: the JSON of ``terraform show -json PLANFILE`` (or of ``terraform show -json``
+            on a state): a path, or the document as a dict.
+        max_rotation_period_days: the longest acceptable rotation period (see ``check_account``).
+        evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
+        exemptions: key ids, key ARNs, ``alias/NAME`` (from ``aws_kms_alias``), ``tag:KEY=VALUE``.
+        rotation_history: refused: a declared key has no rotation history yet.
+        max_days_since_rotation: refused, as ``rotation_history``.
+        accept_on_demand_rotation: refused, as ``rotation_history``.
+
+    Returns:
+        The ``AccountReport``: one finding per declared key, each with its ``code``
+        (file, line, resource address, the fix as code). A value not known before
+        apply that the table needs is ``ERROR`` with reason ``unresolved``, naming it.
+
+    Raises:
+        InvalidInputError: not a plan (saying what it looks like), invalid JSON (line
+            and column), an unsupported ``format_version``; before anything is judged.
+        FileAccessError: the file cannot be read.
+    """
+    options = dict(locals())
+    return _native.check_terraform_plan(options.pop("plan"), options)
+
+
+def check_cloudformation(
+    templates: str
+    | os.PathLike[str]
+    | Mapping[str, Any]
+    | Sequence[str | os.PathLike[str] | Mapping[str, Any]],
+    *,
+    parameters: Mapping[str, str] | None = None,
+    max_rotation_period_days: int | None = None,
+    evaluate_disabled_keys: bool | None = None,
+    exemptions: Sequence[str] | None = None,
+    rotation_history: bool | None = None,
+    max_days_since_rotation: int | None = None,
+    accept_on_demand_rotation: bool | None = None,
+) -> AccountReport:
+    """Checks the keys CloudFormation templates declare, before they exist, with the
+    same decision table, policy, report and exit code as ``check_account``.
+
+    Args:
+        templates: a template (JSON or YAML, short-form tags included), a directory of
+            them (CDK's ``cdk.out``), a template as a dict (``Template.from_stack(stack).to_json()``),
+            or a list of these.
+        parameters: parameter values over their defaults, ``{"NAME": "VALUE"}``.
+        max_rotation_period_days: the longest acceptable rotation period (see ``check_account``).
+        evaluate_disabled_keys: check disabled keys (the default), or report them ``NOT_APPLICABLE``.
+        exemptions: key ids, key ARNs, ``alias/NAME`` (from ``AWS::KMS::Alias``), ``tag:KEY=VALUE``.
+        rotation_history: refused: a declared key has no rotation history yet.
+        max_days_since_rotation: refused, as ``rotation_history``.
+        accept_on_demand_rotation: refused, as ``rotation_history``.
+
+    Returns:
+        The ``AccountReport``, as ``check_terraform_plan``'s.
+
+    Raises:
+        InvalidInputError: not a template (saying what it looks like), invalid YAML or
+            JSON (line and column), a parameter no template declares; before anything is judged.
+        FileAccessError: a file cannot be read.
+    """
+    options = dict(locals())
+    return _native.check_cloudformation(options.pop("templates"), options)
+
+
 def boto3_client_factory(
     session: Any = None, **client_kwargs: Any
 ) -> Callable[[str, str, Mapping[str, str] | None], Any]:
@@ -766,6 +852,8 @@ remediate_keys_async = _async_twin(remediate_keys, _native.remediate_keys_async)
 collect_async = _async_twin(collect, _native.collect_async)
 check_organization_async = _async_twin(check_organization, _native.check_organization_async)
 remediate_organization_async = _async_twin(remediate_organization, _native.remediate_organization_async)
+check_terraform_plan_async = _async_twin(check_terraform_plan, _native.check_terraform_plan_async)
+check_cloudformation_async = _async_twin(check_cloudformation, _native.check_cloudformation_async)
 
 # Public classes show as `kms_rotation.X` (tracebacks, reprs, pickling), wherever defined.
 for _class in (
@@ -790,6 +878,7 @@ __all__ = [
     "AccountEntry",
     "AccountReport",
     "ApiError",
+    "CodeLocation",
     "ConfigurationError",
     "ErrorInfo",
     "FileAccessError",
@@ -818,10 +907,14 @@ __all__ = [
     "boto3_client_factory",
     "check_account",
     "check_account_async",
+    "check_cloudformation",
+    "check_cloudformation_async",
     "check_key",
     "check_key_async",
     "check_organization",
     "check_organization_async",
+    "check_terraform_plan",
+    "check_terraform_plan_async",
     "collect",
     "collect_async",
     "load_cloudsploit_collection",

@@ -46,6 +46,7 @@ class Reason(str, Enum):
     INCOMPLETE_METADATA = "incomplete_metadata"
     MISSING_EVIDENCE = "missing_evidence"
     ROTATION_PENDING = "rotation_pending"
+    UNRESOLVED = "unresolved"
 
     def __str__(self) -> str:
         return self.value

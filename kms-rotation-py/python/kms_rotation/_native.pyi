@@ -3,7 +3,7 @@ functions, with their signatures, are in ``kms_rotation/__init__.py``; each
 hands its keyword arguments here as one dict of the core's option names."""
 
 import os
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal, final
 
@@ -45,6 +45,16 @@ def remediate_keys_async(
 ) -> Awaitable[RemediationReport]: ...
 def verify_evidence(path: _Path) -> str: ...
 def verify_evidence_async(path: _Path) -> Awaitable[str]: ...
+def check_terraform_plan(plan: _Path | Mapping[str, Any], options: _Options) -> AccountReport: ...
+def check_terraform_plan_async(
+    plan: _Path | Mapping[str, Any], options: _Options
+) -> Awaitable[AccountReport]: ...
+def check_cloudformation(
+    templates: _Path | Mapping[str, Any] | Sequence[_Path | Mapping[str, Any]], options: _Options
+) -> AccountReport: ...
+def check_cloudformation_async(
+    templates: _Path | Mapping[str, Any] | Sequence[_Path | Mapping[str, Any]], options: _Options
+) -> Awaitable[AccountReport]: ...
 def load_cloudsploit_collection(path: _Path) -> Snapshot:
     """Reads a CloudSploit collection (the file ``cloudsploit --collection FILE``
     writes): its ``kms.listKeys``, ``kms.listAliases``, ``kms.describeKey`` and
@@ -438,6 +448,46 @@ class Finding(_Record):
         """How the finding compares with the baseline run: ``"new"``, ``"unchanged"``,
         ``"resolved"`` or ``"regressed"``; ``None`` without a baseline."""
 
+    @property
+    def code(self) -> CodeLocation | None:
+        """Where a declared key is written (Terraform, CloudFormation); ``None`` for a live key."""
+
+@final
+class CodeLocation(_Record):
+    """Where a declared key is written, and the change that makes it pass."""
+
+    @property
+    def file(self) -> str | None:
+        """The file as given; ``None`` for a document handed in as a dict."""
+
+    @property
+    def line(self) -> int | None:
+        """1-based line of the resource in the file."""
+
+    @property
+    def column(self) -> int | None:
+        """1-based column of the same."""
+
+    @property
+    def address(self) -> str:
+        """The Terraform resource address or the CloudFormation logical id."""
+
+    @property
+    def resource_type(self) -> str:
+        """``aws_kms_key``, ``AWS::KMS::Key``, ..."""
+
+    @property
+    def stack(self) -> str | None:
+        """The stack (CloudFormation), when known."""
+
+    @property
+    def fix(self) -> str | None:
+        """The change, as code, that makes a ``FAIL`` pass."""
+
+    @property
+    def fix_address(self) -> str | None:
+        """The resource the fix goes on, when not this one (a replica's primary)."""
+
 @final
 class Policy(_Record):
     """The rules the keys were held to."""
@@ -598,6 +648,13 @@ class AccountReport(_Record):
     def baseline(self) -> dict[str, Any] | None:
         """The comparison with the baseline run as a dict (``counts``, ``gone``,
         ``changed``, ``not_compared``, ``fail_on``, ``generated_at``); ``None`` without one."""
+
+    @property
+    def security_hub(self) -> dict[str, Any] | None:
+        """What the delivery to Security Hub did (``to_security_hub=``) as a dict:
+        ``imported``, ``created``, ``updated``, ``resolved``, ``archived``,
+        ``not_sent`` and ``failed`` (each with ``id``, ``region``, ``operation``,
+        ``code``, ``message``); ``None`` when not asked for."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -843,6 +900,7 @@ __all__ = [
     "VERSION",
     "AccountEntry",
     "AccountReport",
+    "CodeLocation",
     "ErrorInfo",
     "Finding",
     "KeyMaterialStatus",
@@ -862,10 +920,14 @@ __all__ = [
     "Summary",
     "check_account",
     "check_account_async",
+    "check_cloudformation",
+    "check_cloudformation_async",
     "check_key",
     "check_key_async",
     "check_organization",
     "check_organization_async",
+    "check_terraform_plan",
+    "check_terraform_plan_async",
     "collect",
     "collect_async",
     "config_rule_handler",

@@ -33,9 +33,18 @@ from typing import Any
 from . import _native
 from ._errors import ConfigurationError
 
-__all__ = ["EVENT_PATTERN", "RULE_PARAMETERS_ENV", "config_rule_handler", "event_handler"]
+__all__ = [
+    "EVENT_PATTERN",
+    "RULE_PARAMETERS_ENV",
+    "TO_SECURITY_HUB_ENV",
+    "config_rule_handler",
+    "event_handler",
+]
 
 RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
+#: ``"true"``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
+#: through the built-in client unless ``to_security_hub=`` is given.
+TO_SECURITY_HUB_ENV = "KMS_ROTATION_TO_SECURITY_HUB"
 """The environment variable with the EventBridge handler's rule parameters (JSON)."""
 
 EVENT_PATTERN: dict[str, Any] = _native.EVENT_PATTERN
@@ -95,6 +104,8 @@ def config_rule_handler(
     else:
         region = config_client.meta.region_name
     options.setdefault("regions", [region])
+    if os.environ.get(TO_SECURITY_HUB_ENV) == "true":
+        options.setdefault("to_security_hub", True)
     result: dict[str, Any] = _native.config_rule_handler(
         event,
         config_client,
@@ -125,6 +136,8 @@ def event_handler(
         session = _session(session)
         client_factory = lambda key_region: session.client("kms", region_name=key_region)  # noqa: E731
         options.setdefault("regions", [_home_region(session)])
+    if os.environ.get(TO_SECURITY_HUB_ENV) == "true":
+        options.setdefault("to_security_hub", True)
     result: dict[str, Any] = _native.event_handler(
         event,
         _function_arn(context),
