@@ -333,7 +333,11 @@ async fn check_targets(
         }
         if let Some(delivery) = report.security_hub {
             // check_keys delivered this key's finding (to_security_hub): one outcome for the invocation.
-            invocation.report.security_hub.get_or_insert_with(Default::default).absorb(delivery);
+            invocation
+                .report
+                .security_hub
+                .get_or_insert_with(Default::default)
+                .absorb(delivery);
         }
         invocation.report.source = report.source;
         invocation.report.generated_at = report.generated_at;
@@ -607,7 +611,9 @@ pub async fn config_rule_handler(
 /// named by a change or an event is archived so at the next scheduled run).
 /// The outcome is the invocation report's `security_hub`.
 async fn deliver_findings(connection: &Connection, invocation: &mut Invocation, check: &CheckOptions) -> Result<()> {
-    connection.deliver_to_security_hub(&mut invocation.report, check, true).await
+    connection
+        .deliver_to_security_hub(&mut invocation.report, check, true)
+        .await
 }
 
 /// The EventBridge handler: the key each event names (a CloudTrail record of

@@ -100,11 +100,11 @@ pub use model::{
     MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,
     Tag, Timestamp,
 };
+pub use model::{CodeLocation, KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use model::{
     ExpirationModel, ImportState, KeyLastUsage, KeyMaterial, KeyMaterialState, KeyMaterialStatus, KeyUsageOperation,
     LastUsage,
 };
-pub use model::{CodeLocation, KeyRotation, RotationCounts, RotationHistory, RotationType};
 pub use options::{Door, OPTIONS, OptionSpec, option_named, spell_options};
 pub use organization::{
     AccountDirectory, AccountRegion, AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, MemoryOrgTransport,

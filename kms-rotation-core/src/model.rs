@@ -1143,7 +1143,6 @@ impl LastUsage {
     }
 }
 
-
 impl Finding {
     /// What the finding is about, as renderings name it: the key ARN of a live
     /// key; for a declared key, its resource address or logical id (and its

@@ -287,7 +287,10 @@ impl AccountReport {
     pub fn exit_code(&self) -> u8 {
         if let Some(baseline) = self.baseline.as_ref().filter(|b| b.fail_on == FailOn::New) {
             let undelivered = self.security_hub.as_ref().is_some_and(|d| !d.is_complete());
-            return baseline.exit_code(&self.findings, self.regions_not_checked().next().is_some() || undelivered);
+            return baseline.exit_code(
+                &self.findings,
+                self.regions_not_checked().next().is_some() || undelivered,
+            );
         }
         if self.summary.count(Status::Fail) > 0 {
             2

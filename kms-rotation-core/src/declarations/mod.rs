@@ -532,6 +532,12 @@ fn metadata(key: &DeclaredKey, primary: Option<&DeclaredKey>) -> KeyMetadata {
         creation_date: None,
         description: None,
         spec_inferred: false,
+        // Key material exists only once the key does: a declaration has none to judge.
+        current_key_material_id: None,
+        expiration_model: None,
+        valid_to: None,
+        replica_regions: Vec::new(),
+        ignored: Vec::new(),
     }
 }
 
