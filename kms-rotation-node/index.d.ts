@@ -26,6 +26,7 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
+  | 'rotation_pending'
   | 'unresolved'
 
 /** The policy a report was made under. */
@@ -42,6 +43,10 @@ export interface Policy {
   max_days_since_rotation?: number
   /** Present (`true`) when an on-demand rotation within the window passes a key with rotation off. */
   accept_on_demand_rotation?: boolean
+  /** Imported material expiring within this many days is named in the finding (absent: the default, 30). */
+  material_expiry_warning_days?: number
+  /** Present (`true`) when `FAIL` and `ERROR` findings carry the key's last use. */
+  last_usage?: boolean
 }
 
 /** An AWS error as a report shows it. */
@@ -114,6 +119,42 @@ export interface RotationStatus {
   rotation_counts?: { automatic: number; on_demand: number; other?: number }
 }
 
+/** A key's material: which is current and since when, what is pending, when it expires. */
+export interface KeyMaterialStatus {
+  /** The current material's id. */
+  current_key_material_id?: string
+  /** When the current material became current (its rotation, or the key's creation; RFC 3339). */
+  current_since?: string
+  /** Whether the current material expires. */
+  expiration_model?: Open<'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE'>
+  /** When the current material expires (RFC 3339). */
+  valid_to?: string
+  /** Whole days left, when the material expires within the warning window. */
+  expires_in_days?: number
+  /** Material imported but not yet current. */
+  pending_key_material_id?: string
+  /** Its state. */
+  pending_state?: Open<'PENDING_ROTATION' | 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION'>
+  /** The Regions whose replica keys still lack the pending import. */
+  regions_missing_import?: string[]
+  /** Whether the pending material is imported into this key. */
+  pending_import_state?: Open<'IMPORTED' | 'PENDING_IMPORT'>
+}
+
+/** When a key was last used (`GetKeyLastUsage`), or why that is unknown. */
+export interface LastUsage {
+  /** When the key was last used (RFC 3339); `null` when not since tracking began, or unknown. */
+  last_used_at: string | null
+  /** The operation of that use, e.g. `Decrypt`. */
+  operation?: string
+  /** The CloudTrail event id of that use. */
+  cloudtrail_event_id?: string
+  /** When KMS began recording the key's use (RFC 3339). */
+  tracking_start_date?: string
+  /** Why the last use is unknown (`GetKeyLastUsage` failed); the verdict stands. */
+  error?: ErrorInfo
+}
+
 /** What {@link remediate} would do for a `FAIL` finding. */
 export interface RemediationPlan {
   /** The key to change: the key itself, or the primary of a replica. */
@@ -147,9 +188,37 @@ export interface FindingJson {
   remediation: RemediationPlan | null
   /** The API error behind an `ERROR`. */
   error: ErrorInfo | null
+  /** The key's imported material (current, pending, expiry); absent for other keys. */
+  key_material?: KeyMaterialStatus
+  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys. */
+  last_usage?: LastUsage
+  /** What the record held that the verdict did not need and was ignored. */
+  ignored?: string[]
+  /** How the finding compares with the baseline run; absent without a baseline. */
+  baseline_state?: BaselineState
   /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
   code?: CodeLocation
 }
+
+/** How a finding compares with the same key's finding in a baseline run. */
+export type BaselineState = 'new' | 'unchanged' | 'resolved' | 'regressed'
+
+/** How a report compares with its baseline run (`report.baseline`). */
+export interface BaselineComparison {
+  /** When the baseline run was made (RFC 3339). */
+  generated_at: string
+  /** Which failures decide the exit code. */
+  fail_on: 'any' | 'new'
+  /** Findings counted by state; `resolved` includes the gone findings. */
+  counts: { new: number; unchanged: number; resolved: number; regressed: number }
+  /** The baseline's findings whose keys this run did not list, each `resolved`. */
+  gone: FindingJson[]
+  /** Baseline findings in regions or accounts this run could not check. */
+  not_compared: number
+  /** The baseline's findings of keys this run judged otherwise: what they were. */
+  changed?: FindingJson[]
+}
+
 
 /** Where a declared key is written, and the change that makes it pass. */
 export interface CodeLocation {
@@ -239,6 +308,8 @@ export interface AccountReportJson {
   findings: FindingJson[]
   summary: Summary
   stats: Stats
+  /** The comparison with the baseline run (`baseline` option); absent without one. */
+  baseline?: BaselineComparison
   /** What the delivery to Security Hub did (`toSecurityHub`). */
   security_hub?: SecurityHubDelivery
 }
@@ -330,6 +401,8 @@ export interface OrganizationReportJson {
   summary: Summary
   account_summary: AccountCounts
   stats: Stats
+  /** The comparison with the baseline run (`baseline` option); absent without one. */
+  baseline?: BaselineComparison
 }
 
 /** What happened to one remediation target. */
@@ -490,13 +563,33 @@ export interface SdkClientClasses {
 export type SdkClientConfig = Record<string, unknown>
 
 /** The renderings of a report (`report.render(format)`, `render(report, format)`). */
-export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit'
+export type Format = 'table' | 'json' | 'csv' | 'ocsf' | 'asff' | 'cloudsploit' | 'html' | 'markdown' | 'junit' | 'sarif'
+
+/**
+ * What {@link verifyEvidence} found (the core's JSON, as Python's `verify_evidence` returns it).
+ */
+export interface EvidenceVerification {
+  /** Whether the re-check gave the report byte for byte (apart from the run-specific fields), with the files as the manifest recorded them and the same tool version. */
+  verified: boolean
+  /** The manifest read. */
+  manifest: string
+  /** The report compared. */
+  report: string
+  /** The evidence re-checked. */
+  evidence: string
+  /** The version of kms-rotation that wrote the evidence. */
+  tool_version: string
+  /** The report fields taken from the manifest rather than re-checked (`source` and `stats`: how and where the facts were read). */
+  run_specific_fields: string[]
+  /** What differs, one sentence each (a file changed after it was written, another tool version, a re-check that gives another report); empty when verified. */
+  differences: string[]
+}
 
 /** The options of {@link checkKey}. */
 export type CheckKeyOptions = ConnectionOptions & KeyLookupOptions & CheckOptions
 
 /** The options of {@link checkAccount}. */
-export type CheckAccountOptions = ConnectionOptions & CheckOptions & DeliveryOptions
+export type CheckAccountOptions = ConnectionOptions & CheckOptions & EvidenceOptions & BaselineOptions & DeliveryOptions
 
 /** The options of {@link collect}. */
 export type CollectOptions = ConnectionOptions & CheckOptions
@@ -505,7 +598,7 @@ export type CollectOptions = ConnectionOptions & CheckOptions
 export type RemediateOptions = ConnectionOptions & RemediationOptions
 
 /** The options of {@link checkOrganization}. */
-export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions
+export type CheckOrganizationOptions = ConnectionOptions & CheckOptions & OrganizationOptions & BaselineOptions
 
 /** The options of {@link remediateOrganization}. */
 export type RemediateOrganizationOptions = ConnectionOptions & RemediationOptions & OrganizationOptions
@@ -535,6 +628,36 @@ export interface KmsRotationError extends Error {
   line?: number
   /** `MALFORMED_SNAPSHOT`: 1-based column of the problem. */
   column?: number
+}
+
+/** What one invocation of a continuous-evaluation handler did (`configRuleHandler`, `eventHandler` in `kms-rotation/lambda`). */
+export interface InvocationSummary {
+  /** The event: `ConfigurationItemChangeNotification`, `ScheduledNotification`, `EnableKeyRotation`, `KMS CMK Rotation`, ... */
+  trigger: string
+  /** How many keys were checked. */
+  checked: number
+  /** Counts per status. */
+  summary: Record<string, number>
+  /** Each key checked, with a fresh read. */
+  findings: Array<{ key_arn: string; region: string; status: string; reason: string }>
+  /** The evaluations AWS Config accepted (the Config rule handler). */
+  evaluations: Array<{
+    ComplianceResourceType: string
+    ComplianceResourceId: string
+    ComplianceType: 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE'
+    Annotation: string
+    OrderingTimestamp: string
+  }>
+  /** Keys that no longer exist or left the rule's scope. */
+  gone: Array<{ account_id: string; region: string; key: string }>
+  /** What `auto_remediate` did or would do. */
+  remediation: { dry_run: boolean; actions: Array<{ target_arn: string; outcome: string }> } | null
+  /** Why nothing was checked (a failed call's event, a tag change without a tag exemption). */
+  skipped: string | null
+  /** What the delivery to Security Hub did (`KMS_ROTATION_TO_SECURITY_HUB=true` or `toSecurityHub`); `null` when not asked for. */
+  security_hub: SecurityHubDelivery | null
+  /** Always empty in a summary: a failure rejects instead. */
+  failures: Array<{ key: string; region: string; operation: string; code: string; message: string }>
 }
 
 /** The options of {@link checkTerraformPlan}: the policy, as {@link checkAccount} takes it. */
@@ -590,6 +713,8 @@ export declare class AccountReport {
   get summary(): Summary
   /** API calls, retries, duration. */
   get stats(): Stats
+  /** The comparison with the baseline run (`baseline` option); `null` without one. */
+  get baseline(): BaselineComparison | null
   /** What the delivery to Security Hub did (`toSecurityHub`); `null` when not asked for. */
   get security_hub(): SecurityHubDelivery | null
   /**
@@ -602,7 +727,7 @@ export declare class AccountReport {
   /**
    * The report rendered by the core: `'json'` (the canonical JSON text),
    * `'csv'`, `'ocsf'`, `'asff'`, `'cloudsploit'`, `'html'`, `'markdown'`,
-   * `'junit'` or `'table'` (the default).
+   * `'junit'`, `'sarif'` or `'table'` (the default).
    *
    * @throws `INVALID_INPUT` for an unknown format or unknown options.
    */
@@ -635,6 +760,14 @@ export declare class Finding {
   get remediation(): RemediationPlan | null
   /** The API error behind an `ERROR`. */
   get error(): ErrorInfo | null
+  /** The key's imported material (current, pending, expiry); `null` for other keys. */
+  get key_material(): KeyMaterialStatus | null
+  /** The key's last use: with `lastUsage: true`, for `FAIL` and `ERROR` keys; else `null`. */
+  get last_usage(): LastUsage | null
+  /** What the record held that the verdict did not need and was ignored. */
+  get ignored(): Array<string>
+  /** How the finding compares with the baseline run; `null` without a baseline. */
+  get baseline_state(): BaselineState | null
   /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); `null` for a live key. */
   get code(): CodeLocation | null
   /** The finding's canonical JSON as a plain object. */
@@ -672,6 +805,8 @@ export declare class OrganizationReport {
   get account_summary(): AccountCounts
   /** API calls, retries, duration, over every account. */
   get stats(): Stats
+  /** The comparison with the baseline run (`baseline` option); `null` without one. */
+  get baseline(): BaselineComparison | null
   /**
    * The CLI's exit code: 2 when a key fails; else 3 when a key is `ERROR`,
    * a region or an account was not checked; else 0.
@@ -785,6 +920,8 @@ export declare class SnapshotKmsClient {
   listKeyRotations(input: any): Promise<any>
   /** `RotateKeyOnDemand` (changes the snapshot in memory). */
   rotateKeyOnDemand(input: any): Promise<any>
+  /** `GetKeyLastUsage` (what the snapshot recorded). */
+  getKeyLastUsage(input: any): Promise<any>
 }
 
 /** One API attempt (see `onCall`). */
@@ -827,6 +964,23 @@ export interface AwsCredentials {
   secretAccessKey: string
   /** The session token of temporary credentials. */
   sessionToken?: string
+}
+
+/** What changed since an earlier run ({@link checkAccount}, {@link checkOrganization}). */
+export interface BaselineOptions {
+  /**
+   * An earlier run's report: the report, its `toJSON()` object, its JSON
+   * text, or the path of its JSON file. Each finding's `baseline_state` says
+   * `new`, `unchanged`, `resolved` or `regressed`; `report.baseline` holds
+   * the counts and the keys gone since. A report of another account, region
+   * set or policy is refused (`INVALID_INPUT`, naming what differs).
+   */
+  baseline?: AccountReport | OrganizationReport | AccountReportJson | OrganizationReportJson | string
+  /**
+   * `'any'` (the default) or `'new'`: `exitCode()` counts only findings new
+   * or regressed since `baseline` (which it needs).
+   */
+  failOn?: 'any' | 'new'
 }
 
 /**
@@ -890,6 +1044,18 @@ export interface CheckOptions {
    * within the window; reads the rotation history.
    */
   acceptOnDemandRotation?: boolean
+  /**
+   * Name imported key material expiring within this many days (0 to 3650,
+   * default 30) in the finding (`key_material.expires_in_days`) and every
+   * format; the verdict does not change.
+   */
+  materialExpiryWarningDays?: number
+  /**
+   * Read each `FAIL` and `ERROR` key's last use (`GetKeyLastUsage`, a call per
+   * such key; never without this option): findings gain `last_usage`, and
+   * failures are listed most recently used first.
+   */
+  lastUsage?: boolean
   /**
    * Caps every KMS operation at this many requests per second per region
    * (default: half of each KMS quota).
@@ -1018,6 +1184,56 @@ export interface DeliveryOptions {
    * findings Security Hub did not take make `exitCode()` at least 3.
    */
   toSecurityHub?: boolean | SecurityHubClientLike
+}
+
+/** The EventBridge event pattern that delivers exactly the events the handler follows. */
+export declare function eventPattern(): object
+
+/** Evidence that re-checks itself ({@link checkAccount}; {@link verifyEvidence} re-checks it). */
+export interface EvidenceOptions {
+  /**
+   * Also write the facts the verdicts were made on to this file (a snapshot
+   * file: `loadSnapshot` reads it back), the report beside it as
+   * `NAME.report.json` and a manifest `NAME.manifest.json` (SHA-256 of report
+   * and evidence, tool version, policy) that {@link verifyEvidence} re-checks
+   * offline. The account is then read as {@link collect} reads it.
+   */
+  evidence?: string
+}
+
+/**
+ * The AWS Config custom rule's handler over your clients (`lambda.js`'s
+ * `configRuleHandler` calls it): the invocation's summary.
+ *
+ * @throws (rejects) `INVALID_INPUT` naming a bad event field or rule
+ * parameter, before any call; `API_ERROR` with the AWS code when a key
+ * could not be judged or an evaluation not written (after the others).
+ */
+export declare function handleConfigRule(event: object, configClient: object, invocation: HandlerInvocation, options?: RemediateKeysOptions): Promise<InvocationSummary>
+
+/**
+ * The EventBridge rule's handler over your clients (`lambda.js`'s
+ * `eventHandler` calls it): the invocation's summary.
+ *
+ * @throws (rejects) `INVALID_INPUT` naming an event it cannot place, a key
+ * of another account or a bad rule parameter, before any call; `API_ERROR`
+ * with the AWS code when a key could not be judged.
+ */
+export declare function handleEvent(event: object, invocation: HandlerInvocation, options?: RemediateKeysOptions): Promise<InvocationSummary>
+
+/**
+ * Where and how long a Lambda invocation runs (from its context), and the
+ * EventBridge handler's rule parameters.
+ */
+export interface HandlerInvocation {
+  /** The region the function runs in (Config is called there). */
+  region?: string
+  /** The function's ARN (`context.invokedFunctionArn`): its account is the one the handler reads. */
+  functionArn?: string
+  /** The time the function has left (`context.getRemainingTimeInMillis()`): it bounds retries. */
+  timeLeftMs?: number
+  /** The EventBridge handler's rule parameters (the Config rule's names), as JSON text. */
+  ruleParameters?: string
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */
@@ -1251,6 +1467,17 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
+
+/**
+ * Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or
+ * `kms-rotation check --evidence` wrote — `path` is the evidence file or its
+ * `NAME.manifest.json` — and compares the report it gives with the report
+ * file byte for byte, apart from the run-specific fields the manifest names.
+ *
+ * @throws (rejects) `IO` when the manifest, the evidence or the report cannot
+ * be read; `INVALID_INPUT` when the file is neither evidence nor its manifest.
+ */
+export declare function verifyEvidence(path: string): Promise<EvidenceVerification>
 
 /** The version of this package, of the core under it and of its command line. */
 export declare function version(): string
