@@ -144,6 +144,13 @@ impl DeclarationOptions {
                  max_days_since_rotation and accept_on_demand_rotation apply to live keys",
             ));
         }
+        if self.policy.reads_last_usage() {
+            return Err(Error::invalid(
+                "last_usage",
+                "true",
+                "a declared key has not been used before it exists: last_usage applies to live keys",
+            ));
+        }
         if terraform && let Some((name, value)) = self.parameters.first() {
             return Err(Error::invalid(
                 "parameters",

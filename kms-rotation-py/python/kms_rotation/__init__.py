@@ -705,6 +705,8 @@ def check_terraform_plan(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
 ) -> AccountReport:
     """Checks the keys a Terraform plan declares, before they exist, with the same
     decision table, policy, report and exit code as ``check_account``.
@@ -718,6 +720,9 @@ def check_terraform_plan(
         rotation_history: refused: a declared key has no rotation history yet.
         max_days_since_rotation: refused, as ``rotation_history``.
         accept_on_demand_rotation: refused, as ``rotation_history``.
+        material_expiry_warning_days: accepted for a policy shared with ``check_account``; a
+            declared key has no key material yet, so nothing is named.
+        last_usage: refused: a declared key has not been used before it exists.
 
     Returns:
         The ``AccountReport``: one finding per declared key, each with its ``code``
@@ -746,6 +751,8 @@ def check_cloudformation(
     rotation_history: bool | None = None,
     max_days_since_rotation: int | None = None,
     accept_on_demand_rotation: bool | None = None,
+    material_expiry_warning_days: int | None = None,
+    last_usage: bool | None = None,
 ) -> AccountReport:
     """Checks the keys CloudFormation templates declare, before they exist, with the
     same decision table, policy, report and exit code as ``check_account``.
@@ -761,6 +768,9 @@ def check_cloudformation(
         rotation_history: refused: a declared key has no rotation history yet.
         max_days_since_rotation: refused, as ``rotation_history``.
         accept_on_demand_rotation: refused, as ``rotation_history``.
+        material_expiry_warning_days: accepted for a policy shared with ``check_account``; a
+            declared key has no key material yet, so nothing is named.
+        last_usage: refused: a declared key has not been used before it exists.
 
     Returns:
         The ``AccountReport``, as ``check_terraform_plan``'s.
