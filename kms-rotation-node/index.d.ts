@@ -674,6 +674,10 @@ export interface DeclarationPolicyOptions {
   maxDaysSinceRotation?: number
   /** Refused, as `rotationHistory`. */
   acceptOnDemandRotation?: boolean
+  /** Accepted for a policy shared with {@link checkAccount}: a declared key has no key material yet. */
+  materialExpiryWarningDays?: number
+  /** Refused: a declared key has not been used before it exists. */
+  lastUsage?: boolean
 }
 
 /** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
