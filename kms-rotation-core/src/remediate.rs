@@ -655,6 +655,38 @@ fn skipped(mut action: RemediationAction, message: String) -> RemediationAction 
 /// A key whose imported material waits to be made current: an on-demand
 /// rotation completes it, with the same rules as an overdue key's (asked for,
 /// after a fresh read, within the key's quota, read back).
+/// The change both on-demand remediations make (completing a pending rotation,
+/// rotating an overdue key): a dry run says what it would do; else
+/// `RotateKeyOnDemand`, a refusal skipping and any other error failing the
+/// action. `Ok` is the action marked `Changed`, to read back; `Err` the action
+/// finished.
+async fn rotate_on_demand(
+    caller: &Caller<'_>,
+    mut action: RemediationAction,
+    arn: &str,
+    dry_run: bool,
+    change: &str,
+) -> Result<RemediationAction, RemediationAction> {
+    if dry_run {
+        action.outcome = Outcome::WouldChange;
+        action.message = format!("Would {change}.");
+        return Err(action);
+    }
+    if let Err(error) = caller
+        .call(Operation::RotateKeyOnDemand, || caller.client.rotate_key_on_demand(arn))
+        .await
+    {
+        let outcome = if rules::is_refusal(error.kind) {
+            Outcome::Skipped
+        } else {
+            Outcome::Failed
+        };
+        return Err(failed(action, outcome, Operation::RotateKeyOnDemand, error));
+    }
+    action.outcome = Outcome::Changed;
+    Ok(action)
+}
+
 async fn complete_pending_rotation(
     caller: &Caller<'_>,
     mut action: RemediationAction,
@@ -663,7 +695,6 @@ async fn complete_pending_rotation(
     now: Timestamp,
 ) -> RemediationAction {
     let arn = action.target_arn.clone();
-    let client = caller.client;
     let command = format!("aws kms rotate-key-on-demand --key-id {arn} --region {}", action.region);
     match metadata.state {
         crate::model::KeyState::Disabled
@@ -724,23 +755,10 @@ async fn complete_pending_rotation(
         );
     }
     let change = format!("rotate the key on demand to its pending imported material {id}");
-    if options.dry_run {
-        action.outcome = Outcome::WouldChange;
-        action.message = format!("Would {change}.");
-        return action;
-    }
-    if let Err(error) = caller
-        .call(Operation::RotateKeyOnDemand, || client.rotate_key_on_demand(&arn))
-        .await
-    {
-        let outcome = if rules::is_refusal(error.kind) {
-            Outcome::Skipped
-        } else {
-            Outcome::Failed
-        };
-        return failed(action, outcome, Operation::RotateKeyOnDemand, error);
-    }
-    action.outcome = Outcome::Changed;
+    action = match rotate_on_demand(caller, action, &arn, options.dry_run, &change).await {
+        Ok(action) => action,
+        Err(finished) => return finished,
+    };
     for attempt in 0..options.verify_attempts {
         if attempt > 0 {
             tokio::time::sleep(options.verify_delay).await;
@@ -847,23 +865,10 @@ async fn rotate_overdue(
         "rotate the key on demand (on-demand rotation {} of the {ON_DEMAND_ROTATION_LIMIT} KMS allows)",
         used + 1
     );
-    if options.dry_run {
-        action.outcome = Outcome::WouldChange;
-        action.message = format!("Would {change}.");
-        return action;
-    }
-    if let Err(error) = caller
-        .call(Operation::RotateKeyOnDemand, || client.rotate_key_on_demand(&arn))
-        .await
-    {
-        let outcome = if rules::is_refusal(error.kind) {
-            Outcome::Skipped
-        } else {
-            Outcome::Failed
-        };
-        return failed(action, outcome, Operation::RotateKeyOnDemand, error);
-    }
-    action.outcome = Outcome::Changed;
+    action = match rotate_on_demand(caller, action, &arn, options.dry_run, &change).await {
+        Ok(action) => action,
+        Err(finished) => return finished,
+    };
     for attempt in 0..options.verify_attempts {
         if attempt > 0 {
             tokio::time::sleep(options.verify_delay).await;
