@@ -1,21 +1,24 @@
-//! The AWS Config client over the AWS SDK (feature `config`): `PutEvaluations`
-//! and `GetResourceConfigHistory` for the Config rule handler, one request per
-//! call with the SDK's retries off — the engine paces and retries them, and
-//! sends again the evaluations Config answers as failed.
+//! The AWS Config client for the built-in AWS client: `PutEvaluations` and
+//! `GetResourceConfigHistory` for the Config rule handler, sent to Config's
+//! `awsJson1_1` API signed with SigV4 with the session's credentials (see
+//! `signed.rs` for why not `aws-sdk-config`). The requests and the reading of
+//! the answers are [`JsonConfigClient`]'s, as over a binding's boto3 or SDK v3
+//! client. One request per call: the engine paces and retries them, and sends
+//! again the evaluations Config answers as failed.
 
 use async_trait::async_trait;
-use aws_sdk_config::primitives::DateTime;
-use aws_sdk_config::types::{ComplianceType as SdkComplianceType, ResourceType};
+use serde_json::Value;
 
-use super::error::api_error;
 use super::session::AwsSession;
-use crate::api::ApiError;
-use crate::continuous::client::{ConfigClient, ConfigurationItem};
-use crate::continuous::config::{ComplianceType, Evaluation, RESOURCE_TYPE};
+use super::signed::{Call, SignedJson};
+use crate::api::{ApiError, Operation};
+use crate::client::json::{JsonTransport, TransportError};
+use crate::continuous::client::{ConfigClient, ConfigurationItem, JsonConfigClient};
+use crate::continuous::config::Evaluation;
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
 
-/// The [`ConfigClient`] over the AWS SDK for Rust, with the session's
+/// The [`ConfigClient`] of the built-in AWS client, with the session's
 /// credentials, endpoint and timeouts, for one region.
 ///
 /// ```no_run
@@ -26,53 +29,91 @@ use crate::model::Timestamp;
 /// # Ok::<(), kms_rotation_core::Error>(())
 /// # }).unwrap();
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AwsConfigClient {
-    client: aws_sdk_config::Client,
-    region: String,
+    client: JsonConfigClient<ConfigService>,
 }
 
 impl AwsConfigClient {
     /// A Config client of `session` in `region`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a region not shaped like `us-east-1`.
+    /// [`Error::InvalidInput`] for a region not shaped like `us-east-1`;
+    /// [`Error::Configuration`] when TLS cannot be set up (no root certificates).
     pub fn new(session: &AwsSession, region: &str) -> Result<Self> {
         crate::arn::check_region_shape(region)
             .map_err(|_| Error::invalid("region", region, "not a region name like us-east-1"))?;
+        let service = ConfigService {
+            signed: SignedJson::new(session, "config", region)?,
+        };
         Ok(Self {
-            client: aws_sdk_config::Client::from_conf(session.config_service_config(region)),
-            region: region.to_owned(),
+            client: JsonConfigClient::new(service, region)?,
         })
-    }
-
-    /// The same, calling Config through `client` (e.g. an `aws-smithy-mocks` client).
-    pub fn with_client(mut self, client: aws_sdk_config::Client) -> Self {
-        self.client = client;
-        self
     }
 }
 
-fn sdk_evaluation(evaluation: &Evaluation) -> std::result::Result<aws_sdk_config::types::Evaluation, ApiError> {
-    let compliance = match evaluation.compliance_type {
-        ComplianceType::Compliant => SdkComplianceType::Compliant,
-        ComplianceType::NonCompliant => SdkComplianceType::NonCompliant,
-        ComplianceType::NotApplicable => SdkComplianceType::NotApplicable,
-    };
-    aws_sdk_config::types::Evaluation::builder()
-        .compliance_resource_type(evaluation.compliance_resource_type)
-        .compliance_resource_id(&evaluation.compliance_resource_id)
-        .compliance_type(compliance)
-        .annotation(&evaluation.annotation)
-        .ordering_timestamp(DateTime::from_secs(evaluation.ordering_timestamp.epoch_seconds()))
-        .build()
-        .map_err(|e| ApiError::with_kind("InvalidRequest", e.to_string(), crate::api::ErrorKind::Other))
+/// Config's wire protocol under [`JsonConfigClient`]'s requests.
+#[derive(Debug)]
+struct ConfigService {
+    signed: SignedJson,
+}
+
+/// `awsJson1_1` sends timestamps as epoch seconds; the requests (as boto3
+/// takes them) carry RFC 3339 text.
+fn wire_request(operation: Operation, mut request: Value) -> std::result::Result<Value, TransportError> {
+    if operation == Operation::PutEvaluations
+        && let Some(Value::Array(evaluations)) = request.get_mut("Evaluations")
+    {
+        for evaluation in evaluations {
+            let Some(at) = evaluation.get_mut("OrderingTimestamp") else {
+                continue;
+            };
+            if let Value::String(text) = at {
+                let seconds = Timestamp::parse_rfc3339(text)
+                    .map_err(|why| {
+                        TransportError::local(["ParamValidationError"], format!("OrderingTimestamp {text:?}: {why}"))
+                    })?
+                    .epoch_seconds();
+                *at = Value::from(seconds);
+            }
+        }
+    }
+    Ok(request)
+}
+
+#[async_trait]
+impl JsonTransport for ConfigService {
+    async fn invoke(&self, operation: Operation, request: Value) -> std::result::Result<Value, TransportError> {
+        let target = match operation {
+            Operation::PutEvaluations => "StarlingDoveService.PutEvaluations",
+            Operation::GetResourceConfigHistory => "StarlingDoveService.GetResourceConfigHistory",
+            other => {
+                return Err(TransportError::local(
+                    ["UnsupportedOperation"],
+                    format!("AWS Config has no {other} here"),
+                ));
+            }
+        };
+        let headers = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)];
+        let request = wire_request(operation, request)?;
+        let call = Call {
+            op: operation,
+            method: "POST",
+            path: "/",
+            headers: &headers,
+        };
+        self.signed.call(&call, &request).await
+    }
+
+    fn has_operation(&self, operation: Operation) -> bool {
+        Operation::CONFIG.contains(&operation)
+    }
 }
 
 #[async_trait]
 impl ConfigClient for AwsConfigClient {
     fn region(&self) -> &str {
-        &self.region
+        self.client.region()
     }
 
     async fn put_evaluations(
@@ -80,54 +121,30 @@ impl ConfigClient for AwsConfigClient {
         evaluations: &[Evaluation],
         result_token: &str,
     ) -> std::result::Result<Vec<String>, ApiError> {
-        let sdk: Vec<_> = evaluations
-            .iter()
-            .map(sdk_evaluation)
-            .collect::<std::result::Result<_, _>>()?;
-        let answer = self
-            .client
-            .put_evaluations()
-            .set_evaluations(Some(sdk))
-            .result_token(result_token)
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(answer
-            .failed_evaluations()
-            .iter()
-            .map(|failed| failed.compliance_resource_id().to_owned())
-            .collect())
+        self.client.put_evaluations(evaluations, result_token).await
     }
 
     async fn latest_configuration_item(
         &self,
         resource_id: &str,
     ) -> std::result::Result<Option<ConfigurationItem>, ApiError> {
-        let answer = self
-            .client
-            .get_resource_config_history()
-            .resource_type(ResourceType::from(RESOURCE_TYPE))
-            .resource_id(resource_id)
-            .limit(1)
-            .send()
-            .await
-            .map_err(api_error)?;
-        let Some(item) = answer.configuration_items().first() else {
-            return Ok(None);
-        };
-        let missing =
-            |field: &str| ApiError::invalid_response(format!("GetResourceConfigHistory gave an item without {field}"));
-        let captured = item
-            .configuration_item_capture_time()
-            .ok_or_else(|| missing("configurationItemCaptureTime"))?;
-        let captured_at = Timestamp::from_epoch_seconds(captured.secs());
-        Ok(Some(ConfigurationItem {
-            account_id: item.account_id().ok_or_else(|| missing("accountId"))?.to_owned(),
-            region: item.aws_region().ok_or_else(|| missing("awsRegion"))?.to_owned(),
-            resource_id: item.resource_id().ok_or_else(|| missing("resourceId"))?.to_owned(),
-            arn: item.arn().map(str::to_owned),
-            status: item.configuration_item_status().map(|s| s.as_str().to_owned()),
-            captured_at,
-        }))
+        self.client.latest_configuration_item(resource_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ordering_timestamps_go_as_epoch_seconds() {
+        let request = json!({"Evaluations": [{"ComplianceResourceId": "k", "OrderingTimestamp": "2026-12-07T01:00:00Z"}], "ResultToken": "t"});
+        let wire = wire_request(Operation::PutEvaluations, request).unwrap();
+        assert_eq!(wire["Evaluations"][0]["OrderingTimestamp"], json!(1_796_605_200));
+        assert_eq!(wire["ResultToken"], "t");
+        let bad = json!({"Evaluations": [{"OrderingTimestamp": "yesterday"}]});
+        let error = wire_request(Operation::PutEvaluations, bad).unwrap_err();
+        assert!(error.message.contains("yesterday"), "{}", error.message);
     }
 }

@@ -12,7 +12,7 @@
 //!   ([`AwsSession::enabled_regions`]), read the caller's identity and make clients.
 //! * [`AwsOrgClient`] is the [`OrgClient`](crate::OrgClient) over STS,
 //!   Organizations and Account, for [`crate::check_organization`].
-//! * `AwsConfigClient` (feature `config`) is the
+//! * [`AwsConfigClient`] is the
 //!   [`ConfigClient`](crate::continuous::client::ConfigClient) over AWS Config,
 //!   for the Config rule handler ([`crate::handlers`]).
 //! * [`AwsSecurityHub`] is one Region's Security Hub (`to_security_hub`).
@@ -35,16 +35,15 @@
 //! ```
 
 mod client;
-#[cfg(feature = "config")]
 mod config;
 mod error;
 mod options;
 mod organizations;
 mod security_hub;
 mod session;
+mod signed;
 
 pub use client::AwsClient;
-#[cfg(feature = "config")]
 pub use config::AwsConfigClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
 pub use organizations::AwsOrgClient;

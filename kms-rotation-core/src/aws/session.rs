@@ -336,14 +336,9 @@ impl AwsSession {
             .build()
     }
 
-    /// The AWS Config configuration for `region`, without the SDK's retries.
-    #[cfg(feature = "config")]
-    pub(crate) fn config_service_config(&self, region: &str) -> aws_sdk_config::Config {
-        aws_sdk_config::config::Builder::from(&self.config)
-            .region(aws_config::Region::new(region.to_owned()))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(self.timeouts.clone())
-            .build()
+    /// The connect and attempt timeouts every client of the session has.
+    pub(crate) fn timeouts(&self) -> &TimeoutConfig {
+        &self.timeouts
     }
 
     /// The Account configuration, without the SDK's retries.

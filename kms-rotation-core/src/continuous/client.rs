@@ -3,8 +3,8 @@
 //! retry of `FailedEvaluations` are the engine's), [`JsonConfigClient`] over
 //! a binding's [`JsonTransport`] (a boto3 `config` client, an AWS SDK v3
 //! `ConfigService` client), and [`MemoryConfig`], which records what it is
-//! sent (tests, examples, benches). The AWS SDK's is
-//! `crate::aws::AwsConfigClient` (feature `config`).
+//! sent (tests, examples, benches). The built-in AWS client's
+//! is `crate::aws::AwsConfigClient`.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
