@@ -2,7 +2,7 @@
 # Runs moto's server as a local KMS emulator for the integration tests.
 #
 #   eval "$(scripts/moto.sh start)"   # installs moto if needed, starts it, exports KMS_ROTATION_MOTO_ENDPOINT
-#   cargo test -p kms-rotation-core --test aws_moto
+#   cargo test -p kms-rotation-core --features test-util,cli --test integration aws_moto::
 #   scripts/moto.sh stop              # stops the server started by `start` (safe to call twice)
 #
 # Other commands: `install` (only create the venv), `status` (print the endpoint

@@ -1249,7 +1249,12 @@ fn run_child(scenario: &str, env: &[(&str, String)]) -> String {
     std::fs::create_dir_all(&home).unwrap();
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
     command
-        .args(["child_scenario", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "aws_mocks::child_scenario",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env_clear()
         .env(CHILD, scenario)
         .env("HOME", &home)

@@ -16,15 +16,13 @@
 //! What moto cannot model (rotation periods, pages, AWS's refusals, AWS managed
 //! keys) is covered by `aws_mocks.rs`; moto is not patched to agree with our rules.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{endpoint, fresh_account_id};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeySpec as SdkKeySpec, KeyUsageType, OriginType, Tag as SdkTag};
-use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
 use kms_rotation_core::{
     CheckOptions, Clients, ErrorKind, KeyMetadata, KmsClient, MultiRegionInfo, MultiRegionRole, Outcome, Policy,

@@ -1,8 +1,6 @@
 //! Bad input fails with an error naming the value, before any API call.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kms_rotation_core::{CheckOptions, Error, Policy, RemediateOptions, Snapshot, check_account, check_key, remediate};
 
 fn assert_invalid(err: Error, value: &str) {

@@ -1,11 +1,9 @@
 //! `check_account` over snapshots: every verdict, the exact calls, regions, pagination.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use kms_rotation_core::{
     ApiError, CheckOptions, MultiRegionRole, Operation, Policy, ProgressEvent, Reason, RegionState, Snapshot,
     SnapshotKey, Status, check_account,

@@ -8,11 +8,9 @@
 //! keys (see TOOLCHAIN.md); the cases that need them are reported not
 //! applicable for it, by name, and run against the other clients.
 
-mod common;
-
+use crate::common::{endpoint, fresh_account_id};
 use async_trait::async_trait;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, OriginType, Tag};
-use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::conformance::{
     self, Backend, CASES, Capabilities, CaseOutcome, SnapshotBackend, TransportBackend,

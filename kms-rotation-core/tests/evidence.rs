@@ -4,12 +4,11 @@
 //! and names what differs when a file was changed, the tool version differs or
 //! the policy was rewritten — from a snapshot, and from a live account on moto.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{endpoint, fresh_account_id};
+use crate::common;
+use crate::common::{endpoint, fresh_account_id};
 use kms_rotation_core::{
     AccountReport, CheckOptions, ConnectionOptions, MANIFEST_KIND, RUN_SPECIFIC_FIELDS, Snapshot, Status,
     evidence_manifest_path, evidence_report_path, verify_evidence,

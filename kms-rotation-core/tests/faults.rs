@@ -9,13 +9,11 @@
 //! `KMS_ROTATION_MOTO_ENDPOINT` (`eval "$(scripts/moto.sh start)"`) and python3;
 //! without the endpoint the tests skip, except under CI, where they fail.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::proxy::Proxy;
+use crate::common::{endpoint, fresh_account_id};
 use aws_sdk_kms::Client;
-use common::proxy::Proxy;
-use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountReport, CheckOptions, ConnectionOptions, Format, Outcome, Reason, RegionState, Regions, RemediateOptions,

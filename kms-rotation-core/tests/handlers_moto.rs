@@ -8,15 +8,14 @@
 //! Needs `KMS_ROTATION_MOTO_ENDPOINT` (`eval "$(scripts/moto.sh start)"`) and
 //! python3; without the endpoint the test skips, except under CI, where it fails.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::common;
+use crate::common::proxy::Proxy;
+use crate::common::{endpoint, fresh_account_id};
 use aws_sdk_kms::types::{OriginType, Tag};
-use common::proxy::Proxy;
-use common::{endpoint, fresh_account_id};
 use futures::StreamExt;
 use kms_rotation_core::aws::{AwsConfigClient, AwsOptions, AwsSession};
 use kms_rotation_core::handlers::{HandlerOptions, Invocation, config_rule_handler, event_handler};

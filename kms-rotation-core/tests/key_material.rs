@@ -8,8 +8,8 @@
 //!
 //! The snapshot is `examples/data/key-material.json`, checked at 2026-12-06.
 
-mod common;
-
+use crate::common;
+use crate::common::{calls_for, endpoint, fresh_account_id, proxy::Proxy};
 use aws_sdk_kms::operation::get_key_last_usage::GetKeyLastUsageOutput;
 use aws_sdk_kms::operation::list_key_rotations::ListKeyRotationsOutput;
 use aws_sdk_kms::types::{
@@ -18,7 +18,6 @@ use aws_sdk_kms::types::{
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
-use common::{calls_for, endpoint, fresh_account_id, proxy::Proxy};
 use kms_rotation_core::aws::{AwsClient, AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountReport, CheckOptions, Finding, KeyMaterialState, KmsClient, Operation, Outcome, Policy, Reason,

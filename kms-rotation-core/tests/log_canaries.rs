@@ -12,16 +12,14 @@
 //! python3 (the fault proxy); without the endpoint the test skips, except under
 //! CI, where it fails.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::moto::{management_account, session_in};
-use common::proxy::Proxy;
-use common::{endpoint, fresh_account_id};
+use crate::common::moto::{management_account, session_in};
+use crate::common::proxy::Proxy;
+use crate::common::{endpoint, fresh_account_id};
 use serde_json::json;
 
 const R1: &str = "us-east-1";

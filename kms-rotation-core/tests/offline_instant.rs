@@ -5,9 +5,7 @@
 //! `Times` replays, which simulate transient faults, keep their retries.
 //! The counts prove it (speed is measured in `benches/offline.rs`, not here).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kms_rotation_core::{
     CheckOptions, MemoryOrganization, Operation, OrganizationOptions, Snapshot, Status, check_account,
     check_organization, collect,

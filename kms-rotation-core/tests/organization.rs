@@ -3,8 +3,6 @@
 //! their account, include / exclude, unknown states, refused roles, progress
 //! per account, every format carrying the account, remediation in the right account.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use kms_rotation_core::{

@@ -9,12 +9,10 @@
 //! The Python and Node suites build the same kind of organisation on moto and
 //! compare their built-in runs with runs through boto3 / SDK v3 clients.
 
-mod common;
-
+use crate::common::endpoint;
+use crate::common::moto::{management_account, session_in};
+use crate::common::proxy::Proxy;
 use aws_sdk_kms::types::KeySpec as SdkKeySpec;
-use common::endpoint;
-use common::moto::{management_account, session_in};
-use common::proxy::Proxy;
 use kms_rotation_core::aws::{self, AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountState, CheckOptions, ConnectionOptions, Format, OrganizationOptions, OrganizationReport, Outcome, Reason,

@@ -1,10 +1,8 @@
 //! `remediate` end to end over the snapshot client.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kms_rotation_core::{
     CheckOptions, Operation, Outcome, Policy, RemediateOptions, RotationStatus, Status, check_account, remediate,
     remediate_keys,

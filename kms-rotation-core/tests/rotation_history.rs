@@ -2,9 +2,7 @@
 //! snapshot files, replayed `Errors.ListKeyRotations`, `collect` recording the
 //! history only when asked, and the calls each option makes.
 
-mod common;
-
-use common::{by_alias, calls_for, key, key_id, load, metadata, rotation, with};
+use crate::common::{by_alias, calls_for, key, key_id, load, metadata, rotation, with};
 use kms_rotation_core::{
     CheckOptions, Operation, Policy, Reason, Status, Timestamp, check_account, check_key, collect,
 };

@@ -10,11 +10,9 @@
 //!
 //! Without the endpoint these tests skip with a notice, except under `CI`, where they fail.
 
-mod common;
-
+use crate::common::{endpoint, fresh_account_id};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeySpec as SdkKeySpec, KeyUsageType, OriginType};
-use common::{endpoint, fresh_account_id};
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountReport, CheckOptions, Clients, Finding, Outcome, Policy, Reason, RemediateOptions, RotationType, Status,

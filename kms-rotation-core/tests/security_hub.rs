@@ -5,13 +5,12 @@
 //! re-check updating the same ids, a key fixed (PASSED, RESOLVED), a key gone
 //! (ARCHIVED), throttling on import, `FailedFindings` sent again, and the CLI.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::proxy::Proxy;
-use common::{ACCOUNT, arn, endpoint, fresh_account_id, key, key_id, load, metadata, rotation};
+use crate::common;
+use crate::common::proxy::Proxy;
+use crate::common::{ACCOUNT, arn, endpoint, fresh_account_id, key, key_id, load, metadata, rotation};
 use kms_rotation_core::aws::{AwsSecurityHub, AwsSession};
 use kms_rotation_core::continuous::security_hub::{
     DeliveryOptions, MemorySecurityHub, SecurityHubClient, deliver, generator_id,

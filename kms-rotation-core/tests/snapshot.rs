@@ -1,10 +1,8 @@
 //! The snapshot client behaves like KMS, round-trips its file, and `collect` reproduces findings.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kms_rotation_core::{
     ApiError, CheckOptions, Operation, Policy, Snapshot, SnapshotKey, check_account, check_key, collect,
 };

@@ -58,7 +58,11 @@ async function samples() {
   const finding = await checkKey('alias/payments-db', { client: snapshot, region: 'us-east-1' })
   const plans = [await remediate(report, { client: snapshot }), await remediate(report, { client: snapshot, dryRun: false })]
   const conformance = await runConformance((fake) => fake)
+  // Every reason the core knows: SARIF's rules are one per reason.
+  const reasons = JSON.parse(report.render('sarif')).runs[0].tool.driver.rules.map((rule) => rule.id)
+  assert.ok(reasons.includes('rotation_disabled'))
   return {
+    Reason: reasons,
     AccountReportJson: [report.toJSON(), closedReport.toJSON()],
     FindingJson: [finding.toJSON(), ...report.findings.map((f) => f.toJSON())],
     RemediationReportJson: plans.map((p) => p.toJSON()),

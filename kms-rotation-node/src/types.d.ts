@@ -26,6 +26,9 @@ export type Reason =
   | 'rotated_on_demand'
   | 'created_within_window'
   | 'api_error'
+  | 'invalid_response'
+  | 'incomplete_metadata'
+  | 'missing_evidence'
   | 'rotation_pending'
   | 'unresolved'
 
