@@ -87,6 +87,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -440,9 +441,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--port", type=int, default=0)
+    # HTTPS instead of HTTP: the certificate chain and key (PEM) it serves.
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     UPSTREAM = urllib.parse.urlsplit(args.upstream)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Proxy)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     sys.stdout.close()

@@ -476,3 +476,52 @@ fn an_organisation_run_cannot_deliver() {
         .unwrap_err();
     assert!(error.to_string().contains("to_security_hub"), "{error}");
 }
+
+/// KMS (the AWS SDK's client) and Security Hub (the signed JSON client) reached
+/// over HTTPS: the proxy serves a certificate for `localhost` from a CA the
+/// command trusts through `SSL_CERT_FILE` (the platform's roots); without it
+/// the same run is refused the connection, so the certificate really is checked.
+#[tokio::test]
+async fn kms_and_security_hub_are_reached_over_https() {
+    let Some(endpoint) = endpoint() else { return };
+    let Some(binary) = option_env!("CARGO_BIN_EXE_kms-rotation") else {
+        panic!("this test runs the command line: build with --features cli (cargo test --workspace does)");
+    };
+    let account = Emulated::new(&endpoint, 2).await;
+    let dir = std::env::temp_dir().join(format!("kms-rotation-tls-{}", fresh_account_id()));
+    let tls = Proxy::start_tls(&endpoint, &dir);
+    let run = |trust: bool| {
+        let mut command = std::process::Command::new(binary);
+        command
+            .args(["check", "--region", R1, "--format", "json", "--to-security-hub"])
+            .args(["--endpoint-url", &tls.url, "--role-arn", &account.role_arn])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE");
+        if trust {
+            command.env("SSL_CERT_FILE", tls.ca.as_ref().unwrap());
+        } else {
+            command.env("SSL_CERT_FILE", dir.join("leaf.ext"));
+        }
+        command.output().unwrap()
+    };
+    let out = run(true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // One key of two has rotation off: exit 2, both keys judged, both findings delivered.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["PASS"], 1, "{report}");
+    assert_eq!(report["summary"]["FAIL"], 1, "{report}");
+    assert_eq!(report["security_hub"]["imported"], 2, "{report}");
+    assert!(!ops(&tls, "ListKeys").is_empty());
+    assert!(!ops(&tls, "BatchImportFindings").is_empty());
+    // The proxy's CA not trusted: no answer is read, and the run says so.
+    let out = run(false);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_ne!(out.status.code(), Some(2), "{stderr}");
+    // The first request over HTTPS is the role's AssumeRole: refused before any key is read.
+    assert!(stderr.contains("cannot assume role"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,9 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{ConnectorBuilder, tls};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use super::client::AwsClient;
 use super::error::credentials_message;
@@ -96,7 +99,7 @@ impl AwsSession {
     /// service, a stalled SSO login).
     pub async fn connect(options: &AwsOptions) -> Result<Self> {
         let timeout = options.setup_timeout;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
         if let Some(profile) = &options.profile {
             check_profile_exists(profile)?;
             loader = loader.profile_name(profile);
@@ -380,6 +383,23 @@ fn check_profile_exists(profile: &str) -> Result<()> {
         "the AWS profile {profile:?} is not defined (looked in {})",
         looked.join(" and ")
     )))
+}
+
+/// The HTTPS client every AWS SDK client of a session uses: the SDK's default
+/// (hyper, rustls, the platform's root certificates, proxies from the
+/// environment, the connect and read timeouts each client sets) with rustls
+/// over ring rather than aws-lc (see the workspace `Cargo.toml`).
+pub(crate) fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// Runs `future`, or fails with [`Error::Configuration`] when it takes longer than `timeout`.

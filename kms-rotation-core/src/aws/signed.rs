@@ -104,7 +104,7 @@ impl SignedJson {
         http.enforce_http(false);
         http.set_connect_timeout(timeouts.connect_timeout());
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| Error::Configuration(format!("{service}'s TLS setup failed: {e}")))?
             .https_or_http()
             .enable_http1()
