@@ -974,6 +974,17 @@ fn region_state(state: crate::report::RegionState) -> &'static str {
 
 /// Counts per status for each region of the report (every requested region,
 /// also those without findings), in region order.
+/// How a finding's region is shown: a CloudFormation template's keys have
+/// none before deploy (the stack's Region decides it).
+fn region_shown(region: &str) -> &str {
+    if region.is_empty() { "-" } else { region }
+}
+
+/// Whether the report is of keys declared in code only (a plan, a state, templates).
+fn declared_only(report: &AccountReport) -> bool {
+    report.regions.is_empty() && !report.findings.is_empty() && report.findings.iter().all(|f| f.code.is_some())
+}
+
 fn counts_by_region(report: &AccountReport) -> Vec<(String, crate::report::Summary)> {
     let mut counts: std::collections::BTreeMap<&str, crate::report::Summary> = report
         .regions

@@ -308,3 +308,37 @@ fn the_table_leads_with_what_needs_work_and_says_what_to_run() {
     assert!(colored.contains("\u{1b}["), "colour when asked");
     assert!(!table.contains('\u{1b}'));
 }
+
+/// A template's keys have no Region and no account before deploy: the formats
+/// say the keys are declared in code, never "0 regions", an empty cell or a
+/// test suite named `kms-rotation.`.
+#[test]
+fn keys_declared_in_a_template_are_named_as_such_in_every_format() {
+    use kms_rotation_core::{DeclarationOptions, DeclarationSource, check_cloudformation};
+    let template = DeclarationSource::path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/iac/cloudformation/keys.yaml"
+    ));
+    let report = check_cloudformation(&[template], &DeclarationOptions::default()).unwrap();
+    assert!(report.findings.iter().all(|f| f.region.is_empty()));
+    let markdown = render(&report, Format::Markdown, RenderOptions::default());
+    assert!(
+        markdown.starts_with("## KMS key rotation: keys declared in code\n"),
+        "{markdown}"
+    );
+    let total = report.summary.total;
+    assert!(
+        markdown.contains(&format!("{total} keys declared in code, checked")),
+        "{markdown}"
+    );
+    assert!(
+        !markdown.contains("| |") && !markdown.contains("0 regions"),
+        "{markdown}"
+    );
+    let junit = render(&report, Format::Junit, RenderOptions::default());
+    assert!(junit.contains("<testsuite name=\"kms-rotation.declared\""), "{junit}");
+    assert!(!junit.contains("\"kms-rotation.\""), "{junit}");
+    let table = render(&report, Format::Table, RenderOptions::default());
+    let first_row = table.lines().nth(1).unwrap();
+    assert!(first_row.split_whitespace().nth(1) == Some("-"), "{table}");
+}

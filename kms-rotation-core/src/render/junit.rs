@@ -34,7 +34,9 @@ pub(super) fn account(report: &AccountReport) -> String {
         let entry = report.regions.iter().find(|r| r.region == region);
         let unchecked = entry.is_some_and(|r| r.state != crate::report::RegionState::Scanned);
         let skipped = counts.count(Status::NotApplicable) + counts.count(Status::Exempt);
-        let classname = format!("kms-rotation.{}", xml(&region));
+        // A template's keys have no Region before deploy.
+        let suite = if region.is_empty() { "declared" } else { region.as_str() };
+        let classname = format!("kms-rotation.{}", xml(suite));
         let _ = writeln!(
             out,
             "  <testsuite name=\"{classname}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{skipped}\" \

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    RenderOptions, STATUS_ORDER, aws_cli_fix, counts_by_region, for_people, region_state, remediate_command, side_notes,
+    RenderOptions, STATUS_ORDER, aws_cli_fix, counts_by_region, declared_only, for_people, region_shown, region_state,
+    remediate_command, side_notes,
 };
 use crate::baseline::BaselineComparison;
 use crate::model::{BaselineState, Finding, Status};
@@ -21,13 +22,22 @@ const RESERVE: usize = 1_000;
 /// A check report as Markdown, within [`MAX_BYTES`].
 pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String {
     let mut out = String::new();
-    let account = report.account_id.as_deref().unwrap_or("unknown");
-    let _ = writeln!(out, "## KMS key rotation: account {}\n", md(account));
+    let declared = declared_only(report);
+    let scope = match (&report.account_id, declared) {
+        (Some(account), _) => format!("account {}", md(account)),
+        (None, true) => "keys declared in code".to_owned(),
+        (None, false) => "account unknown".to_owned(),
+    };
+    let _ = writeln!(out, "## KMS key rotation: {scope}\n");
+    let keys_in = if declared {
+        "declared in code".to_owned()
+    } else {
+        format!("in {} regions", report.regions.len())
+    };
     let _ = writeln!(
         out,
-        "{} keys in {} regions, checked {} against a {}-day maximum rotation period (kms-rotation {}).\n",
+        "{} keys {keys_in}, checked {} against a {}-day maximum rotation period (kms-rotation {}).\n",
         report.summary.total,
-        report.regions.len(),
         report.generated_at.to_rfc3339(),
         report.policy.max_rotation_period_days(),
         env!("CARGO_PKG_VERSION"),
@@ -41,7 +51,7 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
     out.push('\n');
     let mut summary_rows: Vec<(String, crate::report::Summary)> = counts_by_region(report)
         .into_iter()
-        .map(|(region, summary)| (md(&region), summary))
+        .map(|(region, summary)| (md(region_shown(&region)), summary))
         .collect();
     if summary_rows.len() > 1 {
         summary_rows.push(("**all regions**".to_owned(), report.summary));
@@ -162,7 +172,7 @@ fn since_baseline(out: &mut String, report: &AccountReport, baseline: &BaselineC
             "| {} | {} | {} | <code>{}</code> | {} | {} |\n",
             f.baseline_state.map_or("-", BaselineState::as_str),
             f.status,
-            md(&f.region),
+            md(region_shown(&f.region)),
             md(&f.key_id),
             alias(f),
             f.reason
@@ -218,7 +228,7 @@ fn fail_row(f: &Finding) -> String {
     }
     format!(
         "| {} | <code>{}</code> | {} | {}{} | {fix} |\n",
-        md(&f.region),
+        md(region_shown(&f.region)),
         md(&match &f.code {
             Some(_) => super::subject_and_place(f),
             None => f.key_id.clone(),
@@ -247,7 +257,7 @@ fn error_row(f: &Finding) -> String {
     };
     format!(
         "| {} | <code>{}</code> | {} | {code} | {message}{} |\n",
-        md(&f.region),
+        md(region_shown(&f.region)),
         md(super::key_label(f)),
         alias(f),
         notes(f)
@@ -258,7 +268,7 @@ fn other_row(f: &Finding) -> String {
     format!(
         "| {} | {} | <code>{}</code> | {} | {}{} |\n",
         f.status,
-        md(&f.region),
+        md(region_shown(&f.region)),
         md(super::key_label(f)),
         alias(f),
         f.reason,

@@ -4,8 +4,8 @@
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::{
-    RenderOptions, ReportView, code_fix, for_people, last_rotated, needs_work, region_state, remediate_command,
-    rotation_words, shows_history, subject_and_place,
+    RenderOptions, ReportView, code_fix, for_people, last_rotated, needs_work, region_shown, region_state,
+    remediate_command, rotation_words, shows_history, subject_and_place,
 };
 use crate::api::ErrorKind;
 use crate::baseline::BaselineComparison;
@@ -71,7 +71,7 @@ fn since_baseline(findings: &[Finding], baseline: Option<&BaselineComparison>, w
     let key = |f: &Finding| {
         let account = f.account_id.as_deref().map(|a| format!("{a}/")).unwrap_or_default();
         let alias = f.aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
-        format!("{account}{} {}{alias}", f.region, f.key_id)
+        format!("{account}{} {}{alias}", region_shown(&f.region), f.key_id)
     };
     for f in for_people(findings) {
         if let Some(state @ (BaselineState::New | BaselineState::Regressed)) = f.baseline_state
@@ -271,7 +271,7 @@ fn body(report: &AccountReport, options: RenderOptions) -> String {
             }
             let mut row = vec![
                 status,
-                Cell::new(&f.region),
+                Cell::new(region_shown(&f.region)),
                 Cell::new(shorten(super::key_label(f), widths[0])),
                 Cell::new(shorten_alias(&alias_cell(f), widths[1])),
                 Cell::new(fitted_reason(f, widths[2])),
@@ -430,7 +430,12 @@ fn fitted_widths(shown: &[&Finding], header: &[&str], width: usize) -> [usize; 3
         widest(&reason_cell, "REASON", TEXT_WIDTH),
     ];
     let status = shown.iter().map(|f| f.status.as_str().len()).max().unwrap_or(0).max(6);
-    let region = shown.iter().map(|f| chars(&f.region)).max().unwrap_or(0).max(6);
+    let region = shown
+        .iter()
+        .map(|f| chars(region_shown(&f.region)))
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let history = if header.contains(&"LAST ROTATED") {
         shown.iter().map(|f| chars(&last_rotated(f))).max().unwrap_or(0).max(12) + 2
     } else {
