@@ -1473,6 +1473,15 @@ export interface SnapshotOptions {
 }
 
 /**
+ * Whether `KMS_ROTATION_TO_SECURITY_HUB` asks for the findings in Security
+ * Hub (`true` or `false`; unset or empty: `false`), as the core reads it
+ * (`lambda.js` calls it).
+ *
+ * @throws `INVALID_INPUT` naming the variable and its value for anything else.
+ */
+export declare function toSecurityHubFromEnv(): boolean
+
+/**
  * Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or
  * `kms-rotation check --evidence` wrote — `path` is the evidence file or its
  * `NAME.manifest.json` — and compares the report it gives with the report

@@ -3,6 +3,11 @@ import type { InvocationSummary, RemediateKeysOptions } from './index'
 
 /** The environment variable with the EventBridge handler's rule parameters (JSON). */
 export declare const RULE_PARAMETERS_ENV: 'KMS_ROTATION_RULE_PARAMETERS'
+/**
+ * The environment variable that sends the findings to Security Hub too: `true` or `false`
+ * (unset or empty: `false`; anything else rejects with `INVALID_INPUT` naming it).
+ */
+export declare const TO_SECURITY_HUB_ENV: 'KMS_ROTATION_TO_SECURITY_HUB'
 
 /** What a handler reads of Lambda's context. */
 export interface LambdaContext {

@@ -21,9 +21,16 @@
 const native = require('./index.js')
 
 const RULE_PARAMETERS_ENV = 'KMS_ROTATION_RULE_PARAMETERS'
-// 'true': the findings go to Security Hub too (the template's ToSecurityHub).
-const TO_SECURITY_HUB_ENV = 'KMS_ROTATION_TO_SECURITY_HUB'
-const delivery = () => (process.env[TO_SECURITY_HUB_ENV] === 'true' ? { toSecurityHub: true } : {})
+// KMS_ROTATION_TO_SECURITY_HUB 'true' (the template's ToSecurityHub): the findings go to
+// Security Hub too, through an SDK v3 SecurityHub client of the function's region unless
+// `toSecurityHub` is given; 'false', unset or empty: not; anything else rejects with
+// INVALID_INPUT naming it. The core reads it, as the Rust binary and Python do.
+function delivery(region) {
+  if (!native.toSecurityHubFromEnv()) return {}
+  const { SecurityHub } = require('@aws-sdk/client-securityhub')
+  // kms-rotation paces and retries each call itself.
+  return { toSecurityHub: new SecurityHub({ region, maxAttempts: 1 }) }
+}
 
 function homeRegion(options) {
   return options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
@@ -74,7 +81,7 @@ function makeConfigRuleHandler(settings = {}) {
     return native.handleConfigRule(event, configMethods(config), invocation(context, home), {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
-      ...delivery(),
+      ...delivery(home),
       ...options,
     })
   }
@@ -88,7 +95,7 @@ function makeEventHandler(settings = {}) {
     return native.handleEvent(event, invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV]), {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
-      ...delivery(),
+      ...delivery(home),
       ...options,
     })
   }
@@ -96,6 +103,7 @@ function makeEventHandler(settings = {}) {
 
 module.exports = {
   RULE_PARAMETERS_ENV,
+  TO_SECURITY_HUB_ENV: 'KMS_ROTATION_TO_SECURITY_HUB',
   configRuleHandler: (event, context) => makeConfigRuleHandler()(event, context),
   eventHandler: (event, context) => makeEventHandler()(event, context),
   makeConfigRuleHandler,

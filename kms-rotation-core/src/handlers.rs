@@ -36,6 +36,47 @@ use crate::report::{AccountReport, RegionReport, RegionState, RemediationReport}
 /// ([`crate::continuous::config::RULE_PARAMETERS`]), checked the same way.
 pub const RULE_PARAMETERS_ENV: &str = "KMS_ROTATION_RULE_PARAMETERS";
 
+/// The environment variable that asks the handlers to keep the findings
+/// current in Security Hub: `true` or `false` (the template's
+/// `ToSecurityHub`); unset or empty is `false`.
+pub const TO_SECURITY_HUB_ENV: &str = "KMS_ROTATION_TO_SECURITY_HUB";
+
+/// Whether [`TO_SECURITY_HUB_ENV`] asks for the findings in Security Hub:
+/// the one reading of it, which the Rust Lambda binary, Python's
+/// `kms_rotation.aws_lambda` and Node's `kms-rotation/lambda` all call.
+///
+/// # Errors
+/// As [`to_security_hub_from`].
+pub fn to_security_hub_from_env() -> Result<bool> {
+    to_security_hub_from(std::env::var(TO_SECURITY_HUB_ENV).ok().as_deref())
+}
+
+/// [`to_security_hub_from_env`] for a value of the variable (`None`: unset).
+///
+/// ```
+/// use kms_rotation_core::handlers::to_security_hub_from;
+/// assert!(to_security_hub_from(Some("true"))?);
+/// assert!(!to_security_hub_from(Some("false"))? && !to_security_hub_from(None)?);
+/// let error = to_security_hub_from(Some("yes")).unwrap_err();
+/// assert!(error.to_string().contains("KMS_ROTATION_TO_SECURITY_HUB") && error.to_string().contains("yes"));
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming [`TO_SECURITY_HUB_ENV`] and the value
+/// when it is neither `true` nor `false`.
+pub fn to_security_hub_from(value: Option<&str>) -> Result<bool> {
+    match value.map(str::trim) {
+        None | Some("" | "false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Error::invalid(
+            TO_SECURITY_HUB_ENV,
+            other,
+            "expected true or false (the template's ToSecurityHub)",
+        )),
+    }
+}
+
 /// How the handlers check, remediate and deliver.
 ///
 /// ```
@@ -313,13 +354,15 @@ fn same_account(trigger: &str, target: &KeyTarget, options: &HandlerOptions) -> 
     }
 }
 
-/// Checks each target with a fresh read (in its own region), into one report.
+/// Checks each target with a fresh read (in its own region), into one
+/// report; nothing is delivered here ([`deliver_findings`] does, once).
 async fn check_targets(
     connection: &Connection,
     targets: &[KeyTarget],
     check: &CheckOptions,
     invocation: &mut Invocation,
 ) -> Result<()> {
+    let connection = connection.without_security_hub();
     for target in targets {
         let report = connection
             .check_keys(&[target.key.as_str()], Some(&target.region), check)
@@ -330,14 +373,6 @@ async fn check_targets(
             } else {
                 invocation.report.findings.push(finding);
             }
-        }
-        if let Some(delivery) = report.security_hub {
-            // check_keys delivered this key's finding (to_security_hub): one outcome for the invocation.
-            invocation
-                .report
-                .security_hub
-                .get_or_insert_with(Default::default)
-                .absorb(delivery);
         }
         invocation.report.source = report.source;
         invocation.report.generated_at = report.generated_at;
@@ -596,23 +631,36 @@ pub async fn config_rule_handler(
         &mut invocation,
     )
     .await;
-    if matches!(parsed.trigger, Trigger::Scheduled { .. }) {
-        // A change notification's key was delivered by check_keys; a scheduled
-        // notification's whole Region is delivered here, archiving keys gone.
-        deliver_findings(connection, &mut invocation, &check).await?;
-    }
+    let full_scan = matches!(parsed.trigger, Trigger::Scheduled { .. });
+    deliver_findings(connection, &mut invocation, &check, full_scan).await?;
     Ok(invocation)
 }
 
-/// Keeps a scheduled notification's findings current in Security Hub when the
-/// connection asks for it (`to_security_hub`), before a failure of another key
-/// ends the invocation: the keys judged are delivered all the same, and the
-/// findings of keys the Region no longer lists are archived (a deleted key
-/// named by a change or an event is archived so at the next scheduled run).
-/// The outcome is the invocation report's `security_hub`.
-async fn deliver_findings(connection: &Connection, invocation: &mut Invocation, check: &CheckOptions) -> Result<()> {
+/// The one delivery of an invocation, at its end: its findings kept current
+/// in Security Hub when the connection asks for it (`to_security_hub`), before
+/// a failure of another key ends the invocation (the keys judged are
+/// delivered all the same). The findings of the keys the invocation found
+/// gone (a deleted key an event or a Config item names) are archived now;
+/// after a scheduled notification (`full_scan`), so are those of every key
+/// the Region no longer lists. The outcome is the invocation report's
+/// `security_hub`, in the summary of every handler.
+async fn deliver_findings(
+    connection: &Connection,
+    invocation: &mut Invocation,
+    check: &CheckOptions,
+    full_scan: bool,
+) -> Result<()> {
+    if connection.security_hub().is_some() && invocation.report.account_id.is_none() {
+        // A key gone is named with its account, even when nothing was read.
+        invocation.report.account_id = invocation.gone.first().map(|t| t.account_id.clone());
+    }
+    let gone = invocation
+        .gone
+        .iter()
+        .map(|t| (t.region.clone(), t.key.clone()))
+        .collect();
     connection
-        .deliver_to_security_hub(&mut invocation.report, check, true)
+        .deliver_to_security_hub(&mut invocation.report, check, full_scan, gone)
         .await
 }
 
@@ -664,5 +712,6 @@ pub async fn event_handler(connection: &Connection, event: &Value, options: &Han
         &mut invocation,
     )
     .await?;
+    deliver_findings(connection, &mut invocation, &options.check, false).await?;
     Ok(invocation)
 }

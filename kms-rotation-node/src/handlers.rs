@@ -139,7 +139,7 @@ pub fn handle_config_rule<'env>(
         |(event, invocation, config), connection, request| async move {
             let options = handler_options(&invocation, &request, false)?;
             let done = handlers::config_rule_handler(&connection, &config, &event, &options).await?;
-            // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+            // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
             Ok(done.into_result()?.summary())
         },
     )
@@ -170,10 +170,20 @@ pub fn handle_event<'env>(
         |(event, invocation), connection, request| async move {
             let options = handler_options(&invocation, &request, true)?;
             let done = handlers::event_handler(&connection, &event, &options).await?;
-            // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+            // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
             Ok(done.into_result()?.summary())
         },
     )
+}
+
+/// Whether `KMS_ROTATION_TO_SECURITY_HUB` asks for the findings in Security
+/// Hub (`true` or `false`; unset or empty: `false`), as the core reads it
+/// (`lambda.js` calls it).
+///
+/// @throws `INVALID_INPUT` naming the variable and its value for anything else.
+#[napi]
+pub fn to_security_hub_from_env(env: &Env) -> napi::Result<bool> {
+    handlers::to_security_hub_from_env().map_err(|e| BindingError::from(e).into_napi(env))
 }
 
 /// The EventBridge event pattern that delivers exactly the events the handler follows.

@@ -92,7 +92,7 @@ fn config_rule_handler(
         let invocation = handlers::config_rule_handler(&connection, &config, &event, &handler)
             .await
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+        // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
         let invocation = invocation
             .into_result()
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
@@ -123,7 +123,7 @@ fn event_handler(
         let invocation = handlers::event_handler(&connection, &event, &handler)
             .await
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+        // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
         let invocation = invocation
             .into_result()
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
@@ -132,9 +132,21 @@ fn event_handler(
     Ok(to_py(py, &summary)?.unbind())
 }
 
+/// Whether ``KMS_ROTATION_TO_SECURITY_HUB`` asks for the findings in Security Hub
+/// (``true`` or ``false``; unset or empty: ``false``), as the core reads it.
+///
+/// Raises:
+///     InvalidInputError: any other value, naming the variable and the value.
+#[pyfunction]
+fn to_security_hub_from_env() -> PyResult<bool> {
+    Ok(handlers::to_security_hub_from_env().map_err(crate::error::Error::from)?)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(config_rule_handler, m)?)?;
     m.add_function(wrap_pyfunction!(event_handler, m)?)?;
+    m.add_function(wrap_pyfunction!(to_security_hub_from_env, m)?)?;
+    m.add("TO_SECURITY_HUB_ENV", handlers::TO_SECURITY_HUB_ENV)?;
     m.add(
         "EVENT_PATTERN",
         to_py(m.py(), &kms_rotation_core::continuous::events::event_pattern())?,

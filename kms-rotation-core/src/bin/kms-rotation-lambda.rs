@@ -12,7 +12,8 @@
 //! environment as aws-config reads it (the function's role, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL` for an emulator); the EventBridge handler's policy from
 //! `KMS_ROTATION_RULE_PARAMETERS`; `KMS_ROTATION_TO_SECURITY_HUB=true` keeps
-//! the findings current in Security Hub (the template sets it). A key that cannot be judged, or an
+//! the findings current in Security Hub (the template sets it; read by
+//! [`handlers::to_security_hub_from_env`], as Python and Node do). A key that cannot be judged, or an
 //! evaluation Config keeps refusing, fails the invocation with the AWS code.
 
 use std::time::Duration;
@@ -22,9 +23,6 @@ use kms_rotation_core::handlers::{self, HandlerOptions};
 use kms_rotation_core::{ConnectionOptions, Error, SecurityHubTarget};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-
-/// `true`: the findings go to Security Hub too (the template's `ToSecurityHub`).
-const TO_SECURITY_HUB_ENV: &str = "KMS_ROTATION_TO_SECURITY_HUB";
 
 /// A failed invocation as Lambda reports it: `errorType` is the AWS code
 /// (`AccessDeniedException`, `ThrottlingException`, `FailedEvaluations`) or
@@ -62,7 +60,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         .with_function_arn(&context.invoked_function_arn)
         .with_time_left(Duration::from_millis(context.deadline.saturating_sub(now_ms)));
     let mut connection = ConnectionOptions::default();
-    if std::env::var(TO_SECURITY_HUB_ENV).is_ok_and(|value| value == "true") {
+    if handlers::to_security_hub_from_env()? {
         connection = connection.with_security_hub(SecurityHubTarget::Aws);
     }
     let connection = connection.build()?;
@@ -73,7 +71,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
     } else {
         handlers::event_handler(&connection, &event, &options.with_rule_parameters_from_env()?).await?
     };
-    // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+    // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
     Ok(invocation.into_result()?.summary())
 }
 

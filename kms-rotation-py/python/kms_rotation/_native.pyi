@@ -17,6 +17,7 @@ RENDER_OPTION_NAMES: list[str]
 ENUM_VALUES: dict[str, list[str]]
 CONFORMANCE_CASES: list[str]
 EVENT_PATTERN: dict[str, Any]
+TO_SECURITY_HUB_ENV: str
 
 _Options: TypeAlias = Mapping[str, Any]
 _Path: TypeAlias = str | os.PathLike[str]
@@ -97,6 +98,14 @@ def event_handler(
     options: _Options,
 ) -> dict[str, Any]:
     """The EventBridge rule's handler (see `kms_rotation.aws_lambda.event_handler`)."""
+
+def to_security_hub_from_env() -> bool:
+    """Whether ``KMS_ROTATION_TO_SECURITY_HUB`` asks for the findings in Security Hub
+    (``true`` or ``false``; unset or empty: ``false``), as the core reads it.
+
+    Raises:
+        InvalidInputError: any other value, naming the variable and the value.
+    """
 
 def run_cli(args: list[str]) -> int:
     """Runs the ``kms-rotation`` command line (the core's, as the Rust binary and the
@@ -897,6 +906,7 @@ __all__ = [
     "EVENT_PATTERN",
     "OPTION_NAMES",
     "RENDER_OPTION_NAMES",
+    "TO_SECURITY_HUB_ENV",
     "VERSION",
     "AccountEntry",
     "AccountReport",
@@ -942,6 +952,7 @@ __all__ = [
     "remediate_organization_async",
     "run_cli",
     "run_conformance",
+    "to_security_hub_from_env",
     "verify_evidence",
     "verify_evidence_async",
 ]

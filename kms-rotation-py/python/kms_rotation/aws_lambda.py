@@ -42,10 +42,14 @@ __all__ = [
 ]
 
 RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
-#: ``"true"``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
-#: through the built-in client unless ``to_security_hub=`` is given.
-TO_SECURITY_HUB_ENV = "KMS_ROTATION_TO_SECURITY_HUB"
 """The environment variable with the EventBridge handler's rule parameters (JSON)."""
+
+TO_SECURITY_HUB_ENV: str = _native.TO_SECURITY_HUB_ENV
+"""``true``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
+through a boto3 ``securityhub`` client of the function's region unless
+``to_security_hub=`` is given; ``false``, unset or empty: not. Any other value
+raises :class:`kms_rotation.InvalidInputError` naming it (the core reads it, as
+the Rust binary and the Node package do)."""
 
 EVENT_PATTERN: dict[str, Any] = _native.EVENT_PATTERN
 """The EventBridge event pattern that delivers exactly the events ``event_handler`` follows."""
@@ -73,6 +77,21 @@ def _session(session: Any) -> Any:
     import boto3
 
     return boto3.Session()
+
+
+def _deliver_from_env(options: dict[str, Any], session: Any, region: str | None) -> None:
+    """``to_security_hub=``, unless given, as ``KMS_ROTATION_TO_SECURITY_HUB`` says
+    (the function's region by default)."""
+    if _native.to_security_hub_from_env() and "to_security_hub" not in options:
+        from botocore.config import Config
+
+        session = _session(session)
+        # kms-rotation paces and retries each call itself.
+        options["to_security_hub"] = session.client(
+            "securityhub",
+            region_name=region or _home_region(session),
+            config=Config(retries={"total_max_attempts": 1}),
+        )
 
 
 def config_rule_handler(
@@ -104,8 +123,7 @@ def config_rule_handler(
     else:
         region = config_client.meta.region_name
     options.setdefault("regions", [region])
-    if os.environ.get(TO_SECURITY_HUB_ENV) == "true":
-        options.setdefault("to_security_hub", True)
+    _deliver_from_env(options, session, region)
     result: dict[str, Any] = _native.config_rule_handler(
         event,
         config_client,
@@ -132,12 +150,13 @@ def event_handler(
     naming the event. ``rule_parameters`` (default: ``KMS_ROTATION_RULE_PARAMETERS``)
     take the Config rule's parameter names.
     """
+    region = None
     if client_factory is None:
         session = _session(session)
+        region = _home_region(session)
         client_factory = lambda key_region: session.client("kms", region_name=key_region)  # noqa: E731
-        options.setdefault("regions", [_home_region(session)])
-    if os.environ.get(TO_SECURITY_HUB_ENV) == "true":
-        options.setdefault("to_security_hub", True)
+        options.setdefault("regions", [region])
+    _deliver_from_env(options, session, region)
     result: dict[str, Any] = _native.event_handler(
         event,
         _function_arn(context),
