@@ -1238,6 +1238,16 @@ export interface HandlerInvocation {
   timeLeftMs?: number
   /** The EventBridge handler's rule parameters (the Config rule's names), as JSON text. */
   ruleParameters?: string
+  /**
+   * The role the EventBridge handler assumes in the account of an event's key
+   * when that is not the function's own (default: `KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME`).
+   */
+  crossAccountRoleName?: string
+  /**
+   * The STS and KMS clients that assume that role and read the key there
+   * ({@link sdkClientFactory} makes one).
+   */
+  serviceClientFactory?: ServiceClientFactory
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */

@@ -36,7 +36,7 @@ function homeRegion(options) {
   return options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
 }
 
-function invocation(context, region, ruleParameters) {
+function invocation(context, region, ruleParameters, otherAccounts = {}) {
   const remaining = context && typeof context.getRemainingTimeInMillis === 'function'
   return {
     region,
@@ -44,6 +44,21 @@ function invocation(context, region, ruleParameters) {
     timeLeftMs: remaining ? context.getRemainingTimeInMillis() : undefined,
     ruleParameters:
       ruleParameters === undefined || typeof ruleParameters === 'string' ? ruleParameters : JSON.stringify(ruleParameters),
+    ...otherAccounts,
+  }
+}
+
+// STS and KMS clients for a key of another account (the SDK's classes loaded on first use).
+function defaultServiceClientFactory() {
+  let made
+  return (service, region, credentials) => {
+    if (made === undefined) {
+      const { KMS } = require('@aws-sdk/client-kms')
+      const { STS } = require('@aws-sdk/client-sts')
+      const { Organizations } = require('@aws-sdk/client-organizations')
+      made = native.sdkClientFactory({ KMS, STS, Organizations })
+    }
+    return made(service, region, credentials)
   }
 }
 
@@ -87,12 +102,20 @@ function makeConfigRuleHandler(settings = {}) {
   }
 }
 
-/** An EventBridge handler over your clients: `{ clientFactory, ruleParameters, region, ...options }`. */
+/**
+ * An EventBridge handler over your clients: `{ clientFactory, ruleParameters, region,
+ * crossAccountRoleName, serviceClientFactory, ...options }`.
+ */
 function makeEventHandler(settings = {}) {
-  const { clientFactory, ruleParameters, region, ...options } = settings
+  const { clientFactory, ruleParameters, region, crossAccountRoleName, serviceClientFactory, ...options } = settings
   return async (event, context) => {
     const home = homeRegion({ region })
-    return native.handleEvent(event, invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV]), {
+    const otherAccounts = {
+      crossAccountRoleName,
+      serviceClientFactory: serviceClientFactory ?? (clientFactory ? undefined : defaultServiceClientFactory()),
+    }
+    const about = invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV], otherAccounts)
+    return native.handleEvent(event, about, {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
       ...delivery(home),
@@ -104,6 +127,7 @@ function makeEventHandler(settings = {}) {
 module.exports = {
   RULE_PARAMETERS_ENV,
   TO_SECURITY_HUB_ENV: 'KMS_ROTATION_TO_SECURITY_HUB',
+  CROSS_ACCOUNT_ROLE_ENV: 'KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME',
   configRuleHandler: (event, context) => makeConfigRuleHandler()(event, context),
   eventHandler: (event, context) => makeEventHandler()(event, context),
   makeConfigRuleHandler,

@@ -363,6 +363,24 @@ async fn hub_records(
     Value::Object(records)
 }
 
+/// The case's handler with `options` (and the case's rule parameters for EventBridge).
+async fn run_handler(
+    case: &Value,
+    session: &AwsSession,
+    connection: &kms_rotation_core::Connection,
+    event: &Value,
+    options: HandlerOptions,
+) -> Result<Invocation, Error> {
+    if case["handler"] == "config" {
+        let config = AwsConfigClient::new(session, HOME).unwrap();
+        return config_rule_handler(connection, &config, event, &options).await;
+    }
+    match case.get("rule_parameters") {
+        Some(parameters) => event_handler(connection, event, &options.with_rule_parameters(parameters)?).await,
+        None => event_handler(connection, event, &options).await,
+    }
+}
+
 /// Runs one case with a proxy of its own; the problems found.
 async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
     let proxy = Proxy::start(endpoint);
@@ -376,7 +394,13 @@ async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
         Some(&fill(case.get("config_items").unwrap_or(&json!([])), &ids, &account)),
     );
     let event = event_of(case, doc, &ids, &account);
-    let role = format!("arn:aws:iam::{account}:role/KmsRotationHandler");
+    // The function's account: the keys' own, or another one (events forwarded to a central account).
+    let function_account = if case["function_in_other_account"] == true {
+        fresh_account_id()
+    } else {
+        account.clone()
+    };
+    let role = format!("arn:aws:iam::{function_account}:role/KmsRotationHandler");
     let session = role_session(&proxy, &role).await;
     for name in case["security_hub"].as_array().into_iter().flatten() {
         let name = name.as_str().unwrap();
@@ -403,21 +427,19 @@ async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
     let retry = RetryConfig::default().with_delays(Duration::from_millis(20), Duration::from_millis(300));
     let mut options = HandlerOptions::default()
         .with_check(CheckOptions::default().with_retry(retry))
-        .with_function_arn(&format!("arn:aws:lambda:{HOME}:{account}:function:kms-rotation"));
+        .with_function_arn(&format!(
+            "arn:aws:lambda:{HOME}:{function_account}:function:kms-rotation"
+        ));
     if let Some(ms) = case["time_left_ms"].as_u64() {
         options = options.with_time_left(Duration::from_millis(ms));
     }
-    let result = if case["handler"] == "config" {
-        let config = AwsConfigClient::new(&session, HOME).unwrap();
-        config_rule_handler(&connection, &config, &event, &options).await
-    } else {
-        match case.get("rule_parameters") {
-            Some(parameters) => match options.with_rule_parameters(parameters) {
-                Ok(options) => event_handler(&connection, &event, &options).await,
-                Err(error) => Err(error),
-            },
-            None => event_handler(&connection, &event, &options).await,
-        }
+    let options = match case["cross_account_role_name"].as_str() {
+        Some(name) => options.with_cross_account_role_name(name),
+        None => Ok(options),
+    };
+    let result = match options {
+        Err(error) => Err(error),
+        Ok(options) => run_handler(case, &session, &connection, &event, options).await,
     };
     let mut got = outcome(&result, &ids, &proxy);
     got["hub_records"] = hub_records(&session, doc, case, &ids, &account).await;

@@ -9,7 +9,11 @@ import { after, before, describe, it } from 'node:test'
 
 import { ConfigService } from '@aws-sdk/client-config-service'
 import { KMS } from '@aws-sdk/client-kms'
+import { Organizations } from '@aws-sdk/client-organizations'
 import { SecurityHub } from '@aws-sdk/client-securityhub'
+import { STS } from '@aws-sdk/client-sts'
+
+import { sdkClientFactory } from '../index.js'
 
 import lambda from '../lambda.js'
 import { assumeRole, faultProxy, freshAccountId, motoEndpoint } from './helpers.mjs'
@@ -197,10 +201,12 @@ describe('the handlers on the shared cases (scripts/parity/handlers.json)', () =
       await proxy.set(fill(testCase.faults ?? [], ids, account))
       await control(`${proxy.url}/__config_items`, fill(testCase.config_items ?? [], ids, account))
       const event = eventOf(testCase, ids, account)
-      const credentials = await assumeRole(endpoint, `arn:aws:iam::${account}:role/KmsRotationHandler`, 'handler')
+      // The function's account: the keys' own, or another one (events forwarded to a central account).
+      const functionAccount = testCase.function_in_other_account ? freshAccountId() : account
+      const credentials = await assumeRole(endpoint, `arn:aws:iam::${functionAccount}:role/KmsRotationHandler`, 'handler')
       const clientFactory = (region) => new KMS({ region, endpoint: proxy.url, credentials })
       const context = {
-        invokedFunctionArn: `arn:aws:lambda:${HOME}:${account}:function:kms-rotation`,
+        invokedFunctionArn: `arn:aws:lambda:${HOME}:${functionAccount}:function:kms-rotation`,
         getRemainingTimeInMillis: () => testCase.time_left_ms ?? 300000,
       }
       const delivery = {}
@@ -228,6 +234,8 @@ describe('the handlers on the shared cases (scripts/parity/handlers.json)', () =
             clientFactory,
             region: HOME,
             ruleParameters: testCase.rule_parameters ?? {},
+            crossAccountRoleName: testCase.cross_account_role_name,
+            serviceClientFactory: sdkClientFactory({ KMS, STS, Organizations }, { endpoint: proxy.url, credentials }),
             ...delivery,
           })
           result = await handler(event, context)

@@ -229,7 +229,9 @@ def test_each_handler_writes_the_shared_evaluations(case: dict[str, Any], handle
     proxy.set(fill(case.get("faults", []), ids, account))
     control(f"{proxy.url}/__config_items", fill(case.get("config_items", []), ids, account))
     event = event_of(case, ids, account)
-    session = session_in(endpoint, account)
+    # The function's account: the keys' own, or another one (events forwarded to a central account).
+    function_account = fresh_account_id() if case.get("function_in_other_account") else account
+    session = session_in(endpoint, function_account)
     credentials = session.get_credentials().get_frozen_credentials()
     handler_session = boto3.Session(
         aws_access_key_id=credentials.access_key,
@@ -241,7 +243,7 @@ def test_each_handler_writes_the_shared_evaluations(case: dict[str, Any], handle
     def factory(region: str) -> Any:
         return handler_session.client("kms", region_name=region, endpoint_url=proxy.url)
 
-    context = Context(account, case.get("time_left_ms"))
+    context = Context(function_account, case.get("time_left_ms"))
     delivery: dict[str, Any] = {}
     if "security_hub" in case:
         from botocore.config import Config
@@ -275,6 +277,10 @@ def test_each_handler_writes_the_shared_evaluations(case: dict[str, Any], handle
                 context,
                 client_factory=factory,
                 rule_parameters=case.get("rule_parameters", {}),
+                cross_account_role_name=case.get("cross_account_role_name"),
+                service_client_factory=kms_rotation.boto3_client_factory(
+                    handler_session, endpoint_url=proxy.url
+                ),
                 **delivery,
             )
     except kms_rotation.KmsRotationError as raised:

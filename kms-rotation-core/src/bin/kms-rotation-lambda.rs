@@ -13,7 +13,9 @@
 //! `AWS_ENDPOINT_URL` for an emulator); the EventBridge handler's policy from
 //! `KMS_ROTATION_RULE_PARAMETERS`; `KMS_ROTATION_TO_SECURITY_HUB=true` keeps
 //! the findings current in Security Hub (the template sets it; read by
-//! [`handlers::to_security_hub_from_env`], as Python and Node do). A key that cannot be judged, or an
+//! [`handlers::to_security_hub_from_env`], as Python and Node do);
+//! `KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME` names the role the EventBridge
+//! handler assumes in another account whose events reach it. A key that cannot be judged, or an
 //! evaluation Config keeps refusing, fails the invocation with the AWS code.
 
 use std::time::Duration;
@@ -69,7 +71,10 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         let config = AwsConfigClient::new(&session, session.home_region())?;
         handlers::config_rule_handler(&connection, &config, &event, &options).await?
     } else {
-        handlers::event_handler(&connection, &event, &options.with_rule_parameters_from_env()?).await?
+        let options = options
+            .with_rule_parameters_from_env()?
+            .with_cross_account_role_name_from_env()?;
+        handlers::event_handler(&connection, &event, &options).await?
     };
     // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
     Ok(invocation.into_result()?.summary())

@@ -18,6 +18,7 @@ ENUM_VALUES: dict[str, list[str]]
 CONFORMANCE_CASES: list[str]
 EVENT_PATTERN: dict[str, Any]
 TO_SECURITY_HUB_ENV: str
+CROSS_ACCOUNT_ROLE_ENV: str
 
 _Options: TypeAlias = Mapping[str, Any]
 _Path: TypeAlias = str | os.PathLike[str]
@@ -96,6 +97,8 @@ def event_handler(
     time_left_ms: int | None,
     rule_parameters: Mapping[str, Any] | str | None,
     options: _Options,
+    cross_account_role_name: str | None = None,
+    service_client_factory: Callable[[str, str, Mapping[str, str] | None], Any] | None = None,
 ) -> dict[str, Any]:
     """The EventBridge rule's handler (see `kms_rotation.aws_lambda.event_handler`)."""
 
@@ -902,6 +905,7 @@ class RemediationReport(_Record):
 
 __all__ = [
     "CONFORMANCE_CASES",
+    "CROSS_ACCOUNT_ROLE_ENV",
     "ENUM_VALUES",
     "EVENT_PATTERN",
     "OPTION_NAMES",

@@ -21,7 +21,9 @@ The Config rule's policy is its rule parameters (``max_rotation_period_days``,
 ``exemptions``, ``evaluate_disabled_keys``, ``max_days_since_rotation``,
 ``accept_on_demand_rotation``, ``auto_remediate`` = ``off`` | ``dry-run`` |
 ``apply``); the EventBridge handler reads the same names as JSON from
-``KMS_ROTATION_RULE_PARAMETERS`` (or ``rule_parameters=``).
+``KMS_ROTATION_RULE_PARAMETERS`` (or ``rule_parameters=``), and the role it assumes
+in another account from ``KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME`` (or
+``cross_account_role_name=``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from . import _native
 from ._errors import ConfigurationError
 
 __all__ = [
+    "CROSS_ACCOUNT_ROLE_ENV",
     "EVENT_PATTERN",
     "RULE_PARAMETERS_ENV",
     "TO_SECURITY_HUB_ENV",
@@ -43,6 +46,11 @@ __all__ = [
 
 RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
 """The environment variable with the EventBridge handler's rule parameters (JSON)."""
+
+CROSS_ACCOUNT_ROLE_ENV: str = _native.CROSS_ACCOUNT_ROLE_ENV
+"""The environment variable naming the role the EventBridge handler assumes in the
+account of an event's key when that is not the function's own (the template's
+``CrossAccountRoleName``)."""
 
 TO_SECURITY_HUB_ENV: str = _native.TO_SECURITY_HUB_ENV
 """``true``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
@@ -141,14 +149,22 @@ def event_handler(
     session: Any = None,
     client_factory: Callable[[str], Any] | None = None,
     rule_parameters: Mapping[str, Any] | str | None = None,
+    cross_account_role_name: str | None = None,
+    service_client_factory: Callable[[str, str, Mapping[str, str] | None], Any] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """The EventBridge rule's handler: the key each CloudTrail KMS event or
     KMS rotation / material-expiry event names, checked with a fresh read in
-    the event's Region (an alias resolved); a key of another account, or an
-    event it cannot place, raises :class:`kms_rotation.InvalidInputError`
-    naming the event. ``rule_parameters`` (default: ``KMS_ROTATION_RULE_PARAMETERS``)
-    take the Config rule's parameter names.
+    the event's Region (an alias resolved); an event it cannot place raises
+    :class:`kms_rotation.InvalidInputError` naming the event. ``rule_parameters``
+    (default: ``KMS_ROTATION_RULE_PARAMETERS``) take the Config rule's parameter names.
+
+    A key of another account (events forwarded to a central account) is checked
+    through ``cross_account_role_name`` (default: ``KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME``),
+    the role assumed in the key's account with ``service_client_factory``'s STS and
+    KMS clients (default: :func:`kms_rotation.boto3_client_factory` of the session);
+    it is judged, but neither remediated nor delivered to Security Hub from here.
+    Without a role it raises :class:`kms_rotation.InvalidInputError` naming the event.
     """
     region = None
     if client_factory is None:
@@ -156,6 +172,10 @@ def event_handler(
         region = _home_region(session)
         client_factory = lambda key_region: session.client("kms", region_name=key_region)  # noqa: E731
         options.setdefault("regions", [region])
+        if service_client_factory is None:
+            from . import boto3_client_factory
+
+            service_client_factory = boto3_client_factory(session)
     _deliver_from_env(options, session, region)
     result: dict[str, Any] = _native.event_handler(
         event,
@@ -163,5 +183,7 @@ def event_handler(
         _time_left_ms(context),
         rule_parameters,
         {"client_factory": client_factory, **options},
+        cross_account_role_name,
+        service_client_factory,
     )
     return result
