@@ -1241,6 +1241,16 @@ export interface HandlerInvocation {
   timeLeftMs?: number
   /** The EventBridge handler's rule parameters (the Config rule's names), as JSON text. */
   ruleParameters?: string
+  /**
+   * The role the EventBridge handler assumes in the account of an event's key
+   * when that is not the function's own (default: `KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME`).
+   */
+  crossAccountRoleName?: string
+  /**
+   * The STS and KMS clients that assume that role and read the key there
+   * ({@link sdkClientFactory} makes one).
+   */
+  serviceClientFactory?: ServiceClientFactory
 }
 
 /** Where key ids and aliases are looked up ({@link checkKey}, {@link remediateKeys}). */
@@ -1474,6 +1484,15 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
+
+/**
+ * Whether `KMS_ROTATION_TO_SECURITY_HUB` asks for the findings in Security
+ * Hub (`true` or `false`; unset or empty: `false`), as the core reads it
+ * (`lambda.js` calls it).
+ *
+ * @throws `INVALID_INPUT` naming the variable and its value for anything else.
+ */
+export declare function toSecurityHubFromEnv(): boolean
 
 /**
  * Re-checks, offline, the evidence {@link checkAccount} (with `evidence`) or

@@ -861,5 +861,6 @@ module.exports.renderOptionNames = nativeBinding.renderOptionNames
 module.exports.runCli = nativeBinding.runCli
 module.exports.runConformance = nativeBinding.runConformance
 module.exports.sdkClientFactory = nativeBinding.sdkClientFactory
+module.exports.toSecurityHubFromEnv = nativeBinding.toSecurityHubFromEnv
 module.exports.verifyEvidence = nativeBinding.verifyEvidence
 module.exports.version = nativeBinding.version

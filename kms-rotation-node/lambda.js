@@ -21,15 +21,22 @@
 const native = require('./index.js')
 
 const RULE_PARAMETERS_ENV = 'KMS_ROTATION_RULE_PARAMETERS'
-// 'true': the findings go to Security Hub too (the template's ToSecurityHub).
-const TO_SECURITY_HUB_ENV = 'KMS_ROTATION_TO_SECURITY_HUB'
-const delivery = () => (process.env[TO_SECURITY_HUB_ENV] === 'true' ? { toSecurityHub: true } : {})
+// KMS_ROTATION_TO_SECURITY_HUB 'true' (the template's ToSecurityHub): the findings go to
+// Security Hub too, through an SDK v3 SecurityHub client of the function's region unless
+// `toSecurityHub` is given; 'false', unset or empty: not; anything else rejects with
+// INVALID_INPUT naming it. The core reads it, as the Rust binary and Python do.
+function delivery(region) {
+  if (!native.toSecurityHubFromEnv()) return {}
+  const { SecurityHub } = require('@aws-sdk/client-securityhub')
+  // kms-rotation paces and retries each call itself.
+  return { toSecurityHub: new SecurityHub({ region, maxAttempts: 1 }) }
+}
 
 function homeRegion(options) {
   return options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
 }
 
-function invocation(context, region, ruleParameters) {
+function invocation(context, region, ruleParameters, otherAccounts = {}) {
   const remaining = context && typeof context.getRemainingTimeInMillis === 'function'
   return {
     region,
@@ -37,6 +44,21 @@ function invocation(context, region, ruleParameters) {
     timeLeftMs: remaining ? context.getRemainingTimeInMillis() : undefined,
     ruleParameters:
       ruleParameters === undefined || typeof ruleParameters === 'string' ? ruleParameters : JSON.stringify(ruleParameters),
+    ...otherAccounts,
+  }
+}
+
+// STS and KMS clients for a key of another account (the SDK's classes loaded on first use).
+function defaultServiceClientFactory() {
+  let made
+  return (service, region, credentials) => {
+    if (made === undefined) {
+      const { KMS } = require('@aws-sdk/client-kms')
+      const { STS } = require('@aws-sdk/client-sts')
+      const { Organizations } = require('@aws-sdk/client-organizations')
+      made = native.sdkClientFactory({ KMS, STS, Organizations })
+    }
+    return made(service, region, credentials)
   }
 }
 
@@ -74,21 +96,29 @@ function makeConfigRuleHandler(settings = {}) {
     return native.handleConfigRule(event, configMethods(config), invocation(context, home), {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
-      ...delivery(),
+      ...delivery(home),
       ...options,
     })
   }
 }
 
-/** An EventBridge handler over your clients: `{ clientFactory, ruleParameters, region, ...options }`. */
+/**
+ * An EventBridge handler over your clients: `{ clientFactory, ruleParameters, region,
+ * crossAccountRoleName, serviceClientFactory, ...options }`.
+ */
 function makeEventHandler(settings = {}) {
-  const { clientFactory, ruleParameters, region, ...options } = settings
+  const { clientFactory, ruleParameters, region, crossAccountRoleName, serviceClientFactory, ...options } = settings
   return async (event, context) => {
     const home = homeRegion({ region })
-    return native.handleEvent(event, invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV]), {
+    const otherAccounts = {
+      crossAccountRoleName,
+      serviceClientFactory: serviceClientFactory ?? (clientFactory ? undefined : defaultServiceClientFactory()),
+    }
+    const about = invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV], otherAccounts)
+    return native.handleEvent(event, about, {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
-      ...delivery(),
+      ...delivery(home),
       ...options,
     })
   }
@@ -96,6 +126,8 @@ function makeEventHandler(settings = {}) {
 
 module.exports = {
   RULE_PARAMETERS_ENV,
+  TO_SECURITY_HUB_ENV: 'KMS_ROTATION_TO_SECURITY_HUB',
+  CROSS_ACCOUNT_ROLE_ENV: 'KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME',
   configRuleHandler: (event, context) => makeConfigRuleHandler()(event, context),
   eventHandler: (event, context) => makeEventHandler()(event, context),
   makeConfigRuleHandler,

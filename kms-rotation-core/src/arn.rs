@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyRef {
-    /// A key id: a UUID, or `mrk-` and 32 hex digits.
+    /// A key id: a UUID, or `mrk-` and 32 hex digits (or, as emulators write
+    /// them, `mrk-` and a UUID).
     KeyId(String),
     /// `alias/…`.
     AliasName(String),
@@ -496,15 +497,20 @@ pub(crate) fn check_region_shape(region: &str) -> Result<()> {
 
 fn validate_key_id(id: &str) -> std::result::Result<(), String> {
     let is_hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_uuid = |s: &str| {
+        let groups: Vec<&str> = s.split('-').collect();
+        let lengths = [8, 4, 4, 4, 12];
+        groups.len() == 5 && groups.iter().zip(lengths).all(|(g, n)| g.len() == n && is_hex(g))
+    };
     if let Some(rest) = id.strip_prefix("mrk-") {
-        if rest.len() == 32 && is_hex(rest) {
+        // AWS writes mrk- and 32 hex digits; emulators (moto, LocalStack) mrk- and a
+        // UUID with its dashes: the same 32 digits, as exactly shaped.
+        if (rest.len() == 32 && is_hex(rest)) || is_uuid(rest) {
             return Ok(());
         }
         return Err(format!("{id:?} is not a multi-Region key id (mrk- and 32 hex digits)"));
     }
-    let groups: Vec<&str> = id.split('-').collect();
-    let lengths = [8, 4, 4, 4, 12];
-    if groups.len() == 5 && groups.iter().zip(lengths).all(|(g, n)| g.len() == n && is_hex(g)) {
+    if is_uuid(id) {
         Ok(())
     } else {
         Err(format!(
@@ -595,6 +601,11 @@ mod tests {
             "mrk-1234abcd12ab34cd56ef1234567890ab".parse::<KeyRef>().unwrap(),
             KeyRef::KeyId(_)
         ));
+        // As moto and LocalStack write multi-Region key ids: mrk- and a UUID.
+        assert!(matches!(
+            "mrk-1234abcd-12ab-34cd-56ef-1234567890ab".parse::<KeyRef>().unwrap(),
+            KeyRef::KeyId(_)
+        ));
         assert!(matches!(
             "alias/app/db".parse::<KeyRef>().unwrap(),
             KeyRef::AliasName(_)
@@ -615,6 +626,11 @@ mod tests {
             "not-a-key",
             "1234abcd-12ab-34cd-56ef-1234567890a",
             "mrk-123",
+            "mrk-1234abcd-12ab-34cd-56ef-1234567890a",
+            "mrk-1234abcd12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd-12ab-34cd-56ef-1234567890abc",
+            "mrk-1234abcd-12ab-34cd-56ef-123456789xab",
+            "mrk-mrk-1234abcd-12ab-34cd-56ef-1234567890",
             "alias/",
             "alias/has space",
             "arn:aws:s3:::bucket",

@@ -498,6 +498,15 @@ impl Connection {
         }
     }
 
+    /// The same connection without the delivery to Security Hub: for a caller
+    /// that checks in several steps and delivers once, at the end.
+    pub(crate) fn without_security_hub(&self) -> Connection {
+        Connection {
+            security_hub: None,
+            ..self.clone()
+        }
+    }
+
     /// The regions asked for.
     pub fn regions(&self) -> &Regions {
         &self.regions

@@ -11,13 +11,15 @@
 //! [`Invocation::into_result`] turns a failure into the error the invocation
 //! must end with, after any delivery.
 
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::api::{ApiError, ErrorKind, Operation};
-use crate::check::CheckOptions;
+use crate::arn::Arn;
+use crate::check::{CheckOptions, check_key_operations};
 use crate::connection::Connection;
 use crate::continuous::KeyTarget;
 use crate::continuous::client::ConfigClient;
@@ -28,6 +30,9 @@ use crate::continuous::events::key_event;
 use crate::engine::{Counters, Pacer, RetryConfig};
 use crate::error::{Error, Result};
 use crate::model::{Finding, Status, Timestamp};
+use crate::organization::{
+    AccountDirectory, OrganizationTransport, RoleSession, TransportOrgClient, check_role_name_as,
+};
 use crate::remediate::RemediateOptions;
 use crate::report::{AccountReport, RegionReport, RegionState, RemediationReport};
 
@@ -35,6 +40,53 @@ use crate::report::{AccountReport, RegionReport, RegionState, RemediationReport}
 /// a JSON object with the Config rule's parameters
 /// ([`crate::continuous::config::RULE_PARAMETERS`]), checked the same way.
 pub const RULE_PARAMETERS_ENV: &str = "KMS_ROTATION_RULE_PARAMETERS";
+
+/// The environment variable naming the role the EventBridge handler assumes
+/// in the account of an event's key when that is not the function's own
+/// account ([`HandlerOptions::with_cross_account_role_name`]): events of other
+/// accounts forwarded to a central account's event bus.
+pub const CROSS_ACCOUNT_ROLE_ENV: &str = "KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME";
+
+/// The environment variable that asks the handlers to keep the findings
+/// current in Security Hub: `true` or `false` (the template's
+/// `ToSecurityHub`); unset or empty is `false`.
+pub const TO_SECURITY_HUB_ENV: &str = "KMS_ROTATION_TO_SECURITY_HUB";
+
+/// Whether [`TO_SECURITY_HUB_ENV`] asks for the findings in Security Hub:
+/// the one reading of it, which the Rust Lambda binary, Python's
+/// `kms_rotation.aws_lambda` and Node's `kms-rotation/lambda` all call.
+///
+/// # Errors
+/// As [`to_security_hub_from`].
+pub fn to_security_hub_from_env() -> Result<bool> {
+    to_security_hub_from(std::env::var(TO_SECURITY_HUB_ENV).ok().as_deref())
+}
+
+/// [`to_security_hub_from_env`] for a value of the variable (`None`: unset).
+///
+/// ```
+/// use kms_rotation_core::handlers::to_security_hub_from;
+/// assert!(to_security_hub_from(Some("true"))?);
+/// assert!(!to_security_hub_from(Some("false"))? && !to_security_hub_from(None)?);
+/// let error = to_security_hub_from(Some("yes")).unwrap_err();
+/// assert!(error.to_string().contains("KMS_ROTATION_TO_SECURITY_HUB") && error.to_string().contains("yes"));
+/// # Ok::<(), kms_rotation_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming [`TO_SECURITY_HUB_ENV`] and the value
+/// when it is neither `true` nor `false`.
+pub fn to_security_hub_from(value: Option<&str>) -> Result<bool> {
+    match value.map(str::trim) {
+        None | Some("" | "false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Error::invalid(
+            TO_SECURITY_HUB_ENV,
+            other,
+            "expected true or false (the template's ToSecurityHub)",
+        )),
+    }
+}
 
 /// How the handlers check, remediate and deliver.
 ///
@@ -51,6 +103,22 @@ pub struct HandlerOptions {
     remediation: RemediateOptions,
     auto_remediate: AutoRemediate,
     account_id: Option<String>,
+    partition: Option<String>,
+    cross_account_role: Option<String>,
+    accounts: Option<AccountClients>,
+}
+
+/// Makes an account directory for a Region.
+type MakeDirectory = dyn Fn(&str) -> Result<AccountDirectory> + Send + Sync;
+
+/// Makes the account directory that reaches other accounts (STS in the Region given).
+#[derive(Clone)]
+struct AccountClients(Arc<MakeDirectory>);
+
+impl fmt::Debug for AccountClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<service client factory>")
+    }
 }
 
 impl HandlerOptions {
@@ -118,12 +186,72 @@ impl HandlerOptions {
     }
 
     /// [`HandlerOptions::with_account_id`] from a Lambda function's ARN (the
-    /// context's `invoked_function_arn`); nothing for an ARN without an account.
-    pub fn with_function_arn(self, arn: &str) -> Self {
+    /// context's `invoked_function_arn`), and its partition; nothing for an
+    /// ARN without an account.
+    pub fn with_function_arn(mut self, arn: &str) -> Self {
+        if let Some(partition) = Arn::partition_of(arn) {
+            self.partition = Some(partition);
+        }
         match arn.split(':').nth(4).filter(|id| !id.is_empty()) {
             Some(id) => self.clone().with_account_id(id).unwrap_or(self),
             None => self,
         }
+    }
+
+    /// The role the EventBridge handler assumes in the account of an event's
+    /// key when that is not the function's own (events of other accounts
+    /// forwarded to a central account): `arn:PARTITION:iam::ACCOUNT:role/NAME`,
+    /// assumed as an organisation run assumes `role_name`, with the same
+    /// `AssumeRole` path (Python `cross_account_role_name=`, Node
+    /// `crossAccountRoleName`, the [`CROSS_ACCOUNT_ROLE_ENV`] variable).
+    /// Without it an event of another account is an error naming the event.
+    /// The Config rule's handler stays in its own account (Config takes
+    /// evaluations only for its own resources).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `cross_account_role_name` for a name IAM would not take.
+    pub fn with_cross_account_role_name(mut self, name: &str) -> Result<Self> {
+        check_role_name_as("cross_account_role_name", name)?;
+        self.cross_account_role = Some(name.to_owned());
+        Ok(self)
+    }
+
+    /// [`HandlerOptions::with_cross_account_role_name`] from the
+    /// [`CROSS_ACCOUNT_ROLE_ENV`] environment variable, when set and not empty.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the variable for a name IAM would not take.
+    pub fn with_cross_account_role_name_from_env(mut self) -> Result<Self> {
+        if let Ok(name) = std::env::var(CROSS_ACCOUNT_ROLE_ENV)
+            && !name.trim().is_empty()
+        {
+            check_role_name_as(CROSS_ACCOUNT_ROLE_ENV, name.trim())?;
+            self.cross_account_role = Some(name.trim().to_owned());
+        }
+        Ok(self)
+    }
+
+    /// The clients that assume the role in another account and read its keys
+    /// there: your SDK's (Python's `service_client_factory`, Node's
+    /// `serviceClientFactory`), STS called in the key's Region. Without them,
+    /// the connection's built-in AWS client's.
+    pub fn with_organization_transport<T: OrganizationTransport>(mut self, transport: T) -> Self {
+        let transport = Arc::new(transport);
+        self.accounts = Some(AccountClients(Arc::new(move |region: &str| {
+            let org = TransportOrgClient::new(transport.clone(), region)?;
+            Ok(AccountDirectory::new(Arc::new(org), crate::arn::Regions::Default))
+        })));
+        self
+    }
+
+    /// The role assumed in other accounts' events, if any.
+    pub fn cross_account_role_name(&self) -> Option<&str> {
+        self.cross_account_role.as_deref()
+    }
+
+    /// Whether `target` is in another account than the function's.
+    fn is_foreign(&self, account_id: &str) -> bool {
+        self.account_id.as_deref().is_some_and(|own| own != account_id)
     }
 
     /// Bounds retries by the time the function has left (the Lambda
@@ -298,46 +426,100 @@ fn failure_of(finding: &Finding) -> HandlerFailure {
     }
 }
 
-/// Refuses a key of another account than the handler's, naming the event.
-fn same_account(trigger: &str, target: &KeyTarget, options: &HandlerOptions) -> Result<()> {
+/// Refuses a key of another account than the handler's, naming the event,
+/// unless `through_role` and a role to assume there is configured.
+fn same_account(trigger: &str, target: &KeyTarget, options: &HandlerOptions, through_role: bool) -> Result<()> {
     match &options.account_id {
-        Some(own) if *own != target.account_id => Err(Error::invalid(
-            "event",
-            trigger.to_owned(),
-            format!(
-                "it names {target}, but this function runs in account {own} and reads only its own keys: deploy the handler in account {} (see the StackSet)",
-                target.account_id
-            ),
-        )),
+        Some(own) if *own != target.account_id => {
+            if through_role && options.cross_account_role.is_some() {
+                return Ok(());
+            }
+            let how = if through_role {
+                format!(
+                    "give cross_account_role_name (or {CROSS_ACCOUNT_ROLE_ENV}), a role to assume there, or deploy the handler in account {}",
+                    target.account_id
+                )
+            } else {
+                format!(
+                    "Config evaluates only its own account's resources: deploy the rule in account {} (see the StackSet)",
+                    target.account_id
+                )
+            };
+            Err(Error::invalid(
+                "event",
+                trigger.to_owned(),
+                format!(
+                    "it names {target}, but this function runs in account {own} and reads only its own keys: {how}"
+                ),
+            ))
+        }
         _ => Ok(()),
     }
 }
 
-/// Checks each target with a fresh read (in its own region), into one report.
+/// Checks a key of another account through the role assumed there (the
+/// organisation layer's `AssumeRole` and renewal), in the key's Region.
+async fn check_foreign(
+    connection: &Connection,
+    target: &KeyTarget,
+    check: &CheckOptions,
+    options: &HandlerOptions,
+) -> Result<AccountReport> {
+    let Some(name) = &options.cross_account_role else {
+        return Err(Error::Configuration(format!(
+            "no role to assume in account {}",
+            target.account_id
+        )));
+    };
+    let partition = Arn::partition_of(&target.key)
+        .or_else(|| options.partition.clone())
+        .unwrap_or_else(|| "aws".to_owned());
+    let role = RoleSession::new(
+        format!("arn:{partition}:iam::{}:role/{name}", target.account_id),
+        None,
+        None,
+    );
+    let directory = match &options.accounts {
+        Some(make) => (make.0)(&target.region)?,
+        None => connection.account_directory().await.map_err(|error| match error {
+            Error::Configuration(_) => Error::Configuration(format!(
+                "a key of account {} is read through the role {name} assumed there: give service_client_factory (Python) or serviceClientFactory (Node) to assume it with, or use the built-in AWS client",
+                target.account_id
+            )),
+            other => other,
+        })?,
+    };
+    let needed = check_key_operations(check.policy());
+    let clients = directory
+        .account_clients(Some(&role), Some(std::slice::from_ref(&target.region)), &needed)
+        .await?;
+    crate::check::check_keys(&clients, &target.region, &[target.key.as_str()], check).await
+}
+
+/// Checks each target with a fresh read (in its own region), into one
+/// report; nothing is delivered here ([`deliver_findings`] does, once).
 async fn check_targets(
     connection: &Connection,
     targets: &[KeyTarget],
     check: &CheckOptions,
+    options: &HandlerOptions,
     invocation: &mut Invocation,
 ) -> Result<()> {
+    let connection = connection.without_security_hub();
     for target in targets {
-        let report = connection
-            .check_keys(&[target.key.as_str()], Some(&target.region), check)
-            .await?;
+        let report = if options.is_foreign(&target.account_id) {
+            check_foreign(&connection, target, check, options).await?
+        } else {
+            connection
+                .check_keys(&[target.key.as_str()], Some(&target.region), check)
+                .await?
+        };
         for finding in report.findings {
             if not_found(&finding) {
                 invocation.gone.push(target.clone());
             } else {
                 invocation.report.findings.push(finding);
             }
-        }
-        if let Some(delivery) = report.security_hub {
-            // check_keys delivered this key's finding (to_security_hub): one outcome for the invocation.
-            invocation
-                .report
-                .security_hub
-                .get_or_insert_with(Default::default)
-                .absorb(delivery);
         }
         invocation.report.source = report.source;
         invocation.report.generated_at = report.generated_at;
@@ -352,20 +534,44 @@ async fn check_targets(
     Ok(())
 }
 
-/// Remediates the failing keys of the invocation's report, as `auto_remediate` says.
+/// The account a finding's key is in.
+fn account_of(finding: &Finding) -> Option<String> {
+    finding
+        .account_id
+        .clone()
+        .or_else(|| Arn::parse(&finding.key_arn).ok().map(|arn| arn.account_id))
+}
+
+/// The invocation's report with only the keys of the function's own account:
+/// what remediation and Security Hub act on (a key of another account, read
+/// through a role, is judged, but neither changed nor delivered from here).
+fn own_report(invocation: &Invocation, options: &HandlerOptions) -> AccountReport {
+    let mut report = invocation.report.clone();
+    let foreign = |f: &Finding| account_of(f).is_some_and(|a| options.is_foreign(&a));
+    if report.findings.iter().any(foreign) {
+        report.findings.retain(|f| !foreign(f));
+        report.account_id.clone_from(&options.account_id);
+        report.normalize();
+    }
+    report
+}
+
+/// Remediates the failing keys of the invocation's report (of the function's
+/// own account), as `auto_remediate` says.
 async fn remediate_failing(
     connection: &Connection,
     mode: AutoRemediate,
-    remediation: &RemediateOptions,
+    options: &HandlerOptions,
     invocation: &mut Invocation,
 ) -> Result<()> {
-    if mode == AutoRemediate::Off || invocation.report.summary.fail == 0 {
+    let mut report = own_report(invocation, options);
+    if mode == AutoRemediate::Off || report.summary.fail == 0 {
         return Ok(());
     }
-    let options = remediation.clone().with_dry_run(mode != AutoRemediate::Apply);
+    let remediation = options.remediation.clone().with_dry_run(mode != AutoRemediate::Apply);
     // Remediation asks for clients in the report's regions: those of the keys checked.
-    let mut report = invocation.report.clone();
-    for finding in &invocation.report.findings {
+    let findings = report.findings.clone();
+    for finding in &findings {
         if !report.regions.iter().any(|r| r.region == finding.region) {
             report.regions.push(RegionReport {
                 region: finding.region.clone(),
@@ -375,7 +581,7 @@ async fn remediate_failing(
             });
         }
     }
-    invocation.remediation = Some(connection.remediate(&report, &options).await?);
+    invocation.remediation = Some(connection.remediate(&report, &remediation).await?);
     Ok(())
 }
 
@@ -530,7 +736,7 @@ pub async fn config_rule_handler(
                 "ConfigurationItemChangeNotification"
             };
             let mut invocation = Invocation::new(name, &parsed.policy);
-            same_account(name, target, options)?;
+            same_account(name, target, options, false)?;
             let (mut target, mut ordering, mut gone) = (target.clone(), *captured_at, *gone);
             if *oversized && !gone {
                 let key_id = target.key.rsplit('/').next().unwrap_or(&target.key).to_owned();
@@ -555,7 +761,14 @@ pub async fn config_rule_handler(
             if gone {
                 invocation.gone.push(target);
             } else {
-                check_targets(connection, std::slice::from_ref(&target), &check, &mut invocation).await?;
+                check_targets(
+                    connection,
+                    std::slice::from_ref(&target),
+                    &check,
+                    options,
+                    &mut invocation,
+                )
+                .await?;
             }
             (invocation, ordering)
         }
@@ -586,7 +799,7 @@ pub async fn config_rule_handler(
     };
     let mut invocation = trigger;
     let evaluations = evaluations_of(&mut invocation, ordering);
-    remediate_failing(connection, parsed.auto_remediate, &options.remediation, &mut invocation).await?;
+    remediate_failing(connection, parsed.auto_remediate, options, &mut invocation).await?;
     put_evaluations(
         config,
         &pacer,
@@ -596,24 +809,45 @@ pub async fn config_rule_handler(
         &mut invocation,
     )
     .await;
-    if matches!(parsed.trigger, Trigger::Scheduled { .. }) {
-        // A change notification's key was delivered by check_keys; a scheduled
-        // notification's whole Region is delivered here, archiving keys gone.
-        deliver_findings(connection, &mut invocation, &check).await?;
-    }
+    let full_scan = matches!(parsed.trigger, Trigger::Scheduled { .. });
+    deliver_findings(connection, &mut invocation, &check, options, full_scan).await?;
     Ok(invocation)
 }
 
-/// Keeps a scheduled notification's findings current in Security Hub when the
-/// connection asks for it (`to_security_hub`), before a failure of another key
-/// ends the invocation: the keys judged are delivered all the same, and the
-/// findings of keys the Region no longer lists are archived (a deleted key
-/// named by a change or an event is archived so at the next scheduled run).
-/// The outcome is the invocation report's `security_hub`.
-async fn deliver_findings(connection: &Connection, invocation: &mut Invocation, check: &CheckOptions) -> Result<()> {
+/// The one delivery of an invocation, at its end: its findings kept current
+/// in Security Hub when the connection asks for it (`to_security_hub`), before
+/// a failure of another key ends the invocation (the keys judged are
+/// delivered all the same). The findings of the keys the invocation found
+/// gone (a deleted key an event or a Config item names) are archived now;
+/// after a scheduled notification (`full_scan`), so are those of every key
+/// the Region no longer lists. The outcome is the invocation report's
+/// `security_hub`, in the summary of every handler.
+async fn deliver_findings(
+    connection: &Connection,
+    invocation: &mut Invocation,
+    check: &CheckOptions,
+    options: &HandlerOptions,
+    full_scan: bool,
+) -> Result<()> {
+    if connection.security_hub().is_none() {
+        return Ok(());
+    }
+    let mut report = own_report(invocation, options);
+    let own_gone: Vec<&KeyTarget> = invocation
+        .gone
+        .iter()
+        .filter(|t| !options.is_foreign(&t.account_id))
+        .collect();
+    if report.account_id.is_none() {
+        // A key gone is named with its account, even when nothing was read.
+        report.account_id = own_gone.first().map(|t| t.account_id.clone());
+    }
+    let gone = own_gone.iter().map(|t| (t.region.clone(), t.key.clone())).collect();
     connection
-        .deliver_to_security_hub(&mut invocation.report, check, true)
-        .await
+        .deliver_to_security_hub(&mut report, check, full_scan, gone)
+        .await?;
+    invocation.report.security_hub = report.security_hub;
+    Ok(())
 }
 
 /// The EventBridge handler: the key each event names (a CloudTrail record of
@@ -643,12 +877,12 @@ pub async fn event_handler(connection: &Connection, event: &Value, options: &Han
         return Ok(invocation);
     }
     for target in &placed.targets {
-        same_account(&placed.name, target, options)?;
+        same_account(&placed.name, target, options, true)?;
     }
     if options.auto_remediate != AutoRemediate::Off {
         options.remediation.rotation_period_for(policy)?;
     }
-    check_targets(connection, &placed.targets, &options.check, &mut invocation).await?;
+    check_targets(connection, &placed.targets, &options.check, options, &mut invocation).await?;
     invocation.failures.extend(
         invocation
             .report
@@ -657,12 +891,7 @@ pub async fn event_handler(connection: &Connection, event: &Value, options: &Han
             .filter(|f| f.status == Status::Error)
             .map(failure_of),
     );
-    remediate_failing(
-        connection,
-        options.auto_remediate,
-        &options.remediation,
-        &mut invocation,
-    )
-    .await?;
+    remediate_failing(connection, options.auto_remediate, options, &mut invocation).await?;
+    deliver_findings(connection, &mut invocation, &options.check, options, false).await?;
     Ok(invocation)
 }

@@ -31,7 +31,8 @@ impl Connection {
         let clients = self.scan_clients(&options.operations()).await?;
         let mut report = check_account(&clients, options).await?;
         report.source = Some(self.report_source());
-        self.deliver_to_security_hub(&mut report, options, true).await?;
+        self.deliver_to_security_hub(&mut report, options, true, Vec::new())
+            .await?;
         Ok(report)
     }
 
@@ -61,7 +62,8 @@ impl Connection {
     /// Delivers the report's findings to Security Hub when the connection
     /// asks for it (`to_security_hub`): the outcome goes in `report.security_hub`.
     /// `full_scan`: the report lists every key of its regions, so findings of
-    /// keys it lacks are archived.
+    /// keys it lacks are archived; so are those of `gone_keys` (`(region, key)`:
+    /// keys known to be gone, such as a deleted key an event names).
     ///
     /// # Errors
     /// As [`Connection::security_hub_clients`] and [`deliver`]; failures of
@@ -71,6 +73,7 @@ impl Connection {
         report: &mut AccountReport,
         options: &CheckOptions,
         full_scan: bool,
+        gone_keys: Vec<(String, String)>,
     ) -> Result<()> {
         let Some(target) = self.security_hub() else {
             return Ok(());
@@ -78,7 +81,8 @@ impl Connection {
         let clients = self.security_hub_clients(target).await?;
         let delivery = DeliveryOptions::default()
             .with_pacing(options.pacing())
-            .with_archive_missing(full_scan);
+            .with_archive_missing(full_scan)
+            .with_gone_keys(gone_keys);
         report.security_hub = Some(deliver(&clients, report, &delivery).await?);
         Ok(())
     }
@@ -177,7 +181,8 @@ impl Connection {
         let (clients, home) = self.keys_clients(keys, region, &needed).await?;
         let mut report = check_keys(&clients, &home, keys, options).await?;
         report.source = Some(self.report_source());
-        self.deliver_to_security_hub(&mut report, options, false).await?;
+        self.deliver_to_security_hub(&mut report, options, false, Vec::new())
+            .await?;
         Ok(report)
     }
 

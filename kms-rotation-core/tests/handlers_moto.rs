@@ -17,9 +17,13 @@ use crate::common::proxy::Proxy;
 use crate::common::{endpoint, fresh_account_id};
 use aws_sdk_kms::types::{OriginType, Tag};
 use futures::StreamExt;
-use kms_rotation_core::aws::{AwsConfigClient, AwsOptions, AwsSession};
+use kms_rotation_core::aws::{AwsConfigClient, AwsOptions, AwsSecurityHub, AwsSession};
+use kms_rotation_core::continuous::security_hub::SecurityHubClient;
 use kms_rotation_core::handlers::{HandlerOptions, Invocation, config_rule_handler, event_handler};
-use kms_rotation_core::{CheckOptions, ConnectionOptions, Error, Regions, RetryConfig, StaticCredentials};
+use kms_rotation_core::{
+    CheckOptions, ConnectionOptions, Error, Regions, RetryConfig, SecurityHubTarget, StaticCredentials,
+    TransportSecurityHub,
+};
 use serde_json::{Value, json};
 
 const HOME: &str = "us-east-1";
@@ -222,6 +226,12 @@ fn outcome(result: &Result<Invocation, Error>, ids: &BTreeMap<String, String>, p
                     .map(|a| json!([name_of(&a.target_arn), a.outcome.as_str()]))
                     .collect::<Vec<_>>()
             );
+            // The summary's outcome, as every door returns it; failed as its codes.
+            let mut delivery = invocation.summary()["security_hub"].clone();
+            if let Some(failed) = delivery.get("failed").and_then(Value::as_array) {
+                delivery["failed"] = json!(failed.iter().map(|f| f["code"].clone()).collect::<Vec<_>>());
+            }
+            out["security_hub"] = delivery;
         }
     }
     let config = control(&format!("{}/__config", proxy.url), None);
@@ -292,6 +302,84 @@ fn compare(name: &str, expect: &Value, got: &Value) -> Vec<String> {
     problems
 }
 
+/// The session of the handler's role in `account`, through the proxy.
+async fn role_session(proxy: &Proxy, role: &str) -> AwsSession {
+    AwsSession::connect(
+        &AwsOptions::default()
+            .with_static_credentials("testing", "testing-secret", None)
+            .with_endpoint_url(&proxy.url)
+            .unwrap()
+            .with_regions([HOME])
+            .unwrap()
+            .with_role(role, None, None)
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The Security Hub client of `session` in `region` (built-in, through the proxy).
+fn hub_in(session: &AwsSession, region: &str) -> TransportSecurityHub<AwsSecurityHub> {
+    TransportSecurityHub::new(AwsSecurityHub::new(session, region).unwrap(), region).unwrap()
+}
+
+/// `security_hub_finding` for the key `name` of the case (its region, the account, its id).
+fn hub_finding(doc: &Value, case: &Value, ids: &BTreeMap<String, String>, name: &str, account: &str) -> Value {
+    let region = case["keys"][name]["region"].as_str().unwrap();
+    let text = doc["security_hub_finding"]
+        .to_string()
+        .replace("KEY_ID", &ids[name])
+        .replace("ACCOUNT", account)
+        .replace("REGION", region);
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The `RecordState` Security Hub holds for each finding `hub_finding` made.
+async fn hub_records(
+    session: &AwsSession,
+    doc: &Value,
+    case: &Value,
+    ids: &BTreeMap<String, String>,
+    account: &str,
+) -> Value {
+    let mut records = serde_json::Map::new();
+    for name in case["security_hub"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap();
+        let wanted = hub_finding(doc, case, ids, name, account);
+        let hub = hub_in(session, case["keys"][name]["region"].as_str().unwrap());
+        let mut token: Option<String> = None;
+        loop {
+            let page = hub.get_findings(&json!({}), token.as_deref()).await.unwrap();
+            if let Some(held) = page.items.iter().find(|f| f["Id"] == wanted["Id"]) {
+                records.insert(name.to_owned(), held["RecordState"].clone());
+            }
+            match page.next_marker {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+    }
+    Value::Object(records)
+}
+
+/// The case's handler with `options` (and the case's rule parameters for EventBridge).
+async fn run_handler(
+    case: &Value,
+    session: &AwsSession,
+    connection: &kms_rotation_core::Connection,
+    event: &Value,
+    options: HandlerOptions,
+) -> Result<Invocation, Error> {
+    if case["handler"] == "config" {
+        let config = AwsConfigClient::new(session, HOME).unwrap();
+        return config_rule_handler(connection, &config, event, &options).await;
+    }
+    match case.get("rule_parameters") {
+        Some(parameters) => event_handler(connection, event, &options.with_rule_parameters(parameters)?).await,
+        None => event_handler(connection, event, &options).await,
+    }
+}
+
 /// Runs one case with a proxy of its own; the problems found.
 async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
     let proxy = Proxy::start(endpoint);
@@ -305,8 +393,26 @@ async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
         Some(&fill(case.get("config_items").unwrap_or(&json!([])), &ids, &account)),
     );
     let event = event_of(case, doc, &ids, &account);
-    let role = format!("arn:aws:iam::{account}:role/KmsRotationHandler");
-    let connection = ConnectionOptions::default()
+    // The function's account: the keys' own, or another one (events forwarded to a central account).
+    let function_account = if case["function_in_other_account"] == true {
+        fresh_account_id()
+    } else {
+        account.clone()
+    };
+    let role = format!("arn:aws:iam::{function_account}:role/KmsRotationHandler");
+    let session = role_session(&proxy, &role).await;
+    for name in case["security_hub"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap();
+        let finding = hub_finding(doc, case, &ids, name, &account);
+        let hub = hub_in(&session, case["keys"][name]["region"].as_str().unwrap());
+        let refused = hub.batch_import_findings(&[finding]).await.unwrap();
+        assert!(refused.is_empty(), "{refused:?}");
+    }
+    let mut connection = ConnectionOptions::default();
+    if case.get("security_hub").is_some() {
+        connection = connection.with_security_hub(SecurityHubTarget::Aws);
+    }
+    let connection = connection
         .with_credentials(StaticCredentials {
             access_key_id: "testing".into(),
             secret_access_key: "testing-secret".into(),
@@ -320,35 +426,22 @@ async fn run_case(endpoint: &str, doc: &Value, case: &Value) -> Vec<String> {
     let retry = RetryConfig::default().with_delays(Duration::from_millis(20), Duration::from_millis(300));
     let mut options = HandlerOptions::default()
         .with_check(CheckOptions::default().with_retry(retry))
-        .with_function_arn(&format!("arn:aws:lambda:{HOME}:{account}:function:kms-rotation"));
+        .with_function_arn(&format!(
+            "arn:aws:lambda:{HOME}:{function_account}:function:kms-rotation"
+        ));
     if let Some(ms) = case["time_left_ms"].as_u64() {
         options = options.with_time_left(Duration::from_millis(ms));
     }
-    let result = if case["handler"] == "config" {
-        let session = AwsSession::connect(
-            &AwsOptions::default()
-                .with_static_credentials("testing", "testing-secret", None)
-                .with_endpoint_url(&proxy.url)
-                .unwrap()
-                .with_regions([HOME])
-                .unwrap()
-                .with_role(&role, None, None)
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-        let config = AwsConfigClient::new(&session, HOME).unwrap();
-        config_rule_handler(&connection, &config, &event, &options).await
-    } else {
-        match case.get("rule_parameters") {
-            Some(parameters) => match options.with_rule_parameters(parameters) {
-                Ok(options) => event_handler(&connection, &event, &options).await,
-                Err(error) => Err(error),
-            },
-            None => event_handler(&connection, &event, &options).await,
-        }
+    let options = match case["cross_account_role_name"].as_str() {
+        Some(name) => options.with_cross_account_role_name(name),
+        None => Ok(options),
     };
-    let got = outcome(&result, &ids, &proxy);
+    let result = match options {
+        Err(error) => Err(error),
+        Ok(options) => run_handler(case, &session, &connection, &event, options).await,
+    };
+    let mut got = outcome(&result, &ids, &proxy);
+    got["hub_records"] = hub_records(&session, doc, case, &ids, &account).await;
     let found = compare(name, &case["expect"], &got);
     let verdict = if found.is_empty() { "ok" } else { "FAILED" };
     eprintln!("{verdict} {name} ({:?})", started.elapsed());

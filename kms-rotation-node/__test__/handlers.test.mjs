@@ -9,6 +9,11 @@ import { after, before, describe, it } from 'node:test'
 
 import { ConfigService } from '@aws-sdk/client-config-service'
 import { KMS } from '@aws-sdk/client-kms'
+import { Organizations } from '@aws-sdk/client-organizations'
+import { SecurityHub } from '@aws-sdk/client-securityhub'
+import { STS } from '@aws-sdk/client-sts'
+
+import { sdkClientFactory } from '../index.js'
 
 import lambda from '../lambda.js'
 import { assumeRole, faultProxy, freshAccountId, motoEndpoint } from './helpers.mjs'
@@ -109,6 +114,8 @@ async function outcome(result, error, ids, proxy) {
     out.gone = result.gone.map((t) => nameOf(t.key))
     out.skipped = result.skipped !== null
     out.remediation = (result.remediation?.actions ?? []).map((a) => [nameOf(a.target_arn), a.outcome])
+    const delivery = result.security_hub
+    out.security_hub = delivery ? { ...delivery, failed: delivery.failed.map((f) => f.code) } : null
   }
   const evaluations = []
   const configCalls = []
@@ -127,6 +134,31 @@ async function outcome(result, error, ids, proxy) {
   const calls = await control(`${proxy.url}/__calls`)
   out.kms_calls = [...new Set(calls.map((c) => c.op).filter((op) => KMS_OPERATIONS.has(op)))].sort()
   return out
+}
+
+// `security_hub_finding` for the key `name` (its region, the account, its id).
+function hubFinding(testCase, ids, name, account) {
+  const text = JSON.stringify(PARITY.security_hub_finding)
+    .replaceAll('KEY_ID', ids[name])
+    .replaceAll('ACCOUNT', account)
+    .replaceAll('REGION', testCase.keys[name].region)
+  return JSON.parse(text)
+}
+
+// The RecordState Security Hub holds for each finding `hubFinding` made.
+async function hubRecords(testCase, ids, account, endpoint, credentials) {
+  const records = {}
+  for (const name of testCase.security_hub ?? []) {
+    const wanted = hubFinding(testCase, ids, name, account).Id
+    const hub = new SecurityHub({ region: testCase.keys[name].region, endpoint, credentials })
+    let token
+    do {
+      const page = await hub.getFindings({ NextToken: token })
+      for (const finding of page.Findings ?? []) if (finding.Id === wanted) records[name] = finding.RecordState
+      token = page.NextToken
+    } while (token)
+  }
+  return records
 }
 
 function compare(expect, got) {
@@ -169,23 +201,42 @@ describe('the handlers on the shared cases (scripts/parity/handlers.json)', () =
       await proxy.set(fill(testCase.faults ?? [], ids, account))
       await control(`${proxy.url}/__config_items`, fill(testCase.config_items ?? [], ids, account))
       const event = eventOf(testCase, ids, account)
-      const credentials = await assumeRole(endpoint, `arn:aws:iam::${account}:role/KmsRotationHandler`, 'handler')
+      // The function's account: the keys' own, or another one (events forwarded to a central account).
+      const functionAccount = testCase.function_in_other_account ? freshAccountId() : account
+      const credentials = await assumeRole(endpoint, `arn:aws:iam::${functionAccount}:role/KmsRotationHandler`, 'handler')
       const clientFactory = (region) => new KMS({ region, endpoint: proxy.url, credentials })
       const context = {
-        invokedFunctionArn: `arn:aws:lambda:${HOME}:${account}:function:kms-rotation`,
+        invokedFunctionArn: `arn:aws:lambda:${HOME}:${functionAccount}:function:kms-rotation`,
         getRemainingTimeInMillis: () => testCase.time_left_ms ?? 300000,
+      }
+      const delivery = {}
+      if (testCase.security_hub) {
+        for (const name of testCase.security_hub) {
+          const seeder = new SecurityHub({ region: testCase.keys[name].region, endpoint: proxy.url, credentials })
+          const seeded = await seeder.batchImportFindings({ Findings: [hubFinding(testCase, ids, name, account)] })
+          assert.equal(seeded.FailedCount, 0)
+        }
+        // toSecurityHub takes one client: that of the Region of the case's keys.
+        const region = Object.values(testCase.keys)[0].region
+        delivery.toSecurityHub = new SecurityHub({ region, endpoint: proxy.url, credentials, maxAttempts: 1 })
       }
       let result = null
       let error = null
       try {
         if (testCase.handler === 'config') {
           const configClient = new ConfigService({ region: HOME, endpoint: proxy.url, credentials })
-          result = await lambda.makeConfigRuleHandler({ clientFactory, configClient, region: HOME })(event, context)
+          result = await lambda.makeConfigRuleHandler({ clientFactory, configClient, region: HOME, ...delivery })(
+            event,
+            context,
+          )
         } else {
           const handler = lambda.makeEventHandler({
             clientFactory,
             region: HOME,
             ruleParameters: testCase.rule_parameters ?? {},
+            crossAccountRoleName: testCase.cross_account_role_name,
+            serviceClientFactory: sdkClientFactory({ KMS, STS, Organizations }, { endpoint: proxy.url, credentials }),
+            ...delivery,
           })
           result = await handler(event, context)
         }
@@ -193,15 +244,13 @@ describe('the handlers on the shared cases (scripts/parity/handlers.json)', () =
         error = raised
       }
       const got = await outcome(result, error, ids, proxy)
+      got.hub_records = await hubRecords(testCase, ids, account, proxy.url, credentials)
       assert.deepEqual(compare(testCase.expect, got), [], JSON.stringify(got))
     })
   }
 
-  it('builds its clients from the environment, as in Lambda', async (t) => {
-    if (!motoEndpoint(t)) return
-    const account = freshAccountId()
-    const ids = await makeKeys(endpoint, account, { k: { region: 'us-west-2', rotation: true } })
-    await proxy.set([])
+  // Runs `body` in the environment Lambda gives a function in `account` (through the proxy), and `extra`.
+  async function inLambda(account, extra, body) {
     const credentials = await assumeRole(endpoint, `arn:aws:iam::${account}:role/KmsRotationHandler`, 'handler')
     const saved = { ...process.env }
     Object.assign(process.env, {
@@ -210,9 +259,22 @@ describe('the handlers on the shared cases (scripts/parity/handlers.json)', () =
       AWS_SESSION_TOKEN: credentials.sessionToken,
       AWS_REGION: HOME,
       AWS_ENDPOINT_URL: proxy.url,
-      KMS_ROTATION_RULE_PARAMETERS: JSON.stringify({ max_rotation_period_days: '365' }),
+      ...extra,
     })
     try {
+      await body()
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
+      Object.assign(process.env, saved)
+    }
+  }
+
+  it('builds its clients from the environment, as in Lambda', async (t) => {
+    if (!motoEndpoint(t)) return
+    const account = freshAccountId()
+    const ids = await makeKeys(endpoint, account, { k: { region: 'us-west-2', rotation: true } })
+    await proxy.set([])
+    await inLambda(account, { KMS_ROTATION_RULE_PARAMETERS: JSON.stringify({ max_rotation_period_days: '365' }) }, async () => {
       const event = JSON.parse(
         JSON.stringify(fixture('eventbridge.json', 'KMS CMK Rotation'))
           .replaceAll(PARITY.fixture_key_id, ids.k)
@@ -225,10 +287,33 @@ describe('the handlers on the shared cases (scripts/parity/handlers.json)', () =
       )
       process.env.KMS_ROTATION_RULE_PARAMETERS = JSON.stringify({ max_rotation_period_days: '30' })
       await assert.rejects(lambda.eventHandler(event, {}), (e) => e.code === 'INVALID_INPUT' && /max_rotation_period_days/.test(e.message))
-    } finally {
-      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
-      Object.assign(process.env, saved)
-    }
+    })
+  })
+
+  it('reads KMS_ROTATION_TO_SECURITY_HUB through the core, as the template sets it', async (t) => {
+    if (!motoEndpoint(t)) return
+    const account = freshAccountId()
+    const ids = await makeKeys(endpoint, account, { k: { region: HOME, rotation: false } })
+    await proxy.set([])
+    await inLambda(account, { KMS_ROTATION_RULE_PARAMETERS: '' }, async () => {
+      const event = JSON.parse(
+        JSON.stringify(fixture('eventbridge.json', 'DisableKeyRotation'))
+          .replaceAll(PARITY.fixture_key_id, ids.k)
+          .replaceAll('111122223333', account)
+          .replaceAll('us-west-2', HOME),
+      )
+      assert.equal(lambda.TO_SECURITY_HUB_ENV, 'KMS_ROTATION_TO_SECURITY_HUB')
+      process.env.KMS_ROTATION_TO_SECURITY_HUB = 'false'
+      assert.equal((await lambda.eventHandler(event, {})).security_hub, null)
+      process.env.KMS_ROTATION_TO_SECURITY_HUB = 'true'
+      const delivered = (await lambda.eventHandler(event, {})).security_hub
+      assert.deepEqual([delivered.imported, delivered.created, delivered.failed], [1, 1, []])
+      process.env.KMS_ROTATION_TO_SECURITY_HUB = 'yes'
+      await assert.rejects(
+        lambda.eventHandler(event, {}),
+        (e) => e.code === 'INVALID_INPUT' && /KMS_ROTATION_TO_SECURITY_HUB/.test(e.message) && /yes/.test(e.message),
+      )
+    })
   })
 
   it('ships the event pattern', () => {

@@ -21,6 +21,7 @@ use crate::convert;
 use crate::error::BindingError;
 use crate::operations::operation;
 use crate::options::{Request, Takes};
+use crate::org_transport::{JsOrganizationTransport, ServiceClientMaker};
 use crate::transport::BoundMethods;
 
 /// An SDK v3 `ConfigService`-shaped object: its bound Config methods.
@@ -62,13 +63,20 @@ pub struct HandlerInvocation {
     pub time_left_ms: Option<f64>,
     /// The EventBridge handler's rule parameters (the Config rule's names), as JSON text.
     pub rule_parameters: Option<String>,
+    /// The role the EventBridge handler assumes in the account of an event's key
+    /// when that is not the function's own (default: `KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME`).
+    pub cross_account_role_name: Option<String>,
+    /// The STS and KMS clients that assume that role and read the key there
+    /// ({@link sdkClientFactory} makes one).
+    #[napi(ts_type = "ServiceClientFactory")]
+    pub service_client_factory: Option<ServiceClientMaker>,
 }
 
 /// The handler options of a call; `event_rules`: the EventBridge handler's
 /// rule parameters (given, else `KMS_ROTATION_RULE_PARAMETERS`) — the Config
 /// rule's policy is its event's.
 fn handler_options(
-    invocation: &HandlerInvocation,
+    invocation: &mut HandlerInvocation,
     request: &Request,
     event_rules: bool,
 ) -> Result<HandlerOptions, BindingError> {
@@ -84,10 +92,18 @@ fn handler_options(
     if !event_rules {
         return Ok(options);
     }
-    Ok(match &invocation.rule_parameters {
+    options = match &invocation.rule_parameters {
         Some(text) => options.with_rule_parameters_json(text)?,
         None => options.with_rule_parameters_from_env()?,
-    })
+    };
+    options = match &invocation.cross_account_role_name {
+        Some(name) => options.with_cross_account_role_name(name)?,
+        None => options.with_cross_account_role_name_from_env()?,
+    };
+    if let Some(factory) = invocation.service_client_factory.take() {
+        options = options.with_organization_transport(JsOrganizationTransport::new(factory));
+    }
+    Ok(options)
 }
 
 fn read_invocation(value: Unknown<'_>) -> Result<HandlerInvocation, BindingError> {
@@ -136,10 +152,10 @@ pub fn handle_config_rule<'env>(
         args,
         options,
         Takes::HANDLER,
-        |(event, invocation, config), connection, request| async move {
-            let options = handler_options(&invocation, &request, false)?;
+        |(event, mut invocation, config), connection, request| async move {
+            let options = handler_options(&mut invocation, &request, false)?;
             let done = handlers::config_rule_handler(&connection, &config, &event, &options).await?;
-            // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+            // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
             Ok(done.into_result()?.summary())
         },
     )
@@ -167,13 +183,23 @@ pub fn handle_event<'env>(
         args,
         options,
         Takes::HANDLER,
-        |(event, invocation), connection, request| async move {
-            let options = handler_options(&invocation, &request, true)?;
+        |(event, mut invocation), connection, request| async move {
+            let options = handler_options(&mut invocation, &request, true)?;
             let done = handlers::event_handler(&connection, &event, &options).await?;
-            // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+            // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
             Ok(done.into_result()?.summary())
         },
     )
+}
+
+/// Whether `KMS_ROTATION_TO_SECURITY_HUB` asks for the findings in Security
+/// Hub (`true` or `false`; unset or empty: `false`), as the core reads it
+/// (`lambda.js` calls it).
+///
+/// @throws `INVALID_INPUT` naming the variable and its value for anything else.
+#[napi]
+pub fn to_security_hub_from_env(env: &Env) -> napi::Result<bool> {
+    handlers::to_security_hub_from_env().map_err(|e| BindingError::from(e).into_napi(env))
 }
 
 /// The EventBridge event pattern that delivers exactly the events the handler follows.

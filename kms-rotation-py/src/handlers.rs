@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::error::{Result, invalid};
 use crate::json::{from_py, to_py};
 use crate::options::Options;
+use crate::org_transport::PyOrganizationTransport;
 use crate::transport::PyTransport;
 
 /// The event as JSON: a dict as Lambda passes it, or its JSON text.
@@ -92,7 +93,7 @@ fn config_rule_handler(
         let invocation = handlers::config_rule_handler(&connection, &config, &event, &handler)
             .await
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+        // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
         let invocation = invocation
             .into_result()
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
@@ -101,9 +102,34 @@ fn config_rule_handler(
     Ok(to_py(py, &summary)?.unbind())
 }
 
+/// The EventBridge handler's way into other accounts: the role named (else
+/// `KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME`), assumed with `service_client_factory`'s clients.
+fn with_other_accounts(
+    handler: HandlerOptions,
+    role_name: Option<&str>,
+    service_client_factory: Option<&Bound<'_, PyAny>>,
+) -> Result<HandlerOptions> {
+    let mut handler = match role_name {
+        Some(name) => handler.with_cross_account_role_name(name)?,
+        None => handler.with_cross_account_role_name_from_env()?,
+    };
+    if let Some(factory) = service_client_factory {
+        if !factory.is_callable() {
+            return Err(invalid(
+                "service_client_factory",
+                factory.repr()?.to_string(),
+                "must be callable",
+            ));
+        }
+        handler = handler.with_organization_transport(PyOrganizationTransport::new(factory));
+    }
+    Ok(handler)
+}
+
 /// The EventBridge rule's handler (see `kms_rotation.aws_lambda.event_handler`).
 #[pyfunction]
-#[pyo3(signature = (event, function_arn, time_left_ms, rule_parameters, options))]
+#[pyo3(signature = (event, function_arn, time_left_ms, rule_parameters, options, cross_account_role_name=None, service_client_factory=None))]
+#[allow(clippy::too_many_arguments)]
 fn event_handler(
     py: Python<'_>,
     event: &Bound<'_, PyAny>,
@@ -111,19 +137,25 @@ fn event_handler(
     time_left_ms: Option<u64>,
     rule_parameters: Option<&Bound<'_, PyAny>>,
     options: &Bound<'_, PyDict>,
+    cross_account_role_name: Option<String>,
+    service_client_factory: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let event = event_json(event)?;
     let options = Options::parse(options)?;
     let connection = options.connection()?;
-    let handler = with_rule_parameters(
-        handler_options(&options, function_arn.as_deref(), time_left_ms)?,
-        rule_parameters,
+    let handler = with_other_accounts(
+        with_rule_parameters(
+            handler_options(&options, function_arn.as_deref(), time_left_ms)?,
+            rule_parameters,
+        )?,
+        cross_account_role_name.as_deref(),
+        service_client_factory,
     )?;
     let summary = crate::wait(py, move || async move {
         let invocation = handlers::event_handler(&connection, &event, &handler)
             .await
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+        // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
         let invocation = invocation
             .into_result()
             .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
@@ -132,9 +164,22 @@ fn event_handler(
     Ok(to_py(py, &summary)?.unbind())
 }
 
+/// Whether ``KMS_ROTATION_TO_SECURITY_HUB`` asks for the findings in Security Hub
+/// (``true`` or ``false``; unset or empty: ``false``), as the core reads it.
+///
+/// Raises:
+///     InvalidInputError: any other value, naming the variable and the value.
+#[pyfunction]
+fn to_security_hub_from_env() -> PyResult<bool> {
+    Ok(handlers::to_security_hub_from_env().map_err(crate::error::Error::from)?)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(config_rule_handler, m)?)?;
     m.add_function(wrap_pyfunction!(event_handler, m)?)?;
+    m.add_function(wrap_pyfunction!(to_security_hub_from_env, m)?)?;
+    m.add("TO_SECURITY_HUB_ENV", handlers::TO_SECURITY_HUB_ENV)?;
+    m.add("CROSS_ACCOUNT_ROLE_ENV", handlers::CROSS_ACCOUNT_ROLE_ENV)?;
     m.add(
         "EVENT_PATTERN",
         to_py(m.py(), &kms_rotation_core::continuous::events::event_pattern())?,

@@ -139,6 +139,10 @@ def outcome(
         out["remediation"] = [
             [name_of(a["target_arn"]), a["outcome"]] for a in (result["remediation"] or {}).get("actions", [])
         ]
+        delivery = result["security_hub"]
+        if delivery is not None:
+            delivery = {**delivery, "failed": [f["code"] for f in delivery["failed"]]}
+        out["security_hub"] = delivery
     evaluations, config_calls = [], []
     for record in control(f"{proxy.url}/__config"):
         config_calls.append(record["op"])
@@ -173,6 +177,32 @@ def compare(expect: dict[str, Any], got: dict[str, Any]) -> list[str]:
     return problems
 
 
+def hub_finding(case: dict[str, Any], ids: dict[str, str], name: str, account: str) -> dict[str, Any]:
+    """``security_hub_finding`` for the key ``name`` (its region, the account, its id)."""
+    text = (
+        json.dumps(PARITY["security_hub_finding"])
+        .replace("KEY_ID", ids[name])
+        .replace("ACCOUNT", account)
+        .replace("REGION", case["keys"][name]["region"])
+    )
+    return dict(json.loads(text))
+
+
+def hub_records(
+    session: Any, case: dict[str, Any], ids: dict[str, str], account: str, url: str
+) -> dict[str, Any]:
+    """The ``RecordState`` Security Hub holds for each finding ``hub_finding`` made."""
+    records = {}
+    for name in case.get("security_hub", []):
+        wanted = hub_finding(case, ids, name, account)["Id"]
+        hub = session.client("securityhub", region_name=case["keys"][name]["region"], endpoint_url=url)
+        for page in hub.get_paginator("get_findings").paginate():
+            for finding in page["Findings"]:
+                if finding["Id"] == wanted:
+                    records[name] = finding["RecordState"]
+    return records
+
+
 @pytest.fixture(scope="module")
 def handler_proxy() -> Any:
     import os
@@ -199,7 +229,9 @@ def test_each_handler_writes_the_shared_evaluations(case: dict[str, Any], handle
     proxy.set(fill(case.get("faults", []), ids, account))
     control(f"{proxy.url}/__config_items", fill(case.get("config_items", []), ids, account))
     event = event_of(case, ids, account)
-    session = session_in(endpoint, account)
+    # The function's account: the keys' own, or another one (events forwarded to a central account).
+    function_account = fresh_account_id() if case.get("function_in_other_account") else account
+    session = session_in(endpoint, function_account)
     credentials = session.get_credentials().get_frozen_credentials()
     handler_session = boto3.Session(
         aws_access_key_id=credentials.access_key,
@@ -211,22 +243,61 @@ def test_each_handler_writes_the_shared_evaluations(case: dict[str, Any], handle
     def factory(region: str) -> Any:
         return handler_session.client("kms", region_name=region, endpoint_url=proxy.url)
 
-    context = Context(account, case.get("time_left_ms"))
+    context = Context(function_account, case.get("time_left_ms"))
+    delivery: dict[str, Any] = {}
+    if "security_hub" in case:
+        from botocore.config import Config
+
+        for name in case["security_hub"]:
+            seeder = handler_session.client(
+                "securityhub", region_name=case["keys"][name]["region"], endpoint_url=proxy.url
+            )
+            assert (
+                seeder.batch_import_findings(Findings=[hub_finding(case, ids, name, account)])["FailedCount"]
+                == 0
+            )
+        # to_security_hub= takes one client: that of the Region of the case's keys.
+        region = next(iter(case["keys"].values()))["region"]
+        delivery["to_security_hub"] = handler_session.client(
+            "securityhub",
+            region_name=region,
+            endpoint_url=proxy.url,
+            config=Config(retries={"total_max_attempts": 1}),
+        )
     result, error = None, None
     try:
         if case["handler"] == "config":
             config = handler_session.client("config", region_name=HOME, endpoint_url=proxy.url)
             result = aws_lambda.config_rule_handler(
-                event, context, client_factory=factory, config_client=config
+                event, context, client_factory=factory, config_client=config, **delivery
             )
         else:
             result = aws_lambda.event_handler(
-                event, context, client_factory=factory, rule_parameters=case.get("rule_parameters", {})
+                event,
+                context,
+                client_factory=factory,
+                rule_parameters=case.get("rule_parameters", {}),
+                cross_account_role_name=case.get("cross_account_role_name"),
+                service_client_factory=kms_rotation.boto3_client_factory(
+                    handler_session, endpoint_url=proxy.url
+                ),
+                **delivery,
             )
     except kms_rotation.KmsRotationError as raised:
         error = raised
     got = outcome(result, error, ids, proxy)
+    got["hub_records"] = hub_records(handler_session, case, ids, account, proxy.url)
     assert compare(case["expect"], got) == [], got
+
+
+def in_lambda(monkeypatch: pytest.MonkeyPatch, endpoint: str, account: str, proxy: FaultProxy) -> None:
+    """The environment Lambda gives a function in ``account`` (through the proxy)."""
+    credentials = session_in(endpoint, account).get_credentials().get_frozen_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
+    monkeypatch.setenv("AWS_REGION", HOME)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
 
 
 def test_the_handlers_build_their_clients_from_the_environment(
@@ -237,12 +308,7 @@ def test_the_handlers_build_their_clients_from_the_environment(
     account = fresh_account_id()
     ids = make_keys(endpoint, account, {"k": {"region": "us-west-2", "rotation": True}})
     proxy.set([])
-    credentials = session_in(endpoint, account).get_credentials().get_frozen_credentials()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
-    monkeypatch.setenv("AWS_REGION", HOME)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    in_lambda(monkeypatch, endpoint, account, proxy)
     monkeypatch.setenv(aws_lambda.RULE_PARAMETERS_ENV, json.dumps({"max_rotation_period_days": "365"}))
     event = fixture("eventbridge.json", "KMS CMK Rotation")
     event = json.loads(
@@ -252,6 +318,35 @@ def test_the_handlers_build_their_clients_from_the_environment(
     assert [f["status"] for f in result["findings"]] == ["PASS"]
     monkeypatch.setenv(aws_lambda.RULE_PARAMETERS_ENV, json.dumps({"max_rotation_period_days": "30"}))
     with pytest.raises(kms_rotation.InvalidInputError, match="max_rotation_period_days"):
+        aws_lambda.event_handler(event, Context(account, None))
+
+
+def test_the_security_hub_switch_is_read_by_the_core(
+    handler_proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``KMS_ROTATION_TO_SECURITY_HUB`` as the template sets it: ``true`` delivers through a
+    boto3 client of the function's region; a value other than true / false is named."""
+    endpoint, proxy = handler_proxy
+    account = fresh_account_id()
+    ids = make_keys(endpoint, account, {"k": {"region": HOME, "rotation": False}})
+    proxy.set([])
+    in_lambda(monkeypatch, endpoint, account, proxy)
+    monkeypatch.setenv(aws_lambda.RULE_PARAMETERS_ENV, "")
+    event = fixture("eventbridge.json", "DisableKeyRotation")
+    event = json.loads(
+        json.dumps(event)
+        .replace(PARITY["fixture_key_id"], ids["k"])
+        .replace("111122223333", account)
+        .replace("us-west-2", HOME)
+    )
+    assert aws_lambda.TO_SECURITY_HUB_ENV == "KMS_ROTATION_TO_SECURITY_HUB"
+    monkeypatch.setenv(aws_lambda.TO_SECURITY_HUB_ENV, "false")
+    assert aws_lambda.event_handler(event, Context(account, None))["security_hub"] is None
+    monkeypatch.setenv(aws_lambda.TO_SECURITY_HUB_ENV, "true")
+    delivered = aws_lambda.event_handler(event, Context(account, None))["security_hub"]
+    assert (delivered["imported"], delivered["created"], delivered["failed"]) == (1, 1, []), delivered
+    monkeypatch.setenv(aws_lambda.TO_SECURITY_HUB_ENV, "yes")
+    with pytest.raises(kms_rotation.InvalidInputError, match=r"KMS_ROTATION_TO_SECURITY_HUB.*yes"):
         aws_lambda.event_handler(event, Context(account, None))
 
 

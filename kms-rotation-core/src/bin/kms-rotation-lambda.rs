@@ -12,7 +12,10 @@
 //! environment as aws-config reads it (the function's role, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL` for an emulator); the EventBridge handler's policy from
 //! `KMS_ROTATION_RULE_PARAMETERS`; `KMS_ROTATION_TO_SECURITY_HUB=true` keeps
-//! the findings current in Security Hub (the template sets it). A key that cannot be judged, or an
+//! the findings current in Security Hub (the template sets it; read by
+//! [`handlers::to_security_hub_from_env`], as Python and Node do);
+//! `KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME` names the role the EventBridge
+//! handler assumes in another account whose events reach it. A key that cannot be judged, or an
 //! evaluation Config keeps refusing, fails the invocation with the AWS code.
 
 use std::time::Duration;
@@ -22,9 +25,6 @@ use kms_rotation_core::handlers::{self, HandlerOptions};
 use kms_rotation_core::{ConnectionOptions, Error, SecurityHubTarget};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-
-/// `true`: the findings go to Security Hub too (the template's `ToSecurityHub`).
-const TO_SECURITY_HUB_ENV: &str = "KMS_ROTATION_TO_SECURITY_HUB";
 
 /// A failed invocation as Lambda reports it: `errorType` is the AWS code
 /// (`AccessDeniedException`, `ThrottlingException`, `FailedEvaluations`) or
@@ -62,7 +62,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         .with_function_arn(&context.invoked_function_arn)
         .with_time_left(Duration::from_millis(context.deadline.saturating_sub(now_ms)));
     let mut connection = ConnectionOptions::default();
-    if std::env::var(TO_SECURITY_HUB_ENV).is_ok_and(|value| value == "true") {
+    if handlers::to_security_hub_from_env()? {
         connection = connection.with_security_hub(SecurityHubTarget::Aws);
     }
     let connection = connection.build()?;
@@ -71,9 +71,12 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Failure> {
         let config = AwsConfigClient::new(&session, session.home_region())?;
         handlers::config_rule_handler(&connection, &config, &event, &options).await?
     } else {
-        handlers::event_handler(&connection, &event, &options.with_rule_parameters_from_env()?).await?
+        let options = options
+            .with_rule_parameters_from_env()?
+            .with_cross_account_role_name_from_env()?;
+        handlers::event_handler(&connection, &event, &options).await?
     };
-    // Findings could be delivered here (e.g. to Security Hub) before a failure ends the invocation.
+    // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
     Ok(invocation.into_result()?.summary())
 }
 

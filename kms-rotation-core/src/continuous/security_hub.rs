@@ -347,6 +347,7 @@ pub struct DeliveryOptions {
     rates: Rates,
     retry: RetryConfig,
     call_log: Option<CallLog>,
+    gone_keys: Vec<(String, String)>,
 }
 
 impl fmt::Debug for DeliveryOptions {
@@ -355,6 +356,7 @@ impl fmt::Debug for DeliveryOptions {
             .field("archive_missing", &self.archive_missing)
             .field("now", &self.now)
             .field("retry", &self.retry)
+            .field("gone_keys", &self.gone_keys)
             .finish()
     }
 }
@@ -367,6 +369,7 @@ impl Default for DeliveryOptions {
             rates: Rates::default(),
             retry: RetryConfig::default(),
             call_log: None,
+            gone_keys: Vec::new(),
         }
     }
 }
@@ -395,6 +398,20 @@ impl DeliveryOptions {
     /// The retry behaviour of every Security Hub call.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Keys known to be gone without a finding in the report (`(region, key
+    /// id)`: a key an event or a Config item says was deleted): their active
+    /// findings are archived, whatever else the report holds.
+    pub fn with_gone_keys<I, R, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = (R, K)>,
+        R: Into<String>,
+        K: Into<String>,
+    {
+        self.gone_keys
+            .extend(keys.into_iter().map(|(region, key)| (region.into(), key.into())));
         self
     }
 }
@@ -665,7 +682,10 @@ pub async fn deliver(
     for finding in &report.findings {
         by_region.entry(finding.region.as_str()).or_default().push(finding);
     }
-    // A Region scanned in full with no key left may still hold findings to archive.
+    // A Region of a key gone, or scanned in full with no key left, may still hold findings to archive.
+    for (region, _) in &options.gone_keys {
+        by_region.entry(region.as_str()).or_default();
+    }
     if options.archive_missing {
         for region in report.regions.iter().filter(|r| r.state == RegionState::Scanned) {
             by_region.entry(region.region.as_str()).or_default();
@@ -704,7 +724,17 @@ pub async fn deliver(
             region: region.to_owned(),
             outcome: SecurityHubDelivery::default(),
         };
-        deliver_region(&mut delivery, report, &account, &findings, full_scan, options.now).await;
+        let gone_keys: Vec<&str> = options
+            .gone_keys
+            .iter()
+            .filter(|(r, _)| r == region)
+            .map(|(_, key)| key.as_str())
+            .collect();
+        let scope = Scope {
+            full_scan,
+            gone_keys: &gone_keys,
+        };
+        deliver_region(&mut delivery, report, &account, &findings, &scope, options.now).await;
         total.add(delivery.outcome);
     }
     Ok(total)
@@ -714,12 +744,34 @@ fn asff_id(report: &AccountReport, finding: &Finding) -> String {
     text(&asff(report, finding), "/Id").unwrap_or_default().to_owned()
 }
 
+/// What a Region's delivery archives besides the keys its findings say are gone.
+struct Scope<'a> {
+    /// The report lists every key of the Region: the others are gone.
+    full_scan: bool,
+    /// Key ids known to be gone.
+    gone_keys: &'a [&'a str],
+}
+
+impl Scope<'_> {
+    /// Whether an active finding is about one of the keys known to be gone.
+    fn names_gone_key(&self, finding: &Value) -> bool {
+        let Some(resource) = text(finding, "/Resources/0/Id") else {
+            return false;
+        };
+        self.gone_keys.iter().any(|key| {
+            resource
+                .rsplit_once(":key/")
+                .is_some_and(|(_, id)| id == *key || key.ends_with(&format!(":key/{id}")))
+        })
+    }
+}
+
 async fn deliver_region(
     delivery: &mut RegionDelivery<'_>,
     report: &AccountReport,
     account: &str,
     findings: &[&Finding],
-    full_scan: bool,
+    scope: &Scope<'_>,
     now: Timestamp,
 ) {
     // What is there now; without it nothing is archived or resolved (the imports still update in place).
@@ -799,7 +851,9 @@ async fn deliver_region(
     let mut ids: Vec<&String> = active.keys().collect();
     ids.sort();
     for id in ids {
-        let gone = gone_ids.contains(id) || (full_scan && !judged_ids.contains(id));
+        let gone = gone_ids.contains(id)
+            || (scope.full_scan && !judged_ids.contains(id))
+            || (!judged_ids.contains(id) && scope.names_gone_key(&active[id]));
         if gone {
             let mut document = archived(&active[id], now);
             without_nulls(&mut document);

@@ -17,6 +17,7 @@ pub use directory::AccountDirectory;
 pub use memory::{MemoryOrgTransport, MemoryOrganization};
 pub use operations::{check_organization, remediate_organization};
 pub(crate) use operations::{check_organization_in, remediate_organization_in};
+pub(crate) use options::check_role_name_as;
 pub use options::{
     AccountScope, CallerAccount, DEFAULT_MAX_ACCOUNTS_IN_FLIGHT, OrganizationOptions, RoleSession, check_account_id,
 };

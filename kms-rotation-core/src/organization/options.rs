@@ -423,12 +423,17 @@ pub fn check_account_id(id: &str) -> Result<()> {
 }
 
 fn check_role_name(name: &str) -> Result<()> {
+    check_role_name_as("role_name", name)
+}
+
+/// A role's name as IAM takes it (what `role_name` is), named as `what` in the error.
+pub(crate) fn check_role_name_as(what: &'static str, name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(())
     } else {
         Err(Error::invalid(
-            "role_name",
+            what,
             name,
             "must be 1 to 64 characters of A-Z a-z 0-9 + = , . @ _ - (the role's name, not its ARN)",
         ))

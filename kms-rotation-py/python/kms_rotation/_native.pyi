@@ -17,6 +17,8 @@ RENDER_OPTION_NAMES: list[str]
 ENUM_VALUES: dict[str, list[str]]
 CONFORMANCE_CASES: list[str]
 EVENT_PATTERN: dict[str, Any]
+TO_SECURITY_HUB_ENV: str
+CROSS_ACCOUNT_ROLE_ENV: str
 
 _Options: TypeAlias = Mapping[str, Any]
 _Path: TypeAlias = str | os.PathLike[str]
@@ -95,8 +97,18 @@ def event_handler(
     time_left_ms: int | None,
     rule_parameters: Mapping[str, Any] | str | None,
     options: _Options,
+    cross_account_role_name: str | None = None,
+    service_client_factory: Callable[[str, str, Mapping[str, str] | None], Any] | None = None,
 ) -> dict[str, Any]:
     """The EventBridge rule's handler (see `kms_rotation.aws_lambda.event_handler`)."""
+
+def to_security_hub_from_env() -> bool:
+    """Whether ``KMS_ROTATION_TO_SECURITY_HUB`` asks for the findings in Security Hub
+    (``true`` or ``false``; unset or empty: ``false``), as the core reads it.
+
+    Raises:
+        InvalidInputError: any other value, naming the variable and the value.
+    """
 
 def run_cli(args: list[str]) -> int:
     """Runs the ``kms-rotation`` command line (the core's, as the Rust binary and the
@@ -893,10 +905,12 @@ class RemediationReport(_Record):
 
 __all__ = [
     "CONFORMANCE_CASES",
+    "CROSS_ACCOUNT_ROLE_ENV",
     "ENUM_VALUES",
     "EVENT_PATTERN",
     "OPTION_NAMES",
     "RENDER_OPTION_NAMES",
+    "TO_SECURITY_HUB_ENV",
     "VERSION",
     "AccountEntry",
     "AccountReport",
@@ -942,6 +956,7 @@ __all__ = [
     "remediate_organization_async",
     "run_cli",
     "run_conformance",
+    "to_security_hub_from_env",
     "verify_evidence",
     "verify_evidence_async",
 ]

@@ -21,7 +21,9 @@ The Config rule's policy is its rule parameters (``max_rotation_period_days``,
 ``exemptions``, ``evaluate_disabled_keys``, ``max_days_since_rotation``,
 ``accept_on_demand_rotation``, ``auto_remediate`` = ``off`` | ``dry-run`` |
 ``apply``); the EventBridge handler reads the same names as JSON from
-``KMS_ROTATION_RULE_PARAMETERS`` (or ``rule_parameters=``).
+``KMS_ROTATION_RULE_PARAMETERS`` (or ``rule_parameters=``), and the role it assumes
+in another account from ``KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME`` (or
+``cross_account_role_name=``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from . import _native
 from ._errors import ConfigurationError
 
 __all__ = [
+    "CROSS_ACCOUNT_ROLE_ENV",
     "EVENT_PATTERN",
     "RULE_PARAMETERS_ENV",
     "TO_SECURITY_HUB_ENV",
@@ -42,10 +45,19 @@ __all__ = [
 ]
 
 RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
-#: ``"true"``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
-#: through the built-in client unless ``to_security_hub=`` is given.
-TO_SECURITY_HUB_ENV = "KMS_ROTATION_TO_SECURITY_HUB"
 """The environment variable with the EventBridge handler's rule parameters (JSON)."""
+
+CROSS_ACCOUNT_ROLE_ENV: str = _native.CROSS_ACCOUNT_ROLE_ENV
+"""The environment variable naming the role the EventBridge handler assumes in the
+account of an event's key when that is not the function's own (the template's
+``CrossAccountRoleName``)."""
+
+TO_SECURITY_HUB_ENV: str = _native.TO_SECURITY_HUB_ENV
+"""``true``: the findings go to Security Hub too (the template's ``ToSecurityHub``),
+through a boto3 ``securityhub`` client of the function's region unless
+``to_security_hub=`` is given; ``false``, unset or empty: not. Any other value
+raises :class:`kms_rotation.InvalidInputError` naming it (the core reads it, as
+the Rust binary and the Node package do)."""
 
 EVENT_PATTERN: dict[str, Any] = _native.EVENT_PATTERN
 """The EventBridge event pattern that delivers exactly the events ``event_handler`` follows."""
@@ -73,6 +85,21 @@ def _session(session: Any) -> Any:
     import boto3
 
     return boto3.Session()
+
+
+def _deliver_from_env(options: dict[str, Any], session: Any, region: str | None) -> None:
+    """``to_security_hub=``, unless given, as ``KMS_ROTATION_TO_SECURITY_HUB`` says
+    (the function's region by default)."""
+    if _native.to_security_hub_from_env() and "to_security_hub" not in options:
+        from botocore.config import Config
+
+        session = _session(session)
+        # kms-rotation paces and retries each call itself.
+        options["to_security_hub"] = session.client(
+            "securityhub",
+            region_name=region or _home_region(session),
+            config=Config(retries={"total_max_attempts": 1}),
+        )
 
 
 def config_rule_handler(
@@ -104,8 +131,7 @@ def config_rule_handler(
     else:
         region = config_client.meta.region_name
     options.setdefault("regions", [region])
-    if os.environ.get(TO_SECURITY_HUB_ENV) == "true":
-        options.setdefault("to_security_hub", True)
+    _deliver_from_env(options, session, region)
     result: dict[str, Any] = _native.config_rule_handler(
         event,
         config_client,
@@ -123,26 +149,41 @@ def event_handler(
     session: Any = None,
     client_factory: Callable[[str], Any] | None = None,
     rule_parameters: Mapping[str, Any] | str | None = None,
+    cross_account_role_name: str | None = None,
+    service_client_factory: Callable[[str, str, Mapping[str, str] | None], Any] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """The EventBridge rule's handler: the key each CloudTrail KMS event or
     KMS rotation / material-expiry event names, checked with a fresh read in
-    the event's Region (an alias resolved); a key of another account, or an
-    event it cannot place, raises :class:`kms_rotation.InvalidInputError`
-    naming the event. ``rule_parameters`` (default: ``KMS_ROTATION_RULE_PARAMETERS``)
-    take the Config rule's parameter names.
+    the event's Region (an alias resolved); an event it cannot place raises
+    :class:`kms_rotation.InvalidInputError` naming the event. ``rule_parameters``
+    (default: ``KMS_ROTATION_RULE_PARAMETERS``) take the Config rule's parameter names.
+
+    A key of another account (events forwarded to a central account) is checked
+    through ``cross_account_role_name`` (default: ``KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME``),
+    the role assumed in the key's account with ``service_client_factory``'s STS and
+    KMS clients (default: :func:`kms_rotation.boto3_client_factory` of the session);
+    it is judged, but neither remediated nor delivered to Security Hub from here.
+    Without a role it raises :class:`kms_rotation.InvalidInputError` naming the event.
     """
+    region = None
     if client_factory is None:
         session = _session(session)
+        region = _home_region(session)
         client_factory = lambda key_region: session.client("kms", region_name=key_region)  # noqa: E731
-        options.setdefault("regions", [_home_region(session)])
-    if os.environ.get(TO_SECURITY_HUB_ENV) == "true":
-        options.setdefault("to_security_hub", True)
+        options.setdefault("regions", [region])
+        if service_client_factory is None:
+            from . import boto3_client_factory
+
+            service_client_factory = boto3_client_factory(session)
+    _deliver_from_env(options, session, region)
     result: dict[str, Any] = _native.event_handler(
         event,
         _function_arn(context),
         _time_left_ms(context),
         rule_parameters,
         {"client_factory": client_factory, **options},
+        cross_account_role_name,
+        service_client_factory,
     )
     return result
