@@ -81,15 +81,16 @@ pub(super) fn read(source: &DeclarationSource) -> Result<Vec<DeclaredKey>> {
             _ => {}
         }
     }
+    let by_address = KeyIndex::new(&keys);
     for index in 0..keys.len() {
         if let Primary::Elsewhere { name, .. } = &keys[index].primary
             && name.is_empty()
         {
-            keys[index].primary = plan.primary(&keys, index);
+            keys[index].primary = plan.primary(&keys, &by_address, index);
         }
     }
     for alias in aliases {
-        plan.alias(alias, &mut keys);
+        plan.alias(alias, &by_address, &mut keys);
     }
     Ok(keys)
 }
@@ -208,6 +209,46 @@ fn configuration_address(address: &str) -> String {
     let mut out: Vec<String> = modules.iter().map(|m| format!("module.{m}")).collect();
     out.extend(rest);
     out.join(".")
+}
+
+/// The declared keys by where their configuration is, so that following a
+/// reference is a lookup, not a pass over every key (a plan may declare tens
+/// of thousands): by the address without module instance keys
+/// (`module.m.aws_kms_key.this["a"]`), and by the resource
+/// (`module.m.aws_kms_key.this`, every instance of it).
+struct KeyIndex {
+    exact: HashMap<String, Vec<usize>>,
+    resource: HashMap<String, Vec<usize>>,
+}
+
+impl KeyIndex {
+    fn new(keys: &[DeclaredKey]) -> Self {
+        let mut index = Self {
+            exact: HashMap::new(),
+            resource: HashMap::new(),
+        };
+        for (i, key) in keys.iter().enumerate() {
+            let address = configuration_address(&key.location.address);
+            let mut parts = parts(&address);
+            if let Some(last) = parts.last_mut() {
+                *last = bare(last);
+            }
+            let resource = parts.join(".");
+            index.resource.entry(resource).or_default().push(i);
+            index.exact.entry(address).or_default().push(i);
+        }
+        index
+    }
+
+    /// The one key at `address`, else the one instance of its resource.
+    fn one(&self, address: &str, resource: &str) -> Option<usize> {
+        let exact = self.exact.get(address).map_or(&[][..], Vec::as_slice);
+        let instances = self.resource.get(resource).map_or(&[][..], Vec::as_slice);
+        match (exact, instances) {
+            ([one], _) | ([], [one]) => Some(*one),
+            _ => None,
+        }
+    }
 }
 
 struct Plan<'a> {
@@ -429,7 +470,7 @@ impl<'a> Plan<'a> {
     /// Where a replica's primary is: the declared key whose ARN `primary_key_arn`
     /// holds, or the one its expression refers to (through module outputs and
     /// variables), else not in the input.
-    fn primary(&self, keys: &[DeclaredKey], index: usize) -> Primary {
+    fn primary(&self, keys: &[DeclaredKey], by_address: &KeyIndex, index: usize) -> Primary {
         let key = &keys[index];
         let address = key.location.address.clone();
         if let Some(arn) = self.known_primary_arn(&address) {
@@ -446,7 +487,7 @@ impl<'a> Plan<'a> {
         let expression = self
             .resource_configuration(&address)
             .and_then(|c| c.get("expressions")?.get("primary_key_arn"));
-        if let Some(found) = expression.and_then(|e| self.follow(keys, &modules, e, 0)) {
+        if let Some(found) = expression.and_then(|e| self.follow(by_address, &modules, e, 0)) {
             return Primary::Declared(found);
         }
         Primary::Elsewhere {
@@ -471,7 +512,7 @@ impl<'a> Plan<'a> {
     }
 
     /// The declared key an expression's references lead to, in the module at `path`.
-    fn follow(&self, keys: &[DeclaredKey], path: &[String], expression: &Node, depth: usize) -> Option<usize> {
+    fn follow(&self, keys: &KeyIndex, path: &[String], expression: &Node, depth: usize) -> Option<usize> {
         if depth > 16 {
             return None;
         }
@@ -496,26 +537,7 @@ impl<'a> Plan<'a> {
                 [kind, name, ..] if KEY_TYPES.contains(kind) => {
                     let prefix: String = path.iter().map(|m| format!("module.{m}.")).collect();
                     let wanted = format!("{prefix}{kind}.{name}");
-                    let exact: Vec<usize> = keys
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, k)| configuration_address(&k.location.address) == wanted)
-                        .map(|(i, _)| i)
-                        .collect();
-                    let bare_name = format!("{prefix}{kind}.{}", bare(name));
-                    let instances: Vec<usize> = keys
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, k)| {
-                            let a = configuration_address(&k.location.address);
-                            a == bare_name || a.starts_with(&format!("{bare_name}["))
-                        })
-                        .map(|(i, _)| i)
-                        .collect();
-                    match (exact.as_slice(), instances.as_slice()) {
-                        ([one], _) | ([], [one]) => Some(*one),
-                        _ => None,
-                    }
+                    keys.one(&wanted, &format!("{prefix}{kind}.{}", bare(name)))
                 }
                 _ => None,
             };
@@ -527,7 +549,7 @@ impl<'a> Plan<'a> {
     }
 
     /// An alias names its key (for alias exemptions).
-    fn alias(&self, alias: &Node, keys: &mut [DeclaredKey]) {
+    fn alias(&self, alias: &Node, by_address: &KeyIndex, keys: &mut [DeclaredKey]) {
         let values = alias.get("values");
         let Some(name) = values.and_then(|v| v.get("name")).and_then(Node::as_str) else {
             return;
@@ -542,7 +564,7 @@ impl<'a> Plan<'a> {
                 let (modules, _) = module_path(address);
                 self.resource_configuration(address)
                     .and_then(|c| c.get("expressions")?.get("target_key_id"))
-                    .and_then(|e| self.follow(keys, &modules, e, 0))
+                    .and_then(|e| self.follow(by_address, &modules, e, 0))
             }
         };
         if let Some(index) = found {
