@@ -367,7 +367,7 @@ fn compare_one(
         finding.error = None;
         finding.remediation = None;
         finding.message = format!(
-            "The live key {reference} differs from its declaration: {} (declared: {} {}; live: {} {}).",
+            "Drift: the live key {reference} differs from its declaration: {} (declared: {} {}; live: {} {}).",
             describe(&found),
             comparison.declared_status,
             comparison.declared_reason,
