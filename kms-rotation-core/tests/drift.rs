@@ -405,13 +405,63 @@ fn the_cli_names_misplaced_flags_and_compares_a_state_with_a_snapshot() {
 // ---------------------------------------------------------------------------
 // moto's server.
 
-/// An AWS call moto answers without checking signatures: `form` for the query
-/// protocol (CloudFormation), else JSON with `target` (KMS).
-fn raw_call(endpoint: &str, service: &str, target: Option<&str>, body: &str) -> String {
-    let script = r#"
+/// A fresh account of moto's server (STS `AssumeRole` into it: moto acts in the
+/// account of the role), so that no other test sees these keys.
+struct Account {
+    endpoint: String,
+    credentials: StaticCredentials,
+}
+
+/// Text between `<name>` and the next `<` of an XML answer (moto's, read as a test reads it).
+fn xml_field(xml: &str, name: &str) -> String {
+    xml.split(&format!("<{name}>"))
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Account {
+    fn fresh(endpoint: &str) -> Self {
+        let bootstrap = Account {
+            endpoint: endpoint.to_owned(),
+            credentials: StaticCredentials {
+                access_key_id: "testing".into(),
+                secret_access_key: "testing".into(),
+                session_token: None,
+            },
+        };
+        let role = format!("arn:aws:iam::{}:role/DriftTests", common::fresh_account_id());
+        let xml = bootstrap.raw_call(
+            "sts",
+            None,
+            &form(&[
+                ("Action", "AssumeRole"),
+                ("Version", "2011-06-15"),
+                ("RoleArn", &role),
+                ("RoleSessionName", "drift"),
+            ]),
+        );
+        Account {
+            endpoint: endpoint.to_owned(),
+            credentials: StaticCredentials {
+                access_key_id: xml_field(&xml, "AccessKeyId"),
+                secret_access_key: xml_field(&xml, "SecretAccessKey"),
+                session_token: Some(xml_field(&xml, "SessionToken")),
+            },
+        }
+    }
+
+    /// An AWS call moto answers without checking signatures (it reads the account
+    /// from the access key): `form` for the query protocol (STS, CloudFormation),
+    /// else JSON with `target` (KMS).
+    fn raw_call(&self, service: &str, target: Option<&str>, body: &str) -> String {
+        let script = r#"
 import sys, urllib.request
-url, service, target, body = sys.argv[1:5]
-headers = {"Authorization": "AWS4-HMAC-SHA256 Credential=testing/20261207/us-east-1/%s/aws4_request, SignedHeaders=host, Signature=0" % service}
+url, service, target, body, key, token = sys.argv[1:7]
+headers = {"Authorization": "AWS4-HMAC-SHA256 Credential=%s/20261207/us-east-1/%s/aws4_request, SignedHeaders=host, Signature=0" % (key, service)}
+if token:
+    headers["X-Amz-Security-Token"] = token
 if target:
     headers["X-Amz-Target"] = target
     headers["Content-Type"] = "application/x-amz-json-1.1"
@@ -419,17 +469,79 @@ else:
     headers["Content-Type"] = "application/x-www-form-urlencoded"
 sys.stdout.write(urllib.request.urlopen(urllib.request.Request(url, data=body.encode(), headers=headers)).read().decode())
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script, endpoint, service, target.unwrap_or(""), body])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{service} {target:?} {}: {}",
-        &body[..body.len().min(200)],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+        let credentials = &self.credentials;
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &self.endpoint,
+                service,
+                target.unwrap_or(""),
+                body,
+                &credentials.access_key_id,
+                credentials.session_token.as_deref().unwrap_or(""),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{service} {target:?} {}: {}",
+            &body[..body.len().min(200)],
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn kms(&self, operation: &str, body: Value) -> Value {
+        let answer = self.raw_call("kms", Some(&format!("TrentService.{operation}")), &body.to_string());
+        serde_json::from_str(&answer).unwrap_or(Value::Null)
+    }
+
+    fn cloudformation(&self, fields: &[(&str, &str)]) -> String {
+        self.raw_call("cloudformation", None, &form(fields))
+    }
+
+    /// The stack's physical ids by logical id, from moto's own answer.
+    fn physical_ids(&self, stack: &str) -> Vec<(String, String)> {
+        let xml = self.cloudformation(&[
+            ("Action", "DescribeStackResources"),
+            ("Version", "2010-05-15"),
+            ("StackName", stack),
+        ]);
+        xml.split("<member>")
+            .skip(1)
+            .map(|member| {
+                (
+                    xml_field(member, "LogicalResourceId"),
+                    xml_field(member, "PhysicalResourceId"),
+                )
+            })
+            .collect()
+    }
+
+    /// The built-in client in this account, through `url` (moto's, or the proxy's).
+    fn connection(&self, url: &str) -> Connection {
+        ConnectionOptions::default()
+            .with_endpoint_url(url)
+            .with_credentials(self.credentials.clone())
+            .with_regions(Regions::from_names(["us-east-1"]).unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// The CLI acting in this account.
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        let credentials = &self.credentials;
+        Command::new(env!("CARGO_BIN_EXE_kms-rotation"))
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", "1796185238")
+            .env("AWS_ACCESS_KEY_ID", &credentials.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key)
+            .env("AWS_SESSION_TOKEN", credentials.session_token.as_deref().unwrap_or(""))
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    }
 }
 
 fn form(fields: &[(&str, &str)]) -> String {
@@ -441,57 +553,6 @@ fn form(fields: &[(&str, &str)]) -> String {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn kms(endpoint: &str, operation: &str, body: Value) -> Value {
-    let answer = raw_call(
-        endpoint,
-        "kms",
-        Some(&format!("TrentService.{operation}")),
-        &body.to_string(),
-    );
-    serde_json::from_str(&answer).unwrap_or(Value::Null)
-}
-
-/// The stack's physical ids by logical id, from moto's own answer.
-fn physical_ids(endpoint: &str, stack: &str) -> Vec<(String, String)> {
-    let xml = raw_call(
-        endpoint,
-        "cloudformation",
-        None,
-        &form(&[
-            ("Action", "DescribeStackResources"),
-            ("Version", "2010-05-15"),
-            ("StackName", stack),
-        ]),
-    );
-    xml.split("<member>")
-        .skip(1)
-        .map(|member| {
-            let field = |name: &str| {
-                member
-                    .split(&format!("<{name}>"))
-                    .nth(1)
-                    .and_then(|rest| rest.split('<').next())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            (field("LogicalResourceId"), field("PhysicalResourceId"))
-        })
-        .collect()
-}
-
-fn moto_connection(endpoint: &str) -> Connection {
-    ConnectionOptions::default()
-        .with_endpoint_url(endpoint)
-        .with_credentials(StaticCredentials {
-            access_key_id: "testing".into(),
-            secret_access_key: "testing".into(),
-            session_token: None,
-        })
-        .with_regions(Regions::from_names(["us-east-1"]).unwrap())
-        .build()
-        .unwrap()
 }
 
 fn unique(prefix: &str) -> String {
@@ -507,26 +568,21 @@ fn a_deployed_stack_changed_live_drifts_on_moto() {
     let Some(endpoint) = common::endpoint() else {
         return;
     };
+    let account = Account::fresh(&endpoint);
     let stack = unique("drift");
     let template_path = fixture("cloudformation/drift-stack.json");
     let template = std::fs::read_to_string(&template_path).unwrap();
-    let created = raw_call(
-        &endpoint,
-        "cloudformation",
-        None,
-        &form(&[
-            ("Action", "CreateStack"),
-            ("Version", "2010-05-15"),
-            ("StackName", &stack),
-            ("TemplateBody", &template),
-        ]),
-    );
+    let created = account.cloudformation(&[
+        ("Action", "CreateStack"),
+        ("Version", "2010-05-15"),
+        ("StackName", &stack),
+        ("TemplateBody", &template),
+    ]);
     assert!(created.contains("StackId"), "{created}");
-    let ids: std::collections::HashMap<String, String> = physical_ids(&endpoint, &stack).into_iter().collect();
+    let ids: std::collections::HashMap<String, String> = account.physical_ids(&stack).into_iter().collect();
     assert_eq!(ids.len(), 4, "{ids:?}");
-    kms(&endpoint, "DisableKeyRotation", json!({"KeyId": ids["Rotating"]}));
-    kms(
-        &endpoint,
+    account.kms("DisableKeyRotation", json!({"KeyId": ids["Rotating"]}));
+    account.kms(
         "ScheduleKeyDeletion",
         json!({"KeyId": ids["Doomed"], "PendingWindowInDays": 7}),
     );
@@ -537,7 +593,7 @@ fn a_deployed_stack_changed_live_drifts_on_moto() {
         {"op": "GetKeyRotationStatus", "action": "set_field", "key": ids["Steady"], "field": "RotationPeriodInDays", "value": 180}
     ]));
 
-    let connection = moto_connection(&proxy.url);
+    let connection = account.connection(&proxy.url);
     let options = compare().with_stack_name(&stack).unwrap();
     let sources = [DeclarationSource::path(&template_path)];
     let report = block_on(connection.check_cloudformation(&sources, &options, &CheckOptions::default())).unwrap();
@@ -575,11 +631,13 @@ fn a_deployed_stack_changed_live_drifts_on_moto() {
         "us-east-1",
         "--endpoint-url",
     ];
-    let out = cli(&[
-        &base[..],
-        &[proxy.url.as_str(), "--stack-name", &stack, "--format", "json"],
-    ]
-    .concat());
+    let out = account.cli(
+        &[
+            &base[..],
+            &[proxy.url.as_str(), "--stack-name", &stack, "--format", "json"],
+        ]
+        .concat(),
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let cli_report = AccountReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
     let drifted = |r: &AccountReport| {
@@ -593,7 +651,7 @@ fn a_deployed_stack_changed_live_drifts_on_moto() {
     };
     assert_eq!(drifted(&cli_report), drifted(&report));
     proxy.set(json!([]));
-    let out = cli(&[&base[..], &[proxy.url.as_str(), "--stack-name", "no-such-stack"]].concat());
+    let out = account.cli(&[&base[..], &[proxy.url.as_str(), "--stack-name", "no-such-stack"]].concat());
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("--stack-name \"no-such-stack\"") && stderr(&out).contains("does not exist"),
@@ -612,12 +670,13 @@ fn a_state_whose_keys_changed_live_drifts_on_moto() {
     let Some(endpoint) = common::endpoint() else {
         return;
     };
+    let account = Account::fresh(&endpoint);
     let create = |rotate: bool| {
-        let key = kms(&endpoint, "CreateKey", json!({"Description": unique("drift-state")}));
+        let key = account.kms("CreateKey", json!({"Description": unique("drift-state")}));
         let id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
         let arn = key["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
         if rotate {
-            kms(&endpoint, "EnableKeyRotation", json!({"KeyId": id}));
+            account.kms("EnableKeyRotation", json!({"KeyId": id}));
         }
         (id, arn)
     };
@@ -626,9 +685,8 @@ fn a_state_whose_keys_changed_live_drifts_on_moto() {
     let doomed = create(true);
     let never_made = "0badc0de-1111-4222-8333-000000000000".to_owned();
     let never_made_arn = steady.1.replace(&steady.0, &never_made);
-    kms(&endpoint, "DisableKeyRotation", json!({"KeyId": switched_off.0}));
-    kms(
-        &endpoint,
+    account.kms("DisableKeyRotation", json!({"KeyId": switched_off.0}));
+    account.kms(
         "ScheduleKeyDeletion",
         json!({"KeyId": doomed.0, "PendingWindowInDays": 7}),
     );
@@ -643,7 +701,7 @@ fn a_state_whose_keys_changed_live_drifts_on_moto() {
         resource("doomed", &doomed),
         resource("gone", &(never_made.clone(), never_made_arn)),
     ]}}});
-    let connection = moto_connection(&endpoint);
+    let connection = account.connection(&endpoint);
     let source = DeclarationSource::named_json("state.json", state);
     let report = block_on(connection.check_terraform_plan(&source, &compare(), &CheckOptions::default())).unwrap();
     assert_eq!(
