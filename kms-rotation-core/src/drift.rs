@@ -18,7 +18,7 @@ use crate::declarations::{self, DeclarationOptions, DeclarationSource, DeclaredK
 use crate::engine::Pacer;
 use crate::error::{Error, Result};
 use crate::model::{Finding, KeyState, LiveComparison, LiveDifference, LiveState, Reason, Status};
-use crate::report::AccountReport;
+use crate::report::{AccountReport, Stats};
 
 /// The resource types whose physical id is a KMS key id.
 const KEY_TYPES: [&str; 2] = ["AWS::KMS::Key", "AWS::KMS::ReplicaKey"];
@@ -135,17 +135,8 @@ impl Connection {
                 key.location.stack = Some(stack_name.clone());
             }
         }
-        let stats = Stats {
-            calls: counters.stats(started).api_calls,
-        };
-        compare(self, &keys, options, check, stats).await
+        compare(self, &keys, options, check, counters.stats(started)).await
     }
-}
-
-/// Calls made before the live reads (the stack's), added to the report's.
-#[derive(Default)]
-struct Stats {
-    calls: std::collections::BTreeMap<String, u64>,
 }
 
 fn source_name(source: &DeclarationSource) -> String {
@@ -168,6 +159,7 @@ async fn compare(
     check: &CheckOptions,
     before: Stats,
 ) -> Result<AccountReport> {
+    // Calls made before the live reads (the stack's) count in the report's stats.
     let check = check.clone().with_policy(options.policy().clone());
     let mut findings = declarations::judge_all(keys, options.policy());
     // The live reads, grouped by the region their ids are looked up in (an ARN names its own).
@@ -184,8 +176,8 @@ async fn compare(
         }
     }
     let mut live: HashMap<String, Finding> = HashMap::new();
-    let mut stats = before.calls;
-    let (mut retries, mut throttled) = (0, 0);
+    let mut stats = before.api_calls;
+    let (mut retries, mut throttled) = (before.retries, before.throttled);
     for (region, refs) in &groups {
         let names: Vec<&str> = refs.iter().map(String::as_str).collect();
         let report = connection.check_keys(&names, region.as_deref(), &check).await?;

@@ -590,7 +590,9 @@ fn a_deployed_stack_changed_live_drifts_on_moto() {
     let proxy = common::proxy::Proxy::start(&endpoint);
     proxy.set(json!([
         {"op": "GetKeyRotationStatus", "action": "set_field", "key": ids["Yearly"], "field": "RotationPeriodInDays", "value": 730},
-        {"op": "GetKeyRotationStatus", "action": "set_field", "key": ids["Steady"], "field": "RotationPeriodInDays", "value": 180}
+        {"op": "GetKeyRotationStatus", "action": "set_field", "key": ids["Steady"], "field": "RotationPeriodInDays", "value": 180},
+        // CloudFormation throttles twice: the engine retries, as it does KMS's calls.
+        {"op": "DescribeStackResources", "action": "error", "code": "Throttling", "message": "Rate exceeded", "status": 400, "times": 2}
     ]));
 
     let connection = account.connection(&proxy.url);
@@ -612,6 +614,8 @@ fn a_deployed_stack_changed_live_drifts_on_moto() {
         drift(by_address(&report, "Steady")),
         (Status::Pass, Reason::RotationEnabled, vec![])
     );
+    assert_eq!(report.stats.api_calls.get("DescribeStackResources"), Some(&3));
+    assert!(report.stats.retries >= 2, "{:?}", report.stats);
     let calls = proxy.calls();
     let first_kms = calls.iter().position(|c| c["op"] == "DescribeKey").unwrap();
     let stack_read = calls.iter().position(|c| c["op"] == "DescribeStackResources").unwrap();
