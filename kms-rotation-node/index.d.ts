@@ -31,6 +31,7 @@ export type Reason =
   | 'missing_evidence'
   | 'rotation_pending'
   | 'unresolved'
+  | 'drift'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -201,6 +202,33 @@ export interface FindingJson {
   baseline_state?: BaselineState
   /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
   code?: CodeLocation
+  /** A declared key compared with its live key (`compareLive`); absent otherwise. */
+  live?: LiveComparison
+}
+
+/** A declared key beside its live key (`compareLive`): both verdicts and what differs (reason `drift`). */
+export interface LiveComparison {
+  /** `compared`; `not_created` (no id known: the declared verdict stands); `read_failed` (the finding is `ERROR`). */
+  state: 'compared' | 'not_created' | 'read_failed'
+  /** The live key read (its ARN, else its id); absent when none is known. */
+  key?: string
+  /** The declaration's own verdict. */
+  declared_status: Status
+  declared_reason: Reason
+  /** The live key's verdict; absent when not compared. */
+  status?: Status
+  reason?: Reason
+  /** The live finding's sentence, or why nothing was compared. */
+  message: string
+  /** What differs (`key_state`, `rotation_enabled`, `rotation_period_days`), with both values; absent when nothing does. */
+  differences?: Array<{ field: string; declared: string; live: string }>
+}
+
+/** An AWS SDK v3 `CloudFormation` client (`new CloudFormation({ region })`), or any object with its method. */
+export interface CloudFormationClientLike {
+  describeStackResources(input: { StackName: string }): unknown
+  /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
+  config?: { region?: string | (() => string | Promise<string>) }
 }
 
 /** How a finding compares with the same key's finding in a baseline run. */
@@ -683,8 +711,14 @@ export interface DeclarationPolicyOptions {
   lastUsage?: boolean
 }
 
-/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
-export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions
+/** With `compareLive`: where the live keys are read (as {@link checkKey} reads them), and how hard to push the API. */
+export type LiveReadOptions = ConnectionOptions & Pick<CheckOptions, 'maxRequestsPerSecond' | 'maxInFlight'>
+
+/** The options of {@link checkTerraformPlan}: the policy; with `compareLive`, where the live keys are read. */
+export type TerraformPlanOptions = DeclarationPolicyOptions & Pick<LiveOptions, 'compareLive'> & LiveReadOptions
+
+/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values; with `compareLive`, the deployed stack and where the live keys are read. */
+export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions & LiveOptions & LiveReadOptions
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -777,6 +811,11 @@ export declare class Finding {
   get baseline_state(): BaselineState | null
   /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); `null` for a live key. */
   get code(): CodeLocation | null
+  /**
+   * A declared key compared with its live key (`compareLive`): the declared and live
+   * verdicts and what differs; `null` otherwise.
+   */
+  get live(): LiveComparison | null
   /** The finding's canonical JSON as a plain object. */
   toJSON(): FindingJson
 }
@@ -1007,9 +1046,14 @@ export declare function checkAccount(options?: CheckAccountOptions): Promise<Acc
  * (`Template.fromStack(stack).toJSON()` in a CDK unit test), or an array of these.
  * The same decision table, policy, report and exit code as {@link checkAccount}.
  *
+ * With `compareLive` and `stackName`, the deployed stack's keys (physical ids from
+ * `DescribeStackResources`, read before any KMS call) are read live and compared: a
+ * difference is `FAIL drift` with both values and the live verdict (`live`).
+ *
  * @throws (rejects) `INVALID_INPUT` for a document that is not a template, invalid
- * YAML or JSON (line and column), a parameter no template declares; `IO` when a
- * file cannot be read.
+ * YAML or JSON (line and column), a parameter no template declares, `stackName`
+ * without `compareLive` (or `compareLive` without it), a stack that does not exist;
+ * `IO` when a file cannot be read; `API_ERROR` when the stack cannot be read.
  */
 export declare function checkCloudFormation(templates: string | object | Array<string | object>, options?: CloudFormationOptions): Promise<AccountReport>
 
@@ -1099,11 +1143,16 @@ export declare function checkOrganization(options?: CheckOrganizationOptions): P
  * {@link checkAccount}; each finding has its `code` (file, line, address, fix).
  * A value not known before apply that the table needs is `ERROR unresolved`.
  *
+ * With `compareLive`, each declared key whose id the state (or the plan's prior
+ * state) knows is read live through the connection options and compared: a
+ * difference is `FAIL drift` with both values and the live verdict (`live`).
+ *
  * @throws (rejects) `INVALID_INPUT` for a document that is not a plan (saying what
- * it looks like), invalid JSON (line and column), an unsupported `format_version`;
- * `IO` when the file cannot be read.
+ * it looks like), invalid JSON (line and column), an unsupported `format_version`,
+ * `compareLive` on a plan that knows no key id; `IO` when the file cannot be read;
+ * with `compareLive`, `CONFIGURATION` as {@link checkKey}.
  */
-export declare function checkTerraformPlan(plan: string | object, options?: DeclarationPolicyOptions): Promise<AccountReport>
+export declare function checkTerraformPlan(plan: string | object, options?: TerraformPlanOptions): Promise<AccountReport>
 
 /**
  * Reads every requested region's KMS facts into a snapshot file at `path`
@@ -1260,6 +1309,29 @@ export interface KeyLookupOptions {
    * the client's region, the one region named, or the configured region.
    */
   region?: string
+}
+
+/** Declared keys compared with live ones, read through the connection options. */
+export interface LiveOptions {
+  /**
+   * Compare each declared key whose id is known (a state's, a plan's prior state's, or
+   * with `stackName` the deployed stack's) with its live key, read fresh through the
+   * connection options (`client`, `regions`, `endpointUrl`, …): a difference is `FAIL
+   * drift` with both values (the finding's `live`); a key not created yet keeps its
+   * declared verdict; a live read that fails is `ERROR`.
+   */
+  compareLive?: boolean
+  /**
+   * The deployed stack (name or stack id) of the one template given, whose keys'
+   * physical ids `DescribeStackResources` gives ({@link checkCloudFormation}, with `compareLive`).
+   */
+  stackName?: string
+  /**
+   * An AWS SDK v3 `CloudFormation` client (`new CloudFormation({ region })`) or any
+   * object with its `describeStackResources`, the stack is read with; default: the
+   * built-in client (needed with your own `client`).
+   */
+  cloudformationClient?: CloudFormationClientLike
 }
 
 /**

@@ -226,6 +226,8 @@ pub enum Operation {
     GetFindings,
     /// Security Hub `BatchUpdateFindings`: the workflow of a finding that now passes set to `RESOLVED`.
     BatchUpdateFindings,
+    /// CloudFormation `DescribeStackResources`: a stack's physical ids (`compare_live` with `stack_name`).
+    DescribeStackResources,
 }
 
 /// An AWS service the crate calls.
@@ -244,11 +246,13 @@ pub enum Service {
     Config,
     /// AWS Security Hub.
     SecurityHub,
+    /// AWS CloudFormation.
+    CloudFormation,
 }
 
 impl Service {
     /// The service's SDK name: `kms`, `sts`, `organizations`, `account`,
-    /// `config` or `securityhub` (boto3's `session.client(name)`; AWS SDK v3's
+    /// `config`, `securityhub` or `cloudformation` (boto3's `session.client(name)`; AWS SDK v3's
     /// `@aws-sdk/client-<name>`, `@aws-sdk/client-config-service` for Config).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -258,13 +262,14 @@ impl Service {
             Service::Account => "account",
             Service::Config => "config",
             Service::SecurityHub => "securityhub",
+            Service::CloudFormation => "cloudformation",
         }
     }
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 20] = [
+    pub const ALL: [Operation; 21] = [
         Operation::ListKeys,
         Operation::ListAliases,
         Operation::DescribeKey,
@@ -285,7 +290,11 @@ impl Operation {
         Operation::BatchImportFindings,
         Operation::GetFindings,
         Operation::BatchUpdateFindings,
+        Operation::DescribeStackResources,
     ];
+
+    /// CloudFormation's operations (`compare_live` with `stack_name`).
+    pub const CLOUDFORMATION: [Operation; 1] = [Operation::DescribeStackResources];
 
     /// Security Hub's operations (`check --to-security-hub`).
     pub const SECURITY_HUB: [Operation; 3] = [
@@ -343,6 +352,7 @@ impl Operation {
             Operation::BatchImportFindings => "BatchImportFindings",
             Operation::GetFindings => "GetFindings",
             Operation::BatchUpdateFindings => "BatchUpdateFindings",
+            Operation::DescribeStackResources => "DescribeStackResources",
         }
     }
 
@@ -358,6 +368,7 @@ impl Operation {
             Operation::BatchImportFindings | Operation::GetFindings | Operation::BatchUpdateFindings => {
                 Service::SecurityHub
             }
+            Operation::DescribeStackResources => Service::CloudFormation,
             _ => Service::Kms,
         }
     }
@@ -390,6 +401,8 @@ impl Operation {
             | Operation::PutEvaluations
             | Operation::BatchImportFindings
             | Operation::BatchUpdateFindings
+            // Every resource of the stack in one answer (not paginated).
+            | Operation::DescribeStackResources
             // One item is asked for: the latest.
             | Operation::GetResourceConfigHistory => None,
         }
@@ -443,6 +456,7 @@ impl Operation {
             Operation::BatchImportFindings => "batch_import_findings",
             Operation::GetFindings => "get_findings",
             Operation::BatchUpdateFindings => "batch_update_findings",
+            Operation::DescribeStackResources => "describe_stack_resources",
         }
     }
 
@@ -469,6 +483,7 @@ impl Operation {
             Operation::BatchImportFindings => "batchImportFindings",
             Operation::GetFindings => "getFindings",
             Operation::BatchUpdateFindings => "batchUpdateFindings",
+            Operation::DescribeStackResources => "describeStackResources",
         }
     }
 
@@ -505,6 +520,10 @@ impl Operation {
             // BatchUpdateFindings 10 (burst 30), GetFindings 3 (burst 6).
             Operation::BatchImportFindings | Operation::BatchUpdateFindings => 10.0,
             Operation::GetFindings => 3.0,
+            // CloudFormation publishes no per-operation rate for DescribeStackResources
+            // (its quotas page lists none; throttling shows as `Throttling`): paced
+            // conservatively like Organizations' listings; a run makes one call.
+            Operation::DescribeStackResources => 20.0,
         }
     }
 }

@@ -507,6 +507,33 @@ impl Connection {
         }
     }
 
+    /// The built-in AWS client's CloudFormation client (`compare_live` with
+    /// `stack_name`), in the one region named, else the configuration's region.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the clients are not the built-in AWS
+    /// client's (give a CloudFormation client then); AWS setup errors.
+    pub(crate) async fn cloudformation_client(
+        &self,
+    ) -> Result<Arc<dyn crate::declarations::stack::CloudFormationClient>> {
+        match &self.source {
+            #[cfg(feature = "aws")]
+            Source::Aws(settings) => {
+                let session = crate::aws::AwsSession::connect(&aws_options(settings, &self.regions)?).await?;
+                let region = match &self.regions {
+                    Regions::List(list) if list.len() == 1 => list[0].clone(),
+                    _ => session.home_region().to_owned(),
+                };
+                Ok(Arc::new(crate::aws::AwsCloudFormationClient::new(&session, &region)?))
+            }
+            _ => Err(Error::Configuration(
+                "stack_name reads the stack with the built-in AWS client: with your own KMS client or a \
+                 snapshot, give a CloudFormation client too (cloudformation_client)"
+                    .to_owned(),
+            )),
+        }
+    }
+
     /// The regions asked for.
     pub fn regions(&self) -> &Regions {
         &self.regions

@@ -52,6 +52,7 @@ mod connection;
 pub mod continuous;
 mod credentials;
 mod declarations;
+mod drift;
 mod engine;
 mod error;
 mod evidence;
@@ -87,6 +88,9 @@ pub use comparison::Baseline;
 pub use connection::{Connection, ConnectionOptions};
 pub use continuous::security_hub::{SecurityHubClient, SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
 pub use credentials::{RENEW_BEFORE_EXPIRY, RoleCredentials, StaticCredentials};
+pub use declarations::stack::{
+    CloudFormationClient, JsonCloudFormationClient, MemoryCloudFormation, StackResource, stack_resources,
+};
 pub use declarations::{DeclarationOptions, DeclarationSource, check_cloudformation, check_terraform_plan};
 pub use engine::{ApiCall, CallLog, DEFAULT_QUOTA_FRACTION, ProgressCallback, ProgressEvent, RetryConfig};
 pub use error::{Error, Result};
@@ -100,7 +104,9 @@ pub use model::{
     MemberAccount, MultiRegionInfo, MultiRegionRole, Origin, Page, Reason, RemediationPlan, RotationStatus, Status,
     Tag, Timestamp,
 };
-pub use model::{CodeLocation, KeyRotation, RotationCounts, RotationHistory, RotationType};
+pub use model::{
+    CodeLocation, KeyRotation, LiveComparison, LiveDifference, LiveState, RotationCounts, RotationHistory, RotationType,
+};
 pub use model::{
     ExpirationModel, ImportState, KeyLastUsage, KeyMaterial, KeyMaterialState, KeyMaterialStatus, KeyUsageOperation,
     LastUsage,

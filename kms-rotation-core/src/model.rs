@@ -746,12 +746,16 @@ pub enum Reason {
     /// not known before apply: an unknown attribute, a parameter without a
     /// value, an undecidable condition, an import, a primary not in the input.
     Unresolved,
+    /// A declared key (Terraform state or plan's prior state, CloudFormation
+    /// stack) whose live key differs from the declaration (`--compare-live`):
+    /// rotation, period, or the key's state (disabled, pending deletion, not found).
+    Drift,
 }
 
 impl Reason {
     /// Every reason, in the decision table's order (what SARIF lists as its
     /// rules). A new reason goes here and in [`crate::rules::reason_help`].
-    pub const ALL: [Reason; 19] = [
+    pub const ALL: [Reason; 20] = [
         Reason::Exempted,
         Reason::AwsManaged,
         Reason::PendingDeletion,
@@ -771,6 +775,7 @@ impl Reason {
         Reason::MissingEvidence,
         Reason::RotationPending,
         Reason::Unresolved,
+        Reason::Drift,
     ];
 
     /// The report spelling, e.g. `rotation_disabled`.
@@ -795,6 +800,7 @@ impl Reason {
             Reason::MissingEvidence => "missing_evidence",
             Reason::RotationPending => "rotation_pending",
             Reason::Unresolved => "unresolved",
+            Reason::Drift => "drift",
         }
     }
 }
@@ -938,6 +944,72 @@ pub struct Finding {
     /// template): absent for a live key (boxed: most findings have none).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub code: Option<Box<CodeLocation>>,
+    /// A declared key compared with its live key (`compare_live`): the live
+    /// verdict beside the declared one, and what differs. Absent otherwise
+    /// (boxed: most findings have none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub live: Option<Box<LiveComparison>>,
+}
+
+/// How a declared key's live key was compared (`compare_live`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LiveState {
+    /// The live key was read and compared with the declaration.
+    Compared,
+    /// No id is known for the declared key (not created yet): nothing to compare.
+    NotCreated,
+    /// The live key could not be read (the error says why): not judged, never "no drift".
+    ReadFailed,
+}
+
+impl LiveState {
+    /// The report spelling, e.g. `not_created`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiveState::Compared => "compared",
+            LiveState::NotCreated => "not_created",
+            LiveState::ReadFailed => "read_failed",
+        }
+    }
+}
+
+/// One fact the declaration and the live key disagree on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveDifference {
+    /// `key_state`, `rotation_enabled` or `rotation_period_days`.
+    pub field: String,
+    /// What the code declares (`true`, `365`, `Enabled`).
+    pub declared: String,
+    /// What the live key has (`false`, `180`, `PendingDeletion`, `not found`).
+    pub live: String,
+}
+
+/// A declared key beside its live key: the live verdict, the declared verdict,
+/// and the facts that differ (`drift`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveComparison {
+    /// Whether the live key was compared.
+    pub state: LiveState,
+    /// The live key read (its ARN, else its id); absent when none is known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<String>,
+    /// The verdict the declaration gets on its own (what the finding's status is without drift).
+    pub declared_status: Status,
+    /// Why, for the declaration.
+    pub declared_reason: Reason,
+    /// The live key's verdict; absent when not compared.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<Status>,
+    /// Why, for the live key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<Reason>,
+    /// The live finding's sentence, or why nothing was compared.
+    pub message: String,
+    /// What differs: empty when the live key matches the declaration.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub differences: Vec<LiveDifference>,
 }
 
 aws_enum! {

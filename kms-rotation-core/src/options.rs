@@ -224,6 +224,14 @@ pub const OPTIONS: &[OptionSpec] = &[
         "--parameter",
         "one --parameter NAME=VALUE per CloudFormation parameter",
     ),
+    // Declared against live (check_terraform_plan, check_cloudformation with compare_live).
+    OptionSpec::same("compare_live"),
+    OptionSpec::same("stack_name"),
+    OptionSpec::cli(
+        "cloudformation_client",
+        "",
+        "the CLI reads the stack with the built-in AWS client (--profile, --endpoint-url, --region)",
+    ),
 ];
 
 #[cfg(test)]

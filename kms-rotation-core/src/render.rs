@@ -880,6 +880,9 @@ fn subject_and_place(finding: &Finding) -> String {
 /// naming the primary when the change goes there.
 fn code_fix(finding: &Finding) -> Option<String> {
     let code = finding.code.as_ref()?;
+    if finding.reason == crate::model::Reason::Drift {
+        return drift_fix(finding);
+    }
     let lines: Vec<String> = code
         .fix
         .as_ref()?
@@ -891,6 +894,25 @@ fn code_fix(finding: &Finding) -> Option<String> {
         None => String::new(),
     };
     Some(format!("set {}{on}", lines.join("; ")))
+}
+
+/// A drifted declared key's differences, with both values and the live verdict:
+/// what to bring back (or to change in the code).
+fn drift_fix(finding: &Finding) -> Option<String> {
+    let live = finding.live.as_ref()?;
+    let differences: Vec<String> = live
+        .differences
+        .iter()
+        .map(|d| format!("{} declared {}, live {}", d.field, d.declared, d.live))
+        .collect();
+    let verdict = match (live.status, live.reason) {
+        (Some(status), Some(reason)) => format!(" (live: {status} {reason})"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "bring the live key back to the code: {}{verdict}",
+        differences.join("; ")
+    ))
 }
 
 /// How a finding names its key in a list: a declared key's address (or logical

@@ -796,6 +796,7 @@ mod tests {
             ignored: Vec::new(),
             baseline_state: None,
             code: None,
+            live: None,
         };
         // A fixed pseudo-random order with repeats, so that cycles of every length occur.
         let mut findings: Vec<Finding> = (0..500u64)

@@ -348,6 +348,7 @@ pub fn evaluate_at(facts: &KeyFacts, rotation: Option<&RotationStatus>, policy: 
         ignored: meta.ignored.clone(),
         baseline_state: None,
         code: None,
+        live: None,
     }
 }
 
@@ -835,6 +836,7 @@ pub fn describe_error_finding(
         ignored: Vec::new(),
         baseline_state: None,
         code: None,
+        live: None,
     };
     set_failed_operation(&mut finding, "DescribeKey");
     finding
@@ -998,6 +1000,16 @@ pub fn reason_help(reason: Reason) -> ReasonHelp {
              a condition that cannot be decided, an import, a primary not in the input); the finding \
              names the expression. Give the value (--parameter NAME=VALUE), or check the live key \
              after apply.",
+            TABLE_DOCS,
+        ),
+        Reason::Drift => (
+            Status::Fail,
+            "The live key differs from its declaration",
+            "A key declared in code (Terraform state or plan, CloudFormation stack) was read live \
+             (--compare-live) and differs from what the code declares: rotation off where the code \
+             turns it on, another rotation period, disabled, pending deletion or deleted. The finding \
+             gives both values and the live verdict beside the declared one. Change the live key back \
+             (or apply the code again), or change the code to what is meant.",
             TABLE_DOCS,
         ),
         Reason::ApiError => (

@@ -18,6 +18,8 @@ mod decision_table;
 #[cfg(feature = "cli")]
 mod declarations;
 #[cfg(feature = "cli")]
+mod drift;
+#[cfg(feature = "cli")]
 mod evidence;
 mod faults;
 mod handlers_moto;

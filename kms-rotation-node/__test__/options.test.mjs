@@ -76,6 +76,10 @@ const APPLIES = {
   toSecurityHub: ['checkAccount'],
   // checkCloudFormation's only (see declarations.test.mjs).
   parameters: ['checkCloudFormation'],
+  // Declared keys against live ones (see drift.test.mjs).
+  compareLive: ['checkTerraformPlan', 'checkCloudFormation'],
+  stackName: ['checkCloudFormation'],
+  cloudformationClient: ['checkCloudFormation'],
 }
 const applies = (name, fn) => (APPLIES[name] ?? OPERATIONS).includes(fn)
 

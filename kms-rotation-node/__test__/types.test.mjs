@@ -112,11 +112,12 @@ it('the result classes read exactly the fields of their JSON', async () => {
       .sort()
   // A finding's `account_id` is in its JSON only in an organisation report; `key_material`,
   // `last_usage` and `ignored` only when the key has them (a finding of the demo's first key has none),
-  // its `code` only for a declared key (checkTerraformPlan, checkCloudFormation);
+  // its `code` only for a declared key (checkTerraformPlan, checkCloudFormation), its `live`
+  // only for a declared key compared with its live key (compareLive);
   // a report's `security_hub` only when its findings were delivered (`toSecurityHub`).
   for (const [cls, value, only] of [
     [AccountReport, report, ['security_hub']],
-    [Finding, report.findings[0], ['account_id', 'key_material', 'last_usage', 'ignored', 'code']],
+    [Finding, report.findings[0], ['account_id', 'key_material', 'last_usage', 'ignored', 'code', 'live']],
     [RemediationReport, plan, []],
   ]) {
     assert.deepEqual(getters(cls), [...Object.keys(value.toJSON()), ...only].sort(), cls.name)

@@ -5,13 +5,18 @@
 
 use std::collections::HashMap;
 
-use kms_rotation_core::{DeclarationOptions as CoreDeclarationOptions, DeclarationSource};
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
-use napi::{Env, JsValue, ValueType};
+use std::sync::Arc;
+
+use kms_rotation_core::{DeclarationOptions as CoreDeclarationOptions, DeclarationSource, JsonCloudFormationClient};
+use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, TypeName, Unknown, ValidateNapiValue};
+use napi::{Env, JsValue, Status, ValueType, sys};
 use napi_derive::napi;
 
 use crate::error::BindingError;
+use crate::operations::operation;
+use crate::options::Takes;
 use crate::results::AccountReport;
+use crate::transport::{JsTransport, RegionSource};
 use crate::{convert, options_object, promise, text};
 
 /// CloudFormation parameter values, over their defaults.
@@ -19,6 +24,124 @@ use crate::{convert, options_object, promise, text};
 pub struct ParameterOptions {
     /// `{ NAME: 'VALUE' }`, as `aws cloudformation deploy --parameter-overrides` gives them.
     pub parameters: Option<HashMap<String, String>>,
+}
+
+/// Declared keys compared with live ones, read through the connection options.
+#[napi(object, object_to_js = false)]
+pub struct LiveOptions {
+    /// Compare each declared key whose id is known (a state's, a plan's prior state's, or
+    /// with `stackName` the deployed stack's) with its live key, read fresh through the
+    /// connection options (`client`, `regions`, `endpointUrl`, …): a difference is `FAIL
+    /// drift` with both values (the finding's `live`); a key not created yet keeps its
+    /// declared verdict; a live read that fails is `ERROR`.
+    pub compare_live: Option<bool>,
+    /// The deployed stack (name or stack id) of the one template given, whose keys'
+    /// physical ids `DescribeStackResources` gives ({@link checkCloudFormation}, with `compareLive`).
+    pub stack_name: Option<String>,
+    /// An AWS SDK v3 `CloudFormation` client (`new CloudFormation({ region })`) or any
+    /// object with its `describeStackResources`, the stack is read with; default: the
+    /// built-in client (needed with your own `client`).
+    #[napi(ts_type = "CloudFormationClientLike")]
+    pub cloudformation_client: Option<CloudFormationArg>,
+}
+
+/// What `cloudformationClient` held: an SDK v3-shaped client and its region.
+pub struct CloudFormationArg(JsTransport, RegionSource);
+
+impl TypeName for CloudFormationArg {
+    fn type_name() -> &'static str {
+        "CloudFormationClientLike"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for CloudFormationArg {}
+
+#[allow(unsafe_code)]
+impl FromNapiValue for CloudFormationArg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi calls this with a live value of the current callback scope.
+        let value = unsafe { Unknown::from_raw_unchecked(env, value) };
+        let env = Env::from_raw(env);
+        let read = || -> Result<Self, String> {
+            Ok(CloudFormationArg(
+                JsTransport::cloudformation(&value)?,
+                RegionSource::of(&env, &value)?,
+            ))
+        };
+        read().map_err(|reason| napi::Error::new(Status::InvalidArg, reason))
+    }
+}
+
+/// The live options, read before the rest: with `compareLive` the options are a
+/// check's (connection, policy, pacing) too.
+fn live_options(value: Option<Unknown<'_>>) -> Result<LiveOptions, BindingError> {
+    let empty = LiveOptions {
+        compare_live: None,
+        stack_name: None,
+        cloudformation_client: None,
+    };
+    match value {
+        Some(value) if matches!(value.get_type(), Ok(ValueType::Object)) => {
+            convert(value).map_err(|e| BindingError::invalid("options", format!("invalid options: {}", e.reason)))
+        }
+        _ => Ok(empty),
+    }
+}
+
+/// The core's options of a check with `compareLive`: the check's policy, the
+/// parameters, the stack; the CloudFormation client once its region is known.
+fn live_declaration_options(
+    value: Option<Unknown<'_>>,
+    policy: kms_rotation_core::Policy,
+    stack_name: Option<String>,
+) -> Result<CoreDeclarationOptions, BindingError> {
+    let mut options = CoreDeclarationOptions::default()
+        .with_policy(policy)
+        .with_compare_live(true);
+    if let Some(name) = stack_name {
+        options = options.with_stack_name(name)?;
+    }
+    if let Some(value) = value {
+        let given: ParameterOptions =
+            convert(value).map_err(|e| BindingError::invalid("options", format!("invalid options: {}", e.reason)))?;
+        // A Terraform plan's are refused by the core, naming them.
+        let mut parameters: Vec<(String, String)> = given.parameters.unwrap_or_default().into_iter().collect();
+        parameters.sort();
+        for (name, value) in parameters {
+            options = options.with_parameter(name, value)?;
+        }
+    }
+    Ok(options)
+}
+
+/// The policy of the options object (the keys of {@link DeclarationPolicyOptions}).
+fn policy(value: Option<Unknown<'_>>) -> Result<kms_rotation_core::Policy, BindingError> {
+    let Some(value) = value else {
+        return Ok(kms_rotation_core::Policy::default());
+    };
+    let read = |e: napi::Error| BindingError::invalid("options", format!("invalid options: {}", e.reason));
+    Ok(crate::options::check(convert(value).map_err(read)?)?.policy().clone())
+}
+
+/// With `cloudformationClient`: the core's client over it, once its region is resolved.
+async fn with_cloudformation(
+    options: CoreDeclarationOptions,
+    client: Option<CloudFormationArg>,
+) -> Result<CoreDeclarationOptions, BindingError> {
+    let Some(CloudFormationArg(transport, region)) = client else {
+        return Ok(options);
+    };
+    let Some(region) = region.resolve().await.map_err(BindingError::configuration)? else {
+        return Err(BindingError::configuration(
+            "cloudformationClient: the CloudFormation client says no region (config.region)",
+        ));
+    };
+    let client = JsonCloudFormationClient::new(transport, &region)?;
+    Ok(options.with_cloudformation_client(Arc::new(client)))
 }
 
 /// The policy options (`DeclarationPolicyOptions` in `types.d.ts`): those of
@@ -34,7 +157,9 @@ const POLICY: [&str; 6] = [
 
 /// The core's options from the options object (`parameters` only when `with_parameters`).
 fn options(value: Option<Unknown<'_>>, with_parameters: bool) -> Result<CoreDeclarationOptions, BindingError> {
-    let accepts = |key: &str| POLICY.contains(&key) || (with_parameters && key == "parameters");
+    // Without compareLive, the live options reach the core, which names what they lack.
+    let live = ["compareLive", "stackName", "cloudformationClient"];
+    let accepts = |key: &str| POLICY.contains(&key) || live.contains(&key) || (with_parameters && key == "parameters");
     let Some(value) = options_object(value, accepts)? else {
         return Ok(CoreDeclarationOptions::default());
     };
@@ -49,6 +174,18 @@ fn options(value: Option<Unknown<'_>>, with_parameters: bool) -> Result<CoreDecl
         for (name, value) in parameters {
             options = options.with_parameter(name, value)?;
         }
+    }
+    let live = live_options(Some(value))?;
+    if live.cloudformation_client.is_some() {
+        // Without compareLive nothing is read: the client cannot be used.
+        return Err(BindingError::invalid(
+            "cloudformationClient",
+            "cloudformationClient reads the stack named by stackName: give stackName and compareLive too",
+        ));
+    }
+    options = options.with_compare_live(live.compare_live.unwrap_or(false));
+    if let Some(name) = live.stack_name {
+        options = options.with_stack_name(name)?;
     }
     Ok(options)
 }
@@ -75,11 +212,16 @@ fn source(value: Unknown<'_>, what: &str) -> Result<DeclarationSource, BindingEr
 /// {@link checkAccount}; each finding has its `code` (file, line, address, fix).
 /// A value not known before apply that the table needs is `ERROR unresolved`.
 ///
+/// With `compareLive`, each declared key whose id the state (or the plan's prior
+/// state) knows is read live through the connection options and compared: a
+/// difference is `FAIL drift` with both values and the live verdict (`live`).
+///
 /// @throws (rejects) `INVALID_INPUT` for a document that is not a plan (saying what
-/// it looks like), invalid JSON (line and column), an unsupported `format_version`;
-/// `IO` when the file cannot be read.
+/// it looks like), invalid JSON (line and column), an unsupported `format_version`,
+/// `compareLive` on a plan that knows no key id; `IO` when the file cannot be read;
+/// with `compareLive`, `CONFIGURATION` as {@link checkKey}.
 #[napi(
-    ts_args_type = "plan: string | object, options?: DeclarationPolicyOptions",
+    ts_args_type = "plan: string | object, options?: TerraformPlanOptions",
     ts_return_type = "Promise<AccountReport>"
 )]
 pub fn check_terraform_plan<'env>(
@@ -87,6 +229,30 @@ pub fn check_terraform_plan<'env>(
     plan: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, AccountReport>> {
+    let live = match live_options(options) {
+        Ok(live) => live,
+        Err(error) => return PromiseRaw::reject(env, error.into_napi(env)),
+    };
+    if live.compare_live == Some(true) {
+        let args = source(plan, "plan").and_then(|plan| {
+            let declared = live_declaration_options(options, policy(options)?, live.stack_name)?;
+            Ok((plan, declared, live.cloudformation_client))
+        });
+        return operation(
+            env,
+            args,
+            options,
+            Takes::DECLARATION,
+            |(plan, declared, client), connection, request| async move {
+                let declared = with_cloudformation(declared, client).await?;
+                Ok(AccountReport::new(
+                    connection
+                        .check_terraform_plan(&plan, &declared, &request.check)
+                        .await?,
+                ))
+            },
+        );
+    }
     let work = source(plan, "plan").and_then(|plan| Ok((plan, self::options(options, false)?)));
     judged(env, work, |plan, options| {
         kms_rotation_core::check_terraform_plan(&plan, options)
@@ -110,9 +276,14 @@ fn judged<'env, S: Send + 'static>(
 /// (`Template.fromStack(stack).toJSON()` in a CDK unit test), or an array of these.
 /// The same decision table, policy, report and exit code as {@link checkAccount}.
 ///
+/// With `compareLive` and `stackName`, the deployed stack's keys (physical ids from
+/// `DescribeStackResources`, read before any KMS call) are read live and compared: a
+/// difference is `FAIL drift` with both values and the live verdict (`live`).
+///
 /// @throws (rejects) `INVALID_INPUT` for a document that is not a template, invalid
-/// YAML or JSON (line and column), a parameter no template declares; `IO` when a
-/// file cannot be read.
+/// YAML or JSON (line and column), a parameter no template declares, `stackName`
+/// without `compareLive` (or `compareLive` without it), a stack that does not exist;
+/// `IO` when a file cannot be read; `API_ERROR` when the stack cannot be read.
 #[napi(
     ts_args_type = "templates: string | object | Array<string | object>, options?: CloudFormationOptions",
     ts_return_type = "Promise<AccountReport>"
@@ -129,6 +300,30 @@ pub fn check_cloud_formation<'env>(
     } else {
         source(templates, "template").map(|one| vec![one])
     };
+    let live = match live_options(options) {
+        Ok(live) => live,
+        Err(error) => return PromiseRaw::reject(env, error.into_napi(env)),
+    };
+    if live.compare_live == Some(true) {
+        let args = sources.and_then(|sources| {
+            let declared = live_declaration_options(options, policy(options)?, live.stack_name)?;
+            Ok((sources, declared, live.cloudformation_client))
+        });
+        return operation(
+            env,
+            args,
+            options,
+            Takes::DECLARATION,
+            |(sources, declared, client), connection, request| async move {
+                let declared = with_cloudformation(declared, client).await?;
+                Ok(AccountReport::new(
+                    connection
+                        .check_cloudformation(&sources, &declared, &request.check)
+                        .await?,
+                ))
+            },
+        );
+    }
     let work = sources.and_then(|sources| Ok((sources, self::options(options, true)?)));
     judged(env, work, |sources: Vec<DeclarationSource>, options| {
         kms_rotation_core::check_cloudformation(&sources, options)

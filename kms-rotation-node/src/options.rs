@@ -62,6 +62,8 @@ const EVIDENCE: [&str; 1] = ["evidence"];
 const BASELINE: [&str; 2] = ["baseline", "failOn"];
 /// Where the findings go besides the report ({@link checkAccount}).
 const DELIVERY: [&str; 1] = ["toSecurityHub"];
+/// Declared keys compared with live ones ({@link checkTerraformPlan}, {@link checkCloudFormation}).
+const DECLARATION: [&str; 4] = ["parameters", "compareLive", "stackName", "cloudformationClient"];
 const ORGANIZATION: [&str; 9] = [
     "organization",
     "organizationalUnit",
@@ -84,9 +86,13 @@ pub(crate) struct Takes {
     evidence: bool,
     baseline: bool,
     delivery: bool,
+    declaration: bool,
 }
 
 impl Takes {
+    /// `checkTerraformPlan` and `checkCloudFormation` with `compareLive`: a check
+    /// of named keys (connection, policy, pacing) and the declaration's options.
+    pub(crate) const DECLARATION: Takes = Takes::new(false, true, false).with_declaration();
     /// `collect`.
     pub(crate) const SCAN: Takes = Takes::new(false, true, false);
     /// `checkAccount`: a scan that may write its evidence, compare with a baseline, and deliver its findings.
@@ -113,7 +119,13 @@ impl Takes {
             evidence: false,
             baseline: false,
             delivery: false,
+            declaration: false,
         }
+    }
+
+    const fn with_declaration(mut self) -> Self {
+        self.declaration = true;
+        self
     }
 
     const fn with_evidence(mut self) -> Self {
@@ -145,6 +157,7 @@ impl Takes {
             || (self.evidence && EVIDENCE.contains(&key))
             || (self.baseline && BASELINE.contains(&key))
             || (self.delivery && DELIVERY.contains(&key))
+            || (self.declaration && DECLARATION.contains(&key))
     }
 }
 

@@ -552,6 +552,13 @@ impl Finding {
         field(&self.get().code)
     }
 
+    /// A declared key compared with its live key (`compareLive`): the declared and live
+    /// verdicts and what differs; `null` otherwise.
+    #[napi(getter, ts_return_type = "LiveComparison | null")]
+    pub fn live(&self) -> Value {
+        field(&self.get().live)
+    }
+
     /// The finding's canonical JSON as a plain object.
     #[napi(js_name = "toJSON", ts_return_type = "FindingJson")]
     pub fn to_json<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {

@@ -200,6 +200,16 @@ impl JsTransport {
         Ok(Self { methods })
     }
 
+    /// Binds the CloudFormation method `value` has (`cloudformationClient`). Must run on the JS thread.
+    pub(crate) fn cloudformation(value: &Unknown<'_>) -> Result<Self, String> {
+        let names = Operation::CLOUDFORMATION.iter().map(|op| op.camel_case_name());
+        let methods = BoundMethods::bind(value, names, || {
+            "cloudformationClient must be an AWS SDK v3 CloudFormation client (or an object with its methods)"
+                .to_owned()
+        })?;
+        Ok(Self { methods })
+    }
+
     /// Calls `maker` with `argument` on the JS thread and takes what it returns
     /// as a client, while this (tokio) thread waits: the core asks for clients synchronously.
     pub(crate) fn made_by<A: JsValuesTupleIntoVec + 'static>(

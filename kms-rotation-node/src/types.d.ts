@@ -31,6 +31,7 @@ export type Reason =
   | 'missing_evidence'
   | 'rotation_pending'
   | 'unresolved'
+  | 'drift'
 
 /** The policy a report was made under. */
 export interface Policy {
@@ -201,6 +202,33 @@ export interface FindingJson {
   baseline_state?: BaselineState
   /** Where a declared key is written ({@link checkTerraformPlan}, {@link checkCloudFormation}); absent for a live key. */
   code?: CodeLocation
+  /** A declared key compared with its live key (`compareLive`); absent otherwise. */
+  live?: LiveComparison
+}
+
+/** A declared key beside its live key (`compareLive`): both verdicts and what differs (reason `drift`). */
+export interface LiveComparison {
+  /** `compared`; `not_created` (no id known: the declared verdict stands); `read_failed` (the finding is `ERROR`). */
+  state: 'compared' | 'not_created' | 'read_failed'
+  /** The live key read (its ARN, else its id); absent when none is known. */
+  key?: string
+  /** The declaration's own verdict. */
+  declared_status: Status
+  declared_reason: Reason
+  /** The live key's verdict; absent when not compared. */
+  status?: Status
+  reason?: Reason
+  /** The live finding's sentence, or why nothing was compared. */
+  message: string
+  /** What differs (`key_state`, `rotation_enabled`, `rotation_period_days`), with both values; absent when nothing does. */
+  differences?: Array<{ field: string; declared: string; live: string }>
+}
+
+/** An AWS SDK v3 `CloudFormation` client (`new CloudFormation({ region })`), or any object with its method. */
+export interface CloudFormationClientLike {
+  describeStackResources(input: { StackName: string }): unknown
+  /** The client's region: a string, or a function giving one (SDK v3 clients have one). */
+  config?: { region?: string | (() => string | Promise<string>) }
 }
 
 /** How a finding compares with the same key's finding in a baseline run. */
@@ -683,5 +711,11 @@ export interface DeclarationPolicyOptions {
   lastUsage?: boolean
 }
 
-/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values. */
-export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions
+/** With `compareLive`: where the live keys are read (as {@link checkKey} reads them), and how hard to push the API. */
+export type LiveReadOptions = ConnectionOptions & Pick<CheckOptions, 'maxRequestsPerSecond' | 'maxInFlight'>
+
+/** The options of {@link checkTerraformPlan}: the policy; with `compareLive`, where the live keys are read. */
+export type TerraformPlanOptions = DeclarationPolicyOptions & Pick<LiveOptions, 'compareLive'> & LiveReadOptions
+
+/** The options of {@link checkCloudFormation}: the policy and CloudFormation parameter values; with `compareLive`, the deployed stack and where the live keys are read. */
+export type CloudFormationOptions = DeclarationPolicyOptions & ParameterOptions & LiveOptions & LiveReadOptions

@@ -37,11 +37,19 @@ pub(crate) fn check_terraform_plan_call(
     options: &Bound<'_, PyDict>,
 ) -> Result<Call<AccountReport>> {
     let plan = source(plan, "plan")?;
-    let options = Options::parse(options)?.declaration_options()?;
+    let parsed = Options::parse(options)?;
+    let options = parsed.declaration_options()?;
+    let Some((connection, check)) = live(&parsed, &options)? else {
+        return Ok(Box::pin(async move {
+            Ok(AccountReport::new(kms_rotation_core::check_terraform_plan(
+                &plan, &options,
+            )?))
+        }));
+    };
     Ok(Box::pin(async move {
-        Ok(AccountReport::new(kms_rotation_core::check_terraform_plan(
-            &plan, &options,
-        )?))
+        Ok(AccountReport::new(
+            connection.check_terraform_plan(&plan, &options, &check).await?,
+        ))
     }))
 }
 
@@ -58,10 +66,38 @@ pub(crate) fn check_cloudformation_call(
     } else {
         vec![source(templates, "template")?]
     };
-    let options = Options::parse(options)?.declaration_options()?;
+    let parsed = Options::parse(options)?;
+    let options = parsed.declaration_options()?;
+    let Some((connection, check)) = live(&parsed, &options)? else {
+        return Ok(Box::pin(async move {
+            Ok(AccountReport::new(kms_rotation_core::check_cloudformation(
+                &sources, &options,
+            )?))
+        }));
+    };
     Ok(Box::pin(async move {
-        Ok(AccountReport::new(kms_rotation_core::check_cloudformation(
-            &sources, &options,
-        )?))
+        Ok(AccountReport::new(
+            connection.check_cloudformation(&sources, &options, &check).await?,
+        ))
     }))
+}
+
+/// With `compare_live=True`: the connection the live keys are read through,
+/// and the check options (pacing, retries, calls in flight).
+fn live(
+    parsed: &Options<'_>,
+    options: &kms_rotation_core::DeclarationOptions,
+) -> Result<Option<(kms_rotation_core::Connection, kms_rotation_core::CheckOptions)>> {
+    if !options.compare_live() {
+        if let Some(name) = parsed.live_source_option() {
+            return Err(invalid(
+                name,
+                "given",
+                "says where live keys are read: give compare_live=True to compare the declared keys with them",
+            ));
+        }
+        return Ok(None);
+    }
+    let (check, _) = parsed.check_options()?;
+    Ok(Some((parsed.connection()?, check)))
 }

@@ -105,7 +105,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let reasons = spellings!(Reason:
         Exempted, AwsManaged, PendingDeletion, CustomKeyStore, ImportedKeyMaterial, UnsupportedKeySpec,
         Disabled, RotationDisabled, RotationPeriodTooLong, RotationEnabled, RotationOverdue, RotatedOnDemand,
-        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence, RotationPending, Unresolved);
+        CreatedWithinWindow, ApiError, InvalidResponse, IncompleteMetadata, MissingEvidence, RotationPending, Unresolved,
+        Drift);
     enums.set_item("Reason", reasons)?;
     enums.set_item("RegionState", spellings!(RegionState: Scanned, NotEnabled, Error))?;
     enums.set_item(

@@ -12,7 +12,7 @@ use kms_rotation_core::{
     Baseline, CheckOptions, Connection, ConnectionOptions, Error as CoreError, FailOn, OrganizationOptions, Policy,
     Regions, RemediateOptions, StaticCredentials,
 };
-use kms_rotation_core::{SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
+use kms_rotation_core::{JsonCloudFormationClient, SecurityHubClients, SecurityHubTarget, TransportSecurityHub};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString};
@@ -51,6 +51,10 @@ pub(crate) struct Options<'py> {
     fail_on: FailOn,
     to_security_hub: Option<Bound<'py, PyAny>>,
     parameters: Vec<(String, String)>,
+    /// `compare_live=`, `stack_name=`, `cloudformation_client=` (a boto3 `cloudformation` client).
+    compare_live: bool,
+    stack_name: Option<String>,
+    cloudformation_client: Option<Bound<'py, PyAny>>,
     /// The interpreter the call came from (set by `parse`).
     py: Option<Python<'py>>,
 }
@@ -247,6 +251,9 @@ impl<'py> Options<'py> {
             | "assume_role_in_caller_account"
             | "remediation_role_name" => self.set_organization(name, &value)?,
             "evidence" => self.evidence = Some(extract(name, &value)?),
+            "compare_live" => self.compare_live = extract(name, &value)?,
+            "stack_name" => self.stack_name = text(&value)?,
+            "cloudformation_client" => self.cloudformation_client = Some(value),
             other => {
                 return Err(Error::Python(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?}"
@@ -285,7 +292,38 @@ impl<'py> Options<'py> {
         for (name, value) in &self.parameters {
             options = options.with_parameter(name, value)?;
         }
+        options = options.with_compare_live(self.compare_live);
+        if let Some(name) = &self.stack_name {
+            options = options.with_stack_name(name.clone())?;
+        }
+        if let Some(client) = &self.cloudformation_client {
+            let Some(region) = PyTransport::region_of(client) else {
+                return Err(invalid(
+                    "cloudformation_client",
+                    client.repr()?.to_string(),
+                    "give a boto3 CloudFormation client made for a region (boto3.client(\"cloudformation\", region_name=...))",
+                ));
+            };
+            let client = JsonCloudFormationClient::new(PyTransport::new(client), &region)?;
+            options = options.with_cloudformation_client(Arc::new(client));
+        }
         Ok(options)
+    }
+
+    /// The first option given that says where live keys are read (a client,
+    /// a region, AWS settings), if any.
+    pub(crate) fn live_source_option(&self) -> Option<&'static str> {
+        let given = [
+            ("client", self.client.is_some()),
+            ("client_factory", self.client_factory.is_some()),
+            ("regions", self.regions != Regions::Default),
+            ("region", self.region.is_some()),
+            ("profile", self.profile.is_some()),
+            ("endpoint_url", self.endpoint_url.is_some()),
+            ("role_arn", self.role_arn.is_some()),
+            ("credentials", self.credentials.is_some()),
+        ];
+        given.iter().find(|(_, set)| *set).map(|(name, _)| *name)
     }
 
     /// The region where key ids and aliases are looked up (`region=`).

@@ -454,6 +454,14 @@ record!(Finding |this, py| {
     baseline_state => this.baseline_state.map(|state| state.as_str());
     /// Where a declared key is written (Terraform, CloudFormation); ``None`` for a live key.
     code => this.code.as_deref().cloned().map(CodeLocation);
+    /// A declared key compared with its live key (``compare_live=True``), as a dict:
+    /// ``state`` (``compared``, ``not_created``, ``read_failed``), ``key``,
+    /// ``declared_status`` / ``declared_reason``, the live ``status`` / ``reason`` /
+    /// ``message``, and ``differences`` (``field``, ``declared``, ``live``); else ``None``.
+    live => match this.live.as_deref() {
+        Some(live) => to_dict(py, live)?,
+        None => py.None().into_bound(py),
+    };
 });
 
 value_class!(

@@ -49,6 +49,11 @@ REPORT = {"allow_other_source"}
 BASELINE = {"baseline", "fail_on"}
 # Keys declared in code: CloudFormation parameter values.
 DECLARATIONS = {"parameters"}
+# Declared keys compared with live ones, read as check_key reads them; a stack's physical ids.
+LIVE = {"compare_live", "regions", "max_requests_per_second", "max_in_flight"} | CONNECTION - {
+    "allow_unknown_regions"
+}
+STACK = {"stack_name", "cloudformation_client"}
 ORGANIZATION = {
     "organization",
     "organizational_unit",
@@ -77,8 +82,8 @@ APPLIES = {
     "check_organization": CONNECTION | POLICY | SCAN | ORGANIZATION | BASELINE,
     # `regions`: with service_client_factory, where STS is called.
     "remediate_organization": CONNECTION | REMEDIATION | ORGANIZATION | {"regions"},
-    "check_terraform_plan": POLICY,
-    "check_cloudformation": POLICY | DECLARATIONS,
+    "check_terraform_plan": POLICY | LIVE,
+    "check_cloudformation": POLICY | DECLARATIONS | LIVE | STACK,
 }
 
 
@@ -96,6 +101,8 @@ def test_every_core_option_is_grouped() -> None:
         | BASELINE
         | DELIVERY
         | DECLARATIONS
+        | STACK
+        | LIVE
     )
     missing = set(_native.OPTION_NAMES) - grouped
     assert not missing, f"the core has new options {missing}: group them here and add them to the functions"

@@ -104,10 +104,12 @@ def run_cli_evidence(args: list[str]) -> dict[str, Any]:
 
 def run_cli(cli: str, case: dict[str, Any]) -> dict[str, Any]:
     args = [cli, *case["cli"]]
-    if "snapshot" in case:
-        args += ["--snapshot", str(ROOT / case["snapshot"])]
+    # The plan's path follows the case's last flag (--terraform-plan); a snapshot (with
+    # --compare-live, the live account) comes after it.
     if "terraform_plan" in case:
         args += [str(ROOT / case["terraform_plan"])]
+    if "snapshot" in case:
+        args += ["--snapshot", str(ROOT / case["snapshot"])]
     for path in case.get("cloudformation", []):
         args += ["--cloudformation", str(ROOT / path)]
     # The bindings render the table 80 columns wide, without colour.

@@ -23,13 +23,15 @@ const camelCased = (options = {}) => Object.fromEntries(Object.entries(options).
 async function answer(testCase) {
   const { call } = testCase
   if (call === 'snapshot_from_json') return kms.Snapshot.fromJson(testCase.text)
+  // Declared keys compared with live ones (compareLive): a snapshot is the live account.
+  const live = testCase.snapshot ? { client: kms.loadSnapshot(join(root, testCase.snapshot)) } : {}
   if (call === 'check_terraform_plan') {
-    return kms.checkTerraformPlan(join(root, testCase.terraform_plan), camelCased(testCase.options))
+    return kms.checkTerraformPlan(join(root, testCase.terraform_plan), { ...live, ...camelCased(testCase.options) })
   }
   if (call === 'check_cloudformation') {
     const templates = testCase.cloudformation.map((path) => join(root, path))
     // Parameter names are CloudFormation's own: not camelCased.
-    return kms.checkCloudFormation(templates, camelCased(testCase.options))
+    return kms.checkCloudFormation(templates, { ...live, ...camelCased(testCase.options) })
   }
   const client = kms.loadSnapshot(join(root, testCase.snapshot))
   const options = { client, ...camelCased(testCase.options) }

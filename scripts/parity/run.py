@@ -34,11 +34,15 @@ def answer(case: dict[str, Any]) -> Any:
     call = case["call"]
     if call == "snapshot_from_json":
         return kms_rotation.Snapshot.from_json(case["text"])
+    # Declared keys compared with live ones (compare_live): a snapshot is the live account.
+    live = {"client": kms_rotation.load_snapshot(ROOT / case["snapshot"])} if "snapshot" in case else {}
     if call == "check_terraform_plan":
-        return kms_rotation.check_terraform_plan(ROOT / case["terraform_plan"], **case.get("options", {}))
+        return kms_rotation.check_terraform_plan(
+            ROOT / case["terraform_plan"], **live, **case.get("options", {})
+        )
     if call == "check_cloudformation":
         templates = [ROOT / path for path in case["cloudformation"]]
-        return kms_rotation.check_cloudformation(templates, **case.get("options", {}))
+        return kms_rotation.check_cloudformation(templates, **live, **case.get("options", {}))
     client = kms_rotation.load_snapshot(ROOT / case["snapshot"])
     options = case.get("options", {})
     if call == "check_account":

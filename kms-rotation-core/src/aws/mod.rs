@@ -16,6 +16,7 @@
 //!   [`ConfigClient`](crate::continuous::client::ConfigClient) over AWS Config,
 //!   for the Config rule handler ([`crate::handlers`]).
 //! * [`AwsSecurityHub`] is one Region's Security Hub (`to_security_hub`).
+//! * [`AwsCloudFormationClient`] reads a stack's resources (`compare_live` with `stack_name`).
 //! * [`AwsClient`] is one region's client; it makes exactly one request per call
 //!   and never retries: the SDK's retries are
 //!   disabled so that the engine's retry layer, with backoff and jitter, is the only one.
@@ -35,6 +36,7 @@
 //! ```
 
 mod client;
+mod cloudformation;
 mod config;
 mod error;
 mod options;
@@ -44,6 +46,7 @@ mod session;
 mod signed;
 
 pub use client::AwsClient;
+pub use cloudformation::AwsCloudFormationClient;
 pub use config::AwsConfigClient;
 pub use options::{AssumeRole, AwsOptions, RegionSelection};
 pub use organizations::AwsOrgClient;

@@ -1,8 +1,9 @@
 //! SigV4-signed requests to an AWS service's JSON API with a session's
 //! credentials, through the HTTP and TLS stack the AWS SDK crates already
 //! build (hyper, rustls with the platform's roots), for the services this
-//! crate calls a few operations of: Security Hub (REST-JSON) and AWS Config
-//! (`awsJson1_1`).
+//! crate calls a few operations of: Security Hub (REST-JSON), AWS Config
+//! (`awsJson1_1`) and CloudFormation (`awsQuery`: a form body, an XML answer,
+//! read in `cloudformation.rs`).
 //!
 //! Why not their SDK crates: `aws-sdk-securityhub` and `aws-sdk-config` model
 //! every resource type those services know; each alone compiled for minutes
@@ -151,17 +152,8 @@ impl SignedJson {
     /// HTTP status).
     pub(crate) async fn call(&self, call: &Call<'_>, body: &Value) -> std::result::Result<Value, TransportError> {
         let op = call.op;
-        let request = self.signed_request(call, body).await?;
-        let attempt = self.send(request);
-        let (status, error_type, bytes) = match self.attempt_timeout {
-            Some(limit) => tokio::time::timeout(limit, attempt).await.map_err(|_| {
-                TransportError::local(
-                    ["TimeoutError"],
-                    format!("{op}: {} did not answer within {limit:?}", self.endpoint),
-                )
-            })??,
-            None => attempt.await?,
-        };
+        let body = serde_json::to_vec(body).expect("JSON values always serialize");
+        let (status, error_type, bytes) = self.call_bytes(call, body).await?;
         let answer: Option<Value> = serde_json::from_slice(&bytes).ok();
         if (200..300).contains(&status) {
             return answer.ok_or_else(|| {
@@ -174,6 +166,28 @@ impl SignedJson {
         Err(service_error(status, error_type, answer.as_ref()))
     }
 
+    /// One signed request with `body` as it is (a form body of the `awsQuery`
+    /// protocol, as CloudFormation takes it): the HTTP status, the
+    /// `x-amzn-ErrorType` header and the answer's bytes, which the caller reads.
+    pub(crate) async fn call_bytes(
+        &self,
+        call: &Call<'_>,
+        body: Vec<u8>,
+    ) -> std::result::Result<(u16, Option<String>, Bytes), TransportError> {
+        let op = call.op;
+        let request = self.signed_request(call, body).await?;
+        let attempt = self.send(request);
+        match self.attempt_timeout {
+            Some(limit) => tokio::time::timeout(limit, attempt).await.map_err(|_| {
+                TransportError::local(
+                    ["TimeoutError"],
+                    format!("{op}: {} did not answer within {limit:?}", self.endpoint),
+                )
+            })?,
+            None => attempt.await,
+        }
+    }
+
     async fn signed_request(
         &self,
         &Call {
@@ -182,9 +196,8 @@ impl SignedJson {
             path,
             headers,
         }: &Call<'_>,
-        body: &Value,
+        body: Vec<u8>,
     ) -> std::result::Result<http::Request<Full<Bytes>>, TransportError> {
-        let body = serde_json::to_vec(body).expect("JSON values always serialize");
         let uri = format!("{}{path}", self.endpoint);
         let identity: Identity = self.credentials().await?.into();
         let signing = |why: String| TransportError::local(["SigningError"], format!("{op}: {why}"));

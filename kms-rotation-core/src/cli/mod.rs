@@ -267,6 +267,15 @@ struct DeclarationArgs {
     /// A CloudFormation parameter's value, NAME=VALUE, over its default (repeatable).
     #[arg(long = "parameter", value_name = "NAME=VALUE")]
     parameters: Vec<String>,
+    /// Compare each declared key whose id is known (a state's, a plan's prior state's, or
+    /// with --stack-name the deployed stack's) with its live key, read fresh: a difference
+    /// (rotation, period, disabled, pending deletion, not found) is FAIL drift, with both values.
+    #[arg(long)]
+    compare_live: bool,
+    /// With --cloudformation --compare-live: the deployed stack (name or stack id) whose
+    /// keys' physical ids are read (DescribeStackResources) in --region, else the profile's region.
+    #[arg(long, value_name = "NAME")]
+    stack_name: Option<String>,
 }
 
 impl DeclarationArgs {
@@ -276,6 +285,20 @@ impl DeclarationArgs {
 
     /// The declared keys' report, judged under `policy`; nothing live is read.
     fn check(&self, selection: &Selection, policy: Policy) -> Result<AccountReport, Failure> {
+        self.refuse_live_flags(selection)?;
+        let options = self.options(policy)?;
+        let report = match &self.terraform_plan {
+            Some(path) => crate::check_terraform_plan(&crate::DeclarationSource::path(path), &options)?,
+            None => {
+                let sources: Vec<_> = self.cloudformation.iter().map(crate::DeclarationSource::path).collect();
+                crate::check_cloudformation(&sources, &options)?
+            }
+        };
+        Ok(report)
+    }
+
+    /// Refuses the flags of live checks (but, with --compare-live, those that say where the live keys are).
+    fn refuse_live_flags(&self, selection: &Selection) -> Result<(), Failure> {
         let live = [
             ("--snapshot", selection.snapshot.is_some()),
             ("--cloudsploit-collection", selection.cloudsploit_collection.is_some()),
@@ -288,13 +311,59 @@ impl DeclarationArgs {
             ("--ou", selection.organization.ou.is_some()),
             ("--accounts-file", selection.organization.accounts_file.is_some()),
         ];
-        if let Some((flag, _)) = live.iter().find(|(_, given)| *given) {
+        // With --compare-live, these choose where the live keys are read.
+        let live_source = ["--snapshot", "--region", "--profile", "--endpoint-url", "--role-arn"];
+        if let Some((flag, _)) = live
+            .iter()
+            .find(|(flag, given)| *given && !(self.compare_live && live_source.contains(flag)))
+        {
             return Err(format!(
-                "{flag} reads live keys; --terraform-plan and --cloudformation check the keys the code declares"
+                "{flag} reads live keys; --terraform-plan and --cloudformation check the keys the code declares \
+                 (with --compare-live: --region, --profile, --endpoint-url, --role-arn or --snapshot say where the live keys are)"
             )
             .into());
         }
-        let mut options = crate::DeclarationOptions::default().with_policy(policy);
+        Ok(())
+    }
+
+    /// The declared keys compared with their live keys (`--compare-live`), read through `source`.
+    async fn compare_live(
+        &self,
+        source: &Source,
+        selection: &Selection,
+        policy: Policy,
+    ) -> Result<AccountReport, Failure> {
+        let options = self.options(policy.clone())?;
+        let check = source.check_options(selection, policy)?;
+        let mut report = match &self.terraform_plan {
+            Some(path) => {
+                source
+                    .connection
+                    .check_terraform_plan(&crate::DeclarationSource::path(path), &options, &check)
+                    .await?
+            }
+            None => {
+                let sources: Vec<_> = self.cloudformation.iter().map(crate::DeclarationSource::path).collect();
+                source
+                    .connection
+                    .check_cloudformation(&sources, &options, &check)
+                    .await?
+            }
+        };
+        if source_date_epoch().is_some() {
+            report.stats.duration_ms = 0;
+        }
+        Ok(report)
+    }
+
+    /// The core's options of a check of declared keys.
+    fn options(&self, policy: Policy) -> Result<crate::DeclarationOptions, Failure> {
+        let mut options = crate::DeclarationOptions::default()
+            .with_policy(policy)
+            .with_compare_live(self.compare_live);
+        if let Some(name) = &self.stack_name {
+            options = options.with_stack_name(name)?;
+        }
         if let Some(epoch) = source_date_epoch() {
             options = options.with_now(Timestamp::from_epoch_seconds(epoch));
         }
@@ -304,14 +373,7 @@ impl DeclarationArgs {
             };
             options = options.with_parameter(name, value)?;
         }
-        let report = match &self.terraform_plan {
-            Some(path) => crate::check_terraform_plan(&crate::DeclarationSource::path(path), &options)?,
-            None => {
-                let sources: Vec<_> = self.cloudformation.iter().map(crate::DeclarationSource::path).collect();
-                crate::check_cloudformation(&sources, &options)?
-            }
-        };
-        Ok(report)
+        Ok(options)
     }
 }
 
@@ -524,12 +586,30 @@ async fn execute(cli: Cli) -> Result<u8, Failure> {
                     )
                     .into());
                 }
-                let report = args.declarations.check(&args.selection, policy)?;
+                let report = if args.declarations.compare_live {
+                    args.declarations.refuse_live_flags(&args.selection)?;
+                    let source = Source::open(&args.selection)?;
+                    args.declarations.compare_live(&source, &args.selection, policy).await?
+                } else {
+                    args.declarations.check(&args.selection, policy)?
+                };
                 emit(
                     &render(&report, args.format, render_options(&args.display, &args.output)),
                     &args.output,
                 )?;
                 return Ok(report.exit_code());
+            }
+            if args.declarations.compare_live {
+                return Err(
+                    "--compare-live compares declared keys with live ones: give --terraform-plan FILE or --cloudformation FILE|DIR"
+                        .into(),
+                );
+            }
+            if let Some(name) = &args.declarations.stack_name {
+                return Err(format!(
+                    "--stack-name {name:?} names the deployed stack of a template: it applies to --cloudformation with --compare-live"
+                )
+                .into());
             }
             if let Some(parameter) = args.declarations.parameters.first() {
                 return Err(format!(

@@ -13,9 +13,13 @@
 
 mod cloudformation;
 mod document;
+pub(crate) mod stack;
 mod terraform;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use stack::CloudFormationClient;
 
 use crate::error::{Error, Result};
 use crate::model::{
@@ -84,6 +88,9 @@ pub struct DeclarationOptions {
     policy: Policy,
     parameters: Vec<(String, String)>,
     now: Option<Timestamp>,
+    compare_live: bool,
+    stack_name: Option<String>,
+    cloudformation_client: Option<Arc<dyn CloudFormationClient>>,
 }
 
 impl DeclarationOptions {
@@ -132,6 +139,102 @@ impl DeclarationOptions {
     /// The parameter values given, in order.
     pub fn parameters(&self) -> &[(String, String)] {
         &self.parameters
+    }
+
+    /// Compares each declared key whose id is known with its live key
+    /// (`compare_live`): the check then reads KMS, through
+    /// [`crate::Connection::check_terraform_plan`] or
+    /// [`crate::Connection::check_cloudformation`]; differences are `FAIL drift`.
+    pub fn with_compare_live(mut self, compare_live: bool) -> Self {
+        self.compare_live = compare_live;
+        self
+    }
+
+    /// The deployed CloudFormation stack (its name or stack id) whose physical
+    /// ids `compare_live` reads with `DescribeStackResources`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a name CloudFormation would not take (a
+    /// letter, then letters, digits and hyphens, at most 128) that is not a stack ARN.
+    pub fn with_stack_name(mut self, name: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        let arn = name.starts_with("arn:") && name.contains(":cloudformation:") && name.contains(":stack/");
+        let shaped = name.len() <= 128
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !arn && !shaped {
+            return Err(Error::invalid(
+                "stack_name",
+                name,
+                "a stack name is a letter, then letters, digits and hyphens (at most 128), or a stack ARN",
+            ));
+        }
+        self.stack_name = Some(name);
+        Ok(self)
+    }
+
+    /// Reads the stack through this client (a binding's boto3 or SDK v3
+    /// CloudFormation client) instead of the built-in AWS client's.
+    pub fn with_cloudformation_client(mut self, client: Arc<dyn CloudFormationClient>) -> Self {
+        self.cloudformation_client = Some(client);
+        self
+    }
+
+    /// Whether declared keys are compared with live ones.
+    pub fn compare_live(&self) -> bool {
+        self.compare_live
+    }
+
+    /// The deployed stack `compare_live` reads, if named.
+    pub fn stack_name(&self) -> Option<&str> {
+        self.stack_name.as_deref()
+    }
+
+    /// The CloudFormation client given, if any.
+    pub fn cloudformation_client(&self) -> Option<&Arc<dyn CloudFormationClient>> {
+        self.cloudformation_client.as_ref()
+    }
+
+    /// When the report is made: the clock given, else now.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now.unwrap_or_else(Timestamp::now)
+    }
+
+    /// Refuses the live options where they do not apply, before anything is read:
+    /// a stack for a Terraform plan, a stack without `compare_live`, a
+    /// template compared without its stack.
+    pub(crate) fn check_live(&self, terraform: bool) -> Result<()> {
+        if let Some(name) = &self.stack_name {
+            if terraform {
+                return Err(Error::invalid(
+                    "stack_name",
+                    name.clone(),
+                    "a stack is CloudFormation's: stack_name applies to CloudFormation templates",
+                ));
+            }
+            if !self.compare_live {
+                return Err(Error::invalid(
+                    "stack_name",
+                    name.clone(),
+                    "names the deployed stack compare_live reads: give compare_live too",
+                ));
+            }
+        }
+        if self.cloudformation_client.is_some() && self.stack_name.is_none() {
+            return Err(Error::invalid(
+                "cloudformation_client",
+                "given",
+                "reads the stack named by stack_name: give stack_name (and compare_live) too",
+            ));
+        }
+        if self.compare_live && !terraform && self.stack_name.is_none() {
+            return Err(Error::invalid(
+                "compare_live",
+                "true",
+                "a template holds no key ids: name the deployed stack (stack_name) whose keys to compare",
+            ));
+        }
+        Ok(())
     }
 
     /// Refuses what a declaration cannot answer, before anything is read.
@@ -185,7 +288,7 @@ impl<T> Fact<T> {
         }
     }
 
-    fn known(&self) -> Option<&T> {
+    pub(crate) fn known(&self) -> Option<&T> {
         match self {
             Fact::Known(value) => Some(value),
             Fact::Unknown { .. } => None,
@@ -333,6 +436,8 @@ pub(crate) fn syntax_error(what: &'static str, name: &str, language: &str, error
 /// ```
 pub fn check_terraform_plan(source: &DeclarationSource, options: &DeclarationOptions) -> Result<AccountReport> {
     options.check(true)?;
+    options.check_live(true)?;
+    refuse_live(options)?;
     let keys = terraform::read(source)?;
     Ok(report(&keys, options))
 }
@@ -368,6 +473,8 @@ pub fn check_terraform_plan(source: &DeclarationSource, options: &DeclarationOpt
 /// ```
 pub fn check_cloudformation(sources: &[DeclarationSource], options: &DeclarationOptions) -> Result<AccountReport> {
     options.check(false)?;
+    options.check_live(false)?;
+    refuse_live(options)?;
     if sources.is_empty() {
         return Err(Error::invalid(
             "CloudFormation template",
@@ -379,13 +486,57 @@ pub fn check_cloudformation(sources: &[DeclarationSource], options: &Declaration
     Ok(report(&keys, options))
 }
 
+/// `compare_live` reads KMS: only a check over a connection can.
+fn refuse_live(options: &DeclarationOptions) -> Result<()> {
+    if options.compare_live {
+        return Err(Error::invalid(
+            "compare_live",
+            "true",
+            "reads live keys: check through a connection (Connection::check_terraform_plan, \
+             Connection::check_cloudformation)",
+        ));
+    }
+    Ok(())
+}
+
 /// The report of the declared keys: one finding each, through the decision table.
 fn report(keys: &[DeclaredKey], options: &DeclarationOptions) -> AccountReport {
     let mut report = AccountReport::new(options.policy.clone());
-    report.generated_at = options.now.unwrap_or_else(Timestamp::now);
-    report.findings = keys.iter().map(|key| judge(key, keys, &options.policy)).collect();
+    report.generated_at = options.now();
+    report.findings = judge_all(keys, &options.policy);
     report.normalize();
     report
+}
+
+/// One finding per declared key, in the keys' order.
+pub(crate) fn judge_all(keys: &[DeclaredKey], policy: &Policy) -> Vec<Finding> {
+    keys.iter().map(|key| judge(key, keys, policy)).collect()
+}
+
+/// The declared keys of a Terraform plan or state (for `compare_live`), checked as
+/// [`check_terraform_plan`] checks them.
+pub(crate) fn terraform_keys(source: &DeclarationSource, options: &DeclarationOptions) -> Result<Vec<DeclaredKey>> {
+    options.check(true)?;
+    options.check_live(true)?;
+    terraform::read(source)
+}
+
+/// The declared keys of CloudFormation templates (for `compare_live`), checked as
+/// [`check_cloudformation`] checks them.
+pub(crate) fn cloudformation_keys(
+    sources: &[DeclarationSource],
+    options: &DeclarationOptions,
+) -> Result<Vec<DeclaredKey>> {
+    options.check(false)?;
+    options.check_live(false)?;
+    if sources.is_empty() {
+        return Err(Error::invalid(
+            "CloudFormation template",
+            "[]",
+            "give at least one template",
+        ));
+    }
+    cloudformation::read(sources, options.parameters())
 }
 
 /// The facts a declared key gives the table (its own, or its primary's for a

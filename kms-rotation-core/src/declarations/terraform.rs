@@ -255,6 +255,8 @@ struct Plan<'a> {
     changes: HashMap<&'a str, &'a Node>,
     /// The planned (or state) resources by address.
     resources: HashMap<&'a str, &'a Node>,
+    /// A plan's `prior_state` resources by address: the ids of keys that exist already.
+    prior: HashMap<&'a str, &'a Node>,
     configuration: Option<&'a Node>,
     file: Option<String>,
 }
@@ -268,8 +270,20 @@ impl<'a> Plan<'a> {
             .iter()
             .filter_map(|change| Some((change.get("address")?.as_str()?, change)))
             .collect();
+        let mut prior = Vec::new();
+        if let Some(module) = root
+            .get("prior_state")
+            .and_then(|s| s.get("values")?.get("root_module"))
+        {
+            collect(module, &mut prior);
+        }
+        let prior = prior
+            .into_iter()
+            .filter_map(|resource| Some((resource.get("address")?.as_str()?, resource)))
+            .collect();
         Self {
             changes,
+            prior,
             resources: HashMap::new(),
             configuration: root.get("configuration"),
             file,
@@ -362,6 +376,26 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// The ARN and id `prior_state` gives a key the plan keeps (an update or
+    /// no change); none for a key the plan creates or replaces (the old key goes).
+    fn prior_ids(&self, address: &str) -> (Option<String>, Option<String>) {
+        let creates = self
+            .changes
+            .get(address)
+            .and_then(|c| c.get("change")?.get("actions"))
+            .is_some_and(|actions| actions.items().iter().any(|a| a.as_str() == Some("create")));
+        let Some(values) = self
+            .prior
+            .get(address)
+            .and_then(|r| r.get("values"))
+            .filter(|_| !creates)
+        else {
+            return (None, None);
+        };
+        let text = |name: &str| values.get(name).and_then(Node::as_str).map(str::to_owned);
+        (text("arn"), text("key_id").or_else(|| text("id")))
+    }
+
     fn key(&self, resource: &'a Node, kind: &str) -> DeclaredKey {
         let address = resource
             .get("address")
@@ -395,6 +429,9 @@ impl<'a> Plan<'a> {
         };
         key.arn = attr("arn");
         key.key_id = attr("key_id").or_else(|| attr("id"));
+        if key.arn.is_none() && key.key_id.is_none() {
+            (key.arn, key.key_id) = self.prior_ids(&address);
+        }
         key.region = key
             .arn
             .as_deref()
@@ -443,8 +480,10 @@ impl<'a> Plan<'a> {
             key.usage = self
                 .attribute(resource, &address, "key_usage", text, "ENCRYPT_DECRYPT".to_owned())
                 .map(|u| KeyUsage::from(u.as_str()));
-            let store = self.attribute(resource, &address, "custom_key_store_id", |n| Some(text(n)), None);
-            let xks = self.attribute(resource, &address, "xks_key_id", |n| Some(text(n)), None);
+            // A state writes "" for a key in no store.
+            let id = |n: &Node| Some(text(n).filter(|s| !s.is_empty()));
+            let store = self.attribute(resource, &address, "custom_key_store_id", id, None);
+            let xks = self.attribute(resource, &address, "xks_key_id", id, None);
             key.key_store = match (store, xks) {
                 (Fact::Known(None), xks) => xks,
                 (store, _) => store,

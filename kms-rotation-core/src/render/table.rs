@@ -492,6 +492,17 @@ fn next_step<'a>(
     let errors = summary.count(Status::Error);
     let unchecked = summary.regions_not_checked;
     let in_code = |f: &&Finding| f.status == Status::Fail && f.code.is_some();
+    let drifted = findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.reason == Reason::Drift)
+        .count() as u64;
+    if drifted > 0 && findings.iter().filter(in_code).count() as u64 == fails {
+        return format!(
+            "next: bring the {} back to the code (apply it again, or change the code to what is meant), \
+             then check it again",
+            count(drifted, "drifted key")
+        );
+    }
     if fails > 0 && findings.iter().filter(in_code).count() as u64 == fails {
         return format!(
             "next: make the {} above in the code, then check it again",

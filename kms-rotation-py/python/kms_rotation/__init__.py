@@ -707,6 +707,19 @@ def check_terraform_plan(
     accept_on_demand_rotation: bool | None = None,
     material_expiry_warning_days: int | None = None,
     last_usage: bool | None = None,
+    compare_live: bool | None = None,
+    regions: str | Sequence[str] | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
 ) -> AccountReport:
     """Checks the keys a Terraform plan declares, before they exist, with the same
     decision table, policy, report and exit code as ``check_account``.
@@ -723,6 +736,26 @@ def check_terraform_plan(
         material_expiry_warning_days: accepted for a policy shared with ``check_account``; a
             declared key has no key material yet, so nothing is named.
         last_usage: refused: a declared key has not been used before it exists.
+        compare_live: compare each declared key whose id is known with its live key, read
+            fresh through the client below: a difference (rotation on in the code but off
+            live, another period, disabled, pending deletion, not found) is ``FAIL`` with
+            reason ``drift``, its ``live`` giving both values and the live verdict beside the
+            declared one; a key with no id known (not created yet) keeps its declared verdict
+            and says so; a live read that fails is ``ERROR``.
+        regions: the region live key ids are looked up in (``compare_live``; an ARN names
+            its own); default: the client's or the configured one.
+        client: a boto3 KMS client, or a ``Snapshot``, the live keys are read with
+            (``compare_live``); default: the built-in AWS client.
+        client_factory: ``region -> client``, for a region ``client`` does not serve.
+        profile: the AWS profile of the built-in client.
+        endpoint_url: an endpoint for every AWS call of the built-in client (an emulator).
+        role_arn: a role the built-in client assumes first.
+        external_id: the external id the role's trust policy requires.
+        session_name: the session name of the assumed role.
+        credentials: static credentials for the built-in client (see ``check_account``).
+        max_requests_per_second: a cap on the live reads' rate (see ``check_account``).
+        max_in_flight: the most live reads in flight at once.
+        on_call: called with every API attempt as a dict (see ``check_account``).
 
     Returns:
         The ``AccountReport``: one finding per declared key, each with its ``code``
@@ -731,7 +764,9 @@ def check_terraform_plan(
 
     Raises:
         InvalidInputError: not a plan (saying what it looks like), invalid JSON (line
-            and column), an unsupported ``format_version``; before anything is judged.
+            and column), an unsupported ``format_version``, ``compare_live`` on a plan that
+            knows no key id, a client option without ``compare_live``; before any call.
+        ConfigurationError: with ``compare_live``, as ``check_key``.
         FileAccessError: the file cannot be read.
     """
     options = dict(locals())
@@ -753,6 +788,21 @@ def check_cloudformation(
     accept_on_demand_rotation: bool | None = None,
     material_expiry_warning_days: int | None = None,
     last_usage: bool | None = None,
+    compare_live: bool | None = None,
+    regions: str | Sequence[str] | None = None,
+    client: Any = None,
+    client_factory: Callable[[str], Any] | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str | None = None,
+    credentials: Mapping[str, str] | Any = None,
+    max_requests_per_second: float | None = None,
+    max_in_flight: int | None = None,
+    on_call: Callable[[dict[str, Any]], object] | None = None,
+    stack_name: str | None = None,
+    cloudformation_client: Any = None,
 ) -> AccountReport:
     """Checks the keys CloudFormation templates declare, before they exist, with the
     same decision table, policy, report and exit code as ``check_account``.
@@ -771,13 +821,27 @@ def check_cloudformation(
         material_expiry_warning_days: accepted for a policy shared with ``check_account``; a
             declared key has no key material yet, so nothing is named.
         last_usage: refused: a declared key has not been used before it exists.
+        compare_live: compare the keys of the deployed stack ``stack_name`` (their physical
+            ids from ``DescribeStackResources``, read before any KMS call) with their live
+            keys, as ``check_terraform_plan`` does.
+        regions, client, client_factory, profile, endpoint_url, role_arn, external_id,
+            session_name, credentials, max_requests_per_second, max_in_flight, on_call: where
+            and how the live keys are read, as ``check_terraform_plan`` says; ``regions`` is
+            also where the stack is read.
+        stack_name: the deployed stack (name or stack id) of the one template given (``compare_live``).
+        cloudformation_client: a boto3 ``cloudformation`` client the stack is read with;
+            default: the built-in AWS client (needed with ``client=``).
 
     Returns:
         The ``AccountReport``, as ``check_terraform_plan``'s.
 
     Raises:
         InvalidInputError: not a template (saying what it looks like), invalid YAML or
-            JSON (line and column), a parameter no template declares; before anything is judged.
+            JSON (line and column), a parameter no template declares, ``stack_name`` without
+            ``compare_live`` (or ``compare_live`` without it), a stack that does not exist
+            (naming it); before any KMS call.
+        ConfigurationError: with ``compare_live``, as ``check_key``.
+        ApiError: the stack could not be read.
         FileAccessError: a file cannot be read.
     """
     options = dict(locals())

@@ -47,6 +47,7 @@ class Reason(str, Enum):
     MISSING_EVIDENCE = "missing_evidence"
     ROTATION_PENDING = "rotation_pending"
     UNRESOLVED = "unresolved"
+    DRIFT = "drift"
 
     def __str__(self) -> str:
         return self.value

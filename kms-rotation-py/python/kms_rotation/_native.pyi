@@ -464,6 +464,13 @@ class Finding(_Record):
     def code(self) -> CodeLocation | None:
         """Where a declared key is written (Terraform, CloudFormation); ``None`` for a live key."""
 
+    @property
+    def live(self) -> dict[str, Any] | None:
+        """A declared key compared with its live key (``compare_live=True``), as a dict:
+        ``state`` (``compared``, ``not_created``, ``read_failed``), ``key``,
+        ``declared_status`` / ``declared_reason``, the live ``status`` / ``reason`` /
+        ``message``, and ``differences`` (``field``, ``declared``, ``live``); else ``None``."""
+
 @final
 class CodeLocation(_Record):
     """Where a declared key is written, and the change that makes it pass."""
