@@ -22,7 +22,11 @@ pub fn register_secret(secret: &str) {
     }
     let mut secrets = SECRETS.write().unwrap_or_else(|p| p.into_inner());
     if !secrets.iter().any(|s| s == secret) {
-        secrets.push(secret.to_owned());
+        // Longest first: a registered value inside a longer one (a secret key
+        // that is part of a session token) must not be replaced first and leave
+        // the rest of the longer one in the text.
+        let at = secrets.partition_point(|s| s.len() >= secret.len());
+        secrets.insert(at, secret.to_owned());
     }
 }
 
@@ -762,5 +766,16 @@ mod tests {
         register_secret("short");
         register_secret("registered-secret-value");
         assert_eq!(scrub("a short registered-secret-value!"), "a short [REDACTED]!");
+    }
+
+    #[test]
+    fn a_registered_value_inside_a_longer_one_leaves_nothing_of_either() {
+        // Registered shorter first: the longer is still replaced whole.
+        register_secret("inner-secret-9f3a");
+        register_secret("outer-prefix-inner-secret-9f3a-suffix");
+        assert_eq!(
+            scrub("token outer-prefix-inner-secret-9f3a-suffix and inner-secret-9f3a"),
+            "token [REDACTED] and [REDACTED]"
+        );
     }
 }

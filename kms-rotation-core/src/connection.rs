@@ -528,7 +528,8 @@ impl Connection {
             }
             _ => Err(Error::Configuration(
                 "stack_name reads the stack with the built-in AWS client: with your own KMS client or a \
-                 snapshot, give a CloudFormation client too (cloudformation_client)"
+                 snapshot, give a CloudFormation client too (Python cloudformation_client=, Node \
+                 cloudformationClient; the command line reads stacks with the built-in client only)"
                     .to_owned(),
             )),
         }

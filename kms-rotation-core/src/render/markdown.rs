@@ -97,9 +97,14 @@ pub(super) fn account(report: &AccountReport, options: RenderOptions) -> String 
     }
     let in_code = fails.iter().all(|f| f.code.is_some());
     if !fails.is_empty() && in_code {
+        let how = if fails.iter().any(|f| f.reason == crate::model::Reason::Drift) {
+            "make each change below (in the code, or on a live key that drifted from it), then check again"
+        } else {
+            "make each change below there, then check it again"
+        };
         let _ = writeln!(
             out,
-            "### {} FAIL\n\nThese keys are declared in code: make each change below there, then check it again.\n",
+            "### {} FAIL\n\nThese keys are declared in code: {how}.\n",
             fails.len()
         );
         out.push_str("| region | key | alias | reason | fix |\n|---|---|---|---|---|\n");
