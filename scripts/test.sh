@@ -51,6 +51,12 @@ prepared() {
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# A cold CI build compiles everything once: incremental compilation would only add its
+# bookkeeping (every cargo build of the run inherits this, so they still share artifacts).
+if [[ -n "${CI:-}" ]]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
