@@ -726,8 +726,8 @@ pub struct SecurityHubDelivery {
 }
 
 impl SecurityHubDelivery {
-    /// Adds another delivery's outcome to this one (a handler that delivers
-    /// key by key reports them as one).
+    /// Adds another delivery's outcome to this one (the deliveries of several
+    /// Regions reported as one).
     pub fn absorb(&mut self, other: SecurityHubDelivery) {
         self.imported += other.imported;
         self.created += other.created;
@@ -758,16 +758,6 @@ impl SecurityHubDelivery {
             line.push_str(&format!(", {} ERROR findings not sent", self.not_sent));
         }
         line
-    }
-
-    pub(crate) fn add(&mut self, other: SecurityHubDelivery) {
-        self.imported += other.imported;
-        self.created += other.created;
-        self.updated += other.updated;
-        self.resolved += other.resolved;
-        self.archived += other.archived;
-        self.not_sent += other.not_sent;
-        self.failed.extend(other.failed);
     }
 }
 

@@ -712,7 +712,7 @@ pub async fn deliver(
                         message: error.to_string(),
                     });
                 }
-                total.add(outcome);
+                total.absorb(outcome);
                 continue;
             }
         };
@@ -735,7 +735,7 @@ pub async fn deliver(
             gone_keys: &gone_keys,
         };
         deliver_region(&mut delivery, report, &account, &findings, &scope, options.now).await;
-        total.add(delivery.outcome);
+        total.absorb(delivery.outcome);
     }
     Ok(total)
 }
