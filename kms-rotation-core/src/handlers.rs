@@ -231,6 +231,18 @@ impl HandlerOptions {
         Ok(self)
     }
 
+    /// [`HandlerOptions::with_cross_account_role_name`] with the name a door
+    /// was given, else [`HandlerOptions::with_cross_account_role_name_from_env`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the option or the variable for a name IAM would not take.
+    pub fn with_cross_account_role_name_or_env(self, given: Option<&str>) -> Result<Self> {
+        match given {
+            Some(name) => self.with_cross_account_role_name(name),
+            None => self.with_cross_account_role_name_from_env(),
+        }
+    }
+
     /// The clients that assume the role in another account and read its keys
     /// there: your SDK's (Python's `service_client_factory`, Node's
     /// `serviceClientFactory`), STS called in the key's Region. Without them,

@@ -96,10 +96,7 @@ fn handler_options(
         Some(text) => options.with_rule_parameters_json(text)?,
         None => options.with_rule_parameters_from_env()?,
     };
-    options = match &invocation.cross_account_role_name {
-        Some(name) => options.with_cross_account_role_name(name)?,
-        None => options.with_cross_account_role_name_from_env()?,
-    };
+    options = options.with_cross_account_role_name_or_env(invocation.cross_account_role_name.as_deref())?;
     if let Some(factory) = invocation.service_client_factory.take() {
         options = options.with_organization_transport(JsOrganizationTransport::new(factory));
     }

@@ -66,6 +66,15 @@ fn with_rule_parameters(handler: HandlerOptions, rule_parameters: Option<&Bound<
     })
 }
 
+/// An invocation's summary, or its error: the handler delivered the findings
+/// (to Security Hub) before a failure ends the invocation.
+fn summary(invocation: kms_rotation_core::Result<handlers::Invocation>) -> PyResult<Value> {
+    let invocation = invocation
+        .and_then(handlers::Invocation::into_result)
+        .map_err(crate::error::Error::from)?;
+    Ok(invocation.summary())
+}
+
 /// The Config custom rule's handler (see `kms_rotation.aws_lambda.config_rule_handler`).
 #[pyfunction]
 #[pyo3(signature = (event, config_client, function_arn, time_left_ms, options))]
@@ -90,14 +99,7 @@ fn config_rule_handler(
     })?;
     let config = JsonConfigClient::new(PyTransport::new(config_client), &region).map_err(crate::error::Error::from)?;
     let summary = crate::wait(py, move || async move {
-        let invocation = handlers::config_rule_handler(&connection, &config, &event, &handler)
-            .await
-            .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
-        let invocation = invocation
-            .into_result()
-            .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        Ok(invocation.summary())
+        summary(handlers::config_rule_handler(&connection, &config, &event, &handler).await)
     })?;
     Ok(to_py(py, &summary)?.unbind())
 }
@@ -109,10 +111,7 @@ fn with_other_accounts(
     role_name: Option<&str>,
     service_client_factory: Option<&Bound<'_, PyAny>>,
 ) -> Result<HandlerOptions> {
-    let mut handler = match role_name {
-        Some(name) => handler.with_cross_account_role_name(name)?,
-        None => handler.with_cross_account_role_name_from_env()?,
-    };
+    let mut handler = handler.with_cross_account_role_name_or_env(role_name)?;
     if let Some(factory) = service_client_factory {
         if !factory.is_callable() {
             return Err(invalid(
@@ -152,14 +151,7 @@ fn event_handler(
         service_client_factory,
     )?;
     let summary = crate::wait(py, move || async move {
-        let invocation = handlers::event_handler(&connection, &event, &handler)
-            .await
-            .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        // The handler delivered the findings (to Security Hub) before a failure ends the invocation.
-        let invocation = invocation
-            .into_result()
-            .map_err(|e| PyErr::from(crate::error::Error::from(e)))?;
-        Ok(invocation.summary())
+        summary(handlers::event_handler(&connection, &event, &handler).await)
     })?;
     Ok(to_py(py, &summary)?.unbind())
 }
