@@ -6,12 +6,10 @@
 //! invocation's summary, or rejects with `API_ERROR` and the AWS code when a
 //! key could not be judged or an evaluation Config kept refusing.
 
-use std::fmt;
 use std::time::Duration;
 
 use kms_rotation_core::continuous::client::JsonConfigClient;
 use kms_rotation_core::handlers::{self, HandlerOptions};
-use kms_rotation_core::{JsonTransport, Operation, TransportError, async_trait};
 use napi::Env;
 use napi::bindgen_prelude::{PromiseRaw, Unknown};
 use napi_derive::napi;
@@ -22,34 +20,7 @@ use crate::error::BindingError;
 use crate::operations::operation;
 use crate::options::{Request, Takes};
 use crate::org_transport::{JsOrganizationTransport, ServiceClientMaker};
-use crate::transport::BoundMethods;
-
-/// An SDK v3 `ConfigService`-shaped object: its bound Config methods.
-#[derive(Clone)]
-struct JsConfigTransport {
-    methods: BoundMethods,
-}
-
-impl fmt::Debug for JsConfigTransport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a ConfigService client")
-    }
-}
-
-#[async_trait]
-impl JsonTransport for JsConfigTransport {
-    async fn invoke(&self, operation: Operation, request: Value) -> Result<Value, TransportError> {
-        self.methods.call(operation.camel_case_name(), request).await
-    }
-
-    fn has_operation(&self, operation: Operation) -> bool {
-        self.methods.has(operation.camel_case_name())
-    }
-
-    fn method_name(&self, operation: Operation) -> String {
-        operation.camel_case_name().to_owned()
-    }
-}
+use crate::transport::JsTransport;
 
 /// Where and how long a Lambda invocation runs (from its context), and the
 /// EventBridge handler's rule parameters.
@@ -131,17 +102,13 @@ pub fn handle_config_rule<'env>(
     let args = (|| {
         let event = read_event(event)?;
         let invocation = read_invocation(invocation)?;
-        let methods = BoundMethods::bind(
-            &config_client,
-            Operation::CONFIG.iter().map(|op| op.camel_case_name()),
-            || "configClient must be an AWS SDK v3 ConfigService client or an object with its methods".to_owned(),
-        )
-        .map_err(|why| BindingError::invalid("configClient", why))?;
+        let transport =
+            JsTransport::config(&config_client).map_err(|why| BindingError::invalid("configClient", why))?;
         let region = invocation
             .region
             .clone()
             .ok_or_else(|| BindingError::configuration("no region for AWS Config: set AWS_REGION (Lambda sets it)"))?;
-        let config = JsonConfigClient::new(JsConfigTransport { methods }, &region)?;
+        let config = JsonConfigClient::new(transport, &region)?;
         Ok((event, invocation, config))
     })();
     operation(

@@ -174,40 +174,50 @@ impl fmt::Debug for JsTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let present: Vec<&str> = self.methods.present().collect();
         match present.as_slice() {
-            [] => f.write_str("an object without any KMS method"),
+            [] => f.write_str("an object without any of the AWS methods asked for"),
             _ => write!(f, "an object with {}", present.join(", ")),
         }
     }
 }
 
 impl JsTransport {
-    /// Binds every KMS method `value` has (`this` stays the object). Must run on the JS thread.
+    /// Binds every method of `operations` that `value` has (`this` stays the
+    /// object), else fails with `expected`. Must run on the JS thread.
+    fn bind(value: &Unknown<'_>, operations: &[Operation], expected: fn() -> String) -> Result<Self, String> {
+        let names = operations.iter().map(|op| op.camel_case_name());
+        Ok(Self {
+            methods: BoundMethods::bind(value, names, expected)?,
+        })
+    }
+
+    /// Binds every KMS method `value` has. Must run on the JS thread.
     pub(crate) fn from_value(value: &Unknown<'_>) -> Result<Self, String> {
-        let names = Operation::KMS.iter().map(|op| op.camel_case_name());
-        let methods = BoundMethods::bind(value, names, || {
+        Self::bind(value, &Operation::KMS, || {
             "client must be an AWS SDK v3 KMS client, an object with its methods, or a Snapshot".to_owned()
-        })?;
-        Ok(Self { methods })
+        })
     }
 
     /// Binds every Security Hub method `value` has (`toSecurityHub`). Must run on the JS thread.
     pub(crate) fn security_hub(value: &Unknown<'_>) -> Result<Self, String> {
-        let names = Operation::SECURITY_HUB.iter().map(|op| op.camel_case_name());
-        let methods = BoundMethods::bind(value, names, || {
+        Self::bind(value, &Operation::SECURITY_HUB, || {
             "toSecurityHub must be true, false, or an AWS SDK v3 SecurityHub client (or an object with its methods)"
                 .to_owned()
-        })?;
-        Ok(Self { methods })
+        })
     }
 
     /// Binds the CloudFormation method `value` has (`cloudformationClient`). Must run on the JS thread.
     pub(crate) fn cloudformation(value: &Unknown<'_>) -> Result<Self, String> {
-        let names = Operation::CLOUDFORMATION.iter().map(|op| op.camel_case_name());
-        let methods = BoundMethods::bind(value, names, || {
+        Self::bind(value, &Operation::CLOUDFORMATION, || {
             "cloudformationClient must be an AWS SDK v3 CloudFormation client (or an object with its methods)"
                 .to_owned()
-        })?;
-        Ok(Self { methods })
+        })
+    }
+
+    /// Binds the Config methods `value` has (the Config rule handler's `configClient`). Must run on the JS thread.
+    pub(crate) fn config(value: &Unknown<'_>) -> Result<Self, String> {
+        Self::bind(value, &Operation::CONFIG, || {
+            "configClient must be an AWS SDK v3 ConfigService client or an object with its methods".to_owned()
+        })
     }
 
     /// Calls `maker` with `argument` on the JS thread and takes what it returns
