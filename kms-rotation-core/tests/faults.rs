@@ -11,9 +11,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::moto::seed;
 use crate::common::proxy::Proxy;
 use crate::common::{endpoint, fresh_account_id};
-use aws_sdk_kms::Client;
 use kms_rotation_core::aws::{AwsOptions, AwsSession};
 use kms_rotation_core::{
     AccountReport, CheckOptions, ConnectionOptions, Format, Outcome, Reason, RegionState, Regions, RemediateOptions,
@@ -45,7 +45,7 @@ impl Account {
             .unwrap();
         let session = AwsSession::connect(&direct).await.unwrap();
         for region in regions {
-            seed(&session.client(region).unwrap().sdk_client().clone(), keys).await;
+            seed(session.client(region).unwrap().sdk_client(), keys).await;
         }
         Self {
             role_arn,
@@ -71,21 +71,6 @@ impl Account {
         self.connection(regions)
             .check_account(&CheckOptions::default().with_retry(retry))
             .await
-    }
-}
-
-async fn seed(kms: &Client, keys: u32) {
-    for n in 1..=keys {
-        let id = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
-        kms.create_alias()
-            .alias_name(format!("alias/k{n}"))
-            .target_key_id(&id)
-            .send()
-            .await
-            .unwrap();
-        if n % 2 == 1 {
-            kms.enable_key_rotation().key_id(&id).send().await.unwrap();
-        }
     }
 }
 
@@ -326,7 +311,7 @@ async fn credentials_never_reach_a_report_even_from_an_echoing_endpoint() {
     .await
     .unwrap();
     // k1 rotates (PASS), k2 does not (FAIL: a remediation target).
-    seed(&kms_direct.client(R1).unwrap().sdk_client().clone(), 2).await;
+    seed(kms_direct.client(R1).unwrap().sdk_client(), 2).await;
     let proxy = Proxy::start(&endpoint);
     // A region error in a report, in every format.
     proxy.set(json!([{"op": "ListKeys", "action": "echo_headers", "region": R1}]));

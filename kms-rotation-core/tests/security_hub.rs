@@ -256,19 +256,7 @@ impl Emulated {
         let account = fresh_account_id();
         let role_arn = format!("arn:aws:iam::{account}:role/KmsRotationAudit");
         let session = common::moto::session_in(endpoint, &account).await;
-        let kms = session.client(R1).unwrap().sdk_client().clone();
-        for n in 1..=keys {
-            let id = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
-            kms.create_alias()
-                .alias_name(format!("alias/k{n}"))
-                .target_key_id(&id)
-                .send()
-                .await
-                .unwrap();
-            if n % 2 == 1 {
-                kms.enable_key_rotation().key_id(&id).send().await.unwrap();
-            }
-        }
+        common::moto::seed(session.client(R1).unwrap().sdk_client(), keys).await;
         Self {
             role_arn,
             account,

@@ -46,3 +46,20 @@ pub async fn management_account(endpoint: &str) -> (String, StaticCredentials, a
     };
     (management, credentials, orgs)
 }
+
+/// `keys` symmetric keys in `kms`'s account and Region, aliased `alias/k1`,
+/// `alias/k2`, …; the odd ones with rotation on.
+pub async fn seed(kms: &aws_sdk_kms::Client, keys: u32) {
+    for n in 1..=keys {
+        let id = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
+        kms.create_alias()
+            .alias_name(format!("alias/k{n}"))
+            .target_key_id(&id)
+            .send()
+            .await
+            .unwrap();
+        if n % 2 == 1 {
+            kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+        }
+    }
+}
