@@ -1228,6 +1228,9 @@ export interface ConnectionOptions {
   onCall?: (call: ApiCall) => void
 }
 
+/** The environment variable naming the role the EventBridge handler assumes in another account, read by the core. */
+export declare const CROSS_ACCOUNT_ROLE_ENV: string
+
 /** Where {@link checkAccount}'s findings go besides the report. */
 export interface DeliveryOptions {
   /**
@@ -1494,6 +1497,9 @@ export interface RenderOptions {
   onlyFailing?: boolean
 }
 
+/** The environment variable with the EventBridge handler's rule parameters (JSON), read by the core. */
+export declare const RULE_PARAMETERS_ENV: string
+
 /**
  * Runs the `kms-rotation` command line — the core's, as the Rust binary and the
  * Python console script run it — with these arguments (the first is the program
@@ -1556,6 +1562,9 @@ export interface SnapshotOptions {
    */
   strict?: boolean
 }
+
+/** The environment variable that sends the handlers' findings to Security Hub, read by the core. */
+export declare const TO_SECURITY_HUB_ENV: string
 
 /**
  * Whether `KMS_ROTATION_TO_SECURITY_HUB` asks for the findings in Security

@@ -20,7 +20,6 @@
 
 const native = require('./index.js')
 
-const RULE_PARAMETERS_ENV = 'KMS_ROTATION_RULE_PARAMETERS'
 // KMS_ROTATION_TO_SECURITY_HUB 'true' (the template's ToSecurityHub): the findings go to
 // Security Hub too, through an SDK v3 SecurityHub client of the function's region unless
 // `toSecurityHub` is given; 'false', unset or empty: not; anything else rejects with
@@ -114,7 +113,8 @@ function makeEventHandler(settings = {}) {
       crossAccountRoleName,
       serviceClientFactory: serviceClientFactory ?? (clientFactory ? undefined : defaultServiceClientFactory()),
     }
-    const about = invocation(context, home, ruleParameters ?? process.env[RULE_PARAMETERS_ENV], otherAccounts)
+    // Without ruleParameters the core reads KMS_ROTATION_RULE_PARAMETERS.
+    const about = invocation(context, home, ruleParameters, otherAccounts)
     return native.handleEvent(event, about, {
       clientFactory: clientFactory ?? defaultClientFactory(),
       regions: home ? [home] : undefined,
@@ -125,9 +125,9 @@ function makeEventHandler(settings = {}) {
 }
 
 module.exports = {
-  RULE_PARAMETERS_ENV,
-  TO_SECURITY_HUB_ENV: 'KMS_ROTATION_TO_SECURITY_HUB',
-  CROSS_ACCOUNT_ROLE_ENV: 'KMS_ROTATION_CROSS_ACCOUNT_ROLE_NAME',
+  RULE_PARAMETERS_ENV: native.RULE_PARAMETERS_ENV,
+  TO_SECURITY_HUB_ENV: native.TO_SECURITY_HUB_ENV,
+  CROSS_ACCOUNT_ROLE_ENV: native.CROSS_ACCOUNT_ROLE_ENV,
   configRuleHandler: (event, context) => makeConfigRuleHandler()(event, context),
   eventHandler: (event, context) => makeEventHandler()(event, context),
   makeConfigRuleHandler,

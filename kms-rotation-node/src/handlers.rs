@@ -166,6 +166,18 @@ pub fn to_security_hub_from_env(env: &Env) -> napi::Result<bool> {
     handlers::to_security_hub_from_env().map_err(|e| BindingError::from(e).into_napi(env))
 }
 
+/// The environment variable with the EventBridge handler's rule parameters (JSON), read by the core.
+#[napi]
+pub const RULE_PARAMETERS_ENV: &str = handlers::RULE_PARAMETERS_ENV;
+
+/// The environment variable that sends the handlers' findings to Security Hub, read by the core.
+#[napi]
+pub const TO_SECURITY_HUB_ENV: &str = handlers::TO_SECURITY_HUB_ENV;
+
+/// The environment variable naming the role the EventBridge handler assumes in another account, read by the core.
+#[napi]
+pub const CROSS_ACCOUNT_ROLE_ENV: &str = handlers::CROSS_ACCOUNT_ROLE_ENV;
+
 /// The EventBridge event pattern that delivers exactly the events the handler follows.
 #[napi(ts_return_type = "object")]
 pub fn event_pattern() -> Value {

@@ -170,6 +170,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(config_rule_handler, m)?)?;
     m.add_function(wrap_pyfunction!(event_handler, m)?)?;
     m.add_function(wrap_pyfunction!(to_security_hub_from_env, m)?)?;
+    m.add("RULE_PARAMETERS_ENV", handlers::RULE_PARAMETERS_ENV)?;
     m.add("TO_SECURITY_HUB_ENV", handlers::TO_SECURITY_HUB_ENV)?;
     m.add("CROSS_ACCOUNT_ROLE_ENV", handlers::CROSS_ACCOUNT_ROLE_ENV)?;
     m.add(

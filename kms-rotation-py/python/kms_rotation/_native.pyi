@@ -17,6 +17,7 @@ RENDER_OPTION_NAMES: list[str]
 ENUM_VALUES: dict[str, list[str]]
 CONFORMANCE_CASES: list[str]
 EVENT_PATTERN: dict[str, Any]
+RULE_PARAMETERS_ENV: str
 TO_SECURITY_HUB_ENV: str
 CROSS_ACCOUNT_ROLE_ENV: str
 
@@ -917,6 +918,7 @@ __all__ = [
     "EVENT_PATTERN",
     "OPTION_NAMES",
     "RENDER_OPTION_NAMES",
+    "RULE_PARAMETERS_ENV",
     "TO_SECURITY_HUB_ENV",
     "VERSION",
     "AccountEntry",

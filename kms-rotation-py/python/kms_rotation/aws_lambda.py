@@ -44,7 +44,7 @@ __all__ = [
     "event_handler",
 ]
 
-RULE_PARAMETERS_ENV = "KMS_ROTATION_RULE_PARAMETERS"
+RULE_PARAMETERS_ENV: str = _native.RULE_PARAMETERS_ENV
 """The environment variable with the EventBridge handler's rule parameters (JSON)."""
 
 CROSS_ACCOUNT_ROLE_ENV: str = _native.CROSS_ACCOUNT_ROLE_ENV
